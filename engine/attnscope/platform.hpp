@@ -1,0 +1,38 @@
+#pragma once
+// Where the CUDA-free runtime meets the CUDA layer. engine/cuda implements these when the build has a
+// toolkit; engine/no_cuda.cpp implements them otherwise (reporting why there is no GPU).
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "attnscope/device.hpp"
+#include "attnscope/executor.hpp"
+
+namespace attnscope {
+
+struct GpuProbe {
+  std::vector<DeviceInfo> devices;  // real CUDA devices, ids "cuda:0", ...
+  std::string why_none;             // non-empty when devices is empty: "no NVIDIA driver (libcuda.so.1 not found)", ...
+};
+
+namespace platform {
+bool built_with_cuda();
+std::vector<int> built_compute_capabilities();  // kernel images in this binary, e.g. {80, 90}
+GpuProbe probe_gpus();
+std::unique_ptr<Executor> make_gpu_executor(const DeviceInfo& device);  // throws std::runtime_error
+}  // namespace platform
+
+// The CPU, then every real GPU, then the what-if profiles. why_no_gpu explains an empty GPU list.
+struct DeviceList {
+  std::vector<DeviceInfo> devices;
+  std::string why_no_gpu;
+};
+DeviceList discover_devices();
+DeviceInfo cpu_device();
+// "cpu", "cuda:0", "0", "gpu" (first GPU), "profile:t4", "t4". Throws InvalidInput (field "device").
+DeviceInfo resolve_device(const DeviceList& list, std::string_view name);
+
+// Executor for a real device (CPU or GPU). Profiles cannot run: throws InvalidInput.
+std::unique_ptr<Executor> make_executor(const DeviceInfo& d);
+
+}  // namespace attnscope

@@ -1,0 +1,39 @@
+#pragma once
+// All backends, and the eligibility verdict for a problem on a device.
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "attnscope/backend.hpp"
+
+namespace attnscope {
+
+struct Verdict {
+  const Backend* backend = nullptr;
+  std::vector<RuleResult> rules;         // every rule (backend rules + memory fit), met or not
+  MemoryPrediction memory;
+  std::vector<std::string> accepted_by;  // ids of the backends that are eligible for this problem
+  bool eligible() const;
+  std::vector<RuleResult> unmet() const;
+};
+
+class Registry {
+ public:
+  void add(std::unique_ptr<Backend> b);  // ids must be unique (throws std::invalid_argument)
+  const std::vector<std::unique_ptr<Backend>>& backends() const { return backends_; }
+  const Backend* find(std::string_view id) const;
+
+  // Rules of one backend plus the registry's memory-fit rule: inputs + predicted output + workspace
+  // must fit in the device's free memory (kind Memory, hint: the largest length that would fit).
+  Verdict evaluate(const Backend& b, const Problem& p, const DeviceInfo& d) const;
+  // Every backend, in registration order, with accepted_by filled.
+  std::vector<Verdict> evaluate_all(const Problem& p, const DeviceInfo& d) const;
+
+ private:
+  std::vector<std::unique_ptr<Backend>> backends_;
+};
+
+// Every backend built into this binary (defined in kernels/builtin.cpp).
+void register_builtin_backends(Registry& r);
+
+}  // namespace attnscope

@@ -1,0 +1,75 @@
+#pragma once
+// Result documents: JSON (whole run), CSV (one row per record), JSON lines (streamed while running).
+// The JSON-lines stream is also the worker protocol between attnscope-cli and the GUI:
+//   {"type":"start", "schema":1, "tool_version":..., "device":{...}, "settings":{...}, "total":N, "start_at":K}
+//   {"type":"progress", "done":k, "total":N, "item":i, "point":p, "backend":"id", "problem":{...}, "elapsed_s":t}
+//   {"type":"record", "item":i, "record":{...}}
+//   {"type":"end", "done":k, "total":N, "cancelled":false}
+// "item" is the index in the run plan (points × backends, point-major); a restarted worker is given
+// --start-at ITEM to carry on after the item it died on.
+#include <iosfwd>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "attnscope/device.hpp"
+#include "attnscope/record.hpp"
+
+namespace attnscope {
+
+inline constexpr int kSchemaVersion = 1;
+
+struct HostInfo {
+  std::string hostname, os, cpu;
+};
+
+struct RunSettingsInfo {       // what the run was asked to do, as the user typed it
+  std::vector<std::string> argv;
+  std::string sweep;           // human description of the sweep
+  std::vector<std::string> backends;
+  std::string l2_mode = "cold";
+  uint64_t seed = 0;
+  int64_t min_samples = 0;
+  double min_time_s = 0, max_time_s = 0, noise_target = 0;
+};
+
+struct ResultDocument {
+  int schema_version = kSchemaVersion;
+  std::string tool_version;
+  std::string created_utc;  // ISO 8601
+  HostInfo host;
+  DeviceInfo device;
+  RunSettingsInfo settings;
+  std::vector<Record> records;
+};
+
+// Malformed input: what() names the JSON path and what was wrong ("records[3].status: 'okk' is not
+// one of ok, ineligible, out-of-memory, error, cancelled").
+class FormatError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+nlohmann::json to_json(const Problem& p);
+Problem problem_from_json(const nlohmann::json& j, const std::string& path);
+nlohmann::json to_json(const DeviceInfo& d);
+DeviceInfo device_from_json(const nlohmann::json& j, const std::string& path);
+nlohmann::json to_json(const RuleResult& r);
+nlohmann::json to_json(const Record& r);
+Record record_from_json(const nlohmann::json& j, const std::string& path);
+nlohmann::json to_json(const ResultDocument& doc);
+ResultDocument document_from_json(const nlohmann::json& j);  // validates; throws FormatError
+
+void save_json(const ResultDocument& doc, const std::string& file);   // throws std::runtime_error
+ResultDocument load_json(const std::string& file);                    // throws FormatError
+// Accepts a JSON document or a JSON-lines stream (start/record/end lines) as written by --stream.
+ResultDocument load_results(const std::string& file);
+
+void write_csv(const std::vector<Record>& records, std::ostream& out);  // header + one row per record
+void save_csv(const std::vector<Record>& records, const std::string& file);
+
+std::string now_utc_iso8601();
+HostInfo this_host();
+
+}  // namespace attnscope

@@ -1,0 +1,46 @@
+#pragma once
+// The runner walks the plan (every point × every selected backend, point-major so backends
+// interleave), asks the registry for eligibility, lets the executor measure, and turns every outcome
+// into a Record: ok, ineligible (every unmet rule), out-of-memory (bytes asked / free), error
+// (message), cancelled. A failure in one backend never stops the sweep.
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "attnscope/executor.hpp"
+#include "attnscope/registry.hpp"
+
+namespace attnscope {
+
+struct PlanItem {
+  int64_t item = 0;    // index in the plan
+  int64_t point = 0;   // index of the problem
+  const Backend* backend = nullptr;
+};
+
+std::vector<PlanItem> make_plan(const Registry& reg, const std::vector<Problem>& points,
+                                const std::vector<std::string>& backend_ids);  // empty ids ⇒ all backends
+
+struct RunCallbacks {
+  // Called before an item starts (done = items finished so far).
+  std::function<void(const PlanItem&, int64_t done, int64_t total, double elapsed_s)> on_progress;
+  std::function<void(const PlanItem&, const Record&)> on_record;
+};
+
+class Runner {
+ public:
+  Runner(const Registry& reg, Executor& exec) : reg_(reg), exec_(exec) {}
+  // Runs items [start_at, end). Returns the records made (also passed to on_record as they finish).
+  std::vector<Record> run(const std::vector<Problem>& points, const std::vector<PlanItem>& plan,
+                          const MeasureSettings& settings, const RunCallbacks& cb,
+                          const CancelToken& cancel, int64_t start_at = 0);
+  // One item (used by run); never throws.
+  Record run_one(const Problem& p, int64_t point, const Backend& b, const MeasureSettings& s,
+                 const CancelToken& cancel);
+
+ private:
+  const Registry& reg_;
+  Executor& exec_;
+};
+
+}  // namespace attnscope

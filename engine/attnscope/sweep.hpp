@@ -1,0 +1,38 @@
+#pragma once
+// Sweep specs: lists and ranges of values, expanded into problems.
+//   "4096"            one value
+//   "64,128"          a list
+//   "512:16384:x2"    geometric range (start:stop:xFACTOR), stop included when reached
+//   "128:1024:+128"   arithmetic range (start:stop:+STEP)
+// Items may be mixed: "1,512:4096:x2".
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "attnscope/problem.hpp"
+
+namespace attnscope {
+
+// Throws InvalidInput naming `field` when the text is malformed, a value is < min_value, or the
+// expansion would exceed max_count values.
+std::vector<int64_t> parse_int_sweep(std::string_view text, std::string_view field,
+                                     int64_t min_value = 1, std::size_t max_count = 4096);
+std::vector<DType> parse_dtype_list(std::string_view text);  // "float16,bfloat16"; throws InvalidInput
+
+struct SweepSpec {
+  Problem base;                      // batch, heads, causal, scale, ...
+  std::vector<int64_t> q_lens;       // empty ⇒ base.q_len
+  std::vector<int64_t> kv_lens;      // empty ⇒ same as q_len of the point (self-attention)
+  std::vector<int64_t> head_dims;    // empty ⇒ base.head_dim
+  std::vector<DType> dtypes;         // empty ⇒ base.dtype
+  // The standard benchmark grid keeps work per point constant:
+  std::optional<int64_t> total_tokens;  // batch = total_tokens / q_len (at least 1)
+  std::optional<int64_t> hidden;        // q_heads = hidden / head_dim; kv_heads scaled by the same GQA ratio
+};
+
+// Cartesian product in the order dtype → head_dim → q_len → kv_len (length varies fastest, so a
+// plot per dtype/head dim is contiguous). Every problem is validated; throws InvalidInput.
+std::vector<Problem> expand(const SweepSpec& s);
+
+}  // namespace attnscope
