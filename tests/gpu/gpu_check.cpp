@@ -1,0 +1,180 @@
+#include "gpu_check.hpp"
+
+#include <cuda_runtime.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <thread>
+#include <vector>
+
+#include "attnscope/half.hpp"
+#include "attnscope/platform.hpp"
+#include "cuda/cuda_util.hpp"
+#include "cuda/device_fill.hpp"
+#include "cuda/exec_context.hpp"
+
+namespace attnscope::gputest {
+namespace {
+
+std::string compute_reason() {
+  int count = 0;
+  cudaError_t e = cudaGetDeviceCount(&count);
+  if (e != cudaSuccess) {
+    cudaGetLastError();
+    return std::string("no usable CUDA device: ") + cudaGetErrorString(e);
+  }
+  if (count == 0) return "no CUDA device found";
+  cudaDeviceProp prop{};
+  if (cudaGetDeviceProperties(&prop, 0) != cudaSuccess) return "cannot read the properties of CUDA device 0";
+  // A tiny launch proves this binary has a kernel image the GPU accepts.
+  try {
+    cuda::DeviceBuffer one(sizeof(float), "probe");
+    cuda::fill_random(one.get(), DType::F32, 1, TensorId::Q, 1, nullptr);
+    cuda::check(cudaDeviceSynchronize(), "probe kernel");
+  } catch (const std::exception& ex) {
+    std::string built;
+    for (int cc : platform::built_compute_capabilities()) built += (built.empty() ? "sm" : ", sm") + std::to_string(cc);
+    return std::string(prop.name) + " (sm" + std::to_string(prop.major * 10 + prop.minor) +
+           ") cannot run this build's kernels (built for " + built + "): " + ex.what();
+  }
+  return "";
+}
+
+// Reference heads in parallel: the fp64 reference costs seconds per head at N = 4096.
+template <class F>
+void for_each_head_parallel(std::size_t n, F&& f) {
+  unsigned workers = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), unsigned(n)));
+  std::vector<std::thread> pool;
+  for (unsigned w = 0; w < workers; ++w)
+    pool.emplace_back([&, w] {
+      for (std::size_t i = w; i < n; i += workers) f(i);
+    });
+  for (auto& t : pool) t.join();
+}
+
+struct HostInputs {
+  std::vector<float> q, k, v;
+  HostInputs(const Problem& p, uint64_t seed)
+      : q(make_input(p, TensorId::Q, seed)), k(make_input(p, TensorId::K, seed)), v(make_input(p, TensorId::V, seed)) {}
+};
+
+std::vector<HeadIndex> heads_for(const Problem& p, int64_t max_heads) {
+  return reference_heads(p, max_heads <= 0 ? 0 : max_heads);
+}
+
+uint64_t o_offset(const Problem& p, HeadIndex h) {
+  return uint64_t((h.batch * p.q_heads + h.head) * p.q_len) * uint64_t(p.head_dim);
+}
+
+}  // namespace
+
+const std::string& gpu_unavailable_reason() {
+  static const std::string reason = compute_reason();
+  return reason;
+}
+
+CheckResult run_against_reference(const Backend& b, const Problem& p, int64_t max_heads, uint64_t seed) {
+  CheckResult r;
+  try {
+    cuda::check(cudaSetDevice(0), "cudaSetDevice(0)");
+    const std::size_t esz = size_of(p.dtype);
+    const uint64_t lse_count = uint64_t(p.batch * p.q_heads * p.q_len);
+    cuda::Stream stream;
+    cuda::DeviceBuffer q(p.q_elements() * esz, "Q"), k(p.kv_elements() * esz, "K"), v(p.kv_elements() * esz, "V");
+    cuda::DeviceBuffer o(p.o_elements() * esz, "O");
+    cuda::DeviceBuffer lse(b.writes_lse() ? lse_count * sizeof(float) : 0, "LSE");
+    cuda::fill_inputs(p, q.get(), k.get(), v.get(), seed, stream.get());
+    cuda::poison(o.get(), p.dtype, p.o_elements(), stream.get());
+    if (b.writes_lse()) cuda::poison(lse.get(), DType::F32, lse_count, stream.get());
+    {
+      cuda::CudaExecContext ctx(stream.get(), nullptr, b.info().id);
+      Tensors t{q.get(), k.get(), v.get(), o.get(), b.writes_lse() ? lse.as<float>() : nullptr};
+      b.run(p, t, ctx);
+      stream.sync();
+    }
+    cuda::check(cudaGetLastError(), (b.info().id + " run").c_str());
+
+    std::vector<unsigned char> host_o(p.o_elements() * esz);
+    std::vector<float> host_lse(b.writes_lse() ? lse_count : 0);
+    cuda::check(cudaMemcpy(host_o.data(), o.get(), host_o.size(), cudaMemcpyDeviceToHost), "copy O");
+    if (b.writes_lse())
+      cuda::check(cudaMemcpy(host_lse.data(), lse.get(), lse_count * sizeof(float), cudaMemcpyDeviceToHost), "copy LSE");
+    r.unwritten = cuda::count_poisoned(host_o.data(), p.dtype, p.o_elements());
+    if (b.writes_lse()) r.unwritten += cuda::count_poisoned(host_lse.data(), DType::F32, lse_count);
+
+    const HostInputs in(p, seed);
+    const auto heads = heads_for(p, max_heads);
+    const std::size_t rows = std::size_t(p.q_len), d = std::size_t(p.head_dim);
+    std::vector<std::vector<double>> ref_o(heads.size()), ref_lse(heads.size());
+    for_each_head_parallel(heads.size(), [&](std::size_t i) {
+      ref_o[i].resize(rows * d);
+      ref_lse[i].resize(rows);
+      reference_attention_head(p, in.q.data(), in.k.data(), in.v.data(), heads[i], ref_o[i].data(), ref_lse[i].data());
+    });
+    ErrorAccumulator acc;
+    for (std::size_t i = 0; i < heads.size(); ++i) {
+      const uint64_t base = o_offset(p, heads[i]);
+      for (std::size_t j = 0; j < rows * d; ++j) acc.add(load_as_float(p.dtype, host_o.data(), base + j), ref_o[i][j]);
+      if (!b.writes_lse()) continue;
+      const uint64_t lbase = uint64_t(heads[i].batch * p.q_heads + heads[i].head) * rows;
+      for (std::size_t row = 0; row < rows; ++row) {
+        const double want = ref_lse[i][row], got = host_lse[lbase + row];
+        const bool ok = std::isinf(want) ? (std::isinf(got) && got < 0) : std::abs(got - want) <= 1e-3 + 1e-4 * std::abs(want);
+        r.lse_ok = r.lse_ok && ok;
+      }
+    }
+    r.err = acc.result();
+  } catch (const std::exception& e) {
+    r.error = e.what();
+  }
+  return r;
+}
+
+double plain_lowp_error(const Problem& p, int64_t max_heads, uint64_t seed) {
+  const HostInputs in(p, seed);
+  const auto heads = heads_for(p, max_heads);
+  const std::size_t rows = std::size_t(p.q_len), keys = std::size_t(p.kv_len), d = std::size_t(p.head_dim);
+  const float scale = float(p.softmax_scale());
+  const int64_t shift = p.kv_len - p.q_len;  // bottom-right causal alignment
+  std::vector<std::vector<double>> ref(heads.size());
+  std::vector<std::vector<float>> low(heads.size());
+  for_each_head_parallel(heads.size(), [&](std::size_t i) {
+    const HeadIndex h = heads[i];
+    ref[i].resize(rows * d);
+    std::vector<double> lse(rows);
+    reference_attention_head(p, in.q.data(), in.k.data(), in.v.data(), h, ref[i].data(), lse.data());
+    low[i].assign(rows * d, 0.0f);
+    const float* q = in.q.data() + o_offset(p, h);
+    const int64_t kvh = h.head / p.group_size();
+    const uint64_t kv_base = uint64_t((h.batch * p.kv_heads + kvh) * p.kv_len) * d;
+    const float* k = in.k.data() + kv_base;
+    const float* v = in.v.data() + kv_base;
+    std::vector<float> s(keys), acc(d);
+    for (std::size_t r = 0; r < rows; ++r) {
+      const std::size_t visible = p.causal ? std::size_t(std::clamp<int64_t>(int64_t(r) + shift + 1, 0, p.kv_len)) : keys;
+      if (visible == 0) continue;  // no key: output stays zero
+      float m = -std::numeric_limits<float>::infinity();
+      for (std::size_t j = 0; j < visible; ++j) {
+        float dot = 0;
+        for (std::size_t e = 0; e < d; ++e) dot += q[r * d + e] * k[j * d + e];
+        s[j] = dot * scale;
+        m = std::max(m, s[j]);
+      }
+      float l = 0;
+      for (std::size_t j = 0; j < visible; ++j) l += (s[j] = std::exp(s[j] - m));
+      std::fill(acc.begin(), acc.end(), 0.0f);
+      for (std::size_t j = 0; j < visible; ++j) {
+        const float pj = round_to(p.dtype, s[j] / l);
+        for (std::size_t e = 0; e < d; ++e) acc[e] += pj * v[j * d + e];
+      }
+      for (std::size_t e = 0; e < d; ++e) low[i][r * d + e] = round_to(p.dtype, acc[e]);
+    }
+  });
+  ErrorAccumulator acc;
+  for (std::size_t i = 0; i < heads.size(); ++i)
+    for (std::size_t j = 0; j < rows * d; ++j) acc.add(low[i][j], ref[i][j]);
+  return acc.result().rel_l2;
+}
+
+}  // namespace attnscope::gputest
