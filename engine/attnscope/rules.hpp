@@ -16,7 +16,7 @@ class RuleSet {
   // Environment rules.
   RuleSet& target(Target t);                       // device kind must match (CUDA backend on the CPU ⇒ unmet)
   RuleSet& min_compute_capability(int cc, std::string fallback);  // "device is sm75 (T4); needs sm80 or newer — use <fallback>"
-  RuleSet& built_with_cuda();                      // this build of AttnScope has CUDA
+  RuleSet& built_with_cuda(bool built);           // this build of AttnScope has CUDA (pass platform::built_with_cuda())
   RuleSet& kernel_image_for(const std::vector<int>& built_ccs);  // a kernel image exists for this GPU (real devices)
   // Input rules.
   RuleSet& dtype_in(std::initializer_list<DType> allowed);

@@ -1,0 +1,206 @@
+// CpuExecutor: seeded inputs in the problem's dtype, output poisoned with NaN before every run (so an
+// element a backend forgets to write fails the check), warm-up, timed samples under the stopping rule,
+// peak memory through the tracking allocator, and accuracy against the fp64 reference.
+#include "attnscope/cpu_executor.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+#include <new>
+#include <thread>
+
+#include "attnscope/half.hpp"
+#include "attnscope/platform.hpp"
+#include "attnscope/reference.hpp"
+
+namespace attnscope {
+
+// ---- TrackingContext --------------------------------------------------------------------------
+
+TrackingContext::TrackingContext(int threads, uint64_t limit_bytes)
+    : threads_(std::max(1, threads)), limit_(limit_bytes) {}
+
+TrackingContext::~TrackingContext() {
+  for (auto& [p, size] : sizes_) std::free(p);  // a backend that leaked: give the memory back anyway
+}
+
+void* TrackingContext::allocate(std::size_t bytes) {
+  std::lock_guard lock(mu_);
+  const uint64_t free_bytes = limit_ > live_ ? limit_ - live_ : 0;
+  if (bytes > free_bytes) throw OutOfMemory(bytes, free_bytes, "host memory (tracking allocator)");
+  // 64-byte alignment: a cache line, and enough for any SIMD load a backend or BLAS may use.
+  const std::size_t rounded = (std::max<std::size_t>(bytes, 1) + 63) / 64 * 64;
+  void* p = std::aligned_alloc(64, rounded);
+  if (!p) throw OutOfMemory(bytes, free_bytes, "host memory (aligned_alloc failed)");
+  sizes_[p] = bytes;
+  live_ += bytes;
+  peak_ = std::max(peak_, live_);
+  return p;
+}
+
+void TrackingContext::release(void* p) noexcept {
+  if (!p) return;
+  std::lock_guard lock(mu_);
+  auto it = sizes_.find(p);
+  if (it == sizes_.end()) return;  // not ours: never free what we did not allocate
+  live_ -= it->second;
+  sizes_.erase(it);
+  std::free(p);
+}
+
+uint64_t TrackingContext::live_bytes() const {
+  std::lock_guard lock(mu_);
+  return live_;
+}
+
+uint64_t TrackingContext::peak_bytes() const {
+  std::lock_guard lock(mu_);
+  return peak_;
+}
+
+void TrackingContext::reset_peak() {
+  std::lock_guard lock(mu_);
+  peak_ = live_;
+}
+
+// ---- CpuExecutor ------------------------------------------------------------------------------
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point t0) {
+  return std::chrono::duration<double>(Clock::now() - t0).count();
+}
+
+// Host copy of one input: the float values (for the reference) and, for 16-bit dtypes, the stored
+// bits the backend reads. For float32 both are the same buffer.
+struct HostInput {
+  std::vector<float> values;
+  std::vector<uint16_t> bits16;
+  const void* data() const { return bits16.empty() ? static_cast<const void*>(values.data()) : bits16.data(); }
+};
+
+HostInput make_host_input(const Problem& p, TensorId t, uint64_t seed) {
+  HostInput in;
+  in.values = make_input(p, t, seed);
+  if (p.dtype != DType::F32) {
+    in.bits16.resize(in.values.size());
+    for (std::size_t i = 0; i < in.values.size(); ++i) store_from_float(p.dtype, in.bits16.data(), i, in.values[i]);
+  }
+  return in;
+}
+
+// Fill `count` elements of type t with NaN, using the dtype's own encoding of NaN.
+void poison(DType t, void* base, std::size_t count) {
+  if (count == 0) return;
+  store_from_float(t, base, 0, std::numeric_limits<float>::quiet_NaN());
+  const std::size_t elem = size_of(t);
+  auto* bytes = static_cast<unsigned char*>(base);
+  for (std::size_t i = 1; i < count; ++i) std::memcpy(bytes + i * elem, bytes, elem);
+}
+
+Accuracy check_against_reference(const Problem& p, const HostInput& q, const HostInput& k, const HostInput& v,
+                                 const void* o, const MeasureSettings& s) {
+  const std::vector<HeadIndex> heads = reference_heads(p, s.reference_max_heads);
+  const std::size_t head_elems = std::size_t(p.q_len * p.head_dim);
+  std::vector<double> ref_o(head_elems), ref_lse(std::size_t(p.q_len));
+  ErrorAccumulator acc;
+  for (const HeadIndex& h : heads) {
+    reference_attention_head(p, q.values.data(), k.values.data(), v.values.data(), h, ref_o.data(), ref_lse.data());
+    const std::size_t base = std::size_t((h.batch * p.q_heads + h.head) * p.q_len * p.head_dim);
+    for (std::size_t i = 0; i < head_elems; ++i) acc.add(load_as_float(p.dtype, o, base + i), ref_o[i]);
+  }
+  const ErrorStats e = acc.result();
+  Accuracy a;
+  a.reference = "cpu-reference";
+  a.rel_l2 = e.rel_l2;
+  a.max_abs = e.max_abs;
+  a.tolerance = accuracy_tolerance(p.dtype);
+  a.pass = e.non_finite == 0 && e.rel_l2 <= a.tolerance;
+  a.heads_checked = int64_t(heads.size());
+  a.heads_total = p.batch * p.q_heads;
+  return a;
+}
+
+}  // namespace
+
+CpuExecutor::CpuExecutor(DeviceInfo device, int threads)
+    : device_(std::move(device)),
+      threads_(threads > 0 ? threads : int(std::max(1u, std::thread::hardware_concurrency()))) {}
+
+Measurement CpuExecutor::measure(const Backend& b, const Problem& p, const MeasureSettings& s,
+                                 const CancelToken& cancel) {
+  if (b.info().target != Target::Cpu)
+    throw std::runtime_error("backend " + b.info().id + " targets " + std::string(to_string(b.info().target)) +
+                             "; the CPU executor runs only CPU backends");
+  require_valid(p);
+  if (cancel.cancelled()) throw Cancelled();
+
+  HostInput q, k, v;
+  try {
+    q = make_host_input(p, TensorId::Q, s.seed);
+    k = make_host_input(p, TensorId::K, s.seed);
+    v = make_host_input(p, TensorId::V, s.seed);
+  } catch (const std::bad_alloc&) {
+    throw OutOfMemory(p.input_bytes(), cpu_device().memory_free, "host memory for the inputs Q, K, V");
+  }
+
+  // Everything allocated from here on (output and the backend's workspace) is "inside the run".
+  TrackingContext ctx(threads_, cpu_device().memory_free);
+  const std::size_t o_count = std::size_t(p.o_elements());
+  const std::size_t lse_count = std::size_t(p.batch * p.q_heads * p.q_len);
+  Workspace out(ctx, std::size_t(p.output_bytes()));
+  std::unique_ptr<Workspace> lse;
+  if (b.writes_lse()) lse = std::make_unique<Workspace>(ctx, lse_count * sizeof(float));
+  const uint64_t output_bytes = ctx.live_bytes();
+
+  Tensors t{q.data(), k.data(), v.data(), out.get(), lse ? lse->as<float>() : nullptr};
+  auto run_once = [&] {
+    poison(p.dtype, t.o, o_count);
+    if (t.lse) poison(DType::F32, t.lse, lse_count);
+    const auto t0 = Clock::now();
+    b.run(p, t, ctx);
+    return seconds_since(t0);
+  };
+
+  // Warm-up: the configured minimum, but never more than a quarter of the point's time cap, because
+  // one CPU run of a large problem can take seconds.
+  const auto warm0 = Clock::now();
+  double warm_time = 0;
+  for (int64_t runs = 0; runs < s.warmup_min_runs || warm_time < s.warmup_min_time_s; ++runs) {
+    if (cancel.cancelled()) throw Cancelled();
+    warm_time += run_once();
+    if (seconds_since(warm0) >= 0.25 * s.stopping.max_time_s) break;
+  }
+
+  StoppingState stop(s.stopping);
+  const auto wall0 = Clock::now();
+  for (;;) {
+    if (cancel.cancelled()) throw Cancelled();
+    if (stop.add(run_once(), seconds_since(wall0))) break;
+  }
+
+  Measurement m;
+  m.timer = device_.timer.empty() ? "steady-clock" : device_.timer;
+  m.timer_note = device_.timer_note;
+  for (double sec : stop.samples()) m.span_us.push_back(sec * 1e6);
+  m.converged = stop.converged();
+  m.memory.peak = ctx.peak_bytes();
+  m.memory.output = output_bytes;
+  m.memory.workspace = *m.memory.peak - output_bytes;
+  m.memory.method = "tracking-allocator";
+
+  if (s.check_accuracy) {
+    // cpu-reference IS the reference (the same fp64 formula on the same inputs): comparing it with
+    // itself proves nothing, so its accuracy is skipped and the record says why.
+    if (b.info().id == "cpu-reference")
+      m.note = "accuracy not checked: cpu-reference is the fp64 reference every other backend is checked against";
+    else
+      m.accuracy = check_against_reference(p, q, k, v, t.o, s);
+  }
+  return m;
+}
+
+}  // namespace attnscope

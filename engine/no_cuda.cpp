@@ -1,0 +1,22 @@
+// Platform hooks for a build configured without a CUDA toolkit: no GPU, and every answer says why.
+#include <stdexcept>
+
+#include "attnscope/platform.hpp"
+
+namespace attnscope::platform {
+namespace {
+constexpr const char* kWhyNone =
+    "this build of AttnScope has no CUDA support (configured without a CUDA toolkit)";
+}
+
+bool built_with_cuda() { return false; }
+
+std::vector<int> built_compute_capabilities() { return {}; }
+
+GpuProbe probe_gpus() { return GpuProbe{{}, kWhyNone}; }
+
+std::unique_ptr<Executor> make_gpu_executor(const DeviceInfo& device) {
+  throw std::runtime_error("cannot run on " + device.id + ": " + kWhyNone);
+}
+
+}  // namespace attnscope::platform

@@ -1,0 +1,516 @@
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <ctime>
+#include <fstream>
+#include <limits>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "attnscope/results.hpp"
+
+namespace attnscope {
+
+using nlohmann::json;
+
+namespace {
+
+[[noreturn]] void bad(const std::string& path, const std::string& what) { throw FormatError(path + ": " + what); }
+
+// Typed access with the JSON path in every error.
+class Reader {
+ public:
+  Reader(const json& j, std::string path) : j_(j), path_(std::move(path)) {
+    if (!j_.is_object()) bad(path_.empty() ? "(root)" : path_, "expected an object, found " + std::string(j_.type_name()));
+  }
+  const json& at(const char* key) const {
+    auto it = j_.find(key);
+    if (it == j_.end()) bad(sub(key), "missing");
+    return *it;
+  }
+  bool has(const char* key) const { return j_.contains(key) && !j_.at(key).is_null(); }
+  std::string sub(const char* key) const { return path_.empty() ? key : path_ + "." + key; }
+
+  int64_t integer(const char* key) const {
+    const json& v = at(key);
+    if (!v.is_number_integer()) bad(sub(key), "expected an integer, found " + describe(v));
+    return v.get<int64_t>();
+  }
+  uint64_t bytes(const char* key) const {
+    const int64_t v = integer(key);
+    if (v < 0) bad(sub(key), "expected a byte count >= 0, found " + std::to_string(v));
+    return uint64_t(v);
+  }
+  double number(const char* key) const {
+    const json& v = at(key);
+    if (v.is_null()) return std::numeric_limits<double>::quiet_NaN();  // JSON has no NaN/Inf
+    if (!v.is_number()) bad(sub(key), "expected a number, found " + describe(v));
+    return v.get<double>();
+  }
+  bool boolean(const char* key) const {
+    const json& v = at(key);
+    if (!v.is_boolean()) bad(sub(key), "expected true or false, found " + describe(v));
+    return v.get<bool>();
+  }
+  std::string text(const char* key) const {
+    const json& v = at(key);
+    if (!v.is_string()) bad(sub(key), "expected a string, found " + describe(v));
+    return v.get<std::string>();
+  }
+  std::string text_or(const char* key, std::string fallback) const { return has(key) ? text(key) : fallback; }
+  const json& array(const char* key) const {
+    const json& v = at(key);
+    if (!v.is_array()) bad(sub(key), "expected an array, found " + describe(v));
+    return v;
+  }
+
+ private:
+  static std::string describe(const json& v) {
+    std::string s = v.dump();
+    if (s.size() > 40) s = s.substr(0, 37) + "...";
+    return std::string(v.type_name()) + " " + s;
+  }
+  const json& j_;
+  std::string path_;
+};
+
+json number_or_null(double x) { return std::isfinite(x) ? json(x) : json(nullptr); }
+
+json to_json(const Summary& s) {
+  return {{"n", s.n},           {"median", s.median}, {"min", s.min},       {"max", s.max},
+          {"p10", s.p10},       {"p90", s.p90},       {"mean", s.mean},     {"stddev", s.stddev},
+          {"ci_rel_halfwidth", s.ci_rel_halfwidth}};
+}
+
+Summary summary_from_json(const json& j, const std::string& path) {
+  Reader r(j, path);
+  Summary s;
+  s.n = r.integer("n");
+  s.median = r.number("median");
+  s.min = r.number("min");
+  s.max = r.number("max");
+  s.p10 = r.number("p10");
+  s.p90 = r.number("p90");
+  s.mean = r.number("mean");
+  s.stddev = r.number("stddev");
+  s.ci_rel_halfwidth = r.has("ci_rel_halfwidth") ? r.number("ci_rel_halfwidth") : 0;
+  return s;
+}
+
+RuleKind rule_kind_from(const std::string& s, const std::string& path) {
+  for (RuleKind k : {RuleKind::Environment, RuleKind::Input, RuleKind::Memory})
+    if (to_string(k) == s) return k;
+  bad(path, "'" + s + "' is not one of environment, input, memory");
+}
+
+RuleResult rule_from_json(const json& j, const std::string& path) {
+  Reader r(j, path);
+  RuleResult x;
+  x.rule = r.text("rule");
+  x.kind = rule_kind_from(r.text("kind"), r.sub("kind"));
+  x.field = r.text_or("field", "");
+  x.observed = r.text_or("observed", "");
+  x.required = r.text_or("required", "");
+  x.met = r.has("met") ? r.boolean("met") : false;
+  x.reason = r.text("reason");
+  x.hint = r.text_or("hint", "");
+  return x;
+}
+
+std::optional<uint64_t> opt_bytes(const Reader& r, const char* key) {
+  if (!r.has(key)) return std::nullopt;
+  return r.bytes(key);
+}
+
+json opt(const std::optional<uint64_t>& v) { return v ? json(*v) : json(nullptr); }
+
+}  // namespace
+
+json to_json(const Problem& p) {
+  json j = {{"batch", p.batch},   {"q_heads", p.q_heads},   {"kv_heads", p.kv_heads},
+            {"q_len", p.q_len},   {"kv_len", p.kv_len},     {"head_dim", p.head_dim},
+            {"dtype", to_string(p.dtype)}, {"causal", p.causal}, {"scale", p.softmax_scale()},
+            {"scale_is_default", !p.scale.has_value()}};
+  return j;
+}
+
+Problem problem_from_json(const json& j, const std::string& path) {
+  Reader r(j, path);
+  Problem p;
+  p.batch = r.integer("batch");
+  p.q_heads = r.integer("q_heads");
+  p.kv_heads = r.integer("kv_heads");
+  p.q_len = r.integer("q_len");
+  p.kv_len = r.integer("kv_len");
+  p.head_dim = r.integer("head_dim");
+  const std::string dt = r.text("dtype");
+  const auto t = parse_dtype(dt);
+  if (!t) bad(r.sub("dtype"), "'" + dt + "' is not one of float32, float16, bfloat16");
+  p.dtype = *t;
+  p.causal = r.boolean("causal");
+  const bool is_default = r.has("scale_is_default") && r.boolean("scale_is_default");
+  if (r.has("scale") && !is_default) p.scale = r.number("scale");
+  for (const auto& e : validate(p)) bad(r.sub(e.field.c_str()), e.message);
+  return p;
+}
+
+json to_json(const DeviceInfo& d) {
+  return {{"id", d.id},
+          {"kind", to_string(d.kind)},
+          {"name", d.name},
+          {"compute_capability", d.is_gpu() ? json(std::to_string(d.cc_major) + "." + std::to_string(d.cc_minor)) : json(nullptr)},
+          {"cc_major", d.cc_major},
+          {"cc_minor", d.cc_minor},
+          {"sm_count", d.sm_count},
+          {"memory_total", d.memory_total},
+          {"memory_free", d.memory_free},
+          {"l2_bytes", d.l2_bytes},
+          {"sm_clock_mhz", d.sm_clock_mhz},
+          {"memory_clock_mhz", d.memory_clock_mhz},
+          {"memory_bus_bits", d.memory_bus_bits},
+          {"cpu_threads", d.cpu_threads},
+          {"peak_tflops_fp32", d.peak_tflops_fp32},
+          {"peak_tflops_tensor_fp16", d.peak_tflops_tensor_fp16},
+          {"peak_tflops_tensor_bf16", d.peak_tflops_tensor_bf16},
+          {"peak_bandwidth_gbs", d.peak_bandwidth_gbs},
+          {"driver_version", d.driver_version},
+          {"runtime_version", d.runtime_version},
+          {"timer", d.timer},
+          {"timer_note", d.timer_note}};
+}
+
+DeviceInfo device_from_json(const json& j, const std::string& path) {
+  Reader r(j, path);
+  DeviceInfo d;
+  d.id = r.text("id");
+  const std::string kind = r.text("kind");
+  if (kind == "cpu") d.kind = DeviceKind::Cpu;
+  else if (kind == "cuda") d.kind = DeviceKind::Cuda;
+  else if (kind == "profile") d.kind = DeviceKind::Profile;
+  else bad(r.sub("kind"), "'" + kind + "' is not one of cpu, cuda, profile");
+  d.name = r.text("name");
+  auto int_or = [&](const char* k) { return r.has(k) ? r.integer(k) : 0; };
+  auto num_or = [&](const char* k) { return r.has(k) ? r.number(k) : 0.0; };
+  d.cc_major = int(int_or("cc_major"));
+  d.cc_minor = int(int_or("cc_minor"));
+  d.sm_count = int(int_or("sm_count"));
+  d.memory_total = r.has("memory_total") ? r.bytes("memory_total") : 0;
+  d.memory_free = r.has("memory_free") ? r.bytes("memory_free") : 0;
+  d.l2_bytes = r.has("l2_bytes") ? r.bytes("l2_bytes") : 0;
+  d.sm_clock_mhz = int(int_or("sm_clock_mhz"));
+  d.memory_clock_mhz = int(int_or("memory_clock_mhz"));
+  d.memory_bus_bits = int(int_or("memory_bus_bits"));
+  d.cpu_threads = int(int_or("cpu_threads"));
+  d.peak_tflops_fp32 = num_or("peak_tflops_fp32");
+  d.peak_tflops_tensor_fp16 = num_or("peak_tflops_tensor_fp16");
+  d.peak_tflops_tensor_bf16 = num_or("peak_tflops_tensor_bf16");
+  d.peak_bandwidth_gbs = num_or("peak_bandwidth_gbs");
+  d.driver_version = r.text_or("driver_version", "");
+  d.runtime_version = r.text_or("runtime_version", "");
+  d.timer = r.text_or("timer", "");
+  d.timer_note = r.text_or("timer_note", "");
+  return d;
+}
+
+json to_json(const RuleResult& x) {
+  return {{"rule", x.rule},         {"kind", to_string(x.kind)}, {"field", x.field}, {"observed", x.observed},
+          {"required", x.required}, {"met", x.met},              {"reason", x.reason}, {"hint", x.hint}};
+}
+
+json to_json(const Record& r) {
+  json j = {{"point", r.point},
+            {"problem", to_json(r.problem)},
+            {"backend", r.backend},
+            {"device", r.device},
+            {"status", to_string(r.status)},
+            {"message", r.message},
+            {"unmet", json::array()},
+            {"flops", r.flops}};
+  for (const auto& u : r.unmet) j["unmet"].push_back(to_json(u));
+  j["memory"] = {{"predicted_output", r.memory.predicted_output},
+                 {"predicted_workspace", r.memory.predicted_workspace},
+                 {"peak", opt(r.memory.peak)},
+                 {"output", opt(r.memory.output)},
+                 {"workspace", opt(r.memory.workspace)},
+                 {"method", r.memory.method}};
+  if (r.status == Status::Ok) {
+    j["timer"] = r.timer;
+    j["timer_note"] = r.timer_note;
+    j["latency_us"] = to_json(r.latency_us);
+    j["busy_us"] = r.busy_us ? to_json(*r.busy_us) : json(nullptr);
+    j["samples_us"] = r.samples_us;
+    j["kernels"] = r.kernels;
+    j["converged"] = r.converged;
+    j["sm_clock_mhz"] = r.sm_clock_mhz;
+    j["tflops"] = r.tflops;
+    j["pct_of_peak"] = r.pct_of_peak;
+  }
+  if (r.accuracy) {
+    const Accuracy& a = *r.accuracy;
+    j["accuracy"] = {{"reference", a.reference},   {"rel_l2", number_or_null(a.rel_l2)},
+                     {"max_abs", number_or_null(a.max_abs)}, {"tolerance", a.tolerance},
+                     {"pass", a.pass},             {"heads_checked", a.heads_checked},
+                     {"heads_total", a.heads_total}};
+  }
+  return j;
+}
+
+Record record_from_json(const json& j, const std::string& path) {
+  Reader r(j, path);
+  Record x;
+  x.point = r.integer("point");
+  x.problem = problem_from_json(r.at("problem"), r.sub("problem"));
+  x.backend = r.text("backend");
+  if (x.backend.empty()) bad(r.sub("backend"), "is empty");
+  x.device = r.text("device");
+  const std::string st = r.text("status");
+  const auto s = parse_status(st);
+  if (!s) bad(r.sub("status"), "'" + st + "' is not one of ok, ineligible, out-of-memory, error, cancelled");
+  x.status = *s;
+  x.message = r.text_or("message", "");
+  if (r.has("unmet")) {
+    const json& u = r.array("unmet");
+    for (std::size_t i = 0; i < u.size(); ++i)
+      x.unmet.push_back(rule_from_json(u[i], r.sub("unmet") + "[" + std::to_string(i) + "]"));
+  }
+  x.flops = r.has("flops") ? r.number("flops") : x.problem.flops();
+  if (r.has("memory")) {
+    Reader m(r.at("memory"), r.sub("memory"));
+    x.memory.predicted_output = m.has("predicted_output") ? m.bytes("predicted_output") : 0;
+    x.memory.predicted_workspace = m.has("predicted_workspace") ? m.bytes("predicted_workspace") : 0;
+    x.memory.peak = opt_bytes(m, "peak");
+    x.memory.output = opt_bytes(m, "output");
+    x.memory.workspace = opt_bytes(m, "workspace");
+    x.memory.method = m.text_or("method", "");
+  }
+  if (x.status == Status::Ok) {
+    x.timer = r.text("timer");
+    x.timer_note = r.text_or("timer_note", "");
+    x.latency_us = summary_from_json(r.at("latency_us"), r.sub("latency_us"));
+    if (x.latency_us.n < 1 || !(x.latency_us.median > 0))
+      bad(r.sub("latency_us"), "an ok record needs at least one sample and a positive median");
+    if (r.has("busy_us")) x.busy_us = summary_from_json(r.at("busy_us"), r.sub("busy_us"));
+    if (r.has("samples_us")) {
+      const json& a = r.array("samples_us");
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        if (!a[i].is_number()) bad(r.sub("samples_us") + "[" + std::to_string(i) + "]", "expected a number");
+        x.samples_us.push_back(a[i].get<double>());
+      }
+    }
+    if (r.has("kernels")) {
+      const json& a = r.array("kernels");
+      for (std::size_t i = 0; i < a.size(); ++i) {
+        if (!a[i].is_string()) bad(r.sub("kernels") + "[" + std::to_string(i) + "]", "expected a string");
+        x.kernels.push_back(a[i].get<std::string>());
+      }
+    }
+    x.converged = r.has("converged") ? r.boolean("converged") : true;
+    x.sm_clock_mhz = r.has("sm_clock_mhz") ? r.number("sm_clock_mhz") : 0;
+    x.tflops = r.has("tflops") ? r.number("tflops") : x.flops / (x.latency_us.median * 1e6);
+    x.pct_of_peak = r.has("pct_of_peak") ? r.number("pct_of_peak") : 0;
+  }
+  if (r.has("accuracy")) {
+    Reader a(r.at("accuracy"), r.sub("accuracy"));
+    Accuracy acc;
+    acc.reference = a.text("reference");
+    acc.rel_l2 = a.has("rel_l2") ? a.number("rel_l2") : std::numeric_limits<double>::infinity();
+    acc.max_abs = a.has("max_abs") ? a.number("max_abs") : std::numeric_limits<double>::infinity();
+    acc.tolerance = a.has("tolerance") ? a.number("tolerance") : 0;
+    acc.pass = a.boolean("pass");
+    acc.heads_checked = a.has("heads_checked") ? a.integer("heads_checked") : 0;
+    acc.heads_total = a.has("heads_total") ? a.integer("heads_total") : 0;
+    x.accuracy = acc;
+  }
+  return x;
+}
+
+json to_json(const ResultDocument& doc) {
+  json j;
+  j["schema_version"] = doc.schema_version;
+  j["tool"] = "attnscope";
+  j["tool_version"] = doc.tool_version;
+  j["created_utc"] = doc.created_utc;
+  j["host"] = {{"hostname", doc.host.hostname}, {"os", doc.host.os}, {"cpu", doc.host.cpu}};
+  j["device"] = to_json(doc.device);
+  const auto& s = doc.settings;
+  j["settings"] = {{"argv", s.argv},           {"sweep", s.sweep},
+                   {"backends", s.backends},   {"l2_mode", s.l2_mode},
+                   {"seed", s.seed},           {"min_samples", s.min_samples},
+                   {"min_time_s", s.min_time_s}, {"max_time_s", s.max_time_s},
+                   {"noise_target", s.noise_target}};
+  j["records"] = json::array();
+  for (const auto& r : doc.records) j["records"].push_back(to_json(r));
+  return j;
+}
+
+namespace {
+std::vector<std::string> strings_or_empty(const Reader& r, const char* key) {
+  std::vector<std::string> out;
+  if (!r.has(key)) return out;
+  const json& a = r.array(key);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    if (!a[i].is_string()) bad(r.sub(key) + "[" + std::to_string(i) + "]", "expected a string");
+    out.push_back(a[i].get<std::string>());
+  }
+  return out;
+}
+
+RunSettingsInfo settings_from_json(const json& j, const std::string& path) {
+  Reader r(j, path);
+  RunSettingsInfo s;
+  s.argv = strings_or_empty(r, "argv");
+  s.sweep = r.text_or("sweep", "");
+  s.backends = strings_or_empty(r, "backends");
+  s.l2_mode = r.text_or("l2_mode", "cold");
+  s.seed = r.has("seed") ? uint64_t(r.integer("seed")) : 0;
+  s.min_samples = r.has("min_samples") ? r.integer("min_samples") : 0;
+  s.min_time_s = r.has("min_time_s") ? r.number("min_time_s") : 0;
+  s.max_time_s = r.has("max_time_s") ? r.number("max_time_s") : 0;
+  s.noise_target = r.has("noise_target") ? r.number("noise_target") : 0;
+  return s;
+}
+
+void check_schema(const Reader& r) {
+  const int64_t v = r.integer("schema_version");
+  if (v != kSchemaVersion)
+    bad(r.sub("schema_version"), "is " + std::to_string(v) + "; this AttnScope reads version " +
+                                     std::to_string(kSchemaVersion));
+}
+}  // namespace
+
+ResultDocument document_from_json(const json& j) {
+  Reader r(j, "");
+  check_schema(r);
+  ResultDocument doc;
+  doc.tool_version = r.text_or("tool_version", "");
+  doc.created_utc = r.text_or("created_utc", "");
+  if (r.has("host")) {
+    Reader h(r.at("host"), "host");
+    doc.host = {h.text_or("hostname", ""), h.text_or("os", ""), h.text_or("cpu", "")};
+  }
+  doc.device = device_from_json(r.at("device"), "device");
+  if (r.has("settings")) doc.settings = settings_from_json(r.at("settings"), "settings");
+  const json& recs = r.array("records");
+  for (std::size_t i = 0; i < recs.size(); ++i)
+    doc.records.push_back(record_from_json(recs[i], "records[" + std::to_string(i) + "]"));
+  return doc;
+}
+
+void save_json(const ResultDocument& doc, const std::string& file) {
+  std::ofstream out(file);
+  if (!out) throw std::runtime_error("cannot write " + file);
+  out << to_json(doc).dump(1) << '\n';
+  if (!out) throw std::runtime_error("error while writing " + file);
+}
+
+namespace {
+json parse_file_text(const std::string& text, const std::string& file, int line_no) {
+  try {
+    return json::parse(text);
+  } catch (const json::parse_error& e) {
+    std::string where = file + (line_no > 0 ? ":" + std::to_string(line_no) : "");
+    throw FormatError(where + ": not valid JSON (" + e.what() + ")");
+  }
+}
+
+std::string read_all(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw FormatError(file + ": cannot be opened");
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+}  // namespace
+
+ResultDocument load_json(const std::string& file) {
+  const json j = parse_file_text(read_all(file), file, 0);
+  try {
+    return document_from_json(j);
+  } catch (const FormatError& e) {
+    throw FormatError(file + ": " + e.what());
+  }
+}
+
+ResultDocument load_results(const std::string& file) {
+  const std::string text = read_all(file);
+  // A JSON-lines stream starts with a {"type":"start"...} line; a document has "schema_version".
+  const auto first_nl = text.find('\n');
+  const std::string first = text.substr(0, first_nl);
+  bool is_stream = false;
+  if (first.find("\"type\"") != std::string::npos) {
+    try {
+      is_stream = json::parse(first).value("type", "") == "start";
+    } catch (const json::parse_error&) {
+      is_stream = false;
+    }
+  }
+  if (!is_stream) {
+    const json j = parse_file_text(text, file, 0);
+    try {
+      return document_from_json(j);
+    } catch (const FormatError& e) {
+      throw FormatError(file + ": " + e.what());
+    }
+  }
+  ResultDocument doc;
+  std::istringstream lines(text);
+  std::string line;
+  int no = 0;
+  bool started = false;
+  while (std::getline(lines, line)) {
+    ++no;
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const json j = parse_file_text(line, file, no);
+    const std::string where = file + ":" + std::to_string(no);
+    try {
+      Reader r(j, "");
+      const std::string type = r.text("type");
+      if (type == "start") {
+        check_schema(Reader(j, ""));
+        doc.tool_version = r.text_or("tool_version", "");
+        doc.created_utc = r.text_or("created_utc", "");
+        doc.device = device_from_json(r.at("device"), "device");
+        if (r.has("settings")) doc.settings = settings_from_json(r.at("settings"), "settings");
+        started = true;
+      } else if (type == "record") {
+        if (!started) bad("type", "a record line comes before the start line");
+        doc.records.push_back(record_from_json(r.at("record"), "record"));
+      } else if (type != "progress" && type != "end" && type != "log") {
+        bad("type", "'" + type + "' is not one of start, progress, record, end, log");
+      }
+    } catch (const FormatError& e) {
+      throw FormatError(where + ": " + e.what());
+    }
+  }
+  if (!started) throw FormatError(file + ": no start line");
+  return doc;
+}
+
+std::string now_utc_iso8601() {
+  const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+HostInfo this_host() {
+  HostInfo h;
+  char name[256] = {};
+  if (gethostname(name, sizeof name - 1) == 0) h.hostname = name;
+  utsname u{};
+  if (uname(&u) == 0) h.os = std::string(u.sysname) + " " + u.release + " " + u.machine;
+  std::ifstream cpuinfo("/proc/cpuinfo");
+  for (std::string line; std::getline(cpuinfo, line);)
+    if (line.starts_with("model name")) {
+      const auto colon = line.find(':');
+      if (colon != std::string::npos) h.cpu = line.substr(colon + 2);
+      break;
+    }
+  return h;
+}
+
+}  // namespace attnscope

@@ -1,0 +1,166 @@
+#include "attnscope/rules.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <sstream>
+
+namespace attnscope {
+
+std::string join_dtypes(const std::vector<DType>& ts, std::string_view last_sep) {
+  std::string out;
+  for (std::size_t i = 0; i < ts.size(); ++i) {
+    if (i > 0) out += (i + 1 == ts.size()) ? std::string(last_sep) : std::string(", ");
+    out += to_string(ts[i]);
+  }
+  return out;
+}
+
+int64_t nearest_allowed(int64_t value, const std::vector<int64_t>& allowed) {
+  int64_t best = allowed.empty() ? value : allowed.front();
+  for (int64_t a : allowed) {
+    const int64_t da = std::llabs(a - value), db = std::llabs(best - value);
+    if (da < db || (da == db && a > best)) best = a;
+  }
+  return best;
+}
+
+std::string format_bytes(uint64_t bytes) {
+  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+  double v = double(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 4) {
+    v /= 1024;
+    ++u;
+  }
+  char buf[32];
+  if (u == 0)
+    std::snprintf(buf, sizeof buf, "%llu B", static_cast<unsigned long long>(bytes));
+  else
+    std::snprintf(buf, sizeof buf, v < 10 ? "%.2f %s" : (v < 100 ? "%.1f %s" : "%.0f %s"), v, units[u]);
+  return buf;
+}
+
+namespace {
+std::string list_ints(const std::vector<int64_t>& xs) {
+  std::string s;
+  for (std::size_t i = 0; i < xs.size(); ++i) s += (i ? ", " : "") + std::to_string(xs[i]);
+  return s;
+}
+std::string device_label(const DeviceInfo& d) {
+  if (!d.is_gpu()) return "the CPU";
+  return d.sm_name() + " (" + d.name + ")";
+}
+}  // namespace
+
+RuleResult& RuleSet::add(std::string rule, RuleKind kind, std::string field, std::string observed,
+                         std::string required, bool met, std::string reason, std::string hint) {
+  results_.push_back(RuleResult{std::move(rule), kind, std::move(field), std::move(observed), std::move(required), met,
+                                std::move(reason), std::move(hint)});
+  return results_.back();
+}
+
+RuleSet& RuleSet::target(Target t) {
+  const bool gpu_backend = t == Target::Cuda;
+  const bool met = gpu_backend == d_.is_gpu();
+  const std::string observed = d_.is_gpu() ? d_.id + " (" + d_.name + ")" : "cpu";
+  if (gpu_backend)
+    add("device_kind", RuleKind::Environment, "device", observed, "a CUDA GPU", met,
+        "device is " + observed + "; this backend runs on a CUDA GPU",
+        "choose a GPU device, or a what-if profile (t4, a100, l4, h100) to see its verdict there");
+  else
+    add("device_kind", RuleKind::Environment, "device", observed, "the CPU", met,
+        "device is " + observed + "; this backend runs on the CPU", "choose device cpu");
+  return *this;
+}
+
+RuleSet& RuleSet::built_with_cuda(bool built) {
+  add("cuda_build", RuleKind::Environment, "build", built ? "with CUDA" : "without CUDA", "with CUDA", built,
+      built ? "this build of AttnScope has CUDA support"
+            : "this build of AttnScope has no CUDA support (it was configured without a CUDA toolkit)",
+      "install the CUDA toolkit and rebuild, or use a CPU backend");
+  return *this;
+}
+
+RuleSet& RuleSet::min_compute_capability(int cc, std::string fallback) {
+  if (!d_.is_gpu()) return *this;  // judged by device_kind on the CPU
+  const bool met = d_.compute_capability() >= cc;
+  const std::string need = "sm" + std::to_string(cc) + " or newer";
+  add("compute_capability", RuleKind::Environment, "device", d_.sm_name(), need, met,
+      "device is " + device_label(d_) + "; needs " + need,
+      fallback.empty() ? "use a newer GPU" : "use " + fallback + " on this device, or a GPU with " + need);
+  return *this;
+}
+
+RuleSet& RuleSet::kernel_image_for(const std::vector<int>& built_ccs) {
+  if (!d_.is_gpu()) return *this;
+  const int cc = d_.compute_capability();
+  // A cubin runs on the same major architecture with an equal or newer minor version; no PTX is
+  // embedded, so nothing is JIT-compiled for newer majors (and sm_90a images run on sm_90 only).
+  const bool met = std::any_of(built_ccs.begin(), built_ccs.end(),
+                               [&](int b) { return b / 10 == cc / 10 && b % 10 <= cc % 10; });
+  std::string built;
+  for (std::size_t i = 0; i < built_ccs.size(); ++i) built += (i ? ", sm" : "sm") + std::to_string(built_ccs[i]);
+  if (built.empty()) built = "none";
+  add("kernel_image", RuleKind::Environment, "device", d_.sm_name(), "one of " + built, met,
+      "no kernel image for " + d_.sm_name() + " in this build (built for " + built + ")",
+      "rebuild with -DCMAKE_CUDA_ARCHITECTURES=" + std::to_string(cc) + "-real added");
+  return *this;
+}
+
+RuleSet& RuleSet::dtype_in(std::initializer_list<DType> allowed) {
+  const std::vector<DType> list(allowed);
+  const bool met = std::find(list.begin(), list.end(), p_.dtype) != list.end();
+  add("dtype", RuleKind::Input, "dtype", std::string(to_string(p_.dtype)), join_dtypes(list), met,
+      "dtype is " + std::string(to_string(p_.dtype)) + "; this backend supports " + join_dtypes(list, ", "),
+      "choose " + join_dtypes(list));
+  return *this;
+}
+
+RuleSet& RuleSet::head_dim_at_most(int64_t max) {
+  const bool met = p_.head_dim <= max;
+  add("head_dim_max", RuleKind::Input, "head_dim", std::to_string(p_.head_dim), "≤ " + std::to_string(max), met,
+      "head_dim is " + std::to_string(p_.head_dim) + "; this backend needs head_dim ≤ " + std::to_string(max),
+      "use head_dim " + std::to_string(max) + " or less");
+  return *this;
+}
+
+RuleSet& RuleSet::head_dim_in(std::initializer_list<int64_t> allowed) {
+  const std::vector<int64_t> list(allowed);
+  const bool met = std::find(list.begin(), list.end(), p_.head_dim) != list.end();
+  const int64_t nearest = nearest_allowed(p_.head_dim, list);
+  std::string hint = "nearest allowed: head_dim " + std::to_string(nearest);
+  // Padding the head dimension with zeros keeps the result exact; only possible upwards.
+  const auto above = std::find_if(list.begin(), list.end(), [&](int64_t a) { return a > p_.head_dim; });
+  if (above != list.end()) hint += "; or pad the head dimension with zeros to " + std::to_string(*above);
+  add("head_dim_set", RuleKind::Input, "head_dim", std::to_string(p_.head_dim), "one of " + list_ints(list), met,
+      "head_dim is " + std::to_string(p_.head_dim) + "; this backend supports " + list_ints(list), hint);
+  return *this;
+}
+
+RuleSet& RuleSet::head_dim_multiple_of(int64_t m, std::string why) {
+  const bool met = p_.head_dim % m == 0;
+  const int64_t up = (p_.head_dim + m - 1) / m * m;
+  add("head_dim_multiple", RuleKind::Input, "head_dim", std::to_string(p_.head_dim),
+      "a multiple of " + std::to_string(m), met,
+      "head_dim is " + std::to_string(p_.head_dim) + "; must be a multiple of " + std::to_string(m) +
+          (why.empty() ? "" : " (" + why + ")"),
+      "pad the head dimension with zeros to " + std::to_string(up));
+  return *this;
+}
+
+RuleSet& RuleSet::q_len_at_most(int64_t max, std::string why) {
+  const bool met = p_.q_len <= max;
+  add("q_len_max", RuleKind::Input, "q_len", std::to_string(p_.q_len), "≤ " + std::to_string(max), met,
+      "q_len is " + std::to_string(p_.q_len) + "; this backend needs q_len ≤ " + std::to_string(max) +
+          (why.empty() ? "" : " (" + why + ")"),
+      "use q_len " + std::to_string(max) + " or less (decoding), or a prefill backend for longer queries");
+  return *this;
+}
+
+RuleSet& RuleSet::custom(RuleResult r) {
+  results_.push_back(std::move(r));
+  return *this;
+}
+
+}  // namespace attnscope

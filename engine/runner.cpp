@@ -1,0 +1,123 @@
+// The runner: plan (points × backends), eligibility, measurement, and one Record per item whatever
+// happened. Only cancellation stops the walk; every other failure becomes a record.
+#include "attnscope/runner.hpp"
+
+#include <chrono>
+
+#include "attnscope/rules.hpp"
+
+namespace attnscope {
+namespace {
+
+std::string joined_reasons(const std::vector<RuleResult>& rules) {
+  std::string out;
+  for (const auto& r : rules) out += (out.empty() ? "" : "; ") + r.reason;
+  return out;
+}
+
+}  // namespace
+
+std::vector<PlanItem> make_plan(const Registry& reg, const std::vector<Problem>& points,
+                                const std::vector<std::string>& backend_ids) {
+  std::vector<const Backend*> chosen;
+  if (backend_ids.empty()) {
+    for (const auto& b : reg.backends()) chosen.push_back(b.get());
+  } else {
+    std::vector<FieldError> errors;
+    for (const auto& id : backend_ids) {
+      if (const Backend* b = reg.find(id)) {
+        chosen.push_back(b);
+        continue;
+      }
+      std::string valid;
+      for (const auto& b : reg.backends()) valid += (valid.empty() ? "" : ", ") + b->info().id;
+      errors.push_back({"backends", "backend \"" + id + "\" is not registered; valid backends: " + valid});
+    }
+    if (!errors.empty()) throw InvalidInput(std::move(errors));
+  }
+  std::vector<PlanItem> plan;
+  plan.reserve(points.size() * chosen.size());
+  for (std::size_t pt = 0; pt < points.size(); ++pt)
+    for (const Backend* b : chosen) plan.push_back({int64_t(plan.size()), int64_t(pt), b});
+  return plan;
+}
+
+std::vector<Record> Runner::run(const std::vector<Problem>& points, const std::vector<PlanItem>& plan,
+                                const MeasureSettings& settings, const RunCallbacks& cb,
+                                const CancelToken& cancel, int64_t start_at) {
+  if (start_at < 0 || start_at > int64_t(plan.size()))
+    throw InvalidInput({{"start_at", "start_at is " + std::to_string(start_at) + "; allowed 0.." +
+                                         std::to_string(plan.size()) + " (items in the plan)"}});
+  const auto t0 = std::chrono::steady_clock::now();
+  const int64_t total = int64_t(plan.size());
+  std::vector<Record> records;
+  for (int64_t i = start_at; i < total; ++i) {
+    if (cancel.cancelled()) break;  // cancelled between items: nothing half-done to record
+    const PlanItem& item = plan[std::size_t(i)];
+    if (cb.on_progress)
+      cb.on_progress(item, i, total, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    records.push_back(run_one(points.at(std::size_t(item.point)), item.point, *item.backend, settings, cancel));
+    if (cb.on_record) cb.on_record(item, records.back());
+    if (records.back().status == Status::Cancelled) break;
+  }
+  return records;
+}
+
+Record Runner::run_one(const Problem& p, int64_t point, const Backend& b, const MeasureSettings& s,
+                       const CancelToken& cancel) {
+  Record r;
+  r.point = point;
+  r.problem = p;
+  r.backend = b.info().id;
+  r.device = exec_.device().id;
+  r.timer = exec_.device().timer;
+  try {
+    r.flops = p.flops();
+    const Verdict v = reg_.evaluate(b, p, exec_.device());
+    r.memory.predicted_output = v.memory.output_bytes;
+    r.memory.predicted_workspace = v.memory.workspace_bytes;
+    if (!v.eligible()) {
+      r.status = Status::Ineligible;
+      r.unmet = v.unmet();
+      r.message = joined_reasons(r.unmet);
+      return r;
+    }
+    if (cancel.cancelled()) throw Cancelled();
+
+    Measurement m = exec_.measure(b, p, s, cancel);
+    r.status = Status::Ok;
+    r.timer = m.timer;
+    r.timer_note = m.timer_note;
+    r.samples_us = m.span_us;
+    r.latency_us = summarize(m.span_us);
+    if (!m.busy_us.empty()) r.busy_us = summarize(m.busy_us);
+    r.kernels = std::move(m.kernels);
+    r.converged = m.converged;
+    r.sm_clock_mhz = m.sm_clock_mhz;
+    r.memory.peak = m.memory.peak;
+    r.memory.output = m.memory.output;
+    r.memory.workspace = m.memory.workspace;
+    r.memory.method = m.memory.method;
+    r.accuracy = std::move(m.accuracy);
+    r.message = std::move(m.note);
+    if (r.latency_us.median > 0) r.tflops = r.flops / (r.latency_us.median * 1e-6) / 1e12;
+    const double peak = exec_.device().peak_tflops(p.dtype);
+    r.pct_of_peak = peak > 0 ? 100.0 * r.tflops / peak : 0.0;
+  } catch (const Cancelled& e) {
+    r.status = Status::Cancelled;
+    r.message = e.what();
+  } catch (const OutOfMemory& e) {
+    r.status = Status::OutOfMemory;
+    r.message = "out of memory: asked for " + format_bytes(e.requested()) + " with " +
+                format_bytes(e.free_bytes()) + " free — " + e.what();
+  } catch (const std::exception& e) {
+    r.status = Status::Error;
+    r.message = e.what();
+  } catch (...) {
+    r.status = Status::Error;
+    r.message = "unknown exception (not derived from std::exception)";
+  }
+  return r;
+}
+
+}  // namespace attnscope

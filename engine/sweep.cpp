@@ -1,0 +1,133 @@
+#include "attnscope/sweep.hpp"
+
+#include <charconv>
+#include <string>
+
+namespace attnscope {
+namespace {
+
+[[noreturn]] void fail(std::string_view field, const std::string& message) {
+  throw InvalidInput({FieldError{std::string(field), std::string(field) + ": " + message}});
+}
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+int64_t parse_int(std::string_view text, std::string_view field, std::string_view whole) {
+  text = trim(text);
+  int64_t v = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty())
+    fail(field, "'" + std::string(text) + "' in '" + std::string(whole) +
+                    "' is not an integer (expected N, A,B,C, START:STOP:xFACTOR or START:STOP:+STEP)");
+  return v;
+}
+
+std::vector<std::string_view> split(std::string_view s, char sep) {
+  std::vector<std::string_view> parts;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= s.size(); ++i)
+    if (i == s.size() || s[i] == sep) {
+      parts.push_back(s.substr(start, i - start));
+      start = i + 1;
+    }
+  return parts;
+}
+
+}  // namespace
+
+std::vector<int64_t> parse_int_sweep(std::string_view text, std::string_view field, int64_t min_value,
+                                     std::size_t max_count) {
+  if (trim(text).empty()) fail(field, "is empty (expected N, A,B,C, START:STOP:xFACTOR or START:STOP:+STEP)");
+  std::vector<int64_t> values;
+  auto push = [&](int64_t v) {
+    if (v < min_value)
+      fail(field, "is " + std::to_string(v) + "; must be at least " + std::to_string(min_value));
+    if (values.size() >= max_count) fail(field, "'" + std::string(text) + "' expands to more than " +
+                                                    std::to_string(max_count) + " values");
+    values.push_back(v);
+  };
+  for (std::string_view item : split(text, ',')) {
+    item = trim(item);
+    const auto parts = split(item, ':');
+    if (parts.size() == 1) {
+      push(parse_int(parts[0], field, text));
+      continue;
+    }
+    if (parts.size() != 3)
+      fail(field, "range '" + std::string(item) + "' must be START:STOP:xFACTOR or START:STOP:+STEP");
+    const int64_t start = parse_int(parts[0], field, text);
+    const int64_t stop = parse_int(parts[1], field, text);
+    const std::string_view step = trim(parts[2]);
+    if (start < min_value) fail(field, "range starts at " + std::to_string(start) + "; must be at least " +
+                                           std::to_string(min_value));
+    if (stop < start) fail(field, "range '" + std::string(item) + "' stops before it starts");
+    if (step.size() < 2 || (step[0] != 'x' && step[0] != '+'))
+      fail(field, "step '" + std::string(step) + "' must be xFACTOR (geometric) or +STEP (arithmetic)");
+    const int64_t by = parse_int(step.substr(1), field, text);
+    if (step[0] == 'x') {
+      if (by < 2) fail(field, "factor in '" + std::string(item) + "' must be at least 2");
+      if (start < 1) fail(field, "a geometric range must start at 1 or more");
+      for (int64_t v = start; v <= stop; v *= by) {
+        push(v);
+        if (v > stop / by) break;  // next step would overflow or pass stop
+      }
+    } else {
+      if (by < 1) fail(field, "step in '" + std::string(item) + "' must be at least 1");
+      for (int64_t v = start; v <= stop; v += by) push(v);
+    }
+  }
+  return values;
+}
+
+std::vector<DType> parse_dtype_list(std::string_view text) {
+  std::vector<DType> out;
+  for (std::string_view item : split(text, ',')) {
+    item = trim(item);
+    const auto t = parse_dtype(item);
+    if (!t)
+      throw InvalidInput({FieldError{"dtype", "dtype: '" + std::string(item) +
+                                                  "' is not a dtype; allowed: float32, float16, bfloat16 "
+                                                  "(aliases fp32, fp16, bf16, half)"}});
+    out.push_back(*t);
+  }
+  return out;
+}
+
+std::vector<Problem> expand(const SweepSpec& s) {
+  const std::vector<DType> dtypes = s.dtypes.empty() ? std::vector<DType>{s.base.dtype} : s.dtypes;
+  const std::vector<int64_t> dims = s.head_dims.empty() ? std::vector<int64_t>{s.base.head_dim} : s.head_dims;
+  const std::vector<int64_t> qs = s.q_lens.empty() ? std::vector<int64_t>{s.base.q_len} : s.q_lens;
+  if (s.total_tokens && *s.total_tokens < 1)
+    fail("tokens", "is " + std::to_string(*s.total_tokens) + "; must be at least 1");
+  if (s.hidden && *s.hidden < 1) fail("hidden", "is " + std::to_string(*s.hidden) + "; must be at least 1");
+  std::vector<Problem> out;
+  for (DType t : dtypes)
+    for (int64_t d : dims)
+      for (int64_t q : qs) {
+        const std::vector<int64_t> kvs = s.kv_lens.empty() ? std::vector<int64_t>{q} : s.kv_lens;
+        for (int64_t kv : kvs) {
+          Problem p = s.base;
+          p.dtype = t;
+          p.head_dim = d;
+          p.q_len = q;
+          p.kv_len = kv;
+          if (s.total_tokens) p.batch = std::max<int64_t>(1, *s.total_tokens / q);
+          if (s.hidden) {
+            if (*s.hidden % d != 0)
+              fail("hidden", "is " + std::to_string(*s.hidden) + "; must be a multiple of head_dim " + std::to_string(d));
+            const int64_t ratio = std::max<int64_t>(1, s.base.q_heads / std::max<int64_t>(1, s.base.kv_heads));
+            p.q_heads = *s.hidden / d;
+            p.kv_heads = std::max<int64_t>(1, p.q_heads / ratio);
+          }
+          require_valid(p);
+          out.push_back(p);
+        }
+      }
+  return out;
+}
+
+}  // namespace attnscope
