@@ -1,0 +1,151 @@
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "attnscope/results.hpp"
+
+using namespace attnscope;
+namespace fs = std::filesystem;
+
+namespace {
+
+ResultDocument sample_document() {
+  ResultDocument doc;
+  doc.tool_version = "test";
+  doc.created_utc = now_utc_iso8601();
+  doc.host = this_host();
+  doc.device = *find_profile("h100");
+  doc.settings.argv = {"attnscope-cli", "run"};
+  doc.settings.sweep = "seq 128,256";
+  doc.settings.seed = 42;
+  Record ok;
+  ok.point = 0;
+  ok.problem.q_len = ok.problem.kv_len = 128;
+  ok.problem.scale = 0.3;
+  ok.backend = "cpu-math";
+  ok.device = "cpu";
+  ok.timer = "steady-clock";
+  ok.samples_us = {10, 11, 12};
+  ok.latency_us = summarize(ok.samples_us);
+  ok.kernels = {"sgemm", "softmax"};
+  ok.memory = {100, 200, 300, 100, 200, "tracking-allocator"};
+  ok.accuracy = Accuracy{"cpu-reference", 1e-7, 2e-7, 1e-4, true, 4, 16};
+  ok.flops = ok.problem.flops();
+  ok.tflops = ok.flops / (ok.latency_us.median * 1e6);
+  Record inel;
+  inel.point = 1;
+  inel.backend = "flash2";
+  inel.device = "cpu";
+  inel.status = Status::Ineligible;
+  inel.unmet.push_back({"dtype", RuleKind::Input, "dtype", "float32", "float16 or bfloat16", false,
+                        "dtype is float32; this backend supports float16, bfloat16", "choose float16"});
+  Record err;
+  err.point = 1;
+  err.backend = "naive";
+  err.device = "cpu";
+  err.status = Status::Error;
+  err.message = "kernel failed: \"illegal address\", line 3";
+  doc.records = {ok, inel, err};
+  return doc;
+}
+
+std::string temp_path(const std::string& name) { return (fs::temp_directory_path() / ("attnscope_" + name)).string(); }
+
+void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+std::string load_error(const std::string& text) {
+  const std::string path = temp_path("bad.json");
+  write(path, text);
+  try {
+    load_results(path);
+  } catch (const FormatError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(ResultsIO, JsonRoundTripKeepsEveryField) {
+  const ResultDocument doc = sample_document();
+  const std::string path = temp_path("roundtrip.json");
+  save_json(doc, path);
+  const ResultDocument back = load_results(path);
+  EXPECT_EQ(back.device.id, "profile:h100");
+  EXPECT_EQ(back.settings.seed, 42u);
+  ASSERT_EQ(back.records.size(), 3u);
+  const Record& ok = back.records[0];
+  EXPECT_EQ(ok.problem, doc.records[0].problem);
+  EXPECT_DOUBLE_EQ(ok.latency_us.median, 11);
+  EXPECT_EQ(ok.samples_us, doc.records[0].samples_us);
+  EXPECT_EQ(ok.kernels, doc.records[0].kernels);
+  EXPECT_EQ(*ok.memory.peak, 300u);
+  ASSERT_TRUE(ok.accuracy.has_value());
+  EXPECT_DOUBLE_EQ(ok.accuracy->rel_l2, 1e-7);
+  EXPECT_EQ(back.records[1].status, Status::Ineligible);
+  ASSERT_EQ(back.records[1].unmet.size(), 1u);
+  EXPECT_EQ(back.records[1].unmet[0].hint, "choose float16");
+  EXPECT_EQ(back.records[2].message, doc.records[2].message);
+}
+
+TEST(ResultsIO, StreamOfJsonLinesLoads) {
+  const ResultDocument doc = sample_document();
+  nlohmann::json start = {{"type", "start"}, {"schema_version", kSchemaVersion}, {"device", to_json(doc.device)}, {"total", 3}};
+  std::ostringstream s;
+  s << start.dump() << '\n';
+  s << nlohmann::json{{"type", "progress"}, {"done", 0}, {"total", 3}}.dump() << '\n';
+  for (const auto& r : doc.records) s << nlohmann::json{{"type", "record"}, {"record", to_json(r)}}.dump() << '\n';
+  const std::string path = temp_path("stream.jsonl");
+  write(path, s.str());  // no end line: a worker that died keeps what it wrote
+  const ResultDocument back = load_results(path);
+  EXPECT_EQ(back.records.size(), 3u);
+}
+
+TEST(ResultsIO, MalformedFilesAreRejectedWithThePath) {
+  EXPECT_NE(load_error("{not json").find("not valid JSON"), std::string::npos);
+  EXPECT_NE(load_error("[]").find("expected an object"), std::string::npos);
+  EXPECT_NE(load_error(R"({"schema_version": 99})").find("schema_version"), std::string::npos);
+
+  nlohmann::json j = to_json(sample_document());
+  j["records"][2]["status"] = "okk";
+  std::string e = load_error(j.dump());
+  EXPECT_NE(e.find("records[2].status"), std::string::npos) << e;
+  EXPECT_NE(e.find("okk"), std::string::npos) << e;
+
+  j = to_json(sample_document());
+  j["records"][0]["problem"]["head_dim"] = -8;
+  e = load_error(j.dump());
+  EXPECT_NE(e.find("records[0].problem.head_dim"), std::string::npos) << e;
+
+  j = to_json(sample_document());
+  j["records"][0].erase("latency_us");
+  e = load_error(j.dump());
+  EXPECT_NE(e.find("records[0].latency_us: missing"), std::string::npos) << e;
+
+  j = to_json(sample_document());
+  j["device"]["kind"] = "tpu";
+  EXPECT_NE(load_error(j.dump()).find("device.kind"), std::string::npos);
+
+  EXPECT_NE(load_error("{\"type\":\"start\",\"schema_version\":1}\n").find("device: missing"), std::string::npos);
+  const std::string missing = temp_path("does_not_exist.json");
+  fs::remove(missing);
+  EXPECT_THROW(load_results(missing), FormatError);
+}
+
+TEST(ResultsIO, CsvHasHeaderAndOneRowPerRecord) {
+  const ResultDocument doc = sample_document();
+  std::ostringstream out;
+  write_csv(doc.records, out);
+  std::istringstream in(out.str());
+  std::vector<std::string> lines;
+  for (std::string l; std::getline(in, l);) lines.push_back(l);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_TRUE(lines[0].starts_with("point,backend,device,status"));
+  EXPECT_NE(lines[1].find("cpu-math,cpu,ok"), std::string::npos);
+  EXPECT_NE(lines[2].find("dtype is float32"), std::string::npos);
+  EXPECT_NE(lines[3].find("\"kernel failed: \"\"illegal address\"\", line 3\""), std::string::npos) << lines[3];
+}
