@@ -1,0 +1,247 @@
+#include "cuda/cuda_executor.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <stdexcept>
+#include <thread>
+
+#include "attnscope/half.hpp"
+#include "attnscope/reference.hpp"
+#include "cuda/cuda_util.hpp"
+#include "cuda/cupti_tracer.hpp"
+#include "cuda/device_fill.hpp"
+#include "cuda/gpu_reference.hpp"
+#include "cuda/sm_clock.hpp"
+
+namespace attnscope::cuda {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+// Above this many multiply-adds the fp64 host reference takes more than about a second.
+constexpr double kHostReferenceMaxMacs = 4e8;
+
+int ordinal_of(const DeviceInfo& d) {
+  const auto colon = d.id.find(':');
+  try {
+    return colon == std::string::npos ? 0 : std::stoi(d.id.substr(colon + 1));
+  } catch (const std::exception&) {
+    throw std::runtime_error("malformed CUDA device id '" + d.id + "' (expected cuda:N)");
+  }
+}
+
+// Copies one head of a [B,H,N,D] device tensor to the host as float.
+std::vector<float> head_to_host(const Problem& p, const void* t, int64_t heads, int64_t batch, int64_t head,
+                                int64_t len) {
+  const std::size_t esz = size_of(p.dtype), n = std::size_t(len * p.head_dim);
+  const std::size_t offset = std::size_t((batch * heads + head) * len * p.head_dim);
+  std::vector<unsigned char> raw(n * esz);
+  check(cudaMemcpy(raw.data(), static_cast<const unsigned char*>(t) + offset * esz, raw.size(), cudaMemcpyDeviceToHost),
+        "copy head to host");
+  std::vector<float> out(n);
+  for (std::size_t i = 0; i < n; ++i) out[i] = load_as_float(p.dtype, raw.data(), i);
+  return out;
+}
+
+struct Outputs {
+  DeviceBuffer o, lse;
+};
+
+}  // namespace
+
+Accuracy check_accuracy(const Problem& p, const void* q, const void* k, const void* v, const void* o,
+                        int64_t max_heads, cudaStream_t s) {
+  Accuracy a;
+  const auto heads = reference_heads(p, max_heads);
+  a.heads_checked = int64_t(heads.size());
+  a.heads_total = p.batch * p.q_heads;
+  a.tolerance = accuracy_tolerance(p.dtype);
+  const double macs = double(heads.size()) * double(p.unmasked_pairs()) * double(p.head_dim);
+  const bool on_host = macs <= kHostReferenceMaxMacs || p.head_dim > kGpuReferenceMaxHeadDim;
+  ErrorAccumulator acc;
+  const std::size_t rows = std::size_t(p.q_len), d = std::size_t(p.head_dim);
+  if (on_host) {
+    a.reference = "cpu-reference";
+    // A one-head problem per checked head: only that head's Q, K and V leave the device.
+    Problem one = p;
+    one.batch = 1;
+    one.q_heads = 1;
+    one.kv_heads = 1;
+    std::vector<double> ref(rows * d), lse(rows);
+    for (const auto& h : heads) {
+      const int64_t kvh = h.head / p.group_size();
+      const auto hq = head_to_host(p, q, p.q_heads, h.batch, h.head, p.q_len);
+      const auto hk = head_to_host(p, k, p.kv_heads, h.batch, kvh, p.kv_len);
+      const auto hv = head_to_host(p, v, p.kv_heads, h.batch, kvh, p.kv_len);
+      const auto ho = head_to_host(p, o, p.q_heads, h.batch, h.head, p.q_len);
+      reference_attention_head(one, hq.data(), hk.data(), hv.data(), HeadIndex{0, 0}, ref.data(), lse.data());
+      for (std::size_t i = 0; i < rows * d; ++i) acc.add(ho[i], ref[i]);
+    }
+  } else {
+    a.reference = "gpu-reference-fp32";
+    DeviceBuffer ref(heads.size() * rows * d * sizeof(float), "GPU reference output");
+    DeviceBuffer lse(heads.size() * rows * sizeof(float), "GPU reference LSE");
+    gpu_reference(p, q, k, v, heads, ref.as<float>(), lse.as<float>(), s);
+    std::vector<float> host_ref(heads.size() * rows * d);
+    check(cudaMemcpy(host_ref.data(), ref.get(), host_ref.size() * sizeof(float), cudaMemcpyDeviceToHost),
+          "copy GPU reference");
+    for (std::size_t i = 0; i < heads.size(); ++i) {
+      const auto ho = head_to_host(p, o, p.q_heads, heads[i].batch, heads[i].head, p.q_len);
+      for (std::size_t j = 0; j < rows * d; ++j) acc.add(ho[j], host_ref[i * rows * d + j]);
+    }
+  }
+  const ErrorStats e = acc.result();
+  a.rel_l2 = e.rel_l2;
+  a.max_abs = e.max_abs;
+  a.pass = e.non_finite == 0 && std::isfinite(e.rel_l2) && e.rel_l2 <= a.tolerance;
+  return a;
+}
+
+CudaExecutor::CudaExecutor(DeviceInfo device) : device_(std::move(device)), ordinal_(ordinal_of(device_)) {
+  check(cudaSetDevice(ordinal_), ("selecting " + device_.id).c_str());
+  CuptiTracer::instance();  // enable tracing before this process does its first real work
+  pool_ = std::make_unique<MemPool>(ordinal_);
+}
+
+CudaExecutor::~CudaExecutor() = default;
+
+Measurement CudaExecutor::measure(const Backend& b, const Problem& p, const MeasureSettings& s,
+                                  const CancelToken& cancel) {
+  check(cudaSetDevice(ordinal_), ("selecting " + device_.id).c_str());
+  auto& tracer = CuptiTracer::instance();
+  Measurement m;
+  m.timer = tracer.available() ? "cupti" : "cuda-events";
+  m.timer_note = tracer.available() ? "" : "CUPTI tracing unavailable: " + tracer.status();
+
+  // Refuse before allocating anything when the prediction cannot fit.
+  const MemoryPrediction pred = b.predict_memory(p);
+  const uint64_t need = p.input_bytes() + pred.total();
+  pool_->trim();
+  const uint64_t free_now = free_device_memory();
+  if (free_now && need > free_now) throw OutOfMemory(need, free_now, b.info().id + " (inputs + predicted output and workspace)");
+
+  const std::size_t esz = size_of(p.dtype);
+  const uint64_t lse_count = uint64_t(p.batch * p.q_heads * p.q_len);
+  const uint64_t o_bytes = p.o_elements() * esz, lse_bytes = b.writes_lse() ? lse_count * sizeof(float) : 0;
+  Stream stream;
+  DeviceBuffer q(p.q_elements() * esz, "Q"), k(p.kv_elements() * esz, "K"), v(p.kv_elements() * esz, "V");
+  fill_inputs(p, q.get(), k.get(), v.get(), s.seed, stream.get());
+  CudaExecContext ctx(stream.get(), pool_.get(), b.info().id);
+  auto run_once = [&](const Outputs& out) {
+    const Tensors t{q.get(), k.get(), v.get(), out.o.get(), b.writes_lse() ? out.lse.as<float>() : nullptr};
+    b.run(p, t, ctx);
+  };
+  auto check_cancel = [&] {
+    if (cancel.cancelled()) throw Cancelled();
+  };
+
+  // Warm-up: lazy module loading, library handles and plans, clock ramp-up.
+  {
+    Outputs warm{DeviceBuffer(o_bytes, "O"), DeviceBuffer(lse_bytes, "LSE")};
+    const auto t0 = Clock::now();
+    for (int64_t i = 0; i < s.warmup_min_runs || seconds_since(t0) < s.warmup_min_time_s; ++i) {
+      check_cancel();
+      run_once(warm);
+      stream.sync();
+      if (i > 1000) break;
+    }
+  }
+
+  // Memory pass: outputs are allocated inside the tagged region so the replay sees output + workspace.
+  Outputs out;
+  {
+    ctx.reset_peak();
+    tracer.set_memory_tracing(true);
+    uint64_t region_id = 0;
+    try {
+      CuptiTracer::Region region(tracer);
+      region_id = region.id();
+      out.o = DeviceBuffer(o_bytes, "O");
+      out.lse = DeviceBuffer(lse_bytes, "LSE");
+      poison(out.o.get(), p.dtype, p.o_elements(), stream.get());
+      if (lse_bytes) poison(out.lse.get(), DType::F32, lse_count, stream.get());
+      run_once(out);
+      stream.sync();
+    } catch (...) {
+      tracer.set_memory_tracing(false);
+      throw;
+    }
+    tracer.set_memory_tracing(false);
+    const RegionTrace trace = tracer.take(region_id);
+    const uint64_t tracked_peak = o_bytes + lse_bytes + ctx.peak_bytes();
+    m.memory.output = o_bytes + lse_bytes;
+    if (tracer.available() && !trace.memory.empty()) {
+      m.memory.method = "cupti-memory2";
+      m.memory.peak = trace.peak_live_bytes();
+      if (*m.memory.peak < tracked_peak)
+        m.note += "CUPTI saw fewer bytes (" + std::to_string(*m.memory.peak) + ") than the workspace allocator (" +
+                  std::to_string(tracked_peak) + "). ";
+    } else {
+      m.memory.method = "tracking-allocator";
+      m.memory.peak = tracked_peak;
+      if (tracer.available()) m.note += "CUPTI recorded no allocations; memory from the tool's allocator. ";
+    }
+    m.memory.workspace = *m.memory.peak >= *m.memory.output ? *m.memory.peak - *m.memory.output : 0;
+  }
+  if (s.check_accuracy) {
+    m.accuracy = check_accuracy(p, q.get(), k.get(), v.get(), out.o.get(), s.reference_max_heads, stream.get());
+    std::vector<unsigned char> host_o(o_bytes);
+    check(cudaMemcpy(host_o.data(), out.o.get(), o_bytes, cudaMemcpyDeviceToHost), "copy O");
+    const int64_t unwritten = count_poisoned(host_o.data(), p.dtype, p.o_elements());
+    if (unwritten > 0) {
+      m.accuracy->pass = false;
+      m.note += std::to_string(unwritten) + " output elements were never written. ";
+    }
+  }
+
+  // Timing pass.
+  DeviceBuffer flush(s.cold_l2 ? std::max<uint64_t>(2 * device_.l2_bytes, 1u << 20) : 0, "L2 flush buffer");
+  EventPair events;
+  StoppingState stop(s.stopping);
+  const auto t0 = Clock::now();
+  uint64_t dropped = 0;
+  for (int sample = 0;; ++sample) {
+    check_cancel();
+    if (s.cold_l2) check(cudaMemsetAsync(flush.get(), sample & 0xff, flush.bytes(), stream.get()), "L2 flush");
+    events.record_start(stream.get());
+    uint64_t region_id;
+    {
+      CuptiTracer::Region region(tracer);
+      region_id = region.id();
+      run_once(out);
+    }
+    events.record_stop(stream.get());
+    stream.sync();
+    const double event_us = events.elapsed_us();
+    double span_us = event_us;
+    if (tracer.available()) {
+      RegionTrace trace = tracer.take(region_id);
+      dropped += trace.dropped_records;
+      if (!trace.kernels.empty()) {
+        span_us = trace.span_us();
+        m.busy_us.push_back(trace.busy_us());
+        if (m.kernels.empty() || sample % 16 == 0) {
+          m.kernels.clear();
+          for (auto& kr : trace.kernels) m.kernels.push_back(std::move(kr.name));
+        }
+      } else if (m.timer == "cupti") {
+        m.timer = "cuda-events";
+        m.timer_note = "CUPTI attributed no kernel to a sample of this backend; timed with CUDA events.";
+      }
+    }
+    m.span_us.push_back(span_us);
+    if (stop.add(span_us * 1e-6, seconds_since(t0))) break;
+  }
+  if (m.timer == "cuda-events") m.busy_us.clear();
+  m.converged = stop.converged();
+  if (dropped) m.note += "CUPTI dropped " + std::to_string(dropped) + " records. ";
+  m.sm_clock_mhz = measure_sm_clock_mhz(stream.get(), device_.sm_count);
+  stream.sync();
+  out = Outputs{};
+  pool_->trim();
+  return m;
+}
+
+}  // namespace attnscope::cuda

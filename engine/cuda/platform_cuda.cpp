@@ -1,0 +1,127 @@
+// Platform hooks for a CUDA build: device discovery with the facts the rules and the GUI need, and
+// the GPU executor.
+#include <cuda_runtime.h>
+#include <dlfcn.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+#include "attnscope/platform.hpp"
+#include "cuda/cuda_executor.hpp"
+#include "cuda/cupti_tracer.hpp"
+
+namespace attnscope::platform {
+namespace {
+
+std::string cuda_version_text(int v) { return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10); }
+
+// "580.95.05" from the kernel module, when readable.
+std::string kernel_driver_version() {
+  std::ifstream f("/proc/driver/nvidia/version");
+  std::string line;
+  if (!std::getline(f, line)) return "";
+  std::istringstream words(line);
+  std::string w, prev;
+  while (words >> w) {
+    if (prev == "Module" && !w.empty() && std::isdigit(static_cast<unsigned char>(w[0]))) return w;
+    prev = w;
+  }
+  return "";
+}
+
+std::string why_no_devices(cudaError_t e) {
+  const std::string text = std::string(cudaGetErrorString(e)) + " (" + cudaGetErrorName(e) + ")";
+  switch (e) {
+    case cudaErrorNoDevice:
+      return "no NVIDIA GPU found: " + text;
+    case cudaErrorInsufficientDriver: {
+      int rt = 0;
+      cudaRuntimeGetVersion(&rt);
+      return "the NVIDIA driver is too old for this build's CUDA runtime " + cuda_version_text(rt) + ": " + text +
+             " — update the driver";
+    }
+    default:
+      return "CUDA cannot use a GPU here: " + text;
+  }
+}
+
+int attribute(cudaDeviceAttr a, int dev) {
+  int v = 0;
+  if (cudaDeviceGetAttribute(&v, a, dev) != cudaSuccess) {
+    cudaGetLastError();
+    return 0;
+  }
+  return v;
+}
+
+}  // namespace
+
+bool built_with_cuda() { return true; }
+
+GpuProbe probe_gpus() {
+  GpuProbe out;
+  // Without libcuda the runtime can only say "insufficient driver"; name the real cause.
+  if (void* h = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL)) {
+    dlclose(h);
+  } else {
+    const char* err = dlerror();
+    out.why_none = std::string("no NVIDIA driver (libcuda.so.1 not found") + (err ? std::string(": ") + err : "") + ")";
+    return out;
+  }
+  int count = 0;
+  cudaError_t e = cudaGetDeviceCount(&count);
+  if (e != cudaSuccess) {
+    cudaGetLastError();
+    out.why_none = why_no_devices(e);
+    return out;
+  }
+  if (count == 0) {
+    out.why_none = "no NVIDIA GPU found (the driver reports 0 CUDA devices)";
+    return out;
+  }
+  int driver = 0, runtime = 0;
+  cudaDriverGetVersion(&driver);
+  cudaRuntimeGetVersion(&runtime);
+  const std::string kmod = kernel_driver_version();
+  const auto& tracer = cuda::CuptiTracer::instance();
+  for (int i = 0; i < count; ++i) {
+    cudaDeviceProp prop{};
+    if (cudaGetDeviceProperties(&prop, i) != cudaSuccess) {
+      cudaGetLastError();
+      continue;
+    }
+    DeviceInfo d;
+    d.id = "cuda:" + std::to_string(i);
+    d.kind = DeviceKind::Cuda;
+    d.name = prop.name;
+    d.cc_major = prop.major;
+    d.cc_minor = prop.minor;
+    d.sm_count = prop.multiProcessorCount;
+    d.memory_total = prop.totalGlobalMem;
+    d.l2_bytes = uint64_t(prop.l2CacheSize);
+    d.sm_clock_mhz = attribute(cudaDevAttrClockRate, i) / 1000;
+    d.memory_clock_mhz = attribute(cudaDevAttrMemoryClockRate, i) / 1000;
+    d.memory_bus_bits = attribute(cudaDevAttrGlobalMemoryBusWidth, i);
+    size_t free_b = 0, total_b = 0;
+    if (cudaSetDevice(i) == cudaSuccess && cudaMemGetInfo(&free_b, &total_b) == cudaSuccess) d.memory_free = free_b;
+    else cudaGetLastError();
+    d.driver_version = (kmod.empty() ? "" : kmod + " ") + "(CUDA " + cuda_version_text(driver) + ")";
+    d.runtime_version = cuda_version_text(runtime);
+    d.timer = tracer.available() ? "cupti" : "cuda-events";
+    d.timer_note = tracer.available() ? tracer.status()
+                                      : "CUPTI tracing unavailable, timing with CUDA events: " + tracer.status();
+    fill_peaks_from_architecture(d);
+    out.devices.push_back(std::move(d));
+  }
+  if (count > 0) cudaSetDevice(0);
+  if (out.devices.empty()) out.why_none = "CUDA reports devices but none could be queried";
+  return out;
+}
+
+std::unique_ptr<Executor> make_gpu_executor(const DeviceInfo& device) {
+  if (device.kind != DeviceKind::Cuda) throw std::runtime_error(device.id + " is not a CUDA device");
+  return std::make_unique<cuda::CudaExecutor>(device);
+}
+
+}  // namespace attnscope::platform

@@ -1,0 +1,151 @@
+// cublas-math: PyTorch's math path in three launches — a strided-batched cuBLAS GEMM for S = scale·Q·Kᵀ
+// (fp32 output), our softmax kernel writing P in the problem's dtype over S in place, and a second
+// strided-batched GEMM for O = P·V. GQA: the query heads of one KV group are contiguous in [B,Hq,N,D],
+// so each group is one GEMM of (group·Nq)×Nk against its shared K/V head — no copies of K or V.
+#include <cublas_v2.h>
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+
+#include "cublas_math/cublas_math.hpp"
+
+namespace attnscope::cublas_math {
+namespace {
+
+constexpr int kThreads = 256;
+constexpr int kPerThread = 8;  // values a thread holds per chunk of the in-place rewrite
+
+void check(cublasStatus_t s, const char* what) {
+  if (s != CUBLAS_STATUS_SUCCESS)
+    throw std::runtime_error(std::string("cublas-math: ") + what + ": " + cublasGetStatusString(s));
+}
+
+// One handle per (thread, device), created on first use (during warm-up) and kept for the process.
+cublasHandle_t handle_for_current_device() {
+  thread_local std::unordered_map<int, cublasHandle_t> handles;
+  int dev = 0;
+  cudaGetDevice(&dev);
+  auto it = handles.find(dev);
+  if (it != handles.end()) return it->second;
+  cublasHandle_t h = nullptr;
+  check(cublasCreate(&h), "cublasCreate");
+  // Default math: with CUBLAS_COMPUTE_32F, fp32 GEMMs stay true fp32 (no TF32).
+  check(cublasSetMathMode(h, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
+  handles.emplace(dev, h);
+  return h;
+}
+
+template <class T> __device__ T from_f(float f);
+template <> __device__ float from_f<float>(float f) { return f; }
+template <> __device__ __half from_f<__half>(float f) { return __float2half_rn(f); }
+template <> __device__ __nv_bfloat16 from_f<__nv_bfloat16>(float f) { return __float2bfloat16_rn(f); }
+
+__device__ __forceinline__ void merge(float& m, float& l, float m2, float l2) {
+  const float mx = fmaxf(m, m2);
+  if (mx == -INFINITY) return;
+  l = l * __expf(m - mx) + l2 * __expf(m2 - mx);
+  m = mx;
+}
+
+// One block per row. Reads the fp32 row, writes P (type T) into the first sizeof(T)·Nk bytes of the
+// same row. For 16-bit T a write can land on fp32 values other threads have yet to read, so the row is
+// rewritten chunk by chunk with a barrier between reading a chunk and writing it: the bytes written for
+// chunk c lie inside chunks ≤ c, all read by then.
+template <class T>
+__global__ void __launch_bounds__(kThreads) softmax_kernel(float* __restrict__ s, int64_t rows, int64_t nq,
+                                                          int64_t nk, bool causal, int64_t shift) {
+  __shared__ float sm[kThreads / 32], sl[kThreads / 32];
+  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+    float* row = s + r * nk;
+    T* out = reinterpret_cast<T*>(row);
+    const int64_t i = r % nq;
+    int64_t visible = nk;
+    if (causal) visible = i + shift + 1 < 0 ? 0 : (i + shift + 1 > nk ? nk : i + shift + 1);
+    float m = -INFINITY, l = 0.f;
+    for (int64_t j = threadIdx.x; j < visible; j += kThreads) merge(m, l, row[j], 1.f);
+#pragma unroll
+    for (int off = 16; off > 0; off /= 2)
+      merge(m, l, __shfl_xor_sync(0xffffffffu, m, off), __shfl_xor_sync(0xffffffffu, l, off));
+    if (threadIdx.x % 32 == 0) sm[threadIdx.x / 32] = m, sl[threadIdx.x / 32] = l;
+    __syncthreads();
+    m = sm[0], l = sl[0];
+    for (int w = 1; w < kThreads / 32; ++w) merge(m, l, sm[w], sl[w]);
+    const float inv = l > 0.f ? 1.f / l : 0.f;
+    constexpr int64_t chunk = int64_t(kThreads) * kPerThread;
+    for (int64_t c0 = 0; c0 < nk; c0 += chunk) {
+      float vals[kPerThread];
+#pragma unroll
+      for (int u = 0; u < kPerThread; ++u) {
+        const int64_t j = c0 + u * kThreads + threadIdx.x;
+        vals[u] = j < visible ? __expf(row[j] - m) * inv : 0.f;
+      }
+      __syncthreads();
+#pragma unroll
+      for (int u = 0; u < kPerThread; ++u) {
+        const int64_t j = c0 + u * kThreads + threadIdx.x;
+        if (j < nk) out[j] = from_f<T>(vals[u]);
+      }
+    }
+    __syncthreads();  // sm/sl and the row are reused by the next iteration
+  }
+}
+
+cudaDataType_t cuda_type(DType t) {
+  switch (t) {
+    case DType::F32: return CUDA_R_32F;
+    case DType::F16: return CUDA_R_16F;
+    case DType::BF16: return CUDA_R_16BF;
+  }
+  return CUDA_R_32F;
+}
+
+template <class T>
+void launch_softmax(const Problem& p, float* scores, cudaStream_t st) {
+  const int64_t rows = p.batch * p.q_heads * p.q_len;
+  const unsigned grid = unsigned(rows < INT32_MAX ? rows : INT32_MAX);
+  softmax_kernel<T><<<grid, kThreads, 0, st>>>(scores, rows, p.q_len, p.kv_len, p.causal, p.kv_len - p.q_len);
+  cudaError_t e = cudaGetLastError();
+  if (e != cudaSuccess) throw std::runtime_error(std::string("cublas-math: launching softmax: ") + cudaGetErrorString(e));
+}
+
+}  // namespace
+
+void launch(const Problem& p, const Tensors& t, float* scores, void* cublas_ws, std::size_t cublas_ws_bytes,
+            void* stream) {
+  auto st = static_cast<cudaStream_t>(stream);
+  cublasHandle_t h = handle_for_current_device();
+  check(cublasSetStream(h, st), "cublasSetStream");
+  // After cublasSetStream: setting a stream resets the workspace to cuBLAS's own pool.
+  check(cublasSetWorkspace(h, cublas_ws, cublas_ws_bytes), "cublasSetWorkspace");
+
+  const cudaDataType_t io = cuda_type(p.dtype);
+  const int group_rows = int(p.group_size() * p.q_len);  // query rows sharing one K/V head
+  const int nk = int(p.kv_len), d = int(p.head_dim);
+  const int batches = int(p.batch * p.kv_heads);
+  // P's row pitch in elements of its type: it sits in the fp32 score rows.
+  const int p_pitch = p.dtype == DType::F32 ? nk : 2 * nk;
+  const float alpha = float(p.softmax_scale()), one = 1.f, zero = 0.f;
+
+  // Row-major S (group_rows×Nk) is column-major Sᵀ (Nk×group_rows) = Kᵀ(op T on col-major D×Nk) · Q.
+  check(cublasGemmStridedBatchedEx(h, CUBLAS_OP_T, CUBLAS_OP_N, nk, group_rows, d, &alpha, t.k, io, d,
+                                   int64_t(nk) * d, t.q, io, d, int64_t(group_rows) * d, &zero, scores, CUDA_R_32F,
+                                   nk, int64_t(group_rows) * nk, batches, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
+        "S = Q·Kᵀ GEMM");
+  switch (p.dtype) {
+    case DType::F32: launch_softmax<float>(p, scores, st); break;
+    case DType::F16: launch_softmax<__half>(p, scores, st); break;
+    case DType::BF16: launch_softmax<__nv_bfloat16>(p, scores, st); break;
+  }
+  // Row-major O (group_rows×D) is column-major Oᵀ (D×group_rows) = Vᵀ (col-major D×Nk) · Pᵀ (Nk×group_rows).
+  check(cublasGemmStridedBatchedEx(h, CUBLAS_OP_N, CUBLAS_OP_N, d, group_rows, nk, &one, t.v, io, d,
+                                   int64_t(nk) * d, scores, io, p_pitch, int64_t(group_rows) * p_pitch, &zero, t.o, io, d, int64_t(group_rows) * d, batches, CUBLAS_COMPUTE_32F,
+                                   CUBLAS_GEMM_DEFAULT),
+        "O = P·V GEMM");
+}
+
+}  // namespace attnscope::cublas_math
