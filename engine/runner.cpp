@@ -4,7 +4,6 @@
 
 #include <chrono>
 
-#include "attnscope/rules.hpp"
 
 namespace attnscope {
 namespace {
@@ -108,8 +107,7 @@ Record Runner::run_one(const Problem& p, int64_t point, const Backend& b, const 
     r.message = e.what();
   } catch (const OutOfMemory& e) {
     r.status = Status::OutOfMemory;
-    r.message = "out of memory: asked for " + format_bytes(e.requested()) + " with " +
-                format_bytes(e.free_bytes()) + " free — " + e.what();
+    r.message = e.what();  // names where, the bytes asked for and the bytes free
   } catch (const std::exception& e) {
     r.status = Status::Error;
     r.message = e.what();

@@ -1,0 +1,65 @@
+// `attnscope-cli devices`: the CPU, every CUDA device, the what-if profiles, and why there is no GPU.
+#include <iostream>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "attnscope/platform.hpp"
+#include "attnscope/results.hpp"
+#include "attnscope/rules.hpp"
+#include "commands.hpp"
+#include "format.hpp"
+
+namespace attnscope::cli {
+namespace {
+
+std::string memory_cell(const DeviceInfo& d) {
+  if (d.memory_total == 0) return "?";
+  if (d.kind == DeviceKind::Profile) return format_bytes(d.memory_total);
+  return format_bytes(d.memory_free) + " free / " + format_bytes(d.memory_total);
+}
+
+std::string peak_cell(const DeviceInfo& d) {
+  const double fp16 = d.peak_tflops(DType::F16), fp32 = d.peak_tflops(DType::F32);
+  if (fp16 <= 0 && fp32 <= 0) return "-";
+  return fixed(fp16, 0) + " / " + fixed(fp32, 1);
+}
+
+void print_table(const DeviceList& list) {
+  TextTable t({"id", "kind", "arch", "SMs", "memory", "L2", "peak TFLOP/s fp16/fp32", "timer", "name"});
+  for (const auto& d : list.devices) {
+    const bool gpu = d.is_gpu();
+    t.add({d.id, std::string(to_string(d.kind)), gpu ? d.sm_name() : "-", gpu ? std::to_string(d.sm_count) : "-",
+           memory_cell(d), d.l2_bytes ? format_bytes(d.l2_bytes) : "-", peak_cell(d), d.is_real() ? d.timer : "-",
+           d.name});
+  }
+  t.print(std::cout);
+  if (!list.why_no_gpu.empty()) std::cout << "\nNo GPU: " << list.why_no_gpu << '\n';
+  for (const auto& d : list.devices)
+    if (d.is_real() && !d.timer_note.empty() && d.timer != "steady-clock")
+      std::cout << d.id << " timer note: " << d.timer_note << '\n';
+}
+
+}  // namespace
+
+Command add_devices_command(CLI::App& app) {
+  auto* sub = app.add_subcommand("devices", "List the CPU, CUDA devices and what-if profiles (and why there is no GPU)");
+  auto json = std::make_shared<bool>(false);
+  sub->add_flag("--json", *json, "Print {\"devices\":[...], \"why_no_gpu\":\"...\"} instead of a table");
+  return [json] {
+    const DeviceList list = discover_devices();
+    if (*json) {
+      nlohmann::json j;
+      j["devices"] = nlohmann::json::array();
+      for (const auto& d : list.devices) j["devices"].push_back(to_json(d));
+      j["why_no_gpu"] = list.why_no_gpu;
+      j["built_with_cuda"] = platform::built_with_cuda();
+      std::cout << json_pretty(j) << std::endl;
+    } else {
+      print_table(list);
+    }
+    return kExitOk;
+  };
+}
+
+}  // namespace attnscope::cli

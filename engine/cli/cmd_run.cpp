@@ -1,0 +1,266 @@
+// `attnscope-cli run`: sweep × backends → a readable table, result files, and (with --stream) the
+// JSON-lines worker protocol the GUI reads. Ctrl-C / SIGTERM cancel cleanly: finished records are kept
+// and the files are still written.
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "attnscope/cpu_executor.hpp"
+#include "attnscope/results.hpp"
+#include "attnscope/rules.hpp"
+#include "attnscope/runner.hpp"
+#include "commands.hpp"
+#include "format.hpp"
+#include "options.hpp"
+
+namespace attnscope::cli {
+namespace {
+
+struct RunArgs {
+  ProblemOptions problem;
+  DeviceOptions device;
+  std::string backends, json_file, csv_file;
+  bool stream = false, warm_l2 = false, no_check = false;
+  int64_t start_at = 0, min_samples = 0, threads = 0;
+  double min_time = 0, max_time = 0, noise = 0;
+  uint64_t seed = 1234;
+  CLI::Option *min_samples_opt = nullptr, *min_time_opt = nullptr, *max_time_opt = nullptr, *noise_opt = nullptr,
+              *threads_opt = nullptr;
+};
+
+// The signal handler may only touch lock-free atomics: CancelToken is one atomic<bool>.
+CancelToken* g_cancel = nullptr;
+extern "C" void on_cancel_signal(int) {
+  if (g_cancel) g_cancel->cancel();
+}
+
+class SignalGuard {  // installs the handlers for the run, restores the old ones after
+ public:
+  explicit SignalGuard(CancelToken& token) {
+    g_cancel = &token;
+    struct sigaction sa {};
+    sa.sa_handler = on_cancel_signal;
+    sa.sa_flags = SA_RESETHAND;  // a second Ctrl-C kills at once, for a run stuck inside one kernel
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~SignalGuard() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+    g_cancel = nullptr;
+  }
+
+ private:
+  struct sigaction old_int_ {}, old_term_ {};
+};
+
+std::vector<std::string> split_ids(const std::string& text) {
+  std::vector<std::string> ids;
+  std::string cur;
+  for (char c : text + ",") {
+    if (c == ',') {
+      if (!cur.empty()) ids.push_back(cur);
+      cur.clear();
+    } else if (c != ' ') {
+      cur += c;
+    }
+  }
+  return ids;
+}
+
+MeasureSettings measure_settings(const RunArgs& a, const DeviceInfo& d) {
+  MeasureSettings s;
+  if (d.kind == DeviceKind::Cpu) {
+    // CPU runs are long and steady-clock noise is not the limit: fewer, shorter samples by default.
+    s.stopping.min_samples = 3;
+    s.stopping.min_time_s = 0.2;
+    s.stopping.max_time_s = 5.0;
+    s.stopping.noise_target = 0.05;
+    s.warmup_min_runs = 1;
+    s.warmup_min_time_s = 0;
+  }
+  std::vector<FieldError> errors;
+  if (a.min_samples_opt->count()) {
+    if (a.min_samples < 1) errors.push_back({"min_samples", "min_samples is " + std::to_string(a.min_samples) + "; allowed: ≥ 1"});
+    s.stopping.min_samples = a.min_samples;
+  }
+  if (a.min_time_opt->count()) {
+    if (!(a.min_time >= 0)) errors.push_back({"min_time", "min_time is " + std::to_string(a.min_time) + " s; allowed: ≥ 0"});
+    s.stopping.min_time_s = a.min_time;
+  }
+  if (a.max_time_opt->count()) {
+    if (!(a.max_time > 0)) errors.push_back({"max_time", "max_time is " + std::to_string(a.max_time) + " s; allowed: > 0"});
+    s.stopping.max_time_s = a.max_time;
+  }
+  if (a.noise_opt->count()) {
+    if (!(a.noise > 0 && a.noise < 1))
+      errors.push_back({"noise", "noise is " + std::to_string(a.noise) + "; allowed: 0 < noise < 1 (relative CI half-width)"});
+    s.stopping.noise_target = a.noise;
+  }
+  if (!errors.empty()) throw InvalidInput(std::move(errors));
+  s.cold_l2 = !a.warm_l2;
+  s.check_accuracy = !a.no_check;
+  s.seed = a.seed;
+  return s;
+}
+
+// Fail before measuring anything when a result file cannot be written.
+void require_writable(const std::string& file, const std::string& option) {
+  if (file.empty()) return;
+  std::ofstream probe(file, std::ios::app);
+  if (!probe) throw std::runtime_error("cannot write " + option + " " + file + ": " + std::strerror(errno));
+}
+
+std::vector<std::string> record_row(const PlanItem& item, const Record& r, const DeviceInfo& d) {
+  const Problem& p = r.problem;
+  std::string median = "-", tflops = "-", pct = "-", mem = "-", err = "-";
+  if (r.status == Status::Ok) {
+    median = duration_from_us(r.latency_us.median) + (r.converged ? "" : "*");
+    tflops = fixed(r.tflops, r.tflops < 10 ? 3 : 1);
+    pct = d.peak_tflops(p.dtype) > 0 ? fixed(r.pct_of_peak, 1) + "%" : "-";
+    if (r.memory.peak) mem = format_bytes(*r.memory.peak);
+    if (r.accuracy) err = scientific(r.accuracy->rel_l2) + (r.accuracy->pass ? "" : " FAIL");
+  }
+  return {std::to_string(item.item), std::to_string(p.batch) + "×" + std::to_string(p.q_heads) + "/" + std::to_string(p.kv_heads),
+          std::to_string(p.q_len), std::to_string(p.kv_len), std::to_string(p.head_dim), std::string(to_string(p.dtype)),
+          r.backend, std::string(to_string(r.status)), median, tflops, pct, mem, err, r.message};
+}
+
+int run_sweep(const RunArgs& a, const std::vector<std::string>& argv) {
+  const std::vector<Problem> points = expand(a.problem.sweep());
+  const DeviceList devices = discover_devices();
+  const DeviceInfo device = a.device.resolve(devices);
+  Registry reg;
+  register_builtin_backends(reg);
+  const std::vector<PlanItem> plan = make_plan(reg, points, split_ids(a.backends));
+  if (a.start_at < 0 || a.start_at > int64_t(plan.size()))
+    field_error("start_at", "start_at is " + std::to_string(a.start_at) + "; allowed: 0.." +
+                                         std::to_string(plan.size()) + " (items in this plan)");
+  if (a.threads_opt->count() && a.threads < 1)
+    field_error("threads", "threads is " + std::to_string(a.threads) + "; allowed: ≥ 1");
+  const MeasureSettings settings = measure_settings(a, device);
+  std::unique_ptr<Executor> exec = device.kind == DeviceKind::Cpu && a.threads > 0
+                                       ? std::make_unique<CpuExecutor>(device, int(a.threads))
+                                       : make_executor(device);
+  require_writable(a.json_file, "--json");
+  require_writable(a.csv_file, "--csv");
+
+  ResultDocument doc;
+  doc.tool_version = ATTNSCOPE_VERSION;
+  doc.created_utc = now_utc_iso8601();
+  doc.host = this_host();
+  doc.device = device;
+  doc.settings.argv = argv;
+  doc.settings.sweep = a.problem.describe();
+  for (const Backend* b : [&] {
+         std::vector<const Backend*> seen;
+         for (const auto& it : plan)
+           if (std::find(seen.begin(), seen.end(), it.backend) == seen.end()) seen.push_back(it.backend);
+         return seen;
+       }())
+    doc.settings.backends.push_back(b->info().id);
+  doc.settings.l2_mode = settings.cold_l2 ? "cold" : "warm";
+  doc.settings.seed = settings.seed;
+  doc.settings.min_samples = settings.stopping.min_samples;
+  doc.settings.min_time_s = settings.stopping.min_time_s;
+  doc.settings.max_time_s = settings.stopping.max_time_s;
+  doc.settings.noise_target = settings.stopping.noise_target;
+
+  const int64_t total = int64_t(plan.size());
+  std::ostream& table_out = a.stream ? std::cerr : std::cout;
+  if (a.stream) {
+    const nlohmann::json whole = to_json(doc);
+    nlohmann::json start{{"type", "start"},          {"schema", kSchemaVersion},
+                         {"tool_version", doc.tool_version}, {"created_utc", doc.created_utc},
+                         {"host", whole.at("host")}, {"device", whole.at("device")},
+                         {"settings", whole.at("settings")}, {"total", total},
+                         {"start_at", a.start_at}};
+    std::cout << json_line(start) << std::endl;
+  }
+  table_out << "Device: " << device.id << " — " << device.name << " (timer: " << device.timer << ")\n"
+            << "Plan:   " << points.size() << " point(s) × " << doc.settings.backends.size() << " backend(s) = "
+            << total << " item(s)" << (a.start_at ? ", starting at item " + std::to_string(a.start_at) : "") << "\n\n";
+  const std::vector<std::string> header = {"item", "B×Hq/Hkv", "Nq", "Nk", "d", "dtype", "backend", "status",
+                                           "median", "TFLOP/s", "%peak", "peak mem", "rel L2", "note"};
+  std::vector<std::vector<std::string>> rows;
+
+  CancelToken cancel;
+  RunCallbacks cb;
+  int64_t done = a.start_at;
+  cb.on_progress = [&](const PlanItem& item, int64_t finished, int64_t n, double elapsed) {
+    if (!a.stream) return;
+    std::cout << json_line({{"type", "progress"}, {"done", finished}, {"total", n}, {"item", item.item},
+                            {"point", item.point}, {"backend", item.backend->info().id},
+                            {"problem", to_json(points[std::size_t(item.point)])}, {"elapsed_s", elapsed}})
+              << std::endl;
+  };
+  cb.on_record = [&](const PlanItem& item, const Record& r) {
+    ++done;
+    if (a.stream) std::cout << json_line({{"type", "record"}, {"item", item.item}, {"record", to_json(r)}}) << std::endl;
+    rows.push_back(record_row(item, r, device));
+    // Echo progress as each record lands so a long sweep is never silent.
+    std::cerr << "[" << done << "/" << total << "] " << r.backend << " " << r.problem.describe() << ": "
+              << to_string(r.status) << (r.status == Status::Ok ? " " + duration_from_us(r.latency_us.median) : "")
+              << std::endl;
+  };
+
+  Runner runner(reg, *exec);
+  std::vector<Record> records;
+  {
+    SignalGuard guard(cancel);
+    records = runner.run(points, plan, settings, cb, cancel, a.start_at);
+  }
+  const bool cancelled = cancel.cancelled();
+  if (a.stream)
+    std::cout << json_line({{"type", "end"}, {"done", done}, {"total", total}, {"cancelled", cancelled}}) << std::endl;
+
+  TextTable table(header);
+  for (auto& row : rows) table.add(std::move(row));
+  table_out << '\n';
+  table.print(table_out);
+  table_out << "\nmedian*: did not converge to the noise target before the time cap. rel L2: vs the fp64 reference.\n";
+
+  doc.records = std::move(records);
+  if (!a.json_file.empty()) save_json(doc, a.json_file);
+  if (!a.csv_file.empty()) save_csv(doc.records, a.csv_file);
+  if (cancelled) {
+    std::cerr << "cancelled after " << (done - a.start_at) << " of " << (total - a.start_at)
+              << " item(s); finished records were kept" << std::endl;
+    return kExitCancelled;
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+Command add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
+  auto* sub = app.add_subcommand("run", "Measure every eligible backend over a sweep; ineligible ones are recorded with the reasons");
+  auto a = std::make_shared<RunArgs>();
+  a->problem.add_to(*sub);
+  a->device.add_to(*sub, "to run on (profiles cannot run)");
+  sub->add_option("--backends", a->backends, "Comma-separated backend ids (default: all)");
+  sub->add_option("--json", a->json_file, "Write the result document (JSON) to FILE");
+  sub->add_option("--csv", a->csv_file, "Write one CSV row per record to FILE");
+  sub->add_flag("--stream", a->stream,
+                "Print JSON lines on stdout (start/progress/record/end: the GUI worker protocol); the table goes to stderr");
+  sub->add_option("--start-at", a->start_at, "Skip the first ITEM items of the plan (resume after a crashed worker)");
+  a->min_samples_opt = sub->add_option("--min-samples", a->min_samples, "Minimum timed samples per point (default 10; CPU 3)");
+  a->min_time_opt = sub->add_option("--min-time", a->min_time, "Minimum measured seconds per point (default 0.5; CPU 0.2)");
+  a->max_time_opt = sub->add_option("--max-time", a->max_time, "Wall-clock cap in seconds per point (default 15; CPU 5)");
+  a->noise_opt = sub->add_option("--noise", a->noise, "Target relative 95% CI half-width of the median (default 0.01; CPU 0.05)");
+  sub->add_flag("--warm", a->warm_l2, "Keep L2 warm between samples (default: flush it, cold)");
+  sub->add_option("--seed", a->seed, "Seed of the random inputs")->capture_default_str();
+  sub->add_flag("--no-check", a->no_check, "Skip the accuracy check against the fp64 reference");
+  a->threads_opt = sub->add_option("--threads", a->threads, "CPU worker threads (default: all hardware threads)");
+  sub->footer("Exit codes: 0 done, 1 runtime failure, 2 bad usage or input, 130 cancelled (files still written).");
+  return [a, argv] { return run_sweep(*a, argv); };
+}
+
+}  // namespace attnscope::cli

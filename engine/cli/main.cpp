@@ -1,0 +1,40 @@
+// attnscope-cli: devices, backends and runs from a terminal, and the worker process behind the GUI.
+#include <iostream>
+
+#include "attnscope/problem.hpp"
+#include "attnscope/results.hpp"
+#include "commands.hpp"
+#include "options.hpp"
+
+int main(int argc, char** argv) {
+  using namespace attnscope::cli;
+  std::vector<std::string> args(argv, argv + argc);
+  CLI::App app{"AttnScope: which attention backends can run this problem on this device, why the others "
+               "cannot, and what each one costs in time and memory."};
+  app.set_version_flag("--version", std::string(ATTNSCOPE_VERSION));
+  app.require_subcommand(1);
+  app.footer("Exit codes: 0 ok, 1 runtime failure, 2 bad usage or input.");
+  Command devices = add_devices_command(app);
+  Command backends = add_backends_command(app);
+  Command run = add_run_command(app, args);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);  // prints help / the parse error
+    return code == 0 ? kExitOk : kExitUsage;
+  }
+  try {
+    if (app.got_subcommand("devices")) return devices();
+    if (app.got_subcommand("backends")) return backends();
+    if (app.got_subcommand("run")) return run();
+    return kExitUsage;
+  } catch (const attnscope::InvalidInput& e) {
+    for (const auto& fe : e.errors())
+      std::cerr << "attnscope-cli: error: " << option_for_field(fe.field) << ": " << fe.message << '\n';
+    return kExitUsage;
+  } catch (const std::exception& e) {
+    std::cerr << "attnscope-cli: error: " << e.what() << '\n';
+    return kExitFailure;
+  }
+}

@@ -1,0 +1,42 @@
+#pragma once
+// Options shared by `backends` and `run`: the problem (with sweep syntax) and the device.
+#include <cstdint>
+#include <string>
+
+#include <CLI/CLI.hpp>
+
+#include "attnscope/platform.hpp"
+#include "attnscope/sweep.hpp"
+
+namespace attnscope::cli {
+
+struct ProblemOptions {
+  int64_t batch = 1, heads = 16, kv_heads = 0;
+  std::string seq, q_len, kv_len, head_dim = "64", dtype = "float16";
+  bool causal = false;
+  double scale = 0;
+  int64_t tokens = 0, hidden = 0;
+  CLI::Option *kv_heads_opt = nullptr, *scale_opt = nullptr, *tokens_opt = nullptr, *hidden_opt = nullptr,
+              *batch_opt = nullptr, *heads_opt = nullptr;
+
+  void add_to(CLI::App& app);
+  SweepSpec sweep() const;           // throws InvalidInput naming the field
+  std::string describe() const;      // the options as typed, for the result file
+};
+
+struct DeviceOptions {
+  std::string device, profile;
+  void add_to(CLI::App& app, const std::string& what);
+  // --profile X ⇒ profile X; --device X ⇒ X; neither ⇒ the first GPU, else the CPU.
+  DeviceInfo resolve(const DeviceList& list) const;
+};
+
+// Throws InvalidInput for one field (CLI exit code 2).
+[[noreturn]] inline void field_error(std::string field, std::string message) {
+  throw InvalidInput({FieldError{std::move(field), std::move(message)}});
+}
+
+// "--head-dim" for "head_dim": how the user spells a field on this command line.
+std::string option_for_field(const std::string& field);
+
+}  // namespace attnscope::cli
