@@ -137,9 +137,29 @@ struct Swizzle {
   __device__ __forceinline__ static uint32_t byte_offset(int row, int chunk, int row_mask) {
     return static_cast<uint32_t>((row * kCols + ((chunk ^ row_mask) << 3)) * 2);
   }
+  // Address of (lane_row + kRow, lane_chunk + kChunk) from a lane's precomputed address of
+  // (lane_row, lane_chunk), where kRow is a multiple of 8, kChunk is even, lane_chunk is 0 or 1 and
+  // the tile starts 128-byte aligned. The chunk bits of an address are (chunk ^ mask), and kChunk's
+  // low bits are disjoint from lane_chunk's, so moving by kChunk is one XOR plus an immediate offset
+  // (no per-access swizzle arithmetic, and no register per (row, chunk) pair).
+  template <int kRow, int kChunk>
+  __device__ __forceinline__ static uint32_t step(uint32_t lane_addr) {
+    static_assert(kRow % 8 == 0 && kChunk % 2 == 0, "steps keep the row's mask and the lane's chunk bit");
+    constexpr uint32_t kFlip = (kChunk % kGroup) << 4;
+    constexpr uint32_t kAdd = (kRow * kCols + (kChunk / kGroup) * kGroup * 8) * 2;
+    return (lane_addr ^ kFlip) + kAdd;
+  }
 };
 
 // ---- small helpers --------------------------------------------------------------------------------
+
+// 2^x on the special-function unit (one MUFU.EX2; denormal results flush to 0, 2^-inf = 0). Softmax
+// kernels fold the scale and log2(e) into one FFMA before it instead of calling expf.
+__device__ __forceinline__ float exp2_approx(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
+  return y;
+}
 
 // Reduce over the 4 lanes of a quad (the lanes that hold one accumulator row).
 __device__ __forceinline__ float quad_max(float x) {
