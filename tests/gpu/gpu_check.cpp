@@ -41,16 +41,55 @@ std::string compute_reason() {
   return "";
 }
 
-// Reference heads in parallel: the fp64 reference costs seconds per head at N = 4096.
+// Work split into (head, row range) tasks over every core: the fp64 reference costs seconds per head
+// at N = 4096.
+struct RowTask {
+  std::size_t head;
+  int64_t r0, r1;
+};
+
+std::vector<RowTask> row_tasks(std::size_t heads, int64_t rows) {
+  const int64_t chunk = std::max<int64_t>(16, rows / 32);
+  std::vector<RowTask> out;
+  for (std::size_t h = 0; h < heads; ++h)
+    for (int64_t r0 = 0; r0 < rows; r0 += chunk) out.push_back({h, r0, std::min(rows, r0 + chunk)});
+  return out;
+}
+
 template <class F>
-void for_each_head_parallel(std::size_t n, F&& f) {
-  unsigned workers = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), unsigned(n)));
+void parallel_tasks(const std::vector<RowTask>& tasks, F&& f) {
+  unsigned workers = std::max(1u, std::min<unsigned>(std::thread::hardware_concurrency(), unsigned(tasks.size())));
   std::vector<std::thread> pool;
   for (unsigned w = 0; w < workers; ++w)
     pool.emplace_back([&, w] {
-      for (std::size_t i = w; i < n; i += workers) f(i);
+      for (std::size_t i = w; i < tasks.size(); i += workers) f(tasks[i]);
     });
   for (auto& t : pool) t.join();
+}
+
+uint64_t o_offset(const Problem& p, HeadIndex h) {
+  return uint64_t((h.batch * p.q_heads + h.head) * p.q_len) * uint64_t(p.head_dim);
+}
+uint64_t kv_offset(const Problem& p, HeadIndex h) {
+  return uint64_t((h.batch * p.kv_heads + h.head / p.group_size()) * p.kv_len) * uint64_t(p.head_dim);
+}
+
+// fp64 reference for rows [r0, r1) of one head, as a one-head problem of its own: with a causal mask
+// the keys are cut at the last one row r1-1 sees, which keeps the bottom-right alignment exact.
+void reference_rows(const Problem& p, const float* q, const float* k, const float* v, HeadIndex h, int64_t r0,
+                    int64_t r1, double* o, double* lse) {
+  Problem sub = p;
+  sub.batch = sub.q_heads = sub.kv_heads = 1;
+  sub.q_len = r1 - r0;
+  if (p.causal) sub.kv_len = std::min(p.kv_len, r1 + (p.kv_len - p.q_len));
+  sub.scale = p.softmax_scale();
+  if (sub.kv_len <= 0) {  // no row of the range sees a key
+    std::fill(o, o + (r1 - r0) * p.head_dim, 0.0);
+    std::fill(lse, lse + (r1 - r0), -std::numeric_limits<double>::infinity());
+    return;
+  }
+  reference_attention_head(sub, q + o_offset(p, h) + uint64_t(r0 * p.head_dim), k + kv_offset(p, h),
+                           v + kv_offset(p, h), HeadIndex{0, 0}, o, lse);
 }
 
 struct HostInputs {
@@ -61,10 +100,6 @@ struct HostInputs {
 
 std::vector<HeadIndex> heads_for(const Problem& p, int64_t max_heads) {
   return reference_heads(p, max_heads <= 0 ? 0 : max_heads);
-}
-
-uint64_t o_offset(const Problem& p, HeadIndex h) {
-  return uint64_t((h.batch * p.q_heads + h.head) * p.q_len) * uint64_t(p.head_dim);
 }
 
 }  // namespace
@@ -106,11 +141,11 @@ CheckResult run_against_reference(const Backend& b, const Problem& p, int64_t ma
     const HostInputs in(p, seed);
     const auto heads = heads_for(p, max_heads);
     const std::size_t rows = std::size_t(p.q_len), d = std::size_t(p.head_dim);
-    std::vector<std::vector<double>> ref_o(heads.size()), ref_lse(heads.size());
-    for_each_head_parallel(heads.size(), [&](std::size_t i) {
-      ref_o[i].resize(rows * d);
-      ref_lse[i].resize(rows);
-      reference_attention_head(p, in.q.data(), in.k.data(), in.v.data(), heads[i], ref_o[i].data(), ref_lse[i].data());
+    std::vector<std::vector<double>> ref_o(heads.size(), std::vector<double>(rows * d)),
+        ref_lse(heads.size(), std::vector<double>(rows));
+    parallel_tasks(row_tasks(heads.size(), p.q_len), [&](const RowTask& t) {
+      reference_rows(p, in.q.data(), in.k.data(), in.v.data(), heads[t.head], t.r0, t.r1,
+                     ref_o[t.head].data() + t.r0 * d, ref_lse[t.head].data() + t.r0);
     });
     ErrorAccumulator acc;
     for (std::size_t i = 0; i < heads.size(); ++i) {
@@ -137,21 +172,17 @@ double plain_lowp_error(const Problem& p, int64_t max_heads, uint64_t seed) {
   const std::size_t rows = std::size_t(p.q_len), keys = std::size_t(p.kv_len), d = std::size_t(p.head_dim);
   const float scale = float(p.softmax_scale());
   const int64_t shift = p.kv_len - p.q_len;  // bottom-right causal alignment
-  std::vector<std::vector<double>> ref(heads.size());
-  std::vector<std::vector<float>> low(heads.size());
-  for_each_head_parallel(heads.size(), [&](std::size_t i) {
-    const HeadIndex h = heads[i];
-    ref[i].resize(rows * d);
-    std::vector<double> lse(rows);
-    reference_attention_head(p, in.q.data(), in.k.data(), in.v.data(), h, ref[i].data(), lse.data());
-    low[i].assign(rows * d, 0.0f);
+  std::vector<std::vector<double>> ref(heads.size(), std::vector<double>(rows * d));
+  std::vector<std::vector<float>> low(heads.size(), std::vector<float>(rows * d, 0.0f));
+  parallel_tasks(row_tasks(heads.size(), p.q_len), [&](const RowTask& t) {
+    const HeadIndex h = heads[t.head];
+    std::vector<double> lse(std::size_t(t.r1 - t.r0));
+    reference_rows(p, in.q.data(), in.k.data(), in.v.data(), h, t.r0, t.r1, ref[t.head].data() + t.r0 * d, lse.data());
     const float* q = in.q.data() + o_offset(p, h);
-    const int64_t kvh = h.head / p.group_size();
-    const uint64_t kv_base = uint64_t((h.batch * p.kv_heads + kvh) * p.kv_len) * d;
-    const float* k = in.k.data() + kv_base;
-    const float* v = in.v.data() + kv_base;
+    const float* k = in.k.data() + kv_offset(p, h);
+    const float* v = in.v.data() + kv_offset(p, h);
     std::vector<float> s(keys), acc(d);
-    for (std::size_t r = 0; r < rows; ++r) {
+    for (std::size_t r = std::size_t(t.r0); r < std::size_t(t.r1); ++r) {
       const std::size_t visible = p.causal ? std::size_t(std::clamp<int64_t>(int64_t(r) + shift + 1, 0, p.kv_len)) : keys;
       if (visible == 0) continue;  // no key: output stays zero
       float m = -std::numeric_limits<float>::infinity();
@@ -168,7 +199,7 @@ double plain_lowp_error(const Problem& p, int64_t max_heads, uint64_t seed) {
         const float pj = round_to(p.dtype, s[j] / l);
         for (std::size_t e = 0; e < d; ++e) acc[e] += pj * v[j * d + e];
       }
-      for (std::size_t e = 0; e < d; ++e) low[i][r * d + e] = round_to(p.dtype, acc[e]);
+      for (std::size_t e = 0; e < d; ++e) low[t.head][r * d + e] = round_to(p.dtype, acc[e]);
     }
   });
   ErrorAccumulator acc;
