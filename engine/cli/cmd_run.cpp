@@ -177,7 +177,8 @@ int run_sweep(const RunArgs& a, const std::vector<std::string>& argv) {
   std::ostream& table_out = a.stream ? std::cerr : std::cout;
   if (a.stream) {
     const nlohmann::json whole = to_json(doc);
-    nlohmann::json start{{"type", "start"},          {"schema", kSchemaVersion},
+    // "schema" is the protocol's name (results.hpp); "schema_version" is what the loader checks.
+    nlohmann::json start{{"type", "start"},          {"schema", kSchemaVersion}, {"schema_version", kSchemaVersion},
                          {"tool_version", doc.tool_version}, {"created_utc", doc.created_utc},
                          {"host", whole.at("host")}, {"device", whole.at("device")},
                          {"settings", whole.at("settings")}, {"total", total},
