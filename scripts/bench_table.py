@@ -1,0 +1,89 @@
+#!/usr/bin/env python3
+"""Join attnscope-cli result documents with torch_sdpa_bench.py's output and print one table: for each
+shape and each of our backends, our TFLOP/s, the matching PyTorch SDPA backend's TFLOP/s, and the ratio.
+Matching: cublas-math and naive <-> math, mem-efficient <-> efficient, flash2 <-> flash.
+
+  python3 scripts/bench_table.py --ours a.json b.json [--torch torch.json] [--markdown table.md]
+"""
+import argparse
+import json
+import os
+
+MATCH = {"cublas-math": "math", "naive": "math", "mem-efficient": "efficient", "flash2": "flash"}
+
+
+def load_ours(files):
+    out = {}
+    for path in files:
+        if not os.path.exists(path):
+            continue
+        with open(path) as f:
+            doc = json.load(f)
+        for r in doc.get("records", []):
+            p = r["problem"]
+            key = (p["dtype"], p["head_dim"], bool(p["causal"]), p["q_len"])
+            out.setdefault(key, {})[r["backend"]] = r
+    return out
+
+
+def load_torch(path):
+    out = {}
+    if not path or not os.path.exists(path):
+        return out
+    with open(path) as f:
+        for r in json.load(f)["rows"]:
+            out.setdefault((r["dtype"], r["head_dim"], bool(r["causal"]), r["seq"]), {})[r["backend"]] = r
+    return out
+
+
+def ours_cell(r):
+    if r["status"] != "ok":
+        return r["status"], None, None
+    acc = r.get("accuracy") or {}
+    return (f"{r['tflops']:.1f}" + ("" if acc.get("pass", True) else " (FAILED accuracy)"), r["tflops"],
+            (r.get("memory") or {}).get("peak"))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--ours", nargs="+", required=True)
+    ap.add_argument("--torch")
+    ap.add_argument("--markdown")
+    args = ap.parse_args()
+    ours, torch = load_ours(args.ours), load_torch(args.torch)
+    head = ["dtype", "d", "causal", "N", "B", "H", "ours", "TFLOP/s", "peak MiB", "torch", "TFLOP/s", "peak MiB",
+            "ours/torch"]
+    rows = []
+    order = {"float16": 0, "bfloat16": 1, "float32": 2}
+    for key in sorted(ours, key=lambda k: (order.get(k[0], 9), k[1], k[2], k[3])):
+        for backend, r in ours[key].items():
+            if backend not in MATCH:
+                continue
+            p = r["problem"]
+            cell, tf, peak = ours_cell(r)
+            tname = MATCH[backend]
+            t = torch.get(key, {}).get(tname)
+            if t is None:
+                tcell, ttf, tpeak = "-", None, None
+            elif t["status"] != "ok":
+                tcell, ttf, tpeak = t["status"], None, None
+            else:
+                tcell, ttf, tpeak = f"{t['tflops']:.1f}", t["tflops"], t["peak_mib"]
+            ratio = f"{tf / ttf:.2f}x" if tf and ttf else "-"
+            rows.append([key[0], str(key[1]), "yes" if key[2] else "no", str(key[3]), str(p["batch"]),
+                         str(p["q_heads"]), backend, cell, f"{peak / 2**20:.0f}" if peak else "-", tname, tcell,
+                         f"{tpeak:.0f}" if tpeak is not None else "-", ratio])
+    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(head)]
+    fmt = "  ".join("{:>%d}" % w for w in widths)
+    print(fmt.format(*head))
+    for r in rows:
+        print(fmt.format(*r))
+    if args.markdown:
+        with open(args.markdown, "w") as f:
+            f.write("| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n")
+            for r in rows:
+                f.write("| " + " | ".join(r) + " |\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# One command on a GPU machine: build, run the GPU tests, benchmark our backends over the standard grid
+# with attnscope-cli, time PyTorch's SDPA backends on the same shapes (when torch imports), and print
+# one comparison table last. Run from the repository root.
+#
+#   scripts/gpu_bench.sh [BACKENDS]          e.g. scripts/gpu_bench.sh flash2,mem-efficient
+#
+# Environment (all optional):
+#   ATTNSCOPE_BENCH_BACKENDS  backends to benchmark (default: naive,cublas-math; the argument wins)
+#   ATTNSCOPE_BENCH_PHASES    any of build,test,bench,torch,table (default: all of them)
+#   ATTNSCOPE_GPU_TEST_FILTER gtest filter for the GPU tests (default: *)
+#   ATTNSCOPE_BENCH_DTYPES    default float16,bfloat16,float32
+#   ATTNSCOPE_BENCH_SEQ       default 512:16384:x2
+#   ATTNSCOPE_BENCH_ARGS      extra attnscope-cli run arguments (default: --min-samples 10 --min-time 0.1 --max-time 3)
+#   OUT                       where logs and JSON go (default: ./bench-out)
+set -uo pipefail
+
+BACKENDS="${1:-${ATTNSCOPE_BENCH_BACKENDS:-naive,cublas-math}}"
+PHASES="${ATTNSCOPE_BENCH_PHASES:-build,test,bench,torch,table}"
+DTYPES="${ATTNSCOPE_BENCH_DTYPES:-float16,bfloat16,float32}"
+SEQ="${ATTNSCOPE_BENCH_SEQ:-512:16384:x2}"
+read -r -a EXTRA <<<"${ATTNSCOPE_BENCH_ARGS:---min-samples 10 --min-time 0.1 --max-time 3}"
+OUT="${OUT:-$PWD/bench-out}"
+BUILD="${ATTNSCOPE_BUILD_DIR:-build-gpu}"
+mkdir -p "$OUT"
+# At most a handful of files: build.log, gpu_tests.log, run.log, bench_{full,causal}.json, torch_sdpa.json, table.md.
+LOG="$OUT/run.log"
+has() { [[ ",$PHASES," == *",$1,"* ]]; }
+stamp() { echo "== $(date -u +%H:%M:%S) $*"; }
+
+# shellcheck source=device_env.sh
+source scripts/device_env.sh
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,temperature.gpu,power.draw --format=csv \
+  >>"$LOG" 2>&1 || true
+
+if has build; then
+  stamp "configure + build ($BUILD)"
+  cmake -S . -B "$BUILD" -G Ninja -DATTNSCOPE_WITH_GUI=OFF -DCMAKE_CUDA_ARCHITECTURES=90a-real \
+    "${ATTNSCOPE_CMAKE_DEPS_ARGS[@]}" >"$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
+  cmake --build "$BUILD" -j16 --target attnscope-cli attnscope_gpu_tests >>"$OUT/build.log" 2>&1 \
+    || { grep -E "error|FAILED" "$OUT/build.log" | head -40; exit 1; }
+fi
+CLI="$BUILD/bin/attnscope-cli"
+
+if has test; then
+  stamp "GPU tests"
+  "$BUILD/tests/attnscope_gpu_tests" --gtest_filter="${ATTNSCOPE_GPU_TEST_FILTER:-*}" >"$OUT/gpu_tests.log" 2>&1
+  echo "gpu tests exit code: $?"
+  grep -E "^\[(discovery|cupti|gemm|naive memory|cublas-math|l2)" "$OUT/gpu_tests.log" | head -20
+  grep -E "^\[  (PASSED|FAILED|SKIPPED) +\]" "$OUT/gpu_tests.log" | head -60
+fi
+
+if has bench; then
+  stamp "attnscope-cli run --device cuda:0, backends $BACKENDS"
+  "$CLI" devices >>"$LOG" 2>&1
+  for causal in full causal; do
+    flag=(); [[ $causal == causal ]] && flag=(--causal)
+    cmd=("$CLI" run --device cuda:0 --tokens 16384 --hidden 2048 --seq "$SEQ" --head-dim 64,128 --dtype "$DTYPES"
+         "${flag[@]}" --backends "$BACKENDS" "${EXTRA[@]}" --json "$OUT/bench_$causal.json")
+    echo "${cmd[*]}" | tee -a "$LOG"
+    "${cmd[@]}" >>"$LOG" 2>&1
+    echo "exit code $?"
+  done
+fi
+
+if has torch; then
+  if python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
+    stamp "torch SDPA backends"
+    tb=flash,efficient,cudnn,math
+    PYTHONUNBUFFERED=1 python3 scripts/torch_sdpa_bench.py --json "$OUT/torch_sdpa.json" --dtype "$DTYPES" \
+      --backends "$tb" >>"$LOG" 2>&1
+    echo "torch exit code $? ($(python3 -c 'import torch; print(torch.__version__)'))"
+  else
+    echo "PyTorch with CUDA is not importable here; skipping the torch comparison"
+  fi
+fi
+
+if has table; then
+  stamp "table"
+  python3 scripts/bench_table.py --ours "$OUT/bench_full.json" "$OUT/bench_causal.json" \
+    --torch "$OUT/torch_sdpa.json" --markdown "$OUT/table.md"
+fi
