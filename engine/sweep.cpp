@@ -1,13 +1,16 @@
 #include "attnscope/sweep.hpp"
 
 #include <charconv>
+#include <limits>
 #include <string>
 
 namespace attnscope {
 namespace {
 
 [[noreturn]] void fail(std::string_view field, const std::string& message) {
-  throw InvalidInput({FieldError{std::string(field), std::string(field) + ": " + message}});
+  // "head_dim is -8; ..." reads as a sentence; other messages follow a colon.
+  const std::string sep = message.starts_with("is ") ? " " : ": ";
+  throw InvalidInput({FieldError{std::string(field), std::string(field) + sep + message}});
 }
 
 std::string_view trim(std::string_view s) {
@@ -37,15 +40,29 @@ std::vector<std::string_view> split(std::string_view s, char sep) {
   return parts;
 }
 
+// The largest value a field may take (validation repeats it per problem; checking here lets the error
+// name the field as the user typed it).
+int64_t max_for_field(std::string_view field) {
+  using L = ProblemLimits;
+  if (field == "seq" || field == "q_len" || field == "kv_len" || field == "tokens") return L::max_len;
+  if (field == "head_dim") return L::max_head_dim;
+  if (field == "batch") return L::max_batch;
+  if (field == "heads" || field == "q_heads" || field == "kv_heads") return L::max_heads;
+  return std::numeric_limits<int64_t>::max();
+}
+
 }  // namespace
 
 std::vector<int64_t> parse_int_sweep(std::string_view text, std::string_view field, int64_t min_value,
                                      std::size_t max_count) {
   if (trim(text).empty()) fail(field, "is empty (expected N, A,B,C, START:STOP:xFACTOR or START:STOP:+STEP)");
   std::vector<int64_t> values;
+  const int64_t max_value = max_for_field(field);
+  const std::string range = max_value == std::numeric_limits<int64_t>::max()
+                                ? "must be at least " + std::to_string(min_value)
+                                : "allowed range is " + std::to_string(min_value) + " to " + std::to_string(max_value);
   auto push = [&](int64_t v) {
-    if (v < min_value)
-      fail(field, "is " + std::to_string(v) + "; must be at least " + std::to_string(min_value));
+    if (v < min_value || v > max_value) fail(field, "is " + std::to_string(v) + "; " + range);
     if (values.size() >= max_count) fail(field, "'" + std::string(text) + "' expands to more than " +
                                                     std::to_string(max_count) + " values");
     values.push_back(v);
@@ -62,8 +79,7 @@ std::vector<int64_t> parse_int_sweep(std::string_view text, std::string_view fie
     const int64_t start = parse_int(parts[0], field, text);
     const int64_t stop = parse_int(parts[1], field, text);
     const std::string_view step = trim(parts[2]);
-    if (start < min_value) fail(field, "range starts at " + std::to_string(start) + "; must be at least " +
-                                           std::to_string(min_value));
+    if (start < min_value) fail(field, "range starts at " + std::to_string(start) + "; " + range);
     if (stop < start) fail(field, "range '" + std::string(item) + "' stops before it starts");
     if (step.size() < 2 || (step[0] != 'x' && step[0] != '+'))
       fail(field, "step '" + std::string(step) + "' must be xFACTOR (geometric) or +STEP (arithmetic)");

@@ -15,7 +15,7 @@ TEST(Sweep, SingleListAndRanges) {
 }
 
 TEST(Sweep, MalformedTextNamesTheField) {
-  for (const char* bad : {"", "abc", "0", "-8", "10:5:x2", "1:8:x1", "1:8:*2", "1:8", "4:8:+0", "8.5"}) {
+  for (const char* bad : {"", "abc", "0", "-8", "2048", "10:5:x2", "1:8:x1", "1:8:*2", "1:8", "4:8:+0", "8.5"}) {
     try {
       parse_int_sweep(bad, "head_dim");
       FAIL() << "accepted '" << bad << "'";
@@ -24,6 +24,15 @@ TEST(Sweep, MalformedTextNamesTheField) {
       EXPECT_EQ(e.errors()[0].field, "head_dim") << bad;
       EXPECT_NE(std::string(e.what()).find("head_dim"), std::string::npos) << e.what();
     }
+  }
+}
+
+TEST(Sweep, OutOfRangeStatesTheAllowedRange) {
+  try {
+    parse_int_sweep("-8", "head_dim");
+    FAIL();
+  } catch (const InvalidInput& e) {
+    EXPECT_STREQ(e.what(), "head_dim is -8; allowed range is 1 to 1024");
   }
 }
 

@@ -14,7 +14,8 @@
 
 namespace attnscope {
 
-// Throws InvalidInput naming `field` when the text is malformed, a value is < min_value, or the
+// Throws InvalidInput naming `field` when the text is malformed, a value is outside [min_value, the
+// field's ProblemLimits maximum] ("seq"/"q_len"/"kv_len", "head_dim", "batch", "heads"), or the
 // expansion would exceed max_count values.
 std::vector<int64_t> parse_int_sweep(std::string_view text, std::string_view field,
                                      int64_t min_value = 1, std::size_t max_count = 4096);
