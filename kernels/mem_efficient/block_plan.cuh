@@ -1,0 +1,91 @@
+#pragma once
+// What one thread block of the mem-efficient kernels works on, shared by the fp32 SIMT path and the
+// tensor-core path: which (batch, head, query rows), which K/V tiles it must visit under the
+// bottom-right causal mask, which tiles need element-wise masking, and the exp2-domain helpers of
+// the online softmax.
+#include <cuda_runtime.h>
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+#include "mem_efficient/mem_efficient.hpp"
+
+namespace attnscope::mem_efficient {
+
+inline constexpr float kLog2e = 1.4426950408889634f;
+inline constexpr float kLn2 = 0.6931471805599453f;
+
+// One block = kRowsPerBlock query rows of one (batch, query head). Blocks are numbered with the row
+// block fastest and in reverse, so under a causal mask the longest rows (most K/V tiles) start first
+// and the short ones fill the tail of the last wave.
+struct BlockPlan {
+  int64_t q_offset;   // element offset of this (batch, q head)'s first Q/O row
+  int64_t kv_offset;  // element offset of the matching (batch, kv head)'s first K/V row
+  int64_t lse_offset; // offset of this (batch, q head) in lse
+  int row0;           // first query row of the block
+  int rows;           // valid query rows in the block (≤ kRowsPerBlock)
+  int diag;           // kv_len - q_len: query i sees key j iff j <= i + diag (causal)
+  int n_tiles;        // K/V tiles to visit (0: every row of the block sees no key)
+
+  __device__ static BlockPlan make(const Params& p) {
+    const int64_t row_blocks = (p.q_len + kRowsPerBlock - 1) / kRowsPerBlock;
+    int64_t idx = blockIdx.x;
+    const int64_t rb = row_blocks - 1 - idx % row_blocks;
+    idx /= row_blocks;
+    const int64_t h = idx % p.q_heads, b = idx / p.q_heads;
+    const int64_t kvh = h / (p.q_heads / p.kv_heads);  // GQA: consecutive query heads share a KV head
+
+    BlockPlan plan;
+    plan.q_offset = ((b * p.q_heads + h) * p.q_len) * p.head_dim;
+    plan.kv_offset = ((b * p.kv_heads + kvh) * p.kv_len) * p.head_dim;
+    plan.lse_offset = (b * p.q_heads + h) * p.q_len;
+    plan.row0 = int(rb * kRowsPerBlock);
+    plan.rows = int(p.q_len - plan.row0 < kRowsPerBlock ? p.q_len - plan.row0 : kRowsPerBlock);
+    plan.diag = int(p.kv_len - p.q_len);
+    // Keys [0, key_end) can be seen by some row of the block.
+    int64_t key_end = p.kv_len;
+    if (p.causal) {
+      const int64_t last_visible = int64_t(plan.row0) + kRowsPerBlock - 1 + plan.diag;
+      key_end = last_visible < 0 ? 0 : (last_visible + 1 < p.kv_len ? last_visible + 1 : p.kv_len);
+    }
+    plan.n_tiles = int((key_end + kKeysPerTile - 1) / kKeysPerTile);
+    return plan;
+  }
+
+  // Whether tile t holds a key some row of the block must not see (past kv_len, or above the
+  // diagonal): only those tiles pay for the element-wise mask.
+  __device__ bool tile_needs_mask(const Params& p, int t) const {
+    const int64_t key_last = int64_t(t) * kKeysPerTile + kKeysPerTile - 1;
+    return key_last >= p.kv_len || (p.causal && key_last > int64_t(row0) + diag);
+  }
+  __device__ static bool visible(const Params& p, int row, int64_t key, int diag) {
+    return key < p.kv_len && (!p.causal || key <= int64_t(row) + diag);
+  }
+};
+
+// 2^x on the special-function unit (one MUFU.EX2); 2^-inf = 0, which the online softmax relies on.
+__device__ __forceinline__ float fast_exp2(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+  return y;
+}
+
+// The running maximum to subtract: a row that has seen only masked keys keeps max = -inf, and
+// subtracting 0 instead turns every -inf score into exp2(-inf) = 0 rather than NaN.
+__device__ __forceinline__ float usable_max(float m) { return m == -INFINITY ? 0.f : m; }
+
+inline int64_t grid_blocks(const Params& p) {
+  const int64_t row_blocks = (p.q_len + kRowsPerBlock - 1) / kRowsPerBlock;
+  const int64_t blocks = row_blocks * p.q_heads * p.batch;
+  if (blocks > 0x7fffffff)
+    throw std::runtime_error("mem-efficient: " + std::to_string(blocks) +
+                             " thread blocks exceed the grid limit of 2^31-1; reduce batch, heads or q_len");
+  return blocks;
+}
+
+inline void check_launch(cudaError_t e, const char* what) {
+  if (e != cudaSuccess) throw std::runtime_error(std::string("mem-efficient: ") + what + ": " + cudaGetErrorString(e));
+}
+
+}  // namespace attnscope::mem_efficient

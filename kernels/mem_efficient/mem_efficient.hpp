@@ -1,0 +1,68 @@
+#pragma once
+// The mem-efficient kernels' host entry point and their compile-time geometry. CUDA-free on purpose:
+// mem_efficient_backend.cpp includes it in every build, because the eligibility rules (head-dim
+// buckets, shared memory per block) are computed from the same numbers the kernels are built with.
+#include <cstdint>
+
+namespace attnscope::mem_efficient {
+
+// Largest head dim and the alignment every head dim must have: one 16-byte load moves 8 elements of
+// a 16-bit tile row (or, in fp32, two 16-byte loads move 8 floats), so rows of a multiple of 8
+// elements keep every load whole and aligned.
+inline constexpr int64_t kMaxHeadDim = 256;
+inline constexpr int64_t kHeadDimMultiple = 8;
+
+// Head dims are served by three compiled buckets; a head dim below its bucket is zero-padded inside
+// shared memory (exact: zero columns add nothing to q·k and produce columns that are never stored),
+// and the tensor-core path also skips the padded k-steps and output tiles at run time.
+constexpr int head_dim_bucket(int64_t head_dim) { return head_dim <= 64 ? 64 : head_dim <= 128 ? 128 : 256; }
+
+// Tile geometry shared by the kernels and the rules.
+inline constexpr int kRowsPerBlock = 64;  // queries per thread block (both paths)
+inline constexpr int kKeysPerTile = 64;   // keys per shared-memory K/V tile (both paths)
+
+// fp32 SIMT path: Q tile, one K/V tile (K and V take turns in the same buffer) and the probability
+// tile P, rows padded by 4 floats (16 bytes) so that float4 reads of consecutive rows hit different
+// banks. 64 → 51 KiB, 128 → 83 KiB, 256 → 147 KiB.
+constexpr int f32_shared_bytes(int bucket) {
+  return (kRowsPerBlock * (bucket + 4) + kKeysPerTile * (bucket + 4) + kKeysPerTile * (kRowsPerBlock + 4)) * 4;
+}
+// Tensor-core path (fp16/bf16): Q, K and V tiles, 16-bit, XOR-swizzled, no padding.
+// 64 → 24 KiB, 128 → 48 KiB, 256 → 96 KiB.
+constexpr int tc_shared_bytes(int bucket) { return (kRowsPerBlock + 2 * kKeysPerTile) * bucket * 2; }
+
+// The largest dynamic shared memory one block may opt into, by compute capability (CUDA C++
+// Programming Guide, "Technical Specifications per Compute Capability"); 0 when unknown (< sm80).
+constexpr int max_shared_bytes_per_block(int cc) {
+  if (cc == 80 || cc == 87) return 163 * 1024;
+  if (cc == 86 || cc == 89 || cc >= 120) return 99 * 1024;
+  if (cc >= 90) return 227 * 1024;  // sm90, sm100, sm103
+  return 0;
+}
+
+enum class Element { F32, F16, BF16 };
+
+struct Params {
+  const void* q = nullptr;  // [B, Hq, Nq, D]
+  const void* k = nullptr;  // [B, Hkv, Nk, D]
+  const void* v = nullptr;  // [B, Hkv, Nk, D]
+  void* o = nullptr;        // [B, Hq, Nq, D]
+  float* lse = nullptr;     // [B, Hq, Nq] natural log, -inf for a row that sees no key; may be null
+  int64_t batch = 0, q_heads = 0, kv_heads = 0, q_len = 0, kv_len = 0;
+  int head_dim = 0;
+  Element element = Element::F16;
+  bool causal = false;  // bottom-right aligned: query i sees key j iff j <= i + kv_len - q_len
+  float scale = 0;      // softmax scale
+};
+
+// Launches the forward kernel on `stream` (a cudaStream_t). Throws std::runtime_error when the
+// problem is outside what the kernels were built for or the launch fails. Defined only in CUDA builds
+// (the .cu files); the backend calls it only under ATTNSCOPE_HAVE_CUDA.
+void forward(const Params& p, void* stream);
+
+namespace detail {  // the two kernel families behind forward()
+void forward_f32(const Params& p, void* stream);
+void forward_tensor_core(const Params& p, void* stream);
+}  // namespace detail
+
+}  // namespace attnscope::mem_efficient

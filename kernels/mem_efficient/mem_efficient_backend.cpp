@@ -1,0 +1,167 @@
+// mem-efficient: tiled attention with an online softmax for every dtype — fp16/bf16 on tensor cores,
+// fp32 on the CUDA cores (plain FFMA, no TF32). Rules, teaching text and the launch.
+#include <algorithm>
+#include <memory>
+#include <stdexcept>
+#include <string>
+
+#include "attnscope/backend.hpp"
+#include "attnscope/platform.hpp"
+#include "attnscope/rules.hpp"
+#include "mem_efficient/mem_efficient.hpp"
+
+namespace attnscope {
+namespace {
+
+namespace me = mem_efficient;
+
+// Minimum compute capability of both kernels: 16-byte cp.async copies (sm80) in both, and mma.sync
+// m16n8k16 with fp16/bf16 inputs (sm80) in the tensor-core one. No pre-Ampere fallback is compiled.
+constexpr int kMinComputeCapability = 80;
+
+std::string kib(int bytes) { return std::to_string((bytes + 1023) / 1024) + " KiB"; }
+
+int shared_bytes_for(const Problem& p) {
+  const int bucket = me::head_dim_bucket(std::clamp<int64_t>(p.head_dim, 1, me::kMaxHeadDim));
+  return p.dtype == DType::F32 ? me::f32_shared_bytes(bucket) : me::tc_shared_bytes(bucket);
+}
+
+// "head_dim ≤ 256", with the reason the limit exists and the nearest value that passes.
+RuleResult head_dim_max_rule(const Problem& p) {
+  const std::string d = std::to_string(p.head_dim);
+  const std::string max = std::to_string(me::kMaxHeadDim);
+  RuleResult r;
+  r.rule = "head_dim_max";
+  r.field = "head_dim";
+  r.observed = d;
+  r.required = "≤ " + max;
+  r.met = p.head_dim <= me::kMaxHeadDim;
+  r.reason = "head_dim is " + d + "; mem-efficient needs head_dim ≤ " + max +
+             " (each block keeps its 64 × head_dim output tile in registers; 256 is the largest compiled size)";
+  r.hint = "nearest allowed: head_dim " + max + "; for larger head dims use naive (up to 512)";
+  return r;
+}
+
+// "head_dim % 8 == 0": tiles move in 16-byte copies.
+RuleResult head_dim_multiple_rule(const Problem& p) {
+  const int64_t m = me::kHeadDimMultiple;
+  const int64_t d = p.head_dim;
+  const int64_t down = std::clamp<int64_t>(d / m * m, m, me::kMaxHeadDim);
+  const int64_t up = std::clamp<int64_t>((d + m - 1) / m * m, m, me::kMaxHeadDim);
+  RuleResult r;
+  r.rule = "head_dim_multiple";
+  r.field = "head_dim";
+  r.observed = std::to_string(d);
+  r.required = "a multiple of " + std::to_string(m);
+  r.met = d % m == 0;
+  r.reason = "head_dim is " + std::to_string(d) + "; mem-efficient needs a multiple of " + std::to_string(m) +
+             " (Q, K, V rows are copied in 16-byte pieces: 8 float16/bfloat16 values, or 2 × 4 float32)";
+  const int64_t nearest = (d - down < up - d) ? down : up;  // ties go up
+  r.hint = "nearest allowed: head_dim " + std::to_string(nearest);
+  if (up > d && up != nearest) r.hint += " (or " + std::to_string(up) + ")";
+  if (up > d)
+    r.hint += "; zero-padding Q, K and V to " + std::to_string(up) + " gives the same result if the scale stays 1/√" +
+              std::to_string(d);
+  return r;
+}
+
+// Shared memory per block against the device's per-block limit (only sm86/89/120-class parts, with
+// 99 KiB, are short: fp32 with head_dim > 128 needs 147 KiB).
+RuleResult shared_memory_rule(const Problem& p, const DeviceInfo& dev) {
+  const int need = shared_bytes_for(p);
+  const int have = me::max_shared_bytes_per_block(dev.compute_capability());
+  RuleResult r;
+  r.rule = "shared_memory";
+  r.kind = RuleKind::Environment;
+  r.field = "device";
+  r.observed = kib(have) + " per block on " + dev.sm_name();
+  r.required = "≥ " + kib(need);
+  r.met = need <= have;
+  r.reason = std::string(to_string(p.dtype)) + " with head_dim " + std::to_string(p.head_dim) + " needs " + kib(need) +
+             " of shared memory per block; " + dev.sm_name() + " (" + dev.name + ") allows " + kib(have);
+  r.hint = p.dtype == DType::F32
+               ? "use head_dim ≤ 128 in float32 (" + kib(me::f32_shared_bytes(128)) + "), or float16/bfloat16 (" +
+                     kib(me::tc_shared_bytes(256)) + " at head_dim 256)"
+               : "use a GPU with more shared memory per block";
+  return r;
+}
+
+class MemEfficientBackend final : public Backend {
+ public:
+  const BackendInfo& info() const override {
+    static const BackendInfo kInfo{
+        "mem-efficient",
+        "Memory-efficient tiled (all dtypes)",
+        "tiled",
+        Target::Cuda,
+        "Rabe & Staats' memory-efficient attention, fused into one kernel: each thread block owns 64 query "
+        "rows of one (batch, head), streams the keys and values through shared memory in tiles of 64, and "
+        "keeps a running row maximum and row sum (online softmax) so the output can be rescaled as each "
+        "tile arrives; the Nq × Nk score matrix never exists. Scores live in the exp2 domain with the "
+        "softmax scale folded into one multiply; the 1/sum normalisation happens once at the end, and the "
+        "log-sum-exp of every row is written too. float16/bfloat16 run on tensor cores (mma.sync m16n8k16, "
+        "fp32 accumulation): four warps of 16 rows each, Q and K via ldmatrix, P re-packed from the score "
+        "accumulators straight into the next multiply's operands, V via ldmatrix.trans, the next K/V tile "
+        "copied (cp.async) while the current one is used. float32 runs on the CUDA cores with plain fp32 "
+        "FMA — TF32 is NOT used, so results keep full fp32 accuracy: each thread holds an 8 × 4 tile of "
+        "scores and an 8 × d/16 tile of the output in registers, reads Q, K, V and P from shared memory "
+        "as float4, and the 16 lanes that share a row reduce its maximum with shuffles. Head dims are "
+        "compiled in buckets of 64, 128 and 256; smaller multiples of 8 are zero-padded inside the block. "
+        "Causal masks are bottom-right aligned (only tiles that cross the diagonal or the end of the keys "
+        "are masked element by element; tiles past the diagonal are never loaded); GQA blocks read the "
+        "shared KV head directly; any q_len and kv_len.",
+        "O(B·H·Nq·d) for the output plus O(B·H·Nq) for the fp32 log-sum-exp; per block a fixed 24–96 KiB "
+        "(float16/bfloat16) or 51–147 KiB (float32) of shared memory. Nothing grows with Nq·Nk.",
+        "The fallback that still runs: float32 inputs (flash and cuDNN refuse them — the classic \"No "
+        "operator found for memory_efficient_attention_forward\"), head dims such as 72, 80 or 200 that "
+        "flash kernels do not compile, ragged lengths, GQA, causal with q_len ≠ kv_len. For float16/bfloat16 "
+        "problems that flash2 accepts, flash2 is faster."};
+    return kInfo;
+  }
+
+  std::vector<RuleResult> check(const Problem& p, const DeviceInfo& d) const override {
+    RuleSet rules(p, d);
+    rules.target(Target::Cuda)
+        .built_with_cuda(platform::built_with_cuda())
+        .min_compute_capability(kMinComputeCapability, "naive")
+        .kernel_image_for(platform::built_compute_capabilities())
+        .dtype_in({DType::F32, DType::F16, DType::BF16})
+        .custom(head_dim_max_rule(p))
+        .custom(head_dim_multiple_rule(p));
+    if (d.is_gpu() && d.compute_capability() >= kMinComputeCapability) rules.custom(shared_memory_rule(p, d));
+    auto out = rules.take();
+    for (auto& r : out)
+      if (r.rule == "compute_capability")
+        r.reason += " (the kernels copy tiles with cp.async and, for float16/bfloat16, multiply with "
+                    "mma.sync m16n8k16 — both sm80 instructions; no pre-Ampere fallback is compiled)";
+    return out;
+  }
+
+  MemoryPrediction predict_memory(const Problem& p) const override {
+    return {p.output_bytes() + p.lse_bytes(), 0};  // no workspace: everything else is on-chip
+  }
+
+  bool writes_lse() const override { return true; }
+
+  void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override {
+#if ATTNSCOPE_HAVE_CUDA
+    me::Params k;
+    k.q = t.q, k.k = t.k, k.v = t.v, k.o = t.o, k.lse = t.lse;
+    k.batch = p.batch, k.q_heads = p.q_heads, k.kv_heads = p.kv_heads;
+    k.q_len = p.q_len, k.kv_len = p.kv_len, k.head_dim = int(p.head_dim);
+    k.element = p.dtype == DType::F32 ? me::Element::F32 : p.dtype == DType::BF16 ? me::Element::BF16 : me::Element::F16;
+    k.causal = p.causal;
+    k.scale = float(p.softmax_scale());
+    me::forward(k, ctx.stream());
+#else
+    (void)p, (void)t, (void)ctx;
+    throw std::runtime_error("this build of AttnScope has no CUDA support");
+#endif
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_mem_efficient_backend() { return std::make_unique<MemEfficientBackend>(); }
+
+}  // namespace attnscope

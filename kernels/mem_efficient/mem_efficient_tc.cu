@@ -1,0 +1,230 @@
+// mem-efficient, fp16/bf16 path: tensor cores (mma.sync m16n8k16, fp32 accumulation) on the sm80
+// primitives in common/mma_sm80.cuh.
+//
+// Block: 64 query rows × one (batch, head), 4 warps; warp w owns rows 16w … 16w+15 for the whole
+// pass, so the online softmax needs no cross-warp reduction (4 lanes of a quad share a row).
+// Per 64-key tile:  S (16 × 64 per warp) = Q·Kᵀ over D/16 k-steps  — Q and K through ldmatrix,
+//                   softmax in registers (exp2 domain, scale folded in),
+//                   O (16 × D per warp) += P·V — P re-packed from the S accumulators into A
+//                   fragments (it never touches shared memory), V through ldmatrix.trans.
+// Head dims use buckets 64 / 128 / 256: below the bucket, Q/K/V are zero-padded in shared memory and
+// the k-steps and output tiles past head_dim are skipped at run time (uniform branches).
+// K and V have one buffer each, double-buffered in time: the next K tile streams in during P·V, the
+// next V tile during Q·Kᵀ and softmax. 48 KiB at D = 128, so several blocks share an SM.
+#include <cuda_runtime.h>
+
+#include "common/mma_sm80.cuh"
+#include "mem_efficient/block_plan.cuh"
+
+namespace attnscope::mem_efficient {
+namespace {
+
+constexpr int kThreads = 128;
+constexpr int kWarpRows = 16;
+
+// rows × head_dim elements (row-major, global) → swizzled [kTileRows][D] (shared); missing rows and
+// columns past head_dim are zero-filled. Does not commit: the caller groups copies.
+template <class E, int D>
+__device__ __forceinline__ void load_tile(uint32_t dst, const E* src, int valid_rows, int head_dim) {
+  constexpr int kChunksPerRow = D / 8;
+  constexpr int kChunks = kKeysPerTile * kChunksPerRow;
+  static_assert(kChunks % kThreads == 0 && kRowsPerBlock == kKeysPerTile);
+#pragma unroll
+  for (int it = 0; it < kChunks / kThreads; ++it) {
+    const int i = threadIdx.x + it * kThreads;
+    const int row = i / kChunksPerRow, chunk = i % kChunksPerRow;
+    const bool valid = row < valid_rows && chunk * 8 < head_dim;
+    sm80::cp_async_16(dst + sm80::Swizzle<D>::byte_offset(row, chunk, sm80::Swizzle<D>::mask(row)),
+                      valid ? src + int64_t(row) * head_dim + chunk * 8 : src, valid);
+  }
+}
+
+template <class E, int D>
+__global__ void __launch_bounds__(kThreads, D <= 128 ? 2 : 1) tc_forward(const Params p, const float scale_log2) {
+  using Sw = sm80::Swizzle<D>;
+  extern __shared__ uint4 smem_u4[];
+  E* sQ = reinterpret_cast<E*>(smem_u4);        // [64 rows][D], swizzled
+  E* sK = sQ + kRowsPerBlock * D;               // [64 keys][D]
+  const uint32_t q_smem = sm80::smem_addr(sQ);
+  const uint32_t k_smem = sm80::smem_addr(sK);
+  const uint32_t v_smem = k_smem + kKeysPerTile * D * 2;
+
+  const BlockPlan plan = BlockPlan::make(p);
+  const E* q = static_cast<const E*>(p.q) + plan.q_offset + int64_t(plan.row0) * p.head_dim;
+  const E* k = static_cast<const E*>(p.k) + plan.kv_offset;
+  const E* v = static_cast<const E*>(p.v) + plan.kv_offset;
+  const int warp = threadIdx.x >> 5, lane = threadIdx.x & 31;
+  const int g = lane >> 2, tq = lane & 3;  // accumulator row (g, g+8) and column pair 2tq of the quad
+  const int k_steps = (p.head_dim + 15) / 16;  // k16 steps of Q·Kᵀ that touch real columns
+  const int d_pairs = (p.head_dim + 15) / 16;  // pairs of n8 output tiles that touch real columns
+
+  // ldmatrix row addresses: every lane's row is (multiple of 8) + lane % 8, so its swizzle mask is fixed.
+  const int mask = lane & 7;
+  const int a_row = warp * kWarpRows + (lane & 7) + ((lane >> 3) & 1) * 8;  // Q: a0..a3 = rows lo/hi × k lo/hi
+  const int a_hi = lane >> 4;
+  const int b_row = (lane & 7) + (lane >> 4) * 8;  // K: b0,b1 of key tile 2n, then of 2n+1
+  const int b_hi = (lane >> 3) & 1;
+  const int v_row = (lane & 7) + ((lane >> 3) & 1) * 8;  // V (transposed): b0,b1 of d tile 2n, then 2n+1
+  const int v_hi = lane >> 4;
+
+  auto kv_rows = [&](int t) {
+    const int64_t left = p.kv_len - int64_t(t) * kKeysPerTile;
+    return int(left < kKeysPerTile ? left : kKeysPerTile);
+  };
+  load_tile<E, D>(q_smem, q, plan.rows, p.head_dim);
+  if (plan.n_tiles > 0) load_tile<E, D>(k_smem, k, kv_rows(0), p.head_dim);
+  sm80::cp_async_commit();
+  if (plan.n_tiles > 0) load_tile<E, D>(v_smem, v, kv_rows(0), p.head_dim);
+  sm80::cp_async_commit();
+
+  float acc_o[D / 8][4] = {};
+  float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f};  // rows g and g+8; sum: this lane's share
+  const int my_row = plan.row0 + warp * kWarpRows + g;
+
+  for (int t = 0; t < plan.n_tiles; ++t) {
+    const int key0 = t * kKeysPerTile;
+    sm80::cp_async_wait<1>();  // Q and K(t) have landed (V(t) may still be in flight)
+    __syncthreads();
+
+    float acc_s[kKeysPerTile / 8][4] = {};
+#pragma unroll
+    for (int ks = 0; ks < D / 16; ++ks) {
+      if (ks >= k_steps) break;
+      uint32_t a[4];
+      sm80::ldmatrix_x4(a, q_smem + Sw::byte_offset(a_row, 2 * ks + a_hi, mask));
+#pragma unroll
+      for (int n = 0; n < kKeysPerTile / 16; ++n) {
+        uint32_t b[4];
+        sm80::ldmatrix_x4(b, k_smem + Sw::byte_offset(n * 16 + b_row, 2 * ks + b_hi, mask));
+        sm80::mma_16816<E>(acc_s[2 * n], a, {b[0], b[1]});
+        sm80::mma_16816<E>(acc_s[2 * n + 1], a, {b[2], b[3]});
+      }
+    }
+
+    const bool masked = plan.tile_needs_mask(p, t);
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      float tile_max = -INFINITY;
+#pragma unroll
+      for (int n = 0; n < kKeysPerTile / 8; ++n)
+#pragma unroll
+        for (int e = 0; e < 2; ++e) {
+          float x = acc_s[n][2 * h + e] * scale_log2;
+          if (masked && !BlockPlan::visible(p, my_row + 8 * h, int64_t(key0) + n * 8 + 2 * tq + e, plan.diag))
+            x = -INFINITY;
+          acc_s[n][2 * h + e] = x;
+          tile_max = fmaxf(tile_max, x);
+        }
+      const float new_max = fmaxf(row_max[h], sm80::quad_max(tile_max));
+      const float sub = usable_max(new_max);
+      const float alpha = fast_exp2(row_max[h] - sub);
+      row_max[h] = new_max;
+      float sum = 0.f;
+#pragma unroll
+      for (int n = 0; n < kKeysPerTile / 8; ++n)
+#pragma unroll
+        for (int e = 0; e < 2; ++e) {
+          const float pr = fast_exp2(acc_s[n][2 * h + e] - sub);
+          acc_s[n][2 * h + e] = pr;
+          sum += pr;
+        }
+      row_sum[h] = row_sum[h] * alpha + sum;
+#pragma unroll
+      for (int n = 0; n < D / 8; ++n) {
+        acc_o[n][2 * h] *= alpha;
+        acc_o[n][2 * h + 1] *= alpha;
+      }
+    }
+
+    __syncthreads();  // every warp is done with K(t): stream K(t+1) in during P·V
+    if (t + 1 < plan.n_tiles) load_tile<E, D>(k_smem, k + int64_t(key0 + kKeysPerTile) * p.head_dim, kv_rows(t + 1), p.head_dim);
+    sm80::cp_async_commit();
+    sm80::cp_async_wait<1>();  // V(t) has landed
+    __syncthreads();
+
+#pragma unroll
+    for (int kk = 0; kk < kKeysPerTile / 16; ++kk) {
+      uint32_t a[4];
+      sm80::pack_c_to_a<E>(a, acc_s[2 * kk], acc_s[2 * kk + 1]);
+#pragma unroll
+      for (int n = 0; n < D / 16; ++n) {
+        if (n >= d_pairs) break;
+        uint32_t b[4];
+        sm80::ldmatrix_x4_trans(b, v_smem + Sw::byte_offset(kk * 16 + v_row, 2 * n + v_hi, mask));
+        sm80::mma_16816<E>(acc_o[2 * n], a, {b[0], b[1]});
+        sm80::mma_16816<E>(acc_o[2 * n + 1], a, {b[2], b[3]});
+      }
+    }
+
+    __syncthreads();  // every warp is done with V(t): stream V(t+1) in during the next Q·Kᵀ
+    if (t + 1 < plan.n_tiles) load_tile<E, D>(v_smem, v + int64_t(key0 + kKeysPerTile) * p.head_dim, kv_rows(t + 1), p.head_dim);
+    sm80::cp_async_commit();
+  }
+  sm80::cp_async_wait<0>();
+  __syncthreads();  // with no tile, other threads' Q copies into this warp's rows must land first
+
+  // Epilogue: O / l → 16-bit, staged through this warp's own (no longer needed) rows of sQ so the
+  // global stores are whole 16-byte rows; lse = (max + log2 l)·ln 2, -inf for a row with no key.
+  float inv[2];
+#pragma unroll
+  for (int h = 0; h < 2; ++h) {
+    const float l = sm80::quad_sum(row_sum[h]);
+    inv[h] = l > 0.f ? 1.f / l : 0.f;
+    const int row = my_row + 8 * h;
+    if (p.lse && tq == 0 && row < p.q_len)
+      p.lse[plan.lse_offset + row] = l > 0.f ? (row_max[h] + log2f(l)) * kLn2 : -INFINITY;
+  }
+  const int d_tiles = p.head_dim / 8;
+#pragma unroll
+  for (int n = 0; n < D / 8; ++n) {
+    if (n >= d_tiles) break;
+#pragma unroll
+    for (int h = 0; h < 2; ++h) {
+      const int r = warp * kWarpRows + g + 8 * h;
+      *reinterpret_cast<uint32_t*>(sQ + Sw::offset(r, n) + 2 * tq) =
+          sm80::pack2<E>(acc_o[n][2 * h] * inv[h], acc_o[n][2 * h + 1] * inv[h]);
+    }
+  }
+  __syncwarp();
+  E* out = static_cast<E*>(p.o) + plan.q_offset;
+  for (int i = lane; i < kWarpRows * d_tiles; i += 32) {
+    const int r = i / d_tiles, c = i % d_tiles;
+    const int row = plan.row0 + warp * kWarpRows + r;
+    if (row < p.q_len)
+      *reinterpret_cast<uint4*>(out + int64_t(row) * p.head_dim + c * 8) =
+          *reinterpret_cast<const uint4*>(sQ + Sw::offset(warp * kWarpRows + r, c));
+  }
+}
+
+template <class E, int D>
+void launch_tc(const Params& p, cudaStream_t stream) {
+  constexpr int smem = tc_shared_bytes(D);
+  check_launch(cudaFuncSetAttribute(tc_forward<E, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem),
+               "raising the shared-memory limit of the tensor-core kernel");
+  const int64_t blocks = grid_blocks(p);
+  tc_forward<E, D><<<unsigned(blocks), kThreads, smem, stream>>>(p, p.scale * kLog2e);
+  check_launch(cudaGetLastError(), "launching the tensor-core kernel");
+}
+
+template <class E>
+void launch_tc_bucket(const Params& p, cudaStream_t stream) {
+  switch (head_dim_bucket(p.head_dim)) {
+    case 64: return launch_tc<E, 64>(p, stream);
+    case 128: return launch_tc<E, 128>(p, stream);
+    default: return launch_tc<E, 256>(p, stream);
+  }
+}
+
+}  // namespace
+
+namespace detail {
+void forward_tensor_core(const Params& p, void* stream) {
+  auto s = static_cast<cudaStream_t>(stream);
+  if (p.element == Element::BF16)
+    launch_tc_bucket<__nv_bfloat16>(p, s);
+  else
+    launch_tc_bucket<__half>(p, s);
+}
+}  // namespace detail
+
+}  // namespace attnscope::mem_efficient

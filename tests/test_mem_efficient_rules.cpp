@@ -1,0 +1,145 @@
+// mem-efficient's eligibility rules, judged on what-if profiles (no GPU needed): every dtype, head dim
+// limit and alignment with the nearest passing value, compute capability, shared memory per block.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "attnscope/registry.hpp"
+#include "mem_efficient/mem_efficient.hpp"
+
+using namespace attnscope;
+
+namespace {
+
+const Backend& backend() {
+  static const Registry registry = [] {
+    Registry r;
+    register_builtin_backends(r);
+    return r;
+  }();
+  const Backend* b = registry.find("mem-efficient");
+  if (!b) throw std::runtime_error("mem-efficient is not registered");
+  return *b;
+}
+
+Problem problem(DType t, int64_t d) {
+  Problem p;
+  p.batch = 2, p.q_heads = 8, p.kv_heads = 2, p.q_len = 1000, p.kv_len = 3000, p.head_dim = d, p.dtype = t;
+  return p;
+}
+
+const RuleResult* rule(const std::vector<RuleResult>& rs, const std::string& id) {
+  for (const auto& r : rs)
+    if (r.rule == id) return &r;
+  return nullptr;
+}
+
+// By value: callers often pass a temporary rule list.
+RuleResult must_have(const std::vector<RuleResult>& rs, const std::string& id) {
+  const RuleResult* r = rule(rs, id);
+  if (!r) throw std::runtime_error("no rule " + id);
+  return *r;
+}
+
+const DeviceInfo& h100() { return *find_profile("h100"); }
+
+TEST(MemEfficientRules, AcceptsEveryDtypeOnH100) {
+  for (DType t : all_dtypes()) {
+    const auto rs = backend().check(problem(t, 128), h100());
+    EXPECT_TRUE(must_have(rs, "dtype").met) << to_string(t);
+    EXPECT_TRUE(must_have(rs, "head_dim_max").met);
+    EXPECT_TRUE(must_have(rs, "head_dim_multiple").met);
+    EXPECT_TRUE(must_have(rs, "compute_capability").met);
+    EXPECT_TRUE(must_have(rs, "shared_memory").met);
+  }
+}
+
+TEST(MemEfficientRules, HeadDimAboveTheLimitNamesTheLimitAndTheAlternative) {
+  const auto rs = backend().check(problem(DType::F16, 264), h100());
+  const RuleResult r = must_have(rs, "head_dim_max");
+  EXPECT_FALSE(r.met);
+  EXPECT_EQ(r.observed, "264");
+  EXPECT_NE(r.reason.find("head_dim is 264"), std::string::npos) << r.reason;
+  EXPECT_NE(r.reason.find("≤ 256"), std::string::npos) << r.reason;
+  EXPECT_NE(r.hint.find("head_dim 256"), std::string::npos) << r.hint;
+  EXPECT_TRUE(must_have(rs, "head_dim_multiple").met);  // 264 is a multiple of 8: only one rule fails
+  EXPECT_TRUE(must_have(backend().check(problem(DType::F16, 256), h100()), "head_dim_max").met);
+}
+
+TEST(MemEfficientRules, HeadDimNotAMultipleOfEightSaysWhyAndTheNearestValue) {
+  const RuleResult tie = must_have(backend().check(problem(DType::F32, 60), h100()), "head_dim_multiple");
+  EXPECT_FALSE(tie.met);
+  EXPECT_NE(tie.reason.find("16-byte"), std::string::npos) << tie.reason;
+  EXPECT_NE(tie.hint.find("nearest allowed: head_dim 64"), std::string::npos) << tie.hint;  // 56 and 64 tie: up
+  EXPECT_NE(tie.hint.find("1/√60"), std::string::npos) << tie.hint;
+
+  const RuleResult down = must_have(backend().check(problem(DType::F16, 58), h100()), "head_dim_multiple");
+  EXPECT_NE(down.hint.find("nearest allowed: head_dim 56 (or 64)"), std::string::npos) << down.hint;
+
+  const RuleResult tiny = must_have(backend().check(problem(DType::BF16, 3), h100()), "head_dim_multiple");
+  EXPECT_NE(tiny.hint.find("head_dim 8"), std::string::npos) << tiny.hint;
+
+  const RuleResult big = must_have(backend().check(problem(DType::F16, 300), h100()), "head_dim_multiple");
+  EXPECT_FALSE(big.met);
+  EXPECT_NE(big.hint.find("head_dim 256"), std::string::npos) << big.hint;  // never suggests a value over the limit
+}
+
+TEST(MemEfficientRules, PreAmpereGpuIsAnEnvironmentProblemWithAFallback) {
+  const auto rs = backend().check(problem(DType::F32, 64), *find_profile("t4"));
+  const RuleResult cc = must_have(rs, "compute_capability");
+  EXPECT_FALSE(cc.met);
+  EXPECT_EQ(cc.kind, RuleKind::Environment);
+  EXPECT_NE(cc.reason.find("sm75"), std::string::npos) << cc.reason;
+  EXPECT_NE(cc.reason.find("cp.async"), std::string::npos) << cc.reason;
+  EXPECT_NE(cc.hint.find("naive"), std::string::npos) << cc.hint;
+  EXPECT_EQ(rule(rs, "shared_memory"), nullptr);  // judged only where the kernels could run at all
+  EXPECT_TRUE(must_have(rs, "dtype").met);        // the input itself is fine
+}
+
+TEST(MemEfficientRules, Fp32HeadDim256NeedsMoreSharedMemoryThanAnL4Has) {
+  const DeviceInfo& l4 = *find_profile("l4");
+  const RuleResult f32 = must_have(backend().check(problem(DType::F32, 256), l4), "shared_memory");
+  EXPECT_FALSE(f32.met);
+  EXPECT_EQ(f32.kind, RuleKind::Environment);
+  EXPECT_NE(f32.reason.find("147 KiB"), std::string::npos) << f32.reason;
+  EXPECT_NE(f32.reason.find("99 KiB"), std::string::npos) << f32.reason;
+  EXPECT_NE(f32.hint.find("head_dim ≤ 128"), std::string::npos) << f32.hint;
+  // The same head dim in 16 bits, and fp32 at 128, fit; an A100 (163 KiB) takes fp32 at 256.
+  EXPECT_TRUE(must_have(backend().check(problem(DType::F16, 256), l4), "shared_memory").met);
+  EXPECT_FALSE(must_have(backend().check(problem(DType::F32, 136), l4), "shared_memory").met);
+  EXPECT_TRUE(must_have(backend().check(problem(DType::F32, 128), l4), "shared_memory").met);
+  EXPECT_TRUE(must_have(backend().check(problem(DType::F32, 256), *find_profile("a100")), "shared_memory").met);
+}
+
+TEST(MemEfficientRules, MemoryIsOutputPlusLogSumExpOnly) {
+  const Problem p = problem(DType::BF16, 128);
+  const MemoryPrediction m = backend().predict_memory(p);
+  EXPECT_EQ(m.output_bytes, p.output_bytes() + p.lse_bytes());
+  EXPECT_EQ(m.workspace_bytes, 0u);
+  EXPECT_TRUE(backend().writes_lse());
+}
+
+TEST(MemEfficientRules, TeachingTextStatesTheFp32MathAndTheMemory) {
+  const BackendInfo& info = backend().info();
+  EXPECT_EQ(info.target, Target::Cuda);
+  EXPECT_NE(info.algorithm.find("TF32 is NOT used"), std::string::npos);
+  EXPECT_NE(info.algorithm.find("online softmax"), std::string::npos);
+  EXPECT_NE(info.memory_complexity.find("O(B·H·Nq)"), std::string::npos);
+  EXPECT_NE(info.shines.find("float32"), std::string::npos);
+}
+
+TEST(MemEfficientRules, CompiledTilesFitTheDevicesTheRulesAccept) {
+  // Every bucket of the tensor-core path fits the smallest sm80+ limit (99 KiB), so fp16/bf16 never
+  // fail on shared memory; fp32 up to 128 does too; every bucket fits sm80 and sm90.
+  for (int bucket : {64, 128, 256}) {
+    EXPECT_LE(mem_efficient::tc_shared_bytes(bucket), mem_efficient::max_shared_bytes_per_block(89));
+    EXPECT_LE(mem_efficient::f32_shared_bytes(bucket), mem_efficient::max_shared_bytes_per_block(80));
+    EXPECT_LE(mem_efficient::f32_shared_bytes(bucket), mem_efficient::max_shared_bytes_per_block(90));
+  }
+  EXPECT_LE(mem_efficient::f32_shared_bytes(128), mem_efficient::max_shared_bytes_per_block(86));
+  EXPECT_EQ(mem_efficient::head_dim_bucket(8), 64);
+  EXPECT_EQ(mem_efficient::head_dim_bucket(72), 128);
+  EXPECT_EQ(mem_efficient::head_dim_bucket(136), 256);
+}
+
+}  // namespace
