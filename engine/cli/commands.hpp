@@ -20,5 +20,6 @@ using Command = std::function<int()>;
 Command add_devices_command(CLI::App& app);
 Command add_backends_command(CLI::App& app);
 Command add_run_command(CLI::App& app, const std::vector<std::string>& argv);
+Command add_bandwidth_command(CLI::App& app);  // cmd_bandwidth.cpp (split-kv-decode's denominator)
 
 }  // namespace attnscope::cli

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   Command devices = add_devices_command(app);
   Command backends = add_backends_command(app);
   Command run = add_run_command(app, args);
+  Command bandwidth = add_bandwidth_command(app);
 
   try {
     app.parse(argc, argv);
@@ -28,6 +29,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("devices")) return devices();
     if (app.got_subcommand("backends")) return backends();
     if (app.got_subcommand("run")) return run();
+    if (app.got_subcommand("bandwidth")) return bandwidth();
     return kExitUsage;
   } catch (const attnscope::InvalidInput& e) {
     for (const auto& fe : e.errors())

@@ -1,0 +1,89 @@
+// small-k: fp32 attention for head dims ≤ 32 on the CUDA cores (rules, teaching text, launch).
+#include <memory>
+#include <stdexcept>
+
+#include "attnscope/backend.hpp"
+#include "attnscope/platform.hpp"
+#include "attnscope/rules.hpp"
+#include "small_k/small_k.hpp"
+
+namespace attnscope {
+namespace {
+
+class SmallKBackend final : public Backend {
+ public:
+  const BackendInfo& info() const override {
+    static const BackendInfo kInfo{
+        "small-k",
+        "Small head dim, fp32 (small-k)",
+        "tiled",
+        Target::Cuda,
+        "Attention in full fp32 for tiny head dims (d ≤ 32), the niche of xFormers' old smallkF operator. "
+        "Tensor cores do not take fp32 (and TF32 would round the inputs to 10 mantissa bits), so it runs "
+        "on the CUDA cores: each thread owns whole query rows (8 rows at d ≤ 8, 4 at d ≤ 16, 2 at d ≤ 32) "
+        "and keeps the query and output rows in registers; K and V stream through shared memory in tiles "
+        "of 64 keys that every thread of a warp reads at once (a broadcast), so each key row read serves "
+        "all of the thread's rows. Scores of 8 keys at a time feed an online softmax (running maximum and "
+        "sum, the accumulator rescaled when the maximum grows), so the score matrix never exists. Causal "
+        "masks are bottom-right aligned; a row that sees no key yields zeros and lse = -inf. With GQA the "
+        "query heads of a group read the same K/V rows (from L2 after the first).",
+        "O(B·H·N·d): output and log-sum-exp only; 32 KiB of shared memory per block, nothing that grows "
+        "with the sequence length.",
+        "float32 problems with small head dims (8–32), e.g. small models, per-pixel or per-point "
+        "attention, or checking numerics in full precision: exact fp32 arithmetic without padding d up to "
+        "the tile sizes tensor-core kernels need. For d > 32 use mem-efficient; for float16/bfloat16 use "
+        "flash2 or mem-efficient."};
+    return kInfo;
+  }
+
+  std::vector<RuleResult> check(const Problem& p, const DeviceInfo& d) const override {
+    RuleSet rules(p, d);
+    rules.target(Target::Cuda)
+        .built_with_cuda(platform::built_with_cuda())
+        .kernel_image_for(platform::built_compute_capabilities())
+        .dtype_in({DType::F32})
+        .head_dim_at_most(small_k::kMaxHeadDim);
+    auto out = rules.take();
+    for (auto& r : out) {
+      if (r.met) continue;
+      // The two rules that greyed out smallkF in xFormers' classic message, with where to go instead.
+      if (r.rule == "dtype")
+        r.hint = "choose float32, or keep " + std::string(to_string(p.dtype)) +
+                 " and use flash2 or mem-efficient (this kernel exists for fp32 without tensor cores)";
+      if (r.rule == "head_dim_max")
+        r.hint = "nearest allowed: head_dim " + std::to_string(small_k::kMaxHeadDim) +
+                 "; for head_dim " + std::to_string(p.head_dim) + " in float32 use mem-efficient";
+    }
+    return out;
+  }
+
+  MemoryPrediction predict_memory(const Problem& p) const override {
+    return {p.output_bytes() + p.lse_bytes(), 0};
+  }
+
+  bool writes_lse() const override { return true; }
+
+  void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override {
+#if ATTNSCOPE_HAVE_CUDA
+    if (p.dtype != DType::F32 || p.head_dim > small_k::kMaxHeadDim)
+      throw std::runtime_error("small-k runs float32 with head_dim ≤ 32; got " + p.describe());
+    small_k::Params k;
+    k.q = static_cast<const float*>(t.q), k.k = static_cast<const float*>(t.k), k.v = static_cast<const float*>(t.v);
+    k.o = static_cast<float*>(t.o), k.lse = t.lse;
+    k.batch = p.batch, k.q_heads = p.q_heads, k.kv_heads = p.kv_heads;
+    k.q_len = p.q_len, k.kv_len = p.kv_len, k.head_dim = int(p.head_dim);
+    k.causal = p.causal;
+    k.scale = float(p.softmax_scale());
+    small_k::forward(k, ctx.stream());
+#else
+    (void)p, (void)t, (void)ctx;
+    throw std::runtime_error("this build of AttnScope has no CUDA support");
+#endif
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_small_k_backend() { return std::make_unique<SmallKBackend>(); }
+
+}  // namespace attnscope

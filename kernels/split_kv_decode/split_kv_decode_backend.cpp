@@ -1,0 +1,107 @@
+// split-kv-decode: flash-decoding for q_len ≤ 16 over a long KV cache (rules, teaching text, launch).
+#include <memory>
+#include <stdexcept>
+
+#include "attnscope/backend.hpp"
+#include "attnscope/platform.hpp"
+#include "attnscope/rules.hpp"
+#include "split_kv_decode/split_kv_decode.hpp"
+
+namespace attnscope {
+namespace {
+
+class SplitKvDecodeBackend final : public Backend {
+ public:
+  const BackendInfo& info() const override {
+    static const BackendInfo kInfo{
+        "split-kv-decode",
+        "Split-KV decode (flash-decoding)",
+        "decode",
+        Target::Cuda,
+        "For decoding, where each sequence brings 1–16 new query tokens and a long KV cache. A normal "
+        "attention grid has one block per (batch, head, query tile) — far fewer blocks than SMs when the "
+        "query is a single token — so the key range is split instead: one block per (batch, KV head, key "
+        "range) computes a partial output and its log-sum-exp with an online softmax, and a second small "
+        "kernel combines the ranges (LSE = log Σ exp LSE_s, O = Σ exp(LSE_s − LSE)·O_s). The split count "
+        "comes from the SM count and the length: the fewest ranges that fill the GPU's block slots in "
+        "whole waves. The query heads of a GQA group and all their query positions share one block, so "
+        "each KV head is read from memory once. K and V stream through shared memory in 8 KiB tiles with "
+        "16-byte cp.async copies, four tiles deep; the dot products and P·V run in fp32 on the CUDA cores "
+        "(the arithmetic is tiny next to the bytes). Causal masking is not needed for decoding but is "
+        "handled (bottom-right aligned: the last query row sees every key). With one range (large batch) "
+        "the combine kernel and its workspace are skipped.",
+        "O(B·H·Nq·d) output plus an fp32 workspace of splits × B·Hq·Nq × (d + 1) × 4 bytes for the "
+        "partial outputs and log-sum-exps; nothing grows with kv_len.",
+        "Decoding with a long KV cache (kv_len of thousands and more) and few query tokens: the run time "
+        "approaches the time to read K and V once at the GPU's memory bandwidth, so report GB/s. Not for "
+        "prefill: past 16 query tokens use mem-efficient or flash2."};
+    return kInfo;
+  }
+
+  std::vector<RuleResult> check(const Problem& p, const DeviceInfo& d) const override {
+    RuleSet rules(p, d);
+    rules.target(Target::Cuda)
+        .built_with_cuda(platform::built_with_cuda())
+        .min_compute_capability(80, "mem-efficient")  // cp.async and bf16 need sm80
+        .kernel_image_for(platform::built_compute_capabilities())
+        .dtype_in({DType::F16, DType::BF16})
+        .head_dim_in({64, 128, 256})
+        .q_len_at_most(split_kv::kMaxQueryLen, "every query row of a KV head is kept in one block's registers");
+    auto out = rules.take();
+    for (auto& r : out) {
+      if (r.met) continue;
+      if (r.rule == "dtype") r.hint += " (for float32 decoding use mem-efficient)";
+      if (r.rule == "head_dim_set") r.hint += "; other head dims: flash2 or mem-efficient";
+      if (r.rule == "q_len_max") r.hint = "use q_len " + std::to_string(split_kv::kMaxQueryLen) +
+                                          " or less (decoding); for prefill use flash2 or mem-efficient";
+    }
+    return out;
+  }
+
+  MemoryPrediction predict_memory(const Problem& p) const override {
+    const uint64_t lse = p.lse_bytes();
+    return {p.output_bytes() + lse, split_kv::workspace_bytes(p, split_kv::plan(p, slots_for(p)))};
+  }
+
+  bool writes_lse() const override { return true; }
+
+  void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override {
+#if ATTNSCOPE_HAVE_CUDA
+    if (p.dtype == DType::F32 || p.q_len > split_kv::kMaxQueryLen)
+      throw std::runtime_error("split-kv-decode runs float16/bfloat16 with q_len ≤ 16; got " + p.describe());
+    const split_kv::Plan plan = split_kv::plan(p, split_kv::device_slots(int(p.head_dim), p.dtype == DType::BF16));
+    Workspace workspace(ctx, split_kv::workspace_bytes(p, plan));
+    split_kv::Params k;
+    k.q = t.q, k.k = t.k, k.v = t.v, k.o = t.o, k.lse = t.lse;
+    k.batch = p.batch, k.q_heads = p.q_heads, k.kv_heads = p.kv_heads;
+    k.q_len = p.q_len, k.kv_len = p.kv_len, k.head_dim = int(p.head_dim);
+    k.bf16 = p.dtype == DType::BF16;
+    k.causal = p.causal;
+    k.scale = float(p.softmax_scale());
+    split_kv::forward(k, plan, workspace.get(), ctx.stream());
+#else
+    (void)p, (void)t, (void)ctx;
+    throw std::runtime_error("this build of AttnScope has no CUDA support");
+#endif
+  }
+
+ private:
+  // The split count depends on the GPU: the current device's when there is one, otherwise an H100's
+  // (132 SMs, 3 blocks per SM), which is what a what-if prediction on a CPU-only build shows.
+  static split_kv::DeviceSlots slots_for(const Problem& p) {
+#if ATTNSCOPE_HAVE_CUDA
+    try {
+      return split_kv::device_slots(int(p.head_dim), p.dtype == DType::BF16);
+    } catch (const std::exception&) {
+    }
+#endif
+    (void)p;
+    return split_kv::DeviceSlots{};
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_split_kv_decode_backend() { return std::make_unique<SplitKvDecodeBackend>(); }
+
+}  // namespace attnscope
