@@ -12,14 +12,24 @@ import os
 MATCH = {"cublas-math": "math", "naive": "math", "mem-efficient": "efficient", "flash2": "flash"}
 
 
+def records_of(path):
+    """Records of a result document (--json) or of a JSON-lines stream (--stream), which survives a
+    run cut short."""
+    with open(path) as f:
+        text = f.read()
+    try:
+        return json.loads(text).get("records", [])
+    except json.JSONDecodeError:
+        lines = (json.loads(line) for line in text.splitlines() if line.strip().startswith("{"))
+        return [m["record"] for m in lines if m.get("type") == "record"]
+
+
 def load_ours(files):
     out = {}
     for path in files:
         if not os.path.exists(path):
             continue
-        with open(path) as f:
-            doc = json.load(f)
-        for r in doc.get("records", []):
+        for r in records_of(path):
             p = r["problem"]
             key = (p["dtype"], p["head_dim"], bool(p["causal"]), p["q_len"])
             out.setdefault(key, {})[r["backend"]] = r

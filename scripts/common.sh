@@ -14,7 +14,9 @@ fi
 
 configure_and_build() {
   local extra=()
-  if [ -n "${ATTNSCOPE_CMAKE_ARGS:-}" ]; then read -r -a extra <<<"$ATTNSCOPE_CMAKE_ARGS"; fi
+  # The GUI is optional: a checkout without app/ builds the engine, CLI and tests only.
+  if [ ! -f "$ROOT/app/CMakeLists.txt" ]; then extra+=(-DATTNSCOPE_WITH_GUI=OFF); fi
+  if [ -n "${ATTNSCOPE_CMAKE_ARGS:-}" ]; then read -r -a more <<<"$ATTNSCOPE_CMAKE_ARGS"; extra+=("${more[@]}"); fi
   cmake -S "$ROOT" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release "${extra[@]}"
   cmake --build "$BUILD_DIR" -j "$JOBS" "$@"
 }

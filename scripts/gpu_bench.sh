@@ -12,6 +12,7 @@
 #   ATTNSCOPE_BENCH_DTYPES    default float16,bfloat16,float32
 #   ATTNSCOPE_BENCH_SEQ       default 512:16384:x2
 #   ATTNSCOPE_BENCH_ARGS      extra attnscope-cli run arguments (default: --min-samples 10 --min-time 0.1 --max-time 3)
+#   ATTNSCOPE_BENCH_DEADLINE  epoch seconds by which every phase must be done (each phase gets what is left)
 #   OUT                       where logs and JSON go (default: ./bench-out)
 set -uo pipefail
 
@@ -25,7 +26,16 @@ BUILD="${ATTNSCOPE_BUILD_DIR:-build-gpu}"
 mkdir -p "$OUT"
 # At most a handful of files: build.log, gpu_tests.log, run.log, bench_{full,causal}.json, torch_sdpa.json, table.md.
 LOG="$OUT/run.log"
+export PYTHONUNBUFFERED=1
 has() { [[ ",$PHASES," == *",$1,"* ]]; }
+# Runs a command under what is left before the deadline, keeping `reserve` seconds for later phases.
+limited() {
+  local reserve=$1; shift
+  [[ -z "${ATTNSCOPE_BENCH_DEADLINE:-}" ]] && { "$@"; return; }
+  local left=$((ATTNSCOPE_BENCH_DEADLINE - $(date +%s) - reserve))
+  if ((left < 15)); then echo "skipped (deadline): $*"; return 124; fi
+  timeout -k 5 "$left" "$@"
+}
 stamp() { echo "== $(date -u +%H:%M:%S) $*"; }
 
 # shellcheck source=device_env.sh
@@ -44,7 +54,7 @@ CLI="$BUILD/bin/attnscope-cli"
 
 if has test; then
   stamp "GPU tests"
-  "$BUILD/tests/attnscope_gpu_tests" --gtest_filter="${ATTNSCOPE_GPU_TEST_FILTER:-*}" >"$OUT/gpu_tests.log" 2>&1
+  limited 300 "$BUILD/tests/attnscope_gpu_tests" --gtest_filter="${ATTNSCOPE_GPU_TEST_FILTER:-*}" >"$OUT/gpu_tests.log" 2>&1
   echo "gpu tests exit code: $?"
   grep -E "^\[(discovery|cupti|gemm|naive memory|cublas-math|l2)" "$OUT/gpu_tests.log" | head -20
   grep -E "^\[  (PASSED|FAILED|SKIPPED) +\]" "$OUT/gpu_tests.log" | head -60
@@ -56,9 +66,11 @@ if has bench; then
   for causal in full causal; do
     flag=(); [[ $causal == causal ]] && flag=(--causal)
     cmd=("$CLI" run --device cuda:0 --tokens 16384 --hidden 2048 --seq "$SEQ" --head-dim 64,128 --dtype "$DTYPES"
-         "${flag[@]}" --backends "$BACKENDS" "${EXTRA[@]}" --json "$OUT/bench_$causal.json")
-    echo "${cmd[*]}" | tee -a "$LOG"
-    "${cmd[@]}" >>"$LOG" 2>&1
+         "${flag[@]}" --backends "$BACKENDS" "${EXTRA[@]}" --stream)
+    echo "${cmd[*]} > bench_$causal.jsonl" | tee -a "$LOG"
+    # JSON lines as records finish (loadable by the GUI and bench_table.py even if the run is cut short);
+    # the readable table goes to run.log.
+    limited $([[ $causal == full ]] && echo 200 || echo 100) "${cmd[@]}" >"$OUT/bench_$causal.jsonl" 2>>"$LOG"
     echo "exit code $?"
   done
 fi
@@ -67,7 +79,7 @@ if has torch; then
   if python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
     stamp "torch SDPA backends"
     tb=flash,efficient,cudnn,math
-    PYTHONUNBUFFERED=1 python3 scripts/torch_sdpa_bench.py --json "$OUT/torch_sdpa.json" --dtype "$DTYPES" \
+    limited 10 python3 scripts/torch_sdpa_bench.py --json "$OUT/torch_sdpa.json" --dtype "$DTYPES" \
       --backends "$tb" >>"$LOG" 2>&1
     echo "torch exit code $? ($(python3 -c 'import torch; print(torch.__version__)'))"
   else
@@ -77,6 +89,6 @@ fi
 
 if has table; then
   stamp "table"
-  python3 scripts/bench_table.py --ours "$OUT/bench_full.json" "$OUT/bench_causal.json" \
+  python3 scripts/bench_table.py --ours "$OUT/bench_full.jsonl" "$OUT/bench_causal.jsonl" \
     --torch "$OUT/torch_sdpa.json" --markdown "$OUT/table.md"
 fi

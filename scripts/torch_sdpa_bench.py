@@ -80,6 +80,15 @@ def main():
     flush = torch.empty(2 * l2, dtype=torch.uint8, device=dev)
 
     rows = []
+
+    def save():  # after every shape, so a run cut short keeps what it measured
+        doc = dict(tool="torch.nn.functional.scaled_dot_product_attention", torch_version=torch.__version__,
+                   cuda=torch.version.cuda, cudnn=torch.backends.cudnn.version(), device=props.name,
+                   method="CUDA events around one call, cold L2 (2x L2 zeroed before each sample), median",
+                   argv=sys.argv, rows=rows)
+        with open(args.json, "w") as f:
+            json.dump(doc, f, indent=1)
+
     seqs = [int(x) for x in args.seq.split(",")]
     for dname in args.dtype.split(","):
         dtype = DTYPES[dname]
@@ -120,12 +129,7 @@ def main():
                                     f"{r['backend']}:{r['status']}" for r in rows[-len(args.backends.split(',')):])
                     print(f"{dname} d={d} causal={int(causal)} N={n} B={b} H={h} {line}", flush=True)
                     del q, k, v
-    doc = dict(tool="torch.nn.functional.scaled_dot_product_attention", torch_version=torch.__version__,
-               cuda=torch.version.cuda, cudnn=torch.backends.cudnn.version(), device=props.name,
-               method="CUDA events around one call, cold L2 (2x L2 zeroed before each sample), median",
-               argv=sys.argv, rows=rows)
-    with open(args.json, "w") as f:
-        json.dump(doc, f, indent=1)
+                    save()
 
 
 if __name__ == "__main__":

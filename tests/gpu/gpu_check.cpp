@@ -18,6 +18,9 @@ namespace attnscope::gputest {
 namespace {
 
 std::string compute_reason() {
+  // Discovery names the real cause (no driver, no device, driver too old) better than the runtime can.
+  const GpuProbe probe = platform::probe_gpus();
+  if (probe.devices.empty()) return "no usable GPU: " + probe.why_none;
   int count = 0;
   cudaError_t e = cudaGetDeviceCount(&count);
   if (e != cudaSuccess) {
