@@ -1,0 +1,455 @@
+#include "MainWindow.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QStatusBar>
+#include <QToolBar>
+#include <QVBoxLayout>
+
+#include "BackendListModel.h"
+#include "BackendListView.h"
+#include "DeviceListService.h"
+#include "EligibilityService.h"
+#include "MessageBar.h"
+#include "PlotView.h"
+#include "ProblemPanel.h"
+#include "ResultsModel.h"
+#include "ResultsView.h"
+
+// Resources compiled into a static library must be registered by hand (outside any namespace).
+static void initAttnScopeResources() { Q_INIT_RESOURCE(attnscope); }
+
+namespace attnscope::gui {
+namespace {
+
+constexpr int kMaxRecent = 10;
+
+QString duration(double s) {
+  if (s < 0) return QStringLiteral("…");
+  const int t = int(s + 0.5);
+  return t >= 3600 ? QStringLiteral("%1:%2:%3").arg(t / 3600).arg(t / 60 % 60, 2, 10, QChar('0')).arg(t % 60, 2, 10, QChar('0'))
+                   : QStringLiteral("%1:%2").arg(t / 60).arg(t % 60, 2, 10, QChar('0'));
+}
+
+}  // namespace
+
+MainWindow::MainWindow(QWidget* parent)
+    : QMainWindow(parent), problem_(new ProblemPanel), backends_(new BackendListModel(this)),
+      backendView_(new BackendListView(backends_)), eligibility_(new EligibilityService(this)),
+      devices_(new DeviceListService(this)), run_(new RunController(this)), results_(new ResultsModel(this)),
+      resultsView_(new ResultsView(results_)), plot_(new PlotView), message_(new MessageBar),
+      progressBar_(new QProgressBar), progressLabel_(new QLabel), cancelButton_(new QPushButton(tr("Cancel"))) {
+  initAttnScopeResources();
+  setWindowTitle(tr("AttnScope"));
+  setWindowIcon(QIcon(QStringLiteral(":/attnscope/icon.svg")));
+  setAcceptDrops(true);
+  setDockNestingEnabled(true);
+
+  auto* centre = new QWidget;
+  auto* layout = new QVBoxLayout(centre);
+  layout->setContentsMargins(4, 4, 4, 0);
+  layout->addWidget(message_);
+  layout->addWidget(plot_, 1);
+  setCentralWidget(centre);
+
+  buildDocks();
+  buildMenus();
+
+  progressBar_->setMaximumWidth(220);
+  progressBar_->setTextVisible(true);
+  progressBar_->setFormat(QStringLiteral("%v / %m"));
+  progressBar_->setObjectName(QStringLiteral("runProgress"));
+  progressLabel_->setObjectName(QStringLiteral("runProgressText"));
+  cancelButton_->setEnabled(false);
+  statusBar()->addWidget(progressLabel_, 1);
+  statusBar()->addPermanentWidget(progressBar_);
+  statusBar()->addPermanentWidget(cancelButton_);
+  progressBar_->setVisible(false);
+  connect(cancelButton_, &QPushButton::clicked, this, &MainWindow::cancelRun);
+
+  plotRefresh_.setSingleShot(true);
+  plotRefresh_.setInterval(80);  // coalesce a burst of records into one rebuild
+  connect(&plotRefresh_, &QTimer::timeout, this, [this] {
+    std::vector<PlotSource> sources{{primary_.label, primary_.doc.device, primary_.doc.records}};
+    if (overlay_) sources.push_back({overlay_->label, overlay_->doc.device, overlay_->doc.records});
+    plot_->setSources(std::move(sources));
+  });
+
+  connect(problem_, &ProblemPanel::specChanged, this, &MainWindow::onSpecChanged);
+  connect(backends_, &BackendListModel::selectionChanged, this, &MainWindow::updateRunEnabled);
+  connect(eligibility_, &EligibilityService::updated, this, [this](const QList<BackendStatus>& s) {
+    backends_->setStatuses(s);
+    backendView_->setStatusText(QString());
+    updateRunEnabled();
+  });
+  connect(eligibility_, &EligibilityService::failed, this, [this](const QString& why) {
+    backendView_->setStatusText(why);
+    updateRunEnabled();
+  });
+  connect(devices_, &DeviceListService::updated, this, [this](const DeviceList& d) {
+    problem_->setDevices(d);
+    if (d.devices.size() > 0 && !d.why_no_gpu.empty() && problem_->currentDevice().kind == DeviceKind::Cpu)
+      statusBar()->showMessage(tr("No GPU found (%1): the CPU backends run; what-if profiles explain the GPU ones.")
+                                   .arg(QString::fromStdString(d.why_no_gpu)),
+                               15000);
+  });
+  connect(devices_, &DeviceListService::failed, this,
+          [this](const QString& why) { message_->show(MessageBar::Level::Error, why); });
+
+  connect(run_, &RunController::recordReady, this, [this](const Record& r) {
+    primary_.doc.records.push_back(r);
+    results_->appendRecord(primarySource_, r);
+    schedulePlotRefresh();
+  });
+  connect(run_, &RunController::progressed, this, &MainWindow::onProgress);
+  connect(run_, &RunController::workerRestarted, this, [this](qint64 startAt, const QString& why) {
+    message_->show(MessageBar::Level::Warning,
+                   tr("%1. The item it was running is marked as an error; the sweep goes on from item %2.")
+                       .arg(why.left(1).toUpper() + why.mid(1))
+                       .arg(startAt));
+  });
+  connect(run_, &RunController::workerLog, this, [this](const QString& level, const QString& text) {
+    statusBar()->showMessage(QStringLiteral("%1: %2").arg(level, text), 10000);
+  });
+  connect(run_, &RunController::finished, this, &MainWindow::onRunFinished);
+
+  loadSettings();
+  refreshViews();
+  devices_->refresh();
+  onSpecChanged();
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::buildDocks() {
+  auto dock = [this](const QString& title, const QString& name, QWidget* w, Qt::DockWidgetArea area) {
+    auto* d = new QDockWidget(title, this);
+    d->setObjectName(name);
+    d->setWidget(w);
+    addDockWidget(area, d);
+    return d;
+  };
+  auto* problemBox = new QWidget;
+  auto* pl = new QVBoxLayout(problemBox);
+  pl->setContentsMargins(0, 0, 0, 0);
+  pl->addWidget(problem_);
+  pl->addStretch(1);
+  QDockWidget* p = dock(tr("Problem"), QStringLiteral("problemDock"), problemBox, Qt::LeftDockWidgetArea);
+  QDockWidget* b = dock(tr("Backends"), QStringLiteral("backendDock"), backendView_, Qt::LeftDockWidgetArea);
+  splitDockWidget(p, b, Qt::Vertical);
+  dock(tr("Results"), QStringLiteral("resultsDock"), resultsView_, Qt::BottomDockWidgetArea);
+  resize(1400, 900);
+  resizeDocks({p}, {330}, Qt::Horizontal);
+}
+
+void MainWindow::buildMenus() {
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  QAction* open = file->addAction(tr("&Open results…"), this, &MainWindow::chooseAndOpen);
+  open->setShortcut(QKeySequence::Open);
+  recentMenu_ = file->addMenu(tr("Open &recent"));
+  file->addAction(tr("O&verlay a second result file…"), this, &MainWindow::chooseAndOverlay);
+  file->addAction(tr("Remove overlay"), this, &MainWindow::clearOverlay);
+  file->addSeparator();
+  QAction* save = file->addAction(tr("&Save results (JSON/CSV)…"), this, &MainWindow::chooseAndSaveResults);
+  save->setShortcut(QKeySequence::Save);
+  QAction* exp = file->addAction(tr("&Export chart (PNG/PDF/SVG)…"), this, &MainWindow::chooseAndExportChart);
+  exp->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
+  file->addSeparator();
+  QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
+  quit->setShortcut(QKeySequence::Quit);
+
+  QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+  edit->addAction(tr("Copy table as &Markdown"), resultsView_, &ResultsView::copyAsMarkdown);
+
+  QMenu* runMenu = menuBar()->addMenu(tr("&Run"));
+  runAction_ = runMenu->addAction(tr("&Run sweep"), this, &MainWindow::startRun);
+  runAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+  cancelAction_ = runMenu->addAction(tr("&Cancel"), this, &MainWindow::cancelRun);
+  cancelAction_->setShortcut(QKeySequence(Qt::Key_Escape));
+  cancelAction_->setEnabled(false);
+
+  QMenu* view = menuBar()->addMenu(tr("&View"));
+  for (QDockWidget* d : findChildren<QDockWidget*>()) view->addAction(d->toggleViewAction());
+
+  QMenu* help = menuBar()->addMenu(tr("&Help"));
+  help->addAction(tr("&About AttnScope"), this, [this] {
+    QMessageBox::about(this, tr("About AttnScope"),
+                       tr("<b>AttnScope %1</b><p>Which attention backends can run your problem on your GPU, why "
+                          "the others cannot, and what each costs in time and memory.</p><p>Runs happen in the "
+                          "worker <code>attnscope-cli</code>. Charts use QCustomPlot (GPL-3.0-or-later).</p>")
+                           .arg(QStringLiteral(ATTNSCOPE_VERSION)));
+  });
+
+  QToolBar* bar = addToolBar(tr("Run"));
+  bar->setObjectName(QStringLiteral("runToolbar"));
+  bar->addAction(runAction_);
+  bar->addAction(cancelAction_);
+  bar->addSeparator();
+  bar->addAction(open);
+  bar->addAction(exp);
+}
+
+void MainWindow::onSpecChanged() {
+  if (problem_->valid()) {
+    eligibility_->request(eligibilityProbes(problem_->check().points), problem_->spec().device);
+    backendView_->setStatusText(QString());
+  } else {
+    backendView_->setStatusText(tr("Fix the problem fields to see which backends can run."));
+  }
+  updateRunEnabled();
+}
+
+void MainWindow::updateRunEnabled() {
+  QString why;
+  if (run_->running()) why = tr("A sweep is running.");
+  else if (!problem_->valid()) why = tr("The problem has invalid fields: %1").arg(problem_->check().issues.value(0).message);
+  else if (problem_->currentDevice().kind == DeviceKind::Profile)
+    why = tr("A what-if profile explains eligibility only; choose the CPU or a real GPU to run.");
+  else if (backends_->selectedIds().isEmpty()) why = tr("No eligible backend is checked.");
+  runAction_->setEnabled(why.isEmpty());
+  runAction_->setToolTip(why.isEmpty() ? tr("Run the sweep with the checked backends (Ctrl+R)") : why);
+}
+
+bool MainWindow::startRun() {
+  updateRunEnabled();
+  if (!runAction_->isEnabled()) return false;
+  const ProblemSpec spec = problem_->spec();
+  RunRequest request{spec.device, spec.problemArgs(), backends_->selectedIds(), spec.measurementArgs()};
+  primary_ = ResultSet{tr("run"), QString(), {}};
+  overlay_.reset();
+  refreshViews();
+  message_->hide();
+  if (!run_->start(request)) return false;
+  cancelAction_->setEnabled(true);
+  cancelButton_->setEnabled(true);
+  progressBar_->setVisible(true);
+  progressBar_->setRange(0, 0);  // busy until the worker says how many items there are
+  updateRunEnabled();
+  saveSettings();
+  return true;
+}
+
+void MainWindow::cancelRun() {
+  if (!run_->running()) return;
+  progressLabel_->setText(tr("Cancelling…"));
+  run_->cancel();
+}
+
+QString MainWindow::progressText() const { return progressLabel_->text(); }
+
+void MainWindow::onProgress(const RunProgress& p) {
+  if (p.total > 0) {
+    progressBar_->setRange(0, int(p.total));
+    progressBar_->setValue(int(p.done));
+  }
+  QString text = tr("%1 of %2 done").arg(p.done).arg(p.total);
+  if (!p.backend.isEmpty() && run_->running()) text += tr(" · running %1 on %2").arg(p.backend, p.point);
+  text += tr(" · elapsed %1").arg(duration(p.elapsedS));
+  if (run_->running()) text += tr(" · left ~%1").arg(duration(p.etaS));
+  if (p.restarts) text += tr(" · worker restarted %n time(s)", nullptr, p.restarts);
+  progressLabel_->setText(text);
+}
+
+void MainWindow::onRunFinished(RunController::Outcome outcome, const QString& message) {
+  cancelAction_->setEnabled(false);
+  cancelButton_->setEnabled(false);
+  progressBar_->setVisible(false);
+  primary_.doc = run_->document();
+  schedulePlotRefresh();
+  const RunProgress& p = run_->progress();
+  switch (outcome) {
+    case RunController::Outcome::Completed:
+      progressLabel_->setText(tr("Done: %1 items in %2.").arg(p.done).arg(duration(p.elapsedS)) +
+                              (message.isEmpty() ? QString() : QStringLiteral(" ") + message));
+      break;
+    case RunController::Outcome::Cancelled: progressLabel_->setText(message); break;
+    case RunController::Outcome::Failed:
+      progressLabel_->setText(tr("The run failed."));
+      message_->show(MessageBar::Level::Error, message);
+      break;
+  }
+  updateRunEnabled();
+  emit runFinished(outcome);
+}
+
+void MainWindow::refreshViews() {
+  results_->clear();
+  primarySource_ = results_->addSource(primary_.label);
+  results_->appendRecords(primarySource_, primary_.doc.records);
+  overlaySource_ = -1;
+  if (overlay_) {
+    overlaySource_ = results_->addSource(overlay_->label);
+    results_->appendRecords(overlaySource_, overlay_->doc.records);
+  }
+  plotRefresh_.stop();
+  std::vector<PlotSource> sources{{primary_.label, primary_.doc.device, primary_.doc.records}};
+  if (overlay_) sources.push_back({overlay_->label, overlay_->doc.device, overlay_->doc.records});
+  plot_->setSources(std::move(sources));
+}
+
+void MainWindow::schedulePlotRefresh() {
+  if (!plotRefresh_.isActive()) plotRefresh_.start();
+}
+
+bool MainWindow::openResultFile(const QString& path) {
+  if (run_->running()) {
+    message_->show(MessageBar::Level::Warning, tr("Cancel the running sweep before opening a file."));
+    return false;
+  }
+  LoadOutcome loaded = loadResultFile(path);
+  if (!loaded.set) {
+    message_->show(MessageBar::Level::Error, loaded.error);
+    return false;
+  }
+  primary_ = std::move(*loaded.set);
+  overlay_.reset();
+  refreshViews();
+  message_->hide();
+  addRecent(primary_.path);
+  lastDir_ = QFileInfo(primary_.path).absolutePath();
+  setWindowTitle(tr("AttnScope — %1").arg(primary_.label));
+  progressLabel_->setText(tr("%1: %2 records from %3").arg(primary_.label).arg(primary_.doc.records.size())
+                              .arg(QString::fromStdString(primary_.doc.device.name)));
+  return true;
+}
+
+bool MainWindow::overlayResultFile(const QString& path) {
+  LoadOutcome loaded = loadResultFile(path);
+  if (!loaded.set) {
+    message_->show(MessageBar::Level::Error, loaded.error);
+    return false;
+  }
+  overlay_ = std::move(*loaded.set);
+  if (overlay_->label == primary_.label) overlay_->label += tr(" (overlay)");
+  refreshViews();
+  addRecent(overlay_->path);
+  return true;
+}
+
+void MainWindow::clearOverlay() {
+  overlay_.reset();
+  refreshViews();
+}
+
+QString MainWindow::saveResults(const QString& path) {
+  ResultDocument doc = primary_.doc;
+  if (doc.created_utc.empty()) doc.created_utc = now_utc_iso8601();
+  const QString error = saveResultFile(doc, path);
+  if (!error.isEmpty()) message_->show(MessageBar::Level::Error, error);
+  return error;
+}
+
+QString MainWindow::exportChart(const QString& path, int width, int height) {
+  const QString error = plot_->exportTo(path, width, height);
+  if (!error.isEmpty()) message_->show(MessageBar::Level::Error, error);
+  return error;
+}
+
+QString MainWindow::lastDir() const { return lastDir_; }
+
+void MainWindow::chooseAndOpen() {
+  const QString path = QFileDialog::getOpenFileName(this, tr("Open results"), lastDir(),
+                                                    tr("AttnScope results (*.json *.jsonl);;All files (*)"));
+  if (!path.isEmpty()) openResultFile(path);
+}
+
+void MainWindow::chooseAndOverlay() {
+  const QString path = QFileDialog::getOpenFileName(this, tr("Overlay a second result file"), lastDir(),
+                                                    tr("AttnScope results (*.json *.jsonl);;All files (*)"));
+  if (!path.isEmpty()) overlayResultFile(path);
+}
+
+void MainWindow::chooseAndSaveResults() {
+  const QString path = QFileDialog::getSaveFileName(this, tr("Save results"), lastDir(),
+                                                    tr("JSON (*.json);;CSV (*.csv)"));
+  if (!path.isEmpty() && saveResults(path).isEmpty()) lastDir_ = QFileInfo(path).absolutePath();
+}
+
+void MainWindow::chooseAndExportChart() {
+  const QString path = QFileDialog::getSaveFileName(this, tr("Export chart"), lastDir(),
+                                                    tr("PNG image (*.png);;PDF (*.pdf);;SVG (*.svg)"));
+  if (!path.isEmpty() && exportChart(path).isEmpty()) lastDir_ = QFileInfo(path).absolutePath();
+}
+
+void MainWindow::addRecent(const QString& path) {
+  recent_.removeAll(path);
+  recent_.prepend(path);
+  while (recent_.size() > kMaxRecent) recent_.removeLast();
+  rebuildRecentMenu();
+  saveSettings();
+}
+
+void MainWindow::rebuildRecentMenu() {
+  recentMenu_->clear();
+  for (const QString& path : recent_)
+    recentMenu_->addAction(QFileInfo(path).fileName(), this, [this, path] { openResultFile(path); })->setToolTip(path);
+  recentMenu_->setEnabled(!recent_.isEmpty());
+}
+
+void MainWindow::loadSettings() {
+  QSettings s;
+  problem_->setSpec(ProblemSpec::load(s));
+  QHash<QString, bool> wanted;
+  s.beginGroup(QStringLiteral("backends"));
+  for (const QString& id : s.childKeys()) wanted.insert(id, s.value(id).toBool());
+  s.endGroup();
+  backends_->setWantedMap(wanted);
+  recent_ = s.value(QStringLiteral("recentFiles")).toStringList();
+  lastDir_ = s.value(QStringLiteral("lastDir")).toString();
+  plot_->setPanels(PlotView::Panels(s.value(QStringLiteral("plot/panels"), int(PlotView::Panels::All)).toInt()));
+  restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray());
+  restoreState(s.value(QStringLiteral("window/state")).toByteArray(), kStateVersion);
+  rebuildRecentMenu();
+}
+
+void MainWindow::saveSettings() const {
+  QSettings s;
+  problem_->spec().save(s);
+  s.remove(QStringLiteral("backends"));
+  s.beginGroup(QStringLiteral("backends"));
+  const QHash<QString, bool> wanted = backends_->wantedMap();
+  for (auto it = wanted.begin(); it != wanted.end(); ++it) s.setValue(it.key(), it.value());
+  s.endGroup();
+  s.setValue(QStringLiteral("recentFiles"), recent_);
+  s.setValue(QStringLiteral("lastDir"), lastDir_);
+  s.setValue(QStringLiteral("plot/panels"), int(plot_->panels()));
+  s.setValue(QStringLiteral("window/geometry"), saveGeometry());
+  s.setValue(QStringLiteral("window/state"), saveState(kStateVersion));
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  if (run_->running()) run_->cancel();
+  saveSettings();
+  QMainWindow::closeEvent(event);
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+  if (event->mimeData()->hasUrls()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+  QStringList files;
+  for (const QUrl& url : event->mimeData()->urls())
+    if (url.isLocalFile()) files << url.toLocalFile();
+  if (files.isEmpty()) return;
+  // One file replaces what is shown; a second dropped file (or a drop with Shift) is overlaid on it.
+  const bool overlay = event->modifiers().testFlag(Qt::ShiftModifier) && !primary_.doc.records.empty();
+  if (overlay) overlayResultFile(files.front());
+  else if (openResultFile(files.front()) && files.size() > 1) overlayResultFile(files[1]);
+  event->acceptProposedAction();
+}
+
+}  // namespace attnscope::gui

@@ -1,0 +1,115 @@
+#pragma once
+// The main window: problem panel and backend list on the left, charts in the middle, results table at
+// the bottom, run progress with Cancel in the status bar. It wires models to views and to the worker;
+// it holds no measurement logic of its own.
+#include <QMainWindow>
+#include <QStringList>
+#include <QTimer>
+#include <optional>
+
+#include "ResultSet.h"
+#include "RunController.h"
+
+class QAction;
+class QLabel;
+class QMenu;
+class QProgressBar;
+class QPushButton;
+
+namespace attnscope::gui {
+
+class BackendListModel;
+class BackendListView;
+class DeviceListService;
+class EligibilityService;
+class MessageBar;
+class PlotView;
+class ProblemPanel;
+class ResultsModel;
+class ResultsView;
+
+class MainWindow : public QMainWindow {
+  Q_OBJECT
+ public:
+  static constexpr int kStateVersion = 1;  // bump when docks change, so an old layout is ignored
+
+  explicit MainWindow(QWidget* parent = nullptr);
+  ~MainWindow() override;
+
+  bool openResultFile(const QString& path);     // replaces what is shown; false + message on error
+  bool overlayResultFile(const QString& path);  // adds a second set for comparison
+  void clearOverlay();
+  bool startRun();                              // false when the problem or selection cannot run
+  void cancelRun();
+  QString saveResults(const QString& path);     // .json / .csv; error sentence or ""
+  QString exportChart(const QString& path, int width = 1600, int height = 1000);
+
+  ProblemPanel* problemPanel() const { return problem_; }
+  BackendListModel* backendModel() const { return backends_; }
+  BackendListView* backendView() const { return backendView_; }
+  EligibilityService* eligibility() const { return eligibility_; }
+  DeviceListService* deviceService() const { return devices_; }
+  RunController* runController() const { return run_; }
+  ResultsModel* resultsModel() const { return results_; }
+  ResultsView* resultsView() const { return resultsView_; }
+  PlotView* plotView() const { return plot_; }
+  MessageBar* messageBar() const { return message_; }
+  QAction* runAction() const { return runAction_; }
+  QAction* cancelAction() const { return cancelAction_; }
+  QString progressText() const;
+  QStringList recentFiles() const { return recent_; }
+
+ signals:
+  void runFinished(attnscope::gui::RunController::Outcome outcome);
+
+ protected:
+  void closeEvent(QCloseEvent* event) override;
+  void dragEnterEvent(QDragEnterEvent* event) override;
+  void dropEvent(QDropEvent* event) override;
+
+ private:
+  void buildMenus();
+  void buildDocks();
+  void loadSettings();
+  void saveSettings() const;
+  void onSpecChanged();
+  void updateRunEnabled();
+  void onProgress(const RunProgress& p);
+  void onRunFinished(RunController::Outcome outcome, const QString& message);
+  void refreshViews();             // table + chart from primary_/overlay_
+  void schedulePlotRefresh();
+  void addRecent(const QString& path);
+  void rebuildRecentMenu();
+  void chooseAndOpen();
+  void chooseAndOverlay();
+  void chooseAndSaveResults();
+  void chooseAndExportChart();
+  QString lastDir() const;
+
+  ProblemPanel* problem_;
+  BackendListModel* backends_;
+  BackendListView* backendView_;
+  EligibilityService* eligibility_;
+  DeviceListService* devices_;
+  RunController* run_;
+  ResultsModel* results_;
+  ResultsView* resultsView_;
+  PlotView* plot_;
+  MessageBar* message_;
+
+  QAction* runAction_ = nullptr;
+  QAction* cancelAction_ = nullptr;
+  QMenu* recentMenu_ = nullptr;
+  QProgressBar* progressBar_;
+  QLabel* progressLabel_;
+  QPushButton* cancelButton_;
+  QTimer plotRefresh_;
+
+  ResultSet primary_;               // the live run or the opened file
+  std::optional<ResultSet> overlay_;
+  int primarySource_ = 0, overlaySource_ = -1;
+  QStringList recent_;
+  QString lastDir_;
+};
+
+}  // namespace attnscope::gui

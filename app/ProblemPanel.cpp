@@ -1,0 +1,234 @@
+#include "ProblemPanel.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QSpinBox>
+#include <QStyle>
+
+#include "attnscope/rules.hpp"
+
+namespace attnscope::gui {
+namespace {
+
+struct Preset {
+  const char* name;
+  const char* qLen;
+  const char* kvLen;
+  const char* headDim;
+  const char* dtypes;  // comma list; empty keeps the current dtypes
+};
+
+// Shapes people actually run. The CPU one is small enough for the reference backends.
+const Preset kPresets[] = {
+    {QT_TRANSLATE_NOOP("ProblemPanel", "Presets…"), nullptr, nullptr, nullptr, nullptr},
+    {QT_TRANSLATE_NOOP("ProblemPanel", "CPU: N 128…1024"), "128:1024:x2", "", "64", ""},
+    {QT_TRANSLATE_NOOP("ProblemPanel", "Prefill: N 512…16k"), "512:16384:x2", "", "128", ""},
+    {QT_TRANSLATE_NOOP("ProblemPanel", "Decode: q=1, kv 1k…128k"), "1", "1024:131072:x2", "128", ""},
+    {QT_TRANSLATE_NOOP("ProblemPanel", "Head dims 32…256 at N=4096"), "4096", "", "32,64,96,128,256", ""},
+    {QT_TRANSLATE_NOOP("ProblemPanel", "Dtypes fp32/fp16/bf16 at N=2048"), "2048", "", "64", "float32,float16,bfloat16"},
+};
+
+const char* const kDtypeNames[] = {"float32", "float16", "bfloat16"};
+
+QSpinBox* spin(int max, QWidget* parent) {
+  auto* s = new QSpinBox(parent);
+  s->setRange(1, max);
+  s->setAccelerated(true);
+  return s;
+}
+
+}  // namespace
+
+ProblemPanel::ProblemPanel(QWidget* parent)
+    : QWidget(parent), batch_(spin(int(ProblemLimits::max_batch), this)), qHeads_(spin(int(ProblemLimits::max_heads), this)),
+      kvHeads_(spin(int(ProblemLimits::max_heads), this)), qLen_(new QLineEdit(this)), kvLen_(new QLineEdit(this)),
+      headDim_(new QLineEdit(this)), dtypeBox_(new QWidget(this)), causal_(new QCheckBox(tr("causal (bottom-right)"), this)),
+      quick_(new QCheckBox(tr("quick look (2 samples, ≤ 1 s per point)"), this)),
+      scale_(new QLineEdit(this)), device_(new QComboBox(this)), presets_(new QComboBox(this)), issues_(new QLabel(this)),
+      deviceNote_(new QLabel(this)) {
+  qLen_->setPlaceholderText(tr("e.g. 4096 or 512:16384:x2"));
+  kvLen_->setPlaceholderText(tr("same as query length"));
+  headDim_->setPlaceholderText(tr("e.g. 64 or 64,128"));
+  scale_->setPlaceholderText(tr("1/sqrt(head dim)"));
+  const QString sweepHelp = tr("A value (4096), a list (1024,4096), a geometric range start:stop:xFACTOR "
+                               "(512:16384:x2) or an arithmetic range start:stop:+STEP (128:1024:+128).");
+  qLen_->setToolTip(sweepHelp);
+  kvLen_->setToolTip(sweepHelp + tr(" Empty: each point uses its query length (self-attention)."));
+  headDim_->setToolTip(sweepHelp);
+  kvHeads_->setToolTip(tr("Key/value heads. Fewer than query heads is grouped-query attention (GQA); "
+                          "it must divide the number of query heads."));
+
+  auto* dtypeLayout = new QHBoxLayout(dtypeBox_);
+  dtypeLayout->setContentsMargins(0, 0, 0, 0);
+  for (const char* name : kDtypeNames) {
+    auto* box = new QCheckBox(QString::fromLatin1(name), dtypeBox_);
+    dtypes_.insert(QString::fromLatin1(name), box);
+    dtypeLayout->addWidget(box);
+    connect(box, &QCheckBox::toggled, this, &ProblemPanel::onEdited);
+  }
+  for (const Preset& p : kPresets) presets_->addItem(tr(p.name));
+
+  issues_->setWordWrap(true);
+  issues_->setObjectName(QStringLiteral("problemIssues"));
+  issues_->setStyleSheet(QStringLiteral("color:#b00020"));
+  deviceNote_->setWordWrap(true);
+  deviceNote_->setObjectName(QStringLiteral("deviceNote"));
+
+  auto* form = new QFormLayout(this);
+  form->addRow(presets_);
+  form->addRow(tr("Device"), device_);
+  form->addRow(deviceNote_);
+  form->addRow(tr("Batch"), batch_);
+  form->addRow(tr("Query heads"), qHeads_);
+  form->addRow(tr("KV heads"), kvHeads_);
+  form->addRow(tr("Query length"), qLen_);
+  form->addRow(tr("Key length"), kvLen_);
+  form->addRow(tr("Head dim"), headDim_);
+  form->addRow(tr("Dtypes"), dtypeBox_);
+  form->addRow(QString(), causal_);
+  form->addRow(tr("Scale"), scale_);
+  form->addRow(QString(), quick_);
+  form->addRow(issues_);
+
+  for (QSpinBox* s : {batch_, qHeads_, kvHeads_}) connect(s, &QSpinBox::valueChanged, this, &ProblemPanel::onEdited);
+  for (QLineEdit* e : {qLen_, kvLen_, headDim_, scale_}) connect(e, &QLineEdit::textChanged, this, &ProblemPanel::onEdited);
+  for (QCheckBox* c : {causal_, quick_}) connect(c, &QCheckBox::toggled, this, &ProblemPanel::onEdited);
+  connect(device_, &QComboBox::currentIndexChanged, this, &ProblemPanel::onEdited);
+  connect(presets_, &QComboBox::activated, this, &ProblemPanel::applyPreset);
+
+  DeviceList fallback;  // until the worker answers: the CPU, which every build can run
+  DeviceInfo cpu;
+  cpu.id = "cpu";
+  cpu.name = "CPU";
+  fallback.devices.push_back(cpu);
+  setDevices(fallback);
+  setSpec(ProblemSpec{});
+}
+
+ProblemSpec ProblemPanel::spec() const {
+  ProblemSpec s;
+  s.batch = batch_->value();
+  s.qHeads = qHeads_->value();
+  s.kvHeads = kvHeads_->value();
+  s.qLen = qLen_->text();
+  s.kvLen = kvLen_->text();
+  s.headDim = headDim_->text();
+  s.dtypes.clear();
+  for (const char* name : kDtypeNames)
+    if (dtypes_.value(QString::fromLatin1(name))->isChecked()) s.dtypes << QString::fromLatin1(name);
+  s.causal = causal_->isChecked();
+  s.scale = scale_->text();
+  s.device = device_->currentData().toString();
+  s.quick = quick_->isChecked();
+  return s;
+}
+
+void ProblemPanel::setSpec(const ProblemSpec& s) {
+  loading_ = true;
+  batch_->setValue(s.batch);
+  qHeads_->setValue(s.qHeads);
+  kvHeads_->setValue(s.kvHeads);
+  qLen_->setText(s.qLen);
+  kvLen_->setText(s.kvLen);
+  headDim_->setText(s.headDim);
+  for (auto it = dtypes_.begin(); it != dtypes_.end(); ++it) it.value()->setChecked(s.dtypes.contains(it.key()));
+  causal_->setChecked(s.causal);
+  quick_->setChecked(s.quick);
+  scale_->setText(s.scale);
+  if (const int i = device_->findData(s.device); i >= 0) device_->setCurrentIndex(i);
+  loading_ = false;
+  onEdited();
+}
+
+void ProblemPanel::setDevices(const DeviceList& devices) {
+  const QString keep = device_->currentData().toString();
+  devices_ = devices;
+  loading_ = true;
+  device_->clear();
+  for (const DeviceInfo& d : devices_.devices) {
+    QString label = QString::fromStdString(d.name.empty() ? d.id : d.name);
+    if (d.kind == DeviceKind::Profile) label = tr("What-if: %1").arg(label);
+    else if (d.memory_total) label += QStringLiteral(" (%1)").arg(QString::fromStdString(format_bytes(d.memory_total)));
+    device_->addItem(label, QString::fromStdString(d.id));
+    device_->setItemData(device_->count() - 1, QString::fromStdString(d.id), Qt::ToolTipRole);
+  }
+  const int keepIndex = device_->findData(keep);
+  device_->setCurrentIndex(keepIndex >= 0 ? keepIndex : 0);
+  loading_ = false;
+  onEdited();
+}
+
+DeviceInfo ProblemPanel::currentDevice() const {
+  const std::string id = device_->currentData().toString().toStdString();
+  for (const DeviceInfo& d : devices_.devices)
+    if (d.id == id) return d;
+  return {};
+}
+
+QWidget* ProblemPanel::fieldWidget(const QString& field) const {
+  static const QHash<QString, QString> aliases{{"heads", "q_heads"}, {"num_heads", "q_heads"}, {"seq", "q_len"},
+                                               {"dtypes", "dtype"}, {"head_dims", "head_dim"}};
+  const QString f = aliases.value(field, field);
+  if (f == "batch") return batch_;
+  if (f == "q_heads") return qHeads_;
+  if (f == "kv_heads") return kvHeads_;
+  if (f == "q_len") return qLen_;
+  if (f == "kv_len") return kvLen_;
+  if (f == "head_dim") return headDim_;
+  if (f == "dtype") return dtypeBox_;
+  if (f == "scale") return scale_;
+  if (f == "device") return device_;
+  return nullptr;
+}
+
+void ProblemPanel::applyPreset(int index) {
+  if (index <= 0 || index >= int(std::size(kPresets))) return;
+  const Preset& p = kPresets[index];
+  ProblemSpec s = spec();
+  s.qLen = QString::fromLatin1(p.qLen);
+  s.kvLen = QString::fromLatin1(p.kvLen);
+  s.headDim = QString::fromLatin1(p.headDim);
+  if (p.dtypes[0] != '\0') s.dtypes = QString::fromLatin1(p.dtypes).split(',');
+  presets_->setCurrentIndex(0);
+  setSpec(s);
+}
+
+void ProblemPanel::onEdited() {
+  if (loading_) return;
+  check_ = checkSpec(spec());
+  if (check_.ok() && device_->currentData().toString().isEmpty())
+    check_.issues.append({QStringLiteral("device"), tr("choose a device")});
+  markFields();
+  const DeviceInfo d = currentDevice();
+  if (d.kind == DeviceKind::Profile)
+    deviceNote_->setText(tr("What-if profile: eligibility is explained with this GPU's rules; nothing can run on it."));
+  else if (!devices_.why_no_gpu.empty() && d.kind == DeviceKind::Cpu)
+    deviceNote_->setText(tr("No GPU: %1").arg(QString::fromStdString(devices_.why_no_gpu)));
+  else
+    deviceNote_->clear();
+  deviceNote_->setVisible(!deviceNote_->text().isEmpty());
+  emit specChanged();
+}
+
+void ProblemPanel::markFields() {
+  QStringList general;
+  for (const char* name : {"batch", "q_heads", "kv_heads", "q_len", "kv_len", "head_dim", "dtype", "scale", "device"}) {
+    const QString field = QString::fromLatin1(name);
+    QWidget* w = fieldWidget(field);
+    const QString msg = check_.messageFor(field);
+    w->setProperty("invalid", !msg.isEmpty());
+    w->setStyleSheet(msg.isEmpty() ? QString() : QStringLiteral("background:#fde7e9"));
+    // The field's own help comes back once its problem is fixed.
+    if (!w->property("helpTip").isValid()) w->setProperty("helpTip", w->toolTip());
+    w->setToolTip(msg.isEmpty() ? w->property("helpTip").toString() : msg);
+  }
+  for (const FieldIssue& i : check_.issues) general << QStringLiteral("%1: %2").arg(i.field, i.message);
+  issues_->setText(general.join('\n'));
+  issues_->setVisible(!general.isEmpty());
+}
+
+}  // namespace attnscope::gui

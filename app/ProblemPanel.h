@@ -1,0 +1,63 @@
+#pragma once
+// The problem panel: batch, heads, KV heads, query/key lengths (a value or a sweep), head dims, dtypes,
+// causal, scale, device, and presets. Every edit is checked with the engine's parser and validator;
+// a bad field is marked red with the reason on it, and valid() turns false until it is fixed.
+#include <QHash>
+#include <QWidget>
+
+#include "ProblemSpec.h"
+#include "attnscope/platform.hpp"
+
+class QCheckBox;
+class QComboBox;
+class QLabel;
+class QLineEdit;
+class QSpinBox;
+
+namespace attnscope::gui {
+
+class ProblemPanel : public QWidget {
+  Q_OBJECT
+ public:
+  explicit ProblemPanel(QWidget* parent = nullptr);
+
+  ProblemSpec spec() const;
+  void setSpec(const ProblemSpec& s);
+  const SpecCheck& check() const { return check_; }
+  bool valid() const { return check_.ok(); }
+  void setDevices(const DeviceList& devices);
+  // The device the spec names, as the worker described it (empty id when unknown).
+  DeviceInfo currentDevice() const;
+  // The widget that shows a field's problems ("q_len", "head_dim", ...), for tests and focus.
+  QWidget* fieldWidget(const QString& field) const;
+  QString fieldError(const QString& field) const { return check_.messageFor(field); }
+
+ signals:
+  void specChanged();
+
+ private:
+  void onEdited();
+  void applyPreset(int index);
+  void markFields();
+
+  QSpinBox* batch_;
+  QSpinBox* qHeads_;
+  QSpinBox* kvHeads_;
+  QLineEdit* qLen_;
+  QLineEdit* kvLen_;
+  QLineEdit* headDim_;
+  QHash<QString, QCheckBox*> dtypes_;
+  QWidget* dtypeBox_;
+  QCheckBox* causal_;
+  QCheckBox* quick_;
+  QLineEdit* scale_;
+  QComboBox* device_;
+  QComboBox* presets_;
+  QLabel* issues_;
+  QLabel* deviceNote_;
+  DeviceList devices_;
+  SpecCheck check_;
+  bool loading_ = false;
+};
+
+}  // namespace attnscope::gui

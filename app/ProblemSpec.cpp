@@ -1,0 +1,176 @@
+#include "ProblemSpec.h"
+
+#include <algorithm>
+#include <tuple>
+
+#include "attnscope/sweep.hpp"
+
+namespace attnscope::gui {
+namespace {
+
+QString scaleText(double v) { return QString::number(v, 'g', 17); }
+
+}  // namespace
+
+QStringList ProblemSpec::problemArgs() const {
+  QStringList a{QStringLiteral("--batch"), QString::number(batch), QStringLiteral("--heads"), QString::number(qHeads),
+                QStringLiteral("--kv-heads"), QString::number(kvHeads)};
+  if (kvLen.trimmed().isEmpty()) {
+    a << QStringLiteral("--seq") << qLen.trimmed();
+  } else {
+    a << QStringLiteral("--q-len") << qLen.trimmed() << QStringLiteral("--kv-len") << kvLen.trimmed();
+  }
+  a << QStringLiteral("--head-dim") << headDim.trimmed() << QStringLiteral("--dtype") << dtypes.join(',');
+  if (causal) a << QStringLiteral("--causal");
+  if (!scale.trimmed().isEmpty()) a << QStringLiteral("--scale") << scale.trimmed();
+  return a;
+}
+
+QStringList ProblemSpec::measurementArgs() const {
+  if (!quick) return {};
+  return {QStringLiteral("--min-samples"), QStringLiteral("2"), QStringLiteral("--min-time"), QStringLiteral("0"),
+          QStringLiteral("--max-time"), QStringLiteral("1")};
+}
+
+void ProblemSpec::save(QSettings& s) const {
+  s.beginGroup(QStringLiteral("problem"));
+  s.setValue("batch", batch);
+  s.setValue("qHeads", qHeads);
+  s.setValue("kvHeads", kvHeads);
+  s.setValue("qLen", qLen);
+  s.setValue("kvLen", kvLen);
+  s.setValue("headDim", headDim);
+  s.setValue("dtypes", dtypes);
+  s.setValue("causal", causal);
+  s.setValue("scale", scale);
+  s.setValue("device", device);
+  s.setValue("quick", quick);
+  s.endGroup();
+}
+
+ProblemSpec ProblemSpec::load(const QSettings& s) {
+  ProblemSpec d;
+  auto v = [&](const char* key, const QVariant& fallback) {
+    return s.value(QStringLiteral("problem/") + QLatin1String(key), fallback);
+  };
+  ProblemSpec p;
+  p.batch = v("batch", d.batch).toInt();
+  p.qHeads = v("qHeads", d.qHeads).toInt();
+  p.kvHeads = v("kvHeads", d.kvHeads).toInt();
+  p.qLen = v("qLen", d.qLen).toString();
+  p.kvLen = v("kvLen", d.kvLen).toString();
+  p.headDim = v("headDim", d.headDim).toString();
+  p.dtypes = v("dtypes", d.dtypes).toStringList();
+  if (p.dtypes.isEmpty()) p.dtypes = d.dtypes;
+  p.causal = v("causal", d.causal).toBool();
+  p.scale = v("scale", d.scale).toString();
+  p.device = v("device", d.device).toString();
+  p.quick = v("quick", d.quick).toBool();
+  return p;
+}
+
+QString SpecCheck::messageFor(const QString& field) const {
+  QStringList lines;
+  for (const FieldIssue& i : issues)
+    if (i.field == field) lines << i.message;
+  return lines.join('\n');
+}
+
+SpecCheck checkSpec(const ProblemSpec& spec) {
+  SpecCheck out;
+  auto keep = [&](const InvalidInput& e) {
+    for (const FieldError& f : e.errors())
+      out.issues.append({QString::fromStdString(f.field), QString::fromStdString(f.message)});
+  };
+  SweepSpec sweep;
+  sweep.base.batch = spec.batch;
+  sweep.base.q_heads = spec.qHeads;
+  sweep.base.kv_heads = spec.kvHeads;
+  sweep.base.causal = spec.causal;
+  // Each field is parsed on its own so every bad field is reported at once, not only the first.
+  try {
+    sweep.q_lens = parse_int_sweep(spec.qLen.trimmed().toStdString(), "q_len");
+  } catch (const InvalidInput& e) {
+    keep(e);
+  }
+  if (!spec.kvLen.trimmed().isEmpty()) {
+    try {
+      sweep.kv_lens = parse_int_sweep(spec.kvLen.trimmed().toStdString(), "kv_len");
+    } catch (const InvalidInput& e) {
+      keep(e);
+    }
+  }
+  try {
+    sweep.head_dims = parse_int_sweep(spec.headDim.trimmed().toStdString(), "head_dim");
+  } catch (const InvalidInput& e) {
+    keep(e);
+  }
+  if (spec.dtypes.isEmpty()) {
+    out.issues.append({QStringLiteral("dtype"), QObject::tr("choose at least one dtype (float32, float16, bfloat16)")});
+  } else {
+    try {
+      sweep.dtypes = parse_dtype_list(spec.dtypes.join(',').toStdString());
+    } catch (const InvalidInput& e) {
+      keep(e);
+    }
+  }
+  if (!spec.scale.trimmed().isEmpty()) {
+    bool ok = false;
+    const double s = spec.scale.trimmed().toDouble(&ok);
+    if (!ok || !(s > 0))
+      out.issues.append({QStringLiteral("scale"),
+                         QObject::tr("scale is '%1'; expected a positive number, or empty for 1/sqrt(head_dim)")
+                             .arg(spec.scale.trimmed())});
+    else
+      sweep.base.scale = s;
+  }
+  if (!out.issues.isEmpty()) return out;
+  try {
+    out.points = expand(sweep);  // validates every point (heads, GQA ratio, limits)
+  } catch (const InvalidInput& e) {
+    keep(e);
+  }
+  return out;
+}
+
+std::vector<Problem> eligibilityProbes(const std::vector<Problem>& points) {
+  // Group by everything but the lengths; keep the smallest and the largest lengths of each group.
+  using Key = std::tuple<int, int64_t, int64_t, int64_t, int64_t>;
+  struct Extremes {
+    const Problem* smallest = nullptr;
+    const Problem* largest = nullptr;
+  };
+  std::vector<std::pair<Key, Extremes>> groups;
+  auto size = [](const Problem& p) { return p.q_len * p.kv_len; };
+  for (const Problem& p : points) {
+    const Key k{static_cast<int>(p.dtype), p.head_dim, p.batch, p.q_heads, p.kv_heads};
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == k; });
+    if (it == groups.end()) {
+      groups.push_back({k, {&p, &p}});
+      continue;
+    }
+    if (size(p) < size(*it->second.smallest)) it->second.smallest = &p;
+    if (size(p) > size(*it->second.largest)) it->second.largest = &p;
+  }
+  std::vector<Problem> out;
+  for (const auto& [key, e] : groups) {
+    out.push_back(*e.smallest);
+    if (!(*e.largest == *e.smallest)) out.push_back(*e.largest);
+  }
+  return out;
+}
+
+QStringList singleProblemArgs(const Problem& p) {
+  QStringList a{QStringLiteral("--batch"),    QString::number(p.batch),
+                QStringLiteral("--heads"),    QString::number(p.q_heads),
+                QStringLiteral("--kv-heads"), QString::number(p.kv_heads),
+                QStringLiteral("--q-len"),    QString::number(p.q_len),
+                QStringLiteral("--kv-len"),   QString::number(p.kv_len),
+                QStringLiteral("--head-dim"), QString::number(p.head_dim),
+                QStringLiteral("--dtype"),    QString::fromStdString(std::string(to_string(p.dtype)))};
+  if (p.causal) a << QStringLiteral("--causal");
+  if (p.scale) a << QStringLiteral("--scale") << scaleText(*p.scale);
+  return a;
+}
+
+}  // namespace attnscope::gui

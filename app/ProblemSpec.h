@@ -1,0 +1,59 @@
+#pragma once
+// The problem as the user typed it in the problem panel: single values or sweeps ("512:16384:x2",
+// "64,128"), several dtypes, one device. Checked with the engine's own parser and validator, so the GUI
+// and attnscope-cli accept and reject exactly the same input.
+#include <QList>
+#include <QSettings>
+#include <QString>
+#include <QStringList>
+#include <vector>
+
+#include "attnscope/problem.hpp"
+
+namespace attnscope::gui {
+
+struct ProblemSpec {
+  int batch = 1;
+  int qHeads = 4;
+  int kvHeads = 4;
+  QString qLen = QStringLiteral("128:1024:x2");
+  QString kvLen;  // empty: the same as the query length at every point (self-attention)
+  QString headDim = QStringLiteral("64");
+  QStringList dtypes{QStringLiteral("float32")};
+  bool causal = false;
+  QString scale;  // empty: 1/sqrt(head_dim)
+  QString device = QStringLiteral("cpu");
+  bool quick = false;  // fewer samples and a short time cap: a first look, not a publishable number
+
+  bool operator==(const ProblemSpec&) const = default;
+
+  // Options shared by `backends` and `run` (everything but --device).
+  QStringList problemArgs() const;
+  QStringList measurementArgs() const;  // empty: the worker's defaults
+  void save(QSettings& s) const;
+  static ProblemSpec load(const QSettings& s);
+};
+
+// A field the user must fix, named like the CLI option's field ("q_len", "head_dim", "dtype", ...).
+struct FieldIssue {
+  QString field;
+  QString message;
+};
+
+struct SpecCheck {
+  QList<FieldIssue> issues;     // empty ⇒ valid
+  std::vector<Problem> points;  // the expanded sweep, in run order
+  bool ok() const { return issues.isEmpty(); }
+  QString messageFor(const QString& field) const;  // every issue of that field, one per line
+};
+
+SpecCheck checkSpec(const ProblemSpec& spec);
+
+// The distinct single problems whose eligibility describes the sweep: every dtype × head dim, at the
+// smallest and the largest lengths (memory fit changes with length, dtype and head-dim rules do not).
+std::vector<Problem> eligibilityProbes(const std::vector<Problem>& points);
+
+// CLI options for one problem (used for `backends`, which takes single values).
+QStringList singleProblemArgs(const Problem& p);
+
+}  // namespace attnscope::gui

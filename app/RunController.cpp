@@ -1,0 +1,235 @@
+#include "RunController.h"
+
+#include <csignal>
+#include <cstring>
+
+#include "WorkerLocator.h"
+#include "attnscope/results.hpp"
+
+namespace attnscope::gui {
+namespace {
+constexpr qsizetype kStderrKeep = 4096;  // enough for the worker's last error message
+}
+
+RunController::RunController(QObject* parent) : QObject(parent), worker_(attnscope::gui::workerPath()) {
+  killTimer_.setSingleShot(true);
+  killTimer_.setInterval(700);
+  connect(&killTimer_, &QTimer::timeout, this, [this] {
+    if (process_) process_->kill();
+  });
+  clock_.setInterval(500);
+  connect(&clock_, &QTimer::timeout, this, [this] {
+    updateTiming();
+    emit progressed(progress_);
+  });
+}
+
+RunController::~RunController() {
+  if (process_) {
+    process_->disconnect(this);
+    process_->kill();
+    process_->waitForFinished(2000);
+  }
+}
+
+bool RunController::start(const RunRequest& request) {
+  if (running()) return false;
+  if (const QString problem = workerProblem(worker_); !problem.isEmpty()) {
+    emit finished(Outcome::Failed, problem);
+    return false;
+  }
+  request_ = request;
+  records_.clear();
+  itemsDone_.clear();
+  device_.reset();
+  header_.reset();
+  toolVersion_.clear();
+  progress_ = RunProgress{};
+  inFlight_.reset();
+  sawStart_ = sawEnd_ = endCancelled_ = cancelRequested_ = false;
+  elapsed_.start();
+  clock_.start();
+  launch(0);
+  return true;
+}
+
+void RunController::launch(int64_t startAt) {
+  QStringList args{QStringLiteral("run")};
+  args << request_.problemArgs << QStringLiteral("--device") << request_.device;
+  if (!request_.backends.isEmpty()) args << QStringLiteral("--backends") << request_.backends.join(',');
+  args << request_.extraArgs << QStringLiteral("--stream");
+  if (startAt > 0) args << QStringLiteral("--start-at") << QString::number(startAt);
+  lastArgs_ = args;
+  stderrTail_.clear();
+  sawEnd_ = false;
+  linesSinceLaunch_ = false;
+  inFlight_.reset();
+
+  auto* p = new QProcess(this);
+  process_ = p;
+  p->setProcessChannelMode(QProcess::SeparateChannels);
+  connect(p, &QProcess::readyReadStandardOutput, this, &RunController::readLines);
+  connect(p, &QProcess::readyReadStandardError, this, [this, p] {
+    stderrTail_ += p->readAllStandardError();
+    if (stderrTail_.size() > kStderrKeep) stderrTail_ = stderrTail_.right(kStderrKeep);
+  });
+  connect(p, &QProcess::finished, this, &RunController::onFinished);
+  connect(p, &QProcess::errorOccurred, this, [this, p](QProcess::ProcessError e) {
+    if (e != QProcess::FailedToStart || p != process_) return;
+    process_ = nullptr;
+    p->deleteLater();
+    finish(Outcome::Failed, tr("Could not start the worker %1: %2").arg(worker_, p->errorString()));
+  });
+  p->start(worker_, args);
+}
+
+void RunController::cancel() {
+  if (!process_ || cancelRequested_) return;
+  cancelRequested_ = true;
+  process_->terminate();  // the worker may stop between samples and still write its end line
+  killTimer_.start();
+}
+
+void RunController::readLines() {
+  if (!process_) return;
+  while (process_ && process_->canReadLine()) handleLine(process_->readLine().trimmed());
+}
+
+void RunController::handleLine(const QByteArray& line) {
+  if (line.isEmpty()) return;
+  WorkerMessage msg;
+  try {
+    msg = parse_worker_line(std::string_view(line.constData(), static_cast<std::size_t>(line.size())));
+  } catch (const std::exception& e) {
+    // Not part of the protocol (a library printing to stdout?): keep it for the error text, go on.
+    stderrTail_ += "unreadable worker line: " + QByteArray(e.what()) + '\n';
+    return;
+  }
+  linesSinceLaunch_ = true;
+  if (auto* s = std::get_if<StartMessage>(&msg)) {
+    sawStart_ = true;
+    if (!header_) header_ = s->header;  // a restarted worker repeats it; the first one describes the run
+    device_ = s->header.device;
+    toolVersion_ = QString::fromStdString(s->header.tool_version);
+    if (progress_.total == 0) emit started(s->total);
+    progress_.total = s->total;
+    emit progressed(progress_);
+  } else if (auto* pr = std::get_if<ProgressMessage>(&msg)) {
+    inFlight_ = *pr;
+    progress_.total = pr->total;
+    progress_.item = pr->item;
+    progress_.backend = QString::fromStdString(pr->backend);
+    progress_.point = pr->problem ? QString::fromStdString(pr->problem->describe()) : QString();
+    updateTiming();
+    emit progressed(progress_);
+  } else if (auto* r = std::get_if<RecordMessage>(&msg)) {
+    if (inFlight_ && inFlight_->item == r->item) inFlight_.reset();
+    itemsDone_.insert(r->item);
+    records_.push_back(r->record);
+    updateTiming();
+    emit recordReady(records_.back());
+    emit progressed(progress_);
+  } else if (auto* e = std::get_if<EndMessage>(&msg)) {
+    sawEnd_ = true;
+    endCancelled_ = e->cancelled;
+  } else if (auto* log = std::get_if<LogMessage>(&msg)) {
+    emit workerLog(QString::fromStdString(log->level), QString::fromStdString(log->message));
+  }
+}
+
+void RunController::updateTiming() {
+  progress_.done = itemsDone_.size();
+  progress_.elapsedS = elapsed_.isValid() ? elapsed_.elapsed() / 1000.0 : 0;
+  progress_.etaS = (progress_.done > 0 && progress_.total > progress_.done)
+                       ? progress_.elapsedS / double(progress_.done) * double(progress_.total - progress_.done)
+                       : (progress_.total > 0 && progress_.done >= progress_.total ? 0 : -1);
+}
+
+QString RunController::deathDescription(int exitCode, QProcess::ExitStatus status) const {
+  if (status == QProcess::CrashExit) {
+    // On Unix QProcess reports the terminating signal as the exit code of a crashed process.
+    const char* name = (exitCode > 0 && exitCode < NSIG) ? strsignal(exitCode) : nullptr;
+    return name ? tr("the worker was killed by signal %1 (%2)").arg(exitCode).arg(QString::fromLocal8Bit(name))
+                : tr("the worker crashed");
+  }
+  return tr("the worker exited with code %1").arg(exitCode);
+}
+
+void RunController::onFinished(int exitCode, QProcess::ExitStatus status) {
+  QProcess* p = process_;
+  if (!p || sender() != p) return;
+  // Drain what is left, including a last line without its newline.
+  stderrTail_ += p->readAllStandardError();
+  readLines();
+  const QByteArray rest = p->readAllStandardOutput();
+  if (!rest.trimmed().isEmpty()) handleLine(rest.trimmed());
+  process_ = nullptr;
+  p->deleteLater();
+  killTimer_.stop();
+  const QString errText = QString::fromLocal8Bit(stderrTail_).trimmed();
+
+  if (cancelRequested_) {
+    finish(Outcome::Cancelled, tr("Cancelled: %1 of %2 items finished and kept.").arg(progress_.done).arg(progress_.total));
+    return;
+  }
+  if (sawEnd_ && status == QProcess::NormalExit) {
+    if (endCancelled_) finish(Outcome::Cancelled, tr("The worker stopped early (cancelled)."));
+    else if (exitCode == 0) finish(Outcome::Completed, QString());
+    else finish(Outcome::Failed, tr("The worker reported failure (exit code %1): %2").arg(exitCode).arg(errText));
+    return;
+  }
+  // Died without its end line. Before the first message this is bad input or a broken worker: stop.
+  if (!sawStart_ || !linesSinceLaunch_) {
+    const QString what = (status == QProcess::NormalExit && exitCode == 2) ? tr("The worker rejected the input")
+                                                                              : deathDescription(exitCode, status);
+    finish(Outcome::Failed, errText.isEmpty() ? what : QStringLiteral("%1: %2").arg(what, errText));
+    return;
+  }
+  const QString why = deathDescription(exitCode, status);
+  int64_t next = 0;
+  for (qint64 i : itemsDone_) next = std::max<int64_t>(next, i + 1);
+  if (inFlight_) {
+    // The item it was running gets an error record saying what happened; the sweep moves past it.
+    Record r;
+    r.point = inFlight_->point;
+    if (inFlight_->problem) r.problem = *inFlight_->problem;
+    r.backend = inFlight_->backend;
+    r.device = device_ ? device_->id : request_.device.toStdString();
+    r.status = Status::Error;
+    r.message = tr("%1 while running this item%2; AttnScope restarted it and went on with the next item")
+                    .arg(why, errText.isEmpty() ? QString() : QStringLiteral(" (") + errText.right(300) + QStringLiteral(")"))
+                    .toStdString();
+    itemsDone_.insert(inFlight_->item);
+    next = std::max<int64_t>(next, inFlight_->item + 1);
+    records_.push_back(std::move(r));
+    inFlight_.reset();
+    updateTiming();
+    emit recordReady(records_.back());
+  }
+  if (progress_.total > 0 && next >= progress_.total) {
+    finish(Outcome::Completed, tr("Finished; %1 on the last item.").arg(why));
+    return;
+  }
+  ++progress_.restarts;
+  emit workerRestarted(next, why);
+  emit progressed(progress_);
+  launch(next);
+}
+
+ResultDocument RunController::document() const {
+  ResultDocument doc = header_.value_or(ResultDocument{});
+  if (doc.created_utc.empty()) doc.created_utc = now_utc_iso8601();
+  if (!header_ && device_) doc.device = *device_;
+  doc.records = records_;
+  return doc;
+}
+
+void RunController::finish(Outcome outcome, const QString& message) {
+  clock_.stop();
+  killTimer_.stop();
+  updateTiming();
+  emit progressed(progress_);
+  emit finished(outcome, message);
+}
+
+}  // namespace attnscope::gui

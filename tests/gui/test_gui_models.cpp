@@ -1,0 +1,313 @@
+// Models, parsing and the run controller, without a main window.
+#include <gtest/gtest.h>
+
+#include <QAbstractItemModelTester>
+#include <QElapsedTimer>
+#include <QSignalSpy>
+#include <QSortFilterProxyModel>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include "BackendListModel.h"
+#include "EligibilityService.h"
+#include "PlotData.h"
+#include "ProblemSpec.h"
+#include "ResultSet.h"
+#include "ResultsModel.h"
+#include "ResultsView.h"
+#include "RunController.h"
+#include "WorkerProtocol.h"
+#include "gui_test_util.h"
+
+using namespace attnscope;
+using namespace attnscope::gui;
+using gui_test::dataPath;
+using gui_test::readData;
+
+namespace {
+
+EligibilityReport reportFor(const char* dtype) {
+  const QByteArray text = readData(QStringLiteral("backends_%1.json").arg(dtype).toLatin1().constData());
+  return parse_eligibility(std::string_view(text.constData(), std::size_t(text.size())));
+}
+
+int rowOf(const BackendListModel& m, const char* id) { return m.rowOf(QString::fromLatin1(id)); }
+
+}  // namespace
+
+TEST(GuiProtocol, ParsesTheRecordedWorkerStream) {
+  const QList<QByteArray> lines = readData("cpu_stream.jsonl").split('\n');
+  int starts = 0, progress = 0, records = 0, ends = 0;
+  for (const QByteArray& line : lines) {
+    if (line.trimmed().isEmpty()) continue;
+    const WorkerMessage m = parse_worker_line(std::string_view(line.constData(), std::size_t(line.size())));
+    if (auto* s = std::get_if<StartMessage>(&m)) {
+      ++starts;
+      EXPECT_EQ(s->total, 4);
+      EXPECT_EQ(s->header.device.id, "cpu");
+    }
+    if (std::holds_alternative<ProgressMessage>(m)) ++progress;
+    if (auto* r = std::get_if<RecordMessage>(&m)) {
+      ++records;
+      EXPECT_EQ(r->record.status, Status::Ok);
+      EXPECT_GT(r->record.latency_us.median, 0);
+    }
+    if (std::holds_alternative<EndMessage>(m)) ++ends;
+  }
+  EXPECT_EQ(starts, 1);
+  EXPECT_EQ(progress, 4);
+  EXPECT_EQ(records, 4);
+  EXPECT_EQ(ends, 1);
+}
+
+TEST(GuiProtocol, RejectsALineThatIsNotProtocolNamingWhatWasWrong) {
+  try {
+    parse_worker_line(R"({"type":"bogus"})");
+    FAIL() << "no FormatError";
+  } catch (const FormatError& e) {
+    EXPECT_NE(std::string(e.what()).find("bogus"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(parse_worker_line("{not json"), FormatError);
+  EXPECT_THROW(parse_worker_line(R"({"type":"record","item":0})"), FormatError);  // no record
+}
+
+TEST(GuiProtocol, EligibilityKeepsEveryRuleWithReasonAndHint) {
+  const EligibilityReport r = reportFor("float32");
+  ASSERT_EQ(r.backends.size(), 2u);
+  const BackendVerdict& flash = r.backends[1];
+  EXPECT_EQ(flash.info.id, "flash2");
+  EXPECT_FALSE(flash.eligible);
+  EXPECT_EQ(flash.rules.size(), 3u);
+  ASSERT_EQ(flash.unmet().size(), 1u);
+  EXPECT_EQ(flash.unmet()[0].rule, "dtype");
+  EXPECT_EQ(flash.unmet()[0].hint, "choose float16 or bfloat16");
+}
+
+TEST(GuiBackendList, Float32GreysTheFp16OnlyBackendWithItsReasonAndFloat16EnablesIt) {
+  BackendListModel model;
+  QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Warning);
+  model.setStatuses(mergeReports({reportFor("float32")}));
+  const QModelIndex flash = model.index(rowOf(model, "flash2"));
+  ASSERT_TRUE(flash.isValid());
+  EXPECT_FALSE(flash.data(BackendListModel::EligibleRole).toBool());
+  EXPECT_FALSE(model.flags(flash) & Qt::ItemIsUserCheckable);
+  EXPECT_EQ(flash.data(Qt::CheckStateRole).value<Qt::CheckState>(), Qt::Unchecked);
+  const QString tip = flash.data(Qt::ToolTipRole).toString();
+  EXPECT_TRUE(tip.contains("dtype is float32; this backend supports float16, bfloat16")) << tip.toStdString();
+  EXPECT_TRUE(tip.contains("choose float16 or bfloat16")) << tip.toStdString();
+  EXPECT_FALSE(model.selectedIds().contains("flash2"));
+  // An environment problem is reported apart from input problems.
+  const QString cpuTip = model.index(rowOf(model, "cpu-reference")).data(Qt::ToolTipRole).toString();
+  EXPECT_TRUE(cpuTip.contains("Environment")) << cpuTip.toStdString();
+
+  model.setStatuses(mergeReports({reportFor("float16")}));
+  EXPECT_TRUE(flash.data(BackendListModel::EligibleRole).toBool());
+  EXPECT_TRUE(model.flags(flash) & Qt::ItemIsUserCheckable);
+  EXPECT_EQ(flash.data(Qt::CheckStateRole).value<Qt::CheckState>(), Qt::Checked);
+  EXPECT_EQ(model.selectedIds(), QStringList{"flash2"});
+
+  // What the user unchecked stays unchecked through an ineligible spell.
+  ASSERT_TRUE(model.setData(flash, Qt::Unchecked, Qt::CheckStateRole));
+  model.setStatuses(mergeReports({reportFor("float32")}));
+  model.setStatuses(mergeReports({reportFor("bfloat16")}));
+  EXPECT_EQ(flash.data(Qt::CheckStateRole).value<Qt::CheckState>(), Qt::Unchecked);
+  EXPECT_TRUE(model.selectedIds().isEmpty());
+}
+
+TEST(GuiBackendList, ASweepOverDtypesSaysWhereTheBackendRunsAndWhereNot) {
+  const QList<BackendStatus> merged = mergeReports({reportFor("float32"), reportFor("float16")});
+  ASSERT_EQ(merged.size(), 2);
+  const BackendStatus& flash = merged[1];
+  EXPECT_TRUE(flash.eligibleAnywhere());
+  EXPECT_FALSE(flash.eligibleEverywhere());
+  const QString tip = flash.tooltipHtml();
+  EXPECT_TRUE(tip.contains("Runs for float16")) << tip.toStdString();
+  EXPECT_TRUE(tip.contains("Skipped for float32")) << tip.toStdString();
+  const QString details = flash.detailsHtml();
+  EXPECT_TRUE(details.contains("Tiled online softmax")) << details.toStdString();
+  EXPECT_TRUE(details.contains("head_dim is 64; this backend supports 64, 128"));  // met rules are listed too
+}
+
+TEST(GuiProblemSpec, BadFieldsAreNamedAndGoodOnesExpandLikeTheCli) {
+  ProblemSpec s;
+  s.qLen = "512:abc";
+  s.headDim = "0";
+  SpecCheck c = checkSpec(s);
+  EXPECT_FALSE(c.ok());
+  EXPECT_FALSE(c.messageFor("q_len").isEmpty());
+  EXPECT_FALSE(c.messageFor("head_dim").isEmpty());
+
+  s = ProblemSpec{};
+  s.qHeads = 4;
+  s.kvHeads = 3;
+  c = checkSpec(s);
+  EXPECT_FALSE(c.messageFor("kv_heads").isEmpty()) << c.issues.value(0).field.toStdString();
+
+  s = ProblemSpec{};
+  s.qLen = "128:1024:x2";
+  s.dtypes = {"float32", "float16"};
+  c = checkSpec(s);
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c.points.size(), 8u);
+  EXPECT_TRUE(s.problemArgs().join(' ').contains("--seq 128:1024:x2"));
+  EXPECT_TRUE(s.problemArgs().join(' ').contains("--dtype float32,float16"));
+  // Eligibility probes: per dtype the smallest and the largest length.
+  EXPECT_EQ(eligibilityProbes(c.points).size(), 4u);
+}
+
+TEST(GuiResults, AMalformedFileGivesAnErrorSentenceNotACrash) {
+  LoadOutcome bad = loadResultFile(dataPath("malformed_status.json"));
+  EXPECT_FALSE(bad.set);
+  EXPECT_TRUE(bad.error.contains("okk")) << bad.error.toStdString();
+  EXPECT_TRUE(bad.error.contains("records[1].status")) << bad.error.toStdString();
+  bad = loadResultFile(dataPath("not_json.json"));
+  EXPECT_FALSE(bad.set);
+  EXPECT_TRUE(bad.error.contains("JSON")) << bad.error.toStdString();
+  bad = loadResultFile(dataPath("does_not_exist.json"));
+  EXPECT_TRUE(bad.error.contains("no such file"));
+}
+
+TEST(GuiResults, TableSortsByValueAndCopiesAsMarkdown) {
+  LoadOutcome loaded = loadResultFile(dataPath("cpu_run.json"));
+  ASSERT_TRUE(loaded.set) << loaded.error.toStdString();
+  ResultsModel model;
+  QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Warning);
+  model.appendRecords(model.addSource("cpu_run.json"), loaded.set->doc.records);
+  ASSERT_EQ(model.rowCount(), 4);
+  QSortFilterProxyModel proxy;
+  proxy.setSourceModel(&model);
+  proxy.setSortRole(ResultsModel::SortRole);
+  proxy.sort(ResultsModel::ColMedian, Qt::AscendingOrder);
+  double previous = 0;
+  for (int r = 0; r < proxy.rowCount(); ++r) {
+    const double v = proxy.index(r, ResultsModel::ColMedian).data(ResultsModel::SortRole).toDouble();
+    EXPECT_GE(v, previous);
+    previous = v;
+  }
+  const QString md = markdownTable(&proxy);
+  const QStringList lines = md.trimmed().split('\n');
+  EXPECT_EQ(lines.size(), 2 + 4);
+  EXPECT_TRUE(lines[0].startsWith("| Run | Backend | Nq |")) << lines[0].toStdString();
+  EXPECT_TRUE(lines[1].contains("---:"));
+  EXPECT_TRUE(md.contains("cpu-math"));
+}
+
+TEST(GuiPlotData, TheXAxisIsWhatTheSweepVaries) {
+  LoadOutcome loaded = loadResultFile(dataPath("cpu_run.json"));
+  ASSERT_TRUE(loaded.set);
+  std::vector<PlotSource> sources{{"a", loaded.set->doc.device, loaded.set->doc.records}};
+  EXPECT_EQ(chooseAxis(sources), SweepAxis::SeqLength);
+  PlotModel m = buildPlotModel(sources);
+  EXPECT_EQ(m.series.size(), 2u);  // one per backend
+  EXPECT_EQ(m.series[0].points.size(), 2u);
+
+  auto& recs = sources[0].records;
+  for (Record& r : recs) {  // the same length, two head dims
+    r.problem.q_len = r.problem.kv_len = 512;
+    r.problem.head_dim = r.point == 0 ? 64 : 128;
+  }
+  EXPECT_EQ(chooseAxis(sources), SweepAxis::HeadDim);
+  for (Record& r : recs) {  // same head dim, two dtypes
+    r.problem.head_dim = 64;
+    r.problem.dtype = r.point == 0 ? DType::F16 : DType::BF16;
+  }
+  m = buildPlotModel(sources);
+  EXPECT_EQ(m.axis, SweepAxis::DType);
+  EXPECT_TRUE(m.categorical);
+  EXPECT_EQ(m.categories, (QStringList{"float16", "bfloat16"}));
+  for (Record& r : recs) {  // decoding: one query, growing KV cache
+    r.problem.dtype = DType::F16;
+    r.problem.q_len = 1;
+    r.problem.kv_len = r.point == 0 ? 1024 : 4096;
+  }
+  EXPECT_EQ(chooseAxis(sources), SweepAxis::KeyLength);
+  // A failed point is a gap that says why.
+  recs[0].status = Status::OutOfMemory;
+  recs[0].message = "needs 3 GiB, 1 GiB free";
+  m = buildPlotModel(sources);
+  const PlotPoint& gap = m.series[0].points[0];
+  EXPECT_FALSE(gap.value(Metric::Latency));
+  EXPECT_TRUE(gap.gapReason().contains("out of memory: needs 3 GiB")) << gap.gapReason().toStdString();
+}
+
+TEST(GuiRunController, AWorkerThatDiesMidSweepIsReportedRestartedAndTheSweepCompletes) {
+  QTemporaryDir tmp;
+  gui_test::ScopedEnv dieOnce("FAKE_WORKER_DIE_ONCE", tmp.filePath("died").toLocal8Bit());
+  RunController run;
+  run.setWorkerPath(dataPath("fake-worker.sh"));
+  QSignalSpy finished(&run, &RunController::finished);
+  QSignalSpy restarted(&run, &RunController::workerRestarted);
+  ASSERT_TRUE(run.start({"cpu", {"--seq", "64,128"}, {"cpu-reference", "cpu-math"}, {}}));
+  ASSERT_TRUE(finished.wait(20000));
+  EXPECT_EQ(finished[0][0].value<RunController::Outcome>(), RunController::Outcome::Completed);
+  ASSERT_EQ(restarted.size(), 1);
+  EXPECT_EQ(restarted[0][0].toLongLong(), 2);
+  EXPECT_TRUE(run.lastArguments().join(' ').contains("--start-at 2")) << run.lastArguments().join(' ').toStdString();
+  ASSERT_EQ(run.records().size(), 4u);
+  const Record& lost = run.records()[1];
+  EXPECT_EQ(lost.status, Status::Error);
+  EXPECT_EQ(lost.backend, "cpu-math");
+  EXPECT_EQ(lost.problem.q_len, 64);
+  EXPECT_NE(lost.message.find("signal 9"), std::string::npos) << lost.message;
+  EXPECT_EQ(run.records()[2].status, Status::Ok);
+  EXPECT_EQ(run.records()[3].status, Status::Ok);
+  EXPECT_EQ(run.progress().done, 4);
+}
+
+TEST(GuiRunController, TheRealWorkerKilledMidRunIsSurvived) {
+  // A wrapper around the real attnscope-cli that dies (SIGKILL) after the worker announced item 1.
+  QTemporaryDir tmp;
+  const QString script = tmp.filePath("dying-cli.sh");
+  QFile f(script);
+  ASSERT_TRUE(f.open(QIODevice::WriteOnly));
+  f.write("#!/bin/sh\n"
+          "if [ ! -e \"$MARK\" ]; then\n"
+          "  : > \"$MARK\"\n"
+          "  \"$REAL\" \"$@\" | { n=0; while IFS= read -r l; do printf '%s\\n' \"$l\"; n=$((n+1)); "
+          "[ $n -eq 4 ] && kill -9 $$ && exit; done; }\n"
+          "fi\n"
+          "exec \"$REAL\" \"$@\"\n");
+  f.close();
+  f.setPermissions(f.permissions() | QFile::ExeOwner);
+  gui_test::ScopedEnv mark("MARK", tmp.filePath("died").toLocal8Bit());
+  gui_test::ScopedEnv real("REAL", ATTNSCOPE_CLI_PATH);
+  RunController run;
+  run.setWorkerPath(script);
+  QSignalSpy finished(&run, &RunController::finished);
+  ProblemSpec spec;
+  spec.qHeads = spec.kvHeads = 1;
+  spec.qLen = "32,64";
+  spec.headDim = "16";
+  spec.quick = true;
+  ASSERT_TRUE(run.start({"cpu", spec.problemArgs(), {"cpu-reference", "cpu-math"}, spec.measurementArgs()}));
+  ASSERT_TRUE(finished.wait(60000));
+  EXPECT_EQ(finished[0][0].value<RunController::Outcome>(), RunController::Outcome::Completed) << finished[0][1].toString().toStdString();
+  ASSERT_EQ(run.records().size(), 4u);
+  EXPECT_EQ(run.records()[0].status, Status::Ok);
+  EXPECT_EQ(run.records()[1].status, Status::Error);  // item 1 was running when it died
+  EXPECT_EQ(run.records()[2].status, Status::Ok);
+  EXPECT_EQ(run.records()[3].status, Status::Ok);
+  EXPECT_EQ(run.progress().restarts, 1);
+}
+
+TEST(GuiRunController, CancelStopsWithinASecondAndKeepsFinishedRecords) {
+  RunController run;
+  QSignalSpy finished(&run, &RunController::finished);
+  QSignalSpy records(&run, &RunController::recordReady);
+  ProblemSpec spec;
+  spec.qHeads = spec.kvHeads = 4;
+  spec.qLen = "32,8192";  // the first point is quick, the second takes far longer than the test waits
+  spec.headDim = "32";
+  ASSERT_TRUE(run.start({"cpu", spec.problemArgs(), {"cpu-math"}, {}}));
+  ASSERT_TRUE(QTest::qWaitFor([&] { return records.size() >= 1; }, 60000));
+  QTest::qWait(200);  // now inside the long item
+  QElapsedTimer t;
+  t.start();
+  run.cancel();
+  ASSERT_TRUE(finished.wait(5000));
+  EXPECT_LE(t.elapsed(), 1000);
+  EXPECT_EQ(finished[0][0].value<RunController::Outcome>(), RunController::Outcome::Cancelled);
+  EXPECT_GE(run.records().size(), 1u);
+  EXPECT_EQ(run.records()[0].status, Status::Ok);
+  EXPECT_FALSE(run.running());
+}

@@ -1,0 +1,232 @@
+// The main window end to end: live eligibility from the worker, a CPU sweep, exports, files.
+#include <gtest/gtest.h>
+
+#include <QAction>
+#include <QFileInfo>
+#include <QHelpEvent>
+#include <QImage>
+#include <QListView>
+#include <QProcess>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QToolTip>
+
+#include "BackendListModel.h"
+#include "BackendListView.h"
+#include "DeviceListService.h"
+#include "EligibilityService.h"
+#include "MainWindow.h"
+#include "MessageBar.h"
+#include "PlotView.h"
+#include "ProblemPanel.h"
+#include "ResultsModel.h"
+#include "gui_test_util.h"
+
+using namespace attnscope;
+using namespace attnscope::gui;
+using gui_test::dataPath;
+
+namespace {
+
+// A window whose device list has arrived (so what-if profiles can be chosen).
+std::unique_ptr<MainWindow> makeWindow() {
+  auto w = std::make_unique<MainWindow>();
+  QSignalSpy devices(w->deviceService(), &DeviceListService::updated);
+  EXPECT_TRUE(devices.wait(30000));
+  return w;
+}
+
+// Applies a problem and waits for the eligibility that answers it.
+void applyAndWait(MainWindow& w, const ProblemSpec& spec) {
+  QSignalSpy updated(w.eligibility(), &EligibilityService::updated);
+  w.problemPanel()->setSpec(spec);
+  ASSERT_TRUE(updated.wait(30000));
+  while (w.eligibility()->busy()) ASSERT_TRUE(updated.wait(30000));  // a later request may still be pending
+}
+
+std::vector<RuleResult> unmetOf(const BackendStatus& s) { return s.unmetRules(); }
+
+}  // namespace
+
+TEST(GuiWindow, Float32GreysDtypeRestrictedBackendsWithTheReasonLiveFromTheWorker) {
+  auto w = makeWindow();
+  ProblemSpec spec;
+  spec.device = "profile:h100";  // a what-if GPU: the GPU backends' own rules decide
+  spec.qLen = "1";
+  spec.kvLen = "4096";
+  spec.headDim = "64";
+  spec.dtypes = {"float32"};
+  applyAndWait(*w, spec);
+  ASSERT_EQ(w->problemPanel()->spec().device, "profile:h100");
+
+  // Whatever backend is fp16/bf16-only: found by its rule, not by a hard-coded id.
+  const BackendListModel* model = w->backendModel();
+  int row = -1;
+  RuleResult dtypeRule;
+  for (int r = 0; r < model->rowCount() && row < 0; ++r)
+    for (const RuleResult& u : unmetOf(model->statuses()[r]))
+      if (u.rule == "dtype" && u.required.find("float32") == std::string::npos && u.required.find("float16") != std::string::npos) {
+        row = r;
+        dtypeRule = u;
+      }
+  ASSERT_GE(row, 0) << "no registered backend is restricted to float16/bfloat16";
+  const QModelIndex index = model->index(row);
+  EXPECT_FALSE(index.data(BackendListModel::EligibleRole).toBool());
+  EXPECT_FALSE(model->flags(index) & Qt::ItemIsUserCheckable);
+  const QString tip = index.data(Qt::ToolTipRole).toString();
+  EXPECT_TRUE(tip.contains(QString::fromStdString(dtypeRule.reason).toHtmlEscaped())) << tip.toStdString();
+  EXPECT_TRUE(tip.contains(QString::fromStdString(dtypeRule.hint).toHtmlEscaped())) << tip.toStdString();
+
+  // The view shows that tooltip on the greyed row.
+  w->show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(w.get()));
+  QListView* list = w->backendView()->list();
+  const QPoint at = list->visualRect(index).center();
+  QHelpEvent help(QEvent::ToolTip, at, list->viewport()->mapToGlobal(at));
+  QApplication::sendEvent(list->viewport(), &help);
+  EXPECT_TRUE(QToolTip::isVisible());
+  EXPECT_TRUE(QToolTip::text().contains(QString::fromStdString(dtypeRule.hint).toHtmlEscaped()));
+
+  // float16: the dtype rule is met now; the backend is enabled unless another rule (e.g. a CPU-only
+  // build's missing CUDA) still stands, which the tooltip then names instead.
+  spec.dtypes = {"float16"};
+  applyAndWait(*w, spec);
+  const BackendStatus& now = model->statuses()[row];
+  std::vector<RuleResult> rest = unmetOf(now);
+  for (const RuleResult& u : rest) EXPECT_NE(u.rule, "dtype") << u.reason;
+  EXPECT_EQ(model->index(row).data(BackendListModel::EligibleRole).toBool(), rest.empty());
+  EXPECT_FALSE(model->index(row).data(Qt::ToolTipRole).toString().contains("dtype is float32"));
+}
+
+TEST(GuiWindow, SwitchingToFloat16EnablesTheFp16OnlyBackend) {
+  gui_test::ScopedEnv worker("ATTNSCOPE_CLI", dataPath("fake-worker.sh").toLocal8Bit());
+  auto w = makeWindow();
+  ProblemSpec spec;
+  spec.device = "profile:h100";
+  spec.dtypes = {"float32"};
+  applyAndWait(*w, spec);
+  BackendListModel* model = w->backendModel();
+  const int row = model->rowOf("flash2");
+  ASSERT_GE(row, 0);
+  EXPECT_FALSE(model->index(row).data(BackendListModel::EligibleRole).toBool());
+  EXPECT_TRUE(model->index(row).data(Qt::ToolTipRole).toString().contains("dtype is float32"));
+  spec.dtypes = {"float16"};
+  applyAndWait(*w, spec);
+  EXPECT_TRUE(model->index(row).data(BackendListModel::EligibleRole).toBool());
+  EXPECT_EQ(model->index(row).data(Qt::CheckStateRole).value<Qt::CheckState>(), Qt::Checked);
+  EXPECT_TRUE(model->selectedIds().contains("flash2"));
+  // A what-if profile explains but cannot run.
+  EXPECT_FALSE(w->runAction()->isEnabled());
+  EXPECT_TRUE(w->runAction()->toolTip().contains("what-if"));
+}
+
+TEST(GuiWindow, InvalidFieldIsMarkedAndRunIsDisabled) {
+  auto w = makeWindow();
+  ProblemSpec spec;
+  spec.qLen = "512:abc";
+  w->problemPanel()->setSpec(spec);
+  EXPECT_FALSE(w->problemPanel()->valid());
+  EXPECT_FALSE(w->problemPanel()->fieldError("q_len").isEmpty());
+  EXPECT_TRUE(w->problemPanel()->fieldWidget("q_len")->property("invalid").toBool());
+  EXPECT_FALSE(w->runAction()->isEnabled());
+}
+
+TEST(GuiWindow, ACpuSweepRunsEndToEndFillingPlotAndTableAndExports) {
+  auto w = makeWindow();
+  w->resize(1400, 900);
+  w->show();
+  ProblemSpec spec;
+  spec.device = "cpu";
+  spec.qHeads = spec.kvHeads = 1;
+  spec.qLen = "32,64,128";
+  spec.headDim = "16";
+  spec.dtypes = {"float32"};
+  spec.quick = true;
+  applyAndWait(*w, spec);
+  const QStringList selected = w->backendModel()->selectedIds();
+  ASSERT_TRUE(selected.contains("cpu-reference")) << selected.join(',').toStdString();
+  ASSERT_TRUE(selected.contains("cpu-math"));
+  for (const QString& id : selected)  // keep the sweep to the CPU backends this test knows
+    if (id != "cpu-reference" && id != "cpu-math") w->backendModel()->setWanted(id, false);
+
+  QSignalSpy done(w.get(), &MainWindow::runFinished);
+  ASSERT_TRUE(w->runAction()->isEnabled()) << w->runAction()->toolTip().toStdString();
+  w->runAction()->trigger();
+  EXPECT_TRUE(w->cancelAction()->isEnabled());
+  ASSERT_TRUE(done.wait(180000));
+  EXPECT_EQ(done[0][0].value<RunController::Outcome>(), RunController::Outcome::Completed);
+  EXPECT_TRUE(w->progressText().contains("Done: 6 items")) << w->progressText().toStdString();
+
+  EXPECT_EQ(w->resultsModel()->rowCount(), 6);  // 3 points × 2 backends
+  for (int r = 0; r < 6; ++r) EXPECT_EQ(w->resultsModel()->record(r).status, Status::Ok);
+  QTest::qWait(200);  // the coalesced chart rebuild
+  PlotView* plot = w->plotView();
+  EXPECT_EQ(plot->model().series.size(), 2u);
+  EXPECT_EQ(plot->plottedPointCount(Metric::Latency), 6);
+  EXPECT_EQ(plot->model().axis, SweepAxis::SeqLength);
+  const auto px = plot->pixelOf(0, 1, Metric::Latency);
+  ASSERT_TRUE(px);
+  const QString hover = plot->hoverTextAt(*px);
+  EXPECT_TRUE(hover.contains("median")) << hover.toStdString();
+  EXPECT_TRUE(hover.contains("Nq=64")) << hover.toStdString();
+
+  QTemporaryDir dir;
+  for (const char* name : {"chart.png", "chart.pdf", "chart.svg"}) {
+    const QString path = dir.filePath(name);
+    EXPECT_TRUE(w->exportChart(path, 1200, 800).isEmpty()) << name;
+    EXPECT_GT(QFileInfo(path).size(), 2000) << name;
+  }
+  EXPECT_EQ(QImage(dir.filePath("chart.png")).size(), QSize(1200, 800));
+  // The run's data saves and reopens.
+  ASSERT_TRUE(w->saveResults(dir.filePath("run.json")).isEmpty());
+  ASSERT_TRUE(w->saveResults(dir.filePath("run.csv")).isEmpty());
+  EXPECT_GT(QFileInfo(dir.filePath("run.csv")).size(), 100);
+  ASSERT_TRUE(w->openResultFile(dir.filePath("run.json")));
+  EXPECT_EQ(w->resultsModel()->rowCount(), 6);
+  EXPECT_TRUE(w->recentFiles().value(0).endsWith("run.json"));
+}
+
+TEST(GuiWindow, AMalformedResultFileShowsAnErrorAndKeepsTheWindow) {
+  auto w = makeWindow();
+  ASSERT_TRUE(w->openResultFile(dataPath("cpu_run.json")));
+  EXPECT_EQ(w->resultsModel()->rowCount(), 4);
+  w->show();
+  EXPECT_FALSE(w->openResultFile(dataPath("malformed_status.json")));
+  EXPECT_TRUE(w->messageBar()->text().contains("okk")) << w->messageBar()->text().toStdString();
+  EXPECT_EQ(w->messageBar()->level(), MessageBar::Level::Error);
+  EXPECT_EQ(w->resultsModel()->rowCount(), 4);  // what was shown stays
+  EXPECT_FALSE(w->openResultFile(dataPath("not_json.json")));
+  EXPECT_TRUE(w->messageBar()->text().contains("JSON"));
+}
+
+TEST(GuiWindow, OpensAFileFromTheCliAndOverlaysASecondOne) {
+  auto w = makeWindow();
+  ASSERT_TRUE(w->openResultFile(dataPath("cpu_run.json")));
+  ASSERT_TRUE(w->overlayResultFile(dataPath("cpu_run.json")));
+  EXPECT_EQ(w->resultsModel()->rowCount(), 8);
+  QTest::qWait(150);
+  EXPECT_EQ(w->plotView()->model().series.size(), 4u);  // two backends × two files
+  EXPECT_TRUE(w->plotView()->model().series[2].name.contains("[")) << w->plotView()->model().series[2].name.toStdString();
+  w->clearOverlay();
+  EXPECT_EQ(w->resultsModel()->rowCount(), 4);
+}
+
+TEST(GuiWindow, HeadlessExportWritesTheChartWithoutAWindow) {
+  QTemporaryDir dir;
+  QProcess app;
+  QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+  env.remove("QT_QPA_PLATFORM");  // the app must pick offscreen by itself
+  env.remove("DISPLAY");
+  app.setProcessEnvironment(env);
+  for (const char* name : {"c.png", "c.svg", "c.pdf", "c.csv"}) {
+    app.start(ATTNSCOPE_APP_PATH, {dataPath("cpu_run.json"), "--export", dir.filePath(name)});
+    ASSERT_TRUE(app.waitForFinished(60000));
+    EXPECT_EQ(app.exitCode(), 0) << name << ": " << app.readAllStandardError().toStdString();
+    EXPECT_GT(QFileInfo(dir.filePath(name)).size(), 200) << name;
+  }
+  app.start(ATTNSCOPE_APP_PATH, {dataPath("malformed_status.json"), "--export", dir.filePath("bad.png")});
+  ASSERT_TRUE(app.waitForFinished(60000));
+  EXPECT_EQ(app.exitCode(), 1);
+  EXPECT_TRUE(app.readAllStandardError().contains("okk"));
+}
