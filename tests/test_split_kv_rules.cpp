@@ -112,7 +112,7 @@ TEST(SplitKvPlan, RowsOfAGroupShareABlockUpToThirtyTwo) {
   // (group × q_len) → rows per warp, row groups, row chunks.
   struct Case { int64_t hq, hkv, nq; int rpw, groups; int64_t chunks; };
   const Case cases[] = {{32, 8, 1, 4, 1, 1}, {8, 8, 1, 1, 1, 1}, {8, 8, 3, 4, 1, 1}, {32, 8, 3, 8, 2, 1},
-                        {32, 8, 8, 8, 4, 1}, {32, 8, 16, 8, 4, 2}, {64, 1, 16, 8, 4, 32}};
+                        {32, 8, 8, 8, 4, 1}, {8, 2, 5, 8, 4, 1}, {32, 8, 16, 8, 4, 2}, {64, 1, 16, 8, 4, 32}};
   for (const Case& c : cases) {
     Problem p = decode();
     p.q_heads = c.hq, p.kv_heads = c.hkv, p.q_len = c.nq;

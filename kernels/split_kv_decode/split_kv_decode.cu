@@ -258,36 +258,35 @@ __global__ void __launch_bounds__(kThreads) split_kernel(const SplitArgs a) {
   sm80::cp_async_wait<0>();
   __syncthreads();
   if (KG > 1) {
+    // Per warp: acc [RW][D], then m [RW], then l [RW]; the stride keeps every warp's acc 16-byte aligned.
     float* red = reinterpret_cast<float*>(smem_raw);
-    constexpr int kStride = RW * (D + 2);
+    constexpr int kStride = (RW * (D + 2) + 3) / 4 * 4;
     float* mine = red + warp * kStride;
     if (lane < L) {
 #pragma unroll
       for (int r = 0; r < RW; ++r) {
-        *reinterpret_cast<float4*>(mine + 2 * RW + r * D + sub * 8) =
-            make_float4(acc[r][0], acc[r][1], acc[r][2], acc[r][3]);
-        *reinterpret_cast<float4*>(mine + 2 * RW + r * D + sub * 8 + 4) =
-            make_float4(acc[r][4], acc[r][5], acc[r][6], acc[r][7]);
+        *reinterpret_cast<float4*>(mine + r * D + sub * 8) = make_float4(acc[r][0], acc[r][1], acc[r][2], acc[r][3]);
+        *reinterpret_cast<float4*>(mine + r * D + sub * 8 + 4) = make_float4(acc[r][4], acc[r][5], acc[r][6], acc[r][7]);
       }
     }
     if (lane == 0)
 #pragma unroll
-      for (int r = 0; r < RW; ++r) mine[r] = m[r], mine[RW + r] = l[r];
+      for (int r = 0; r < RW; ++r) mine[RW * D + r] = m[r], mine[RW * D + RW + r] = l[r];
     __syncthreads();
     if (kg != 0) return;
 #pragma unroll
     for (int r = 0; r < RW; ++r) {
       float mmax = -INFINITY;
-      for (int j = 0; j < KG; ++j) mmax = fmaxf(mmax, red[(rg + j * RG) * kStride + r]);
+      for (int j = 0; j < KG; ++j) mmax = fmaxf(mmax, red[(rg + j * RG) * kStride + RW * D + r]);
       const float ms = mmax == -INFINITY ? 0.f : mmax;
       float lsum = 0.f, o[8] = {0, 0, 0, 0, 0, 0, 0, 0};
       for (int j = 0; j < KG; ++j) {
         const float* w = red + (rg + j * RG) * kStride;
-        const float sc = exp2f(w[r] - ms);
-        lsum += w[RW + r] * sc;
+        const float sc = exp2f(w[RW * D + r] - ms);
+        lsum += w[RW * D + RW + r] * sc;
         if (lane < L)
 #pragma unroll
-          for (int e = 0; e < 8; ++e) o[e] += w[2 * RW + r * D + sub * 8 + e] * sc;
+          for (int e = 0; e < 8; ++e) o[e] += w[r * D + sub * 8 + e] * sc;
       }
       m[r] = mmax;
       l[r] = lsum;
@@ -322,7 +321,9 @@ __global__ void __launch_bounds__(kThreads) split_kernel(const SplitArgs a) {
 
 // ---- the combine kernel ----------------------------------------------------------------------------
 
-// One warp per output row: O = Σ_s e^{lse_s − M} O_s / Σ_s e^{lse_s − M}, lse = M + log Σ_s e^{lse_s − M}.
+// One block per output row: O = Σ_s e^{lse_s − M} O_s / Σ_s e^{lse_s − M}, lse = M + log Σ_s e^{lse_s − M}.
+// The 4 warps take every 4th split (so the loads of one row are in flight together, not one after the
+// other), each lane D/32 elements; the warps' sums meet in shared memory.
 template <class T, int D>
 __global__ void __launch_bounds__(128) combine_kernel(const float* __restrict__ o_part,
                                                       const float* __restrict__ lse_part, T* __restrict__ o,
@@ -331,9 +332,10 @@ __global__ void __launch_bounds__(128) combine_kernel(const float* __restrict__ 
   asm volatile("griddepcontrol.wait;" ::: "memory");  // the split kernel's writes are complete and visible
 #endif
   constexpr int E = D / 32;  // elements per lane
-  const int64_t row = int64_t(blockIdx.x) * 4 + threadIdx.x / 32;
-  const int lane = threadIdx.x % 32;
-  if (row >= rows) return;
+  constexpr int kWarps = 4;
+  __shared__ float part[kWarps][D + 1];
+  const int64_t row = blockIdx.x;
+  const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
 
   float mmax = -INFINITY;
   for (int s = lane; s < splits; s += 32) mmax = fmaxf(mmax, lse_part[s * rows + row]);
@@ -346,7 +348,7 @@ __global__ void __launch_bounds__(128) combine_kernel(const float* __restrict__ 
   float sum = 0.f;
   if (mmax != -INFINITY) {
 #pragma unroll 4
-    for (int s = 0; s < splits; ++s) {
+    for (int s = warp; s < splits; s += kWarps) {
       const float w = __expf(lse_part[s * rows + row] - mmax);
       const float* src = o_part + (s * rows + row) * D + lane * E;
       sum += w;
@@ -358,11 +360,21 @@ __global__ void __launch_bounds__(128) combine_kernel(const float* __restrict__ 
       }
     }
   }
+#pragma unroll
+  for (int e = 0; e < E; ++e) part[warp][lane * E + e] = acc[e];
+  if (lane == 0) part[warp][D] = sum;
+  __syncthreads();
+  if (warp != 0) return;
+  sum = part[0][D] + part[1][D] + part[2][D] + part[3][D];
   const float inv = sum > 0.f ? 1.f / sum : 0.f;
   T* dst = o + row * D + lane * E;
 #pragma unroll
-  for (int e = 0; e < E; e += 2)
-    *reinterpret_cast<uint32_t*>(dst + e) = sm80::pack2<T>(acc[e] * inv, acc[e + 1] * inv);
+  for (int e = 0; e < E; e += 2) {
+    const int c = lane * E + e;
+    const float x0 = part[0][c] + part[1][c] + part[2][c] + part[3][c];
+    const float x1 = part[0][c + 1] + part[1][c + 1] + part[2][c + 1] + part[3][c + 1];
+    *reinterpret_cast<uint32_t*>(dst + e) = sm80::pack2<T>(x0 * inv, x1 * inv);
+  }
   if (lse && lane == 0) lse[row] = sum > 0.f ? mmax + logf(sum) : -INFINITY;
 }
 
@@ -397,9 +409,8 @@ bool supports_programmatic_launch() {
 
 template <class T, int D>
 void launch_combine(const SplitArgs& a, cudaStream_t stream) {
-  const int64_t grid = (a.rows_total + 3) / 4;
   cudaLaunchConfig_t cfg = {};
-  cfg.gridDim = dim3(unsigned(grid));
+  cfg.gridDim = dim3(unsigned(a.rows_total));
   cfg.blockDim = dim3(128);
   cfg.dynamicSmemBytes = 0;
   cfg.stream = stream;

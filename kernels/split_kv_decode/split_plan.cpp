@@ -28,7 +28,8 @@ Plan plan(const Problem& p, DeviceSlots slots) {
     out.rows_per_warp = rows <= 1 ? 1 : rows <= 2 ? 2 : rows <= 4 ? 4 : 8;
   } else {
     out.rows_per_warp = kMaxRowsPerWarp;
-    out.row_groups = int(std::min<int64_t>(ceil_div(rows, kMaxRowsPerWarp), kThreads / 32));
+    // The warps split into row groups × key groups, so the row groups divide the 4 warps: 2 or 4.
+    out.row_groups = rows <= 2 * kMaxRowsPerWarp ? 2 : kThreads / 32;
     out.row_chunks = ceil_div(rows, kMaxRowsPerBlock);
   }
 
