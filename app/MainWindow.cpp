@@ -9,6 +9,7 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
+#include <QListView>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QMimeData>
@@ -93,6 +94,8 @@ MainWindow::MainWindow(QWidget* parent)
   connect(eligibility_, &EligibilityService::updated, this, [this](const QList<BackendStatus>& s) {
     backends_->setStatuses(s);
     backendView_->setStatusText(QString());
+    if (!backendView_->list()->currentIndex().isValid() && backends_->rowCount() > 0)
+      backendView_->list()->setCurrentIndex(backends_->index(0));  // the details pane is never empty
     updateRunEnabled();
   });
   connect(eligibility_, &EligibilityService::failed, this, [this](const QString& why) {
@@ -150,6 +153,9 @@ void MainWindow::buildDocks() {
   QDockWidget* p = dock(tr("Problem"), QStringLiteral("problemDock"), problemBox, Qt::LeftDockWidgetArea);
   QDockWidget* b = dock(tr("Backends"), QStringLiteral("backendDock"), backendView_, Qt::LeftDockWidgetArea);
   splitDockWidget(p, b, Qt::Vertical);
+  // The left column runs the full height: the problem and the backend explanations need it more than
+  // the table needs the full width.
+  setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
   dock(tr("Results"), QStringLiteral("resultsDock"), resultsView_, Qt::BottomDockWidgetArea);
   resize(1400, 900);
   resizeDocks({p}, {330}, Qt::Horizontal);

@@ -20,6 +20,7 @@
 #include "MessageBar.h"
 #include "PlotView.h"
 #include "ProblemPanel.h"
+#include "ResultSet.h"
 #include "ResultsModel.h"
 #include "gui_test_util.h"
 
@@ -229,4 +230,35 @@ TEST(GuiWindow, HeadlessExportWritesTheChartWithoutAWindow) {
   ASSERT_TRUE(app.waitForFinished(60000));
   EXPECT_EQ(app.exitCode(), 1);
   EXPECT_TRUE(app.readAllStandardError().contains("okk"));
+}
+
+TEST(GuiPlot, FailedPointsAreMarkedGapsAndHoverExplainsThem) {
+  LoadOutcome loaded = loadResultFile(dataPath("cpu_run.json"));
+  ASSERT_TRUE(loaded.set);
+  std::vector<Record> records = loaded.set->doc.records;
+  records[2].status = Status::OutOfMemory;  // cpu-reference at the second point
+  records[2].message = "asked for 3.0 GiB with 1.0 GiB free";
+  PlotView view;
+  view.resize(1000, 700);
+  view.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&view));
+  view.setSources({{"a", loaded.set->doc.device, records}});
+  view.setPanels(PlotView::Panels::Latency);
+  QTest::qWait(50);
+  EXPECT_EQ(view.gapMarkerCount(), 1);
+  EXPECT_EQ(view.plottedPointCount(Metric::Latency), 3);
+  const int series = records[2].backend == view.model().series[0].backend.toStdString() ? 0 : 1;
+  const auto mark = view.pixelOf(series, 1, Metric::Latency);
+  ASSERT_TRUE(mark);
+  EXPECT_TRUE(view.hoverTextAt(*mark).contains("out of memory: asked for 3.0 GiB")) << view.hoverTextAt(*mark).toStdString();
+
+  // The same through real mouse movement over a measured point.
+  const auto point = view.pixelOf(1 - series, 1, Metric::Latency);
+  ASSERT_TRUE(point);
+  QWidget* canvas = view.findChild<QWidget*>("plot");
+  ASSERT_NE(canvas, nullptr);
+  QTest::mouseMove(canvas, point->toPoint());
+  EXPECT_TRUE(QToolTip::isVisible());
+  EXPECT_TRUE(QToolTip::text().contains("median")) << QToolTip::text().toStdString();
+  EXPECT_TRUE(QToolTip::text().contains("rel. L2 error") || QToolTip::text().contains("samples"));
 }
