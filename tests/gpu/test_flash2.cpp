@@ -1,0 +1,110 @@
+// flash2 on the GPU against the fp64 reference: float16 and bfloat16, every compiled head dim, causal
+// and not, GQA/MQA, lengths 1, 1000 and 4097 (not multiples of any tile), causal with q_len ≠ kv_len
+// (including rows that see no key), outputs and LSE poisoned before each run. Tolerance: at most twice
+// the error of a plain low-precision computation on the same inputs (FlashAttention's test rule).
+#include <gtest/gtest.h>
+
+#include <string>
+#include <tuple>
+
+#include "attnscope/registry.hpp"
+#include "flash2/flash2.hpp"
+#include "gpu_check.hpp"
+
+namespace attnscope {
+namespace {
+
+const Backend& backend() {
+  static const Registry registry = [] {
+    Registry r;
+    register_builtin_backends(r);
+    return r;
+  }();
+  const Backend* b = registry.find("flash2");
+  if (!b) throw std::runtime_error("flash2 is not registered");
+  return *b;
+}
+
+Problem make(DType t, int64_t b, int64_t hq, int64_t hkv, int64_t nq, int64_t nk, int64_t d, bool causal) {
+  Problem p;
+  p.batch = b, p.q_heads = hq, p.kv_heads = hkv, p.q_len = nq, p.kv_len = nk, p.head_dim = d;
+  p.dtype = t, p.causal = causal;
+  return p;
+}
+
+void expect_matches_reference(const Problem& p, int64_t max_heads = 4, uint64_t seed = 7) {
+  SCOPED_TRACE(p.describe());
+  const gputest::CheckResult r = gputest::run_against_reference(backend(), p, max_heads, seed);
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_EQ(r.unwritten, 0) << "poisoned outputs left unwritten";
+  EXPECT_EQ(r.err.non_finite, 0);
+  EXPECT_TRUE(r.lse_ok) << "log-sum-exp differs from the reference";
+  EXPECT_LE(r.err.rel_l2, accuracy_tolerance(p.dtype));
+  const double plain = gputest::plain_lowp_error(p, max_heads, seed);
+  EXPECT_LE(r.err.rel_l2, 2.0 * plain + 1e-5) << "plain " << to_string(p.dtype) << " error " << plain;
+}
+
+class Flash2Gpu : public ::testing::TestWithParam<std::tuple<DType, bool>> {};
+
+TEST_P(Flash2Gpu, EveryHeadDimWithGqaAtLength1000) {
+  ATTNSCOPE_REQUIRE_GPU();
+  const auto [t, causal] = GetParam();
+  for (const flash2::TileShape& s : flash2::kTileShapes)
+    expect_matches_reference(make(t, 2, 4, 2, 1000, 1000, s.head_dim, causal), 2);
+}
+
+TEST_P(Flash2Gpu, Length4097CrossesEveryTileBoundary) {
+  ATTNSCOPE_REQUIRE_GPU();
+  const auto [t, causal] = GetParam();
+  expect_matches_reference(make(t, 1, 2, 1, 4097, 4097, 64, causal), 1, 21);   // MQA
+  expect_matches_reference(make(t, 1, 2, 2, 4097, 300, 128, causal), 1, 22);   // q_len > kv_len
+}
+
+TEST_P(Flash2Gpu, LengthOne) {
+  ATTNSCOPE_REQUIRE_GPU();
+  const auto [t, causal] = GetParam();
+  for (const flash2::TileShape& s : flash2::kTileShapes) {
+    expect_matches_reference(make(t, 3, 8, 2, 1, 1, s.head_dim, causal), 8);     // one query, one key
+    expect_matches_reference(make(t, 2, 4, 4, 1, 4097, s.head_dim, causal), 4);  // decode-like: one query, long keys
+  }
+}
+
+TEST_P(Flash2Gpu, RaggedLengthsWithGqa) {
+  ATTNSCOPE_REQUIRE_GPU();
+  const auto [t, causal] = GetParam();
+  expect_matches_reference(make(t, 2, 8, 2, 77, 203, 128, causal), 8);  // kv_len > q_len, 4 q heads per kv head
+  expect_matches_reference(make(t, 1, 6, 1, 130, 65, 64, causal), 6);   // MQA, q_len > kv_len
+  expect_matches_reference(make(t, 1, 2, 2, 63, 1, 96, causal));        // a single key
+  expect_matches_reference(make(t, 1, 4, 2, 1000, 129, 256, causal), 2);
+  expect_matches_reference(make(t, 2, 2, 1, 129, 1000, 32, causal), 4);
+}
+
+TEST_P(Flash2Gpu, CausalRowsThatSeeNoKeyAreZeroWithMinusInfLse) {
+  ATTNSCOPE_REQUIRE_GPU();
+  const auto [t, causal] = GetParam();
+  if (!causal) GTEST_SKIP() << "only causal masks leave rows without keys";
+  // q_len − kv_len = 260: the first 260 rows see nothing (two whole 128-row tiles and part of a third).
+  for (int64_t d : {64, 128}) expect_matches_reference(make(t, 1, 2, 2, 300, 40, d, true));
+}
+
+INSTANTIATE_TEST_SUITE_P(SixteenBit, Flash2Gpu, ::testing::Combine(::testing::Values(DType::F16, DType::BF16), ::testing::Bool()),
+                         [](const auto& info) {
+                           return std::string(to_string(std::get<0>(info.param))) +
+                                  (std::get<1>(info.param) ? "_causal" : "_full");
+                         });
+
+TEST(Flash2GpuLimits, UncompiledHeadDimAndFloat32AreRefusedNotComputed) {
+  ATTNSCOPE_REQUIRE_GPU();
+  const auto d80 = gputest::run_against_reference(backend(), make(DType::F16, 1, 1, 1, 16, 16, 80, false));
+  EXPECT_NE(d80.error.find("head_dim 80"), std::string::npos) << d80.error;
+  const auto f32 = gputest::run_against_reference(backend(), make(DType::F32, 1, 1, 1, 16, 16, 64, false));
+  EXPECT_NE(f32.error.find("float32"), std::string::npos) << f32.error;
+}
+
+TEST(Flash2GpuLimits, SeedsChangeTheInputsNotTheVerdict) {
+  ATTNSCOPE_REQUIRE_GPU();
+  for (uint64_t seed : {1u, 2u, 3u}) expect_matches_reference(make(DType::BF16, 1, 2, 2, 129, 257, 128, true), 2, seed);
+}
+
+}  // namespace
+}  // namespace attnscope
