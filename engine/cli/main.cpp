@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
     return kExitUsage;
   } catch (const attnscope::InvalidInput& e) {
     for (const auto& fe : e.errors())
-      std::cerr << "attnscope-cli: error: " << option_for_field(fe.field) << ": " << fe.message << '\n';
+      std::cerr << "attnscope-cli: error: " << describe_field_error(fe) << '\n';
     return kExitUsage;
   } catch (const std::exception& e) {
     std::cerr << "attnscope-cli: error: " << e.what() << '\n';

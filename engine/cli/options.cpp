@@ -98,3 +98,15 @@ std::string option_for_field(const std::string& field) {
 }
 
 }  // namespace attnscope::cli
+
+namespace attnscope::cli {
+
+std::string describe_field_error(const FieldError& e) {
+  const std::string option = option_for_field(e.field);
+  // Messages start with the field's own name ("seq: is 0", "kv_heads is 3"); say the option instead.
+  for (const std::string& lead : {e.field + ": ", e.field + " "})
+    if (e.message.rfind(lead, 0) == 0) return option + " " + e.message.substr(lead.size());
+  return option + ": " + e.message;
+}
+
+}  // namespace attnscope::cli

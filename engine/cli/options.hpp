@@ -38,5 +38,7 @@ struct DeviceOptions {
 
 // "--head-dim" for "head_dim": how the user spells a field on this command line.
 std::string option_for_field(const std::string& field);
+// A field error as the user should read it: "--seq is 0; must be at least 1".
+std::string describe_field_error(const FieldError& e);
 
 }  // namespace attnscope::cli
