@@ -102,13 +102,7 @@ MainWindow::MainWindow(QWidget* parent)
     backendView_->setStatusText(why);
     updateRunEnabled();
   });
-  connect(devices_, &DeviceListService::updated, this, [this](const DeviceList& d) {
-    problem_->setDevices(d);
-    if (d.devices.size() > 0 && !d.why_no_gpu.empty() && problem_->currentDevice().kind == DeviceKind::Cpu)
-      statusBar()->showMessage(tr("No GPU found (%1): the CPU backends run; what-if profiles explain the GPU ones.")
-                                   .arg(QString::fromStdString(d.why_no_gpu)),
-                               15000);
-  });
+  connect(devices_, &DeviceListService::updated, this, [this](const DeviceList& d) { problem_->setDevices(d); });
   connect(devices_, &DeviceListService::failed, this,
           [this](const QString& why) { message_->show(MessageBar::Level::Error, why); });
 

@@ -75,7 +75,7 @@ ProblemPanel::ProblemPanel(QWidget* parent)
   issues_->setWordWrap(true);
   issues_->setObjectName(QStringLiteral("problemIssues"));
   issues_->setStyleSheet(QStringLiteral("color:#b00020"));
-  deviceNote_->setWordWrap(true);
+  deviceNote_->setWordWrap(false);  // a wrapped label in a form row gets clipped; the reason is in its tooltip
   deviceNote_->setObjectName(QStringLiteral("deviceNote"));
 
   auto* form = new QFormLayout(this);
@@ -205,11 +205,12 @@ void ProblemPanel::onEdited() {
   markFields();
   const DeviceInfo d = currentDevice();
   if (d.kind == DeviceKind::Profile)
-    deviceNote_->setText(tr("What-if profile: eligibility is explained with this GPU's rules; nothing can run on it."));
+    deviceNote_->setText(tr("What-if profile: explains eligibility; cannot run."));
   else if (!devices_.why_no_gpu.empty() && d.kind == DeviceKind::Cpu)
-    deviceNote_->setText(tr("No GPU: %1").arg(QString::fromStdString(devices_.why_no_gpu)));
+    deviceNote_->setText(tr("No GPU here: CPU backends run (hover for why)."));
   else
     deviceNote_->clear();
+  deviceNote_->setToolTip(QString::fromStdString(devices_.why_no_gpu));
   deviceNote_->setVisible(!deviceNote_->text().isEmpty());
   emit specChanged();
 }

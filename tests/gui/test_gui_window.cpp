@@ -6,6 +6,9 @@
 #include <QHelpEvent>
 #include <QImage>
 #include <QListView>
+#include <QMimeData>
+#include <QSettings>
+#include <QUrl>
 #include <QProcess>
 #include <QSignalSpy>
 #include <QTemporaryDir>
@@ -261,4 +264,40 @@ TEST(GuiPlot, FailedPointsAreMarkedGapsAndHoverExplainsThem) {
   EXPECT_TRUE(QToolTip::isVisible());
   EXPECT_TRUE(QToolTip::text().contains("median")) << QToolTip::text().toStdString();
   EXPECT_TRUE(QToolTip::text().contains("rel. L2 error") || QToolTip::text().contains("samples"));
+}
+
+TEST(GuiWindow, ProblemBackendChoicesAndRecentFilesPersistAcrossSessions) {
+  ProblemSpec spec;
+  spec.qLen = "256,512";
+  spec.headDim = "32,64";
+  spec.dtypes = {"float32", "bfloat16"};
+  spec.causal = true;
+  {
+    auto w = makeWindow();
+    applyAndWait(*w, spec);
+    w->backendModel()->setWanted("cpu-math", false);
+    ASSERT_TRUE(w->openResultFile(dataPath("cpu_run.json")));
+    w->close();  // saves settings
+  }
+  auto again = makeWindow();
+  const ProblemSpec restored = again->problemPanel()->spec();
+  EXPECT_EQ(restored.qLen, spec.qLen);
+  EXPECT_EQ(restored.headDim, spec.headDim);
+  EXPECT_EQ(restored.dtypes, spec.dtypes);
+  EXPECT_TRUE(restored.causal);
+  EXPECT_FALSE(again->backendModel()->wantedMap().value("cpu-math", true));
+  EXPECT_TRUE(again->recentFiles().value(0).endsWith("cpu_run.json"));
+  QSettings().clear();
+}
+
+TEST(GuiWindow, DroppingResultFilesOpensTheFirstAndOverlaysTheSecond) {
+  auto w = makeWindow();
+  QMimeData mime;
+  mime.setUrls({QUrl::fromLocalFile(dataPath("cpu_run.json")), QUrl::fromLocalFile(dataPath("cpu_run.json"))});
+  QDragEnterEvent enter(QPoint(50, 50), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+  QApplication::sendEvent(w.get(), &enter);
+  EXPECT_TRUE(enter.isAccepted());
+  QDropEvent drop(QPointF(50, 50), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
+  QApplication::sendEvent(w.get(), &drop);
+  EXPECT_EQ(w->resultsModel()->rowCount(), 8);
 }
