@@ -311,3 +311,24 @@ TEST(GuiRunController, CancelStopsWithinASecondAndKeepsFinishedRecords) {
   EXPECT_EQ(run.records()[0].status, Status::Ok);
   EXPECT_FALSE(run.running());
 }
+
+TEST(GuiRunController, InputTheWorkerRejectsFailsTheRunWithItsReason) {
+  RunController run;
+  QSignalSpy finished(&run, &RunController::finished);
+  ASSERT_TRUE(run.start({"cpu", {"--seq", "0"}, {"cpu-math"}, {}}));
+  ASSERT_TRUE(finished.wait(30000));
+  EXPECT_EQ(finished[0][0].value<RunController::Outcome>(), RunController::Outcome::Failed);
+  const QString message = finished[0][1].toString();
+  EXPECT_TRUE(message.contains("rejected the input")) << message.toStdString();
+  EXPECT_TRUE(message.contains("seq")) << message.toStdString();
+  EXPECT_TRUE(run.records().empty());
+}
+
+TEST(GuiRunController, AMissingWorkerIsExplainedNotStarted) {
+  RunController run;
+  run.setWorkerPath("/nonexistent/attnscope-cli");
+  QSignalSpy finished(&run, &RunController::finished);
+  EXPECT_FALSE(run.start({"cpu", {"--seq", "64"}, {}, {}}));
+  ASSERT_EQ(finished.size(), 1);
+  EXPECT_TRUE(finished[0][1].toString().contains("ATTNSCOPE_CLI"));
+}
