@@ -52,46 +52,44 @@ __device__ __forceinline__ void merge(float& m, float& l, float m2, float l2) {
   m = mx;
 }
 
-// One block per row. Reads the fp32 row, writes P (type T) into the first sizeof(T)·Nk bytes of the
-// same row. For 16-bit T a write can land on fp32 values other threads have yet to read, so the row is
-// rewritten chunk by chunk with a barrier between reading a chunk and writing it: the bytes written for
-// chunk c lie inside chunks ≤ c, all read by then.
+// One warp per row (the standard grid has B·H·N ≥ 500k rows, so warps, not blocks, fill the GPU).
+// Reads the fp32 row, writes P (type T) into the first sizeof(T)·Nk bytes of the same row. For 16-bit
+// T a write can land on fp32 values not yet read, so the row is rewritten chunk by chunk with a warp
+// barrier between reading a chunk and writing it: the bytes written for chunk c lie inside chunks ≤ c,
+// all read by then.
 template <class T>
 __global__ void __launch_bounds__(kThreads) softmax_kernel(float* __restrict__ s, int64_t rows, int64_t nq,
                                                           int64_t nk, bool causal, int64_t shift) {
-  __shared__ float sm[kThreads / 32], sl[kThreads / 32];
-  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+  const int lane = threadIdx.x % 32;
+  const int64_t warps = int64_t(gridDim.x) * (kThreads / 32);
+  for (int64_t r = int64_t(blockIdx.x) * (kThreads / 32) + threadIdx.x / 32; r < rows; r += warps) {
     float* row = s + r * nk;
     T* out = reinterpret_cast<T*>(row);
     const int64_t i = r % nq;
     int64_t visible = nk;
     if (causal) visible = i + shift + 1 < 0 ? 0 : (i + shift + 1 > nk ? nk : i + shift + 1);
     float m = -INFINITY, l = 0.f;
-    for (int64_t j = threadIdx.x; j < visible; j += kThreads) merge(m, l, row[j], 1.f);
+    for (int64_t j = lane; j < visible; j += 32) merge(m, l, row[j], 1.f);
 #pragma unroll
     for (int off = 16; off > 0; off /= 2)
       merge(m, l, __shfl_xor_sync(0xffffffffu, m, off), __shfl_xor_sync(0xffffffffu, l, off));
-    if (threadIdx.x % 32 == 0) sm[threadIdx.x / 32] = m, sl[threadIdx.x / 32] = l;
-    __syncthreads();
-    m = sm[0], l = sl[0];
-    for (int w = 1; w < kThreads / 32; ++w) merge(m, l, sm[w], sl[w]);
     const float inv = l > 0.f ? 1.f / l : 0.f;
-    constexpr int64_t chunk = int64_t(kThreads) * kPerThread;
+    constexpr int64_t chunk = 32 * kPerThread;
     for (int64_t c0 = 0; c0 < nk; c0 += chunk) {
       float vals[kPerThread];
 #pragma unroll
       for (int u = 0; u < kPerThread; ++u) {
-        const int64_t j = c0 + u * kThreads + threadIdx.x;
+        const int64_t j = c0 + u * 32 + lane;
         vals[u] = j < visible ? __expf(row[j] - m) * inv : 0.f;
       }
-      __syncthreads();
+      __syncwarp();
 #pragma unroll
       for (int u = 0; u < kPerThread; ++u) {
-        const int64_t j = c0 + u * kThreads + threadIdx.x;
+        const int64_t j = c0 + u * 32 + lane;
         if (j < nk) out[j] = from_f<T>(vals[u]);
       }
+      __syncwarp();
     }
-    __syncthreads();  // sm/sl and the row are reused by the next iteration
   }
 }
 
@@ -107,7 +105,8 @@ cudaDataType_t cuda_type(DType t) {
 template <class T>
 void launch_softmax(const Problem& p, float* scores, cudaStream_t st) {
   const int64_t rows = p.batch * p.q_heads * p.q_len;
-  const unsigned grid = unsigned(rows < INT32_MAX ? rows : INT32_MAX);
+  const int64_t blocks = (rows + kThreads / 32 - 1) / (kThreads / 32);
+  const unsigned grid = unsigned(blocks < INT32_MAX ? blocks : INT32_MAX);
   softmax_kernel<T><<<grid, kThreads, 0, st>>>(scores, rows, p.q_len, p.kv_len, p.causal, p.kv_len - p.q_len);
   cudaError_t e = cudaGetLastError();
   if (e != cudaSuccess) throw std::runtime_error(std::string("cublas-math: launching softmax: ") + cudaGetErrorString(e));

@@ -1,6 +1,6 @@
 // The naive backend's kernels: three launches with the whole fp32 score matrix in device memory.
 //   1. scores:  S = scale · Q·Kᵀ   (tiled fp32 SIMT GEMM; fully masked causal tiles are skipped)
-//   2. softmax: in place per row, masked keys set to 0
+//   2. softmax: in place, one warp per row, masked keys set to 0
 //   3. output:  O = P·V            (same GEMM, K-loop cut at the last visible key of the tile)
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
@@ -112,31 +112,27 @@ __device__ __forceinline__ void merge(float& m, float& l, float m2, float l2) {
   m = mx;
 }
 
-// One block per score row, in place: P = exp(S − max) / Σ over visible keys, 0 elsewhere. A row that
-// sees no key becomes all zeros (its output is then zero, as the reference defines it).
+// One warp per score row (B·H·N rows keep every SM busy), in place: P = exp(S − max) / Σ over visible
+// keys, 0 elsewhere. A row that sees no key becomes all zeros (its output is then zero, as the
+// reference defines it).
 __global__ void __launch_bounds__(kThreads) softmax_kernel(float* __restrict__ s, int64_t rows, int64_t nq,
                                                           int64_t nk, bool causal, int64_t shift) {
-  __shared__ float sm[kThreads / 32], sl[kThreads / 32];
-  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+  const int lane = threadIdx.x % 32;
+  const int64_t warps = int64_t(gridDim.x) * (kThreads / 32);
+  for (int64_t r = int64_t(blockIdx.x) * (kThreads / 32) + threadIdx.x / 32; r < rows; r += warps) {
     float* row = s + r * nk;
     const int64_t i = r % nq;
     int64_t visible = nk;
     if (causal) visible = i + shift + 1 < 0 ? 0 : (i + shift + 1 > nk ? nk : i + shift + 1);
     float m = -INFINITY, l = 0.f;
-    for (int64_t j = threadIdx.x; j < visible; j += kThreads) merge(m, l, row[j], 1.f);
+    for (int64_t j = lane; j < visible; j += 32) merge(m, l, row[j], 1.f);
 #pragma unroll
     for (int off = 16; off > 0; off /= 2) {
       const float m2 = __shfl_xor_sync(0xffffffffu, m, off), l2 = __shfl_xor_sync(0xffffffffu, l, off);
       merge(m, l, m2, l2);
     }
-    const int warp = threadIdx.x / 32;
-    if (threadIdx.x % 32 == 0) sm[warp] = m, sl[warp] = l;
-    __syncthreads();
-    m = sm[0], l = sl[0];
-    for (int w = 1; w < kThreads / 32; ++w) merge(m, l, sm[w], sl[w]);
-    __syncthreads();  // sm/sl are reused by the next row
     const float inv = l > 0.f ? 1.f / l : 0.f;
-    for (int64_t j = threadIdx.x; j < nk; j += kThreads) row[j] = j < visible ? __expf(row[j] - m) * inv : 0.f;
+    for (int64_t j = lane; j < nk; j += 32) row[j] = j < visible ? __expf(row[j] - m) * inv : 0.f;
   }
 }
 
@@ -157,7 +153,7 @@ void launch_typed(const Problem& p, const Tensors& t, float* scores, cudaStream_
                                                                     static_cast<const T*>(t.k), scores, qk);
   check_launch("scores (Q·Kᵀ)");
   const int64_t rows = bh * p.q_len;
-  softmax_kernel<<<cap(rows, INT32_MAX), kThreads, 0, st>>>(scores, rows, p.q_len, p.kv_len, p.causal, shift);
+  softmax_kernel<<<cap((rows + kThreads / 32 - 1) / (kThreads / 32), INT32_MAX), kThreads, 0, st>>>(scores, rows, p.q_len, p.kv_len, p.causal, shift);
   check_launch("softmax");
   Shape pv{p.q_len, p.head_dim, p.kv_len, p.q_heads, p.kv_heads, p.group_size(), bh, 1.f, p.causal, shift};
   dim3 grid_o(cap((p.q_len + kTile - 1) / kTile, INT32_MAX), cap((p.head_dim + kTile - 1) / kTile, 65535), cap(bh, 65535));

@@ -30,7 +30,7 @@ class NaiveBackend final : public Backend {
         "Three kernels of our own, one step each. (1) S = scale · Q·Kᵀ for every (batch, query head) with a "
         "tiled fp32 SIMT GEMM (64×64 tiles, inputs widened to fp32 in shared memory), written as a full "
         "Nq×Nk fp32 matrix; with a causal mask, tiles that lie entirely above the diagonal are skipped. "
-        "(2) A row softmax in place: one block per row finds the maximum and the sum of exponentials in a "
+        "(2) A row softmax in place: one warp per row finds the maximum and the sum of exponentials in a "
         "single online pass, then writes P = exp(S − max)/sum, and 0 for masked keys. (3) O = P·V with the "
         "same GEMM, stopping at the last visible key, rounded to the problem's dtype. GQA reads the shared "
         "K/V head of each query head directly (no copies). No tensor cores, no fusion: every score travels "

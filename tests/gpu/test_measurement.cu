@@ -8,6 +8,7 @@
 #include <cuda_runtime.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <thread>
@@ -31,6 +32,41 @@ __global__ void tagged_kernel_one(float* x) { x[threadIdx.x] += 1.f; }
 __global__ void tagged_kernel_two(float* x) { x[threadIdx.x] *= 2.f; }
 __global__ void outside_kernel(float* x) { x[threadIdx.x] -= 1.f; }
 __global__ void empty_kernel() {}
+// Holds the stream until the host sets *flag (nvbench's blocking kernel): work queued behind it starts
+// back to back, so the events around it time the GPU, not the host's submission. Gives up after
+// ~1 s of spinning so a mistake cannot hang the suite.
+__global__ void wait_for_host(volatile int* flag) {
+  const long long t0 = clock64();
+  while (*flag == 0 && clock64() - t0 < 2000000000ll) {
+  }
+}
+
+// A host-mapped flag for wait_for_host.
+class HostGate {
+ public:
+  HostGate() {
+    void* p = nullptr;
+    if (cudaHostAlloc(&p, sizeof(int), cudaHostAllocMapped) != cudaSuccess) throw std::runtime_error("cudaHostAlloc");
+    host_ = static_cast<int*>(p);
+    void* d = nullptr;
+    cudaHostGetDevicePointer(&d, p, 0);
+    dev_ = static_cast<int*>(d);
+  }
+  ~HostGate() { cudaFreeHost(const_cast<int*>(host_)); }
+  void close(cudaStream_t s) {
+    *host_ = 0;
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    wait_for_host<<<1, 1, 0, s>>>(dev_);
+  }
+  void open() {
+    std::atomic_thread_fence(std::memory_order_seq_cst);
+    *host_ = 1;
+  }
+
+ private:
+  volatile int* host_ = nullptr;
+  int* dev_ = nullptr;
+};
 
 double median(std::vector<double> v) {
   std::sort(v.begin(), v.end());
@@ -164,8 +200,10 @@ TEST(Cupti, KernelsOutsideARunAreNotAttributedToIt) {
 }
 
 // A GEMM of known size: CUPTI's kernel time and the CUDA-event time around the call agree within 5%
-// once the event overhead (events around an empty kernel) is taken off, and the GEMM is not faster
-// than the chip's tensor peak.
+// once launch overhead is excluded — the call is queued behind a kernel that holds the stream until
+// the host has submitted everything (so host-side cuBLAS work is outside the event window), and the
+// events' own cost (the same window around an empty kernel) is subtracted. The GEMM must also not be
+// faster than the chip's tensor peak.
 TEST(Cupti, CublasGemmMediansAgreeWithCudaEvents) {
   ATTNSCOPE_REQUIRE_GPU();
   auto& tracer = cuda::CuptiTracer::instance();
@@ -181,33 +219,38 @@ TEST(Cupti, CublasGemmMediansAgreeWithCudaEvents) {
   ASSERT_EQ(cublasSetStream(h, s.get()), CUBLAS_STATUS_SUCCESS);
   const float one = 1.f, zero = 0.f;
   auto gemm = [&] {
-    ASSERT_EQ(cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, a.get(), CUDA_R_16F, n, b.get(), CUDA_R_16F, n,
-                           &zero, c.get(), CUDA_R_16F, n, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
-              CUBLAS_STATUS_SUCCESS);
+    return cublasGemmEx(h, CUBLAS_OP_N, CUBLAS_OP_N, n, n, n, &one, a.get(), CUDA_R_16F, n, b.get(), CUDA_R_16F, n,
+                        &zero, c.get(), CUDA_R_16F, n, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT);
   };
-  for (int i = 0; i < 10; ++i) gemm();
+  for (int i = 0; i < 10; ++i) ASSERT_EQ(gemm(), CUBLAS_STATUS_SUCCESS);
   empty_kernel<<<1, 1, 0, s.get()>>>();
   s.sync();
+  HostGate gate;
   cuda::EventPair ev;
-  std::vector<double> overhead, event_us, cupti_us;
+  std::vector<double> overhead, event_us, cupti_us, unblocked_us;
   for (int i = 0; i < 50; ++i) {
+    gate.close(s.get());
     ev.record_start(s.get());
     empty_kernel<<<1, 1, 0, s.get()>>>();
     ev.record_stop(s.get());
+    gate.open();
     s.sync();
     overhead.push_back(ev.elapsed_us());
   }
   for (int i = 0; i < 50; ++i) {
     uint64_t id = 0;
+    const bool blocked = i % 2 == 0;  // odd samples: no gate, to show what host submission adds
+    if (blocked) gate.close(s.get());
     ev.record_start(s.get());
     {
       cuda::CuptiTracer::Region r(tracer);
       id = r.id();
-      gemm();
+      ASSERT_EQ(gemm(), CUBLAS_STATUS_SUCCESS);
     }
     ev.record_stop(s.get());
+    if (blocked) gate.open();
     s.sync();
-    event_us.push_back(ev.elapsed_us());
+    (blocked ? event_us : unblocked_us).push_back(ev.elapsed_us());
     const auto t = tracer.take(id);
     ASSERT_FALSE(t.kernels.empty());
     cupti_us.push_back(t.span_us());
@@ -215,9 +258,11 @@ TEST(Cupti, CublasGemmMediansAgreeWithCudaEvents) {
   cublasDestroy(h);
   const double ev_med = median(event_us) - median(overhead), cu_med = median(cupti_us);
   const double tflops = 2.0 * n * n * double(n) / (cu_med * 1e-6) / 1e12;
-  std::printf("[gemm %d^3 fp16] cupti median %.2f us, events median %.2f us - overhead %.2f us = %.2f us (%.1f%%), %.0f TFLOP/s (peak %.0f)\n",
-              n, cu_med, median(event_us), median(overhead), ev_med, 100 * (ev_med / cu_med - 1), tflops,
-              dev.peak_tflops_tensor_fp16);
+  std::printf("[gemm %d^3 fp16] cupti median %.2f us | events (stream held during submission) %.2f us - event "
+              "overhead %.2f us = %.2f us (%+.1f%%) | events without holding the stream %.2f us | %.0f TFLOP/s "
+              "(peak %.0f)\n",
+              n, cu_med, median(event_us), median(overhead), ev_med, 100 * (ev_med / cu_med - 1), median(unblocked_us),
+              tflops, dev.peak_tflops_tensor_fp16);
   EXPECT_NEAR(ev_med, cu_med, 0.05 * cu_med);
   if (dev.peak_tflops_tensor_fp16 > 0) EXPECT_LT(tflops, 1.05 * dev.peak_tflops_tensor_fp16);
 }
