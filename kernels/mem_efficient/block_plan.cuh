@@ -59,8 +59,10 @@ struct BlockPlan {
     const int64_t key_last = int64_t(t) * kKeysPerTile + kKeysPerTile - 1;
     return key_last >= p.kv_len || (p.causal && key_last > int64_t(row0) + diag);
   }
-  __device__ static bool visible(const Params& p, int row, int64_t key, int diag) {
-    return key < p.kv_len && (!p.causal || key <= int64_t(row) + diag);
+  // 32-bit on purpose (lengths are < 2^24 by validation): this runs per score in masked tiles, where
+  // 64-bit compares cost registers the tensor-core kernel does not have.
+  __device__ static bool visible(const Params& p, int row, int key, int diag) {
+    return key < int(p.kv_len) && (!p.causal || key <= row + diag);
   }
 };
 

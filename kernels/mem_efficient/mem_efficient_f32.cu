@@ -2,7 +2,8 @@
 // full fp32 FFMA, so the result has fp32 accuracy).
 //
 // Block: 64 query rows × one (batch, head), 128 threads = 8 row groups × 16 lanes.
-//   thread (rg, lc) owns rows rg·8 … rg·8+7 and
+//   thread (rg, lc) owns rows rg, rg+8, …, rg+56 (interleaved: the two row groups of a warp then read
+//   Q rows 132 floats apart, in different banks, instead of 8 rows = 1056 floats ≡ 0 banks apart) and
 //     in S = Q·Kᵀ (64 × 64 per tile): keys lc, lc+16, lc+32, lc+48     → 8 × 4 scores in registers
 //     in O (64 × D):                  columns c·64 + lc·4 … +3, c < D/64 → 8 × D/16 outputs in registers
 //   The 16 lanes of a row group are one half-warp, so the row max is a 4-step shuffle.
@@ -13,6 +14,10 @@
 // Inner loops: QKᵀ does 128 FFMA per 12 LDS.128, PV does 8·D/16 FFMA per 2 + D/64 LDS.128.
 // K and V share one buffer so the block fits 83 KiB at D = 128: two blocks per SM on sm90 overlap one
 // block's tile loads with the other's arithmetic.
+// Measured on an H100 (SM clock 1980 MHz throughout, so the FFMA peak is 66.9 TFLOP/s): 32–37 TFLOP/s
+// at d = 64 and 37–41 at d = 128 on the standard grid, i.e. ~60 % of the FFMA peak. PyTorch's
+// efficient backend reaches 45–47 at d = 128 because its fp32 path is not FFMA: CUTLASS's
+// OpMultiplyAddFastF32 (3 × TF32 tensor-core MMAs per product); see NOTES.md beside this file.
 #include <cuda_runtime.h>
 
 #include "common/mma_sm80.cuh"  // cp.async helpers (16-byte global → shared copies)
@@ -36,19 +41,24 @@ struct F32Tiles {
 };
 
 // rows × head_dim floats (row-major, global) → [rows][kStride] (shared); rows ≥ valid_rows and columns
-// ≥ head_dim become zeros, so padded keys contribute nothing and padded columns stay 0.
+// ≥ head_dim become zeros, so padded keys contribute nothing and padded columns stay 0. Each thread
+// keeps one 16-byte column and walks down the rows with a running pointer (no per-row addresses live
+// across the main loop).
 template <int D>
 __device__ __forceinline__ void load_tile(float* dst, const float* src, int valid_rows, int head_dim) {
   constexpr int kChunksPerRow = D / 4;
-  constexpr int kChunks = kKeysPerTile * kChunksPerRow;  // == kRowsPerBlock * kChunksPerRow
-  static_assert(kChunks % kThreads == 0);
+  constexpr int kRowsPerPass = kThreads / kChunksPerRow;
+  static_assert(kThreads % kChunksPerRow == 0 && kRowsPerBlock == kKeysPerTile);
+  const int col = (threadIdx.x % kChunksPerRow) * 4;
+  const int first_row = threadIdx.x / kChunksPerRow;
+  const bool column_valid = col < head_dim;
+  const float* from = src + int64_t(first_row) * head_dim + col;
 #pragma unroll
-  for (int it = 0; it < kChunks / kThreads; ++it) {
-    const int i = threadIdx.x + it * kThreads;
-    const int row = i / kChunksPerRow, col = (i % kChunksPerRow) * 4;
-    const bool valid = row < valid_rows && col < head_dim;
-    sm80::cp_async_16(sm80::smem_addr(dst + row * F32Tiles<D>::kStride + col),
-                      valid ? src + int64_t(row) * head_dim + col : src, valid);
+  for (int it = 0; it < kKeysPerTile / kRowsPerPass; ++it) {
+    const int row = first_row + it * kRowsPerPass;
+    const bool valid = column_valid && row < valid_rows;
+    sm80::cp_async_16(sm80::smem_addr(dst + row * F32Tiles<D>::kStride + col), valid ? from : src, valid);
+    from += int64_t(kRowsPerPass) * head_dim;
   }
   sm80::cp_async_commit();
 }
@@ -77,7 +87,7 @@ __global__ void __launch_bounds__(kThreads, D <= 128 ? 2 : 1) f32_forward(const 
   const float* k = static_cast<const float*>(p.k) + plan.kv_offset;
   const float* v = static_cast<const float*>(p.v) + plan.kv_offset;
   const int rg = threadIdx.x >> 4, lc = threadIdx.x & 15;
-  const int my_row0 = plan.row0 + rg * kRowsPerThread;
+  const int my_row0 = plan.row0 + rg;  // this thread's rows: my_row0 + 8·r
 
   load_tile<D>(sQ, q, plan.rows, p.head_dim);
 
@@ -106,7 +116,7 @@ __global__ void __launch_bounds__(kThreads, D <= 128 ? 2 : 1) f32_forward(const 
       float4 qv[kRowsPerThread], kv[kKeysPerThread];
 #pragma unroll
       for (int r = 0; r < kRowsPerThread; ++r)
-        qv[r] = *reinterpret_cast<const float4*>(sQ + (rg * kRowsPerThread + r) * T::kStride + c);
+        qv[r] = *reinterpret_cast<const float4*>(sQ + (rg + 8 * r) * T::kStride + c);
 #pragma unroll
       for (int j = 0; j < kKeysPerThread; ++j)
         kv[j] = *reinterpret_cast<const float4*>(sKV + (lc + 16 * j) * T::kStride + c);
@@ -129,7 +139,7 @@ __global__ void __launch_bounds__(kThreads, D <= 128 ? 2 : 1) f32_forward(const 
 #pragma unroll
       for (int j = 0; j < kKeysPerThread; ++j) {
         float x = s[r][j] * scale_log2;
-        if (masked && !BlockPlan::visible(p, my_row0 + r, int64_t(key0) + lc + 16 * j, plan.diag)) x = -INFINITY;
+        if (masked && !BlockPlan::visible(p, my_row0 + 8 * r, key0 + lc + 16 * j, plan.diag)) x = -INFINITY;
         s[r][j] = x;
         tile_max = fmaxf(tile_max, x);
       }
@@ -147,7 +157,8 @@ __global__ void __launch_bounds__(kThreads, D <= 128 ? 2 : 1) f32_forward(const 
 #pragma unroll
       for (int c = 0; c < D / 16; ++c) o[r][c] *= alpha;
     }
-    // P → shared, transposed to [key][row] so the P·V loop reads 8 rows of one key as two float4.
+    // P → shared, transposed to [key][row slot], slot rg·8 + r holding row rg + 8r, so the P·V loop
+    // reads this thread's 8 rows of one key as two float4.
 #pragma unroll
     for (int j = 0; j < kKeysPerThread; ++j) {
       float* dst = sP + (lc + 16 * j) * T::kPStride + rg * kRowsPerThread;
@@ -186,7 +197,7 @@ __global__ void __launch_bounds__(kThreads, D <= 128 ? 2 : 1) f32_forward(const 
 #pragma unroll
   for (int r = 0; r < kRowsPerThread; ++r) {
     const float l = half_warp_sum(row_sum[r]);
-    const int row = my_row0 + r;
+    const int row = my_row0 + 8 * r;
     if (row >= p.q_len) continue;
     const float inv = l > 0.f ? 1.f / l : 0.f;
 #pragma unroll
