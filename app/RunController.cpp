@@ -13,7 +13,7 @@ constexpr qsizetype kStderrKeep = 4096;  // enough for the worker's last error m
 
 RunController::RunController(QObject* parent) : QObject(parent), worker_(attnscope::gui::workerPath()) {
   killTimer_.setSingleShot(true);
-  killTimer_.setInterval(700);
+  killTimer_.setInterval(500);
   connect(&killTimer_, &QTimer::timeout, this, [this] {
     if (process_) process_->kill();
   });

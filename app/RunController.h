@@ -1,7 +1,7 @@
 #pragma once
 // Runs a sweep in the worker process (`attnscope-cli run … --stream`) and turns its JSON lines into
 // records and progress. The GUI thread never blocks: QProcess is asynchronous.
-//  - Cancel: SIGTERM at once, SIGKILL 700 ms later if the worker is still there; every record that
+//  - Cancel: SIGTERM at once, SIGKILL 500 ms later if the worker is still there; every record that
 //    arrived is kept.
 //  - A worker that dies mid-sweep (fault, kill, abort) is reported as an error record on the item it was
 //    running, then restarted with --start-at the next item; the sweep carries on.

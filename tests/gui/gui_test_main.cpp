@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <QApplication>
+#include <QFile>
 #include <QSettings>
 #include <QStandardPaths>
 
@@ -12,9 +13,14 @@ int main(int argc, char** argv) {
   if (qEnvironmentVariableIsEmpty("ATTNSCOPE_CLI")) qputenv("ATTNSCOPE_CLI", ATTNSCOPE_CLI_PATH);
   QApplication app(argc, argv);
   QCoreApplication::setOrganizationName(QStringLiteral("AttnScopeTests"));
-  QCoreApplication::setApplicationName(QStringLiteral("attnscope_gui_tests"));
+  // One settings file per process: ctest -j runs test cases side by side, and a window saving its
+  // problem must not leak into another test's "restored" one.
+  QCoreApplication::setApplicationName(QStringLiteral("attnscope_gui_tests-%1").arg(QCoreApplication::applicationPid()));
   QStandardPaths::setTestModeEnabled(true);
   QSettings().clear();
   ::testing::InitGoogleTest(&argc, argv);
-  return RUN_ALL_TESTS();
+  const int rc = RUN_ALL_TESTS();
+  const QString file = QSettings().fileName();
+  QFile::remove(file);
+  return rc;
 }

@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <QAction>
+#include <QClipboard>
+#include <QElapsedTimer>
+#include <QTableView>
 #include <QFileInfo>
 #include <QHelpEvent>
 #include <QImage>
@@ -25,6 +28,7 @@
 #include "ProblemPanel.h"
 #include "ResultSet.h"
 #include "ResultsModel.h"
+#include "ResultsView.h"
 #include "gui_test_util.h"
 
 using namespace attnscope;
@@ -300,4 +304,45 @@ TEST(GuiWindow, DroppingResultFilesOpensTheFirstAndOverlaysTheSecond) {
   QDropEvent drop(QPointF(50, 50), Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
   QApplication::sendEvent(w.get(), &drop);
   EXPECT_EQ(w->resultsModel()->rowCount(), 8);
+}
+
+TEST(GuiWindow, CtrlCCopiesTheSelectedRowsAsMarkdown) {
+  auto w = makeWindow();
+  ASSERT_TRUE(w->openResultFile(dataPath("cpu_run.json")));
+  w->show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(w.get()));
+  QTableView* table = w->resultsView();
+  table->selectRow(1);
+  table->setFocus();
+  QTest::keyClick(table, Qt::Key_C, Qt::ControlModifier);
+  const QString md = QApplication::clipboard()->text();
+  const QStringList lines = md.trimmed().split('\n');
+  ASSERT_EQ(lines.size(), 3) << md.toStdString();  // header, rule, the one selected row
+  EXPECT_TRUE(lines[0].startsWith("| Run | Backend |"));
+  EXPECT_TRUE(lines[2].contains("cpu_run.json"));
+}
+
+TEST(GuiWindow, CancelFromTheWindowStopsWithinASecondAndKeepsFinishedRows) {
+  auto w = makeWindow();
+  ProblemSpec spec;
+  spec.device = "cpu";
+  spec.qHeads = spec.kvHeads = 4;
+  spec.qLen = "32,8192";  // the second point runs far longer than the test waits
+  spec.headDim = "32";
+  applyAndWait(*w, spec);
+  for (const QString& id : w->backendModel()->selectedIds()) w->backendModel()->setWanted(id, id == "cpu-math");
+  QSignalSpy done(w.get(), &MainWindow::runFinished);
+  ASSERT_TRUE(w->startRun());
+  ASSERT_TRUE(QTest::qWaitFor([&] { return w->resultsModel()->rowCount() >= 1; }, 60000));
+  QTest::qWait(200);
+  EXPECT_TRUE(w->cancelAction()->isEnabled());
+  QElapsedTimer t;
+  t.start();
+  w->cancelAction()->trigger();
+  ASSERT_TRUE(done.wait(5000));
+  EXPECT_LE(t.elapsed(), 1000);
+  EXPECT_EQ(done[0][0].value<RunController::Outcome>(), RunController::Outcome::Cancelled);
+  EXPECT_EQ(w->resultsModel()->rowCount(), 1);
+  EXPECT_TRUE(w->progressText().contains("Cancelled")) << w->progressText().toStdString();
+  EXPECT_TRUE(w->runAction()->isEnabled());
 }
