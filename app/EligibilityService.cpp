@@ -87,6 +87,12 @@ QString BackendStatus::tooltipHtml() const {
 QString BackendStatus::detailsHtml() const {
   QString html = QStringLiteral("<h3>%1</h3><p><small>id <code>%2</code> · family %3 · %4</small></p>")
                      .arg(esc(info.name), esc(info.id), esc(info.family), esc(std::string(to_string(info.target))));
+  // Why not comes first: it is what a greyed entry is clicked for.
+  if (!probes.empty() && !eligibleEverywhere())
+    html += QStringLiteral("<p style='color:#b00020'><b>%1</b></p>")
+                .arg(eligibleAnywhere() ? QCoreApplication::translate("Eligibility", "Skipped for part of the sweep:")
+                                        : QCoreApplication::translate("Eligibility", "Cannot run this problem:")) +
+            groupedRulesHtml(unmetRules());
   if (!info.algorithm.empty()) html += QStringLiteral("<p>") + esc(info.algorithm) + QStringLiteral("</p>");
   if (!info.memory_complexity.empty())
     html += QStringLiteral("<p><b>Memory:</b> ") + esc(info.memory_complexity) + QStringLiteral("</p>");

@@ -2,15 +2,19 @@
 //   attnscope [result.json [overlay.json]]           open the window (with files)
 //   attnscope result.json --export chart.png|pdf|svg  render the chart without a window (also .csv/.json)
 //   attnscope --run --screenshot shot.png             run the saved problem, save a picture of the window, quit
+//             [--show-backend flash2]                 (with that backend's details and rules shown)
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QFileInfo>
+#include <QListView>
 #include <QScreen>
 #include <QTimer>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 
+#include "BackendListModel.h"
+#include "BackendListView.h"
 #include "EligibilityService.h"
 #include "MainWindow.h"
 #include "PlotView.h"
@@ -92,6 +96,7 @@ int main(int argc, char** argv) {
   cli.addOption({QStringLiteral("scale"), QStringLiteral("PNG pixel scale (2 for HiDPI/print)."), QStringLiteral("factor"), QStringLiteral("1")});
   cli.addOption({QStringLiteral("panels"), QStringLiteral("Charts to export: all, latency, memory, tflops, peak."), QStringLiteral("which"), QStringLiteral("all")});
   cli.addOption({QStringLiteral("run"), QStringLiteral("Start the saved problem's sweep as soon as the window opens.")});
+  cli.addOption({QStringLiteral("show-backend"), QStringLiteral("Select this backend in the list, so its details and rules are shown."), QStringLiteral("id")});
   cli.addOption({QStringLiteral("screenshot"), QStringLiteral("Save a picture of the window once the run (or loading) is done, then quit."), QStringLiteral("file")});
   cli.process(app);
 
@@ -114,6 +119,12 @@ int main(int argc, char** argv) {
   if (files.size() > 1) window.overlayResultFile(files[1]);
   window.show();
 
+  if (const QString id = cli.value(QStringLiteral("show-backend")); !id.isEmpty()) {
+    QObject::connect(window.eligibility(), &EligibilityService::updated, &window, [&window, id] {
+      if (const int row = window.backendModel()->rowOf(id); row >= 0)
+        window.backendView()->list()->setCurrentIndex(window.backendModel()->index(row));
+    });
+  }
   const QString shot = cli.value(QStringLiteral("screenshot"));
   auto takeShot = [&window, shot] {
     // Let the last chart rebuild and repaint land, then grab what the window system shows.
