@@ -9,6 +9,7 @@
 #include <QSvgGenerator>
 #include <QToolTip>
 #include <QVBoxLayout>
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -117,7 +118,8 @@ PlotView::PlotView(QWidget* parent)
       if (plot_->plottable(i)->property("series") == series) plot_->plottable(i)->setVisible(show);
     for (const Scene::Gap& g : scene_->gaps)
       if (g.series == series.toInt()) g.item->setVisible(show);
-    entry->setTextColor(show ? Qt::black : Qt::gray);
+    const bool unavailable = entry->plottable()->property("unavailable").toBool();
+    entry->setTextColor(show && !unavailable ? Qt::black : Qt::gray);
     plot_->replot(QCustomPlot::rpQueuedReplot);
   });
   rebuild();
@@ -247,7 +249,14 @@ void PlotView::rebuild() {
       g->setPen(pen);
       g->setScatterStyle(QCPScatterStyle(kShapes[s.group % 6], colour, colour, 6));
       g->setData(keys, values, true);
-      if (!firstPanel) g->removeFromLegend();
+      if (!firstPanel) {
+        g->removeFromLegend();
+      } else if (std::none_of(s.points.begin(), s.points.end(), [](const PlotPoint& p) { return p.ok(); })) {
+        // Nothing measured: a greyed legend entry whose tooltip gives the reason (hoverTextAt).
+        g->setName(s.name + tr(" (n/a)"));
+        g->setProperty("unavailable", true);
+        if (auto* item = plot_->legend->itemWithPlottable(g)) item->setTextColor(Qt::gray);
+      }
       line.graph = g;
       scene_->lines.push_back(std::move(line));
       if (!errKeys.isEmpty()) {

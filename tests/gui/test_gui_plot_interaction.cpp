@@ -61,3 +61,34 @@ TEST(GuiPlotInteraction, DragPansAndALegendClickHidesASeries) {
   EXPECT_FALSE(entry->plottable()->visible());
   EXPECT_EQ(p.view.plottedPointCount(Metric::Latency), 4);  // hidden, not deleted
 }
+
+TEST(GuiPlotInteraction, ABackendWithNoMeasuredPointHasAGreyLegendEntryThatSaysWhy) {
+  LoadOutcome loaded = loadResultFile(gui_test::dataPath("cpu_run.json"));
+  ASSERT_TRUE(loaded.set);
+  std::vector<attnscope::Record> records = loaded.set->doc.records;
+  for (attnscope::Record& r : records)
+    if (r.backend == "cpu-math") {
+      r.status = attnscope::Status::Ineligible;
+      r.unmet.push_back({"dtype", attnscope::RuleKind::Input, "dtype", "float32", "float16 or bfloat16", false,
+                         "dtype is float32; this backend supports float16, bfloat16", "choose float16 or bfloat16"});
+    }
+  PlotView view;
+  view.resize(1000, 700);
+  view.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&view));
+  view.setSources({{"a", loaded.set->doc.device, records}});
+  view.plot()->replot();
+  EXPECT_EQ(view.gapMarkerCount(), 2 * 4);  // two points, four charts
+  QCPLegend* legend = view.plot()->legend;
+  QCPPlottableLegendItem* grey = nullptr;
+  for (int i = 0; i < legend->itemCount(); ++i) {
+    auto* item = qobject_cast<QCPPlottableLegendItem*>(legend->item(i));
+    if (item && item->plottable()->name().startsWith("cpu-math")) grey = item;
+  }
+  ASSERT_NE(grey, nullptr);
+  EXPECT_TRUE(grey->plottable()->name().endsWith("(n/a)"));
+  EXPECT_EQ(grey->textColor(), QColor(Qt::gray));
+  const QString why = view.hoverTextAt(grey->rect().center());
+  EXPECT_TRUE(why.contains("dtype is float32; this backend supports float16, bfloat16 — choose float16 or bfloat16"))
+      << why.toStdString();
+}
