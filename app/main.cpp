@@ -7,18 +7,22 @@
 #include <QCommandLineParser>
 #include <QFileInfo>
 #include <QListView>
+#include <QProcess>
 #include <QScreen>
 #include <QTimer>
 #include <cstdio>
 #include <cstring>
 #include <memory>
 
+#include "BackendColors.h"
 #include "BackendListModel.h"
 #include "BackendListView.h"
 #include "EligibilityService.h"
 #include "MainWindow.h"
 #include "PlotView.h"
 #include "ResultSet.h"
+#include "WorkerLocator.h"
+#include "WorkerProtocol.h"
 
 using namespace attnscope::gui;
 
@@ -30,12 +34,29 @@ bool wantsHeadless(int argc, char** argv) {
   return false;
 }
 
+// Colours follow the registry's order in the window (from the worker's backend list); ask the worker for
+// that order here too, so an exported chart uses the same colour per backend as the window does.
+void assignColoursLikeTheWindow() {
+  QProcess worker;
+  worker.start(workerPath(), {"backends", "--seq", "128", "--device", "cpu", "--json"});
+  if (!worker.waitForFinished(5000) || worker.exitCode() != 0) return;  // first-seen order then
+  const QByteArray out = worker.readAllStandardOutput();
+  try {
+    QStringList ids;
+    for (const BackendVerdict& v : parse_eligibility(std::string_view(out.constData(), std::size_t(out.size()))).backends)
+      ids << QString::fromStdString(v.info.id);
+    backendColors().preassign(ids);
+  } catch (const std::exception&) {
+  }
+}
+
 int exportHeadless(const QStringList& files, const QString& out, int width, int height, double scale,
                    const QString& panels) {
   if (files.isEmpty()) {
     std::fprintf(stderr, "attnscope: --export needs a result file to read (attnscope results.json --export chart.png)\n");
     return 2;
   }
+  assignColoursLikeTheWindow();
   std::vector<PlotSource> sources;
   attnscope::ResultDocument first;
   for (const QString& f : files.mid(0, 2)) {
