@@ -109,6 +109,7 @@ MainWindow::MainWindow(QWidget* parent)
   connect(run_, &RunController::recordReady, this, [this](const Record& r) {
     primary_.doc.records.push_back(r);
     results_->appendRecord(primarySource_, r);
+    if (results_->rowCount() <= 4) resultsView_->resizeColumnsToContents();  // the first rows set the widths
     schedulePlotRefresh();
   });
   connect(run_, &RunController::progressed, this, &MainWindow::onProgress);
@@ -268,6 +269,7 @@ void MainWindow::onRunFinished(RunController::Outcome outcome, const QString& me
   cancelButton_->setEnabled(false);
   progressBar_->setVisible(false);
   primary_.doc = run_->document();
+  resultsView_->resizeColumnsToContents();
   schedulePlotRefresh();
   const RunProgress& p = run_->progress();
   switch (outcome) {
@@ -294,6 +296,7 @@ void MainWindow::refreshViews() {
     overlaySource_ = results_->addSource(overlay_->label);
     results_->appendRecords(overlaySource_, overlay_->doc.records);
   }
+  resultsView_->resizeColumnsToContents();
   plotRefresh_.stop();
   std::vector<PlotSource> sources{{primary_.label, primary_.doc.device, primary_.doc.records}};
   if (overlay_) sources.push_back({overlay_->label, overlay_->doc.device, overlay_->doc.records});

@@ -44,7 +44,9 @@ ResultsView::ResultsView(ResultsModel* model, QWidget* parent) : QTableView(pare
   setWordWrap(false);
   verticalHeader()->setVisible(false);
   verticalHeader()->setDefaultSectionSize(fontMetrics().height() + 6);
-  horizontalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  // Interactive widths (ResizeToContents would re-measure every row on each streamed record); the
+  // window fits them to the contents when a set of rows is complete.
+  horizontalHeader()->setSectionResizeMode(QHeaderView::Interactive);
   horizontalHeader()->setStretchLastSection(true);
   setObjectName(QStringLiteral("resultsTable"));
 
