@@ -22,6 +22,8 @@ struct MeasureSettings {
   uint64_t seed = 1234;
   // The reference is evaluated on at most this many (batch, head) pairs, spread over the problem.
   int64_t reference_max_heads = 4;
+  // GPU: time with CUDA events even where CUPTI traces (the fallback path, as a cross-check).
+  bool prefer_cuda_events = false;
 };
 
 class CancelToken {

@@ -4,6 +4,7 @@
 #include <dlfcn.h>
 
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 
@@ -16,17 +17,17 @@ namespace {
 
 std::string cuda_version_text(int v) { return std::to_string(v / 1000) + "." + std::to_string(v % 1000 / 10); }
 
-// "580.95.05" from the kernel module, when readable.
+// "580.95.05" from the kernel module, when readable: the first version-like word of the NVRM line
+// ("NVRM version: NVIDIA UNIX Open Kernel Module for x86_64  580.159.04  Release Build ...").
 std::string kernel_driver_version() {
   std::ifstream f("/proc/driver/nvidia/version");
   std::string line;
   if (!std::getline(f, line)) return "";
+  static const std::regex version(R"(^\d+\.\d+(\.\d+)?$)");
   std::istringstream words(line);
-  std::string w, prev;
-  while (words >> w) {
-    if (prev == "Module" && !w.empty() && std::isdigit(static_cast<unsigned char>(w[0]))) return w;
-    prev = w;
-  }
+  std::string w;
+  while (words >> w)
+    if (std::regex_match(w, version)) return w;
   return "";
 }
 

@@ -356,6 +356,65 @@ TEST(Executor, MeasuresCublasMathWithCuptiSpansBusyTimeKernelsAndClock) {
               median(m.busy_us), m.sm_clock_mhz, names.c_str());
 }
 
+// The fallback timer: CUDA events with the stream held during submission agree with CUPTI's span.
+TEST(Executor, CudaEventFallbackAgreesWithCupti) {
+  ATTNSCOPE_REQUIRE_GPU();
+  if (!cuda::CuptiTracer::instance().available()) GTEST_SKIP() << "CUPTI unavailable";
+  const Backend* b = registry().find("cublas-math");
+  Problem p;
+  p.batch = 4, p.q_heads = 16, p.kv_heads = 16, p.q_len = p.kv_len = 2048, p.head_dim = 64, p.dtype = DType::F16;
+  cuda::CudaExecutor exec(gpu0());
+  CancelToken never;
+  MeasureSettings s = quick_settings();
+  s.stopping.min_samples = 20;
+  s.check_accuracy = false;
+  const Measurement cupti = exec.measure(*b, p, s, never);
+  s.prefer_cuda_events = true;
+  const Measurement events = exec.measure(*b, p, s, never);
+  EXPECT_EQ(cupti.timer, "cupti");
+  EXPECT_EQ(events.timer, "cuda-events");
+  EXPECT_NE(events.timer_note.find("held during submission"), std::string::npos) << events.timer_note;
+  EXPECT_TRUE(events.busy_us.empty());
+  const double c = median(cupti.span_us), e = median(events.span_us);
+  std::printf("[timers] cublas-math %s: CUPTI span %.1f us, gated CUDA events %.1f us (%+.1f%%)\n",
+              p.describe().c_str(), c, e, 100 * (e / c - 1));
+  EXPECT_NEAR(e, c, 0.05 * c);
+}
+
+// A backend that waits for the GPU inside its run would deadlock behind the gate; the gate gives up,
+// the sample is dropped, and the rest are timed without it.
+class SynchronizingBackend final : public Backend {
+ public:
+  const BackendInfo& info() const override {
+    static const BackendInfo kInfo{"test-sync", "test: synchronizes in run", "test", Target::Cuda, "", "", ""};
+    return kInfo;
+  }
+  std::vector<RuleResult> check(const Problem&, const DeviceInfo&) const override { return {}; }
+  MemoryPrediction predict_memory(const Problem& p) const override {
+    return {p.output_bytes(), uint64_t(p.batch * p.q_heads * p.q_len) * p.kv_len * 4};
+  }
+  void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override {
+    registry().find("naive")->run(p, t, ctx);
+    cudaStreamSynchronize(static_cast<cudaStream_t>(ctx.stream()));
+  }
+};
+
+TEST(Executor, EventTimerSurvivesABackendThatSynchronizes) {
+  ATTNSCOPE_REQUIRE_GPU();
+  Problem p;
+  p.batch = 1, p.q_heads = p.kv_heads = 4, p.q_len = p.kv_len = 256, p.head_dim = 64;
+  cuda::CudaExecutor exec(gpu0());
+  CancelToken never;
+  MeasureSettings s = quick_settings();
+  s.prefer_cuda_events = true;
+  const Measurement m = exec.measure(SynchronizingBackend(), p, s, never);
+  EXPECT_EQ(m.timer, "cuda-events");
+  EXPECT_NE(m.timer_note.find("synchronizes inside its run"), std::string::npos) << m.timer_note;
+  EXPECT_GE(m.span_us.size(), 5u);
+  ASSERT_TRUE(m.accuracy.has_value());
+  EXPECT_TRUE(m.accuracy->pass);
+}
+
 TEST(Executor, ColdL2IsSlowerThanWarmForASmallProblem) {
   ATTNSCOPE_REQUIRE_GPU();
   const Backend* b = registry().find("naive");
