@@ -239,18 +239,44 @@ __global__ void __launch_bounds__(Cfg::kThreads) forward_kernel(const KernelArgs
     }
 
     // ---- online softmax (exp2 domain): P = 2^(S·scale_log2 − m·scale_log2), O and l rescaled ----
+    // New row maxima first. O and l need rescaling only when a maximum grew, which after the first
+    // few tiles is rare; the warp skips the 4·kMTiles·kNTilesO multiplies unless one of its rows grew
+    // (skipping is exact: the factor would be 2^0 = 1).
+    float m_new[kMTiles][2];
+    bool grew = false;
 #pragma unroll
     for (int mt = 0; mt < kMTiles; ++mt) {
 #pragma unroll
       for (int r = 0; r < 2; ++r) {
-        float m_new = row_max[mt][r];
+        float m = row_max[mt][r];
 #pragma unroll
-        for (int nt = 0; nt < kNTilesS; ++nt) m_new = fmaxf(m_new, fmaxf(acc_s[mt][nt][2 * r], acc_s[mt][nt][2 * r + 1]));
-        m_new = sm80::quad_max(m_new);
+        for (int nt = 0; nt < kNTilesS; ++nt) m = fmaxf(m, fmaxf(acc_s[mt][nt][2 * r], acc_s[mt][nt][2 * r + 1]));
+        m_new[mt][r] = sm80::quad_max(m);
+        grew |= m_new[mt][r] > row_max[mt][r];
+      }
+    }
+    if (__any_sync(0xffffffffu, grew)) {
+#pragma unroll
+      for (int mt = 0; mt < kMTiles; ++mt) {
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+          // From −inf (no key seen yet) the old terms are all zero: factor 0, never (−inf) − (−inf).
+          const float alpha = row_max[mt][r] == -INFINITY
+                                  ? 0.f
+                                  : sm80::exp2_approx((row_max[mt][r] - m_new[mt][r]) * a.scale_log2);
+          row_max[mt][r] = m_new[mt][r];
+          row_sum[mt][r] *= alpha;
+#pragma unroll
+          for (int nt = 0; nt < kNTilesO; ++nt) acc_o[mt][nt][2 * r] *= alpha, acc_o[mt][nt][2 * r + 1] *= alpha;
+        }
+      }
+    }
+#pragma unroll
+    for (int mt = 0; mt < kMTiles; ++mt) {
+#pragma unroll
+      for (int r = 0; r < 2; ++r) {
         // A row that has seen only masked keys keeps m = −inf; subtracting 0 then keeps P = 0.
-        const float m_scaled = m_new == -INFINITY ? 0.f : m_new * a.scale_log2;
-        const float alpha = row_max[mt][r] == -INFINITY ? 0.f : sm80::exp2_approx(row_max[mt][r] * a.scale_log2 - m_scaled);
-        row_max[mt][r] = m_new;
+        const float m_scaled = row_max[mt][r] == -INFINITY ? 0.f : row_max[mt][r] * a.scale_log2;
         float sum = 0.f;
 #pragma unroll
         for (int nt = 0; nt < kNTilesS; ++nt) {
@@ -261,9 +287,7 @@ __global__ void __launch_bounds__(Cfg::kThreads) forward_kernel(const KernelArgs
             sum += s;
           }
         }
-        row_sum[mt][r] = row_sum[mt][r] * alpha + sum;
-#pragma unroll
-        for (int nt = 0; nt < kNTilesO; ++nt) acc_o[mt][nt][2 * r] *= alpha, acc_o[mt][nt][2 * r + 1] *= alpha;
+        row_sum[mt][r] += sum;
       }
     }
 
