@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One command from a fresh Debian 12 checkout: install what is missing, build, and start AttnScope —
 # the desktop app when it was built and a display is available, otherwise the CLI's CPU demo
-# (devices, backend eligibility, a short measured sweep written to results/).
+# (devices, backend eligibility, a short measured sweep written to build/results/).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
 PACKAGES=(cmake ninja-build g++ pkg-config qt6-base-dev qt6-svg-dev libqcustomplot-dev nlohmann-json3-dev
@@ -30,11 +30,12 @@ if [ -x "$GUI" ]; then
 else
   echo "The desktop app is not part of this build; running the CLI demo on the CPU."
 fi
-mkdir -p "$ROOT/results"
+RESULTS="$BUILD_DIR/results"
+mkdir -p "$RESULTS"
 "$CLI" devices
 echo
 "$CLI" backends --device cpu --seq 4096 --head-dim 64 --dtype float32
 echo
 "$CLI" run --device cpu --seq 128:1024:x2 --head-dim 64 --dtype float32 \
-  --json "$ROOT/results/cpu-demo.json" --csv "$ROOT/results/cpu-demo.csv"
-echo "Results: $ROOT/results/cpu-demo.json (open it in the app) and cpu-demo.csv"
+  --json "$RESULTS/cpu-demo.json" --csv "$RESULTS/cpu-demo.csv"
+echo "Results: $RESULTS/cpu-demo.json (open it in the app) and cpu-demo.csv"

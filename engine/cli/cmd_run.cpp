@@ -128,9 +128,16 @@ std::vector<std::string> record_row(const PlanItem& item, const Record& r, const
     if (r.memory.peak) mem = format_bytes(*r.memory.peak);
     if (r.accuracy) err = scientific(r.accuracy->rel_l2) + (r.accuracy->pass ? "" : " FAIL");
   }
+  // Ineligible rows keep the table readable: the first reason here, all of them in the files and
+  // in `attnscope-cli backends`.
+  std::string note = r.message;
+  if (r.status == Status::Ineligible && !r.unmet.empty()) {
+    note = r.unmet.front().reason;
+    if (r.unmet.size() > 1) note += " (+" + std::to_string(r.unmet.size() - 1) + " more)";
+  }
   return {std::to_string(item.item), std::to_string(p.batch) + "×" + std::to_string(p.q_heads) + "/" + std::to_string(p.kv_heads),
           std::to_string(p.q_len), std::to_string(p.kv_len), std::to_string(p.head_dim), std::string(to_string(p.dtype)),
-          r.backend, std::string(to_string(r.status)), median, tflops, pct, mem, err, r.message};
+          r.backend, std::string(to_string(r.status)), median, tflops, pct, mem, err, note};
 }
 
 int run_sweep(const RunArgs& a, const std::vector<std::string>& argv) {
@@ -202,8 +209,10 @@ int run_sweep(const RunArgs& a, const std::vector<std::string>& argv) {
                             {"problem", to_json(points[std::size_t(item.point)])}, {"elapsed_s", elapsed}})
               << std::endl;
   };
+  bool any_ineligible = false;
   cb.on_record = [&](const PlanItem& item, const Record& r) {
     ++done;
+    any_ineligible |= r.status == Status::Ineligible;
     if (a.stream) std::cout << json_line({{"type", "record"}, {"item", item.item}, {"record", to_json(r)}}) << std::endl;
     rows.push_back(record_row(item, r, device));
     // Echo progress as each record lands so a long sweep is never silent.
@@ -227,6 +236,9 @@ int run_sweep(const RunArgs& a, const std::vector<std::string>& argv) {
   table_out << '\n';
   table.print(table_out);
   table_out << "\nmedian*: did not converge to the noise target before the time cap. rel L2: vs the fp64 reference.\n";
+  if (any_ineligible)
+    table_out << "Every reason for an ineligible backend: attnscope-cli backends (same problem options) --device "
+              << device.id << "\n";
 
   doc.records = std::move(records);
   if (!a.json_file.empty()) save_json(doc, a.json_file);
