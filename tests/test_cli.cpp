@@ -143,6 +143,21 @@ TEST_F(Cli, BackendsListsEveryBackendWithReasonsAndProfilesChangeVerdicts) {
   }
 }
 
+TEST_F(Cli, ProblemOptionsReachTheProblem) {
+  const CliResult r = run("backends --device cpu --q-len 512 --kv-len 2048 --tokens 4096 --hidden 1024 --heads 8 "
+                          "--kv-heads 2 --head-dim 64 --dtype bf16 --causal --scale 0.5 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const Problem p = problem_from_json(nlohmann::json::parse(r.out).at("problem"), "problem");
+  EXPECT_EQ(p.batch, 8);       // 4096 tokens / q_len 512
+  EXPECT_EQ(p.q_heads, 16);    // hidden 1024 / head_dim 64
+  EXPECT_EQ(p.kv_heads, 4);    // the GQA ratio 8:2 is kept
+  EXPECT_EQ(p.q_len, 512);
+  EXPECT_EQ(p.kv_len, 2048);
+  EXPECT_EQ(p.dtype, DType::BF16);
+  EXPECT_TRUE(p.causal);
+  EXPECT_DOUBLE_EQ(p.softmax_scale(), 0.5);
+}
+
 TEST_F(Cli, RunWritesTableJsonAndCsvThatLoadBack) {
   const CliResult r = run("run" + kQuick + "--seq 32:64:x2 --dtype float32,float16 --backends cpu-math,cpu-reference --json '" +
                           file("out.json").string() + "' --csv '" + file("out.csv").string() + "'");
