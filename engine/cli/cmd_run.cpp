@@ -140,6 +140,44 @@ std::vector<std::string> record_row(const PlanItem& item, const Record& r, const
           r.backend, std::string(to_string(r.status)), median, tflops, pct, mem, err, note};
 }
 
+// Backend ids in plan order, each once.
+std::vector<std::string> backend_ids_in(const std::vector<PlanItem>& plan) {
+  std::vector<std::string> ids;
+  for (const auto& it : plan)
+    if (std::find(ids.begin(), ids.end(), it.backend->info().id) == ids.end()) ids.push_back(it.backend->info().id);
+  return ids;
+}
+
+// The result document without records: what ran where, and how it was asked for.
+ResultDocument new_document(const RunArgs& a, const std::vector<std::string>& argv, const DeviceInfo& device,
+                            const MeasureSettings& settings, const std::vector<PlanItem>& plan) {
+  ResultDocument doc;
+  doc.tool_version = ATTNSCOPE_VERSION;
+  doc.created_utc = now_utc_iso8601();
+  doc.host = this_host();
+  doc.device = device;
+  doc.settings.argv = argv;
+  doc.settings.sweep = a.problem.describe();
+  doc.settings.backends = backend_ids_in(plan);
+  doc.settings.l2_mode = settings.cold_l2 ? "cold" : "warm";
+  doc.settings.seed = settings.seed;
+  doc.settings.min_samples = settings.stopping.min_samples;
+  doc.settings.min_time_s = settings.stopping.min_time_s;
+  doc.settings.max_time_s = settings.stopping.max_time_s;
+  doc.settings.noise_target = settings.stopping.noise_target;
+  return doc;
+}
+
+// The worker protocol's first line (results.hpp). "schema" is the protocol's name for the version;
+// "schema_version" is what load_results checks, as in a whole document.
+nlohmann::json start_line(const ResultDocument& doc, int64_t total, int64_t start_at) {
+  const nlohmann::json whole = to_json(doc);
+  return {{"type", "start"},          {"schema", kSchemaVersion},           {"schema_version", kSchemaVersion},
+          {"tool_version", doc.tool_version}, {"created_utc", doc.created_utc}, {"host", whole.at("host")},
+          {"device", whole.at("device")},     {"settings", whole.at("settings")}, {"total", total},
+          {"start_at", start_at}};
+}
+
 int run_sweep(const RunArgs& a, const std::vector<std::string>& argv) {
   const std::vector<Problem> points = expand(a.problem.sweep());
   const DeviceList devices = discover_devices();
@@ -159,39 +197,11 @@ int run_sweep(const RunArgs& a, const std::vector<std::string>& argv) {
   require_writable(a.json_file, "--json");
   require_writable(a.csv_file, "--csv");
 
-  ResultDocument doc;
-  doc.tool_version = ATTNSCOPE_VERSION;
-  doc.created_utc = now_utc_iso8601();
-  doc.host = this_host();
-  doc.device = device;
-  doc.settings.argv = argv;
-  doc.settings.sweep = a.problem.describe();
-  for (const Backend* b : [&] {
-         std::vector<const Backend*> seen;
-         for (const auto& it : plan)
-           if (std::find(seen.begin(), seen.end(), it.backend) == seen.end()) seen.push_back(it.backend);
-         return seen;
-       }())
-    doc.settings.backends.push_back(b->info().id);
-  doc.settings.l2_mode = settings.cold_l2 ? "cold" : "warm";
-  doc.settings.seed = settings.seed;
-  doc.settings.min_samples = settings.stopping.min_samples;
-  doc.settings.min_time_s = settings.stopping.min_time_s;
-  doc.settings.max_time_s = settings.stopping.max_time_s;
-  doc.settings.noise_target = settings.stopping.noise_target;
+  ResultDocument doc = new_document(a, argv, device, settings, plan);
 
   const int64_t total = int64_t(plan.size());
   std::ostream& table_out = a.stream ? std::cerr : std::cout;
-  if (a.stream) {
-    const nlohmann::json whole = to_json(doc);
-    // "schema" is the protocol's name (results.hpp); "schema_version" is what the loader checks.
-    nlohmann::json start{{"type", "start"},          {"schema", kSchemaVersion}, {"schema_version", kSchemaVersion},
-                         {"tool_version", doc.tool_version}, {"created_utc", doc.created_utc},
-                         {"host", whole.at("host")}, {"device", whole.at("device")},
-                         {"settings", whole.at("settings")}, {"total", total},
-                         {"start_at", a.start_at}};
-    std::cout << json_line(start) << std::endl;
-  }
+  if (a.stream) std::cout << json_line(start_line(doc, total, a.start_at)) << std::endl;
   table_out << "Device: " << device.id << " — " << device.name << " (timer: " << device.timer << ")\n"
             << "Plan:   " << points.size() << " point(s) × " << doc.settings.backends.size() << " backend(s) = "
             << total << " item(s)" << (a.start_at ? ", starting at item " + std::to_string(a.start_at) : "") << "\n\n";
