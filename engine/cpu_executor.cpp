@@ -74,8 +74,9 @@ double seconds_since(Clock::time_point t0) {
   return std::chrono::duration<double>(Clock::now() - t0).count();
 }
 
-// Host copy of one input: the float values (for the reference) and, for 16-bit dtypes, the stored
-// bits the backend reads. For float32 both are the same buffer.
+// Host copy of one input as the backend reads it: float32 values, or the stored bits of a 16-bit
+// dtype. The float values of a 16-bit input are dropped once stored, so a run holds no more input
+// memory than the registry's memory-fit rule counted; the accuracy check regenerates them.
 struct HostInput {
   std::vector<float> values;
   std::vector<uint16_t> bits16;
@@ -88,8 +89,17 @@ HostInput make_host_input(const Problem& p, TensorId t, uint64_t seed) {
   if (p.dtype != DType::F32) {
     in.bits16.resize(in.values.size());
     for (std::size_t i = 0; i < in.values.size(); ++i) store_from_float(p.dtype, in.bits16.data(), i, in.values[i]);
+    in.values = {};
   }
   return in;
+}
+
+// The input as float values, the reference's input: float32 inputs as they are, 16-bit ones
+// regenerated into `storage` (make_input is a pure function of the seed).
+const float* float_values(const Problem& p, const HostInput& in, TensorId t, uint64_t seed, std::vector<float>& storage) {
+  if (in.bits16.empty()) return in.values.data();
+  storage = make_input(p, t, seed);
+  return storage.data();
 }
 
 // Fill `count` elements of type t with NaN, using the dtype's own encoding of NaN.
@@ -101,14 +111,18 @@ void poison(DType t, void* base, std::size_t count) {
   for (std::size_t i = 1; i < count; ++i) std::memcpy(bytes + i * elem, bytes, elem);
 }
 
-Accuracy check_against_reference(const Problem& p, const HostInput& q, const HostInput& k, const HostInput& v,
+Accuracy check_against_reference(const Problem& p, const HostInput& qi, const HostInput& ki, const HostInput& vi,
                                  const void* o, const MeasureSettings& s) {
+  std::vector<float> q_store, k_store, v_store;
+  const float* q = float_values(p, qi, TensorId::Q, s.seed, q_store);
+  const float* k = float_values(p, ki, TensorId::K, s.seed, k_store);
+  const float* v = float_values(p, vi, TensorId::V, s.seed, v_store);
   const std::vector<HeadIndex> heads = reference_heads(p, s.reference_max_heads);
   const std::size_t head_elems = std::size_t(p.q_len * p.head_dim);
   std::vector<double> ref_o(head_elems), ref_lse(std::size_t(p.q_len));
   ErrorAccumulator acc;
   for (const HeadIndex& h : heads) {
-    reference_attention_head(p, q.values.data(), k.values.data(), v.values.data(), h, ref_o.data(), ref_lse.data());
+    reference_attention_head(p, q, k, v, h, ref_o.data(), ref_lse.data());
     const std::size_t base = std::size_t((h.batch * p.q_heads + h.head) * p.q_len * p.head_dim);
     for (std::size_t i = 0; i < head_elems; ++i) acc.add(load_as_float(p.dtype, o, base + i), ref_o[i]);
   }
