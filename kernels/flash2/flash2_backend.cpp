@@ -81,7 +81,7 @@ class Flash2Backend final : public Backend {
     RuleSet rules(p, d);
     rules.target(Target::Cuda)
         .built_with_cuda(platform::built_with_cuda())
-        .min_compute_capability(kMinComputeCapability, "mem-efficient")
+        .min_compute_capability(kMinComputeCapability, "cublas-math or naive")
         .kernel_image_for(platform::built_compute_capabilities())
         .dtype_in({DType::F16, DType::BF16})
         .head_dim_in({32, 64, 96, 128, 256})

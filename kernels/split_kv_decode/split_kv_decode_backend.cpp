@@ -42,7 +42,7 @@ class SplitKvDecodeBackend final : public Backend {
     RuleSet rules(p, d);
     rules.target(Target::Cuda)
         .built_with_cuda(platform::built_with_cuda())
-        .min_compute_capability(80, "mem-efficient")  // cp.async and bf16 need sm80
+        .min_compute_capability(80, "cublas-math or naive")  // cp.async and bf16 need sm80; mem-efficient needs sm80 too
         .kernel_image_for(platform::built_compute_capabilities())
         .dtype_in({DType::F16, DType::BF16})
         .head_dim_in({64, 128, 256})
