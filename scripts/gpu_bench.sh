@@ -7,7 +7,10 @@
 #
 # Environment (all optional):
 #   ATTNSCOPE_BENCH_BACKENDS  backends to benchmark (default: naive,cublas-math; the argument wins)
-#   ATTNSCOPE_BENCH_PHASES    any of build,test,bench,torch,table (default: all of them)
+#   ATTNSCOPE_BENCH_PHASES    any of build,test,bench,decode,smallk,torch,table (default: all of them)
+#                             decode: copy bandwidth + split-kv-decode vs flash2/mem-efficient at q=1,
+#                             kv 8k…128k, B 1…64, 32/8 heads, d=128, bf16; smallk: small-k vs
+#                             mem-efficient at float32, d=16 and 32, on the standard grid
 #   ATTNSCOPE_GPU_TEST_FILTER gtest filter for the GPU tests (default: *)
 #   ATTNSCOPE_BENCH_DTYPES    default float16,bfloat16,float32
 #   ATTNSCOPE_BENCH_SEQ       default 512:16384:x2
@@ -17,7 +20,7 @@
 set -uo pipefail
 
 BACKENDS="${1:-${ATTNSCOPE_BENCH_BACKENDS:-naive,cublas-math}}"
-PHASES="${ATTNSCOPE_BENCH_PHASES:-build,test,bench,torch,table}"
+PHASES="${ATTNSCOPE_BENCH_PHASES:-build,test,bench,decode,smallk,torch,table}"
 DTYPES="${ATTNSCOPE_BENCH_DTYPES:-float16,bfloat16,float32}"
 SEQ="${ATTNSCOPE_BENCH_SEQ:-512:16384:x2}"
 read -r -a EXTRA <<<"${ATTNSCOPE_BENCH_ARGS:---min-samples 10 --min-time 0.1 --max-time 3}"
@@ -75,6 +78,29 @@ if has bench; then
   done
 fi
 
+if has decode; then
+  stamp "decode: copy bandwidth and the decode grid"
+  "$CLI" bandwidth --device cuda:0 --json >"$OUT/bandwidth.json" 2>>"$LOG"
+  : >"$OUT/decode.jsonl"
+  for b in 1 4 16 64; do
+    limited 120 "$CLI" run --device cuda:0 --batch "$b" --heads 32 --kv-heads 8 --q-len 1 --kv-len 8192:131072:x2 \
+      --head-dim 128 --dtype bfloat16 --backends split-kv-decode,flash2,mem-efficient --min-samples 10 \
+      --min-time 0.05 --max-time 2 --stream >>"$OUT/decode.jsonl" 2>>"$LOG"
+    echo "decode B=$b exit code $?"
+  done
+fi
+
+if has smallk; then
+  stamp "small-k vs mem-efficient at float32"
+  : >"$OUT/smallk.jsonl"
+  for flag in "" --causal; do
+    limited 90 "$CLI" run --device cuda:0 --tokens 16384 --hidden 2048 --seq 1024:16384:x2 --head-dim 16,32 \
+      --dtype float32 $flag --backends small-k,mem-efficient --min-samples 10 --min-time 0.05 --max-time 2 \
+      --stream >>"$OUT/smallk.jsonl" 2>>"$LOG"
+    echo "small-k $flag exit code $?"
+  done
+fi
+
 if has torch; then
   if python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
     stamp "torch SDPA backends"
@@ -91,4 +117,8 @@ if has table; then
   stamp "table"
   python3 scripts/bench_table.py --ours "$OUT/bench_full.jsonl" "$OUT/bench_causal.jsonl" \
     --torch "$OUT/torch_sdpa.json" --markdown "$OUT/table.md"
+  if has decode || has smallk; then
+    python3 scripts/issue5_tables.py --bandwidth "$OUT/bandwidth.json" --decode "$OUT/decode.jsonl" \
+      --smallk "$OUT/smallk.jsonl" --markdown "$OUT/issue5.md"
+  fi
 fi
