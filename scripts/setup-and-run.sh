@@ -4,19 +4,8 @@
 # (devices, backend eligibility, a short measured sweep written to build/results/).
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 
-PACKAGES=(cmake ninja-build g++ pkg-config qt6-base-dev qt6-svg-dev libqcustomplot-dev nlohmann-json3-dev
-          libcli11-dev libgtest-dev libopenblas-dev xvfb xauth)
-missing=()
-for p in "${PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "Installing missing packages: ${missing[*]}"
-  SUDO=""
-  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
-fi
+scripts_dir="$(dirname "${BASH_SOURCE[0]}")"
+"$scripts_dir/install-deps.sh"
 
 configure_and_build
 
