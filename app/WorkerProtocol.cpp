@@ -148,8 +148,6 @@ WorkerMessage parse_worker_line(std::string_view line) {
     // The start line carries a result document's header: read it with the engine's document reader.
     json header = j;
     header.erase("type");
-    // results.hpp documents the start line's version as "schema"; documents call it "schema_version".
-    if (!header.contains("schema_version") && header.contains("schema")) header["schema_version"] = header["schema"];
     header["records"] = json::array();
     m.header = document_from_json(header);
     return m;

@@ -1,10 +1,11 @@
 #pragma once
 // Result documents: JSON (whole run), CSV (one row per record), JSON lines (streamed while running).
 // The JSON-lines stream is also the worker protocol between attnscope-cli and the GUI:
-//   {"type":"start", "schema":1, "tool_version":..., "device":{...}, "settings":{...}, "total":N, "start_at":K}
+//   {"type":"start", "schema_version":1, "tool_version":..., "device":{...}, "settings":{...}, "total":N, "start_at":K}
 //   {"type":"progress", "done":k, "total":N, "item":i, "point":p, "backend":"id", "problem":{...}, "elapsed_s":t}
 //   {"type":"record", "item":i, "record":{...}}
 //   {"type":"end", "done":k, "total":N, "cancelled":false}
+//   {"type":"log", "level":"warning", "message":"..."}   (optional diagnostics; readers show or skip them)
 // "item" is the index in the run plan (points × backends, point-major); a restarted worker is given
 // --start-at ITEM to carry on after the item it died on.
 #include <iosfwd>

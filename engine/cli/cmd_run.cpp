@@ -168,11 +168,10 @@ ResultDocument new_document(const RunArgs& a, const std::vector<std::string>& ar
   return doc;
 }
 
-// The worker protocol's first line (results.hpp). "schema" is the protocol's name for the version;
-// "schema_version" is what load_results checks, as in a whole document.
+// The worker protocol's first line (results.hpp): a result document's header without its records.
 nlohmann::json start_line(const ResultDocument& doc, int64_t total, int64_t start_at) {
   const nlohmann::json whole = to_json(doc);
-  return {{"type", "start"},          {"schema", kSchemaVersion},           {"schema_version", kSchemaVersion},
+  return {{"type", "start"},          {"schema_version", kSchemaVersion},
           {"tool_version", doc.tool_version}, {"created_utc", doc.created_utc}, {"host", whole.at("host")},
           {"device", whole.at("device")},     {"settings", whole.at("settings")}, {"total", total},
           {"start_at", start_at}};
