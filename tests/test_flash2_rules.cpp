@@ -9,21 +9,13 @@
 #include "attnscope/platform.hpp"
 #include "attnscope/registry.hpp"
 #include "flash2/flash2.hpp"
+#include "builtin_backend.hpp"
 
 using namespace attnscope;
 
 namespace {
 
-const Backend& backend() {
-  static const Registry registry = [] {
-    Registry r;
-    register_builtin_backends(r);
-    return r;
-  }();
-  const Backend* b = registry.find("flash2");
-  if (!b) throw std::runtime_error("flash2 is not registered");
-  return *b;
-}
+const Backend& backend() { return testing_support::builtin_backend("flash2"); }
 
 Problem problem(DType t, int64_t d, bool causal = false) {
   Problem p;

@@ -6,21 +6,13 @@
 
 #include "attnscope/registry.hpp"
 #include "mem_efficient/mem_efficient.hpp"
+#include "builtin_backend.hpp"
 
 using namespace attnscope;
 
 namespace {
 
-const Backend& backend() {
-  static const Registry registry = [] {
-    Registry r;
-    register_builtin_backends(r);
-    return r;
-  }();
-  const Backend* b = registry.find("mem-efficient");
-  if (!b) throw std::runtime_error("mem-efficient is not registered");
-  return *b;
-}
+const Backend& backend() { return testing_support::builtin_backend("mem-efficient"); }
 
 Problem problem(DType t, int64_t d) {
   Problem p;
