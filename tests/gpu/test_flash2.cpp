@@ -10,26 +10,15 @@
 #include "attnscope/registry.hpp"
 #include "flash2/flash2.hpp"
 #include "gpu_check.hpp"
+#include "../builtin_backend.hpp"
 
 namespace attnscope {
 namespace {
 
-const Backend& backend() {
-  static const Registry registry = [] {
-    Registry r;
-    register_builtin_backends(r);
-    return r;
-  }();
-  const Backend* b = registry.find("flash2");
-  if (!b) throw std::runtime_error("flash2 is not registered");
-  return *b;
-}
+const Backend& backend() { return testing_support::builtin_backend("flash2"); }
 
 Problem make(DType t, int64_t b, int64_t hq, int64_t hkv, int64_t nq, int64_t nk, int64_t d, bool causal) {
-  Problem p;
-  p.batch = b, p.q_heads = hq, p.kv_heads = hkv, p.q_len = nq, p.kv_len = nk, p.head_dim = d;
-  p.dtype = t, p.causal = causal;
-  return p;
+  return testing_support::make_problem(t, b, hq, hkv, nq, nk, d, causal);
 }
 
 void expect_matches_reference(const Problem& p, int64_t max_heads = 4, uint64_t seed = 7) {

@@ -8,26 +8,15 @@
 
 #include "attnscope/registry.hpp"
 #include "gpu_check.hpp"
+#include "../builtin_backend.hpp"
 
 namespace attnscope {
 namespace {
 
-const Backend& backend() {
-  static const Registry registry = [] {
-    Registry r;
-    register_builtin_backends(r);
-    return r;
-  }();
-  const Backend* b = registry.find("mem-efficient");
-  if (!b) throw std::runtime_error("mem-efficient is not registered");
-  return *b;
-}
+const Backend& backend() { return testing_support::builtin_backend("mem-efficient"); }
 
 Problem make(DType t, int64_t b, int64_t hq, int64_t hkv, int64_t nq, int64_t nk, int64_t d, bool causal) {
-  Problem p;
-  p.batch = b, p.q_heads = hq, p.kv_heads = hkv, p.q_len = nq, p.kv_len = nk, p.head_dim = d;
-  p.dtype = t, p.causal = causal;
-  return p;
+  return testing_support::make_problem(t, b, hq, hkv, nq, nk, d, causal);
 }
 
 // The kernel may be at most twice as wrong as a plain low-precision computation on the same inputs

@@ -10,20 +10,12 @@
 
 #include "attnscope/registry.hpp"
 #include "gpu_check.hpp"
+#include "../builtin_backend.hpp"
 
 namespace attnscope {
 namespace {
 
-const Backend& backend() {
-  static const Registry registry = [] {
-    Registry r;
-    register_builtin_backends(r);
-    return r;
-  }();
-  const Backend* b = registry.find("mem-efficient-3xtf32");
-  if (!b) throw std::runtime_error("mem-efficient-3xtf32 is not registered");
-  return *b;
-}
+const Backend& backend() { return testing_support::builtin_backend("mem-efficient-3xtf32"); }
 
 Problem make(int64_t b, int64_t hq, int64_t hkv, int64_t nq, int64_t nk, int64_t d, bool causal,
              DType t = DType::F32) {
