@@ -1,5 +1,5 @@
 // The runner: plan (points × backends), eligibility, measurement, and one Record per item whatever
-// happened. Only cancellation stops the walk; every other failure becomes a record.
+// happened. Only cancellation and a lost device stop the walk; every other failure becomes a record.
 #include "attnscope/runner.hpp"
 
 #include <chrono>
@@ -57,7 +57,7 @@ std::vector<Record> Runner::run(const std::vector<Problem>& points, const std::v
       cb.on_progress(item, i, total, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     records.push_back(run_one(points.at(std::size_t(item.point)), item.point, *item.backend, settings, cancel));
     if (cb.on_record) cb.on_record(item, records.back());
-    if (records.back().status == Status::Cancelled) break;
+    if (records.back().status == Status::Cancelled || device_lost_) break;
   }
   return records;
 }
@@ -104,6 +104,10 @@ Record Runner::run_one(const Problem& p, int64_t point, const Backend& b, const 
     r.pct_of_peak = peak > 0 ? 100.0 * r.tflops / peak : 0.0;
   } catch (const Cancelled& e) {
     r.status = Status::Cancelled;
+    r.message = e.what();
+  } catch (const DeviceLost& e) {
+    device_lost_ = true;
+    r.status = Status::Error;
     r.message = e.what();
   } catch (const OutOfMemory& e) {
     r.status = Status::OutOfMemory;

@@ -247,6 +247,29 @@ TEST(Runner, CancelledRecordStopsTheRunAndStartAtSkips) {
   EXPECT_THROW(runner.run(f.points, plan, quick(), {}, fresh, 5), InvalidInput);
 }
 
+TEST(Runner, LostDeviceIsRecordedOnItsItemAndStopsTheWorker) {
+  Fixture f;
+  f.reg.add(std::make_unique<ScriptedBackend>("a", write_reference));
+  f.reg.add(std::make_unique<ScriptedBackend>("b", write_reference));
+  FakeExecutor exec;
+  exec.on_measure = [](const Backend& b) -> Measurement {
+    if (b.info().id == "b") throw DeviceLost("kernel faulted: an illegal memory access was encountered");
+    Measurement m;
+    m.span_us = {10, 10, 10};
+    return m;
+  };
+  Runner runner(f.reg, exec);
+  const auto plan = make_plan(f.reg, f.points, {});
+  CancelToken cancel;
+  const auto records = runner.run(f.points, plan, quick(), {}, cancel);
+  ASSERT_EQ(records.size(), 2u) << "nothing runs on a broken context after the fault";
+  EXPECT_EQ(records[0].status, Status::Ok);
+  EXPECT_EQ(records[1].status, Status::Error);
+  EXPECT_NE(records[1].message.find("illegal memory access"), std::string::npos);
+  EXPECT_TRUE(runner.device_lost());
+  EXPECT_EQ(exec.calls, 2);
+}
+
 TEST(CpuExecutorRun, ThrowingBackendDoesNotStopRealBackends) {
   Registry reg;
   reg.add(std::make_unique<ScriptedBackend>("throws", [](const Problem&, const Tensors&, ExecContext&) {

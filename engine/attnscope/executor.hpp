@@ -41,6 +41,15 @@ class Cancelled : public std::runtime_error {
   Cancelled() : std::runtime_error("cancelled by the user") {}
 };
 
+// Thrown by an executor when the device is unusable after a fault (illegal address, launch failure):
+// the error is sticky, so every later call in this process would fail too. The runner records it on
+// the item and stops; attnscope-cli then exits 1 without its end line, and the GUI restarts the worker
+// on the next item (the fault stays confined to one item, as the worker process is meant to ensure).
+class DeviceLost : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 struct Measurement {
   std::string timer, timer_note;
   std::vector<double> span_us;   // one per sample
@@ -57,7 +66,7 @@ class Executor {
  public:
   virtual ~Executor() = default;
   virtual const DeviceInfo& device() const = 0;
-  // Throws OutOfMemory, Cancelled, or std::exception with a readable message.
+  // Throws OutOfMemory, Cancelled, DeviceLost, or std::exception with a readable message.
   virtual Measurement measure(const Backend& b, const Problem& p, const MeasureSettings& s,
                               const CancelToken& cancel) = 0;
 };

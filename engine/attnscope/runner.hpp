@@ -37,10 +37,13 @@ class Runner {
   // One item (used by run); never throws.
   Record run_one(const Problem& p, int64_t point, const Backend& b, const MeasureSettings& s,
                  const CancelToken& cancel);
+  // True once an item lost the device (DeviceLost): run() stopped after recording it.
+  bool device_lost() const { return device_lost_; }
 
  private:
   const Registry& reg_;
   Executor& exec_;
+  bool device_lost_ = false;
 };
 
 }  // namespace attnscope

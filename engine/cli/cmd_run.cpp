@@ -237,7 +237,9 @@ int run_sweep(const RunArgs& a, const std::vector<std::string>& argv) {
     records = runner.run(points, plan, settings, cb, cancel, a.start_at);
   }
   const bool cancelled = cancel.cancelled();
-  if (a.stream)
+  // A lost device ends this process without the end line: the GUI reads that as a dead worker and
+  // restarts one on the next item.
+  if (a.stream && !runner.device_lost())
     std::cout << json_line({{"type", "end"}, {"done", done}, {"total", total}, {"cancelled", cancelled}}) << std::endl;
 
   TextTable table(header);
@@ -252,6 +254,11 @@ int run_sweep(const RunArgs& a, const std::vector<std::string>& argv) {
   doc.records = std::move(records);
   if (!a.json_file.empty()) save_json(doc, a.json_file);
   if (!a.csv_file.empty()) save_csv(doc.records, a.csv_file);
+  if (runner.device_lost()) {
+    std::cerr << "attnscope-cli: error: " << doc.records.back().message << "; rerun with --start-at " << done
+              << " to continue" << std::endl;
+    return kExitFailure;
+  }
   if (cancelled) {
     std::cerr << "cancelled after " << (done - a.start_at) << " of " << (total - a.start_at)
               << " item(s); finished records were kept" << std::endl;

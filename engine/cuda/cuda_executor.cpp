@@ -108,8 +108,36 @@ CudaExecutor::CudaExecutor(DeviceInfo device) : device_(std::move(device)), ordi
 
 CudaExecutor::~CudaExecutor() = default;
 
+namespace {
+// A sticky error (illegal address, launch failure) survives cudaGetLastError: the context stays broken
+// and every later call fails. Two synchronizations tell it apart from an error that was cleared.
+bool context_lost(cudaError_t* sticky) {
+  cudaDeviceSynchronize();
+  cudaGetLastError();
+  *sticky = cudaDeviceSynchronize();
+  return *sticky != cudaSuccess;
+}
+}  // namespace
+
 Measurement CudaExecutor::measure(const Backend& b, const Problem& p, const MeasureSettings& s,
                                   const CancelToken& cancel) {
+  try {
+    return measure_once(b, p, s, cancel);
+  } catch (const Cancelled&) {
+    throw;
+  } catch (const OutOfMemory&) {
+    throw;
+  } catch (const std::exception& e) {
+    cudaError_t sticky = cudaSuccess;
+    if (context_lost(&sticky))
+      throw DeviceLost(std::string(e.what()) + "; the GPU context is unusable (" + cudaGetErrorString(sticky) +
+                       "), so this worker stops here");
+    throw;
+  }
+}
+
+Measurement CudaExecutor::measure_once(const Backend& b, const Problem& p, const MeasureSettings& s,
+                                       const CancelToken& cancel) {
   check(cudaSetDevice(ordinal_), ("selecting " + device_.id).c_str());
   auto& tracer = CuptiTracer::instance();
   Measurement m;

@@ -19,6 +19,7 @@ class CudaExecutor : public Executor {
   int ordinal() const { return ordinal_; }
 
  private:
+  Measurement measure_once(const Backend& b, const Problem& p, const MeasureSettings& s, const CancelToken& cancel);
   DeviceInfo device_;
   int ordinal_ = 0;
   std::unique_ptr<MemPool> pool_;
