@@ -9,6 +9,7 @@
 #include "attnscope/platform.hpp"
 #include "attnscope/rules.hpp"
 #include "mem_efficient/mem_efficient.hpp"
+#include "mem_efficient/mem_efficient_params.hpp"
 
 namespace attnscope {
 namespace {
@@ -145,14 +146,7 @@ class MemEfficientBackend final : public Backend {
 
   void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override {
 #if ATTNSCOPE_HAVE_CUDA
-    me::Params k;
-    k.q = t.q, k.k = t.k, k.v = t.v, k.o = t.o, k.lse = t.lse;
-    k.batch = p.batch, k.q_heads = p.q_heads, k.kv_heads = p.kv_heads;
-    k.q_len = p.q_len, k.kv_len = p.kv_len, k.head_dim = int(p.head_dim);
-    k.element = p.dtype == DType::F32 ? me::Element::F32 : p.dtype == DType::BF16 ? me::Element::BF16 : me::Element::F16;
-    k.causal = p.causal;
-    k.scale = float(p.softmax_scale());
-    me::forward(k, ctx.stream());
+    me::forward(me::params_for(p, t), ctx.stream());
 #else
     (void)p, (void)t, (void)ctx;
     throw std::runtime_error("this build of AttnScope has no CUDA support");

@@ -9,6 +9,7 @@
 #include "attnscope/backend.hpp"
 #include "attnscope/platform.hpp"
 #include "attnscope/rules.hpp"
+#include "mem_efficient/mem_efficient_params.hpp"
 #include "mem_efficient_3xtf32/mem_efficient_3xtf32.hpp"
 
 namespace attnscope {
@@ -123,16 +124,7 @@ class MemEfficient3xTf32Backend final : public Backend {
 
   void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override {
 #if ATTNSCOPE_HAVE_CUDA
-    mem_efficient::Params k;
-    k.q = t.q, k.k = t.k, k.v = t.v, k.o = t.o, k.lse = t.lse;
-    k.batch = p.batch, k.q_heads = p.q_heads, k.kv_heads = p.kv_heads;
-    k.q_len = p.q_len, k.kv_len = p.kv_len, k.head_dim = int(p.head_dim);
-    k.element = p.dtype == DType::F32 ? mem_efficient::Element::F32
-                : p.dtype == DType::BF16 ? mem_efficient::Element::BF16
-                                         : mem_efficient::Element::F16;
-    k.causal = p.causal;
-    k.scale = float(p.softmax_scale());
-    tf::forward(k, ctx.stream());
+    tf::forward(mem_efficient::params_for(p, t), ctx.stream());
 #else
     (void)p, (void)t, (void)ctx;
     throw std::runtime_error("this build of AttnScope has no CUDA support");
