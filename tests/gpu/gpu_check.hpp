@@ -34,6 +34,27 @@ CheckResult run_against_reference(const Backend& b, const Problem& p, int64_t ma
 // the tolerance anchor ("≤ 2× a plain fp16 computation").
 double plain_lowp_error(const Problem& p, int64_t max_heads = 8, uint64_t seed = 7);
 
+// The accuracy rule every GPU backend test applies: no launch error, every poisoned output (and LSE)
+// overwritten, within the dtype's tolerance, and — for float16/bfloat16 — at most twice as wrong as a
+// plain low-precision computation on the same inputs (FlashAttention's test rule); for float32 within
+// fp32_bound (`fp32_why` says why that bound). Fails the calling test through gtest assertions.
+inline void expect_matches_reference(const Backend& b, const Problem& p, int64_t max_heads, uint64_t seed,
+                                     double fp32_bound = 1e-5, const char* fp32_why = "fp32 should be near 1e-6") {
+  SCOPED_TRACE(p.describe());
+  const CheckResult r = run_against_reference(b, p, max_heads, seed);
+  ASSERT_TRUE(r.error.empty()) << r.error;
+  EXPECT_EQ(r.unwritten, 0) << "poisoned outputs left unwritten";
+  EXPECT_EQ(r.err.non_finite, 0);
+  EXPECT_TRUE(r.lse_ok) << "log-sum-exp differs from the reference";
+  EXPECT_LE(r.err.rel_l2, accuracy_tolerance(p.dtype));
+  if (p.dtype != DType::F32) {
+    const double plain = plain_lowp_error(p, max_heads, seed);
+    EXPECT_LE(r.err.rel_l2, 2.0 * plain + 1e-5) << "plain " << to_string(p.dtype) << " error " << plain;
+  } else {
+    EXPECT_LE(r.err.rel_l2, fp32_bound) << fp32_why;
+  }
+}
+
 }  // namespace attnscope::gputest
 
 #define ATTNSCOPE_REQUIRE_GPU()                                                     \

@@ -22,19 +22,7 @@ Problem make(DType t, int64_t b, int64_t hq, int64_t hkv, int64_t nq, int64_t nk
 // The kernel may be at most twice as wrong as a plain low-precision computation on the same inputs
 // (FlashAttention's test rule), and within the dtype's absolute budget.
 void expect_matches_reference(const Problem& p, int64_t max_heads = 4, uint64_t seed = 7) {
-  SCOPED_TRACE(p.describe());
-  const gputest::CheckResult r = gputest::run_against_reference(backend(), p, max_heads, seed);
-  ASSERT_TRUE(r.error.empty()) << r.error;
-  EXPECT_EQ(r.unwritten, 0) << "poisoned outputs left unwritten";
-  EXPECT_EQ(r.err.non_finite, 0);
-  EXPECT_TRUE(r.lse_ok) << "log-sum-exp differs from the reference";
-  EXPECT_LE(r.err.rel_l2, accuracy_tolerance(p.dtype));
-  if (p.dtype != DType::F32) {
-    const double plain = gputest::plain_lowp_error(p, max_heads, seed);
-    EXPECT_LE(r.err.rel_l2, 2.0 * plain + 1e-5) << "plain " << to_string(p.dtype) << " error " << plain;
-  } else {
-    EXPECT_LE(r.err.rel_l2, 1e-5) << "fp32 FFMA without TF32 should be near 1e-6";
-  }
+  gputest::expect_matches_reference(backend(), p, max_heads, seed, 1e-5, "fp32 FFMA without TF32 should be near 1e-6");
 }
 
 class MemEfficientGpu : public ::testing::TestWithParam<std::tuple<DType, bool>> {};

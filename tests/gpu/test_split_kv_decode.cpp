@@ -27,15 +27,7 @@ split_kv::Plan plan_on_gpu(const Problem& p) {
 // At most twice as wrong as a plain low-precision computation on the same inputs, and within the
 // dtype's budget; every output and LSE element written.
 void expect_matches_reference(const Problem& p, int64_t max_heads = 8, uint64_t seed = 7) {
-  SCOPED_TRACE(p.describe());
-  const gputest::CheckResult r = gputest::run_against_reference(backend(), p, max_heads, seed);
-  ASSERT_TRUE(r.error.empty()) << r.error;
-  EXPECT_EQ(r.unwritten, 0) << "poisoned outputs left unwritten";
-  EXPECT_EQ(r.err.non_finite, 0);
-  EXPECT_TRUE(r.lse_ok) << "log-sum-exp differs from the reference";
-  EXPECT_LE(r.err.rel_l2, accuracy_tolerance(p.dtype));
-  const double plain = gputest::plain_lowp_error(p, max_heads, seed);
-  EXPECT_LE(r.err.rel_l2, 2.0 * plain + 1e-5) << "plain " << to_string(p.dtype) << " error " << plain;
+  gputest::expect_matches_reference(backend(), p, max_heads, seed);
 }
 
 class SplitKvGpu : public ::testing::TestWithParam<std::tuple<DType, bool>> {};
