@@ -1,9 +1,13 @@
 // mem-efficient's eligibility rules, judged on what-if profiles (no GPU needed): every dtype, head dim
-// limit and alignment with the nearest passing value, compute capability, shared memory per block.
+// limit and alignment with the nearest passing value, compute capability (Turing runs float16 and
+// float32, not bfloat16), kernel images, shared memory per block.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
+#include "attnscope/platform.hpp"
 #include "attnscope/registry.hpp"
 #include "mem_efficient/mem_efficient.hpp"
 #include "builtin_backend.hpp"
@@ -76,16 +80,98 @@ TEST(MemEfficientRules, HeadDimNotAMultipleOfEightSaysWhyAndTheNearestValue) {
   EXPECT_NE(big.hint.find("head_dim 256"), std::string::npos) << big.hint;  // never suggests a value over the limit
 }
 
-TEST(MemEfficientRules, PreAmpereGpuIsAnEnvironmentProblemWithAFallback) {
-  const auto rs = backend().check(problem(DType::F32, 64), *find_profile("t4"));
+const DeviceInfo& t4() { return *find_profile("t4"); }
+
+// A Volta-class device (no what-if profile has one): below every mem-efficient kernel.
+DeviceInfo sm70() {
+  DeviceInfo d = t4();
+  d.id = "profile:v100-test", d.name = "Test: sm70", d.cc_major = 7, d.cc_minor = 0;
+  return d;
+}
+
+TEST(MemEfficientRules, TuringRunsFloat16OnTensorCores) {
+  const auto rs = backend().check(problem(DType::F16, 128), t4());
+  const RuleResult cc = must_have(rs, "compute_capability");
+  EXPECT_TRUE(cc.met) << cc.reason;
+  EXPECT_EQ(cc.required, "sm75 or newer");
+  EXPECT_NE(cc.reason.find("mma.sync m16n8k8"), std::string::npos) << cc.reason;
+  EXPECT_TRUE(must_have(rs, "bf16_tensor_cores").met);
+  EXPECT_TRUE(must_have(rs, "shared_memory").met);  // 48 KiB of Turing's 64
+  EXPECT_TRUE(must_have(rs, "dtype").met);
+  EXPECT_TRUE(must_have(backend().check(problem(DType::F32, 64), t4()), "shared_memory").met);  // 51 KiB
+}
+
+TEST(MemEfficientRules, BfloatOnTuringNamesTheDeviceAndSuggestsFloat16) {
+  const auto rs = backend().check(problem(DType::BF16, 128), t4());
+  const RuleResult r = must_have(rs, "bf16_tensor_cores");
+  EXPECT_FALSE(r.met);
+  EXPECT_EQ(r.kind, RuleKind::Input);
+  EXPECT_EQ(r.field, "dtype");
+  EXPECT_EQ(r.observed, "bfloat16 on sm75");
+  EXPECT_NE(r.reason.find("bfloat16 tensor-core MMA"), std::string::npos) << r.reason;
+  EXPECT_NE(r.reason.find("compute capability ≥ 8.0"), std::string::npos) << r.reason;
+  EXPECT_NE(r.reason.find("T4"), std::string::npos) << r.reason;
+  EXPECT_NE(r.reason.find("is 7.5"), std::string::npos) << r.reason;
+  EXPECT_NE(r.hint.find("choose float16"), std::string::npos) << r.hint;
+  EXPECT_TRUE(must_have(rs, "dtype").met);               // bfloat16 itself is a supported dtype
+  EXPECT_TRUE(must_have(rs, "compute_capability").met);  // and the device runs the other dtypes
+  for (const char* dev : {"a100", "l4", "h100"})
+    EXPECT_TRUE(must_have(backend().check(problem(DType::BF16, 128), *find_profile(dev)), "bf16_tensor_cores").met)
+        << dev;
+}
+
+TEST(MemEfficientRules, TuringSharedMemoryRefusesTheLargeBucketsWithTheLargestThatFits) {
+  for (int64_t d : {128, 256}) {
+    const RuleResult r = must_have(backend().check(problem(DType::F32, d), t4()), "shared_memory");
+    EXPECT_FALSE(r.met) << d;
+    EXPECT_EQ(r.kind, RuleKind::Environment);
+    EXPECT_NE(r.reason.find(d == 128 ? "83 KiB" : "147 KiB"), std::string::npos) << r.reason;
+    EXPECT_NE(r.reason.find("allows 64 KiB"), std::string::npos) << r.reason;
+    EXPECT_NE(r.hint.find("head_dim ≤ 64 in float32 on sm75"), std::string::npos) << r.hint;
+    EXPECT_NE(r.hint.find("or float16 (48 KiB at head_dim 128)"), std::string::npos) << r.hint;
+    EXPECT_EQ(r.hint.find("bfloat16"), std::string::npos) << r.hint;  // not offered where it cannot run
+  }
+  // 16-bit at head_dim 256 needs 96 KiB: refused on Turing, pointing to 128.
+  const RuleResult f16 = must_have(backend().check(problem(DType::F16, 256), t4()), "shared_memory");
+  EXPECT_FALSE(f16.met);
+  EXPECT_NE(f16.hint.find("head_dim ≤ 128 in float16 on sm75 (48 KiB)"), std::string::npos) << f16.hint;
+  EXPECT_TRUE(must_have(backend().check(problem(DType::F16, 128), t4()), "shared_memory").met);
+}
+
+TEST(MemEfficientRules, VoltaIsAnEnvironmentProblemWithAFallback) {
+  const DeviceInfo v = sm70();
+  const auto rs = backend().check(problem(DType::F16, 64), v);
   const RuleResult cc = must_have(rs, "compute_capability");
   EXPECT_FALSE(cc.met);
   EXPECT_EQ(cc.kind, RuleKind::Environment);
-  EXPECT_NE(cc.reason.find("sm75"), std::string::npos) << cc.reason;
-  EXPECT_NE(cc.reason.find("cp.async"), std::string::npos) << cc.reason;
+  EXPECT_EQ(cc.observed, "sm70");
+  EXPECT_NE(cc.reason.find("needs sm75 or newer"), std::string::npos) << cc.reason;
+  EXPECT_NE(cc.reason.find("ldmatrix"), std::string::npos) << cc.reason;
   EXPECT_NE(cc.hint.find("naive"), std::string::npos) << cc.hint;
-  EXPECT_EQ(rule(rs, "shared_memory"), nullptr);  // judged only where the kernels could run at all
-  EXPECT_TRUE(must_have(rs, "dtype").met);        // the input itself is fine
+  EXPECT_EQ(rule(rs, "shared_memory"), nullptr);      // judged only where the kernels could run at all
+  EXPECT_EQ(rule(rs, "bf16_tensor_cores"), nullptr);
+  EXPECT_TRUE(must_have(rs, "dtype").met);            // the input itself is fine
+  const RuleResult img = must_have(rs, "kernel_image");  // no build carries sm70 machine code
+  EXPECT_FALSE(img.met);
+  EXPECT_NE(img.hint.find("70-real"), std::string::npos) << img.hint;
+}
+
+TEST(MemEfficientRules, KernelImagesAreTheBuildsPlusTuringWhenAmpereIsBuilt) {
+  const std::vector<int> project = platform::built_compute_capabilities();
+#if ATTNSCOPE_HAVE_CUDA
+  const std::vector<int> own = mem_efficient::built_compute_capabilities();
+#else
+  const std::vector<int> own;
+#endif
+  const auto has = [](const std::vector<int>& v, int cc) { return std::find(v.begin(), v.end(), cc) != v.end(); };
+  for (int cc : project) EXPECT_TRUE(has(own, cc)) << cc;
+  EXPECT_EQ(has(own, 75), has(project, 80));  // kernels/CMakeLists.txt adds sm_75 when 80 is a target
+  const RuleResult img = must_have(backend().check(problem(DType::F16, 64), t4()), "kernel_image");
+  EXPECT_EQ(img.met, has(own, 75));
+  if (!img.met) EXPECT_NE(img.hint.find("80-real"), std::string::npos) << img.hint;
+  // Other backends keep the project's list: sm75 has no image there in any default build.
+  EXPECT_FALSE(testing_support::rule_named(testing_support::builtin_backend("flash2").check(problem(DType::F16, 64), t4()),
+                                           "kernel_image").met);
 }
 
 TEST(MemEfficientRules, Fp32HeadDim256NeedsMoreSharedMemoryThanAnL4Has) {
@@ -129,6 +215,12 @@ TEST(MemEfficientRules, CompiledTilesFitTheDevicesTheRulesAccept) {
     EXPECT_LE(mem_efficient::f32_shared_bytes(bucket), mem_efficient::max_shared_bytes_per_block(90));
   }
   EXPECT_LE(mem_efficient::f32_shared_bytes(128), mem_efficient::max_shared_bytes_per_block(86));
+  // Turing (64 KiB): 16-bit up to head_dim 128 and fp32 up to 64; the rules refuse the rest.
+  EXPECT_LE(mem_efficient::tc_shared_bytes(128), mem_efficient::max_shared_bytes_per_block(75));
+  EXPECT_GT(mem_efficient::tc_shared_bytes(256), mem_efficient::max_shared_bytes_per_block(75));
+  EXPECT_LE(mem_efficient::f32_shared_bytes(64), mem_efficient::max_shared_bytes_per_block(75));
+  EXPECT_GT(mem_efficient::f32_shared_bytes(128), mem_efficient::max_shared_bytes_per_block(75));
+  EXPECT_EQ(mem_efficient::max_shared_bytes_per_block(70), 0);
   EXPECT_EQ(mem_efficient::head_dim_bucket(8), 64);
   EXPECT_EQ(mem_efficient::head_dim_bucket(72), 128);
   EXPECT_EQ(mem_efficient::head_dim_bucket(136), 256);

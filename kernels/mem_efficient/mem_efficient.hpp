@@ -3,6 +3,7 @@
 // mem_efficient_backend.cpp includes it in every build, because the eligibility rules (head-dim
 // buckets, shared memory per block) are computed from the same numbers the kernels are built with.
 #include <cstdint>
+#include <vector>
 
 namespace attnscope::mem_efficient {
 
@@ -32,15 +33,30 @@ constexpr int f32_shared_bytes(int bucket) {
 constexpr int tc_shared_bytes(int bucket) { return (kRowsPerBlock + 2 * kKeysPerTile) * bucket * 2; }
 
 // The largest dynamic shared memory one block may opt into, by compute capability (CUDA C++
-// Programming Guide, "Technical Specifications per Compute Capability"); 0 when unknown (< sm80).
+// Programming Guide, "Technical Specifications per Compute Capability"); 0 when unknown (< sm75,
+// where no mem-efficient kernel runs). Turing's 64 KiB is the whole per-SM budget, so on a T4 one
+// block of 48 KiB or more runs alone on its SM.
 constexpr int max_shared_bytes_per_block(int cc) {
+  if (cc == 75) return 64 * 1024;
   if (cc == 80 || cc == 87) return 163 * 1024;
   if (cc == 86 || cc == 89 || cc >= 120) return 99 * 1024;
   if (cc >= 90) return 227 * 1024;  // sm90, sm100, sm103
   return 0;
 }
 
+// Compute capabilities from which each kernel family runs: both copy tiles without cp.async and the
+// fp16 tensor-core path multiplies with ldmatrix + mma.sync m16n8k8 on Turing (sm75); bfloat16 MMA
+// (m16n8k16.bf16) exists only from sm80.
+inline constexpr int kMinComputeCapability = 75;
+inline constexpr int kMinComputeCapabilityBf16 = 80;
+
 enum class Element { F32, F16, BF16 };
+
+// Which compiled variant runs. Auto: the sm80 one (cp.async; mma.sync m16n8k16) on compute
+// capability ≥ 8.0, the Turing one (plain 16-byte loads + st.shared; mma.sync m16n8k8, fp16 only)
+// below. Sm75 forces the Turing variant on any GPU — it is compiled for every architecture in the
+// build, so tests check it on the GPU they have.
+enum class Variant { Auto, Sm80, Sm75 };
 
 struct Params {
   const void* q = nullptr;  // [B, Hq, Nq, D]
@@ -53,6 +69,7 @@ struct Params {
   Element element = Element::F16;
   bool causal = false;  // bottom-right aligned: query i sees key j iff j <= i + kv_len - q_len
   float scale = 0;      // softmax scale
+  Variant variant = Variant::Auto;
 };
 
 // Launches the forward kernel on `stream` (a cudaStream_t). Throws std::runtime_error when the
@@ -60,9 +77,16 @@ struct Params {
 // (the .cu files); the backend calls it only under ATTNSCOPE_HAVE_CUDA.
 void forward(const Params& p, void* stream);
 
+// The compute capabilities the mem-efficient kernels carry machine code for: the build's list plus 75
+// (kernels/CMakeLists.txt adds sm_75 to these sources only), e.g. {75, 80, 90}. Defined only in CUDA
+// builds; the backend's kernel-image rule uses it instead of the project-wide list.
+std::vector<int> built_compute_capabilities();
+
 namespace detail {  // the two kernel families behind forward()
 void forward_f32(const Params& p, void* stream);
 void forward_tensor_core(const Params& p, void* stream);
+// Whether p runs the Turing variant: forced by p.variant, or (Auto) the current device is below sm80.
+bool use_turing_variant(const Params& p);
 }  // namespace detail
 
 }  // namespace attnscope::mem_efficient

@@ -16,15 +16,28 @@ namespace {
 
 namespace me = mem_efficient;
 
-// Minimum compute capability of both kernels: 16-byte cp.async copies (sm80) in both, and mma.sync
-// m16n8k16 with fp16/bf16 inputs (sm80) in the tensor-core one. No pre-Ampere fallback is compiled.
-constexpr int kMinComputeCapability = 80;
-
 std::string kib(int bytes) { return std::to_string((bytes + 1023) / 1024) + " KiB"; }
 
+int shared_bytes_for(DType t, int bucket) {
+  return t == DType::F32 ? me::f32_shared_bytes(bucket) : me::tc_shared_bytes(bucket);
+}
 int shared_bytes_for(const Problem& p) {
-  const int bucket = me::head_dim_bucket(std::clamp<int64_t>(p.head_dim, 1, me::kMaxHeadDim));
-  return p.dtype == DType::F32 ? me::f32_shared_bytes(bucket) : me::tc_shared_bytes(bucket);
+  return shared_bytes_for(p.dtype, me::head_dim_bucket(std::clamp<int64_t>(p.head_dim, 1, me::kMaxHeadDim)));
+}
+// The largest head-dim bucket whose tiles fit `have` bytes in dtype t (0 if none does).
+int largest_bucket_fitting(DType t, int have) {
+  for (int bucket : {256, 128, 64})
+    if (shared_bytes_for(t, bucket) <= have) return bucket;
+  return 0;
+}
+
+// The kernels' own image list: sm_75 is compiled for mem-efficient's sources only (kernels/CMakeLists.txt).
+std::vector<int> kernel_images() {
+#if ATTNSCOPE_HAVE_CUDA
+  return me::built_compute_capabilities();
+#else
+  return platform::built_compute_capabilities();  // empty; the cuda_build rule says why
+#endif
 }
 
 // "head_dim ≤ 256", with the reason the limit exists and the nearest value that passes.
@@ -66,8 +79,9 @@ RuleResult head_dim_multiple_rule(const Problem& p) {
   return r;
 }
 
-// Shared memory per block against the device's per-block limit (only sm86/89/120-class parts, with
-// 99 KiB, are short: fp32 with head_dim > 128 needs 147 KiB).
+// Shared memory per block against the device's per-block limit: sm86/89/120-class parts (99 KiB) are
+// short for fp32 with head_dim > 128 (147 KiB); Turing (64 KiB) for fp32 above 64 (83/147 KiB) and for
+// 16-bit at head_dim > 128 (96 KiB). The hint names the largest head dim that fits in each dtype.
 RuleResult shared_memory_rule(const Problem& p, const DeviceInfo& dev) {
   const int need = shared_bytes_for(p);
   const int have = me::max_shared_bytes_per_block(dev.compute_capability());
@@ -80,10 +94,37 @@ RuleResult shared_memory_rule(const Problem& p, const DeviceInfo& dev) {
   r.met = need <= have;
   r.reason = std::string(to_string(p.dtype)) + " with head_dim " + std::to_string(p.head_dim) + " needs " + kib(need) +
              " of shared memory per block; " + dev.sm_name() + " (" + dev.name + ") allows " + kib(have);
-  r.hint = p.dtype == DType::F32
-               ? "use head_dim ≤ 128 in float32 (" + kib(me::f32_shared_bytes(128)) + "), or float16/bfloat16 (" +
-                     kib(me::tc_shared_bytes(256)) + " at head_dim 256)"
-               : "use a GPU with more shared memory per block";
+  const int fits = largest_bucket_fitting(p.dtype, have);
+  const int fits_16bit = largest_bucket_fitting(DType::F16, have);
+  const std::string sixteen_bit = dev.compute_capability() >= me::kMinComputeCapabilityBf16 ? "float16/bfloat16" : "float16";
+  if (fits == 0)
+    r.hint = "use a GPU with more shared memory per block";
+  else if (p.dtype == DType::F32)
+    r.hint = "use head_dim ≤ " + std::to_string(fits) + " in float32 on " + dev.sm_name() + " (" +
+             kib(me::f32_shared_bytes(fits)) + "), or " + sixteen_bit + " (" + kib(me::tc_shared_bytes(fits_16bit)) +
+             " at head_dim " + std::to_string(fits_16bit) + ")";
+  else
+    r.hint = "use head_dim ≤ " + std::to_string(fits) + " in " + std::string(to_string(p.dtype)) + " on " +
+             dev.sm_name() + " (" + kib(me::tc_shared_bytes(fits)) + "), or a GPU with more shared memory per block";
+  return r;
+}
+
+// bfloat16 below sm80: Turing's tensor cores multiply float16 (mma.sync m16n8k8) but not bfloat16.
+// An input rule: the fix is the dtype (or another device), and the reason names both.
+RuleResult bf16_tensor_core_rule(const Problem& p, const DeviceInfo& dev) {
+  const int cc = dev.compute_capability();
+  const std::string version = std::to_string(cc / 10) + "." + std::to_string(cc % 10);
+  RuleResult r;
+  r.rule = "bf16_tensor_cores";
+  r.kind = RuleKind::Input;
+  r.field = "dtype";
+  r.observed = std::string(to_string(p.dtype)) + " on " + dev.sm_name();
+  r.required = "bfloat16 only on sm" + std::to_string(me::kMinComputeCapabilityBf16) + " or newer";
+  r.met = p.dtype != DType::BF16 || cc >= me::kMinComputeCapabilityBf16;
+  r.reason = "dtype is bfloat16; bfloat16 tensor-core MMA (mma.sync m16n8k16.bf16) needs compute capability ≥ 8.0; " +
+             dev.sm_name() + " (" + dev.name + ") is " + version + " and multiplies only float16 on its tensor cores";
+  r.hint = "choose float16 (the same tensor-core kernel runs it on " + dev.sm_name() +
+           "), or a GPU with sm80 or newer for bfloat16";
   return r;
 }
 
@@ -103,7 +144,10 @@ class MemEfficientBackend final : public Backend {
         "log-sum-exp of every row is written too. float16/bfloat16 run on tensor cores (mma.sync m16n8k16, "
         "fp32 accumulation): four warps of 16 rows each, Q and K via ldmatrix, P re-packed from the score "
         "accumulators straight into the next multiply's operands, V via ldmatrix.trans, the next K/V tile "
-        "copied (cp.async) while the current one is used. float32 runs on the CUDA cores with plain fp32 "
+        "copied (cp.async) while the current one is used. On Turing (sm75, e.g. T4) the same kernel "
+        "template runs its Turing variant: tiles move through registers (16-byte loads, then shared-memory "
+        "stores; the next tile is prefetched into L2 first) and each k16 step is two mma.sync m16n8k8 — "
+        "float16 only, since bfloat16 tensor-core MMA needs sm80. float32 runs on the CUDA cores with plain fp32 "
         "FMA — TF32 is NOT used, so results keep full fp32 accuracy: each thread holds an 8 × 4 tile of "
         "scores and an 8 × d/16 tile of the output in registers, reads Q, K, V and P from shared memory "
         "as float4, and the 16 lanes that share a row reduce its maximum with shuffles. Head dims are "
@@ -124,17 +168,22 @@ class MemEfficientBackend final : public Backend {
     RuleSet rules(p, d);
     rules.target(Target::Cuda)
         .built_with_cuda(platform::built_with_cuda())
-        .min_compute_capability(kMinComputeCapability, "naive")
-        .kernel_image_for(platform::built_compute_capabilities())
+        .min_compute_capability(me::kMinComputeCapability, "naive")
+        .kernel_image_for(kernel_images())
         .dtype_in({DType::F32, DType::F16, DType::BF16})
         .custom(head_dim_max_rule(p))
         .custom(head_dim_multiple_rule(p));
-    if (d.is_gpu() && d.compute_capability() >= kMinComputeCapability) rules.custom(shared_memory_rule(p, d));
+    if (d.is_gpu() && d.compute_capability() >= me::kMinComputeCapability)
+      rules.custom(bf16_tensor_core_rule(p, d)).custom(shared_memory_rule(p, d));
     auto out = rules.take();
-    for (auto& r : out)
+    for (auto& r : out) {
       if (r.rule == "compute_capability")
-        r.reason += " (the kernels copy tiles with cp.async and, for float16/bfloat16, multiply with "
-                    "mma.sync m16n8k16 — both sm80 instructions; no pre-Ampere fallback is compiled)";
+        r.reason += " (the float16 path needs ldmatrix and mma.sync m16n8k8 and the float32 path plain "
+                    "16-byte loads, all there from sm75 (Turing); bfloat16 needs sm80, a rule of its own)";
+      if (r.rule == "kernel_image" && !r.met && d.compute_capability() == 75)
+        r.hint = "rebuild with 80-real in -DCMAKE_CUDA_ARCHITECTURES: mem-efficient then adds sm_75 machine code "
+                 "for its own kernels (the other backends need sm80 anyway)";
+    }
     return out;
   }
 
