@@ -16,9 +16,12 @@ namespace attnscope::mem_efficient {
 inline constexpr float kLog2e = 1.4426950408889634f;
 inline constexpr float kLn2 = 0.6931471805599453f;
 
-// One block = kRowsPerBlock query rows of one (batch, query head). Blocks are numbered with the row
-// block fastest and in reverse, so under a causal mask the longest rows (most K/V tiles) start first
-// and the short ones fill the tail of the last wave.
+// One block = kRowsPerBlock query rows of one (batch, query head). Blocks are numbered in groups of
+// `heads_per_group` (batch, head) pairs; inside a group the row block is the slow index and runs in
+// reverse, so under a causal mask the longest rows (most K/V tiles) of the group start first and the
+// short ones fill the tail. One head per group (the default) keeps the blocks that share K/V next to
+// each other, for L2 reuse; a kernel that wants the longest-first order across more heads (to shorten
+// the tail of the last wave) passes a larger group, sized by its launcher (see the 3×TF32 kernel).
 struct BlockPlan {
   int64_t q_offset;   // element offset of this (batch, q head)'s first Q/O row
   int64_t kv_offset;  // element offset of the matching (batch, kv head)'s first K/V row
@@ -28,12 +31,18 @@ struct BlockPlan {
   int diag;           // kv_len - q_len: query i sees key j iff j <= i + diag (causal)
   int n_tiles;        // K/V tiles to visit (0: every row of the block sees no key)
 
-  __device__ static BlockPlan make(const Params& p) {
+  __device__ static BlockPlan make(const Params& p, int64_t heads_per_group = 1) {
     const int64_t row_blocks = (p.q_len + kRowsPerBlock - 1) / kRowsPerBlock;
-    int64_t idx = blockIdx.x;
-    const int64_t rb = row_blocks - 1 - idx % row_blocks;
-    idx /= row_blocks;
-    const int64_t h = idx % p.q_heads, b = idx / p.q_heads;
+    const int64_t heads = p.batch * p.q_heads;
+    const int64_t group_blocks = heads_per_group * row_blocks;
+    const int64_t group = int64_t(blockIdx.x) / group_blocks;
+    const int64_t idx = int64_t(blockIdx.x) - group * group_blocks;
+    const int64_t first_head = group * heads_per_group;
+    // The last group may hold fewer heads.
+    const int64_t group_heads = heads - first_head < heads_per_group ? heads - first_head : heads_per_group;
+    const int64_t rb = row_blocks - 1 - idx / group_heads;
+    const int64_t bh = first_head + idx % group_heads;
+    const int64_t h = bh % p.q_heads, b = bh / p.q_heads;
     const int64_t kvh = h / (p.q_heads / p.kv_heads);  // GQA: consecutive query heads share a KV head
 
     BlockPlan plan;
