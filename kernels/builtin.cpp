@@ -13,7 +13,7 @@ std::unique_ptr<Backend> make_cpu_math_backend();
 std::unique_ptr<Backend> make_naive_backend();
 std::unique_ptr<Backend> make_cublas_math_backend();
 std::unique_ptr<Backend> make_mem_efficient_backend();
-std::unique_ptr<Backend> make_mem_efficient_3xtf32_backend();
+std::unique_ptr<Backend> make_mem_efficient_fma_backend();
 std::unique_ptr<Backend> make_small_k_backend();
 std::unique_ptr<Backend> make_split_kv_decode_backend();
 std::unique_ptr<Backend> make_flash2_backend();
@@ -27,7 +27,7 @@ void register_builtin_backends(Registry& r) {
   r.add(make_naive_backend());
   r.add(make_cublas_math_backend());
   r.add(make_mem_efficient_backend());
-  r.add(make_mem_efficient_3xtf32_backend());
+  r.add(make_mem_efficient_fma_backend());
   r.add(make_small_k_backend());
   r.add(make_split_kv_decode_backend());
   r.add(make_flash2_backend());

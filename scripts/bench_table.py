@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Join attnscope-cli result documents with torch_sdpa_bench.py's output and print one table: for each
 shape and each of our backends, our TFLOP/s, the matching PyTorch SDPA backend's TFLOP/s, and the ratio.
-Matching: cublas-math and naive <-> math, mem-efficient (and its 3xTF32 variant) <-> efficient, flash2 <-> flash.
+Matching: cublas-math and naive <-> math, mem-efficient (and mem-efficient-fma, its fp32 CUDA-core kernel)
+<-> efficient, flash2 <-> flash.
 
   python3 scripts/bench_table.py --ours a.json b.json [--torch torch.json] [--markdown table.md]
 """
@@ -9,7 +10,7 @@ import argparse
 import json
 import os
 
-MATCH = {"cublas-math": "math", "naive": "math", "mem-efficient": "efficient", "mem-efficient-3xtf32": "efficient",
+MATCH = {"cublas-math": "math", "naive": "math", "mem-efficient": "efficient", "mem-efficient-fma": "efficient",
          "flash2": "flash"}
 
 

@@ -42,7 +42,7 @@ TEST(BuiltinHints, DeviceFallbacksNameBackendsThatPassTheSameDeviceRule) {
           if (r.met || r.rule != "compute_capability") continue;
           for (const auto& other : reg.backends()) {
             const std::string& id = other->info().id;
-            // Match whole ids only ("mem-efficient" must not match inside "mem-efficient-3xtf32").
+            // Match whole ids only ("mem-efficient" must not match inside "mem-efficient-fma").
             for (auto pos = r.hint.find(id); pos != std::string::npos; pos = r.hint.find(id, pos + 1)) {
               const auto end = pos + id.size();
               if (end < r.hint.size() && (std::isalnum(static_cast<unsigned char>(r.hint[end])) || r.hint[end] == '-'))

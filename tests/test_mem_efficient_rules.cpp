@@ -189,6 +189,24 @@ TEST(MemEfficientRules, Fp32HeadDim256NeedsMoreSharedMemoryThanAnL4Has) {
   EXPECT_TRUE(must_have(backend().check(problem(DType::F32, 256), *find_profile("a100")), "shared_memory").met);
 }
 
+TEST(MemEfficientRules, Fp32SharedMemoryIsThatOfTheKernelThatRunsThere) {
+  // sm80+ and head_dim ≤ 128: 3×TF32 (51 / 99 KiB); above 128, or on Turing: the FMA kernel.
+  EXPECT_TRUE(mem_efficient::f32_runs_3xtf32(90, 128));
+  EXPECT_TRUE(mem_efficient::f32_runs_3xtf32(86, 8));
+  EXPECT_FALSE(mem_efficient::f32_runs_3xtf32(90, 136));
+  EXPECT_FALSE(mem_efficient::f32_runs_3xtf32(75, 64));
+  EXPECT_EQ(must_have(backend().check(problem(DType::F32, 128), h100()), "shared_memory").required, "≥ 99 KiB");
+  EXPECT_EQ(must_have(backend().check(problem(DType::F32, 72), h100()), "shared_memory").required, "≥ 99 KiB");
+  EXPECT_EQ(must_have(backend().check(problem(DType::F32, 64), h100()), "shared_memory").required, "≥ 51 KiB");
+  EXPECT_EQ(must_have(backend().check(problem(DType::F32, 136), h100()), "shared_memory").required, "≥ 147 KiB");
+  EXPECT_EQ(must_have(backend().check(problem(DType::F32, 128), t4()), "shared_memory").required, "≥ 83 KiB");
+  // An L4 (99 KiB per block) takes 3×TF32 at 128 exactly; the hint for 256 names that kernel's size.
+  const DeviceInfo& l4 = *find_profile("l4");
+  EXPECT_TRUE(must_have(backend().check(problem(DType::F32, 128), l4), "shared_memory").met);
+  const RuleResult big = must_have(backend().check(problem(DType::F32, 256), l4), "shared_memory");
+  EXPECT_NE(big.hint.find("head_dim ≤ 128 in float32 on sm89 (99 KiB)"), std::string::npos) << big.hint;
+}
+
 TEST(MemEfficientRules, MemoryIsOutputPlusLogSumExpOnly) {
   const Problem p = problem(DType::BF16, 128);
   const MemoryPrediction m = backend().predict_memory(p);
@@ -200,7 +218,13 @@ TEST(MemEfficientRules, MemoryIsOutputPlusLogSumExpOnly) {
 TEST(MemEfficientRules, TeachingTextStatesTheFp32MathAndTheMemory) {
   const BackendInfo& info = backend().info();
   EXPECT_EQ(info.target, Target::Cuda);
-  EXPECT_NE(info.algorithm.find("TF32 is NOT used"), std::string::npos);
+  // Which float32 kernel runs when, what 3×TF32 computes, that plain TF32 never runs, the accuracy.
+  for (const char* says : {"On compute capability ≥ 8.0 with head_dim ≤ 128 both products run on tensor cores by 3×TF32",
+                           "big·big + big·small + small·big", "Single-pass TF32 (about 1e-3) is never used",
+                           "4.9e-7 to 6.9e-7", "With head_dim > 128, or on Turing (sm75), float32 runs on the CUDA cores",
+                           "no tensor cores, no TF32", "mem-efficient-fma"})
+    EXPECT_NE(info.algorithm.find(says), std::string::npos) << says;
+  EXPECT_NE(info.memory_complexity.find("51 or 99 KiB (float32 on tensor cores"), std::string::npos);
   EXPECT_NE(info.algorithm.find("online softmax"), std::string::npos);
   EXPECT_NE(info.memory_complexity.find("O(B·H·Nq)"), std::string::npos);
   EXPECT_NE(info.shines.find("float32"), std::string::npos);
@@ -215,6 +239,10 @@ TEST(MemEfficientRules, CompiledTilesFitTheDevicesTheRulesAccept) {
     EXPECT_LE(mem_efficient::f32_shared_bytes(bucket), mem_efficient::max_shared_bytes_per_block(90));
   }
   EXPECT_LE(mem_efficient::f32_shared_bytes(128), mem_efficient::max_shared_bytes_per_block(86));
+  // fp32 on tensor cores (3×TF32, sm80+ only): 99 KiB at 128 is exactly the smallest sm80+ limit.
+  EXPECT_EQ(mem_efficient::tf32x3_shared_bytes(128), 99 * 1024);
+  for (int cc : {80, 86, 87, 89, 90, 100, 120})
+    EXPECT_LE(mem_efficient::tf32x3_shared_bytes(128), mem_efficient::max_shared_bytes_per_block(cc)) << cc;
   // Turing (64 KiB): 16-bit up to head_dim 128 and fp32 up to 64; the rules refuse the rest.
   EXPECT_LE(mem_efficient::tc_shared_bytes(128), mem_efficient::max_shared_bytes_per_block(75));
   EXPECT_GT(mem_efficient::tc_shared_bytes(256), mem_efficient::max_shared_bytes_per_block(75));

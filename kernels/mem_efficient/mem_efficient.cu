@@ -1,6 +1,8 @@
-// mem-efficient: one entry point, two kernels — fp32 runs the SIMT path, fp16/bf16 the tensor-core
-// path. The checks here repeat the backend's rules so a direct caller (tests, benchmarks) cannot
-// launch a kernel outside what it was built for.
+// mem-efficient: one entry point, three kernels — fp16/bf16 run the tensor-core kernel; fp32 runs the
+// 3×TF32 tensor-core kernel where it can (compute capability ≥ 8.0, head_dim ≤ 128, unless the caller
+// asks for FMA: mem-efficient-fma) and the CUDA-core FMA kernel everywhere else. The checks here repeat
+// the backend's rules so a direct caller (tests, benchmarks) cannot launch a kernel outside what it
+// was built for.
 #include <stdexcept>
 #include <string>
 
@@ -16,10 +18,12 @@ void forward(const Params& p, void* stream) {
     throw std::runtime_error("mem-efficient: q_heads " + std::to_string(p.q_heads) + " is not a multiple of kv_heads " +
                              std::to_string(p.kv_heads));
   if (p.batch == 0 || p.q_heads == 0 || p.q_len == 0) return;  // nothing to write
-  if (p.element == Element::F32)
-    detail::forward_f32(p, stream);
-  else
+  if (p.element != Element::F32)
     detail::forward_tensor_core(p, stream);
+  else if (p.f32_math == F32Math::Auto && p.head_dim <= kMaxHeadDim3xTf32 && !detail::use_turing_variant(p))
+    detail::forward_3xtf32(p, stream);  // the same choice as f32_runs_3xtf32(), on the current device
+  else
+    detail::forward_f32(p, stream);
 }
 
 }  // namespace attnscope::mem_efficient

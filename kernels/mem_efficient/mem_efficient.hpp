@@ -31,6 +31,18 @@ constexpr int f32_shared_bytes(int bucket) {
 // Tensor-core path (fp16/bf16): Q, K and V tiles, 16-bit, XOR-swizzled, no padding.
 // 64 → 24 KiB, 128 → 48 KiB, 256 → 96 KiB.
 constexpr int tc_shared_bytes(int bucket) { return (kRowsPerBlock + 2 * kKeysPerTile) * bucket * 2; }
+// fp32 on tensor cores (3×TF32, mem_efficient_3xtf32.cu): Q, K and V tiles kept in fp32 (split into
+// TF32 parts in registers), rows padded by 4 floats. 64 → 51 KiB, 128 → 99 KiB.
+constexpr int tf32x3_shared_bytes(int bucket) { return (kRowsPerBlock + 2 * kKeysPerTile) * (bucket + 4) * 4; }
+
+// Which kernel multiplies float32. The 3×TF32 kernel needs mma.sync with TF32 inputs and cp.async
+// (compute capability ≥ 8.0) and keeps a warp's 16 × head_dim output in fp32 registers, which fits up
+// to head_dim 128; everywhere else float32 runs the CUDA-core (FMA) kernel.
+inline constexpr int kMinComputeCapability3xTf32 = 80;
+inline constexpr int64_t kMaxHeadDim3xTf32 = 128;
+constexpr bool f32_runs_3xtf32(int compute_capability, int64_t head_dim) {
+  return compute_capability >= kMinComputeCapability3xTf32 && head_dim <= kMaxHeadDim3xTf32;
+}
 
 // The largest dynamic shared memory one block may opt into, by compute capability (CUDA C++
 // Programming Guide, "Technical Specifications per Compute Capability"); 0 when unknown (< sm75,
@@ -58,6 +70,10 @@ enum class Element { F32, F16, BF16 };
 // build, so tests check it on the GPU they have.
 enum class Variant { Auto, Sm80, Sm75 };
 
+// How float32 is multiplied. Auto: 3×TF32 on tensor cores where f32_runs_3xtf32 holds, exact fp32 FMA
+// on the CUDA cores elsewhere (mem-efficient). Fma: always the CUDA-core kernel (mem-efficient-fma).
+enum class F32Math { Auto, Fma };
+
 struct Params {
   const void* q = nullptr;  // [B, Hq, Nq, D]
   const void* k = nullptr;  // [B, Hkv, Nk, D]
@@ -70,6 +86,7 @@ struct Params {
   bool causal = false;  // bottom-right aligned: query i sees key j iff j <= i + kv_len - q_len
   float scale = 0;      // softmax scale
   Variant variant = Variant::Auto;
+  F32Math f32_math = F32Math::Auto;
 };
 
 // Launches the forward kernel on `stream` (a cudaStream_t). Throws std::runtime_error when the
@@ -82,9 +99,10 @@ void forward(const Params& p, void* stream);
 // builds; the backend's kernel-image rule uses it instead of the project-wide list.
 std::vector<int> built_compute_capabilities();
 
-namespace detail {  // the two kernel families behind forward()
-void forward_f32(const Params& p, void* stream);
-void forward_tensor_core(const Params& p, void* stream);
+namespace detail {  // the kernel families behind forward()
+void forward_f32(const Params& p, void* stream);      // float32, CUDA cores (FMA)
+void forward_3xtf32(const Params& p, void* stream);   // float32, tensor cores (3×TF32)
+void forward_tensor_core(const Params& p, void* stream);  // float16/bfloat16
 // Whether p runs the Turing variant: forced by p.variant, or (Auto) the current device is below sm80.
 bool use_turing_variant(const Params& p);
 }  // namespace detail

@@ -1,6 +1,6 @@
 #pragma once
-// The launch parameters of a problem, shared by mem-efficient and mem-efficient-3xtf32 (both kernels
-// take the same Params). Host-only: included by the backends' .cpp files, not by the kernels.
+// The launch parameters of a problem, shared by mem-efficient and mem-efficient-fma (which sets
+// f32_math = Fma on top). Host-only: included by the backends' .cpp files, not by the kernels.
 #include "attnscope/backend.hpp"
 #include "mem_efficient/mem_efficient.hpp"
 

@@ -1,6 +1,9 @@
 // mem-efficient on the GPU against the fp64 reference: every dtype, causal and not, GQA, ragged
 // lengths (including causal rows that see no key), head dims through every bucket and at the limit,
-// outputs poisoned before each run. Problems past the limits must be refused by run(), not computed.
+// outputs poisoned before each run. float32 runs 3×TF32 on tensor cores up to head_dim 128 (on sm80+)
+// and the FMA kernel above, both held to the fp32 bound; a test checks which kernel ran. Problems past
+// the limits must be refused by run(), not computed.
+#include <cuda_runtime.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -22,7 +25,9 @@ Problem make(DType t, int64_t b, int64_t hq, int64_t hkv, int64_t nq, int64_t nk
 // The kernel may be at most twice as wrong as a plain low-precision computation on the same inputs
 // (FlashAttention's test rule), and within the dtype's absolute budget.
 void expect_matches_reference(const Problem& p, int64_t max_heads = 4, uint64_t seed = 7) {
-  gputest::expect_matches_reference(backend(), p, max_heads, seed, 1e-5, "fp32 FFMA without TF32 should be near 1e-6");
+  // fp32: 3×TF32 and FMA both land near 1e-6; single-pass TF32 (≈1e-3), or 3×TF32 chaining every key's
+  // MMAs into one truncating tensor-core accumulator (2.8e-5 at 4097 keys), would fail this bound.
+  gputest::expect_matches_reference(backend(), p, max_heads, seed, 1e-5, "fp32 (3×TF32 or FMA) should be near 1e-6");
 }
 
 class MemEfficientGpu : public ::testing::TestWithParam<std::tuple<DType, bool>> {};
@@ -67,6 +72,36 @@ INSTANTIATE_TEST_SUITE_P(AllDtypes, MemEfficientGpu,
                            return std::string(to_string(std::get<0>(info.param))) +
                                   (std::get<1>(info.param) ? "_causal" : "_full");
                          });
+
+TEST(MemEfficientGpuFp32, LongKeyRangesKeepFp32Accuracy) {
+  ATTNSCOPE_REQUIRE_GPU();
+  for (bool causal : {false, true}) {
+    expect_matches_reference(make(DType::F32, 1, 2, 1, 4097, 4097, 64, causal), 2, 13);  // one row past whole tiles
+    expect_matches_reference(make(DType::F32, 1, 2, 2, 1000, 4097, 128, causal), 2, 14);
+    expect_matches_reference(make(DType::F32, 1, 2, 2, 1000, 4097, 256, causal), 2, 15);
+  }
+}
+
+// Which float32 kernel ran: mem-efficient-fma always runs the FMA kernel, so on the same inputs the two
+// backends give bit-identical outputs (the same error) exactly where mem-efficient runs FMA too —
+// head_dim > 128, or a GPU below sm80 — and different ones where it runs 3×TF32.
+TEST(MemEfficientGpuFp32, TensorCoresUpTo128FmaAbove) {
+  ATTNSCOPE_REQUIRE_GPU();
+  int major = 0;
+  ASSERT_EQ(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, 0), cudaSuccess);
+  const Backend& fma = testing_support::builtin_backend("mem-efficient-fma");
+  for (bool causal : {false, true})
+    for (int64_t d : {32, 64, 96, 128, 136, 256}) {
+      const Problem p = make(DType::F32, 1, 4, 2, 200, 333, d, causal);
+      const auto a = gputest::run_against_reference(backend(), p, 4, 5);
+      const auto f = gputest::run_against_reference(fma, p, 4, 5);
+      ASSERT_TRUE(a.error.empty() && f.error.empty()) << a.error << f.error;
+      if (major >= 8 && d <= 128)
+        EXPECT_NE(a.err.rel_l2, f.err.rel_l2) << "head_dim " << d << ": expected 3×TF32, got the FMA kernel";
+      else
+        EXPECT_EQ(a.err.rel_l2, f.err.rel_l2) << "head_dim " << d << ": expected the FMA kernel";
+    }
+}
 
 TEST(MemEfficientGpuLimits, HeadDimPastTheLimitIsRefusedNotComputed) {
   ATTNSCOPE_REQUIRE_GPU();

@@ -1,5 +1,7 @@
-// mem-efficient-3xtf32: fp32 attention on tensor cores, each fp32 product done as three TF32 MMAs
-// (mma.sync m16n8k8, fp32 accumulation; see common/mma_tf32_sm80.cuh), with mem-efficient's block plan.
+// mem-efficient's float32 path on tensor cores (compute capability ≥ 8.0, head_dim ≤ 128): each fp32
+// product done as three TF32 MMAs (mma.sync m16n8k8, fp32 accumulation; see common/mma_tf32_sm80.cuh),
+// with mem-efficient's block plan. Single-pass TF32 is never used. Design notes and measurements:
+// NOTES.md ("float32 on tensor cores: 3×TF32").
 //
 // Block: 64 query rows × one (batch, head), four warps of 16 rows; a warp owns its rows for the whole
 // pass, so the online softmax needs no cross-warp reduction (the 4 lanes of a quad share a row).
@@ -27,13 +29,10 @@
 #include "common/mma_sm80.cuh"
 #include "common/mma_tf32_sm80.cuh"
 #include "mem_efficient/block_plan.cuh"
-#include "mem_efficient_3xtf32/mem_efficient_3xtf32.hpp"
+#include "mem_efficient/mem_efficient.hpp"
 
-namespace attnscope::mem_efficient_3xtf32 {
+namespace attnscope::mem_efficient {
 namespace {
-
-using mem_efficient::BlockPlan;
-using mem_efficient::Params;
 
 constexpr int kWarps = kRowsPerBlock / 16;
 constexpr int kThreads = 32 * kWarps;
@@ -60,7 +59,7 @@ __device__ __forceinline__ void load_tile(uint32_t dst, const float* src, int va
   }
 }
 
-__device__ __forceinline__ void load8(float (&r)[8], const float* s) {
+[[maybe_unused]] __device__ __forceinline__ void load8(float (&r)[8], const float* s) {
   const float4 lo = *reinterpret_cast<const float4*>(s), hi = *reinterpret_cast<const float4*>(s + 4);
   r[0] = lo.x, r[1] = lo.y, r[2] = lo.z, r[3] = lo.w, r[4] = hi.x, r[5] = hi.y, r[6] = hi.z, r[7] = hi.w;
 }
@@ -70,6 +69,11 @@ __device__ __forceinline__ void load8(float (&r)[8], const float* s) {
 template <int D>
 __global__ void __launch_bounds__(kThreads, D <= 64 ? 3 : 2)
     forward_3xtf32(const Params p, const float scale_log2, const int64_t heads_per_group) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ < 800
+  // The build adds sm_75 code to this folder's sources (for the Turing variants of the other kernels);
+  // this kernel needs sm80 instructions, and forward() never launches it below compute capability 8.0.
+  __trap();
+#else
   constexpr int kStride = D + 4;  // floats per shared-memory row
   constexpr int kGroups = D / 32; // 32-column groups
   extern __shared__ float4 smem_f4[];
@@ -154,15 +158,15 @@ __global__ void __launch_bounds__(kThreads, D <= 64 ? 3 : 2)
           tile_max = fmaxf(tile_max, x);
         }
       const float new_max = fmaxf(row_max[h], sm80::quad_max(tile_max));
-      const float sub = mem_efficient::usable_max(new_max);
-      alpha[h] = mem_efficient::fast_exp2(row_max[h] - sub);
+      const float sub = usable_max(new_max);
+      alpha[h] = fast_exp2(row_max[h] - sub);
       row_max[h] = new_max;
       float sum = 0.f;
 #pragma unroll
       for (int n = 0; n < kKeysPerTile / 8; ++n)
 #pragma unroll
         for (int e = 0; e < 2; ++e) {
-          const float pr = mem_efficient::fast_exp2(acc_s[n][2 * h + e] - sub);
+          const float pr = fast_exp2(acc_s[n][2 * h + e] - sub);
           acc_s[n][2 * h + e] = pr;
           sum += pr;
         }
@@ -231,7 +235,7 @@ __global__ void __launch_bounds__(kThreads, D <= 64 ? 3 : 2)
     const float inv = l > 0.f ? 1.f / l : 0.f;
     const int row = my_row + 8 * h;
     if (row >= p.q_len) continue;
-    if (p.lse && tq == 0) p.lse[plan.lse_offset + row] = l > 0.f ? (row_max[h] + log2f(l)) * mem_efficient::kLn2 : -INFINITY;
+    if (p.lse && tq == 0) p.lse[plan.lse_offset + row] = l > 0.f ? (row_max[h] + log2f(l)) * kLn2 : -INFINITY;
     float* o_row = out + int64_t(row) * p.head_dim;
 #pragma unroll
     for (int grp = 0; grp < kGroups; ++grp) {
@@ -244,6 +248,7 @@ __global__ void __launch_bounds__(kThreads, D <= 64 ? 3 : 2)
           make_float4(a[0][2 * h + 1] * inv, a[1][2 * h + 1] * inv, a[2][2 * h + 1] * inv, a[3][2 * h + 1] * inv);
     }
   }
+#endif
 }
 
 // Waves of blocks each longest-first group holds under a causal mask (see heads_per_group).
@@ -262,10 +267,10 @@ int64_t heads_per_group(const Params& p, int smem) {
   const int64_t heads = p.batch * p.q_heads;
   if (!p.causal) return 1;
   int device = 0, sms = 0, per_sm = 0;
-  mem_efficient::check_launch(cudaGetDevice(&device), "querying the current device");
-  mem_efficient::check_launch(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device),
+  check_launch(cudaGetDevice(&device), "querying the current device");
+  check_launch(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device),
                               "querying the multiprocessor count");
-  mem_efficient::check_launch(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, forward_3xtf32<D>, kThreads, smem),
+  check_launch(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, forward_3xtf32<D>, kThreads, smem),
                               "querying the 3xTF32 kernel's occupancy");
   const int64_t wave = int64_t(sms) * (per_sm > 0 ? per_sm : 1);
   const int64_t row_blocks = (p.q_len + kRowsPerBlock - 1) / kRowsPerBlock;
@@ -276,33 +281,31 @@ int64_t heads_per_group(const Params& p, int smem) {
 
 template <int D>
 void launch(const Params& p, cudaStream_t stream) {
-  constexpr int smem = shared_bytes(D);
-  mem_efficient::check_launch(
+  constexpr int smem = tf32x3_shared_bytes(D);
+  check_launch(
       cudaFuncSetAttribute(forward_3xtf32<D>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem),
       "raising the shared-memory limit of the 3xTF32 kernel");
-  const int64_t blocks = mem_efficient::grid_blocks(p);
+  const int64_t blocks = grid_blocks(p);
   const int64_t group = heads_per_group<D>(p, smem);
-  forward_3xtf32<D><<<unsigned(blocks), kThreads, smem, stream>>>(p, p.scale * mem_efficient::kLog2e, group);
-  mem_efficient::check_launch(cudaGetLastError(), "launching the 3xTF32 kernel");
+  forward_3xtf32<D><<<unsigned(blocks), kThreads, smem, stream>>>(p, p.scale * kLog2e, group);
+  check_launch(cudaGetLastError(), "launching the 3xTF32 kernel");
 }
 
 }  // namespace
 
-void forward(const Params& p, void* stream) {
-  if (p.element != mem_efficient::Element::F32)
-    throw std::runtime_error("mem-efficient-3xtf32: only float32 inputs are supported");
-  if (p.head_dim <= 0 || p.head_dim > kMaxHeadDim || p.head_dim % kHeadDimMultiple != 0)
-    throw std::runtime_error("mem-efficient-3xtf32: head_dim " + std::to_string(p.head_dim) +
-                             " is not a multiple of 8 in [8, 128]");
-  if (p.kv_heads <= 0 || p.q_heads % p.kv_heads != 0)
-    throw std::runtime_error("mem-efficient-3xtf32: q_heads " + std::to_string(p.q_heads) +
-                             " is not a multiple of kv_heads " + std::to_string(p.kv_heads));
-  if (p.batch == 0 || p.q_heads == 0 || p.q_len == 0) return;  // nothing to write
+namespace detail {
+void forward_3xtf32(const Params& p, void* stream) {
+  // forward() checked what every kernel needs; these are this kernel's own limits.
+  if (p.element != Element::F32) throw std::runtime_error("mem-efficient (3xTF32 kernel): only float32 inputs");
+  if (p.head_dim > kMaxHeadDim3xTf32)
+    throw std::runtime_error("mem-efficient (3xTF32 kernel): head_dim " + std::to_string(p.head_dim) + " is over " +
+                             std::to_string(kMaxHeadDim3xTf32));
   auto s = static_cast<cudaStream_t>(stream);
   if (head_dim_bucket(p.head_dim) == 64)
     launch<64>(p, s);
   else
     launch<128>(p, s);
 }
+}  // namespace detail
 
-}  // namespace attnscope::mem_efficient_3xtf32
+}  // namespace attnscope::mem_efficient
