@@ -12,11 +12,19 @@
 //   C/D (16×8, fp32)      4 floats:           c0,c1 = C[g][2t..2t+1] c2,c3 = C[g+8][2t..2t+1]
 // A C fragment of two neighbouring n8 tiles is exactly the A fragment of one k16 step of the next GEMM
 // (pack_c_to_a below), which is how FlashAttention keeps P in registers.
-// Everything here is valid only when compiled for sm80 or newer (the callers' .cu files are).
+// cp.async and m16n8k16 exist from sm80: in a device pass for an older GPU (mem-efficient's sources
+// are also built for sm_75) they compile to a trap, reached only by kernel variants that return before
+// using them (common/arch_policy.cuh). ldmatrix, the swizzle and the packing helpers are sm75-valid.
 #include <cstdint>
 
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
+
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ >= 800
+#define ATTNSCOPE_SM80_ASM(...) asm volatile(__VA_ARGS__)
+#else
+#define ATTNSCOPE_SM80_ASM(...) __trap()
+#endif
 
 namespace attnscope::sm80 {
 
@@ -31,15 +39,15 @@ __device__ __forceinline__ uint32_t smem_addr(const void* p) {
 // tiles that every block reads once. When `valid` is false nothing is read and the 16 bytes are zero
 // (src-size 0): rows past the end of a sequence must be zeros, never stale data (0 · NaN = NaN in P·V).
 __device__ __forceinline__ void cp_async_16(uint32_t dst_smem, const void* src_gmem, bool valid = true) {
-  const int src_bytes = valid ? 16 : 0;
-  asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst_smem), "l"(src_gmem), "r"(src_bytes));
+  ATTNSCOPE_SM80_ASM("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst_smem), "l"(src_gmem),
+                     "r"(valid ? 16 : 0));  // src-size
 }
 // Close the group of cp.async issued so far by this thread.
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+__device__ __forceinline__ void cp_async_commit() { ATTNSCOPE_SM80_ASM("cp.async.commit_group;\n" ::); }
 // Wait until at most `N` of this thread's committed groups are still in flight. Other threads' copies
 // become visible only after a barrier (__syncthreads) that follows the wait.
 template <int N>
-__device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
+__device__ __forceinline__ void cp_async_wait() { ATTNSCOPE_SM80_ASM("cp.async.wait_group %0;\n" ::"n"(N)); }
 
 // ---- shared → registers: ldmatrix -----------------------------------------------------------------
 
@@ -66,7 +74,7 @@ __device__ __forceinline__ void mma_16816(float (&d)[4], const uint32_t (&a)[4],
 
 template <>
 __device__ __forceinline__ void mma_16816<__half>(float (&d)[4], const uint32_t (&a)[4], const uint32_t (&b)[2]) {
-  asm volatile(
+  ATTNSCOPE_SM80_ASM(
       "mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
       "{%0, %1, %2, %3};\n"
       : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
@@ -76,7 +84,7 @@ __device__ __forceinline__ void mma_16816<__half>(float (&d)[4], const uint32_t 
 template <>
 __device__ __forceinline__ void mma_16816<__nv_bfloat16>(float (&d)[4], const uint32_t (&a)[4],
                                                          const uint32_t (&b)[2]) {
-  asm volatile(
+  ATTNSCOPE_SM80_ASM(
       "mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, "
       "{%0, %1, %2, %3};\n"
       : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
@@ -172,3 +180,5 @@ __device__ __forceinline__ float quad_sum(float x) {
 }
 
 }  // namespace attnscope::sm80
+
+#undef ATTNSCOPE_SM80_ASM

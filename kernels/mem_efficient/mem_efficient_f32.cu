@@ -18,9 +18,12 @@
 // at d = 64 and 37–41 at d = 128 on the standard grid, i.e. ~60 % of the FFMA peak. PyTorch's
 // efficient backend reaches 45–47 at d = 128 because its fp32 path is not FFMA: CUTLASS's
 // OpMultiplyAddFastF32 (3 × TF32 tensor-core MMAs per product); see NOTES.md beside this file.
+// Two variants of one template (common/arch_policy.cuh): Sm80 copies tiles with cp.async, Sm75
+// (Turing) with 16-byte loads + st.shared after prefetching V(t) and K(t+1) into L2 at the top of each
+// iteration. On a T4 only D = 64 fits (51 KiB of its 64 KiB; the backend refuses 128 and 256).
 #include <cuda_runtime.h>
 
-#include "common/mma_sm80.cuh"  // cp.async helpers (16-byte global → shared copies)
+#include "common/arch_policy.cuh"
 #include "mem_efficient/block_plan.cuh"
 
 namespace attnscope::mem_efficient {
@@ -40,27 +43,15 @@ struct F32Tiles {
   static_assert((kQFloats + kKVFloats + kKeysPerTile * kPStride) * 4 == f32_shared_bytes(D));
 };
 
-// rows × head_dim floats (row-major, global) → [rows][kStride] (shared); rows ≥ valid_rows and columns
-// ≥ head_dim become zeros, so padded keys contribute nothing and padded columns stay 0. Each thread
-// keeps one 16-byte column and walks down the rows with a running pointer (no per-row addresses live
-// across the main loop).
-template <int D>
+// rows × head_dim floats (row-major, global) → [64][kStride] (shared); rows ≥ valid_rows and columns
+// ≥ head_dim become zeros, so padded keys contribute nothing and padded columns stay 0.
+template <class Arch, int D>
 __device__ __forceinline__ void load_tile(float* dst, const float* src, int valid_rows, int head_dim) {
-  constexpr int kChunksPerRow = D / 4;
-  constexpr int kRowsPerPass = kThreads / kChunksPerRow;
-  static_assert(kThreads % kChunksPerRow == 0 && kRowsPerBlock == kKeysPerTile);
-  const int col = (threadIdx.x % kChunksPerRow) * 4;
-  const int first_row = threadIdx.x / kChunksPerRow;
-  const bool column_valid = col < head_dim;
-  const float* from = src + int64_t(first_row) * head_dim + col;
-#pragma unroll
-  for (int it = 0; it < kKeysPerTile / kRowsPerPass; ++it) {
-    const int row = first_row + it * kRowsPerPass;
-    const bool valid = column_valid && row < valid_rows;
-    sm80::cp_async_16(sm80::smem_addr(dst + row * F32Tiles<D>::kStride + col), valid ? from : src, valid);
-    from += int64_t(kRowsPerPass) * head_dim;
-  }
-  sm80::cp_async_commit();
+  static_assert(kRowsPerBlock == kKeysPerTile, "Q tiles go through the K/V tile loader");
+  arch::copy_tile<Arch, kThreads, kKeysPerTile, D / 4>(
+      sm80::smem_addr(dst), src, valid_rows, head_dim,
+      [](int row, int chunk) { return uint32_t((row * F32Tiles<D>::kStride + chunk * 4) * 4); });
+  Arch::commit();
 }
 
 __device__ __forceinline__ float half_warp_max(float x) {
@@ -74,8 +65,12 @@ __device__ __forceinline__ float half_warp_sum(float x) {
   return x;
 }
 
-template <int D>
+template <class Arch, int D>
 __global__ void __launch_bounds__(kThreads, D <= 128 ? 2 : 1) f32_forward(const Params p, const float scale_log2) {
+  if constexpr (!arch::compiled_for<Arch>()) {  // the Sm80 copy in an sm_75 pass: never launched
+    __trap();
+    return;
+  }
   using T = F32Tiles<D>;
   extern __shared__ float4 smem_f4[];
   float* sQ = reinterpret_cast<float*>(smem_f4);  // [64 rows][kStride]
@@ -89,7 +84,7 @@ __global__ void __launch_bounds__(kThreads, D <= 128 ? 2 : 1) f32_forward(const 
   const int rg = threadIdx.x >> 4, lc = threadIdx.x & 15;
   const int my_row0 = plan.row0 + rg;  // this thread's rows: my_row0 + 8·r
 
-  load_tile<D>(sQ, q, plan.rows, p.head_dim);
+  load_tile<Arch, D>(sQ, q, plan.rows, p.head_dim);
 
   float o[kRowsPerThread][D / 16];
   float row_max[kRowsPerThread], row_sum[kRowsPerThread];  // exp2 domain; row_sum is this lane's share
@@ -104,9 +99,16 @@ __global__ void __launch_bounds__(kThreads, D <= 128 ? 2 : 1) f32_forward(const 
   for (int t = 0; t < plan.n_tiles; ++t) {
     const int key0 = t * kKeysPerTile;
     const int keys = int(p.kv_len - key0 < kKeysPerTile ? p.kv_len - key0 : kKeysPerTile);
+    // Sm75 only (a no-op for Sm80): V(t), copied after Q·Kᵀ, and K(t+1) start towards L2.
+    Arch::prefetch_l2(v + int64_t(key0) * p.head_dim, int64_t(keys) * p.head_dim * 4, kThreads);
+    if (t + 1 < plan.n_tiles) {
+      const int64_t next_keys = p.kv_len - key0 - kKeysPerTile;
+      Arch::prefetch_l2(k + int64_t(key0 + kKeysPerTile) * p.head_dim,
+                        (next_keys < kKeysPerTile ? next_keys : kKeysPerTile) * p.head_dim * 4, kThreads);
+    }
     __syncthreads();  // the previous tile's P·V is done with sKV and sP
-    load_tile<D>(sKV, k + int64_t(key0) * p.head_dim, keys, p.head_dim);
-    sm80::cp_async_wait<0>();
+    load_tile<Arch, D>(sKV, k + int64_t(key0) * p.head_dim, keys, p.head_dim);
+    Arch::template wait<0>();
     __syncthreads();
 
     // S = Q·Kᵀ for 8 rows × 4 keys, 4 head-dim columns per step.
@@ -166,8 +168,8 @@ __global__ void __launch_bounds__(kThreads, D <= 128 ? 2 : 1) f32_forward(const 
       *reinterpret_cast<float4*>(dst + 4) = make_float4(s[4][j], s[5][j], s[6][j], s[7][j]);
     }
     __syncthreads();  // K is no longer read; P is complete
-    load_tile<D>(sKV, v + int64_t(key0) * p.head_dim, keys, p.head_dim);
-    sm80::cp_async_wait<0>();
+    load_tile<Arch, D>(sKV, v + int64_t(key0) * p.head_dim, keys, p.head_dim);
+    Arch::template wait<0>();
     __syncthreads();
 
     // O += P·V: per key, 8 probabilities × D/16 values.
@@ -189,7 +191,7 @@ __global__ void __launch_bounds__(kThreads, D <= 128 ? 2 : 1) f32_forward(const 
       }
     }
   }
-  sm80::cp_async_wait<0>();  // a block with no tile still has its Q copy in flight
+  Arch::template wait<0>();  // a block with no tile still has its Q copy in flight
 
   // Epilogue: O / l, and lse = ln(Σ exp(scale·s)) = (max + log2 l)·ln 2; rows that saw no key get
   // zeros and -inf.
@@ -211,14 +213,23 @@ __global__ void __launch_bounds__(kThreads, D <= 128 ? 2 : 1) f32_forward(const 
   }
 }
 
-template <int D>
+template <class Arch, int D>
 void launch_f32(const Params& p, cudaStream_t stream) {
   constexpr int smem = f32_shared_bytes(D);
-  check_launch(cudaFuncSetAttribute(f32_forward<D>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem),
+  check_launch(cudaFuncSetAttribute(f32_forward<Arch, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem),
                "raising the shared-memory limit of the fp32 kernel");
   const int64_t blocks = grid_blocks(p);
-  f32_forward<D><<<unsigned(blocks), kThreads, smem, stream>>>(p, p.scale * kLog2e);
+  f32_forward<Arch, D><<<unsigned(blocks), kThreads, smem, stream>>>(p, p.scale * kLog2e);
   check_launch(cudaGetLastError(), "launching the fp32 kernel");
+}
+
+template <class Arch>
+void launch_f32_bucket(const Params& p, cudaStream_t stream) {
+  switch (head_dim_bucket(p.head_dim)) {
+    case 64: return launch_f32<Arch, 64>(p, stream);
+    case 128: return launch_f32<Arch, 128>(p, stream);
+    default: return launch_f32<Arch, 256>(p, stream);
+  }
 }
 
 }  // namespace
@@ -226,11 +237,10 @@ void launch_f32(const Params& p, cudaStream_t stream) {
 namespace detail {
 void forward_f32(const Params& p, void* stream) {
   auto s = static_cast<cudaStream_t>(stream);
-  switch (head_dim_bucket(p.head_dim)) {
-    case 64: return launch_f32<64>(p, s);
-    case 128: return launch_f32<128>(p, s);
-    default: return launch_f32<256>(p, s);
-  }
+  if (use_turing_variant(p))
+    launch_f32_bucket<arch::Sm75>(p, s);
+  else
+    launch_f32_bucket<arch::Sm80>(p, s);
 }
 }  // namespace detail
 

@@ -1,5 +1,7 @@
-// mem-efficient, fp16/bf16 path: tensor cores (mma.sync m16n8k16, fp32 accumulation) on the sm80
-// primitives in common/mma_sm80.cuh.
+// mem-efficient, fp16/bf16 path: tensor cores (fp32 accumulation), one kernel template for two
+// architectures (common/arch_policy.cuh): Sm80 — cp.async copies, mma.sync m16n8k16, fp16 and bf16;
+// Sm75 (Turing, T4) — 16-byte loads + st.shared with the next tiles prefetched into L2, two
+// mma.sync m16n8k8 per k16 step, fp16 only. Everything below is shared by both.
 //
 // Block: 64 query rows × one (batch, head). For D ≤ 128 two warps of 32 rows (two m16 tiles each:
 // every K/V fragment loaded from shared memory feeds two MMAs, half the shared-memory traffic per FLOP
@@ -14,10 +16,15 @@
 // Head dims use buckets 64 / 128 / 256: below the bucket, Q/K/V are zero-padded in shared memory and
 // the k-steps and output tiles past head_dim are skipped at run time (uniform branches).
 // K and V have one buffer each, double-buffered in time: the next K tile streams in during P·V, the
-// next V tile during Q·Kᵀ and softmax. 48 KiB at D = 128, so several blocks share an SM.
+// next V tile during Q·Kᵀ and softmax. 48 KiB at D = 128, so several blocks share an SM (one on a
+// T4, whose 64 KiB per SM is also why D = 256, 96 KiB, does not run there). The Turing variant copies
+// at the same points, synchronously, after prefetching both next tiles into L2 at the top of each
+// iteration — one compute phase before each copy needs them.
 #include <cuda_runtime.h>
 
-#include "common/mma_sm80.cuh"
+#include <stdexcept>
+
+#include "common/arch_policy.cuh"
 #include "mem_efficient/block_plan.cuh"
 
 #ifndef MEMEFF_QK_UNROLL
@@ -40,33 +47,23 @@ struct TcWarps {
   static constexpr int kThreads = 32 * kWarps;
 };
 
-// rows × head_dim elements (row-major, global) → swizzled [kTileRows][D] (shared); missing rows and
-// columns past head_dim are zero-filled. Does not commit: the caller groups copies. Each thread keeps
-// one 16-byte column and walks down the rows with a running pointer, so no per-row addresses stay live
-// across the main loop (with 64 threads that would be 16 of them, and spills).
-template <class E, int D>
+// rows × head_dim elements (row-major, global) → swizzled [64][D] (shared); missing rows and columns
+// past head_dim are zero-filled. Does not commit: the caller groups copies.
+template <class Arch, class E, int D>
 __device__ __forceinline__ void load_tile(uint32_t dst, const E* src, int valid_rows, int head_dim) {
-  constexpr int kThreads = TcWarps<D>::kThreads;
-  constexpr int kChunksPerRow = D / 8;
-  constexpr int kRowsPerPass = kThreads / kChunksPerRow;
-  static_assert(kThreads % kChunksPerRow == 0 && kRowsPerBlock == kKeysPerTile);
-  const int chunk = threadIdx.x % kChunksPerRow;
-  const int first_row = threadIdx.x / kChunksPerRow;
-  const bool column_valid = chunk * 8 < head_dim;
-  const E* from = src + int64_t(first_row) * head_dim + chunk * 8;
-#pragma unroll
-  for (int it = 0; it < kKeysPerTile / kRowsPerPass; ++it) {
-    const int row = first_row + it * kRowsPerPass;
-    const bool valid = column_valid && row < valid_rows;
-    sm80::cp_async_16(dst + sm80::Swizzle<D>::byte_offset(row, chunk, sm80::Swizzle<D>::mask(row)), valid ? from : src,
-                      valid);
-    from += int64_t(kRowsPerPass) * head_dim;
-  }
+  static_assert(kRowsPerBlock == kKeysPerTile, "Q tiles go through the K/V tile loader");
+  using Sw = sm80::Swizzle<D>;
+  arch::copy_tile<Arch, TcWarps<D>::kThreads, kKeysPerTile, D / 8>(
+      dst, src, valid_rows, head_dim, [](int row, int chunk) { return Sw::byte_offset(row, chunk, Sw::mask(row)); });
 }
 
-template <class E, int D>
+template <class Arch, class E, int D>
 __global__ void __launch_bounds__(TcWarps<D>::kThreads, D <= 128 ? 4 : 1)
     tc_forward(const Params p, const float scale_log2) {
+  if constexpr (!arch::compiled_for<Arch>()) {  // the Sm80 copy in an sm_75 pass: never launched
+    __trap();
+    return;
+  }
   using Sw = sm80::Swizzle<D>;
   constexpr int kM = TcWarps<D>::kMTiles;
   constexpr int kWarpRows = TcWarps<D>::kWarpRows;
@@ -99,11 +96,11 @@ __global__ void __launch_bounds__(TcWarps<D>::kThreads, D <= 128 ? 4 : 1)
     const int64_t left = p.kv_len - int64_t(t) * kKeysPerTile;
     return int(left < kKeysPerTile ? left : kKeysPerTile);
   };
-  load_tile<E, D>(q_smem, q, plan.rows, p.head_dim);
-  if (plan.n_tiles > 0) load_tile<E, D>(k_smem, k, kv_rows(0), p.head_dim);
-  sm80::cp_async_commit();
-  if (plan.n_tiles > 0) load_tile<E, D>(v_smem, v, kv_rows(0), p.head_dim);
-  sm80::cp_async_commit();
+  load_tile<Arch, E, D>(q_smem, q, plan.rows, p.head_dim);
+  if (plan.n_tiles > 0) load_tile<Arch, E, D>(k_smem, k, kv_rows(0), p.head_dim);
+  Arch::commit();
+  if (plan.n_tiles > 0) load_tile<Arch, E, D>(v_smem, v, kv_rows(0), p.head_dim);
+  Arch::commit();
 
   float acc_o[kM][D / 8][4] = {};
   float row_max[kM][2], row_sum[kM][2];  // rows 16m+g and 16m+g+8; row_sum is this lane's share
@@ -113,7 +110,13 @@ __global__ void __launch_bounds__(TcWarps<D>::kThreads, D <= 128 ? 4 : 1)
 
   for (int t = 0; t < plan.n_tiles; ++t) {
     const int key0 = t * kKeysPerTile;
-    sm80::cp_async_wait<1>();  // Q and K(t) have landed (V(t) may still be in flight)
+    if (t + 1 < plan.n_tiles) {  // Sm75 only (a no-op for Sm80): K(t+1) and V(t+1) start towards L2
+      const int64_t next = int64_t(key0 + kKeysPerTile) * p.head_dim;
+      const int64_t bytes = int64_t(kv_rows(t + 1)) * p.head_dim * int64_t(sizeof(E));
+      Arch::prefetch_l2(k + next, bytes, TcWarps<D>::kThreads);
+      Arch::prefetch_l2(v + next, bytes, TcWarps<D>::kThreads);
+    }
+    Arch::template wait<1>();  // Q and K(t) have landed (V(t) may still be in flight)
     __syncthreads();
 
     float acc_s[kM][kKeysPerTile / 8][4] = {};
@@ -129,8 +132,8 @@ __global__ void __launch_bounds__(TcWarps<D>::kThreads, D <= 128 ? 4 : 1)
         sm80::ldmatrix_x4(b, k_smem + Sw::byte_offset(n * 16 + b_row, 2 * ks + b_hi, mask));
 #pragma unroll
         for (int m = 0; m < kM; ++m) {
-          sm80::mma_16816<E>(acc_s[m][2 * n], a[m], {b[0], b[1]});
-          sm80::mma_16816<E>(acc_s[m][2 * n + 1], a[m], {b[2], b[3]});
+          Arch::template mma_k16<E>(acc_s[m][2 * n], a[m], b[0], b[1]);
+          Arch::template mma_k16<E>(acc_s[m][2 * n + 1], a[m], b[2], b[3]);
         }
       }
     }
@@ -174,9 +177,10 @@ __global__ void __launch_bounds__(TcWarps<D>::kThreads, D <= 128 ? 4 : 1)
       }
 
     __syncthreads();  // every warp is done with K(t): stream K(t+1) in during P·V
-    if (t + 1 < plan.n_tiles) load_tile<E, D>(k_smem, k + int64_t(key0 + kKeysPerTile) * p.head_dim, kv_rows(t + 1), p.head_dim);
-    sm80::cp_async_commit();
-    sm80::cp_async_wait<1>();  // V(t) has landed
+    if (t + 1 < plan.n_tiles)
+      load_tile<Arch, E, D>(k_smem, k + int64_t(key0 + kKeysPerTile) * p.head_dim, kv_rows(t + 1), p.head_dim);
+    Arch::commit();
+    Arch::template wait<1>();  // V(t) has landed
     __syncthreads();
 
 #pragma unroll
@@ -191,17 +195,18 @@ __global__ void __launch_bounds__(TcWarps<D>::kThreads, D <= 128 ? 4 : 1)
         sm80::ldmatrix_x4_trans(b, v_smem + Sw::byte_offset(kk * 16 + v_row, 2 * n + v_hi, mask));
 #pragma unroll
         for (int m = 0; m < kM; ++m) {
-          sm80::mma_16816<E>(acc_o[m][2 * n], a[m], {b[0], b[1]});
-          sm80::mma_16816<E>(acc_o[m][2 * n + 1], a[m], {b[2], b[3]});
+          Arch::template mma_k16<E>(acc_o[m][2 * n], a[m], b[0], b[1]);
+          Arch::template mma_k16<E>(acc_o[m][2 * n + 1], a[m], b[2], b[3]);
         }
       }
     }
 
     __syncthreads();  // every warp is done with V(t): stream V(t+1) in during the next Q·Kᵀ
-    if (t + 1 < plan.n_tiles) load_tile<E, D>(v_smem, v + int64_t(key0 + kKeysPerTile) * p.head_dim, kv_rows(t + 1), p.head_dim);
-    sm80::cp_async_commit();
+    if (t + 1 < plan.n_tiles)
+      load_tile<Arch, E, D>(v_smem, v + int64_t(key0 + kKeysPerTile) * p.head_dim, kv_rows(t + 1), p.head_dim);
+    Arch::commit();
   }
-  sm80::cp_async_wait<0>();
+  Arch::template wait<0>();
   __syncthreads();  // with no tile, other threads' Q copies into this warp's rows must land first
 
   // Epilogue: O / l → 16-bit, staged through this warp's own (no longer needed) rows of sQ so the
@@ -241,22 +246,22 @@ __global__ void __launch_bounds__(TcWarps<D>::kThreads, D <= 128 ? 4 : 1)
   }
 }
 
-template <class E, int D>
+template <class Arch, class E, int D>
 void launch_tc(const Params& p, cudaStream_t stream) {
   constexpr int smem = tc_shared_bytes(D);
-  check_launch(cudaFuncSetAttribute(tc_forward<E, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem),
+  check_launch(cudaFuncSetAttribute(tc_forward<Arch, E, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem),
                "raising the shared-memory limit of the tensor-core kernel");
   const int64_t blocks = grid_blocks(p);
-  tc_forward<E, D><<<unsigned(blocks), TcWarps<D>::kThreads, smem, stream>>>(p, p.scale * kLog2e);
+  tc_forward<Arch, E, D><<<unsigned(blocks), TcWarps<D>::kThreads, smem, stream>>>(p, p.scale * kLog2e);
   check_launch(cudaGetLastError(), "launching the tensor-core kernel");
 }
 
-template <class E>
+template <class Arch, class E>
 void launch_tc_bucket(const Params& p, cudaStream_t stream) {
   switch (head_dim_bucket(p.head_dim)) {
-    case 64: return launch_tc<E, 64>(p, stream);
-    case 128: return launch_tc<E, 128>(p, stream);
-    default: return launch_tc<E, 256>(p, stream);
+    case 64: return launch_tc<Arch, E, 64>(p, stream);
+    case 128: return launch_tc<Arch, E, 128>(p, stream);
+    default: return launch_tc<Arch, E, 256>(p, stream);
   }
 }
 
@@ -265,10 +270,16 @@ void launch_tc_bucket(const Params& p, cudaStream_t stream) {
 namespace detail {
 void forward_tensor_core(const Params& p, void* stream) {
   auto s = static_cast<cudaStream_t>(stream);
+  if (use_turing_variant(p)) {
+    if (p.element == Element::BF16)  // the backend's bf16_tensor_cores rule refuses this first
+      throw std::runtime_error("mem-efficient: bfloat16 needs the sm80 variant (mma.sync m16n8k16.bf16); "
+                               "the Turing variant multiplies float16 only");
+    return launch_tc_bucket<arch::Sm75, __half>(p, s);
+  }
   if (p.element == Element::BF16)
-    launch_tc_bucket<__nv_bfloat16>(p, s);
+    launch_tc_bucket<arch::Sm80, __nv_bfloat16>(p, s);
   else
-    launch_tc_bucket<__half>(p, s);
+    launch_tc_bucket<arch::Sm80, __half>(p, s);
 }
 }  // namespace detail
 
