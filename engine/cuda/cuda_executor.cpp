@@ -12,6 +12,7 @@
 #include "cuda/cupti_tracer.hpp"
 #include "cuda/device_fill.hpp"
 #include "cuda/gpu_reference.hpp"
+#include "cuda/l2_flush.hpp"
 #include "cuda/sm_clock.hpp"
 #include "cuda/stream_gate.hpp"
 
@@ -228,7 +229,7 @@ Measurement CudaExecutor::measure_once(const Backend& b, const Problem& p, const
   }
 
   // Timing pass.
-  DeviceBuffer flush(s.cold_l2 ? std::max<uint64_t>(2 * device_.l2_bytes, 1u << 20) : 0, "L2 flush buffer");
+  L2Flush flush(s.cold_l2 ? std::max<uint64_t>(2 * device_.l2_bytes, 1u << 20) : 0);
   EventPair events;
   // With events as the timer, hold the stream while the run is submitted so the event window holds
   // GPU time only (host-side library work would otherwise land in it: 528 µs of events around a
@@ -247,7 +248,7 @@ Measurement CudaExecutor::measure_once(const Backend& b, const Problem& p, const
   uint64_t dropped = 0;
   for (int sample = 0;; ++sample) {
     check_cancel();
-    if (s.cold_l2) check(cudaMemsetAsync(flush.get(), sample & 0xff, flush.bytes(), stream.get()), "L2 flush");
+    flush.flush(stream.get());
     if (gate) gate->close(stream.get());
     events.record_start(stream.get());
     uint64_t region_id = 0;

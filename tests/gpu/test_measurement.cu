@@ -339,8 +339,9 @@ TEST(Executor, MeasuresCublasMathWithCuptiSpansBusyTimeKernelsAndClock) {
     EXPECT_GT(m.span_us[i], 0);
     EXPECT_LE(m.busy_us[i], m.span_us[i] * 1.001);  // one stream: kernels do not overlap
   }
-  // GEMM (cuBLAS may split one into several kernels), softmax, GEMM — and not the L2 flush memset.
+  // GEMM (cuBLAS may split one into several kernels), softmax, GEMM — and not the L2 flush kernel.
   ASSERT_GE(m.kernels.size(), 3u);
+  for (const auto& k : m.kernels) EXPECT_EQ(k.find("read_through_l2"), std::string::npos) << k;
   EXPECT_EQ(std::count_if(m.kernels.begin(), m.kernels.end(),
                           [](const std::string& k) { return k.find("softmax_kernel") != std::string::npos; }),
             1);
