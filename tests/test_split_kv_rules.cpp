@@ -85,14 +85,33 @@ TEST(SplitKvRules, CausalIsAccepted) {
 const split_kv::DeviceSlots kH100{132, 3};
 
 TEST(SplitKvPlan, OneLongSequenceIsSplitToFillTheGpu) {
-  for (int64_t nk : {8192, 32768, 131072}) {
-    const split_kv::Plan pl = split_kv::plan(decode(DType::BF16, 128, 1, nk), kH100);
-    const int64_t slots = 132 * 3;
-    EXPECT_GT(pl.blocks(), slots * 8 / 10) << nk;  // at least 80 % of the block slots busy
-    EXPECT_LE(pl.blocks(), slots) << nk;           // in one wave
-    const int64_t tiles = (nk + split_kv::keys_per_tile(128) - 1) / split_kv::keys_per_tile(128);
-    EXPECT_GE(pl.splits * pl.tiles_per_split, tiles);          // every key covered
-    EXPECT_LT((pl.splits - 1) * pl.tiles_per_split, tiles);    // no empty range
+  // d = 128 runs the tensor-core kernel (64-key tiles, one block per SM is enough), d = 256 the
+  // CUDA-core one (3 blocks per SM).
+  for (int64_t d : {128, 256})
+    for (int64_t nk : {8192, 32768, 131072}) {
+      const split_kv::Plan pl = split_kv::plan(decode(DType::BF16, d, 1, nk), kH100);
+      ASSERT_EQ(pl.tensor_cores, d == 128);
+      const int64_t slots = 132 * (pl.tensor_cores ? 1 : 3);
+      EXPECT_GT(pl.blocks(), slots * 8 / 10) << nk;  // at least 80 % of the block slots busy
+      EXPECT_LE(pl.blocks(), slots) << nk;           // in one wave
+      const int64_t keys = pl.tensor_cores ? split_kv::kTcKeysPerTile : split_kv::keys_per_tile(d);
+      const int64_t tiles = (nk + keys - 1) / keys;
+      EXPECT_GE(pl.splits * pl.tiles_per_split, tiles);          // every key covered
+      EXPECT_LT((pl.splits - 1) * pl.tiles_per_split, tiles);    // no empty range
+    }
+}
+
+TEST(SplitKvPlan, TensorCoresServeUpToSixteenRowsAndHeadDim128) {
+  // (query heads, KV heads, q_len, head dim) → tensor-core kernel?
+  struct Case { int64_t hq, hkv, nq, d; bool tc; };
+  const Case cases[] = {{32, 8, 1, 128, true},  {32, 8, 4, 64, true},   {8, 8, 16, 128, true}, {16, 1, 1, 128, true},
+                        {32, 8, 5, 128, false}, {32, 1, 1, 128, false}, {32, 8, 1, 256, false}};
+  for (const Case& c : cases) {
+    Problem p = decode(DType::F16, c.d, c.nq);
+    p.q_heads = c.hq, p.kv_heads = c.hkv;
+    const split_kv::Plan pl = split_kv::plan(p, kH100);
+    EXPECT_EQ(pl.tensor_cores, c.tc) << p.describe();
+    if (pl.tensor_cores) EXPECT_EQ(pl.row_chunks, 1) << p.describe();
   }
 }
 
@@ -109,12 +128,12 @@ TEST(SplitKvPlan, ABatchThatFillsTheGpuIsNotSplit) {
 }
 
 TEST(SplitKvPlan, RowsOfAGroupShareABlockUpToThirtyTwo) {
-  // (group × q_len) → rows per warp, row groups, row chunks.
+  // CUDA-core kernel (head dim 256): (group × q_len) → rows per warp, row groups, row chunks.
   struct Case { int64_t hq, hkv, nq; int rpw, groups; int64_t chunks; };
   const Case cases[] = {{32, 8, 1, 4, 1, 1}, {8, 8, 1, 1, 1, 1}, {8, 8, 3, 4, 1, 1}, {32, 8, 3, 8, 2, 1},
                         {32, 8, 8, 8, 4, 1}, {8, 2, 5, 8, 4, 1}, {32, 8, 16, 8, 4, 2}, {64, 1, 16, 8, 4, 32}};
   for (const Case& c : cases) {
-    Problem p = decode();
+    Problem p = decode(DType::BF16, 256);
     p.q_heads = c.hq, p.kv_heads = c.hkv, p.q_len = c.nq;
     const split_kv::Plan pl = split_kv::plan(p, kH100);
     EXPECT_EQ(pl.rows_per_warp, c.rpw) << p.describe();

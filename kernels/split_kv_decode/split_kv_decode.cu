@@ -1,7 +1,9 @@
 // split-kv-decode kernels: flash-decoding (split the key range across blocks, combine partial results).
 //
 // Decoding reads a long KV cache for a handful of query rows, so the work is bound by memory
-// bandwidth, not arithmetic. The split kernel is organised around keeping HBM busy:
+// bandwidth, not arithmetic. GQA groups × q_len ≤ 16 at head dims ≤ 128 (the common decode shapes)
+// run the tensor-core split kernel (split_kernel_tc.cuh); the CUDA-core split kernel here serves the
+// rest (up to 16 × 16 rows, head dim 256). The CUDA-core kernel is organised around keeping HBM busy:
 //  * one block per (batch, KV head, key range, row chunk): the query heads of a GQA group and all
 //    their query positions (group × q_len ≤ 32 rows) share the block, so each K/V byte is read once;
 //  * K and V tiles (8 KiB each) stream into shared memory through a 4-stage cp.async pipeline of
@@ -27,32 +29,19 @@
 
 #include "common/mma_sm80.cuh"
 #include "cuda/cuda_util.hpp"
+#include "split_kv_decode/split_args.cuh"
+#include "split_kv_decode/split_kernel_tc.cuh"
 #include "split_kv_decode/split_kv_decode.hpp"
 
 namespace attnscope::split_kv {
 namespace {
 
+using detail::SplitArgs;
+
 constexpr float kLog2e = 1.4426950408889634f;
 constexpr float kLn2 = 0.6931471805599453f;
 constexpr int kChunkSteps = 4;  // warp steps of keys scored before one softmax update
 
-struct SplitArgs {
-  const void* q;
-  const void* k;
-  const void* v;
-  void* o;          // final output (splits == 1)
-  float* lse;       // final lse or null (splits == 1)
-  float* o_part;    // [splits][rows_total][D] fp32 (splits > 1)
-  float* lse_part;  // [splits][rows_total] natural log (splits > 1)
-  int64_t q_heads, kv_heads, q_len, kv_len;
-  int64_t group;        // query heads per KV head
-  int64_t rows;         // group × q_len: query rows of one KV head
-  int64_t rows_total;   // B·Hq·Nq
-  int64_t splits, tiles_per_split, row_chunks;
-  int row_groups;
-  bool causal;
-  float scale_log2;     // softmax scale · log2 e
-};
 
 // ---- 16-bit element helpers ----------------------------------------------------------------------
 
@@ -322,8 +311,11 @@ __global__ void __launch_bounds__(kThreads) split_kernel(const SplitArgs a) {
 // ---- the combine kernel ----------------------------------------------------------------------------
 
 // One block per output row: O = Σ_s e^{lse_s − M} O_s / Σ_s e^{lse_s − M}, lse = M + log Σ_s e^{lse_s − M}.
-// The 4 warps take every 4th split (so the loads of one row are in flight together, not one after the
-// other), each lane D/32 elements; the warps' sums meet in shared memory.
+// It sits at the end of the critical path, so it is written for latency: the 4 warps take every 4th
+// split, each lane D/32 elements, and a warp has kBatch splits' loads in flight at once — the first
+// batch issued before the max M is known (the loads do not depend on it). Each warp finds M itself
+// (lanes stride over the splits), so no barrier comes before the sums; the warps' sums meet in
+// shared memory once.
 template <class T, int D>
 __global__ void __launch_bounds__(128) combine_kernel(const float* __restrict__ o_part,
                                                       const float* __restrict__ lse_part, T* __restrict__ o,
@@ -331,34 +323,50 @@ __global__ void __launch_bounds__(128) combine_kernel(const float* __restrict__ 
 #if __CUDA_ARCH__ >= 900
   asm volatile("griddepcontrol.wait;" ::: "memory");  // the split kernel's writes are complete and visible
 #endif
-  constexpr int E = D / 32;  // elements per lane
-  constexpr int kWarps = 4;
+  constexpr int E = D / 32;  // elements per lane: 2, 4 or 8
+  constexpr int kWarps = 4, kBatch = 8;
   __shared__ float part[kWarps][D + 1];
   const int64_t row = blockIdx.x;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
+
+  float ls[kBatch], x[kBatch][E];
+  const auto load_batch = [&](int s0) {
+#pragma unroll
+    for (int i = 0; i < kBatch; ++i) {
+      const int s = s0 + i * kWarps;
+      const bool valid = s < splits;
+      ls[i] = valid ? lse_part[s * rows + row] : -INFINITY;
+      const float* src = o_part + (s * rows + row) * D + lane * E;
+#pragma unroll
+      for (int e = 0; e < E; e += 2) {
+        const float2 v = valid ? *reinterpret_cast<const float2*>(src + e) : make_float2(0.f, 0.f);
+        x[i][e] = v.x, x[i][e + 1] = v.y;
+      }
+    }
+  };
+  load_batch(warp);
 
   float mmax = -INFINITY;
   for (int s = lane; s < splits; s += 32) mmax = fmaxf(mmax, lse_part[s * rows + row]);
 #pragma unroll
   for (int off = 16; off >= 1; off /= 2) mmax = fmaxf(mmax, __shfl_xor_sync(0xffffffffu, mmax, off));
+  const float ms = mmax == -INFINITY ? 0.f : mmax;  // every split empty: weights e^{-inf} = 0
 
   float acc[E];
 #pragma unroll
   for (int e = 0; e < E; ++e) acc[e] = 0.f;
   float sum = 0.f;
-  if (mmax != -INFINITY) {
-#pragma unroll 4
-    for (int s = warp; s < splits; s += kWarps) {
-      const float w = __expf(lse_part[s * rows + row] - mmax);
-      const float* src = o_part + (s * rows + row) * D + lane * E;
+  for (int s0 = warp;; ) {
+#pragma unroll
+    for (int i = 0; i < kBatch; ++i) {
+      const float w = __expf(ls[i] - ms);
       sum += w;
 #pragma unroll
-      for (int e = 0; e < E; e += 2) {
-        const float2 x = *reinterpret_cast<const float2*>(src + e);
-        acc[e] = fmaf(w, x.x, acc[e]);
-        acc[e + 1] = fmaf(w, x.y, acc[e + 1]);
-      }
+      for (int e = 0; e < E; ++e) acc[e] = fmaf(w, x[i][e], acc[e]);
     }
+    s0 += kBatch * kWarps;
+    if (s0 >= splits) break;
+    load_batch(s0);
   }
 #pragma unroll
   for (int e = 0; e < E; ++e) part[warp][lane * E + e] = acc[e];
@@ -387,6 +395,19 @@ void launch_split(const SplitArgs& a, int64_t blocks, cudaStream_t stream) {
               "split-kv-decode: raising the shared-memory limit");
   split_kernel<T, D, RW><<<dim3(unsigned(blocks)), kThreads, kSmem, stream>>>(a);
   cuda::check_launch("split-kv-decode split kernel");
+}
+
+template <class T, int D>
+void launch_split_tc(const SplitArgs& a, int64_t blocks, cudaStream_t stream) {
+  if constexpr (D <= kTcMaxHeadDim) {
+    constexpr int kSmem = int(tc_shared_memory_bytes(D));
+    cuda::check(cudaFuncSetAttribute(detail::split_kernel_tc<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmem),
+                "split-kv-decode: raising the shared-memory limit");
+    detail::split_kernel_tc<T, D><<<dim3(unsigned(blocks)), kThreads, kSmem, stream>>>(a);
+    cuda::check_launch("split-kv-decode tensor-core split kernel");
+  } else {
+    throw std::runtime_error("split-kv-decode: no tensor-core kernel for head_dim " + std::to_string(D));
+  }
 }
 
 template <class T, int D>
@@ -429,7 +450,10 @@ template <class T>
 void forward_typed(const SplitArgs& a, const Plan& plan, int head_dim, cudaStream_t stream) {
   const auto split = [&](auto d) {
     constexpr int kD = decltype(d)::value;
-    launch_split_rw<T, kD>(a, plan.rows_per_warp, plan.blocks(), stream);
+    if (plan.tensor_cores)
+      launch_split_tc<T, kD>(a, plan.blocks(), stream);
+    else
+      launch_split_rw<T, kD>(a, plan.rows_per_warp, plan.blocks(), stream);
     if (plan.splits > 1) launch_combine<T, kD>(a, stream);
   };
   switch (head_dim) {
@@ -440,15 +464,19 @@ void forward_typed(const SplitArgs& a, const Plan& plan, int head_dim, cudaStrea
   }
 }
 
-template <class T, int D>
-int occupancy() {
-  constexpr int kSmem = int(shared_memory_bytes());
-  cuda::check(cudaFuncSetAttribute(split_kernel<T, D, 4>, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmem),
+template <class Kernel>
+int occupancy(Kernel kernel, int smem) {
+  cuda::check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem),
               "split-kv-decode: raising the shared-memory limit");
   int n = 0;
-  cuda::check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, split_kernel<T, D, 4>, kThreads, kSmem),
+  cuda::check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, kernel, kThreads, smem),
               "split-kv-decode: occupancy query");
-  return n;
+  return std::max(1, n);
+}
+
+template <class T, int D>
+DeviceSlots slots_for(int sm_count) {
+  return DeviceSlots{sm_count, occupancy(split_kernel<T, D, 4>, int(shared_memory_bytes()))};
 }
 
 }  // namespace
@@ -461,15 +489,13 @@ DeviceSlots device_slots(int head_dim, bool bf16) {
   std::lock_guard<std::mutex> lock(mu);
   const auto key = std::make_tuple(dev, head_dim, bf16);
   if (auto it = cache.find(key); it != cache.end()) return it->second;
-  DeviceSlots s;
-  cuda::check(cudaDeviceGetAttribute(&s.sm_count, cudaDevAttrMultiProcessorCount, dev), "cudaDeviceGetAttribute");
+  int sms = 0;
+  cuda::check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev), "cudaDeviceGetAttribute");
   const int d = head_dim <= 64 ? 64 : head_dim <= 128 ? 128 : 256;
-  if (bf16)
-    s.blocks_per_sm = d == 64 ? occupancy<__nv_bfloat16, 64>() : d == 128 ? occupancy<__nv_bfloat16, 128>()
-                                                                          : occupancy<__nv_bfloat16, 256>();
-  else
-    s.blocks_per_sm = d == 64 ? occupancy<__half, 64>() : d == 128 ? occupancy<__half, 128>() : occupancy<__half, 256>();
-  s.blocks_per_sm = std::max(1, s.blocks_per_sm);
+  const DeviceSlots s = bf16 ? (d == 64 ? slots_for<__nv_bfloat16, 64>(sms) : d == 128 ? slots_for<__nv_bfloat16, 128>(sms)
+                                                                                      : slots_for<__nv_bfloat16, 256>(sms))
+                             : (d == 64 ? slots_for<__half, 64>(sms) : d == 128 ? slots_for<__half, 128>(sms)
+                                                                              : slots_for<__half, 256>(sms));
   cache[key] = s;
   return s;
 }

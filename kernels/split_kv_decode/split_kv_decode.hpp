@@ -26,6 +26,19 @@ inline constexpr int64_t keys_per_tile(int64_t head_dim) { return kTileBytes / (
 // Shared memory of one block: kStages tiles of K and V.
 inline constexpr int64_t shared_memory_bytes() { return kStages * 2 * kTileBytes; }
 
+// The tensor-core split kernel (mma.sync m16n8k16): the block's query rows are one 16-row A operand,
+// so it serves GQA groups × q_len ≤ 16 at head dims ≤ 128 (a 16 × d fp32 output per warp in
+// registers); other problems use the CUDA-core kernel above. Each of its 4 warps takes 16 keys of a
+// 64-key tile; 3 cp.async stages.
+inline constexpr int64_t kTcMaxRows = 16;
+inline constexpr int64_t kTcMaxHeadDim = 128;
+inline constexpr int64_t kTcKeysPerTile = 64;
+inline constexpr int kTcStages = 3;
+inline constexpr int64_t tc_shared_memory_bytes(int64_t head_dim) { return kTcStages * 2 * kTcKeysPerTile * head_dim * 2; }
+inline constexpr bool uses_tensor_cores(int64_t rows, int64_t head_dim) {
+  return rows <= kTcMaxRows && head_dim <= kTcMaxHeadDim;
+}
+
 // How one problem is cut into blocks.
 struct Plan {
   int64_t kv_units = 1;         // batch × KV heads
@@ -34,16 +47,21 @@ struct Plan {
   int64_t row_chunks = 1;       // blocks per (batch, KV head, split) along the query rows
   int rows_per_warp = 1;        // 1, 2, 4 or 8: the kernel instantiation
   int row_groups = 1;           // warps per block that split the rows (the others split the keys)
+  bool tensor_cores = false;    // the mma.sync kernel (tiles of kTcKeysPerTile keys, one row chunk)
   int64_t blocks() const;       // grid size of the split kernel
 };
 
 // Block slots the GPU offers at once: SMs × resident blocks per SM of the split kernel.
 struct DeviceSlots {
   int sm_count = 132;
-  int blocks_per_sm = 3;
+  int blocks_per_sm = 3;  // of the CUDA-core kernel
 };
 
-// Split count from the SM count and the length: the smallest split count whose wave efficiency
+// Kernel choice (uses_tensor_cores), then the split count from the SM count and the length. A block
+// of the tensor-core kernel keeps two 32 KiB stages in flight, so one block per SM already keeps HBM
+// busy (on an H100, B=1, kv 8k–16k: 16 splits = 128 blocks ran 4–8 % faster than 32 splits = 256
+// blocks, the combine having half as much to read); its slots are the SMs. For the CUDA-core kernel
+// they are SMs × resident blocks. Then: the smallest split count whose wave efficiency
 // (blocks / (slots · ⌈blocks / slots⌉)) is within 5 % of the best one reachable with ≤ 128 splits
 // — more splits only add partial outputs to write and combine.
 Plan plan(const Problem& p, DeviceSlots slots);

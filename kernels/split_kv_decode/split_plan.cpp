@@ -24,7 +24,10 @@ Plan plan(const Problem& p, DeviceSlots slots) {
   Plan out;
   // Rows of one KV head: every query head of its group × every query position.
   const int64_t rows = p.group_size() * p.q_len;
-  if (rows <= kMaxRowsPerWarp) {
+  out.tensor_cores = uses_tensor_cores(rows, p.head_dim);
+  if (out.tensor_cores) {
+    out.rows_per_warp = int(rows);  // all rows in one 16-row MMA tile; every warp takes keys
+  } else if (rows <= kMaxRowsPerWarp) {
     out.rows_per_warp = rows <= 1 ? 1 : rows <= 2 ? 2 : rows <= 4 ? 4 : 8;
   } else {
     out.rows_per_warp = kMaxRowsPerWarp;
@@ -33,10 +36,12 @@ Plan plan(const Problem& p, DeviceSlots slots) {
     out.row_chunks = ceil_div(rows, kMaxRowsPerBlock);
   }
 
-  const int64_t tiles = std::max<int64_t>(1, ceil_div(p.kv_len, keys_per_tile(p.head_dim)));
+  const int64_t keys = out.tensor_cores ? kTcKeysPerTile : keys_per_tile(p.head_dim);
+  const int64_t tiles = std::max<int64_t>(1, ceil_div(p.kv_len, keys));
   out.kv_units = p.batch * p.kv_heads;
   const int64_t base = out.kv_units * out.row_chunks;
-  const int64_t total_slots = std::max<int64_t>(1, int64_t(slots.sm_count) * std::max(1, slots.blocks_per_sm));
+  const int per_sm = out.tensor_cores ? 1 : slots.blocks_per_sm;  // see plan() in the header
+  const int64_t total_slots = std::max<int64_t>(1, int64_t(slots.sm_count) * std::max(1, per_sm));
   constexpr int64_t kMaxSplits = 128;
 
   // Only split counts that tile the range evenly are distinct (s and s' with the same tiles per

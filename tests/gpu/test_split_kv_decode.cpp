@@ -1,7 +1,8 @@
 // split-kv-decode on the GPU against the fp64 reference: float16 and bfloat16, every compiled head
 // dim, q_len 1…16, GQA groups from 1 to 16 (row chunks included), causal and not (rows that see no
-// key), ragged and long KV lengths, both the split+combine path and the single-range path, outputs
-// and LSE poisoned before each run. Problems past the limits must be refused by run().
+// key), ragged and long KV lengths, both the split+combine path and the single-range path, both split
+// kernels (tensor cores for ≤ 16 rows at head dim ≤ 128, CUDA cores otherwise), outputs and LSE
+// poisoned before each run. Problems past the limits must be refused by run().
 #include <gtest/gtest.h>
 
 #include <stdexcept>
@@ -35,7 +36,11 @@ class SplitKvGpu : public ::testing::TestWithParam<std::tuple<DType, bool>> {};
 TEST_P(SplitKvGpu, EveryHeadDimOneQueryGqa) {
   ATTNSCOPE_REQUIRE_GPU();
   const auto [t, causal] = GetParam();
-  for (int64_t d : split_kv::kHeadDims) expect_matches_reference(make(t, 2, 32, 8, 1, 5003, d, causal));
+  for (int64_t d : split_kv::kHeadDims) {
+    const Problem p = make(t, 2, 32, 8, 1, 5003, d, causal);
+    EXPECT_EQ(plan_on_gpu(p).tensor_cores, d <= 128) << "4 rows: tensor cores up to head dim 128";
+    expect_matches_reference(p);
+  }
 }
 
 TEST_P(SplitKvGpu, QueryLengthsUpToTheLimit) {
