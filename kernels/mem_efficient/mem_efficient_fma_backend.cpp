@@ -47,9 +47,10 @@ class MemEfficientFmaBackend final : public Backend {
         "every head dim. Each thread holds an 8 × 4 tile of scores and an 8 × d/16 tile of the output in "
         "registers, reads Q, K, V and P from shared memory as float4, and the 16 lanes that share a row "
         "reduce its maximum with shuffles. mem-efficient runs this same kernel only where its 3×TF32 "
-        "tensor-core kernel cannot (head_dim > 128, or Turing); on an H100 at head_dim 128 this one is "
-        "about 0.75× as fast as 3×TF32 (about 40 against 52 TFLOP/s) and reaches relative L2 errors up to "
-        "7.4e-7 against fp64, where 3×TF32 reaches 4.9e-7 to 6.9e-7. Head dims up to 256 (buckets 64, 128, "
+        "tensor-core kernel cannot (head_dim > 128, or Turing). On an H100 it is about 0.75× as fast as "
+        "3×TF32 at head_dim 128 (39 against 52 TFLOP/s) and 0.65× at 64 (36 against 55), with accuracy of "
+        "the same order: relative L2 error against fp64 of 2.2e-7 to 7.4e-7, against 3.7e-7 to 6.9e-7 for "
+        "3×TF32. Head dims up to 256 (buckets 64, 128, "
         "256, smaller multiples of 8 zero-padded), bottom-right aligned causal masks, GQA, any q_len and "
         "kv_len.",
         "O(B·H·Nq·d) for the output plus O(B·H·Nq) for the fp32 log-sum-exp; per block 51, 83 or 147 KiB "
