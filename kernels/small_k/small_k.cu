@@ -69,8 +69,12 @@ __global__ void __launch_bounds__(kThreads) small_k_kernel(const Args a) {
   const Params& p = a.p;
   const int d = p.head_dim;
   const int tid = threadIdx.x;
-  const int64_t rb = blockIdx.x % a.row_blocks;
-  const int64_t bh = blockIdx.x / a.row_blocks;  // b · Hq + h
+  // Causal: blocks start globally longest-first — every head's last row block (the most keys), then
+  // every head's second-to-last, … — so the short blocks fill the last wave instead of the last heads'
+  // long ones running alone at the end. Otherwise a head's row blocks are adjacent (K/V reuse in L2).
+  const int64_t heads = p.batch * p.q_heads;
+  const int64_t rb = p.causal ? a.row_blocks - 1 - blockIdx.x / heads : blockIdx.x % a.row_blocks;
+  const int64_t bh = p.causal ? blockIdx.x % heads : blockIdx.x / a.row_blocks;  // b · Hq + h
   const int64_t b = bh / p.q_heads, h = bh % p.q_heads;
   const int64_t kv_head = b * p.kv_heads + h / a.group;
   const float* kbase = p.k + kv_head * p.kv_len * d;
