@@ -25,11 +25,16 @@ class SplitKvDecodeBackend final : public Backend {
         "kernel combines the ranges (LSE = log Σ exp LSE_s, O = Σ exp(LSE_s − LSE)·O_s). The split count "
         "comes from the SM count and the length: the fewest ranges that fill the GPU's block slots in "
         "whole waves. The query heads of a GQA group and all their query positions share one block, so "
-        "each KV head is read from memory once. K and V stream through shared memory in 8 KiB tiles with "
-        "16-byte cp.async copies, four tiles deep; the dot products and P·V run in fp32 on the CUDA cores "
-        "(the arithmetic is tiny next to the bytes). Causal masking is not needed for decoding but is "
-        "handled (bottom-right aligned: the last query row sees every key). With one range (large batch) "
-        "the combine kernel and its workspace are skipped.",
+        "each KV head is read from memory once. K and V stream through shared memory with 16-byte cp.async "
+        "copies, several tiles deep. When the group × query positions are at most 16 rows and head_dim ≤ "
+        "128 (e.g. 32 query over 8 KV heads, one token) the rows form one 16-row tensor-core operand: "
+        "Q·Kᵀ and P·V are mma.sync m16n8k16 with fp32 accumulation, each of 4 warps takes 16 keys of a "
+        "64-key tile, P stays in registers, and one block per SM is enough to keep memory busy. On the "
+        "CUDA cores the same work cost ~8 million instructions for an 8k-token cache — enough to make the "
+        "kernel issue-bound instead of memory-bound. Larger groups and head_dim 256 use a CUDA-core kernel "
+        "(fp32 dot products, D/8 lanes per key, up to 32 rows per block). Causal masking is not needed for "
+        "decoding but is handled (bottom-right aligned: the last query row sees every key). With one range "
+        "(large batch) the combine kernel and its workspace are skipped.",
         "O(B·H·Nq·d) output plus an fp32 workspace of splits × B·Hq·Nq × (d + 1) × 4 bytes for the "
         "partial outputs and log-sum-exps; nothing grows with kv_len.",
         "Decoding with a long KV cache (kv_len of thousands and more) and few query tokens: the run time "
@@ -42,7 +47,7 @@ class SplitKvDecodeBackend final : public Backend {
     RuleSet rules(p, d);
     rules.target(Target::Cuda)
         .built_with_cuda(platform::built_with_cuda())
-        .min_compute_capability(80, "cublas-math or naive")  // cp.async and bf16 need sm80; mem-efficient needs sm80 too
+        .min_compute_capability(80, "mem-efficient (float16, from sm75), cublas-math or naive")  // cp.async, bf16 mma: sm80
         .kernel_image_for(platform::built_compute_capabilities())
         .dtype_in({DType::F16, DType::BF16})
         .head_dim_in({64, 128, 256})
