@@ -10,9 +10,10 @@
 #   ATTNSCOPE_BENCH_PHASES    any of build,test,bench,decode,smallk,torch,table (default: all of them)
 #                             decode: copy bandwidth + split-kv-decode vs flash2/mem-efficient at q=1,
 #                             kv 8k…128k, B 1…64, 32/8 heads, d=128, bf16; smallk: small-k vs
-#                             mem-efficient at float32, d=16 and 32, on the standard grid
+#                             mem-efficient and mem-efficient-fma at float32, d=16 and 32, standard grid
 #   ATTNSCOPE_GPU_TEST_FILTER gtest filter for the GPU tests (default: *)
 #   ATTNSCOPE_BENCH_DTYPES    default float16,bfloat16,float32
+#   ATTNSCOPE_BENCH_TORCH_BACKENDS  PyTorch SDPA backends to time (default: flash,efficient,cudnn,math)
 #   ATTNSCOPE_BENCH_SEQ       default 512:16384:x2
 #   ATTNSCOPE_BENCH_ARGS      extra attnscope-cli run arguments (default: --min-samples 10 --min-time 0.1 --max-time 3)
 #   ATTNSCOPE_BENCH_DEADLINE  epoch seconds by which every phase must be done (each phase gets what is left)
@@ -95,7 +96,7 @@ if has smallk; then
   : >"$OUT/smallk.jsonl"
   for flag in "" --causal; do
     limited 90 "$CLI" run --device cuda:0 --tokens 16384 --hidden 2048 --seq 1024:16384:x2 --head-dim 16,32 \
-      --dtype float32 $flag --backends small-k,mem-efficient --min-samples 10 --min-time 0.05 --max-time 2 \
+      --dtype float32 $flag --backends small-k,mem-efficient,mem-efficient-fma --min-samples 10 --min-time 0.05 --max-time 2 \
       --stream >>"$OUT/smallk.jsonl" 2>>"$LOG"
     echo "small-k $flag exit code $?"
   done
@@ -104,7 +105,7 @@ fi
 if has torch; then
   if python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
     stamp "torch SDPA backends"
-    tb=flash,efficient,cudnn,math
+    tb="${ATTNSCOPE_BENCH_TORCH_BACKENDS:-flash,efficient,cudnn,math}"
     limited 10 python3 scripts/torch_sdpa_bench.py --json "$OUT/torch_sdpa.json" --dtype "$DTYPES" \
       --backends "$tb" >>"$LOG" 2>&1
     echo "torch exit code $? ($(python3 -c 'import torch; print(torch.__version__)'))"

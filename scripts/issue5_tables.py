@@ -4,7 +4,7 @@
   decode:  split-kv-decode's effective bandwidth (bytes of K and V read / median latency) against the
            copy bandwidth `attnscope-cli bandwidth --json` measured on the same GPU, next to flash2 and
            mem-efficient on the same shapes;
-  small-k: small-k vs mem-efficient TFLOP/s at float32.
+  small-k: small-k vs mem-efficient (and mem-efficient-fma) TFLOP/s at float32.
 
   python3 scripts/issue5_tables.py --bandwidth bw.json --decode d1.jsonl ... --smallk s.jsonl ... [--markdown out.md]
 """
@@ -64,19 +64,26 @@ def decode_table(bw, recs):
 
 
 def smallk_table(recs):
-    head = ["d", "causal", "N", "B", "H", "small-k TFLOP/s", "mem-efficient TFLOP/s", "speed-up"]
+    # mem-efficient's float32 runs 3xTF32 tensor cores at these head dims; mem-efficient-fma is its
+    # CUDA-core kernel (when measured in the same run).
+    head = ["d", "causal", "N", "B", "H", "small-k TFLOP/s", "mem-efficient TFLOP/s", "speed-up",
+            "mem-efficient-fma TFLOP/s", "speed-up vs fma"]
     rows = []
+
+    def tflops(r):
+        return r["tflops"] if r and r["status"] == "ok" else None
+
     for key in sorted(recs, key=lambda k: (k[1], k[2], k[4])):
         rs = recs[key]
-        a, b = rs.get("small-k"), rs.get("mem-efficient")
+        a = rs.get("small-k")
         if not a:
             continue
-        ta = a["tflops"] if a["status"] == "ok" else None
-        tb = b["tflops"] if b and b["status"] == "ok" else None
+        ta, tb, tc = tflops(a), tflops(rs.get("mem-efficient")), tflops(rs.get("mem-efficient-fma"))
         p = a["problem"]
         rows.append([str(key[1]), "yes" if key[2] else "no", str(key[4]), str(p["batch"]), str(p["q_heads"]),
                      f"{ta:.1f}" if ta else a["status"], f"{tb:.1f}" if tb else "-",
-                     f"{ta / tb:.2f}x" if ta and tb else "-"])
+                     f"{ta / tb:.2f}x" if ta and tb else "-", f"{tc:.1f}" if tc else "-",
+                     f"{ta / tc:.2f}x" if ta and tc else "-"])
     return head, rows
 
 
