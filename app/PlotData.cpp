@@ -152,6 +152,10 @@ QString PlotPoint::hoverText(const QString& seriesName) const {
   if (r.busy_us) row(tr("kernel busy"), formatMicros(r.busy_us->median));
   if (r.tflops > 0) row(tr("throughput"), QStringLiteral("%1 TFLOP/s").arg(r.tflops, 0, 'g', 4));
   if (r.pct_of_peak > 0) row(tr("of peak"), QStringLiteral("%1 %").arg(r.pct_of_peak, 0, 'f', 1));
+  if (r.gbs > 0)
+    row(tr("memory traffic"), r.pct_of_bandwidth > 0
+                                  ? tr("%1 GB/s (%2 % of DRAM peak)").arg(r.gbs, 0, 'g', 4).arg(r.pct_of_bandwidth, 0, 'f', 0)
+                                  : tr("%1 GB/s").arg(r.gbs, 0, 'g', 4));
   if (r.memory.peak) {
     QString mem = qs(format_bytes(*r.memory.peak));
     if (r.memory.workspace) mem += tr(" (workspace %1)").arg(qs(format_bytes(*r.memory.workspace)));

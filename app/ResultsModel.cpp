@@ -64,6 +64,7 @@ QVariant ResultsModel::headerData(int section, Qt::Orientation orientation, int 
     case ColP90: return tr("p90");
     case ColTflops: return tr("TFLOP/s");
     case ColPctPeak: return tr("% peak");
+    case ColGbs: return tr("GB/s");
     case ColPeakMemory: return tr("Peak memory");
     case ColRelError: return tr("Rel. L2 error");
     case ColNote: return tr("Note");
@@ -123,6 +124,12 @@ QVariant ResultsModel::data(const QModelIndex& index, int role) const {
     case ColPctPeak:
       if (!ok || r.pct_of_peak <= 0) return sort ? QVariant(-1.0) : QVariant();
       return sort ? QVariant(r.pct_of_peak) : QVariant(QStringLiteral("%1 %").arg(r.pct_of_peak, 0, 'f', 1));
+    case ColGbs:  // Q, K, V read and O written once per second: decoding's figure of merit
+      if (!ok || r.gbs <= 0) return sort ? QVariant(-1.0) : QVariant();
+      if (sort) return r.gbs;
+      return r.pct_of_bandwidth > 0
+                 ? QStringLiteral("%1 (%2 %)").arg(r.gbs, 0, 'g', 4).arg(r.pct_of_bandwidth, 0, 'f', 0)
+                 : QString::number(r.gbs, 'g', 4);
     case ColPeakMemory:
       if (!r.memory.peak) return sort ? QVariant(-1.0) : QVariant();
       return sort ? QVariant(double(peak)) : QVariant(QString::fromStdString(format_bytes(peak)));

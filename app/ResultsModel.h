@@ -14,7 +14,7 @@ class ResultsModel : public QAbstractTableModel {
  public:
   enum Column {
     ColSource, ColBackend, ColQLen, ColKvLen, ColHeadDim, ColDType, ColStatus, ColMedian, ColMin, ColP90,
-    ColTflops, ColPctPeak, ColPeakMemory, ColRelError, ColNote, ColumnCount
+    ColTflops, ColPctPeak, ColGbs, ColPeakMemory, ColRelError, ColNote, ColumnCount
   };
   enum Role { SortRole = Qt::UserRole + 1, StatusRole, BackendIdRole };
 

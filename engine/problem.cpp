@@ -15,6 +15,7 @@ uint64_t Problem::kv_elements() const { return uint64_t(batch) * kv_heads * kv_l
 uint64_t Problem::o_elements() const { return q_elements(); }
 uint64_t Problem::input_bytes() const { return (q_elements() + 2 * kv_elements()) * size_of(dtype); }
 uint64_t Problem::output_bytes() const { return o_elements() * size_of(dtype); }
+uint64_t Problem::bytes_moved() const { return input_bytes() + output_bytes(); }
 uint64_t Problem::lse_bytes() const { return uint64_t(batch) * q_heads * q_len * 4; }
 
 uint64_t Problem::unmasked_pairs() const {

@@ -40,7 +40,8 @@ std::string message_of(const Record& r) {
 
 void write_csv(const std::vector<Record>& records, std::ostream& out) {
   out << "point,backend,device,status,batch,q_heads,kv_heads,q_len,kv_len,head_dim,dtype,causal,"
-         "median_us,min_us,p10_us,p90_us,max_us,mean_us,stddev_us,samples,busy_median_us,tflops,pct_of_peak,"
+         "median_us,min_us,p10_us,p90_us,max_us,mean_us,stddev_us,samples,busy_median_us,tflops,pct_of_peak,gbs,"
+         "pct_of_bandwidth,"
          "peak_bytes,output_bytes,workspace_bytes,predicted_output_bytes,predicted_workspace_bytes,"
          "rel_l2,max_abs,accuracy_pass,timer,converged,message\n";
   out.precision(9);
@@ -53,9 +54,9 @@ void write_csv(const std::vector<Record>& records, std::ostream& out) {
       const Summary& l = r.latency_us;
       out << l.median << ',' << l.min << ',' << l.p10 << ',' << l.p90 << ',' << l.max << ',' << l.mean << ','
           << l.stddev << ',' << l.n << ',' << (r.busy_us ? std::to_string(r.busy_us->median) : "") << ','
-          << r.tflops << ',' << r.pct_of_peak << ',';
+          << r.tflops << ',' << r.pct_of_peak << ',' << r.gbs << ',' << r.pct_of_bandwidth << ',';
     } else {
-      out << ",,,,,,,,,,,";
+      out << ",,,,,,,,,,,,,";
     }
     out << opt(r.memory.peak) << ',' << opt(r.memory.output) << ',' << opt(r.memory.workspace) << ','
         << r.memory.predicted_output << ',' << r.memory.predicted_workspace << ',';

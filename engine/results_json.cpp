@@ -246,6 +246,8 @@ json to_json(const Record& r) {
     j["sm_clock_mhz"] = r.sm_clock_mhz;
     j["tflops"] = r.tflops;
     j["pct_of_peak"] = r.pct_of_peak;
+    j["gbs"] = r.gbs;
+    j["pct_of_bandwidth"] = r.pct_of_bandwidth;
   }
   if (r.accuracy) {
     const Accuracy& a = *r.accuracy;
@@ -310,6 +312,10 @@ Record record_from_json(const json& j, const std::string& path) {
     x.sm_clock_mhz = r.has("sm_clock_mhz") ? r.number("sm_clock_mhz") : 0;
     x.tflops = r.has("tflops") ? r.number("tflops") : x.flops / (x.latency_us.median * 1e6);
     x.pct_of_peak = r.has("pct_of_peak") ? r.number("pct_of_peak") : 0;
+    // Files written before these fields existed: the traffic follows from the problem and latency.
+    x.gbs = r.has("gbs") ? r.number("gbs")
+                         : (x.latency_us.median > 0 ? double(x.problem.bytes_moved()) / (x.latency_us.median * 1e3) : 0);
+    x.pct_of_bandwidth = r.has("pct_of_bandwidth") ? r.number("pct_of_bandwidth") : 0;
   }
   if (r.has("accuracy")) {
     Reader a(r.at("accuracy"), r.sub("accuracy"));

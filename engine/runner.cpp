@@ -102,6 +102,9 @@ Record Runner::run_one(const Problem& p, int64_t point, const Backend& b, const 
     if (r.latency_us.median > 0) r.tflops = r.flops / (r.latency_us.median * 1e-6) / 1e12;
     const double peak = exec_.device().peak_tflops(p.dtype);
     r.pct_of_peak = peak > 0 ? 100.0 * r.tflops / peak : 0.0;
+    if (r.latency_us.median > 0) r.gbs = double(p.bytes_moved()) / (r.latency_us.median * 1e-6) / 1e9;
+    const double bw = exec_.device().peak_bandwidth_gbs;
+    r.pct_of_bandwidth = bw > 0 ? 100.0 * r.gbs / bw : 0.0;
   } catch (const Cancelled& e) {
     r.status = Status::Cancelled;
     r.message = e.what();

@@ -101,5 +101,6 @@ TEST(Problem, ByteCounts) {
   p.dtype = DType::BF16;
   EXPECT_EQ(p.input_bytes(), (2u * 8 * 10 * 16 + 2 * 2u * 2 * 20 * 16) * 2);
   EXPECT_EQ(p.output_bytes(), 2u * 8 * 10 * 16 * 2);
+  EXPECT_EQ(p.bytes_moved(), p.input_bytes() + p.output_bytes());  // Q, K, V in; O out
   EXPECT_EQ(p.lse_bytes(), 2u * 8 * 10 * 4);
 }

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -36,6 +37,8 @@ ResultDocument sample_document() {
   ok.accuracy = Accuracy{"cpu-reference", 1e-7, 2e-7, 1e-4, true, 4, 16};
   ok.flops = ok.problem.flops();
   ok.tflops = ok.flops / (ok.latency_us.median * 1e6);
+  ok.gbs = double(ok.problem.bytes_moved()) / (ok.latency_us.median * 1e3);
+  ok.pct_of_bandwidth = 12.5;
   Record inel;
   inel.point = 1;
   inel.backend = "flash2";
@@ -86,10 +89,26 @@ TEST(ResultsIO, JsonRoundTripKeepsEveryField) {
   EXPECT_EQ(*ok.memory.peak, 300u);
   ASSERT_TRUE(ok.accuracy.has_value());
   EXPECT_DOUBLE_EQ(ok.accuracy->rel_l2, 1e-7);
+  EXPECT_DOUBLE_EQ(ok.gbs, doc.records[0].gbs);
+  EXPECT_DOUBLE_EQ(ok.pct_of_bandwidth, 12.5);
   EXPECT_EQ(back.records[1].status, Status::Ineligible);
   ASSERT_EQ(back.records[1].unmet.size(), 1u);
   EXPECT_EQ(back.records[1].unmet[0].hint, "choose float16");
   EXPECT_EQ(back.records[2].message, doc.records[2].message);
+}
+
+TEST(ResultsIO, FilesWithoutBandwidthFieldsGetItFromTheProblem) {
+  // Result files written before gbs existed still show the memory traffic (no % without the peak).
+  const ResultDocument doc = sample_document();
+  nlohmann::json j = to_json(doc.records[0]);
+  j.erase("gbs");
+  j.erase("pct_of_bandwidth");
+  nlohmann::json start = {{"type", "start"}, {"schema_version", kSchemaVersion}, {"device", to_json(doc.device)}, {"total", 1}};
+  const std::string path = temp_path("old_record.jsonl");
+  write(path, start.dump() + "\n" + nlohmann::json{{"type", "record"}, {"record", j}}.dump() + "\n");
+  const Record back = load_results(path).records.at(0);
+  EXPECT_DOUBLE_EQ(back.gbs, double(back.problem.bytes_moved()) / (11 * 1e3));
+  EXPECT_EQ(back.pct_of_bandwidth, 0);
 }
 
 TEST(ResultsIO, StreamOfJsonLinesLoads) {
@@ -148,4 +167,21 @@ TEST(ResultsIO, CsvHasHeaderAndOneRowPerRecord) {
   EXPECT_NE(lines[1].find("cpu-math,cpu,ok"), std::string::npos);
   EXPECT_NE(lines[2].find("dtype is float32"), std::string::npos);
   EXPECT_NE(lines[3].find("\"kernel failed: \"\"illegal address\"\", line 3\""), std::string::npos) << lines[3];
+  // Every row has the header's columns (commas inside quotes do not split), so ok and failed rows
+  // line up; the ok row's gbs column holds the record's value.
+  const auto fields = [](const std::string& line) {
+    std::vector<std::string> out(1);
+    bool quoted = false;
+    for (char c : line) {
+      if (c == '"') quoted = !quoted;
+      if (c == ',' && !quoted) out.emplace_back();
+      else out.back() += c;
+    }
+    return out;
+  };
+  const std::vector<std::string> header = fields(lines[0]);
+  for (std::size_t i = 1; i < lines.size(); ++i) EXPECT_EQ(fields(lines[i]).size(), header.size()) << lines[i];
+  const auto gbs_col = std::find(header.begin(), header.end(), "gbs") - header.begin();
+  ASSERT_LT(std::size_t(gbs_col), header.size());
+  EXPECT_NEAR(std::stod(fields(lines[1])[std::size_t(gbs_col)]), doc.records[0].gbs, 1e-6 * doc.records[0].gbs);
 }

@@ -192,6 +192,9 @@ TEST(Runner, EveryOutcomeBecomesARecordAndTheSweepGoesOn) {
     EXPECT_DOUBLE_EQ(ok.flops, f.points[pt].flops());
     EXPECT_NEAR(ok.tflops, f.points[pt].flops() / 300e-6 / 1e12, 1e-12);
     EXPECT_NEAR(ok.pct_of_peak, 100 * ok.tflops / exec.dev.peak_tflops(DType::F16), 1e-9);
+    EXPECT_NEAR(ok.gbs, double(f.points[pt].bytes_moved()) / 300e-6 / 1e9, 1e-9);
+    ASSERT_GT(exec.dev.peak_bandwidth_gbs, 0);
+    EXPECT_NEAR(ok.pct_of_bandwidth, 100 * ok.gbs / exec.dev.peak_bandwidth_gbs, 1e-9);
     EXPECT_EQ(ok.memory.predicted_output, f.points[pt].output_bytes());
     EXPECT_EQ(ok.memory.peak, 5000u);
     ASSERT_TRUE(ok.accuracy);

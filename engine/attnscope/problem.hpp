@@ -32,6 +32,9 @@ struct Problem {
   uint64_t input_bytes() const;  // Q + K + V
   uint64_t output_bytes() const; // O in dtype
   uint64_t lse_bytes() const;    // B·Hq·Nq·4
+  // Q, K and V read once and O written once: the least memory traffic any kernel has. Decoding is
+  // bound by it (K and V dominate), so GB/s = bytes_moved / latency is its figure of merit.
+  uint64_t bytes_moved() const;
 
   // Number of (query, key) pairs that are not masked, summed over one head.
   uint64_t unmasked_pairs() const;

@@ -58,6 +58,8 @@ struct Record {
   double flops = 0;        // problem.flops()
   double tflops = 0;       // flops / median latency
   double pct_of_peak = 0;  // 0 when the peak is unknown
+  double gbs = 0;               // problem.bytes_moved() / median latency, GB/s
+  double pct_of_bandwidth = 0;  // of the device's DRAM peak; 0 when that is unknown
 };
 
 }  // namespace attnscope

@@ -120,11 +120,12 @@ void require_writable(const std::string& file, const std::string& option) {
 
 std::vector<std::string> record_row(const PlanItem& item, const Record& r, const DeviceInfo& d) {
   const Problem& p = r.problem;
-  std::string median = "-", tflops = "-", pct = "-", mem = "-", err = "-";
+  std::string median = "-", tflops = "-", pct = "-", gbs = "-", mem = "-", err = "-";
   if (r.status == Status::Ok) {
     median = duration_from_us(r.latency_us.median) + (r.converged ? "" : "*");
     tflops = fixed(r.tflops, r.tflops < 10 ? 3 : 1);
     pct = d.peak_tflops(p.dtype) > 0 ? fixed(r.pct_of_peak, 1) + "%" : "-";
+    gbs = fixed(r.gbs, r.gbs < 10 ? 3 : r.gbs < 100 ? 1 : 0);
     if (r.memory.peak) mem = format_bytes(*r.memory.peak);
     if (r.accuracy) err = scientific(r.accuracy->rel_l2) + (r.accuracy->pass ? "" : " FAIL");
   }
@@ -137,7 +138,7 @@ std::vector<std::string> record_row(const PlanItem& item, const Record& r, const
   }
   return {std::to_string(item.item), std::to_string(p.batch) + "×" + std::to_string(p.q_heads) + "/" + std::to_string(p.kv_heads),
           std::to_string(p.q_len), std::to_string(p.kv_len), std::to_string(p.head_dim), std::string(to_string(p.dtype)),
-          r.backend, std::string(to_string(r.status)), median, tflops, pct, mem, err, note};
+          r.backend, std::string(to_string(r.status)), median, tflops, pct, gbs, mem, err, note};
 }
 
 // Backend ids in plan order, each once.
@@ -205,7 +206,7 @@ int run_sweep(const RunArgs& a, const std::vector<std::string>& argv) {
             << "Plan:   " << points.size() << " point(s) × " << doc.settings.backends.size() << " backend(s) = "
             << total << " item(s)" << (a.start_at ? ", starting at item " + std::to_string(a.start_at) : "") << "\n\n";
   const std::vector<std::string> header = {"item", "B×Hq/Hkv", "Nq", "Nk", "d", "dtype", "backend", "status",
-                                           "median", "TFLOP/s", "%peak", "peak mem", "rel L2", "note"};
+                                           "median", "TFLOP/s", "%peak", "GB/s", "peak mem", "rel L2", "note"};
   std::vector<std::vector<std::string>> rows;
 
   CancelToken cancel;
@@ -246,7 +247,8 @@ int run_sweep(const RunArgs& a, const std::vector<std::string>& argv) {
   for (auto& row : rows) table.add(std::move(row));
   table_out << '\n';
   table.print(table_out);
-  table_out << "\nmedian*: did not converge to the noise target before the time cap. rel L2: vs the fp64 reference.\n";
+  table_out << "\nmedian*: did not converge to the noise target before the time cap. GB/s: Q, K, V read and O written "
+               "once, per second (the least traffic; decoding's figure of merit). rel L2: vs the fp64 reference.\n";
   if (any_ineligible)
     table_out << "Every reason for an ineligible backend: attnscope-cli backends (same problem options) --device "
               << device.id << "\n";
