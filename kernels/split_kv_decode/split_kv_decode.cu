@@ -3,7 +3,7 @@
 // Decoding reads a long KV cache for a handful of query rows, so the work is bound by memory
 // bandwidth, not arithmetic. GQA groups × q_len ≤ 16 at head dims ≤ 128 (the common decode shapes)
 // run the tensor-core split kernel (split_kernel_tc.cuh); the CUDA-core split kernel here serves the
-// rest (up to 16 × 16 rows, head dim 256). The CUDA-core kernel is organised around keeping HBM busy:
+// rest (more rows, cut into chunks of 32; head dim 256). It is organised around keeping HBM busy:
 //  * one block per (batch, KV head, key range, row chunk): the query heads of a GQA group and all
 //    their query positions (group × q_len ≤ 32 rows) share the block, so each K/V byte is read once;
 //  * K and V tiles (8 KiB each) stream into shared memory through a 4-stage cp.async pipeline of
