@@ -3,6 +3,8 @@
 // by forward() from Params and the Plan.
 #include <cstdint>
 
+#include "common/mma_sm80.cuh"
+
 namespace attnscope::split_kv::detail {
 
 struct SplitArgs {
@@ -28,5 +30,42 @@ struct SplitArgs {
 __device__ __forceinline__ int64_t output_row(const SplitArgs& a, int64_t b, int64_t hkv, int64_t row) {
   return (b * a.q_heads + hkv * a.group) * a.q_len + row;
 }
+
+// The keys one block streams: its range [key_begin, key_end) of one KV unit's cache, in tiles of KT
+// keys, and the copies of a K/V tile into shared memory (the two split kernels differ only in where a
+// 16-byte chunk lands: the `dst` offset of (key, chunk)).
+template <class T, int D, int KT>
+struct KvStream {
+  int64_t key_begin, key_end;
+  int ntiles;
+  const T* k;
+  const T* v;
+
+  __device__ KvStream(const SplitArgs& a, int64_t kv_unit, int64_t split)
+      : key_begin(split * a.tiles_per_split * KT),
+        key_end(min(a.kv_len, key_begin + a.tiles_per_split * KT)),
+        ntiles(int((key_end - key_begin + KT - 1) / KT)),
+        k(static_cast<const T*>(a.k) + kv_unit * a.kv_len * D),
+        v(static_cast<const T*>(a.v) + kv_unit * a.kv_len * D) {}
+
+  // cp.async copies of tile t into ks and vs by kThreads threads; keys past the range are
+  // zero-filled, never stale (0 · V stays 0; a stale NaN would not).
+  template <int kThreads, class Dst>
+  __device__ __forceinline__ void copy_tile(int t, T* ks, T* vs, Dst dst) const {
+    constexpr int kChunks = D / 8;  // 16-byte chunks per key row
+    static_assert(KT * kChunks % kThreads == 0, "every thread copies the same number of chunks");
+    const int64_t t0 = key_begin + int64_t(t) * KT;
+#pragma unroll
+    for (int i = 0; i < KT * kChunks / kThreads; ++i) {
+      const int c = threadIdx.x + i * kThreads;
+      const int key = c / kChunks, chunk = c % kChunks;
+      const bool valid = t0 + key < key_end;
+      const int64_t off = (valid ? t0 + key : key_begin) * D + chunk * 8;
+      const int to = dst(key, chunk);
+      sm80::cp_async_16(sm80::smem_addr(ks + to), k + off, valid);
+      sm80::cp_async_16(sm80::smem_addr(vs + to), v + off, valid);
+    }
+  }
+};
 
 }  // namespace attnscope::split_kv::detail

@@ -27,11 +27,9 @@ __global__ void __launch_bounds__(kThreads) split_kernel_tc(const SplitArgs a) {
 #endif
   constexpr int KT = int(kTcKeysPerTile);
   constexpr int kTile = KT * D;        // elements of one K (or V) tile
-  constexpr int kChunks = D / 8;       // 16-byte chunks per key row
   constexpr int kSteps = D / 16;       // k16 steps of Q·Kᵀ
   constexpr int kDTiles = D / 8;       // n8 tiles of the output
   using Sw = sm80::Swizzle<D>;
-  static_assert(kTile / 8 % kThreads == 0, "every thread copies the same number of chunks");
 
   extern __shared__ __align__(128) unsigned char smem_raw[];
   T* smem = reinterpret_cast<T*>(smem_raw);
@@ -42,26 +40,13 @@ __global__ void __launch_bounds__(kThreads) split_kernel_tc(const SplitArgs a) {
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int g = lane / 4, tq = lane % 4;  // fragment row group, thread in quad
 
-  const int64_t key_begin = split * a.tiles_per_split * KT;
-  const int64_t key_end = min(a.kv_len, key_begin + a.tiles_per_split * KT);
-  const int ntiles = int((key_end - key_begin + KT - 1) / KT);
-  const T* kbase = static_cast<const T*>(a.k) + kv_unit * a.kv_len * D;
-  const T* vbase = static_cast<const T*>(a.v) + kv_unit * a.kv_len * D;
+  const KvStream<T, D, KT> kv(a, kv_unit, split);
+  const int64_t key_begin = kv.key_begin, key_end = kv.key_end;
+  const int ntiles = kv.ntiles;
 
   auto load_tile = [&](int t) {
     T* ks = smem + (t % kTcStages) * 2 * kTile;
-    T* vs = ks + kTile;
-    const int64_t t0 = key_begin + int64_t(t) * KT;
-#pragma unroll
-    for (int i = 0; i < kTile / 8 / kThreads; ++i) {
-      const int c = threadIdx.x + i * kThreads;
-      const int key = c / kChunks, chunk = c % kChunks;
-      const bool valid = t0 + key < key_end;  // zero-filled past the range: 0 · V, never NaN
-      const int64_t off = (valid ? t0 + key : key_begin) * D + chunk * 8;
-      const int dst = Sw::offset(key, chunk);
-      sm80::cp_async_16(sm80::smem_addr(ks + dst), kbase + off, valid);
-      sm80::cp_async_16(sm80::smem_addr(vs + dst), vbase + off, valid);
-    }
+    kv.template copy_tile<kThreads>(t, ks, ks + kTile, [](int key, int chunk) { return Sw::offset(key, chunk); });
   };
 #pragma unroll
   for (int t = 0; t < kTcStages - 1; ++t) {

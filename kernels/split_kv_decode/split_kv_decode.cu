@@ -98,25 +98,13 @@ __global__ void __launch_bounds__(kThreads) split_kernel(const SplitArgs a) {
   const int rg = warp % RG, kg = warp / RG;
   const int grp = lane / L, sub = lane % L;
 
-  const int64_t key_begin = split * a.tiles_per_split * KT;
-  const int64_t key_end = min(a.kv_len, key_begin + a.tiles_per_split * KT);
-  const int ntiles = int((key_end - key_begin + KT - 1) / KT);
-  const T* kbase = static_cast<const T*>(a.k) + kv_unit * a.kv_len * D;
-  const T* vbase = static_cast<const T*>(a.v) + kv_unit * a.kv_len * D;
+  const detail::KvStream<T, D, KT> kv(a, kv_unit, split);
+  const int64_t key_begin = kv.key_begin, key_end = kv.key_end;
+  const int ntiles = kv.ntiles;
 
-  auto load_tile = [&](int t) {
+  auto load_tile = [&](int t) {  // key rows contiguous, D/8 lanes' 16-byte pieces each
     T* ks = smem + (t % kStages) * 2 * kTileElems;
-    T* vs = ks + kTileElems;
-    const int64_t t0 = key_begin + int64_t(t) * KT;
-#pragma unroll
-    for (int i = 0; i < kTileElems / 8 / kThreads; ++i) {
-      const int c = threadIdx.x + i * kThreads;
-      const int key = c / L, col = c % L;
-      const bool valid = t0 + key < key_end;  // keys past the range are zero-filled, never stale
-      const int64_t off = (valid ? t0 + key : key_begin) * D + col * 8;
-      sm80::cp_async_16(sm80::smem_addr(ks + key * D + col * 8), kbase + off, valid);
-      sm80::cp_async_16(sm80::smem_addr(vs + key * D + col * 8), vbase + off, valid);
-    }
+    kv.template copy_tile<kThreads>(t, ks, ks + kTileElems, [](int key, int chunk) { return key * D + chunk * 8; });
   };
 #pragma unroll
   for (int t = 0; t < kStages - 1; ++t) {
