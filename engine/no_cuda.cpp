@@ -12,6 +12,7 @@ constexpr const char* kWhyNone =
 bool built_with_cuda() { return false; }
 
 std::vector<int> built_compute_capabilities() { return {}; }
+std::vector<int> turing_capable_compute_capabilities() { return {}; }
 
 GpuProbe probe_gpus() { return GpuProbe{{}, kWhyNone}; }
 

@@ -84,6 +84,7 @@ RuleSet& RuleSet::built_with_cuda(bool built) {
 
 RuleSet& RuleSet::min_compute_capability(int cc, std::string fallback) {
   if (!d_.is_gpu()) return *this;  // judged by device_kind on the CPU
+  min_cc_ = cc;
   const bool met = d_.compute_capability() >= cc;
   const std::string need = "sm" + std::to_string(cc) + " or newer";
   add("compute_capability", RuleKind::Environment, "device", d_.sm_name(), need, met,
@@ -102,9 +103,20 @@ RuleSet& RuleSet::kernel_image_for(const std::vector<int>& built_ccs) {
   std::string built;
   for (std::size_t i = 0; i < built_ccs.size(); ++i) built += (i ? ", sm" : "sm") + std::to_string(built_ccs[i]);
   if (built.empty()) built = "none";
+  // The rebuild that adds an image, if one can: below the backend's minimum its kernels use
+  // instructions the GPU lacks, and below Turing the sm80-only backends could not be built at all
+  // (only the Turing-capable sources get sm_75, and only when 80 is a target).
+  std::string hint;
+  if (min_cc_ > cc)
+    hint = "no rebuild adds one: this backend's kernels need sm" + std::to_string(min_cc_) + " or newer (see compute_capability)";
+  else if (cc < 75)
+    hint = "no rebuild adds one: AttnScope builds its kernels for sm75 (Turing) and newer";
+  else if (cc == 75)
+    hint = "rebuild with 80-real in -DCMAKE_CUDA_ARCHITECTURES: the build then adds sm_75 code for the backends that run on Turing";
+  else
+    hint = "rebuild with -DCMAKE_CUDA_ARCHITECTURES=" + std::to_string(cc) + "-real added";
   add("kernel_image", RuleKind::Environment, "device", d_.sm_name(), "one of " + built, met,
-      "no kernel image for " + d_.sm_name() + " in this build (built for " + built + ")",
-      "rebuild with -DCMAKE_CUDA_ARCHITECTURES=" + std::to_string(cc) + "-real added");
+      "no kernel image for " + d_.sm_name() + " in this build (built for " + built + ")", hint);
   return *this;
 }
 

@@ -153,25 +153,33 @@ TEST(MemEfficientRules, VoltaIsAnEnvironmentProblemWithAFallback) {
   EXPECT_TRUE(must_have(rs, "dtype").met);            // the input itself is fine
   const RuleResult img = must_have(rs, "kernel_image");  // no build carries sm70 machine code
   EXPECT_FALSE(img.met);
-  EXPECT_NE(img.hint.find("70-real"), std::string::npos) << img.hint;
+  EXPECT_NE(img.hint.find("no rebuild"), std::string::npos) << img.hint;  // sm75 instructions: none for sm70
+  EXPECT_NE(img.hint.find("sm75"), std::string::npos) << img.hint;
 }
 
 TEST(MemEfficientRules, KernelImagesAreTheBuildsPlusTuringWhenAmpereIsBuilt) {
   const std::vector<int> project = platform::built_compute_capabilities();
-#if ATTNSCOPE_HAVE_CUDA
-  const std::vector<int> own = mem_efficient::built_compute_capabilities();
-#else
-  const std::vector<int> own;
-#endif
+  const std::vector<int> own = platform::turing_capable_compute_capabilities();
   const auto has = [](const std::vector<int>& v, int cc) { return std::find(v.begin(), v.end(), cc) != v.end(); };
   for (int cc : project) EXPECT_TRUE(has(own, cc)) << cc;
   EXPECT_EQ(has(own, 75), has(project, 80));  // kernels/CMakeLists.txt adds sm_75 when 80 is a target
   const RuleResult img = must_have(backend().check(problem(DType::F16, 64), t4()), "kernel_image");
   EXPECT_EQ(img.met, has(own, 75));
   if (!img.met) EXPECT_NE(img.hint.find("80-real"), std::string::npos) << img.hint;
-  // Other backends keep the project's list: sm75 has no image there in any default build.
-  EXPECT_FALSE(testing_support::rule_named(testing_support::builtin_backend("flash2").check(problem(DType::F16, 64), t4()),
-                                           "kernel_image").met);
+  // The other Turing-capable backends share the list; the sm80 ones keep the project's, and on a T4
+  // their hint does not send the user to a rebuild that could not help.
+  for (const char* id : {"naive", "cublas-math", "small-k"}) {
+    const RuleResult r =
+        testing_support::rule_named(testing_support::builtin_backend(id).check(problem(DType::F32, 32), t4()), "kernel_image");
+    EXPECT_EQ(r.met, has(own, 75)) << id;
+    if (!r.met) EXPECT_NE(r.hint.find("80-real"), std::string::npos) << id << ": " << r.hint;
+  }
+  for (const char* id : {"flash2", "split-kv-decode"}) {
+    const RuleResult r =
+        testing_support::rule_named(testing_support::builtin_backend(id).check(problem(DType::F16, 64), t4()), "kernel_image");
+    EXPECT_FALSE(r.met) << id;
+    EXPECT_NE(r.hint.find("no rebuild"), std::string::npos) << id << ": " << r.hint;
+  }
 }
 
 TEST(MemEfficientRules, Fp32HeadDim256NeedsMoreSharedMemoryThanAnL4Has) {

@@ -99,7 +99,15 @@ TEST(Rules, EnvironmentRulesOnProfiles) {
   EXPECT_NE(cc->hint.find("mem-efficient"), std::string::npos);
   const RuleResult* img = find_rule(t4, "kernel_image");
   ASSERT_NE(img, nullptr);
-  EXPECT_NE(img->hint.find("75"), std::string::npos);
+  // sm80 instructions cannot be built for sm75: the hint must not send the user to rebuild.
+  EXPECT_NE(img->hint.find("no rebuild"), std::string::npos) << img->hint;
+  EXPECT_EQ(img->hint.find("75-real"), std::string::npos) << img->hint;
+  // Where the GPU is new enough and only the image is missing, the rebuild is the fix.
+  const auto h100_sm80_only = RuleSet(p, profile("h100")).min_compute_capability(80, "x").kernel_image_for({80}).take();
+  const RuleResult* rebuild = find_rule(h100_sm80_only, "kernel_image");
+  ASSERT_NE(rebuild, nullptr);
+  EXPECT_FALSE(rebuild->met);
+  EXPECT_NE(rebuild->hint.find("90-real"), std::string::npos) << rebuild->hint;
   EXPECT_TRUE(b.requirements(p, profile("h100")).empty());
   EXPECT_TRUE(b.requirements(p, profile("l4")).empty());  // sm80 image runs on sm89
 

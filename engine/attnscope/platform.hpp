@@ -18,6 +18,10 @@ struct GpuProbe {
 namespace platform {
 bool built_with_cuda();
 std::vector<int> built_compute_capabilities();  // kernel images in this binary, e.g. {80, 90}
+// Kernel images of the backends that also run on Turing (naive, cublas-math, small-k, mem-efficient
+// and the engine's own kernels): the list above plus 75 when the build adds sm_75 for them (it does
+// when 80 is in CMAKE_CUDA_ARCHITECTURES; top-level CMakeLists.txt), e.g. {75, 80, 90}.
+std::vector<int> turing_capable_compute_capabilities();
 GpuProbe probe_gpus();
 std::unique_ptr<Executor> make_gpu_executor(const DeviceInfo& device);  // throws std::runtime_error
 }  // namespace platform

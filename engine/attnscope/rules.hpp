@@ -17,7 +17,9 @@ class RuleSet {
   RuleSet& target(Target t);                       // device kind must match (CUDA backend on the CPU ⇒ unmet)
   RuleSet& min_compute_capability(int cc, std::string fallback);  // "device is sm75 (T4); needs sm80 or newer — use <fallback>"
   RuleSet& built_with_cuda(bool built);           // this build of AttnScope has CUDA (pass platform::built_with_cuda())
-  RuleSet& kernel_image_for(const std::vector<int>& built_ccs);  // a kernel image exists for this GPU (real devices)
+  // A kernel image exists for this GPU. Its hint names the rebuild that adds one — unless an earlier
+  // min_compute_capability already rules the GPU out, when no rebuild can help and the hint says so.
+  RuleSet& kernel_image_for(const std::vector<int>& built_ccs);
   // Input rules.
   RuleSet& dtype_in(std::initializer_list<DType> allowed);
   RuleSet& head_dim_at_most(int64_t max);
@@ -34,6 +36,7 @@ class RuleSet {
   const Problem& p_;
   const DeviceInfo& d_;
   std::vector<RuleResult> results_;
+  int min_cc_ = 0;  // from min_compute_capability, 0 when not given
 };
 
 // "float16, bfloat16" / "float16 or bfloat16"

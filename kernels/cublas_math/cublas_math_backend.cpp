@@ -49,7 +49,7 @@ class CublasMathBackend final : public Backend {
     RuleSet rules(p, d);
     rules.target(Target::Cuda)
         .built_with_cuda(platform::built_with_cuda())
-        .kernel_image_for(platform::built_compute_capabilities())
+        .kernel_image_for(platform::turing_capable_compute_capabilities())
         .dtype_in({DType::F32, DType::F16, DType::BF16});
     // cuBLAS's 32-bit GEMM sizes: a group's query rows and P's row pitch (2·Nk for 16-bit P) are ints.
     const int64_t rows = p.group_size() * p.q_len;

@@ -94,11 +94,6 @@ struct Params {
 // (the .cu files); the backend calls it only under ATTNSCOPE_HAVE_CUDA.
 void forward(const Params& p, void* stream);
 
-// The compute capabilities the mem-efficient kernels carry machine code for: the build's list plus 75
-// (kernels/CMakeLists.txt adds sm_75 to these sources only), e.g. {75, 80, 90}. Defined only in CUDA
-// builds; the backend's kernel-image rule uses it instead of the project-wide list.
-std::vector<int> built_compute_capabilities();
-
 namespace detail {  // the kernel families behind forward()
 void forward_f32(const Params& p, void* stream);      // float32, CUDA cores (FMA)
 void forward_3xtf32(const Params& p, void* stream);   // float32, tensor cores (3×TF32)

@@ -104,9 +104,6 @@ class MemEfficientBackend final : public Backend {
       if (r.rule == "compute_capability")
         r.reason += " (the float16 path needs ldmatrix and mma.sync m16n8k8 and the float32 path plain "
                     "16-byte loads, all there from sm75 (Turing); bfloat16 needs sm80, a rule of its own)";
-      if (r.rule == "kernel_image" && !r.met && d.compute_capability() == 75)
-        r.hint = "rebuild with 80-real in -DCMAKE_CUDA_ARCHITECTURES: mem-efficient then adds sm_75 machine code "
-                 "for its own kernels (the other backends need sm80 anyway)";
     }
     return out;
   }

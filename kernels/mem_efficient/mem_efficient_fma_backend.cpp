@@ -76,8 +76,6 @@ class MemEfficientFmaBackend final : public Backend {
     for (auto& r : out) {
       if (r.rule == "compute_capability")
         r.reason += " (the float32 CUDA-core kernel needs only 16-byte loads and FMA, there from sm75 (Turing))";
-      if (r.rule == "kernel_image" && !r.met && d.compute_capability() == 75)  // as for mem-efficient
-        r.hint = "rebuild with 80-real in -DCMAKE_CUDA_ARCHITECTURES: mem-efficient's kernels then get sm_75 code too";
     }
     return out;
   }

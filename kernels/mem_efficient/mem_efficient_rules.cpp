@@ -9,13 +9,7 @@ namespace attnscope::mem_efficient {
 
 std::string kib(int bytes) { return std::to_string((bytes + 1023) / 1024) + " KiB"; }
 
-std::vector<int> kernel_images() {
-#if ATTNSCOPE_HAVE_CUDA
-  return built_compute_capabilities();
-#else
-  return platform::built_compute_capabilities();  // empty; the cuda_build rule says why
-#endif
-}
+std::vector<int> kernel_images() { return platform::turing_capable_compute_capabilities(); }
 
 int shared_bytes_for(DType t, int64_t head_dim, int cc, F32Math math) {
   const int bucket = head_dim_bucket(std::clamp<int64_t>(head_dim, 1, kMaxHeadDim));

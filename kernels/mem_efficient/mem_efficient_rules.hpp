@@ -12,7 +12,7 @@ namespace attnscope::mem_efficient {
 
 std::string kib(int bytes);
 
-// The kernels' own image list: sm_75 is compiled for mem-efficient's sources only (kernels/CMakeLists.txt).
+// The kernels' image list: the Turing-capable one (platform::turing_capable_compute_capabilities).
 std::vector<int> kernel_images();
 
 // Shared memory one block of p needs on a GPU of compute capability cc: the 16-bit tensor-core kernel,

@@ -46,7 +46,7 @@ class NaiveBackend final : public Backend {
     RuleSet rules(p, d);
     rules.target(Target::Cuda)
         .built_with_cuda(platform::built_with_cuda())
-        .kernel_image_for(platform::built_compute_capabilities())
+        .kernel_image_for(platform::turing_capable_compute_capabilities())
         .dtype_in({DType::F32, DType::F16, DType::BF16})
         .head_dim_at_most(kMaxHeadDim);
     return rules.take();

@@ -40,7 +40,7 @@ class SmallKBackend final : public Backend {
     RuleSet rules(p, d);
     rules.target(Target::Cuda)
         .built_with_cuda(platform::built_with_cuda())
-        .kernel_image_for(platform::built_compute_capabilities())
+        .kernel_image_for(platform::turing_capable_compute_capabilities())
         .dtype_in({DType::F32})
         .head_dim_at_most(small_k::kMaxHeadDim);
     auto out = rules.take();
