@@ -16,3 +16,11 @@ inline std::vector<int> compute_capabilities_of(std::initializer_list<int> arch_
 }
 
 }  // namespace attnscope::cuda
+
+// The compute capabilities of the translation unit that expands it (the macro, not a function, so
+// __CUDA_ARCH_LIST__ is that file's own); empty in host-only compilation.
+#ifdef __CUDA_ARCH_LIST__
+#define ATTNSCOPE_THIS_FILE_COMPUTE_CAPABILITIES() ::attnscope::cuda::compute_capabilities_of({__CUDA_ARCH_LIST__})
+#else
+#define ATTNSCOPE_THIS_FILE_COMPUTE_CAPABILITIES() std::vector<int>{}
+#endif

@@ -5,12 +5,6 @@
 
 namespace attnscope::platform {
 
-std::vector<int> turing_capable_compute_capabilities() {
-#ifdef __CUDA_ARCH_LIST__
-  return cuda::compute_capabilities_of({__CUDA_ARCH_LIST__});
-#else
-  return {};
-#endif
-}
+std::vector<int> turing_capable_compute_capabilities() { return ATTNSCOPE_THIS_FILE_COMPUTE_CAPABILITIES(); }
 
 }  // namespace attnscope::platform
