@@ -84,7 +84,8 @@ TEST(SmallKRules, RowsPerThreadKeepRegistersConstant) {
   EXPECT_EQ(small_k::rows_per_thread(9), 4);
   EXPECT_EQ(small_k::rows_per_thread(16), 4);
   EXPECT_EQ(small_k::rows_per_thread(32), 2);
-  EXPECT_EQ(small_k::rows_per_block(32), 256);
+  EXPECT_EQ(small_k::rows_per_block(32, false), 256);
+  EXPECT_EQ(small_k::rows_per_block(32, true), 128);  // causal blocks cover half the rows
 }
 
 }  // namespace

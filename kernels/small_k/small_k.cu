@@ -5,8 +5,14 @@
 // K and V through shared memory in tiles of 64 keys (double-buffered, cp.async on sm80+). Every thread
 // of a warp reads the same key row at once, so shared memory serves it as a broadcast, and each key
 // row read is reused for all of the thread's query rows: 1 shared load of 16 bytes per 4·rows FMAs.
-// Scores of 8 keys (4 at d ≤ 8) are computed before one online-softmax update (running max m, running sum l,
-// accumulator rescaled by 2^(m_old − m_new)), in the log2 domain with scale·log2 e folded into q.
+// Scores of 8 keys (4 at d ≤ 8) are computed before one online-softmax update, in the log2 domain with
+// scale·log2 e folded into q. The update rescales lazily: the reference maximum m moves (and the
+// accumulator and sum are multiplied by 2^(m_old − m_new)) only when a chunk's maximum exceeds it by more
+// than kRescaleMargin; otherwise the chunk's p = 2^(s − m) may be up to 2^kRescaleMargin, which fp32
+// holds easily, and o = acc / l is the same quotient. After the first keys of a row the maximum rarely
+// moves that far, so the d FMULs per row and chunk of an eager rescale mostly disappear.
+// A thread's rows are adjacent (row0 + tid·RPT + i), so a warp's rows are one contiguous range and,
+// under a causal mask, the warp stops at the last key its own last row sees instead of the block's.
 #include <cuda_runtime.h>
 
 #include <cmath>
@@ -22,6 +28,7 @@ namespace {
 constexpr float kLog2e = 1.4426950408889634f;
 constexpr float kLn2 = 0.6931471805599453f;
 constexpr int kTileKeys = 64;   // keys per shared-memory tile
+constexpr float kRescaleMargin = 8.f;  // log2 units: p ≤ 256 before the reference maximum moves
 
 struct Args {
   Params p;
@@ -58,8 +65,15 @@ __device__ __forceinline__ void copy_wait() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
 #endif
 }
+// 2^x in one MUFU.EX2 (exp2f adds range handling for results below 2^-126, which a softmax weight
+// that small does not need); 2^-inf = 0.
+__device__ __forceinline__ float fast_exp2(float x) {
+  float y;
+  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+  return y;
+}
 
-template <int DP, int RPT>
+template <int DP, int RPT, int kThreads>
 __global__ void __launch_bounds__(kThreads) small_k_kernel(const Args a) {
   // Keys scored before one softmax update: 8, or 4 when a thread owns 8 rows (registers).
   constexpr int kChunkKeys = RPT >= 8 ? 4 : 8;
@@ -86,6 +100,9 @@ __global__ void __launch_bounds__(kThreads) small_k_kernel(const Args a) {
   const int64_t last_row = min(row0 + int64_t(kThreads) * RPT, p.q_len) - 1;
   const int64_t key_end = p.causal ? max(int64_t(0), min(p.kv_len, last_row + offset + 1)) : p.kv_len;
   const int64_t first_masked = p.causal ? row0 + offset + 1 : p.kv_len;  // first key row0 may not see
+  // Keys this warp needs: its rows are row0 + [32·RPT·warp, 32·RPT·(warp + 1)).
+  const int64_t warp_last_row = min(row0 + int64_t(tid / 32 + 1) * 32 * RPT, p.q_len) - 1;
+  const int64_t warp_key_end = p.causal ? max(int64_t(0), min(key_end, warp_last_row + offset + 1)) : key_end;
 
   // Zero both buffers once: padding columns (d < DP) and keys past the end must be finite zeros.
   for (int i = tid; i < 2 * kTileKeys * DP; i += kThreads) {
@@ -116,7 +133,7 @@ __global__ void __launch_bounds__(kThreads) small_k_kernel(const Args a) {
   int64_t row_limit[RPT];
 #pragma unroll
   for (int i = 0; i < RPT; ++i) {
-    const int64_t row = row0 + tid + i * kThreads;
+    const int64_t row = row0 + int64_t(tid) * RPT + i;
     const bool valid = row < p.q_len;
     const float* qp = p.q + (bh * p.q_len + (valid ? row : 0)) * d;
 #pragma unroll
@@ -145,7 +162,7 @@ __global__ void __launch_bounds__(kThreads) small_k_kernel(const Args a) {
 
     const int64_t t0 = t * kTileKeys;
     const bool need_mask = t0 + kTileKeys > key_end || t0 + kTileKeys > first_masked;
-    for (int c0 = 0; c0 < kTileKeys && t0 + c0 < key_end; c0 += kChunkKeys) {
+    for (int c0 = 0; c0 < kTileKeys && t0 + c0 < warp_key_end; c0 += kChunkKeys) {
       float s[RPT][kChunkKeys];
 #pragma unroll
       for (int j = 0; j < kChunkKeys; ++j) {
@@ -174,16 +191,19 @@ __global__ void __launch_bounds__(kThreads) small_k_kernel(const Args a) {
         float mc = s[i][0];
 #pragma unroll
         for (int j = 1; j < kChunkKeys; ++j) mc = fmaxf(mc, s[i][j]);
-        const float mn = fmaxf(m[i], mc);
-        const float ms = mn == -INFINITY ? 0.f : mn;  // nothing visible yet: keep everything at zero
-        const float alpha = exp2f(m[i] - ms);
-        m[i] = mn;
-        l[i] *= alpha;
+        // Also taken for the first visible key of a row (m = -inf, so m + margin = -inf < mc); never
+        // while every key so far was masked (mc = -inf), which keeps m = -inf and p = 2^-inf = 0.
+        if (mc > m[i] + kRescaleMargin) {
+          const float alpha = fast_exp2(m[i] - mc);  // 0 when m was -inf: acc and l are still 0
+          m[i] = mc;
+          l[i] *= alpha;
 #pragma unroll
-        for (int c = 0; c < DP; ++c) acc[i][c] *= alpha;
+          for (int c = 0; c < DP; ++c) acc[i][c] *= alpha;
+        }
+        const float ms = m[i] == -INFINITY ? 0.f : m[i];  // nothing visible yet: keep everything at zero
 #pragma unroll
         for (int j = 0; j < kChunkKeys; ++j) {
-          s[i][j] = exp2f(s[i][j] - ms);
+          s[i][j] = fast_exp2(s[i][j] - ms);
           l[i] += s[i][j];
         }
       }
@@ -207,7 +227,7 @@ __global__ void __launch_bounds__(kThreads) small_k_kernel(const Args a) {
 
 #pragma unroll
   for (int i = 0; i < RPT; ++i) {
-    const int64_t row = row0 + tid + i * kThreads;
+    const int64_t row = row0 + int64_t(tid) * RPT + i;
     if (row >= p.q_len) continue;
     const float inv = l[i] > 0.f ? 1.f / l[i] : 0.f;  // a row that sees no key yields zeros
     float* op = p.o + (bh * p.q_len + row) * d;
@@ -222,7 +242,10 @@ template <int DP>
 void launch(const Args& a, cudaStream_t stream) {
   constexpr int kRows = 64 / DP;
   const int64_t blocks = a.p.batch * a.p.q_heads * a.row_blocks;
-  small_k_kernel<DP, kRows><<<dim3(unsigned(blocks)), kThreads, 0, stream>>>(a);
+  if (a.p.causal)
+    small_k_kernel<DP, kRows, kCausalThreads><<<dim3(unsigned(blocks)), kCausalThreads, 0, stream>>>(a);
+  else
+    small_k_kernel<DP, kRows, kThreads><<<dim3(unsigned(blocks)), kThreads, 0, stream>>>(a);
   cuda::check_launch("small-k kernel");
 }
 
@@ -231,7 +254,8 @@ void launch(const Args& a, cudaStream_t stream) {
 void forward(const Params& p, void* stream) {
   if (p.head_dim < 1 || p.head_dim > kMaxHeadDim)
     throw std::runtime_error("small-k: no kernel for head_dim " + std::to_string(p.head_dim));
-  Args a{p, p.q_heads / p.kv_heads, (p.q_len + rows_per_block(p.head_dim) - 1) / rows_per_block(p.head_dim),
+  const int64_t rows = rows_per_block(p.head_dim, p.causal);
+  Args a{p, p.q_heads / p.kv_heads, (p.q_len + rows - 1) / rows,
          p.scale * kLog2e};
   const auto s = static_cast<cudaStream_t>(stream);
   switch (padded_head_dim(p.head_dim)) {

@@ -7,7 +7,12 @@ namespace attnscope::small_k {
 
 // Largest head dim: each thread keeps its query rows and output rows in registers (see small_k.cu).
 inline constexpr int64_t kMaxHeadDim = 32;
+// Threads per block. Causal blocks are half as large: a block runs as long as its last row's keys, and
+// the rows before it see fewer keys (masked work, and warps waiting at the block's barriers), so the
+// shorter a block's row range, the less of that triangle each block pays for. Without a mask the
+// larger block shares each K/V tile among more rows.
 inline constexpr int kThreads = 128;
+inline constexpr int kCausalThreads = 64;
 
 struct Params {
   const float* q = nullptr;  // [B, Hq, Nq, D]
@@ -25,7 +30,9 @@ struct Params {
 // query rows, so a thread always holds 64 query values and 64 output accumulators in registers.
 inline constexpr int padded_head_dim(int64_t head_dim) { return head_dim <= 8 ? 8 : head_dim <= 16 ? 16 : 32; }
 inline constexpr int rows_per_thread(int64_t head_dim) { return 64 / padded_head_dim(head_dim); }
-inline constexpr int64_t rows_per_block(int64_t head_dim) { return int64_t(kThreads) * rows_per_thread(head_dim); }
+inline constexpr int64_t rows_per_block(int64_t head_dim, bool causal) {
+  return int64_t(causal ? kCausalThreads : kThreads) * rows_per_thread(head_dim);
+}
 
 #if ATTNSCOPE_HAVE_CUDA
 // Launches the kernel on `stream` (a cudaStream_t). Throws std::runtime_error.

@@ -24,8 +24,11 @@ class SmallKBackend final : public Backend {
         "and keeps the query and output rows in registers; K and V stream through shared memory in tiles "
         "of 64 keys that every thread of a warp reads at once (a broadcast), so each key row read serves "
         "all of the thread's rows. Scores of 8 keys at a time feed an online softmax (running maximum and "
-        "sum, the accumulator rescaled when the maximum grows), so the score matrix never exists. Causal "
-        "masks are bottom-right aligned; a row that sees no key yields zeros and lse = -inf. With GQA the "
+        "sum; the accumulator is rescaled only when a new maximum exceeds the old one by more than 2^8, "
+        "since weights up to 256 are harmless in fp32), so the score matrix never exists. Causal masks "
+        "are bottom-right aligned, a warp stops at the last key its rows see, and causal blocks hold half "
+        "as many rows so less of the masked triangle is computed; a row that sees no key yields zeros "
+        "and lse = -inf. With GQA the "
         "query heads of a group read the same K/V rows (from L2 after the first).",
         "O(B·H·N·d): output and log-sum-exp only; 32 KiB of shared memory per block, nothing that grows "
         "with the sequence length.",

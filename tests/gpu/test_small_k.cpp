@@ -60,6 +60,19 @@ TEST(SmallKGpu, CustomScale) {
   expect_matches_reference(p);
 }
 
+TEST(SmallKGpu, LargeScalesMoveTheReferenceMaximumOften) {
+  ATTNSCOPE_REQUIRE_GPU();
+  // With scale 4 a row's scores spread over tens of log2 units, so a chunk's maximum often exceeds
+  // the reference by more than the 2^8 margin: the lazy rescale runs several times per row, across
+  // chunks and tiles, causal and not (at 1/sqrt(d) it is rarely taken after a row's first chunk).
+  for (bool causal : {false, true})
+    for (int64_t d : {8, 16, 32}) {
+      Problem p = make(1, 2, 2, 300, 700, d, causal);
+      p.scale = 4.0;
+      expect_matches_reference(p);
+    }
+}
+
 TEST(SmallKGpu, RefusesProblemsPastItsLimits) {
   ATTNSCOPE_REQUIRE_GPU();
   Problem too_wide = make(1, 2, 2, 64, 64, 33, false);
