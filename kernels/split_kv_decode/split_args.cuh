@@ -31,6 +31,21 @@ __device__ __forceinline__ int64_t output_row(const SplitArgs& a, int64_t b, int
   return (b * a.q_heads + hkv * a.group) * a.q_len + row;
 }
 
+// Which part of the work block blockIdx.x owns: grid = KV units × splits × row chunks, chunk fastest.
+// 32-bit on purpose: a 64-bit division is a subroutine of ~70 dependent instructions, and these run
+// before the block issues its first copy — at B = 1 the whole kernel is a few microseconds of
+// streaming, so its start matters. (Grid, split and head counts are far below 2^31.)
+struct BlockWork {
+  int64_t b, hkv, kv_unit;  // batch, KV head, b · Hkv + hkv
+  int64_t split, chunk;
+};
+__device__ __forceinline__ BlockWork block_work(const SplitArgs& a, unsigned row_chunks) {
+  const unsigned bid = blockIdx.x, splits = unsigned(a.splits), kv_heads = unsigned(a.kv_heads);
+  const unsigned chunk = bid % row_chunks, rest = bid / row_chunks;
+  const unsigned split = rest % splits, kv_unit = rest / splits;
+  return {int64_t(kv_unit / kv_heads), int64_t(kv_unit % kv_heads), int64_t(kv_unit), int64_t(split), int64_t(chunk)};
+}
+
 // The keys one block streams: its range [key_begin, key_end) of one KV unit's cache, in tiles of KT
 // keys, and the copies of a K/V tile into shared memory (the two split kernels differ only in where a
 // 16-byte chunk lands: the `dst` offset of (key, chunk)).

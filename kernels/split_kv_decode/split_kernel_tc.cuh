@@ -34,9 +34,8 @@ __global__ void __launch_bounds__(kThreads) split_kernel_tc(const SplitArgs a) {
   extern __shared__ __align__(128) unsigned char smem_raw[];
   T* smem = reinterpret_cast<T*>(smem_raw);
 
-  const int64_t split = blockIdx.x % a.splits;
-  const int64_t kv_unit = blockIdx.x / a.splits;  // b · Hkv + hkv
-  const int64_t b = kv_unit / a.kv_heads, hkv = kv_unit % a.kv_heads;
+  const BlockWork work = block_work(a, 1);  // one row chunk: the group's ≤ 16 rows
+  const int64_t split = work.split, kv_unit = work.kv_unit, b = work.b, hkv = work.hkv;
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int g = lane / 4, tq = lane % 4;  // fragment row group, thread in quad
 
@@ -63,7 +62,7 @@ __global__ void __launch_bounds__(kThreads) split_kernel_tc(const SplitArgs a) {
     const int row = g + 8 * h;
     const bool valid = row < a.rows;
     const T* qp = static_cast<const T*>(a.q) + output_row(a, b, hkv, valid ? row : 0) * D + 2 * tq;
-    row_limit[h] = a.causal && valid ? row % a.q_len + a.kv_len - a.q_len : a.kv_len - 1;
+    row_limit[h] = a.causal && valid ? row % int(a.q_len) + a.kv_len - a.q_len : a.kv_len - 1;
 #pragma unroll
     for (int k = 0; k < kSteps; ++k) {
       qa[k][h] = valid ? *reinterpret_cast<const uint32_t*>(qp + 16 * k) : 0u;

@@ -37,6 +37,8 @@ namespace attnscope::split_kv {
 namespace {
 
 using detail::SplitArgs;
+using detail::BlockWork;
+using detail::block_work;
 
 constexpr float kLog2e = 1.4426950408889634f;
 constexpr float kLn2 = 0.6931471805599453f;
@@ -87,11 +89,8 @@ __global__ void __launch_bounds__(kThreads) split_kernel(const SplitArgs a) {
   extern __shared__ __align__(16) unsigned char smem_raw[];
   T* smem = reinterpret_cast<T*>(smem_raw);
 
-  const int64_t bid = blockIdx.x;
-  const int64_t chunk = bid % a.row_chunks;
-  const int64_t split = (bid / a.row_chunks) % a.splits;
-  const int64_t kv_unit = bid / (a.row_chunks * a.splits);  // b · Hkv + hkv
-  const int64_t b = kv_unit / a.kv_heads, hkv = kv_unit % a.kv_heads;
+  const BlockWork work = block_work(a, unsigned(a.row_chunks));
+  const int64_t chunk = work.chunk, split = work.split, kv_unit = work.kv_unit, b = work.b, hkv = work.hkv;
 
   const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
   const int RG = a.row_groups, KG = (kThreads / 32) / RG;
@@ -121,7 +120,7 @@ __global__ void __launch_bounds__(kThreads) split_kernel(const SplitArgs a) {
     const int64_t row = chunk * kMaxRowsPerBlock + rg * RW + r;
     row_limit[r] = a.kv_len - 1;
     if (row < a.rows) {
-      const int64_t h = hkv * a.group + row / a.q_len, qi = row % a.q_len;
+      const int64_t h = hkv * a.group + int(row) / int(a.q_len), qi = int(row) % int(a.q_len);  // rows < 2^31
       const T* qp = static_cast<const T*>(a.q) + ((b * a.q_heads + h) * a.q_len + qi) * D + sub * 8;
       unpack8<T>(*reinterpret_cast<const uint4*>(qp), qf[r]);
 #pragma unroll
@@ -277,7 +276,7 @@ __global__ void __launch_bounds__(kThreads) split_kernel(const SplitArgs a) {
   for (int r = 0; r < RW; ++r) {
     const int64_t row = chunk * kMaxRowsPerBlock + rg * RW + r;
     if (row >= a.rows) continue;
-    const int64_t h = hkv * a.group + row / a.q_len, qi = row % a.q_len;
+    const int64_t h = hkv * a.group + int(row) / int(a.q_len), qi = int(row) % int(a.q_len);
     const int64_t orow = (b * a.q_heads + h) * a.q_len + qi;
     const float inv = l[r] > 0.f ? 1.f / l[r] : 0.f;
     const float lse = l[r] > 0.f ? (m[r] + log2f(l[r])) * kLn2 : -INFINITY;
