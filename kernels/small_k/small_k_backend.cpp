@@ -32,10 +32,12 @@ class SmallKBackend final : public Backend {
         "query heads of a group read the same K/V rows (from L2 after the first).",
         "O(B·H·N·d): output and log-sum-exp only; 32 KiB of shared memory per block, nothing that grows "
         "with the sequence length.",
-        "float32 problems with small head dims (8–32), e.g. small models, per-pixel or per-point "
+        "float32 problems with small head dims (up to 32), e.g. small models, per-pixel or per-point "
         "attention, or checking numerics in full precision: exact fp32 arithmetic without padding d up to "
-        "the tile sizes tensor-core kernels need. For d > 32 use mem-efficient; for float16/bfloat16 use "
-        "flash2 or mem-efficient."};
+        "the tile sizes tensor-core kernels need. Up to d = 16 it is also the fastest float32 choice "
+        "(1.2–1.6× mem-efficient on an H100); at d = 17–32 on sm80+, mem-efficient's 3×TF32 tensor-core "
+        "path is faster (about 48 against 38 TFLOP/s there) at near-fp32 accuracy. For d > 32 use "
+        "mem-efficient; for float16/bfloat16 use flash2 or mem-efficient."};
     return kInfo;
   }
 
