@@ -81,7 +81,8 @@ fi
 
 if has decode; then
   stamp "decode: copy bandwidth and the decode grid"
-  "$CLI" bandwidth --device cuda:0 --json >"$OUT/bandwidth.json" 2>>"$LOG"
+  # Cold reads of every point's K and V bytes (B·kv_len·4 KiB at 8 KV heads, d=128, bf16): the floor.
+  "$CLI" bandwidth --device cuda:0 --json --read-mib 32:32768:x2 >"$OUT/bandwidth.json" 2>>"$LOG"
   : >"$OUT/decode.jsonl"
   for b in 1 4 16 64; do
     limited 120 "$CLI" run --device cuda:0 --batch "$b" --heads 32 --kv-heads 8 --q-len 1 --kv-len 8192:131072:x2 \

@@ -3,7 +3,9 @@
 
   decode:  split-kv-decode's effective bandwidth (bytes of K and V read / median latency) against the
            copy bandwidth `attnscope-cli bandwidth --json` measured on the same GPU, next to flash2 and
-           mem-efficient on the same shapes;
+           mem-efficient on the same shapes; when that file has cold reads (`--read-mib`) of a point's
+           K and V bytes, also the time of that plain read and split-kv's share of it (100 % = as fast
+           as reading the cache and doing nothing else);
   small-k: small-k vs mem-efficient (and mem-efficient-fma) TFLOP/s at float32.
 
   python3 scripts/issue5_tables.py --bandwidth bw.json --decode d1.jsonl ... --smallk s.jsonl ... [--markdown out.md]
@@ -40,9 +42,10 @@ def fmt_table(head, rows):
     return "\n".join(text), "\n".join(md)
 
 
-def decode_table(bw, recs):
-    head = ["B", "Hq/Hkv", "kv_len", "d", "dtype", "split-kv µs", "eff. GB/s", "% of copy", "flash2 µs",
-            "mem-efficient µs", "fastest"]
+def decode_table(bw, recs, reads=None):
+    reads = reads or {}  # bytes -> cold-read median µs
+    head = ["B", "Hq/Hkv", "kv_len", "d", "dtype", "split-kv µs", "eff. GB/s", "% of copy", "cold read µs",
+            "% of cold read", "flash2 µs", "mem-efficient µs", "fastest"]
     rows = []
     for key in sorted(recs, key=lambda k: (k[3], k[5])):
         dtype, d, causal, b, q, kv = key
@@ -56,9 +59,11 @@ def decode_table(bw, recs):
         gbs = kv_bytes / (t * 1e-6) / 1e9 if t else None
         others = {n: median_us(rs.get(n)) for n in ("flash2", "mem-efficient")}
         fastest = all(o is None or (t and t < o) for o in others.values())
+        read = reads.get(kv_bytes)
         rows.append([str(b), f"{p['q_heads']}/{p['kv_heads']}", str(kv), str(d), dtype,
                      f"{t:.1f}" if t else s["status"], f"{gbs:.0f}" if gbs else "-",
                      f"{100 * gbs / bw:.0f}%" if gbs and bw else "-",
+                     f"{read:.1f}" if read else "-", f"{100 * read / t:.0f}%" if read and t else "-",
                      *(f"{o:.1f}" if o else "-" for o in others.values()), "yes" if fastest else "no"])
     return head, rows
 
@@ -94,14 +99,16 @@ def main():
     ap.add_argument("--smallk", nargs="*")
     ap.add_argument("--markdown")
     args = ap.parse_args()
-    bw = None
+    bw, reads = None, {}
     if args.bandwidth and os.path.exists(args.bandwidth):
         with open(args.bandwidth) as f:
-            bw = json.load(f)["gbs"]
+            doc = json.load(f)
+        bw = doc["gbs"]
+        reads = {c["bytes"]: c["median_us"] for c in doc.get("cold_reads", [])}
     md = []
     if args.decode:
         print(f"copy bandwidth (same GPU, same run): {bw:.0f} GB/s" if bw else "copy bandwidth: not measured")
-        text, m = fmt_table(*decode_table(bw, load(args.decode)))
+        text, m = fmt_table(*decode_table(bw, load(args.decode), reads))
         print(text)
         md += [f"Copy bandwidth: {bw:.0f} GB/s\n" if bw else "", m, ""]
     if args.smallk:

@@ -250,6 +250,10 @@ TEST_F(Cli, BadInputExitsTwoNamingTheField) {
       {"run --device cpu --seq 64 --backends cpu-math --start-at 5", "start-at"},
       {"run --device cpu --seq 64 --min-samples 0", "min-samples"},
       {"backends --seq 64,128", "seq"},
+      // Checked before the device, so these fail the same way with or without a GPU.
+      {"bandwidth --read-mib 0", "--read-mib is 0"},
+      {"bandwidth --read-mib 32,100000", "--read-mib is 100000; allowed range is 1 to 65536"},
+      {"bandwidth --read-mib 32:x", "--read-mib"},
   };
   for (const auto& c : cases) {
     const CliResult r = run(c.args);
