@@ -1,5 +1,5 @@
-// The cold-read floor (cold_read.hpp): a full-occupancy grid-stride read, timed by CUPTI when it is
-// available (the span a backend's record reports), by CUDA events otherwise.
+// The cold-read floor (cold_read.hpp): the full-GPU read the L2 flush also uses (l2_flush.hpp), timed by
+// CUPTI when it is available (the span a backend's record reports), by CUDA events otherwise.
 #include "cuda/cold_read.hpp"
 
 #include <cuda_runtime.h>
@@ -16,43 +16,13 @@
 #include "cuda/l2_flush.hpp"
 
 namespace attnscope::cuda {
-namespace {
-
-constexpr int kThreads = 256;
-constexpr int kInFlight = 4;  // independent 16-byte loads per thread per step
-
-// Each thread keeps kInFlight loads outstanding, so a full SM has 2048 × 64 bytes in flight — more than
-// a DRAM round trip's worth at its share of the bandwidth. The xor-sum is stored only if it equals a
-// value the fill cannot give, so the loads stay and nothing is written.
-__global__ void __launch_bounds__(kThreads) read_once(const uint4* __restrict__ src, uint64_t count, unsigned* sink) {
-  const uint64_t stride = uint64_t(gridDim.x) * kThreads;
-  uint64_t i = blockIdx.x * uint64_t(kThreads) + threadIdx.x;
-  unsigned x = 0;
-  for (; i + (kInFlight - 1) * stride < count; i += kInFlight * stride) {
-    uint4 v[kInFlight];
-#pragma unroll
-    for (int k = 0; k < kInFlight; ++k) v[k] = __ldg(src + i + k * stride);
-#pragma unroll
-    for (int k = 0; k < kInFlight; ++k) x ^= v[k].x ^ v[k].y ^ v[k].z ^ v[k].w;
-  }
-  for (; i < count; i += stride) {
-    const uint4 v = __ldg(src + i);
-    x ^= v.x ^ v.y ^ v.z ^ v.w;
-  }
-  if (x == 0x0badcafeu) *sink = x;
-}
-
-}  // namespace
 
 ColdRead measure_cold_read(int device, uint64_t bytes, int samples) {
   if (samples < 1) throw std::invalid_argument("cold read: samples must be ≥ 1");
   if (bytes == 0) throw std::invalid_argument("cold read: bytes must be > 0");
   check(cudaSetDevice(device), "cudaSetDevice");
-  int sms = 0, l2 = 0, blocks_per_sm = 0;
-  check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "cudaDeviceGetAttribute");
+  int l2 = 0;
   check(cudaDeviceGetAttribute(&l2, cudaDevAttrL2CacheSize, device), "cudaDeviceGetAttribute");
-  check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks_per_sm, read_once, kThreads, 0),
-        "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
 
   bytes = (bytes + 15) / 16 * 16;
   DeviceBuffer src(bytes, "cold read buffer"), sink(sizeof(unsigned), "cold read sink");
@@ -62,7 +32,6 @@ ColdRead measure_cold_read(int device, uint64_t bytes, int samples) {
   Stream stream;
   EventPair events;
   auto& tracer = CuptiTracer::instance();
-  const unsigned grid = unsigned(std::max(1, sms * std::max(1, blocks_per_sm)));
 
   // One timed read: the CUPTI span of the kernel, or (cupti false) CUDA events around it. Returns a
   // negative time if CUPTI attributed no kernel to the sample.
@@ -73,8 +42,7 @@ ColdRead measure_cold_read(int device, uint64_t bytes, int samples) {
     {
       std::optional<CuptiTracer::Region> region;
       if (cupti) region_id = region.emplace(tracer).id();
-      read_once<<<grid, kThreads, 0, stream.get()>>>(src.as<const uint4>(), bytes / 16, sink.as<unsigned>());
-      check_launch("cold read");
+      read_all(src.get(), bytes, sink.as<unsigned>(), stream.get());
     }
     events.record_stop(stream.get());
     stream.sync();
@@ -103,10 +71,9 @@ ColdRead measure_cold_read(int device, uint64_t bytes, int samples) {
   r.median_us = sum.median;
   r.min_us = sum.min;
   r.gbs_median = double(bytes) / (sum.median * 1e-6) / 1e9;
-  r.method = std::string("one read of ") + std::to_string(bytes) + " bytes (" + std::to_string(grid) + " blocks × " +
-             std::to_string(kThreads) + " threads, 16-byte loads, " + std::to_string(kInFlight) +
-             " in flight per thread) after a clean 2×L2 flush, " + (cupti ? "CUPTI kernel span" : "CUDA events") +
-             ", median of " + std::to_string(samples);
+  r.method = std::string("one full-GPU read of ") + std::to_string(bytes) +
+             " bytes (16-byte loads, four in flight per thread) after a clean 2×L2 flush, " +
+             (cupti ? "CUPTI kernel span" : "CUDA events") + ", median of " + std::to_string(samples);
   return r;
 }
 

@@ -19,8 +19,7 @@ struct ColdRead {
 };
 
 // `samples` reads of a `bytes` buffer (rounded up to 16 bytes; filled once, never written again), each
-// after an L2 flush that reads 2 × L2 of another buffer; the read kernel fills the GPU (16-byte loads,
-// four in flight per thread). Throws std::invalid_argument for samples < 1 or bytes = 0,
+// after an L2 flush that reads 2 × L2 of another buffer; the read is cuda::read_all (l2_flush.hpp). Throws std::invalid_argument for samples < 1 or bytes = 0,
 // std::runtime_error / OutOfMemory from CUDA.
 ColdRead measure_cold_read(int device, uint64_t bytes, int samples = 50);
 

@@ -1,16 +1,27 @@
 #include "cuda/l2_flush.hpp"
 
+#include <algorithm>
+
 namespace attnscope::cuda {
 namespace {
 
-constexpr int kThreads = 512;
+constexpr int kThreads = 256;
+constexpr int kInFlight = 4;  // independent 16-byte loads per thread per step
 
-// Grid-stride 16-byte reads with ordinary caching (so the lines are allocated in L2 and displace what
-// was there). The xor-sum goes to memory only when it equals a value the fill pattern cannot give, so
-// the loads are not optimised away and the kernel writes nothing in practice.
-__global__ void read_through_l2(const uint4* __restrict__ src, uint64_t count, unsigned* sink) {
+// A full SM keeps 2048 × 64 bytes in flight: more than a DRAM round trip's worth at its share of the
+// bandwidth, so a read of a few MiB is not latency-bound.
+__global__ void __launch_bounds__(kThreads) read_kernel(const uint4* __restrict__ src, uint64_t count, unsigned* sink) {
+  const uint64_t stride = uint64_t(gridDim.x) * kThreads;
+  uint64_t i = blockIdx.x * uint64_t(kThreads) + threadIdx.x;
   unsigned x = 0;
-  for (uint64_t i = blockIdx.x * uint64_t(blockDim.x) + threadIdx.x; i < count; i += uint64_t(gridDim.x) * blockDim.x) {
+  for (; i + (kInFlight - 1) * stride < count; i += kInFlight * stride) {
+    uint4 v[kInFlight];
+#pragma unroll
+    for (int k = 0; k < kInFlight; ++k) v[k] = src[i + k * stride];
+#pragma unroll
+    for (int k = 0; k < kInFlight; ++k) x ^= v[k].x ^ v[k].y ^ v[k].z ^ v[k].w;
+  }
+  for (; i < count; i += stride) {
     const uint4 v = src[i];
     x ^= v.x ^ v.y ^ v.z ^ v.w;
   }
@@ -18,6 +29,17 @@ __global__ void read_through_l2(const uint4* __restrict__ src, uint64_t count, u
 }
 
 }  // namespace
+
+void read_all(const void* src, uint64_t bytes, unsigned* sink, cudaStream_t s) {
+  int device = 0, sms = 0, blocks_per_sm = 0;
+  check(cudaGetDevice(&device), "cudaGetDevice");
+  check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "cudaDeviceGetAttribute");
+  check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&blocks_per_sm, read_kernel, kThreads, 0),
+        "cudaOccupancyMaxActiveBlocksPerMultiprocessor");
+  read_kernel<<<unsigned(std::max(1, sms * blocks_per_sm)), kThreads, 0, s>>>(static_cast<const uint4*>(src),
+                                                                              bytes / 16, sink);
+  check_launch("full-GPU read");
+}
 
 L2Flush::L2Flush(uint64_t bytes) {
   if (bytes == 0) return;
@@ -31,12 +53,7 @@ L2Flush::L2Flush(uint64_t bytes) {
 
 void L2Flush::flush(cudaStream_t s) {
   if (buffer_.bytes() == 0) return;
-  int device = 0, sms = 0;
-  check(cudaGetDevice(&device), "cudaGetDevice");
-  check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device), "cudaDeviceGetAttribute");
-  read_through_l2<<<unsigned(sms * 4), kThreads, 0, s>>>(buffer_.as<const uint4>(), buffer_.bytes() / 16,
-                                                       sink_.as<unsigned>());
-  check_launch("L2 flush read");
+  read_all(buffer_.get(), buffer_.bytes(), sink_.as<unsigned>(), s);
 }
 
 }  // namespace attnscope::cuda

@@ -16,6 +16,12 @@
 
 namespace attnscope::cuda {
 
+// Reads `bytes` (a multiple of 16) at src once with the whole GPU: a full-occupancy grid-stride loop of
+// 16-byte loads, four in flight per thread, ordinary caching (the lines land in L2). The xor of what it
+// reads goes to *sink only if it equals a value a fill of equal bytes cannot give, so the loads are kept
+// and nothing is written in practice. Used by the L2 flush and the cold-read probe (cold_read.hpp).
+void read_all(const void* src, uint64_t bytes, unsigned* sink, cudaStream_t s);
+
 class L2Flush {
  public:
   // bytes: how much to read per flush (2 × the L2 size is the caller's choice); 0 disables flushing.

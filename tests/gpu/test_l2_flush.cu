@@ -15,17 +15,7 @@
 namespace attnscope {
 namespace {
 
-__global__ void read_all(const uint4* __restrict__ src, uint64_t count, unsigned* sink) {
-  unsigned x = 0;
-  for (uint64_t i = blockIdx.x * uint64_t(blockDim.x) + threadIdx.x; i < count; i += uint64_t(gridDim.x) * blockDim.x) {
-    const uint4 v = src[i];
-    x ^= v.x ^ v.y ^ v.z ^ v.w;
-  }
-  if (x == 0x12345678u) *sink = x;
-}
-
 struct Probe {
-  int sms = 0;
   uint64_t l2 = 0;
   cuda::Stream stream;
   cuda::EventPair ev;
@@ -33,7 +23,6 @@ struct Probe {
   Probe() {
     int dev = 0, l2_bytes = 0;
     cuda::check(cudaGetDevice(&dev), "cudaGetDevice");
-    cuda::check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev), "attribute");
     cuda::check(cudaDeviceGetAttribute(&l2_bytes, cudaDevAttrL2CacheSize, dev), "attribute");
     l2 = uint64_t(l2_bytes);
   }
@@ -44,7 +33,7 @@ struct Probe {
     for (int i = 0; i < reps; ++i) {
       prepare();
       ev.record_start(stream.get());
-      read_all<<<sms * 4, 512, 0, stream.get()>>>(buf.as<const uint4>(), buf.bytes() / 16, sink.as<unsigned>());
+      cuda::read_all(buf.get(), buf.bytes(), sink.as<unsigned>(), stream.get());
       ev.record_stop(stream.get());
       stream.sync();
       us.push_back(ev.elapsed_us());
