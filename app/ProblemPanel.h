@@ -6,7 +6,7 @@
 #include <QWidget>
 
 #include "ProblemSpec.h"
-#include "attnscope/platform.hpp"
+#include "attnscope/device.hpp"
 
 class QCheckBox;
 class QComboBox;

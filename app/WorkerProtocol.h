@@ -16,7 +16,7 @@
 
 #include "attnscope/backend.hpp"
 #include "attnscope/device.hpp"
-#include "attnscope/platform.hpp"
+#include "attnscope/device.hpp"
 #include "attnscope/problem.hpp"
 #include "attnscope/record.hpp"
 #include "attnscope/results.hpp"

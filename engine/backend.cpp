@@ -1,5 +1,7 @@
 #include "attnscope/backend.hpp"
 
+#include <stdexcept>
+
 #include "attnscope/rules.hpp"
 
 namespace attnscope {
@@ -20,6 +22,10 @@ std::vector<RuleResult> Backend::requirements(const Problem& p, const DeviceInfo
   for (auto& r : check(p, d))
     if (!r.met) unmet.push_back(std::move(r));
   return unmet;
+}
+
+void CudaBackend::run(const Problem&, const Tensors&, ExecContext&) const {
+  throw std::runtime_error(info().id + ": this build of AttnScope has no CUDA support");
 }
 
 OutOfMemory::OutOfMemory(uint64_t requested, uint64_t free_bytes, std::string where)

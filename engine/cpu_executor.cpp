@@ -126,16 +126,7 @@ Accuracy check_against_reference(const Problem& p, const HostInput& qi, const Ho
     const std::size_t base = std::size_t((h.batch * p.q_heads + h.head) * p.q_len * p.head_dim);
     for (std::size_t i = 0; i < head_elems; ++i) acc.add(load_as_float(p.dtype, o, base + i), ref_o[i]);
   }
-  const ErrorStats e = acc.result();
-  Accuracy a;
-  a.reference = "cpu-reference";
-  a.rel_l2 = e.rel_l2;
-  a.max_abs = e.max_abs;
-  a.tolerance = accuracy_tolerance(p.dtype);
-  a.pass = e.non_finite == 0 && e.rel_l2 <= a.tolerance;
-  a.heads_checked = int64_t(heads.size());
-  a.heads_total = p.batch * p.q_heads;
-  return a;
+  return accuracy_from(acc.result(), p.dtype, "cpu-reference", int64_t(heads.size()), p.batch * p.q_heads);
 }
 
 }  // namespace
@@ -209,7 +200,7 @@ Measurement CpuExecutor::measure(const Backend& b, const Problem& p, const Measu
   if (s.check_accuracy) {
     // cpu-reference IS the reference (the same fp64 formula on the same inputs): comparing it with
     // itself proves nothing, so its accuracy is skipped and the record says why.
-    if (b.info().id == "cpu-reference")
+    if (b.info().is_reference)
       m.note = "accuracy not checked: this is the fp64 reference itself";
     else
       m.accuracy = check_against_reference(p, q, k, v, t.o, s);

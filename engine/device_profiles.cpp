@@ -46,7 +46,7 @@ ArchRates rates_for(int cc) {
 }
 
 DeviceInfo profile(std::string id, std::string name, int major, int minor, int sms, double mem_gib, double l2_mib,
-                   int sm_mhz, double bw_gbs, double fp32_tflops, double tensor_tflops) {
+                   int shared_kib, int sm_mhz, double bw_gbs, double fp32_tflops, double tensor_tflops) {
   DeviceInfo d;
   d.id = "profile:" + id;
   d.kind = DeviceKind::Profile;
@@ -57,6 +57,7 @@ DeviceInfo profile(std::string id, std::string name, int major, int minor, int s
   d.memory_total = uint64_t(mem_gib * 1024 * 1024 * 1024);
   d.memory_free = d.memory_total;
   d.l2_bytes = uint64_t(l2_mib * 1024 * 1024);
+  d.shared_memory_per_block = uint64_t(shared_kib) * 1024;
   d.sm_clock_mhz = sm_mhz;
   d.peak_bandwidth_gbs = bw_gbs;
   d.peak_tflops_fp32 = fp32_tflops;
@@ -69,13 +70,15 @@ DeviceInfo profile(std::string id, std::string name, int major, int minor, int s
 
 }  // namespace
 
-// Published datasheet figures (dense, no sparsity); memory is what the CUDA runtime reports as total.
+// Published datasheet figures (dense, no sparsity); memory is what the CUDA runtime reports as total;
+// shared memory per block is the opt-in maximum of the CUDA programming guide's table of technical
+// specifications per compute capability (64 KiB on Turing, 163 on sm80, 99 on sm86/89, 227 on sm90).
 const std::vector<DeviceInfo>& what_if_profiles() {
   static const std::vector<DeviceInfo> profiles{
-      profile("t4", "What-if: NVIDIA T4 (sm75, 16 GB)", 7, 5, 40, 15.0, 4, 1590, 320, 8.1, 65),
-      profile("a100", "What-if: NVIDIA A100 SXM 80GB (sm80)", 8, 0, 108, 79.2, 40, 1410, 2039, 19.5, 312),
-      profile("l4", "What-if: NVIDIA L4 (sm89, 24 GB)", 8, 9, 58, 22.0, 48, 2040, 300, 30.3, 121),
-      profile("h100", "What-if: NVIDIA H100 SXM 80GB (sm90)", 9, 0, 132, 79.1, 50, 1980, 3350, 67, 989.4),
+      profile("t4", "What-if: NVIDIA T4 (sm75, 16 GB)", 7, 5, 40, 15.0, 4, 64, 1590, 320, 8.1, 65),
+      profile("a100", "What-if: NVIDIA A100 SXM 80GB (sm80)", 8, 0, 108, 79.2, 40, 163, 1410, 2039, 19.5, 312),
+      profile("l4", "What-if: NVIDIA L4 (sm89, 24 GB)", 8, 9, 58, 22.0, 48, 99, 2040, 300, 30.3, 121),
+      profile("h100", "What-if: NVIDIA H100 SXM 80GB (sm90)", 9, 0, 132, 79.1, 50, 227, 1980, 3350, 67, 989.4),
   };
   return profiles;
 }

@@ -9,11 +9,6 @@ constexpr const char* kWhyNone =
     "this build of AttnScope has no CUDA support (configured without a CUDA toolkit)";
 }
 
-bool built_with_cuda() { return false; }
-
-std::vector<int> built_compute_capabilities() { return {}; }
-std::vector<int> turing_capable_compute_capabilities() { return {}; }
-
 GpuProbe probe_gpus() { return GpuProbe{{}, kWhyNone}; }
 
 std::unique_ptr<Executor> make_gpu_executor(const DeviceInfo& device) {

@@ -103,4 +103,17 @@ double accuracy_tolerance(DType t) {
   return 0;
 }
 
+Accuracy accuracy_from(const ErrorStats& e, DType t, std::string reference, int64_t heads_checked,
+                       int64_t heads_total) {
+  Accuracy a;
+  a.reference = std::move(reference);
+  a.rel_l2 = e.rel_l2;
+  a.max_abs = e.max_abs;
+  a.tolerance = accuracy_tolerance(t);
+  a.pass = e.non_finite == 0 && std::isfinite(e.rel_l2) && e.rel_l2 <= a.tolerance;
+  a.heads_checked = heads_checked;
+  a.heads_total = heads_total;
+  return a;
+}
+
 }  // namespace attnscope

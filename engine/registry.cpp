@@ -34,7 +34,7 @@ namespace {
 // Bytes a measurement of this backend holds on the device at its peak: inputs, what the backend
 // predicts, and the executor's L2 flush buffer (2×L2) on a GPU.
 uint64_t needed_bytes(const Backend& b, const Problem& p, const DeviceInfo& d) {
-  return p.input_bytes() + b.predict_memory(p).total() + (d.is_gpu() ? 2 * d.l2_bytes : 0);
+  return p.input_bytes() + b.predict_memory(p, d).total() + (d.is_gpu() ? 2 * d.l2_bytes : 0);
 }
 
 // The longest sequence (q and kv together when they are equal, else kv alone) that would fit.
@@ -54,7 +54,7 @@ int64_t longest_fitting_length(const Backend& b, Problem p, const DeviceInfo& d)
 }
 
 RuleResult memory_fit(const Backend& b, const Problem& p, const DeviceInfo& d) {
-  const MemoryPrediction m = b.predict_memory(p);
+  const MemoryPrediction m = b.predict_memory(p, d);
   const uint64_t need = needed_bytes(b, p, d);
   const bool met = need <= d.memory_free;
   const std::string where = d.is_gpu() ? "the device" : "the host";
@@ -79,7 +79,7 @@ Verdict Registry::evaluate(const Backend& b, const Problem& p, const DeviceInfo&
   Verdict v;
   v.backend = &b;
   v.rules = b.check(p, d);
-  v.memory = b.predict_memory(p);
+  v.memory = b.predict_memory(p, d);
   v.rules.push_back(memory_fit(b, p, d));
   return v;
 }

@@ -167,6 +167,7 @@ json to_json(const DeviceInfo& d) {
           {"memory_total", d.memory_total},
           {"memory_free", d.memory_free},
           {"l2_bytes", d.l2_bytes},
+          {"shared_memory_per_block", d.shared_memory_per_block},
           {"sm_clock_mhz", d.sm_clock_mhz},
           {"memory_clock_mhz", d.memory_clock_mhz},
           {"memory_bus_bits", d.memory_bus_bits},
@@ -199,6 +200,7 @@ DeviceInfo device_from_json(const json& j, const std::string& path) {
   d.memory_total = r.has("memory_total") ? r.bytes("memory_total") : 0;
   d.memory_free = r.has("memory_free") ? r.bytes("memory_free") : 0;
   d.l2_bytes = r.has("l2_bytes") ? r.bytes("l2_bytes") : 0;
+  d.shared_memory_per_block = r.has("shared_memory_per_block") ? r.bytes("shared_memory_per_block") : 0;
   d.sm_clock_mhz = int(int_or("sm_clock_mhz"));
   d.memory_clock_mhz = int(int_or("memory_clock_mhz"));
   d.memory_bus_bits = int(int_or("memory_bus_bits"));

@@ -1,5 +1,7 @@
 #include "attnscope/rules.hpp"
 
+#include "attnscope/build_info.hpp"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -41,6 +43,8 @@ std::string format_bytes(uint64_t bytes) {
   return buf;
 }
 
+std::string format_kib(uint64_t bytes) { return std::to_string((bytes + 1023) / 1024) + " KiB"; }
+
 namespace {
 std::string list_ints(const std::vector<int64_t>& xs) {
   std::string s;
@@ -54,10 +58,19 @@ std::string device_label(const DeviceInfo& d) {
 }  // namespace
 
 RuleResult& RuleSet::add(std::string rule, RuleKind kind, std::string field, std::string observed,
-                         std::string required, bool met, std::string reason, std::string hint) {
+                         std::string required, bool met, std::string reason, std::string hint, const Why& why) {
+  if (!why.reason.empty()) reason += " (" + why.reason + ")";
+  if (!why.hint.empty()) hint = why.hint;
+  if (!why.alternative.empty()) hint += "; " + why.alternative;
   results_.push_back(RuleResult{std::move(rule), kind, std::move(field), std::move(observed), std::move(required), met,
                                 std::move(reason), std::move(hint)});
   return results_.back();
+}
+
+RuleSet& RuleSet::cuda_backend(const std::vector<int>& images, int min_cc, std::string fallback, Why why) {
+  target(Target::Cuda).built_with_cuda(build::with_cuda());
+  if (min_cc > 0) min_compute_capability(min_cc, std::move(fallback), std::move(why));
+  return kernel_image_for(images);
 }
 
 RuleSet& RuleSet::target(Target t) {
@@ -82,14 +95,14 @@ RuleSet& RuleSet::built_with_cuda(bool built) {
   return *this;
 }
 
-RuleSet& RuleSet::min_compute_capability(int cc, std::string fallback) {
+RuleSet& RuleSet::min_compute_capability(int cc, std::string fallback, Why why) {
   if (!d_.is_gpu()) return *this;  // judged by device_kind on the CPU
   min_cc_ = cc;
   const bool met = d_.compute_capability() >= cc;
   const std::string need = "sm" + std::to_string(cc) + " or newer";
   add("compute_capability", RuleKind::Environment, "device", d_.sm_name(), need, met,
       "device is " + device_label(d_) + "; needs " + need,
-      fallback.empty() ? "use a newer GPU" : "use " + fallback + " on this device, or a GPU with " + need);
+      fallback.empty() ? "use a newer GPU" : "use " + fallback + " on this device, or a GPU with " + need, why);
   return *this;
 }
 
@@ -120,25 +133,24 @@ RuleSet& RuleSet::kernel_image_for(const std::vector<int>& built_ccs) {
   return *this;
 }
 
-RuleSet& RuleSet::dtype_in(std::initializer_list<DType> allowed) {
+RuleSet& RuleSet::dtype_in(std::initializer_list<DType> allowed, Why why) {
   const std::vector<DType> list(allowed);
   const bool met = std::find(list.begin(), list.end(), p_.dtype) != list.end();
   add("dtype", RuleKind::Input, "dtype", std::string(to_string(p_.dtype)), join_dtypes(list), met,
       "dtype is " + std::string(to_string(p_.dtype)) + "; this backend supports " + join_dtypes(list, ", "),
-      "choose " + join_dtypes(list));
+      "choose " + join_dtypes(list), why);
   return *this;
 }
 
-RuleSet& RuleSet::head_dim_at_most(int64_t max) {
+RuleSet& RuleSet::head_dim_at_most(int64_t max, Why why) {
   const bool met = p_.head_dim <= max;
   add("head_dim_max", RuleKind::Input, "head_dim", std::to_string(p_.head_dim), "≤ " + std::to_string(max), met,
       "head_dim is " + std::to_string(p_.head_dim) + "; this backend needs head_dim ≤ " + std::to_string(max),
-      "use head_dim " + std::to_string(max) + " or less");
+      "use head_dim " + std::to_string(max) + " or less", why);
   return *this;
 }
 
-RuleSet& RuleSet::head_dim_in(std::initializer_list<int64_t> allowed) {
-  const std::vector<int64_t> list(allowed);
+RuleSet& RuleSet::head_dim_in(const std::vector<int64_t>& list, Why why) {
   const bool met = std::find(list.begin(), list.end(), p_.head_dim) != list.end();
   const int64_t nearest = nearest_allowed(p_.head_dim, list);
   std::string hint = "nearest allowed: head_dim " + std::to_string(nearest);
@@ -146,27 +158,37 @@ RuleSet& RuleSet::head_dim_in(std::initializer_list<int64_t> allowed) {
   const auto above = std::find_if(list.begin(), list.end(), [&](int64_t a) { return a > p_.head_dim; });
   if (above != list.end()) hint += "; or pad the head dimension with zeros to " + std::to_string(*above);
   add("head_dim_set", RuleKind::Input, "head_dim", std::to_string(p_.head_dim), "one of " + list_ints(list), met,
-      "head_dim is " + std::to_string(p_.head_dim) + "; this backend supports " + list_ints(list), hint);
+      "head_dim is " + std::to_string(p_.head_dim) + "; this backend supports " + list_ints(list), hint, why);
   return *this;
 }
 
-RuleSet& RuleSet::head_dim_multiple_of(int64_t m, std::string why) {
+RuleSet& RuleSet::head_dim_multiple_of(int64_t m, Why why) {
   const bool met = p_.head_dim % m == 0;
   const int64_t up = (p_.head_dim + m - 1) / m * m;
   add("head_dim_multiple", RuleKind::Input, "head_dim", std::to_string(p_.head_dim),
       "a multiple of " + std::to_string(m), met,
-      "head_dim is " + std::to_string(p_.head_dim) + "; must be a multiple of " + std::to_string(m) +
-          (why.empty() ? "" : " (" + why + ")"),
-      "pad the head dimension with zeros to " + std::to_string(up));
+      "head_dim is " + std::to_string(p_.head_dim) + "; must be a multiple of " + std::to_string(m),
+      "pad the head dimension with zeros to " + std::to_string(up), why);
   return *this;
 }
 
-RuleSet& RuleSet::q_len_at_most(int64_t max, std::string why) {
+RuleSet& RuleSet::q_len_at_most(int64_t max, Why why) {
   const bool met = p_.q_len <= max;
   add("q_len_max", RuleKind::Input, "q_len", std::to_string(p_.q_len), "≤ " + std::to_string(max), met,
-      "q_len is " + std::to_string(p_.q_len) + "; this backend needs q_len ≤ " + std::to_string(max) +
-          (why.empty() ? "" : " (" + why + ")"),
-      "use q_len " + std::to_string(max) + " or less (decoding), or a prefill backend for longer queries");
+      "q_len is " + std::to_string(p_.q_len) + "; this backend needs q_len ≤ " + std::to_string(max),
+      "use q_len " + std::to_string(max) + " or less (decoding), or a prefill backend for longer queries", why);
+  return *this;
+}
+
+RuleSet& RuleSet::shared_memory_fits(uint64_t need, const std::string& what, Why why) {
+  // Only where the kernels could run at all: below the minimum the compute-capability rule speaks.
+  if (!d_.is_gpu() || d_.compute_capability() < min_cc_) return *this;
+  const uint64_t have = d_.shared_memory_per_block;
+  add("shared_memory", RuleKind::Environment, "device", format_kib(have) + " per block on " + d_.sm_name(),
+      "≥ " + format_kib(need), need <= have,
+      what + " needs " + format_kib(need) + " of shared memory per block; " + device_label(d_) + " allows " +
+          format_kib(have),
+      "use a smaller head dim, or a GPU with more shared memory per block", why);
   return *this;
 }
 

@@ -23,7 +23,7 @@ void register_builtin_backends(Registry& r) {
   r.add(make_cpu_reference_backend());
   r.add(make_cpu_math_backend());
   // 2. GPU, in this order as they land (one line each, factory declared above):
-  //    naive, cublas-math, mem-efficient, small-k, split-kv-decode, flash2.
+  //    naive, cublas-math, mem-efficient, mem-efficient-fma, small-k, split-kv-decode, flash2.
   r.add(make_naive_backend());
   r.add(make_cublas_math_backend());
   r.add(make_mem_efficient_backend());

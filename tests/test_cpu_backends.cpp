@@ -148,7 +148,7 @@ TEST_P(CpuBackends, MatchPlainFp64Attention) {
       else EXPECT_NEAR(got.lse[i], want_lse[i], 1e-5 * std::max(1.0, std::abs(want_lse[i]))) << "row " << i;
     }
   // The workspace a backend takes never exceeds what it predicted (the prediction greys points out).
-  EXPECT_LE(got.peak_workspace, b->predict_memory(p).workspace_bytes) << id << " " << c.name;
+  EXPECT_LE(got.peak_workspace, b->predict_memory(p, cpu_device()).workspace_bytes) << id << " " << c.name;
 }
 
 INSTANTIATE_TEST_SUITE_P(AllCases, CpuBackends,
@@ -184,7 +184,7 @@ TEST(CpuBackendsMemory, MathWorkspaceIsTheScoreMatrixPerThreadAndIsTaken) {
   Problem p = problem_of(kCases[0], DType::F32);
   p.q_len = 64;
   p.kv_len = 96;
-  const MemoryPrediction m = math.predict_memory(p);
+  const MemoryPrediction m = math.predict_memory(p, cpu_device());
   const int threads = int(std::min<unsigned>(std::thread::hardware_concurrency(), unsigned(p.batch * p.q_heads)));
   EXPECT_EQ(m.workspace_bytes, uint64_t(threads) * 64 * 96 * sizeof(float));
   EXPECT_EQ(m.output_bytes, p.output_bytes());

@@ -1,6 +1,7 @@
 // Device discovery and the names users type for devices.
 #include <gtest/gtest.h>
 
+#include "attnscope/build_info.hpp"
 #include "attnscope/platform.hpp"
 
 using namespace attnscope;
@@ -27,7 +28,7 @@ TEST(Devices, DiscoveryListsCpuThenGpusThenProfilesAndSaysWhyNoGpu) {
     EXPECT_EQ(list.devices[1 + gpus + i].id, what_if_profiles()[i].id);
   if (gpus == 0) EXPECT_FALSE(list.why_no_gpu.empty());
   else EXPECT_TRUE(list.why_no_gpu.empty());
-  if (!platform::built_with_cuda()) {
+  if (!build::with_cuda()) {
     EXPECT_EQ(gpus, 0u);
     EXPECT_NE(list.why_no_gpu.find("without a CUDA toolkit"), std::string::npos) << list.why_no_gpu;
   }

@@ -143,7 +143,7 @@ TEST(Flash2Rules, SharedMemoryOfEveryTileShapeFitsTheSmallestSm80PlusPart) {
 
 TEST(Flash2Rules, MemoryIsOutputPlusLogSumExpOnly) {
   const Problem p = problem(DType::BF16, 128);
-  const MemoryPrediction m = backend().predict_memory(p);
+  const MemoryPrediction m = backend().predict_memory(p, profile("h100"));
   EXPECT_EQ(m.output_bytes, p.output_bytes() + p.lse_bytes());
   EXPECT_EQ(m.workspace_bytes, 0u);
   EXPECT_TRUE(backend().writes_lse());

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "attnscope/build_info.hpp"
 #include "attnscope/platform.hpp"
 #include "attnscope/registry.hpp"
 #include "mem_efficient/mem_efficient.hpp"
@@ -158,8 +159,8 @@ TEST(MemEfficientRules, VoltaIsAnEnvironmentProblemWithAFallback) {
 }
 
 TEST(MemEfficientRules, KernelImagesAreTheBuildsPlusTuringWhenAmpereIsBuilt) {
-  const std::vector<int> project = platform::built_compute_capabilities();
-  const std::vector<int> own = platform::turing_capable_compute_capabilities();
+  const std::vector<int> project = build::compute_capabilities();
+  const std::vector<int> own = build::turing_capable_compute_capabilities();
   const auto has = [](const std::vector<int>& v, int cc) { return std::find(v.begin(), v.end(), cc) != v.end(); };
   for (int cc : project) EXPECT_TRUE(has(own, cc)) << cc;
   EXPECT_EQ(has(own, 75), has(project, 80));  // kernels/CMakeLists.txt adds sm_75 when 80 is a target
@@ -217,7 +218,7 @@ TEST(MemEfficientRules, Fp32SharedMemoryIsThatOfTheKernelThatRunsThere) {
 
 TEST(MemEfficientRules, MemoryIsOutputPlusLogSumExpOnly) {
   const Problem p = problem(DType::BF16, 128);
-  const MemoryPrediction m = backend().predict_memory(p);
+  const MemoryPrediction m = backend().predict_memory(p, h100());
   EXPECT_EQ(m.output_bytes, p.output_bytes() + p.lse_bytes());
   EXPECT_EQ(m.workspace_bytes, 0u);
   EXPECT_TRUE(backend().writes_lse());
@@ -239,24 +240,30 @@ TEST(MemEfficientRules, TeachingTextStatesTheFp32MathAndTheMemory) {
 }
 
 TEST(MemEfficientRules, CompiledTilesFitTheDevicesTheRulesAccept) {
-  // Every bucket of the tensor-core path fits the smallest sm80+ limit (99 KiB), so fp16/bf16 never
-  // fail on shared memory; fp32 up to 128 does too; every bucket fits sm80 and sm90.
+  // The devices' per-block limits are the profiles' (the real GPU reports its own): T4 64 KiB, A100
+  // 163, L4 99 (the smallest sm80+ limit, shared by sm86/89), H100 227.
+  const auto limit = [](const char* name) { return find_profile(name)->shared_memory_per_block; };
+  EXPECT_EQ(limit("t4"), 64u * 1024);
+  EXPECT_EQ(limit("a100"), 163u * 1024);
+  EXPECT_EQ(limit("l4"), 99u * 1024);
+  EXPECT_EQ(limit("h100"), 227u * 1024);
+  // Every bucket of the tensor-core path fits the smallest sm80+ limit, so fp16/bf16 never fail on
+  // shared memory; fp32 up to 128 does too; every bucket fits sm80 and sm90.
   for (int bucket : {64, 128, 256}) {
-    EXPECT_LE(mem_efficient::tc_shared_bytes(bucket), mem_efficient::max_shared_bytes_per_block(89));
-    EXPECT_LE(mem_efficient::f32_shared_bytes(bucket), mem_efficient::max_shared_bytes_per_block(80));
-    EXPECT_LE(mem_efficient::f32_shared_bytes(bucket), mem_efficient::max_shared_bytes_per_block(90));
+    EXPECT_LE(uint64_t(mem_efficient::tc_shared_bytes(bucket)), limit("l4"));
+    EXPECT_LE(uint64_t(mem_efficient::f32_shared_bytes(bucket)), limit("a100"));
+    EXPECT_LE(uint64_t(mem_efficient::f32_shared_bytes(bucket)), limit("h100"));
   }
-  EXPECT_LE(mem_efficient::f32_shared_bytes(128), mem_efficient::max_shared_bytes_per_block(86));
+  EXPECT_LE(uint64_t(mem_efficient::f32_shared_bytes(128)), limit("l4"));
   // fp32 on tensor cores (3×TF32, sm80+ only): 99 KiB at 128 is exactly the smallest sm80+ limit.
   EXPECT_EQ(mem_efficient::tf32x3_shared_bytes(128), 99 * 1024);
-  for (int cc : {80, 86, 87, 89, 90, 100, 120})
-    EXPECT_LE(mem_efficient::tf32x3_shared_bytes(128), mem_efficient::max_shared_bytes_per_block(cc)) << cc;
+  for (const char* gpu : {"a100", "l4", "h100"})
+    EXPECT_LE(uint64_t(mem_efficient::tf32x3_shared_bytes(128)), limit(gpu)) << gpu;
   // Turing (64 KiB): 16-bit up to head_dim 128 and fp32 up to 64; the rules refuse the rest.
-  EXPECT_LE(mem_efficient::tc_shared_bytes(128), mem_efficient::max_shared_bytes_per_block(75));
-  EXPECT_GT(mem_efficient::tc_shared_bytes(256), mem_efficient::max_shared_bytes_per_block(75));
-  EXPECT_LE(mem_efficient::f32_shared_bytes(64), mem_efficient::max_shared_bytes_per_block(75));
-  EXPECT_GT(mem_efficient::f32_shared_bytes(128), mem_efficient::max_shared_bytes_per_block(75));
-  EXPECT_EQ(mem_efficient::max_shared_bytes_per_block(70), 0);
+  EXPECT_LE(uint64_t(mem_efficient::tc_shared_bytes(128)), limit("t4"));
+  EXPECT_GT(uint64_t(mem_efficient::tc_shared_bytes(256)), limit("t4"));
+  EXPECT_LE(uint64_t(mem_efficient::f32_shared_bytes(64)), limit("t4"));
+  EXPECT_GT(uint64_t(mem_efficient::f32_shared_bytes(128)), limit("t4"));
   EXPECT_EQ(mem_efficient::head_dim_bucket(8), 64);
   EXPECT_EQ(mem_efficient::head_dim_bucket(72), 128);
   EXPECT_EQ(mem_efficient::head_dim_bucket(136), 256);

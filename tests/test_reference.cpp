@@ -92,3 +92,22 @@ TEST(Reference, ErrorAccumulatorFlagsPoison) {
   EXPECT_EQ(e.non_finite, 1);
   EXPECT_TRUE(std::isinf(e.rel_l2));
 }
+
+// One pass criterion for every executor: finite elements, a finite rel_l2 within the dtype's tolerance.
+TEST(Reference, AccuracyVerdictIsTheSameForEveryExecutor) {
+  ErrorStats e;
+  e.rel_l2 = 1e-3;
+  e.max_abs = 2e-3;
+  const Accuracy ok = accuracy_from(e, DType::F16, "cpu-reference", 2, 8);
+  EXPECT_TRUE(ok.pass);
+  EXPECT_EQ(ok.tolerance, accuracy_tolerance(DType::F16));
+  EXPECT_EQ(ok.reference, "cpu-reference");
+  EXPECT_EQ(ok.heads_checked, 2);
+  EXPECT_EQ(ok.heads_total, 8);
+  EXPECT_FALSE(accuracy_from(e, DType::F32, "cpu-reference", 1, 1).pass);  // 1e-3 > fp32's 1e-4
+  e.rel_l2 = std::nan("");  // a zero reference with a nonzero output: no element is NaN, the ratio is
+  EXPECT_FALSE(accuracy_from(e, DType::BF16, "gpu-reference-fp32", 1, 1).pass);
+  e.rel_l2 = 1e-3;
+  e.non_finite = 1;
+  EXPECT_FALSE(accuracy_from(e, DType::BF16, "gpu-reference-fp32", 1, 1).pass);
+}

@@ -41,7 +41,7 @@ class FakeGpuBackend : public Backend {
         .head_dim_in({64, 128})
         .take();
   }
-  MemoryPrediction predict_memory(const Problem& p) const override {
+  MemoryPrediction predict_memory(const Problem& p, const DeviceInfo&) const override {
     return {p.output_bytes(), bytes_per_pair_ * uint64_t(p.batch * p.q_heads) * uint64_t(p.q_len) * uint64_t(p.kv_len)};
   }
   void run(const Problem&, const Tensors&, ExecContext&) const override {}
@@ -78,7 +78,7 @@ TEST(Rules, HeadDimNearestAllowedAndPadding) {
   EXPECT_NE(r.hint.find("256"), std::string::npos);
   EXPECT_EQ(r.hint.find("pad"), std::string::npos);  // cannot pad downwards
   p.head_dim = 100;
-  r = RuleSet(p, profile("h100")).head_dim_multiple_of(8, "16-byte vector loads").take()[0];
+  r = RuleSet(p, profile("h100")).head_dim_multiple_of(8, {.reason = "16-byte vector loads"}).take()[0];
   EXPECT_FALSE(r.met);
   EXPECT_NE(r.reason.find("16-byte vector loads"), std::string::npos);
   EXPECT_NE(r.hint.find("104"), std::string::npos);

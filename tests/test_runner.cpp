@@ -35,7 +35,7 @@ class ScriptedBackend : public Backend {
     for (const auto& r : extra_) rs.custom(r);
     return rs.take();
   }
-  MemoryPrediction predict_memory(const Problem& p) const override { return {p.output_bytes(), workspace_}; }
+  MemoryPrediction predict_memory(const Problem& p, const DeviceInfo&) const override { return {p.output_bytes(), workspace_}; }
   void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override { body_(p, t, ctx); }
 
  private:

@@ -72,7 +72,7 @@ TEST(SmallKRules, TheCpuIsAnEnvironmentProblemNotAnInputProblem) {
 
 TEST(SmallKRules, PredictsOutputAndLseWithoutWorkspace) {
   const Problem p = problem(DType::F32, 32);
-  const MemoryPrediction m = backend().predict_memory(p);
+  const MemoryPrediction m = backend().predict_memory(p, h100());
   EXPECT_EQ(m.output_bytes, p.output_bytes() + p.lse_bytes());
   EXPECT_EQ(m.workspace_bytes, 0u);
   EXPECT_TRUE(backend().writes_lse());

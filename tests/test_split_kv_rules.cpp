@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "attnscope/build_info.hpp"
 #include "attnscope/platform.hpp"
 #include "builtin_backend.hpp"
 #include "split_kv_decode/split_kv_decode.hpp"
@@ -148,9 +149,21 @@ TEST(SplitKvPlan, WorkspaceIsPartialOutputsAndLse) {
   const split_kv::Plan pl = split_kv::plan(p, kH100);
   ASSERT_GT(pl.splits, 1);
   EXPECT_EQ(split_kv::workspace_bytes(p, pl), uint64_t(pl.splits) * 2 * 32 * 4 * (256 + 1) * 4);
-  // The backend's prediction on a machine without a GPU uses the same plan (H100 slots).
-  if (!platform::built_with_cuda()) EXPECT_EQ(backend().predict_memory(p).workspace_bytes, split_kv::workspace_bytes(p, pl));
-  EXPECT_EQ(backend().predict_memory(p).output_bytes, p.output_bytes() + p.lse_bytes());
+  // The backend's prediction for the H100 profile uses the same plan (its 132 SMs), in every build.
+  EXPECT_EQ(backend().predict_memory(p, profile("h100")).workspace_bytes, split_kv::workspace_bytes(p, pl));
+  EXPECT_EQ(backend().predict_memory(p, profile("h100")).output_bytes, p.output_bytes() + p.lse_bytes());
+}
+
+// The workspace follows the device being judged, not whatever GPU the worker has: a T4's 40 SMs give
+// another split count than an H100's 132.
+TEST(SplitKvPlan, PredictedWorkspaceFollowsTheJudgedDevice) {
+  const Problem p = decode(DType::F16, 128, 1, 16384, 1);
+  const uint64_t h100 = backend().predict_memory(p, profile("h100")).workspace_bytes;
+  const uint64_t t4 = backend().predict_memory(p, profile("t4")).workspace_bytes;
+  split_kv::DeviceSlots t4_slots;
+  t4_slots.sm_count = profile("t4").sm_count;
+  EXPECT_EQ(t4, split_kv::workspace_bytes(p, split_kv::plan(p, t4_slots)));
+  EXPECT_NE(h100, t4);
 }
 
 }  // namespace

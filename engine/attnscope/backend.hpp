@@ -39,6 +39,8 @@ struct BackendInfo {
   std::string algorithm;          // one paragraph: what it computes and how
   std::string memory_complexity;  // "O(B·H·N²) — materializes the score matrix in fp32"
   std::string shines;             // where it is the right choice
+  // The fp64 reference itself: executors do not check it against itself (its record says why).
+  bool is_reference = false;
 };
 
 struct MemoryPrediction {
@@ -103,7 +105,9 @@ class Backend {
   // Every rule this backend has, met or not, for this problem on this device (memory fit is added by
   // the registry, which knows the device's free memory).
   virtual std::vector<RuleResult> check(const Problem& p, const DeviceInfo& d) const = 0;
-  virtual MemoryPrediction predict_memory(const Problem& p) const = 0;
+  // Output and workspace bytes of p on d — the device being judged (a what-if profile, or the GPU the
+  // executor runs on), so a plan that depends on the device (SM count) follows it.
+  virtual MemoryPrediction predict_memory(const Problem& p, const DeviceInfo& d) const = 0;
   // Launch the computation (asynchronously on ctx.stream() for CUDA backends). Writes o (and lse when
   // non-null). Throws std::runtime_error with a readable message on failure.
   virtual void run(const Problem& p, const Tensors& t, ExecContext& ctx) const = 0;
@@ -111,6 +115,17 @@ class Backend {
   virtual bool writes_lse() const { return false; }
 
   std::vector<RuleResult> requirements(const Problem& p, const DeviceInfo& d) const;  // unmet only
+};
+
+// A backend that launches CUDA kernels. Its rules and memory prediction exist in every build (a
+// CPU-only build still explains every GPU backend); it overrides run() only where the build has CUDA:
+//   #if ATTNSCOPE_HAVE_CUDA
+//     void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override { ... }
+//   #endif
+// and without CUDA this run() says why nothing can run.
+class CudaBackend : public Backend {
+ public:
+  void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override;
 };
 
 }  // namespace attnscope

@@ -23,6 +23,9 @@ struct DeviceInfo {
   uint64_t memory_total = 0;  // bytes (host RAM for the CPU)
   uint64_t memory_free = 0;   // bytes (MemAvailable for the CPU; == total for a profile)
   uint64_t l2_bytes = 0;
+  // The most dynamic shared memory one thread block may opt into (cudaDevAttrMaxSharedMemoryPerBlockOptin;
+  // for a profile, the CUDA programming guide's table per compute capability). Kernels' tile rules read it.
+  uint64_t shared_memory_per_block = 0;
   int sm_clock_mhz = 0;       // max SM clock
   int memory_clock_mhz = 0;
   int memory_bus_bits = 0;
@@ -46,6 +49,14 @@ struct DeviceInfo {
   int compute_capability() const { return cc_major * 10 + cc_minor; }  // 90 for sm_90
   std::string sm_name() const;  // "sm90"
   double peak_tflops(DType t) const;  // by dtype: fp32 → SIMT, fp16/bf16 → tensor
+};
+
+// The devices one machine offers: the CPU, then every real GPU, then the what-if profiles.
+// why_no_gpu explains an empty GPU list. Filled by discover_devices() (platform.hpp) in the worker;
+// the GUI receives it through the protocol.
+struct DeviceList {
+  std::vector<DeviceInfo> devices;
+  std::string why_no_gpu;
 };
 
 // Named what-if profiles: at least t4 (sm75, 16 GB), a100 (sm80, 80 GB), l4 (sm89, 24 GB),

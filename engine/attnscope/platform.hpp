@@ -15,22 +15,13 @@ struct GpuProbe {
   std::string why_none;             // non-empty when devices is empty: "no NVIDIA driver (libcuda.so.1 not found)", ...
 };
 
+// Build facts (with CUDA, compiled compute capabilities) are in attnscope/build_info.hpp, in the core.
 namespace platform {
-bool built_with_cuda();
-std::vector<int> built_compute_capabilities();  // kernel images in this binary, e.g. {80, 90}
-// Kernel images of the backends that also run on Turing (naive, cublas-math, small-k, mem-efficient
-// and the engine's own kernels): the list above plus 75 when the build adds sm_75 for them (it does
-// when 80 is in CMAKE_CUDA_ARCHITECTURES; top-level CMakeLists.txt), e.g. {75, 80, 90}.
-std::vector<int> turing_capable_compute_capabilities();
 GpuProbe probe_gpus();
 std::unique_ptr<Executor> make_gpu_executor(const DeviceInfo& device);  // throws std::runtime_error
 }  // namespace platform
 
-// The CPU, then every real GPU, then the what-if profiles. why_no_gpu explains an empty GPU list.
-struct DeviceList {
-  std::vector<DeviceInfo> devices;
-  std::string why_no_gpu;
-};
+// The CPU, then every real GPU, then the what-if profiles (DeviceList is in device.hpp).
 DeviceList discover_devices();
 DeviceInfo cpu_device();
 // "cpu", "cuda:0", "0", "gpu" (first GPU), "profile:t4", "t4". Throws InvalidInput (field "device").

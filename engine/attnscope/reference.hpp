@@ -6,6 +6,7 @@
 
 #include "attnscope/problem.hpp"
 #include "attnscope/random_fill.hpp"
+#include "attnscope/record.hpp"
 
 namespace attnscope {
 
@@ -44,5 +45,11 @@ class ErrorAccumulator {
 
 // Relative L2 error a backend of this dtype must stay under to pass (fp32 without TF32, fp16, bf16).
 double accuracy_tolerance(DType t);
+
+// The verdict of a comparison with the reference, the same for every executor: rel_l2 and max_abs of
+// e, the dtype's tolerance, and pass only when every element is finite and rel_l2 is finite and
+// within the tolerance. `reference` and the head counts say what was compared.
+Accuracy accuracy_from(const ErrorStats& e, DType t, std::string reference, int64_t heads_checked,
+                       int64_t heads_total);
 
 }  // namespace attnscope

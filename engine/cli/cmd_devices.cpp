@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "attnscope/build_info.hpp"
 #include "attnscope/platform.hpp"
 #include "attnscope/results.hpp"
 #include "attnscope/rules.hpp"
@@ -53,7 +54,7 @@ Command add_devices_command(CLI::App& app) {
       j["devices"] = nlohmann::json::array();
       for (const auto& d : list.devices) j["devices"].push_back(to_json(d));
       j["why_no_gpu"] = list.why_no_gpu;
-      j["built_with_cuda"] = platform::built_with_cuda();
+      j["built_with_cuda"] = build::with_cuda();
       std::cout << json_pretty(j) << std::endl;
     } else {
       print_table(list);

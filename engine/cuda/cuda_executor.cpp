@@ -55,11 +55,10 @@ struct Outputs {
 
 Accuracy check_accuracy(const Problem& p, const void* q, const void* k, const void* v, const void* o,
                         int64_t max_heads, cudaStream_t s) {
-  Accuracy a;
+  Accuracy a;  // which reference and how many heads; the verdict comes from accuracy_from
   const auto heads = reference_heads(p, max_heads);
   a.heads_checked = int64_t(heads.size());
   a.heads_total = p.batch * p.q_heads;
-  a.tolerance = accuracy_tolerance(p.dtype);
   const double macs = double(heads.size()) * double(p.unmasked_pairs()) * double(p.head_dim);
   const bool on_host = macs <= kHostReferenceMaxMacs || p.head_dim > kGpuReferenceMaxHeadDim;
   ErrorAccumulator acc;
@@ -94,11 +93,7 @@ Accuracy check_accuracy(const Problem& p, const void* q, const void* k, const vo
       for (std::size_t j = 0; j < rows * d; ++j) acc.add(ho[j], host_ref[i * rows * d + j]);
     }
   }
-  const ErrorStats e = acc.result();
-  a.rel_l2 = e.rel_l2;
-  a.max_abs = e.max_abs;
-  a.pass = e.non_finite == 0 && std::isfinite(e.rel_l2) && e.rel_l2 <= a.tolerance;
-  return a;
+  return accuracy_from(acc.result(), p.dtype, a.reference, a.heads_checked, a.heads_total);
 }
 
 CudaExecutor::CudaExecutor(DeviceInfo device) : device_(std::move(device)), ordinal_(ordinal_of(device_)) {
@@ -137,105 +132,106 @@ Measurement CudaExecutor::measure(const Backend& b, const Problem& p, const Meas
   }
 }
 
-Measurement CudaExecutor::measure_once(const Backend& b, const Problem& p, const MeasureSettings& s,
-                                       const CancelToken& cancel) {
-  check(cudaSetDevice(ordinal_), ("selecting " + device_.id).c_str());
-  auto& tracer = CuptiTracer::instance();
-  Measurement m;
-  const bool use_cupti = tracer.available() && !s.prefer_cuda_events;
-  m.timer = use_cupti ? "cupti" : "cuda-events";
-  if (!use_cupti)
-    m.timer_note = tracer.available() ? "CUDA events were asked for." : "CUPTI tracing unavailable: " + tracer.status();
+namespace {
 
-  // Refuse before allocating anything when the prediction cannot fit.
-  const MemoryPrediction pred = b.predict_memory(p);
-  const uint64_t need = p.input_bytes() + pred.total();
-  pool_->trim();
-  const uint64_t free_now = free_device_memory();
-  if (free_now && need > free_now) throw OutOfMemory(need, free_now, b.info().id + " (inputs + predicted output and workspace)");
+// One measurement of one backend on one problem: what its four phases share.
+struct Session {
+  const Backend& b;
+  const Problem& p;
+  const MeasureSettings& s;
+  const CancelToken& cancel;
+  const DeviceInfo& device;
+  CuptiTracer& tracer;
+  bool use_cupti;
+  Stream& stream;
+  const DeviceBuffer &q, &k, &v;
+  CudaExecContext& ctx;
+  uint64_t o_bytes, lse_bytes, lse_count;
 
-  const std::size_t esz = size_of(p.dtype);
-  const uint64_t lse_count = uint64_t(p.batch * p.q_heads * p.q_len);
-  const uint64_t o_bytes = p.o_elements() * esz, lse_bytes = b.writes_lse() ? lse_count * sizeof(float) : 0;
-  Stream stream;
-  DeviceBuffer q(p.q_elements() * esz, "Q"), k(p.kv_elements() * esz, "K"), v(p.kv_elements() * esz, "V");
-  fill_inputs(p, q.get(), k.get(), v.get(), s.seed, stream.get());
-  CudaExecContext ctx(stream.get(), pool_.get(), b.info().id);
-  auto run_once = [&](const Outputs& out) {
+  void run_once(const Outputs& out) {
     const Tensors t{q.get(), k.get(), v.get(), out.o.get(), b.writes_lse() ? out.lse.as<float>() : nullptr};
     b.run(p, t, ctx);
-  };
-  auto check_cancel = [&] {
+  }
+  void check_cancel() const {
     if (cancel.cancelled()) throw Cancelled();
-  };
-
-  // Warm-up: lazy module loading, library handles and plans, clock ramp-up.
-  {
-    Outputs warm{DeviceBuffer(o_bytes, "O"), DeviceBuffer(lse_bytes, "LSE")};
-    const auto t0 = Clock::now();
-    for (int64_t i = 0; i < s.warmup_min_runs || seconds_since(t0) < s.warmup_min_time_s; ++i) {
-      check_cancel();
-      run_once(warm);
-      stream.sync();
-      if (i > 1000) break;
-    }
   }
+};
 
-  // Memory pass: outputs are allocated inside the tagged region so the replay sees output + workspace.
+// Warm-up: lazy module loading, library handles and plans, clock ramp-up.
+void warm_up(Session& x) {
+  Outputs warm{DeviceBuffer(x.o_bytes, "O"), DeviceBuffer(x.lse_bytes, "LSE")};
+  const auto t0 = Clock::now();
+  for (int64_t i = 0; i < x.s.warmup_min_runs || seconds_since(t0) < x.s.warmup_min_time_s; ++i) {
+    x.check_cancel();
+    x.run_once(warm);
+    x.stream.sync();
+    if (i > 1000) break;
+  }
+}
+
+// Memory pass: outputs are allocated inside the tagged region so the replay sees output + workspace.
+// Returns the outputs, freshly poisoned before this one run, for the accuracy check and the timing.
+Outputs memory_pass(Session& x, Measurement& m) {
   Outputs out;
-  {
-    ctx.reset_peak();
-    tracer.set_memory_tracing(true);
-    uint64_t region_id = 0;
-    try {
-      CuptiTracer::Region region(tracer);
-      region_id = region.id();
-      out.o = DeviceBuffer(o_bytes, "O");
-      out.lse = DeviceBuffer(lse_bytes, "LSE");
-      poison(out.o.get(), p.dtype, p.o_elements(), stream.get());
-      if (lse_bytes) poison(out.lse.get(), DType::F32, lse_count, stream.get());
-      run_once(out);
-      stream.sync();
-    } catch (...) {
-      tracer.set_memory_tracing(false);
-      throw;
-    }
-    tracer.set_memory_tracing(false);
-    const RegionTrace trace = tracer.take(region_id);
-    const uint64_t tracked_peak = o_bytes + lse_bytes + ctx.peak_bytes();
-    m.memory.output = o_bytes + lse_bytes;
-    if (tracer.available() && !trace.memory.empty()) {
-      m.memory.method = "cupti-memory2";
-      m.memory.peak = trace.peak_live_bytes();
-      if (*m.memory.peak < tracked_peak)
-        m.note += "CUPTI saw fewer bytes (" + std::to_string(*m.memory.peak) + ") than the workspace allocator (" +
-                  std::to_string(tracked_peak) + "). ";
-    } else {
-      m.memory.method = "tracking-allocator";
-      m.memory.peak = tracked_peak;
-      if (tracer.available()) m.note += "CUPTI recorded no allocations; memory from the tool's allocator. ";
-    }
-    m.memory.workspace = *m.memory.peak >= *m.memory.output ? *m.memory.peak - *m.memory.output : 0;
+  x.ctx.reset_peak();
+  x.tracer.set_memory_tracing(true);
+  uint64_t region_id = 0;
+  try {
+    CuptiTracer::Region region(x.tracer);
+    region_id = region.id();
+    out.o = DeviceBuffer(x.o_bytes, "O");
+    out.lse = DeviceBuffer(x.lse_bytes, "LSE");
+    poison(out.o.get(), x.p.dtype, x.p.o_elements(), x.stream.get());
+    if (x.lse_bytes) poison(out.lse.get(), DType::F32, x.lse_count, x.stream.get());
+    x.run_once(out);
+    x.stream.sync();
+  } catch (...) {
+    x.tracer.set_memory_tracing(false);
+    throw;
   }
-  if (s.check_accuracy) {
-    m.accuracy = check_accuracy(p, q.get(), k.get(), v.get(), out.o.get(), s.reference_max_heads, stream.get());
-    std::vector<unsigned char> host_o(o_bytes);
-    check(cudaMemcpy(host_o.data(), out.o.get(), o_bytes, cudaMemcpyDeviceToHost), "copy O");
-    const int64_t unwritten = count_poisoned(host_o.data(), p.dtype, p.o_elements());
-    if (unwritten > 0) {
-      m.accuracy->pass = false;
-      m.note += std::to_string(unwritten) + " output elements were never written. ";
-    }
+  x.tracer.set_memory_tracing(false);
+  const RegionTrace trace = x.tracer.take(region_id);
+  const uint64_t tracked_peak = x.o_bytes + x.lse_bytes + x.ctx.peak_bytes();
+  m.memory.output = x.o_bytes + x.lse_bytes;
+  if (x.tracer.available() && !trace.memory.empty()) {
+    m.memory.method = "cupti-memory2";
+    m.memory.peak = trace.peak_live_bytes();
+    if (*m.memory.peak < tracked_peak)
+      m.note += "CUPTI saw fewer bytes (" + std::to_string(*m.memory.peak) + ") than the workspace allocator (" +
+                std::to_string(tracked_peak) + "). ";
+  } else {
+    m.memory.method = "tracking-allocator";
+    m.memory.peak = tracked_peak;
+    if (x.tracer.available()) m.note += "CUPTI recorded no allocations; memory from the tool's allocator. ";
   }
+  m.memory.workspace = *m.memory.peak >= *m.memory.output ? *m.memory.peak - *m.memory.output : 0;
+  return out;
+}
 
-  // Timing pass.
-  L2Flush flush(s.cold_l2 ? std::max<uint64_t>(2 * device_.l2_bytes, 1u << 20) : 0);
+// Accuracy of the memory pass's output against the reference; an element the run never wrote still
+// holds its poison and fails the check.
+void check_output(Session& x, const Outputs& out, Measurement& m) {
+  m.accuracy = check_accuracy(x.p, x.q.get(), x.k.get(), x.v.get(), out.o.get(), x.s.reference_max_heads,
+                              x.stream.get());
+  std::vector<unsigned char> host_o(x.o_bytes);
+  check(cudaMemcpy(host_o.data(), out.o.get(), x.o_bytes, cudaMemcpyDeviceToHost), "copy O");
+  const int64_t unwritten = count_poisoned(host_o.data(), x.p.dtype, x.p.o_elements());
+  if (unwritten > 0) {
+    m.accuracy->pass = false;
+    m.note += std::to_string(unwritten) + " output elements were never written. ";
+  }
+}
+
+// Timing: samples under the stopping rule, each after an L2 flush (cold L2 unless asked otherwise),
+// timed by CUPTI's kernel records, or by CUDA events where CUPTI cannot be used.
+void time_samples(Session& x, const Outputs& out, Measurement& m) {
+  L2Flush flush(x.s.cold_l2 ? std::max<uint64_t>(2 * x.device.l2_bytes, 1u << 20) : 0);
   EventPair events;
   // With events as the timer, hold the stream while the run is submitted so the event window holds
   // GPU time only (host-side library work would otherwise land in it: 528 µs of events around a
   // 179 µs cuBLAS GEMM on an H100).
   std::unique_ptr<StreamGate> gate;
-  if (!use_cupti) {
+  if (!x.use_cupti) {
     try {
       gate = std::make_unique<StreamGate>();
       m.timer_note += " Timed with CUDA events while the stream is held during submission (launch overhead excluded).";
@@ -243,25 +239,25 @@ Measurement CudaExecutor::measure_once(const Backend& b, const Problem& p, const
       m.timer_note += std::string(" Timed with CUDA events including host submission (") + e.what() + ").";
     }
   }
-  StoppingState stop(s.stopping);
+  StoppingState stop(x.s.stopping);
   const auto t0 = Clock::now();
   uint64_t dropped = 0;
   for (int sample = 0;; ++sample) {
-    check_cancel();
-    flush.flush(stream.get());
-    if (gate) gate->close(stream.get());
-    events.record_start(stream.get());
+    x.check_cancel();
+    flush.flush(x.stream.get());
+    if (gate) gate->close(x.stream.get());
+    events.record_start(x.stream.get());
     uint64_t region_id = 0;
-    if (use_cupti) {
-      CuptiTracer::Region region(tracer);
+    if (x.use_cupti) {
+      CuptiTracer::Region region(x.tracer);
       region_id = region.id();
-      run_once(out);
+      x.run_once(out);
     } else {
-      run_once(out);
+      x.run_once(out);
     }
-    events.record_stop(stream.get());
+    events.record_stop(x.stream.get());
     if (gate) gate->open();
-    stream.sync();
+    x.stream.sync();
     if (gate && gate->gave_up()) {
       // The backend waited for the GPU inside its run (a synchronizing call): the gate cannot be used.
       gate.reset();
@@ -270,8 +266,8 @@ Measurement CudaExecutor::measure_once(const Backend& b, const Problem& p, const
     }
     const double event_us = events.elapsed_us();
     double span_us = event_us;
-    if (use_cupti) {
-      RegionTrace trace = tracer.take(region_id);
+    if (x.use_cupti) {
+      RegionTrace trace = x.tracer.take(region_id);
       dropped += trace.dropped_records;
       if (!trace.kernels.empty()) {
         span_us = trace.span_us();
@@ -291,6 +287,41 @@ Measurement CudaExecutor::measure_once(const Backend& b, const Problem& p, const
   if (m.timer == "cuda-events") m.busy_us.clear();
   m.converged = stop.converged();
   if (dropped) m.note += "CUPTI dropped " + std::to_string(dropped) + " records. ";
+}
+
+}  // namespace
+
+Measurement CudaExecutor::measure_once(const Backend& b, const Problem& p, const MeasureSettings& s,
+                                       const CancelToken& cancel) {
+  check(cudaSetDevice(ordinal_), ("selecting " + device_.id).c_str());
+  auto& tracer = CuptiTracer::instance();
+  Measurement m;
+  const bool use_cupti = tracer.available() && !s.prefer_cuda_events;
+  m.timer = use_cupti ? "cupti" : "cuda-events";
+  if (!use_cupti)
+    m.timer_note = tracer.available() ? "CUDA events were asked for." : "CUPTI tracing unavailable: " + tracer.status();
+
+  // Refuse before allocating anything when the prediction cannot fit.
+  const MemoryPrediction pred = b.predict_memory(p, device_);
+  const uint64_t need = p.input_bytes() + pred.total();
+  pool_->trim();
+  const uint64_t free_now = free_device_memory();
+  if (free_now && need > free_now) throw OutOfMemory(need, free_now, b.info().id + " (inputs + predicted output and workspace)");
+
+  const std::size_t esz = size_of(p.dtype);
+  const uint64_t lse_count = uint64_t(p.batch * p.q_heads * p.q_len);
+  const uint64_t o_bytes = p.o_elements() * esz, lse_bytes = b.writes_lse() ? lse_count * sizeof(float) : 0;
+  Stream stream;
+  DeviceBuffer q(p.q_elements() * esz, "Q"), k(p.kv_elements() * esz, "K"), v(p.kv_elements() * esz, "V");
+  fill_inputs(p, q.get(), k.get(), v.get(), s.seed, stream.get());
+  CudaExecContext ctx(stream.get(), pool_.get(), b.info().id);
+  Session x{b, p, s, cancel, device_, tracer, use_cupti, stream, q, k, v, ctx, o_bytes, lse_bytes, lse_count};
+
+  warm_up(x);
+  Outputs out = memory_pass(x, m);
+  if (s.check_accuracy) check_output(x, out, m);
+  time_samples(x, out, m);
+
   m.sm_clock_mhz = measure_sm_clock_mhz(stream.get(), device_.sm_count);
   stream.sync();
   out = Outputs{};

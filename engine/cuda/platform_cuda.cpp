@@ -58,8 +58,6 @@ int attribute(cudaDeviceAttr a, int dev) {
 
 }  // namespace
 
-bool built_with_cuda() { return true; }
-
 GpuProbe probe_gpus() {
   GpuProbe out;
   // Without libcuda the runtime can only say "insufficient driver"; name the real cause.
@@ -101,6 +99,7 @@ GpuProbe probe_gpus() {
     d.sm_count = prop.multiProcessorCount;
     d.memory_total = prop.totalGlobalMem;
     d.l2_bytes = uint64_t(prop.l2CacheSize);
+    d.shared_memory_per_block = uint64_t(prop.sharedMemPerBlockOptin);
     d.sm_clock_mhz = attribute(cudaDevAttrClockRate, i) / 1000;
     d.memory_clock_mhz = attribute(cudaDevAttrMemoryClockRate, i) / 1000;
     d.memory_bus_bits = attribute(cudaDevAttrGlobalMemoryBusWidth, i);

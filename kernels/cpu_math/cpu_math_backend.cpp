@@ -57,7 +57,7 @@ class CpuMathBackend final : public Backend {
     return rules.take();
   }
 
-  MemoryPrediction predict_memory(const Problem& p) const override {
+  MemoryPrediction predict_memory(const Problem& p, const DeviceInfo&) const override {
     return {p.output_bytes(), cpu::Fp32Inputs::workspace_bytes(p) + uint64_t(cpu::max_threads(p)) * per_thread_bytes(p)};
   }
 

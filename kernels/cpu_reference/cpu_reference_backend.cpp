@@ -28,7 +28,8 @@ class CpuReferenceBackend final : public Backend {
         "O(B·H·N·d) for the output; per thread one head of output and LSE in double (O(N·d)); 16-bit "
         "inputs are first widened to fp32 copies (O(B·H·N·d)). The score matrix is never stored.",
         "Checking correctness: every other backend's output is compared with this one. Small problems on "
-        "a machine without a GPU. Not for timing comparisons — it is deliberately simple, not fast."};
+        "a machine without a GPU. Not for timing comparisons — it is deliberately simple, not fast.",
+        /*is_reference=*/true};
     return kInfo;
   }
 
@@ -36,7 +37,7 @@ class CpuReferenceBackend final : public Backend {
     return RuleSet(p, d).target(Target::Cpu).take();  // any dtype, head dim and length
   }
 
-  MemoryPrediction predict_memory(const Problem& p) const override {
+  MemoryPrediction predict_memory(const Problem& p, const DeviceInfo&) const override {
     MemoryPrediction m;
     m.output_bytes = p.output_bytes() + p.lse_bytes();
     m.workspace_bytes = cpu::Fp32Inputs::workspace_bytes(p) + uint64_t(cpu::max_threads(p)) * per_thread_bytes(p);

@@ -5,7 +5,7 @@
 #include <stdexcept>
 
 #include "attnscope/backend.hpp"
-#include "attnscope/platform.hpp"
+#include "attnscope/build_info.hpp"
 #include "attnscope/rules.hpp"
 #if ATTNSCOPE_HAVE_CUDA
 #include "cublas_math/cublas_math.hpp"
@@ -21,7 +21,7 @@ uint64_t score_bytes(const Problem& p) {
   return uint64_t(p.batch) * uint64_t(p.q_heads) * uint64_t(p.q_len) * uint64_t(p.kv_len) * sizeof(float);
 }
 
-class CublasMathBackend final : public Backend {
+class CublasMathBackend final : public CudaBackend {
  public:
   const BackendInfo& info() const override {
     static const BackendInfo kInfo{
@@ -47,9 +47,7 @@ class CublasMathBackend final : public Backend {
 
   std::vector<RuleResult> check(const Problem& p, const DeviceInfo& d) const override {
     RuleSet rules(p, d);
-    rules.target(Target::Cuda)
-        .built_with_cuda(platform::built_with_cuda())
-        .kernel_image_for(platform::turing_capable_compute_capabilities())
+    rules.cuda_backend(build::turing_capable_compute_capabilities())
         .dtype_in({DType::F32, DType::F16, DType::BF16});
     // cuBLAS's 32-bit GEMM sizes: a group's query rows and P's row pitch (2·Nk for 16-bit P) are ints.
     const int64_t rows = p.group_size() * p.q_len;
@@ -63,20 +61,17 @@ class CublasMathBackend final : public Backend {
     return rules.take();
   }
 
-  MemoryPrediction predict_memory(const Problem& p) const override {
+  MemoryPrediction predict_memory(const Problem& p, const DeviceInfo&) const override {
     return {p.output_bytes(), score_bytes(p) + kCublasWorkspace};
   }
 
-  void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override {
 #if ATTNSCOPE_HAVE_CUDA
+  void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override {
     Workspace scores(ctx, score_bytes(p));
     Workspace cublas_ws(ctx, kCublasWorkspace);
     cublas_math::launch(p, t, scores.as<float>(), cublas_ws.get(), kCublasWorkspace, ctx.stream());
-#else
-    (void)p, (void)t, (void)ctx;
-    throw std::runtime_error("this build of AttnScope has no CUDA support");
-#endif
   }
+#endif
 };
 
 }  // namespace

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "attnscope/backend.hpp"
-#include "attnscope/platform.hpp"
+#include "attnscope/build_info.hpp"
 #include "attnscope/rules.hpp"
 #include "flash2/flash2.hpp"
 
@@ -17,35 +17,14 @@ namespace {
 // all sm80 instructions; no pre-Ampere path is compiled.
 constexpr int kMinComputeCapability = 80;
 
-std::string kib(int bytes) { return std::to_string((bytes + 1023) / 1024) + " KiB"; }
-
-// Dynamic shared memory one block may use on a compute capability (CUDA programming guide, table of
-// technical specifications per compute capability).
-int max_shared_bytes_per_block(int cc) {
-  if (cc == 80 || cc == 87) return 163 * 1024;
-  if (cc >= 90 && cc < 120) return 227 * 1024;
-  return 99 * 1024;  // sm86, sm89, sm120: the small-shared-memory parts
+// The compiled head dims: the rows of the kernels' own tile table.
+std::vector<int64_t> compiled_head_dims() {
+  std::vector<int64_t> dims;
+  for (const flash2::TileShape& t : flash2::kTileShapes) dims.push_back(t.head_dim);
+  return dims;
 }
 
-RuleResult shared_memory_rule(const Problem& p, const DeviceInfo& d) {
-  const flash2::TileShape* shape = flash2::tile_shape(p.head_dim);
-  const int need = shape ? shape->shared_memory_bytes() : 0;
-  const int have = max_shared_bytes_per_block(d.compute_capability());
-  RuleResult r;
-  r.rule = "shared_memory";
-  r.kind = RuleKind::Environment;
-  r.field = "device";
-  r.observed = kib(have) + " per block on " + d.sm_name();
-  r.required = "≥ " + kib(need);
-  r.met = need <= have;
-  r.reason = "head_dim " + std::to_string(p.head_dim) + " needs " + kib(need) + " of shared memory per block (a " +
-             std::to_string(shape ? shape->block_m : 0) + "-row Q tile and two K/V tile pairs); " + d.sm_name() +
-             " allows " + kib(have);
-  r.hint = "use a smaller head dim, or mem-efficient on this device";
-  return r;
-}
-
-class Flash2Backend final : public Backend {
+class Flash2Backend final : public CudaBackend {
  public:
   const BackendInfo& info() const override {
     static const BackendInfo kInfo{
@@ -79,36 +58,30 @@ class Flash2Backend final : public Backend {
 
   std::vector<RuleResult> check(const Problem& p, const DeviceInfo& d) const override {
     RuleSet rules(p, d);
-    rules.target(Target::Cuda)
-        .built_with_cuda(platform::built_with_cuda())
-        .min_compute_capability(kMinComputeCapability, "cublas-math or naive")
-        .kernel_image_for(platform::built_compute_capabilities())
-        .dtype_in({DType::F16, DType::BF16})
-        .head_dim_in({32, 64, 96, 128, 256})
-        .head_dim_multiple_of(8, "Q, K and V rows are copied in 16-byte pieces of 8 float16/bfloat16 values");
-    if (d.is_gpu() && d.compute_capability() >= kMinComputeCapability) rules.custom(shared_memory_rule(p, d));
-    auto out = rules.take();
-    for (auto& r : out) {
-      if (r.rule == "compute_capability")
-        r.reason += " (tiles are copied with cp.async and multiplied with ldmatrix + mma.sync m16n8k16, "
-                    "all sm80 instructions)";
-      if (r.rule == "dtype")
-        r.reason += " (tensor-core mma.sync takes 16-bit inputs; float32 would need TF32, which changes "
-                    "the numerics)";
-      if (r.rule == "head_dim_set")
-        r.reason += " (each head dim is a separately compiled kernel with its own tile shape)";
-    }
-    return out;
+    rules.cuda_backend(build::compute_capabilities(), kMinComputeCapability, "cublas-math or naive",
+                       {.reason = "tiles are copied with cp.async and multiplied with ldmatrix + mma.sync m16n8k16, "
+                                  "all sm80 instructions"})
+        .dtype_in({DType::F16, DType::BF16},
+                  {.reason = "tensor-core mma.sync takes 16-bit inputs; float32 would need TF32, which changes "
+                             "the numerics"})
+        .head_dim_in(compiled_head_dims(),
+                     {.reason = "each head dim is a separately compiled kernel with its own tile shape"})
+        .head_dim_multiple_of(8, {.reason = "Q, K and V rows are copied in 16-byte pieces of 8 float16/bfloat16 values"});
+    if (const flash2::TileShape* shape = flash2::tile_shape(p.head_dim))
+      rules.shared_memory_fits(uint64_t(shape->shared_memory_bytes()), "head_dim " + std::to_string(p.head_dim),
+                               {.reason = "a " + std::to_string(shape->block_m) + "-row Q tile and two K/V tile pairs",
+                                .hint = "use a smaller head dim, or mem-efficient on this device"});
+    return rules.take();
   }
 
-  MemoryPrediction predict_memory(const Problem& p) const override {
+  MemoryPrediction predict_memory(const Problem& p, const DeviceInfo&) const override {
     return {p.output_bytes() + p.lse_bytes(), 0};  // no workspace: S and P stay on chip
   }
 
   bool writes_lse() const override { return true; }
 
-  void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override {
 #if ATTNSCOPE_HAVE_CUDA
+  void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override {
     if (!flash2::tile_shape(p.head_dim))
       throw std::runtime_error("flash2: head_dim " + std::to_string(p.head_dim) + " has no compiled kernel");
     if (p.dtype != DType::F16 && p.dtype != DType::BF16)
@@ -121,11 +94,8 @@ class Flash2Backend final : public Backend {
     k.causal = p.causal;
     k.scale = float(p.softmax_scale());
     flash2::forward(k, ctx.stream());
-#else
-    (void)p, (void)t, (void)ctx;
-    throw std::runtime_error("this build of AttnScope has no CUDA support");
-#endif
   }
+#endif
 };
 
 }  // namespace

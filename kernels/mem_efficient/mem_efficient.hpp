@@ -44,18 +44,6 @@ constexpr bool f32_runs_3xtf32(int compute_capability, int64_t head_dim) {
   return compute_capability >= kMinComputeCapability3xTf32 && head_dim <= kMaxHeadDim3xTf32;
 }
 
-// The largest dynamic shared memory one block may opt into, by compute capability (CUDA C++
-// Programming Guide, "Technical Specifications per Compute Capability"); 0 when unknown (< sm75,
-// where no mem-efficient kernel runs). Turing's 64 KiB is the whole per-SM budget, so on a T4 one
-// block of 48 KiB or more runs alone on its SM.
-constexpr int max_shared_bytes_per_block(int cc) {
-  if (cc == 75) return 64 * 1024;
-  if (cc == 80 || cc == 87) return 163 * 1024;
-  if (cc == 86 || cc == 89 || cc >= 120) return 99 * 1024;
-  if (cc >= 90) return 227 * 1024;  // sm90, sm100, sm103
-  return 0;
-}
-
 // Compute capabilities from which each kernel family runs: both copy tiles without cp.async and the
 // fp16 tensor-core path multiplies with ldmatrix + mma.sync m16n8k8 on Turing (sm75); bfloat16 MMA
 // (m16n8k16.bf16) exists only from sm80.

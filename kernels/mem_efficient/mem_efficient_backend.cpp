@@ -7,7 +7,6 @@
 #include <string>
 
 #include "attnscope/backend.hpp"
-#include "attnscope/platform.hpp"
 #include "attnscope/rules.hpp"
 #include "mem_efficient/mem_efficient.hpp"
 #include "mem_efficient/mem_efficient_params.hpp"
@@ -37,7 +36,7 @@ RuleResult bf16_tensor_core_rule(const Problem& p, const DeviceInfo& dev) {
   return r;
 }
 
-class MemEfficientBackend final : public Backend {
+class MemEfficientBackend final : public CudaBackend {
  public:
   const BackendInfo& info() const override {
     static const BackendInfo kInfo{
@@ -90,38 +89,28 @@ class MemEfficientBackend final : public Backend {
 
   std::vector<RuleResult> check(const Problem& p, const DeviceInfo& d) const override {
     RuleSet rules(p, d);
-    rules.target(Target::Cuda)
-        .built_with_cuda(platform::built_with_cuda())
-        .min_compute_capability(me::kMinComputeCapability, "naive")
-        .kernel_image_for(me::kernel_images())
+    rules.cuda_backend(me::kernel_images(), me::kMinComputeCapability, "naive",
+                       {.reason = "the float16 path needs ldmatrix and mma.sync m16n8k8 and the float32 path plain "
+                                  "16-byte loads, all there from sm75 (Turing); bfloat16 needs sm80, a rule of its own"})
         .dtype_in({DType::F32, DType::F16, DType::BF16})
         .custom(me::head_dim_max_rule(p, "mem-efficient"))
         .custom(me::head_dim_multiple_rule(p, "mem-efficient"));
-    if (d.is_gpu() && d.compute_capability() >= me::kMinComputeCapability)
-      rules.custom(bf16_tensor_core_rule(p, d)).custom(me::shared_memory_rule(p, d, me::F32Math::Auto));
-    auto out = rules.take();
-    for (auto& r : out) {
-      if (r.rule == "compute_capability")
-        r.reason += " (the float16 path needs ldmatrix and mma.sync m16n8k8 and the float32 path plain "
-                    "16-byte loads, all there from sm75 (Turing); bfloat16 needs sm80, a rule of its own)";
-    }
-    return out;
+    if (d.is_gpu() && d.compute_capability() >= me::kMinComputeCapability) rules.custom(bf16_tensor_core_rule(p, d));
+    me::shared_memory_rule(rules, p, d, me::F32Math::Auto);
+    return rules.take();
   }
 
-  MemoryPrediction predict_memory(const Problem& p) const override {
+  MemoryPrediction predict_memory(const Problem& p, const DeviceInfo&) const override {
     return {p.output_bytes() + p.lse_bytes(), 0};  // no workspace: everything else is on-chip
   }
 
   bool writes_lse() const override { return true; }
 
-  void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override {
 #if ATTNSCOPE_HAVE_CUDA
+  void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override {
     me::forward(me::params_for(p, t), ctx.stream());
-#else
-    (void)p, (void)t, (void)ctx;
-    throw std::runtime_error("this build of AttnScope has no CUDA support");
-#endif
   }
+#endif
 };
 
 }  // namespace

@@ -7,7 +7,6 @@
 #include <string>
 
 #include "attnscope/backend.hpp"
-#include "attnscope/platform.hpp"
 #include "attnscope/rules.hpp"
 #include "mem_efficient/mem_efficient.hpp"
 #include "mem_efficient/mem_efficient_params.hpp"
@@ -18,22 +17,7 @@ namespace {
 
 namespace me = mem_efficient;
 
-// float32 only: 16-bit inputs have no CUDA-core kernel here (mem-efficient runs them on tensor cores).
-RuleResult dtype_rule(const Problem& p) {
-  const std::string t(to_string(p.dtype));
-  RuleResult r;
-  r.rule = "dtype";
-  r.field = "dtype";
-  r.observed = t;
-  r.required = "float32";
-  r.met = p.dtype == DType::F32;
-  r.reason = "dtype is " + t + "; mem-efficient-fma supports float32 only (it is mem-efficient's float32 kernel on "
-             "the CUDA cores; 16-bit inputs run on tensor cores in mem-efficient)";
-  r.hint = "choose float32; for " + t + " use mem-efficient or flash2";
-  return r;
-}
-
-class MemEfficientFmaBackend final : public Backend {
+class MemEfficientFmaBackend final : public CudaBackend {
  public:
   const BackendInfo& info() const override {
     static const BackendInfo kInfo{
@@ -63,40 +47,33 @@ class MemEfficientFmaBackend final : public Backend {
 
   std::vector<RuleResult> check(const Problem& p, const DeviceInfo& d) const override {
     RuleSet rules(p, d);
-    rules.target(Target::Cuda)
-        .built_with_cuda(platform::built_with_cuda())
-        .min_compute_capability(me::kMinComputeCapability, "naive")
-        .kernel_image_for(me::kernel_images())
-        .custom(dtype_rule(p))
+    // float32 only: 16-bit inputs have no CUDA-core kernel here (mem-efficient runs them on tensor cores).
+    rules.cuda_backend(me::kernel_images(), me::kMinComputeCapability, "naive",
+                       {.reason = "the float32 CUDA-core kernel needs only 16-byte loads and FMA, there from sm75 (Turing)"})
+        .dtype_in({DType::F32}, {.reason = "float32 only: it is mem-efficient's float32 kernel on the CUDA cores; "
+                                           "16-bit inputs run on tensor cores in mem-efficient",
+                                 .hint = "choose float32; for " + std::string(to_string(p.dtype)) +
+                                         " use mem-efficient or flash2"})
         .custom(me::head_dim_max_rule(p, "mem-efficient-fma"))
         .custom(me::head_dim_multiple_rule(p, "mem-efficient-fma"));
-    if (d.is_gpu() && d.compute_capability() >= me::kMinComputeCapability)
-      rules.custom(me::shared_memory_rule(p, d, me::F32Math::Fma));
-    auto out = rules.take();
-    for (auto& r : out) {
-      if (r.rule == "compute_capability")
-        r.reason += " (the float32 CUDA-core kernel needs only 16-byte loads and FMA, there from sm75 (Turing))";
-    }
-    return out;
+    me::shared_memory_rule(rules, p, d, me::F32Math::Fma);
+    return rules.take();
   }
 
-  MemoryPrediction predict_memory(const Problem& p) const override {
+  MemoryPrediction predict_memory(const Problem& p, const DeviceInfo&) const override {
     return {p.output_bytes() + p.lse_bytes(), 0};  // no workspace: everything else is on-chip
   }
 
   bool writes_lse() const override { return true; }
 
-  void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override {
 #if ATTNSCOPE_HAVE_CUDA
+  void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override {
     if (p.dtype != DType::F32) throw std::runtime_error("mem-efficient-fma: only float32 inputs are supported");
     me::Params k = me::params_for(p, t);
     k.f32_math = me::F32Math::Fma;
     me::forward(k, ctx.stream());
-#else
-    (void)p, (void)t, (void)ctx;
-    throw std::runtime_error("this build of AttnScope has no CUDA support");
-#endif
   }
+#endif
 };
 
 }  // namespace

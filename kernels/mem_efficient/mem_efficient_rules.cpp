@@ -3,13 +3,12 @@
 
 #include <algorithm>
 
-#include "attnscope/platform.hpp"
+#include "attnscope/build_info.hpp"
+#include "attnscope/rules.hpp"
 
 namespace attnscope::mem_efficient {
 
-std::string kib(int bytes) { return std::to_string((bytes + 1023) / 1024) + " KiB"; }
-
-std::vector<int> kernel_images() { return platform::turing_capable_compute_capabilities(); }
+std::vector<int> kernel_images() { return build::turing_capable_compute_capabilities(); }
 
 int shared_bytes_for(DType t, int64_t head_dim, int cc, F32Math math) {
   const int bucket = head_dim_bucket(std::clamp<int64_t>(head_dim, 1, kMaxHeadDim));
@@ -19,9 +18,9 @@ int shared_bytes_for(DType t, int64_t head_dim, int cc, F32Math math) {
 
 namespace {
 // The largest head-dim bucket whose tiles fit `have` bytes in dtype t (0 if none does).
-int largest_bucket_fitting(DType t, int have, int cc, F32Math math) {
+int largest_bucket_fitting(DType t, uint64_t have, int cc, F32Math math) {
   for (int bucket : {256, 128, 64})
-    if (shared_bytes_for(t, bucket, cc, math) <= have) return bucket;
+    if (uint64_t(shared_bytes_for(t, bucket, cc, math)) <= have) return bucket;
   return 0;
 }
 }  // namespace
@@ -67,34 +66,27 @@ RuleResult head_dim_multiple_rule(const Problem& p, const std::string& backend) 
 // up to 128 the 3×TF32 kernel's 99 KiB, or FMA's 83 KiB, fit); Turing (64 KiB, float32 always on FMA)
 // for float32 above 64 (83/147 KiB) and for 16-bit at head_dim > 128 (96 KiB). The hint names the
 // largest head dim that fits in each dtype.
-RuleResult shared_memory_rule(const Problem& p, const DeviceInfo& dev, F32Math math) {
+RuleSet& shared_memory_rule(RuleSet& rules, const Problem& p, const DeviceInfo& dev, F32Math math) {
   const int cc = dev.compute_capability();
-  const int need = shared_bytes_for(p.dtype, p.head_dim, cc, math);
-  const int have = max_shared_bytes_per_block(cc);
-  RuleResult r;
-  r.rule = "shared_memory";
-  r.kind = RuleKind::Environment;
-  r.field = "device";
-  r.observed = kib(have) + " per block on " + dev.sm_name();
-  r.required = "≥ " + kib(need);
-  r.met = need <= have;
-  r.reason = std::string(to_string(p.dtype)) + " with head_dim " + std::to_string(p.head_dim) + " needs " + kib(need) +
-             " of shared memory per block; " + dev.sm_name() + " (" + dev.name + ") allows " + kib(have);
+  const uint64_t have = dev.shared_memory_per_block;
   const int fits = largest_bucket_fitting(p.dtype, have, cc, math);
   const int fits_16bit = largest_bucket_fitting(DType::F16, have, cc, math);
   const std::string sixteen_bit = cc >= kMinComputeCapabilityBf16 ? "float16/bfloat16" : "float16";
+  std::string hint;
   if (fits == 0)
-    r.hint = "use a GPU with more shared memory per block";
+    hint = "use a GPU with more shared memory per block";
   else if (p.dtype == DType::F32) {
-    r.hint = "use head_dim ≤ " + std::to_string(fits) + " in float32 on " + dev.sm_name() + " (" +
-             kib(shared_bytes_for(DType::F32, fits, cc, math)) + ")";
+    hint = "use head_dim ≤ " + std::to_string(fits) + " in float32 on " + dev.sm_name() + " (" +
+           format_kib(shared_bytes_for(DType::F32, fits, cc, math)) + ")";
     if (math == F32Math::Auto)  // mem-efficient-fma takes float32 only
-      r.hint += ", or " + sixteen_bit + " (" + kib(tc_shared_bytes(fits_16bit)) + " at head_dim " +
-                std::to_string(fits_16bit) + ")";
+      hint += ", or " + sixteen_bit + " (" + format_kib(tc_shared_bytes(fits_16bit)) + " at head_dim " +
+              std::to_string(fits_16bit) + ")";
   } else
-    r.hint = "use head_dim ≤ " + std::to_string(fits) + " in " + std::string(to_string(p.dtype)) + " on " +
-             dev.sm_name() + " (" + kib(tc_shared_bytes(fits)) + "), or a GPU with more shared memory per block";
-  return r;
+    hint = "use head_dim ≤ " + std::to_string(fits) + " in " + std::string(to_string(p.dtype)) + " on " +
+           dev.sm_name() + " (" + format_kib(tc_shared_bytes(fits)) + "), or a GPU with more shared memory per block";
+  return rules.shared_memory_fits(uint64_t(shared_bytes_for(p.dtype, p.head_dim, cc, math)),
+                                  std::string(to_string(p.dtype)) + " with head_dim " + std::to_string(p.head_dim),
+                                  {.hint = hint});
 }
 
 }  // namespace attnscope::mem_efficient

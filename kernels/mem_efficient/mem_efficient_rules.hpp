@@ -6,13 +6,12 @@
 #include <vector>
 
 #include "attnscope/backend.hpp"
+#include "attnscope/rules.hpp"
 #include "mem_efficient/mem_efficient.hpp"
 
 namespace attnscope::mem_efficient {
 
-std::string kib(int bytes);
-
-// The kernels' image list: the Turing-capable one (platform::turing_capable_compute_capabilities).
+// The kernels' image list: the Turing-capable one (build::turing_capable_compute_capabilities).
 std::vector<int> kernel_images();
 
 // Shared memory one block of p needs on a GPU of compute capability cc: the 16-bit tensor-core kernel,
@@ -24,7 +23,8 @@ int shared_bytes_for(DType t, int64_t head_dim, int cc, F32Math math);
 RuleResult head_dim_max_rule(const Problem& p, const std::string& backend);
 // "head_dim % 8 == 0": tiles move in 16-byte copies.
 RuleResult head_dim_multiple_rule(const Problem& p, const std::string& backend);
-// Shared memory per block against the device's per-block limit, for the kernel that runs p there.
-RuleResult shared_memory_rule(const Problem& p, const DeviceInfo& dev, F32Math math);
+// Shared memory per block against the device's per-block limit, for the kernel that runs p there,
+// with a hint naming the largest head dim that fits.
+RuleSet& shared_memory_rule(RuleSet& rules, const Problem& p, const DeviceInfo& dev, F32Math math);
 
 }  // namespace attnscope::mem_efficient

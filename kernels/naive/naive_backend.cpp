@@ -4,7 +4,7 @@
 #include <stdexcept>
 
 #include "attnscope/backend.hpp"
-#include "attnscope/platform.hpp"
+#include "attnscope/build_info.hpp"
 #include "attnscope/rules.hpp"
 #if ATTNSCOPE_HAVE_CUDA
 #include "naive/naive.hpp"
@@ -19,7 +19,7 @@ uint64_t score_bytes(const Problem& p) {
   return uint64_t(p.batch) * uint64_t(p.q_heads) * uint64_t(p.q_len) * uint64_t(p.kv_len) * sizeof(float);
 }
 
-class NaiveBackend final : public Backend {
+class NaiveBackend final : public CudaBackend {
  public:
   const BackendInfo& info() const override {
     static const BackendInfo kInfo{
@@ -44,25 +44,20 @@ class NaiveBackend final : public Backend {
 
   std::vector<RuleResult> check(const Problem& p, const DeviceInfo& d) const override {
     RuleSet rules(p, d);
-    rules.target(Target::Cuda)
-        .built_with_cuda(platform::built_with_cuda())
-        .kernel_image_for(platform::turing_capable_compute_capabilities())
+    rules.cuda_backend(build::turing_capable_compute_capabilities())
         .dtype_in({DType::F32, DType::F16, DType::BF16})
         .head_dim_at_most(kMaxHeadDim);
     return rules.take();
   }
 
-  MemoryPrediction predict_memory(const Problem& p) const override { return {p.output_bytes(), score_bytes(p)}; }
+  MemoryPrediction predict_memory(const Problem& p, const DeviceInfo&) const override { return {p.output_bytes(), score_bytes(p)}; }
 
-  void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override {
 #if ATTNSCOPE_HAVE_CUDA
+  void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override {
     Workspace scores(ctx, score_bytes(p));
     naive::launch(p, t, scores.as<float>(), ctx.stream());
-#else
-    (void)p, (void)t, (void)ctx;
-    throw std::runtime_error("this build of AttnScope has no CUDA support");
-#endif
   }
+#endif
 };
 
 }  // namespace

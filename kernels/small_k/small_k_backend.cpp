@@ -3,14 +3,14 @@
 #include <stdexcept>
 
 #include "attnscope/backend.hpp"
-#include "attnscope/platform.hpp"
+#include "attnscope/build_info.hpp"
 #include "attnscope/rules.hpp"
 #include "small_k/small_k.hpp"
 
 namespace attnscope {
 namespace {
 
-class SmallKBackend final : public Backend {
+class SmallKBackend final : public CudaBackend {
  public:
   const BackendInfo& info() const override {
     static const BackendInfo kInfo{
@@ -43,33 +43,25 @@ class SmallKBackend final : public Backend {
 
   std::vector<RuleResult> check(const Problem& p, const DeviceInfo& d) const override {
     RuleSet rules(p, d);
-    rules.target(Target::Cuda)
-        .built_with_cuda(platform::built_with_cuda())
-        .kernel_image_for(platform::turing_capable_compute_capabilities())
-        .dtype_in({DType::F32})
-        .head_dim_at_most(small_k::kMaxHeadDim);
-    auto out = rules.take();
-    for (auto& r : out) {
-      if (r.met) continue;
-      // The two rules that greyed out smallkF in xFormers' classic message, with where to go instead.
-      if (r.rule == "dtype")
-        r.hint = "choose float32, or keep " + std::string(to_string(p.dtype)) +
-                 " and use flash2 or mem-efficient (this kernel exists for fp32 without tensor cores)";
-      if (r.rule == "head_dim_max")
-        r.hint = "nearest allowed: head_dim " + std::to_string(small_k::kMaxHeadDim) +
-                 "; for head_dim " + std::to_string(p.head_dim) + " in float32 use mem-efficient";
-    }
-    return out;
+    // The two rules that greyed out smallkF in xFormers' classic message, with where to go instead.
+    rules.cuda_backend(build::turing_capable_compute_capabilities())
+        .dtype_in({DType::F32}, {.hint = "choose float32, or keep " + std::string(to_string(p.dtype)) +
+                                         " and use flash2 or mem-efficient (this kernel exists for fp32 without "
+                                         "tensor cores)"})
+        .head_dim_at_most(small_k::kMaxHeadDim,
+                          {.hint = "nearest allowed: head_dim " + std::to_string(small_k::kMaxHeadDim) +
+                                   "; for head_dim " + std::to_string(p.head_dim) + " in float32 use mem-efficient"});
+    return rules.take();
   }
 
-  MemoryPrediction predict_memory(const Problem& p) const override {
+  MemoryPrediction predict_memory(const Problem& p, const DeviceInfo&) const override {
     return {p.output_bytes() + p.lse_bytes(), 0};
   }
 
   bool writes_lse() const override { return true; }
 
-  void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override {
 #if ATTNSCOPE_HAVE_CUDA
+  void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override {
     if (p.dtype != DType::F32 || p.head_dim > small_k::kMaxHeadDim)
       throw std::runtime_error("small-k runs float32 with head_dim ≤ 32; got " + p.describe());
     small_k::Params k;
@@ -80,11 +72,8 @@ class SmallKBackend final : public Backend {
     k.causal = p.causal;
     k.scale = float(p.softmax_scale());
     small_k::forward(k, ctx.stream());
-#else
-    (void)p, (void)t, (void)ctx;
-    throw std::runtime_error("this build of AttnScope has no CUDA support");
-#endif
   }
+#endif
 };
 
 }  // namespace

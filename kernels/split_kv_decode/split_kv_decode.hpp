@@ -9,7 +9,8 @@
 
 namespace attnscope::split_kv {
 
-// Head dims with a compiled kernel. The eligibility rule and the dispatch switch both use this list.
+// Head dims with a compiled kernel. The eligibility rule reads this list; the dispatch switch in
+// split_kv_decode.cu names the same cases, and tests/gpu/test_split_kv_decode.cpp runs every entry.
 inline constexpr std::array<int64_t, 3> kHeadDims = {64, 128, 256};
 // Longest query per sequence: one block keeps every query row of its KV head in registers.
 inline constexpr int64_t kMaxQueryLen = 16;

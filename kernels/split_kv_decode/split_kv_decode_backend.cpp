@@ -3,14 +3,14 @@
 #include <stdexcept>
 
 #include "attnscope/backend.hpp"
-#include "attnscope/platform.hpp"
+#include "attnscope/build_info.hpp"
 #include "attnscope/rules.hpp"
 #include "split_kv_decode/split_kv_decode.hpp"
 
 namespace attnscope {
 namespace {
 
-class SplitKvDecodeBackend final : public Backend {
+class SplitKvDecodeBackend final : public CudaBackend {
  public:
   const BackendInfo& info() const override {
     static const BackendInfo kInfo{
@@ -45,33 +45,25 @@ class SplitKvDecodeBackend final : public Backend {
 
   std::vector<RuleResult> check(const Problem& p, const DeviceInfo& d) const override {
     RuleSet rules(p, d);
-    rules.target(Target::Cuda)
-        .built_with_cuda(platform::built_with_cuda())
-        .min_compute_capability(80, "mem-efficient (float16, from sm75), cublas-math or naive")  // cp.async, bf16 mma: sm80
-        .kernel_image_for(platform::built_compute_capabilities())
-        .dtype_in({DType::F16, DType::BF16})
-        .head_dim_in({64, 128, 256})
-        .q_len_at_most(split_kv::kMaxQueryLen, "every query row of a KV head is kept in one block's registers");
-    auto out = rules.take();
-    for (auto& r : out) {
-      if (r.met) continue;
-      if (r.rule == "dtype") r.hint += " (for float32 decoding use mem-efficient)";
-      if (r.rule == "head_dim_set") r.hint += "; other head dims: flash2 or mem-efficient";
-      if (r.rule == "q_len_max") r.hint = "use q_len " + std::to_string(split_kv::kMaxQueryLen) +
-                                          " or less (decoding); for prefill use flash2 or mem-efficient";
-    }
-    return out;
+    rules.cuda_backend(build::compute_capabilities(), 80, "mem-efficient (float16, from sm75), cublas-math or naive")  // cp.async, bf16 mma: sm80
+        .dtype_in({DType::F16, DType::BF16}, {.alternative = "for float32 decoding use mem-efficient"})
+        .head_dim_in({split_kv::kHeadDims.begin(), split_kv::kHeadDims.end()},
+                     {.alternative = "other head dims: flash2 or mem-efficient"})
+        .q_len_at_most(split_kv::kMaxQueryLen,
+                       {.reason = "every query row of a KV head is kept in one block's registers",
+                        .hint = "use q_len " + std::to_string(split_kv::kMaxQueryLen) +
+                                " or less (decoding); for prefill use flash2 or mem-efficient"});
+    return rules.take();
   }
 
-  MemoryPrediction predict_memory(const Problem& p) const override {
-    const uint64_t lse = p.lse_bytes();
-    return {p.output_bytes() + lse, split_kv::workspace_bytes(p, split_kv::plan(p, slots_for(p)))};
+  MemoryPrediction predict_memory(const Problem& p, const DeviceInfo& d) const override {
+    return {p.output_bytes() + p.lse_bytes(), split_kv::workspace_bytes(p, split_kv::plan(p, slots_for(p, d)))};
   }
 
   bool writes_lse() const override { return true; }
 
-  void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override {
 #if ATTNSCOPE_HAVE_CUDA
+  void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override {
     if (p.dtype == DType::F32 || p.q_len > split_kv::kMaxQueryLen)
       throw std::runtime_error("split-kv-decode runs float16/bfloat16 with q_len ≤ 16; got " + p.describe());
     const split_kv::Plan plan = split_kv::plan(p, split_kv::device_slots(int(p.head_dim), p.dtype == DType::BF16));
@@ -84,24 +76,25 @@ class SplitKvDecodeBackend final : public Backend {
     k.causal = p.causal;
     k.scale = float(p.softmax_scale());
     split_kv::forward(k, plan, workspace.get(), ctx.stream());
-#else
-    (void)p, (void)t, (void)ctx;
-    throw std::runtime_error("this build of AttnScope has no CUDA support");
-#endif
   }
+#endif
 
  private:
-  // The split count depends on the GPU: the current device's when there is one, otherwise an H100's
-  // (132 SMs, 3 blocks per SM), which is what a what-if prediction on a CPU-only build shows.
-  static split_kv::DeviceSlots slots_for(const Problem& p) {
+  // The split count depends on the GPU judged: on a real GPU the kernel's occupancy there (the worker
+  // runs on that device), on a what-if profile its SM count with the default blocks per SM.
+  static split_kv::DeviceSlots slots_for(const Problem& p, const DeviceInfo& d) {
 #if ATTNSCOPE_HAVE_CUDA
-    try {
-      return split_kv::device_slots(int(p.head_dim), p.dtype == DType::BF16);
-    } catch (const std::exception&) {
+    if (d.kind == DeviceKind::Cuda) {
+      try {
+        return split_kv::device_slots(int(p.head_dim), p.dtype == DType::BF16);
+      } catch (const std::exception&) {
+      }
     }
 #endif
     (void)p;
-    return split_kv::DeviceSlots{};
+    split_kv::DeviceSlots slots;
+    if (d.sm_count > 0) slots.sm_count = d.sm_count;
+    return slots;
   }
 };
 

@@ -8,6 +8,7 @@
 #include <thread>
 #include <vector>
 
+#include "attnscope/build_info.hpp"
 #include "attnscope/half.hpp"
 #include "attnscope/platform.hpp"
 #include "cuda/cuda_util.hpp"
@@ -37,7 +38,7 @@ std::string compute_reason() {
     cuda::check(cudaDeviceSynchronize(), "probe kernel");
   } catch (const std::exception& ex) {
     std::string built;
-    for (int cc : platform::built_compute_capabilities()) built += (built.empty() ? "sm" : ", sm") + std::to_string(cc);
+    for (int cc : build::compute_capabilities()) built += (built.empty() ? "sm" : ", sm") + std::to_string(cc);
     return std::string(prop.name) + " (sm" + std::to_string(prop.major * 10 + prop.minor) +
            ") cannot run this build's kernels (built for " + built + "): " + ex.what();
   }

@@ -22,7 +22,7 @@ class FaultingBackend final : public Backend {
     return kInfo;
   }
   std::vector<RuleResult> check(const Problem&, const DeviceInfo&) const override { return {}; }
-  MemoryPrediction predict_memory(const Problem& p) const override { return {p.output_bytes(), 0}; }
+  MemoryPrediction predict_memory(const Problem& p, const DeviceInfo&) const override { return {p.output_bytes(), 0}; }
   void run(const Problem&, const Tensors&, ExecContext& ctx) const override {
     write_through_null<<<1, 32, 0, static_cast<cudaStream_t>(ctx.stream())>>>(nullptr);
   }

@@ -110,7 +110,7 @@ TEST(GpuBackendRules, NaiveRefusesHeadDimAbove512AndPredictsQuadraticWorkspace) 
   ASSERT_NE(b, nullptr);
   Problem p;
   p.batch = 2, p.q_heads = p.kv_heads = 16, p.q_len = p.kv_len = 8192, p.head_dim = 128;
-  const auto m = b->predict_memory(p);
+  const auto m = b->predict_memory(p, *find_profile("h100"));
   EXPECT_EQ(m.workspace_bytes, 2ull * 16 * 8192 * 8192 * 4);
   EXPECT_EQ(m.output_bytes, 2ull * 16 * 8192 * 128 * 2);
   p.head_dim = 576;

@@ -13,6 +13,7 @@
 #include <cstring>
 #include <thread>
 
+#include "attnscope/build_info.hpp"
 #include "attnscope/half.hpp"
 #include "attnscope/platform.hpp"
 #include "attnscope/reference.hpp"
@@ -121,7 +122,7 @@ TEST(Discovery, ReportsTheGpuWithItsFactsAndTimer) {
   EXPECT_FALSE(d.runtime_version.empty());
   EXPECT_TRUE(d.timer == "cupti" || d.timer == "cuda-events");
   if (d.timer == "cuda-events") EXPECT_FALSE(d.timer_note.empty());
-  const auto built = platform::built_compute_capabilities();
+  const auto built = build::compute_capabilities();
   EXPECT_FALSE(built.empty());
 }
 
@@ -300,7 +301,7 @@ TEST(Memory, NaivePeakEqualsItsPrediction) {
   ASSERT_NE(naive, nullptr);
   Problem p;
   p.batch = 2, p.q_heads = p.kv_heads = 16, p.q_len = p.kv_len = 8192, p.head_dim = 128, p.dtype = DType::F16;
-  const auto pred = naive->predict_memory(p);
+  const auto pred = naive->predict_memory(p, gpu0());
   const DeviceInfo dev = gpu0();
   if (dev.memory_free < p.input_bytes() + pred.total() + (1ull << 30)) GTEST_SKIP() << "needs " << pred.total() << " bytes free";
   cuda::CudaExecutor exec(dev);
@@ -349,7 +350,7 @@ TEST(Executor, MeasuresCublasMathWithCuptiSpansBusyTimeKernelsAndClock) {
   ASSERT_TRUE(m.accuracy.has_value());
   EXPECT_TRUE(m.accuracy->pass) << m.accuracy->rel_l2;
   EXPECT_EQ(m.memory.method, "cupti-memory2");
-  const auto pred = b->predict_memory(p);
+  const auto pred = b->predict_memory(p, gpu0());
   EXPECT_NEAR(double(m.memory.peak.value_or(0)), double(pred.total()), 0.01 * double(pred.total()));
   std::string names;
   for (const auto& k : m.kernels) names += (names.empty() ? "" : " | ") + k.substr(0, 80);
@@ -391,7 +392,7 @@ class SynchronizingBackend final : public Backend {
     return kInfo;
   }
   std::vector<RuleResult> check(const Problem&, const DeviceInfo&) const override { return {}; }
-  MemoryPrediction predict_memory(const Problem& p) const override {
+  MemoryPrediction predict_memory(const Problem& p, const DeviceInfo&) const override {
     return {p.output_bytes(), uint64_t(p.batch * p.q_heads * p.q_len) * p.kv_len * 4};
   }
   void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override {

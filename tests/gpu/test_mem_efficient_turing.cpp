@@ -23,7 +23,9 @@ class TuringVariant final : public Backend {
   std::vector<RuleResult> check(const Problem& p, const DeviceInfo& d) const override {
     return mem_efficient_backend().check(p, d);
   }
-  MemoryPrediction predict_memory(const Problem& p) const override { return mem_efficient_backend().predict_memory(p); }
+  MemoryPrediction predict_memory(const Problem& p, const DeviceInfo& d) const override {
+    return mem_efficient_backend().predict_memory(p, d);
+  }
   bool writes_lse() const override { return true; }
   void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override {
     mem_efficient::Params k = mem_efficient::params_for(p, t);

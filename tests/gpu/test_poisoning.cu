@@ -28,7 +28,7 @@ class HoleyBackend final : public Backend {
     return kInfo;
   }
   std::vector<RuleResult> check(const Problem&, const DeviceInfo&) const override { return {}; }
-  MemoryPrediction predict_memory(const Problem& p) const override {
+  MemoryPrediction predict_memory(const Problem& p, const DeviceInfo&) const override {
     return {p.output_bytes(), p.output_bytes() + uint64_t(p.batch * p.q_heads * p.q_len) * p.kv_len * 4};
   }
   void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override {
