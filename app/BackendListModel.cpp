@@ -24,7 +24,7 @@ QVariant BackendListModel::data(const QModelIndex& index, int role) const {
     case Qt::ToolTipRole: return s.tooltipHtml();
     case Qt::CheckStateRole: return (eligible && wanted(id)) ? Qt::Checked : Qt::Unchecked;
     case Qt::DecorationRole:
-    case ColorRole: return backendColors().color(id);
+    case ColorRole: return backendColor(id);
     case Qt::ForegroundRole:
       if (!eligible) return QApplication::palette().brush(QPalette::Disabled, QPalette::Text);
       return {};
@@ -54,9 +54,8 @@ Qt::ItemFlags BackendListModel::flags(const QModelIndex& index) const {
 }
 
 void BackendListModel::setStatuses(const QList<BackendStatus>& statuses) {
-  QStringList ids;
-  for (const BackendStatus& s : statuses) ids << QString::fromStdString(s.info.id);
-  backendColors().preassign(ids);
+  for (const BackendStatus& s : statuses)
+    rememberBackendName(QString::fromStdString(s.info.id), QString::fromStdString(s.info.name));
   bool sameRows = statuses.size() == statuses_.size();
   for (int i = 0; sameRows && i < statuses.size(); ++i) sameRows = statuses[i].info.id == statuses_[i].info.id;
   if (sameRows) {

@@ -7,6 +7,7 @@
 #include <QDragEnterEvent>
 #include <QDropEvent>
 #include <QFileDialog>
+#include <QDir>
 #include <QFileInfo>
 #include <QLabel>
 #include <QListView>
@@ -15,12 +16,15 @@
 #include <QMimeData>
 #include <QProgressBar>
 #include <QPushButton>
+#include <QScreen>
 #include <QSettings>
+#include <QShortcut>
 #include <QStatusBar>
 #include <QToolBar>
 #include <QVBoxLayout>
 
 #include "BackendListModel.h"
+#include "ExportDialog.h"
 #include "BackendListView.h"
 #include "DeviceListService.h"
 #include "EligibilityService.h"
@@ -93,6 +97,7 @@ MainWindow::MainWindow(QWidget* parent)
   connect(backends_, &BackendListModel::selectionChanged, this, &MainWindow::updateRunEnabled);
   connect(eligibility_, &EligibilityService::updated, this, [this](const QList<BackendStatus>& s) {
     backends_->setStatuses(s);
+    plot_->refreshNames();  // legends use the display names this list brings
     backendView_->setStatusText(QString());
     if (!backendView_->list()->currentIndex().isValid() && backends_->rowCount() > 0)
       backendView_->list()->setCurrentIndex(backends_->index(0));  // the details pane is never empty
@@ -152,7 +157,9 @@ void MainWindow::buildDocks() {
   // the table needs the full width.
   setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
   dock(tr("Results"), QStringLiteral("resultsDock"), resultsView_, Qt::BottomDockWidgetArea);
-  resize(1400, 900);
+  // Never larger than the screen it opens on (a 1280×720 laptop, or ×2 scaling on 2560×1440).
+  const QRect screen = this->screen() ? this->screen()->availableGeometry() : QRect(0, 0, 1400, 900);
+  resize(std::min(1400, int(screen.width() * 0.95)), std::min(900, int(screen.height() * 0.9)));
   resizeDocks({p}, {330}, Qt::Horizontal);
 }
 
@@ -179,7 +186,12 @@ void MainWindow::buildMenus() {
   runAction_ = runMenu->addAction(tr("&Run sweep"), this, &MainWindow::startRun);
   runAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
   cancelAction_ = runMenu->addAction(tr("&Cancel"), this, &MainWindow::cancelRun);
-  cancelAction_->setShortcut(QKeySequence(Qt::Key_Escape));
+  // Esc cancels the sweep, except when it is closing a popup (a combo's list, a menu) over the window.
+  cancelAction_->setText(tr("&Cancel") + QStringLiteral("\tEsc"));  // shown in the menu; the shortcut is below
+  auto* esc = new QShortcut(QKeySequence(Qt::Key_Escape), this);
+  connect(esc, &QShortcut::activated, this, [this] {
+    if (!QApplication::activePopupWidget() && !QApplication::activeModalWidget()) cancelRun();
+  });
   cancelAction_->setEnabled(false);
 
   QMenu* view = menuBar()->addMenu(tr("&View"));
@@ -382,9 +394,14 @@ void MainWindow::chooseAndSaveResults() {
 }
 
 void MainWindow::chooseAndExportChart() {
-  const QString path = QFileDialog::getSaveFileName(this, tr("Export chart"), lastDir(),
-                                                    tr("PNG image (*.png);;PDF (*.pdf);;SVG (*.svg)"));
-  if (!path.isEmpty() && exportChart(path).isEmpty()) lastDir_ = QFileInfo(path).absolutePath();
+  const QString dir = lastDir().isEmpty() ? QDir::homePath() : lastDir();
+  ExportDialog dialog(QDir(dir).filePath(QStringLiteral("attnscope-chart.pdf")), plot_->size(), this);
+  if (dialog.exec() != QDialog::Accepted || dialog.path().isEmpty()) return;
+  QString error = plot_->exportTo(dialog.path(), dialog.spec());
+  if (error.isEmpty() && !dialog.dataPath().isEmpty()) error = plot_->exportTo(dialog.dataPath(), dialog.spec());
+  if (!error.isEmpty()) return message_->show(MessageBar::Level::Error, error);
+  lastDir_ = QFileInfo(dialog.path()).absolutePath();
+  message_->show(MessageBar::Level::Info, tr("Wrote %1").arg(dialog.path()));
 }
 
 void MainWindow::addRecent(const QString& path) {
@@ -434,6 +451,18 @@ void MainWindow::saveSettings() const {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+  if (run_->running() && !qEnvironmentVariableIsSet("ATTNSCOPE_NO_QUIT_PROMPT")) {
+    const auto answer = QMessageBox::question(
+        this, tr("Quit during a sweep?"),
+        tr("A sweep is running (%1). Quitting stops it; the points measured so far are lost unless you save "
+           "them.").arg(progressLabel_->text()),
+        QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Cancel);
+    if (answer == QMessageBox::Cancel) return event->ignore();
+    if (answer == QMessageBox::Save) {
+      const QString path = QFileDialog::getSaveFileName(this, tr("Save results"), lastDir(), tr("JSON (*.json);;CSV (*.csv)"));
+      if (path.isEmpty() || !saveResults(path).isEmpty()) return event->ignore();
+    }
+  }
   if (run_->running()) run_->cancel();
   saveSettings();
   QMainWindow::closeEvent(event);

@@ -1,10 +1,14 @@
 #include "PlotData.h"
 
 #include <QCoreApplication>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <algorithm>
 #include <map>
 #include <set>
 
+#include "BackendColors.h"
 #include "ResultsModel.h"
 #include "attnscope/rules.hpp"
 
@@ -14,77 +18,77 @@ namespace {
 QString tr(const char* s) { return QCoreApplication::translate("Plot", s); }
 QString qs(std::string_view s) { return QString::fromUtf8(s.data(), qsizetype(s.size())); }
 constexpr double kMiB = 1024.0 * 1024.0;
+constexpr int kMaxFacets = 12;  // beyond this, later facet fields are cut to one value (a filter)
 
-// Which problem fields take more than one value across every record.
-struct Variation {
-  std::set<int64_t> q, kv, d, batch, qHeads, kvHeads;
-  std::set<int> dtype, causal;
-  bool selfAttention = true;  // q_len == kv_len at every point
-  void add(const Problem& p) {
-    q.insert(p.q_len);
-    kv.insert(p.kv_len);
-    d.insert(p.head_dim);
-    batch.insert(p.batch);
-    qHeads.insert(p.q_heads);
-    kvHeads.insert(p.kv_heads);
-    dtype.insert(int(p.dtype));
-    causal.insert(p.causal ? 1 : 0);
-    selfAttention = selfAttention && p.q_len == p.kv_len;
-  }
-};
-
-Variation variationOf(const std::vector<PlotSource>& sources) {
-  Variation v;
-  for (const PlotSource& s : sources)
-    for (const Record& r : s.records) v.add(r.problem);
-  return v;
-}
-
-double xOf(SweepAxis a, const Problem& p) {
+// Sort key of a field's value: numbers by size, dtypes in the registry's order, non-causal first.
+double fieldNumber(SweepAxis a, const Problem& p) {
   switch (a) {
     case SweepAxis::SeqLength:
     case SweepAxis::QueryLength: return double(p.q_len);
     case SweepAxis::KeyLength: return double(p.kv_len);
     case SweepAxis::HeadDim: return double(p.head_dim);
     case SweepAxis::Batch: return double(p.batch);
-    case SweepAxis::DType: return 0;  // categorical, set by the caller
+    case SweepAxis::QHeads: return double(p.q_heads);
+    case SweepAxis::KvHeads: return double(p.kv_heads);
+    case SweepAxis::Causal: return p.causal ? 1 : 0;
+    case SweepAxis::DType: {
+      const auto& all = all_dtypes();
+      return double(std::find(all.begin(), all.end(), p.dtype) - all.begin());
+    }
   }
   return 0;
 }
 
-// The swept values other than the x axis, as a legend suffix ("float16 · d=128").
-QString groupLabel(SweepAxis a, const Variation& v, const Problem& p) {
-  QStringList parts;
-  if (v.dtype.size() > 1 && a != SweepAxis::DType) parts << qs(to_string(p.dtype));
-  if (v.d.size() > 1 && a != SweepAxis::HeadDim) parts << QStringLiteral("d=%1").arg(p.head_dim);
-  const bool lengthAxis = a == SweepAxis::SeqLength || a == SweepAxis::QueryLength || a == SweepAxis::KeyLength;
-  if (v.selfAttention) {
-    if (v.q.size() > 1 && !lengthAxis) parts << QStringLiteral("N=%1").arg(p.q_len);
-  } else {
-    if (v.q.size() > 1 && a != SweepAxis::QueryLength) parts << QStringLiteral("Nq=%1").arg(p.q_len);
-    if (v.kv.size() > 1 && a != SweepAxis::KeyLength) parts << QStringLiteral("Nk=%1").arg(p.kv_len);
+// "d=64", "causal", "B=4": a value with its field's name, for facet labels and titles.
+QString facetText(SweepAxis a, const QString& value) {
+  switch (a) {
+    case SweepAxis::SeqLength: return QStringLiteral("N=") + value;
+    case SweepAxis::QueryLength: return QStringLiteral("Nq=") + value;
+    case SweepAxis::KeyLength: return QStringLiteral("Nk=") + value;
+    case SweepAxis::HeadDim: return QStringLiteral("d=") + value;
+    case SweepAxis::Batch: return QStringLiteral("B=") + value;
+    case SweepAxis::QHeads: return QStringLiteral("Hq=") + value;
+    case SweepAxis::KvHeads: return QStringLiteral("Hkv=") + value;
+    case SweepAxis::DType:
+    case SweepAxis::Causal: return value;
   }
-  if (v.batch.size() > 1 && a != SweepAxis::Batch) parts << QStringLiteral("B=%1").arg(p.batch);
-  if (v.qHeads.size() > 1) parts << QStringLiteral("Hq=%1").arg(p.q_heads);
-  if (v.kvHeads.size() > 1) parts << QStringLiteral("Hkv=%1").arg(p.kv_heads);
-  if (v.causal.size() > 1) parts << (p.causal ? QStringLiteral("causal") : QStringLiteral("full"));
-  return parts.join(QStringLiteral(" · "));
+  return value;
 }
 
-// The fixed part of the problem, for the title.
-QString constantLabel(const Variation& v, const Problem& p) {
-  QStringList parts;
-  if (v.batch.size() == 1) parts << QStringLiteral("B=%1").arg(p.batch);
-  if (v.qHeads.size() == 1) parts << QStringLiteral("Hq=%1").arg(p.q_heads);
-  if (v.kvHeads.size() == 1 && p.kv_heads != p.q_heads) parts << QStringLiteral("Hkv=%1").arg(p.kv_heads);
-  if (v.q.size() == 1 && v.kv.size() == 1)
-    parts << (p.q_len == p.kv_len ? QStringLiteral("N=%1").arg(p.q_len) : QStringLiteral("Nq=%1 Nk=%2").arg(p.q_len).arg(p.kv_len));
-  else if (v.q.size() == 1) parts << QStringLiteral("Nq=%1").arg(p.q_len);
-  else if (v.kv.size() == 1 && !v.selfAttention) parts << QStringLiteral("Nk=%1").arg(p.kv_len);
-  if (v.d.size() == 1) parts << QStringLiteral("d=%1").arg(p.head_dim);
-  if (v.dtype.size() == 1) parts << qs(to_string(p.dtype));
-  if (v.causal.size() == 1 && p.causal) parts << QStringLiteral("causal");
-  return parts.join(QStringLiteral(" "));
+// "B·N=16384" when the product is constant, else "batch follows N".
+QString derivedNote(SweepAxis f, SweepAxis master, const std::vector<const Record*>& records) {
+  std::set<double> products;
+  for (const Record* r : records) products.insert(fieldNumber(f, r->problem) * fieldNumber(master, r->problem));
+  const QString fk = fieldKey(f), mk = fieldKey(master);
+  if (f == SweepAxis::KvHeads &&
+      std::all_of(records.begin(), records.end(), [](const Record* r) { return r->problem.kv_heads == r->problem.q_heads; }))
+    return {};  // MHA: Hkv = Hq, nothing more to say
+  if (products.size() == 1 && master != SweepAxis::DType && master != SweepAxis::Causal)
+    return QStringLiteral("%1·%2=%3").arg(fk, mk).arg(*products.begin(), 0, 'g', 12);
+  return tr("%1 follows %2").arg(fk, mk);
+}
+
+// Whether every value of `master` goes with one value of `f` over these records.
+bool determines(SweepAxis master, SweepAxis f, const std::vector<const Record*>& records) {
+  std::map<QString, QString> seen;
+  for (const Record* r : records) {
+    const auto [it, fresh] = seen.emplace(fieldValue(master, r->problem), fieldValue(f, r->problem));
+    if (!fresh && it->second != fieldValue(f, r->problem)) return false;
+  }
+  return true;
+}
+
+QString preferredDtype(const QStringList& values) {
+  for (const char* t : {"float16", "bfloat16"})
+    if (values.contains(QLatin1String(t))) return QLatin1String(t);
+  return values.front();
+}
+
+QString defaultBaseline(const QStringList& backends) {
+  // The textbook implementation first: a speed-up "against naive attention" is what papers show.
+  for (const char* id : {"naive", "cublas-math", "cpu-math", "cpu-reference"})
+    if (backends.contains(QLatin1String(id))) return QLatin1String(id);
+  return backends.isEmpty() ? QString() : backends.front();
 }
 
 }  // namespace
@@ -94,7 +98,10 @@ QString metricTitle(Metric m) {
     case Metric::Latency: return tr("latency [ms] (median, p10–p90)");
     case Metric::PeakMemory: return tr("peak memory [MiB]");
     case Metric::Tflops: return tr("throughput [TFLOP/s]");
-    case Metric::PctPeak: return tr("% of device peak");
+    case Metric::PctPeak: return tr("% of device compute peak");
+    case Metric::Bandwidth: return tr("memory throughput [GB/s]");
+    case Metric::PctBandwidth: return tr("% of device DRAM bandwidth");
+    case Metric::Speedup: return tr("speed-up [×]");
   }
   return {};
 }
@@ -107,27 +114,81 @@ QString axisTitle(SweepAxis a) {
     case SweepAxis::HeadDim: return tr("head dim d");
     case SweepAxis::DType: return tr("dtype");
     case SweepAxis::Batch: return tr("batch");
+    case SweepAxis::Causal: return tr("mask");
+    case SweepAxis::QHeads: return tr("query heads Hq");
+    case SweepAxis::KvHeads: return tr("key/value heads Hkv");
   }
   return {};
 }
 
+QString fieldKey(SweepAxis a) {
+  switch (a) {
+    case SweepAxis::SeqLength: return QStringLiteral("N");
+    case SweepAxis::QueryLength: return QStringLiteral("Nq");
+    case SweepAxis::KeyLength: return QStringLiteral("Nk");
+    case SweepAxis::HeadDim: return QStringLiteral("d");
+    case SweepAxis::DType: return QStringLiteral("dtype");
+    case SweepAxis::Batch: return QStringLiteral("B");
+    case SweepAxis::Causal: return QStringLiteral("causal");
+    case SweepAxis::QHeads: return QStringLiteral("Hq");
+    case SweepAxis::KvHeads: return QStringLiteral("Hkv");
+  }
+  return {};
+}
+
+std::optional<SweepAxis> parseFieldKey(const QString& key) {
+  for (SweepAxis a : {SweepAxis::SeqLength, SweepAxis::QueryLength, SweepAxis::KeyLength, SweepAxis::HeadDim, SweepAxis::DType,
+                      SweepAxis::Batch, SweepAxis::Causal, SweepAxis::QHeads, SweepAxis::KvHeads})
+    if (fieldKey(a).compare(key, Qt::CaseInsensitive) == 0) return a;
+  return std::nullopt;
+}
+
+QString fieldValue(SweepAxis a, const Problem& p) {
+  switch (a) {
+    case SweepAxis::DType: return qs(to_string(p.dtype));
+    case SweepAxis::Causal: return p.causal ? QStringLiteral("causal") : QStringLiteral("non-causal");
+    default: return QString::number(fieldNumber(a, p), 'g', 12);
+  }
+}
+
+const PlotField* PlotModel::field(SweepAxis a) const {
+  for (const PlotField& f : fields)
+    if (f.field == a) return &f;
+  return nullptr;
+}
+
+std::vector<SweepAxis> PlotModel::axisChoices() const {
+  std::vector<SweepAxis> out;
+  for (const PlotField& f : fields)
+    if (f.field != SweepAxis::Causal) out.push_back(f.field);
+  return out;
+}
+
 std::optional<double> PlotPoint::value(Metric m) const {
   if (!ok()) return std::nullopt;
+  auto positive = [](double v) { return v > 0 ? std::optional<double>(v) : std::nullopt; };
   switch (m) {
-    case Metric::Latency:
-      if (record.latency_us.median > 0) return record.latency_us.median / 1000.0;
-      return std::nullopt;
+    case Metric::Latency: return positive(record.latency_us.median / 1000.0);
     case Metric::PeakMemory:
-      if (record.memory.peak && *record.memory.peak > 0) return double(*record.memory.peak) / kMiB;
+      if (record.memory.peak) return positive(double(*record.memory.peak) / kMiB);
       return std::nullopt;
-    case Metric::Tflops:
-      if (record.tflops > 0) return record.tflops;
-      return std::nullopt;
-    case Metric::PctPeak:
-      if (record.pct_of_peak > 0) return record.pct_of_peak;
+    case Metric::Tflops: return positive(record.tflops);
+    case Metric::PctPeak: return positive(record.pct_of_peak);
+    case Metric::Bandwidth: return positive(record.gbs);
+    case Metric::PctBandwidth:
+      if (record.pct_of_bandwidth > 0 || devicePeakGbs <= 0) return positive(record.pct_of_bandwidth);
+      return positive(100.0 * record.gbs / devicePeakGbs);
+    case Metric::Speedup:
+      if (baselineUs && record.latency_us.median > 0) return positive(*baselineUs / record.latency_us.median);
       return std::nullopt;
   }
   return std::nullopt;
+}
+
+std::optional<double> PlotPoint::intensity() const {
+  const double bytes = double(record.problem.bytes_moved());
+  if (!ok() || bytes <= 0 || record.flops <= 0) return std::nullopt;
+  return record.flops / bytes;
 }
 
 QString PlotPoint::gapReason() const {
@@ -176,72 +237,237 @@ QString PlotPoint::hoverText(const QString& seriesName) const {
 }
 
 SweepAxis chooseAxis(const std::vector<PlotSource>& sources) {
-  const Variation v = variationOf(sources);
-  if (v.q.size() > 1 && v.selfAttention) return SweepAxis::SeqLength;
-  if (v.q.size() > 1) return SweepAxis::QueryLength;
-  if (v.kv.size() > 1) return SweepAxis::KeyLength;
-  if (v.d.size() > 1) return SweepAxis::HeadDim;
-  if (v.dtype.size() > 1) return SweepAxis::DType;
-  if (v.batch.size() > 1) return SweepAxis::Batch;
-  return v.selfAttention ? SweepAxis::SeqLength : SweepAxis::KeyLength;
+  std::set<int64_t> q, kv, d, batch;
+  std::set<int> dtype;
+  bool self = true;
+  for (const PlotSource& s : sources)
+    for (const Record& r : s.records) {
+      const Problem& p = r.problem;
+      q.insert(p.q_len), kv.insert(p.kv_len), d.insert(p.head_dim), batch.insert(p.batch), dtype.insert(int(p.dtype));
+      self = self && p.q_len == p.kv_len;
+    }
+  if (q.size() > 1 && self) return SweepAxis::SeqLength;
+  if (q.size() > 1) return SweepAxis::QueryLength;
+  if (kv.size() > 1) return SweepAxis::KeyLength;
+  if (d.size() > 1) return SweepAxis::HeadDim;
+  if (dtype.size() > 1) return SweepAxis::DType;
+  if (batch.size() > 1) return SweepAxis::Batch;
+  return self ? SweepAxis::SeqLength : SweepAxis::KeyLength;
 }
 
-PlotModel buildPlotModel(const std::vector<PlotSource>& sources) {
+PlotModel buildPlotModel(const std::vector<PlotSource>& sources, const PlotOptions& options) {
   PlotModel model;
-  model.axis = chooseAxis(sources);
-  model.categorical = model.axis == SweepAxis::DType;
-  const Variation v = variationOf(sources);
-  if (model.categorical)
-    for (DType t : all_dtypes())
-      if (v.dtype.count(int(t))) model.categories << qs(to_string(t));
-
-  std::vector<QString> groups;  // order of first appearance ⇒ marker shape
-  std::map<std::tuple<int, std::string, QString>, std::size_t> index;
-  const Problem* first = nullptr;
-  for (int s = 0; s < int(sources.size()); ++s) {
+  // Cancelled points were never measured: they are neither data nor "n/a" (which means ineligible).
+  std::vector<const Record*> all;
+  std::vector<int> sourceOf;
+  bool self = true;
+  for (int s = 0; s < int(sources.size()); ++s)
     for (const Record& r : sources[std::size_t(s)].records) {
-      if (!first) first = &r.problem;
-      const QString group = groupLabel(model.axis, v, r.problem);
-      auto g = std::find(groups.begin(), groups.end(), group);
-      if (g == groups.end()) g = groups.insert(groups.end(), group);
-      const auto key = std::make_tuple(s, r.backend, group);
-      auto it = index.find(key);
-      if (it == index.end()) {
-        PlotSeries series;
-        series.backend = qs(r.backend);
-        series.source = s;
-        series.group = int(g - groups.begin());
-        series.name = series.backend;
-        if (!group.isEmpty()) series.name += QStringLiteral(" · ") + group;
-        if (sources.size() > 1) series.name += QStringLiteral(" [%1]").arg(sources[std::size_t(s)].label);
-        it = index.emplace(key, model.series.size()).first;
-        model.series.push_back(std::move(series));
-      }
-      PlotPoint pt;
-      pt.record = r;
-      if (model.categorical) {
-        pt.xText = qs(to_string(r.problem.dtype));
-        pt.x = double(model.categories.indexOf(pt.xText) + 1);
-      } else {
-        pt.x = xOf(model.axis, r.problem);
-        pt.xText = QString::number(pt.x, 'g', 10);
-      }
-      model.series[it->second].points.push_back(std::move(pt));
+      if (r.status == Status::Cancelled) continue;
+      all.push_back(&r);
+      sourceOf.push_back(s);
+      self = self && r.problem.q_len == r.problem.kv_len;
     }
+  for (const PlotSource& s : sources)
+    if (!s.records.empty()) model.devices.push_back(s.device);
+
+  // Every field that varies, masters before the fields that may follow from them.
+  std::vector<SweepAxis> order;
+  if (self) order = {SweepAxis::SeqLength};
+  else order = {SweepAxis::QueryLength, SweepAxis::KeyLength};
+  for (SweepAxis a : {SweepAxis::HeadDim, SweepAxis::DType, SweepAxis::Causal, SweepAxis::Batch, SweepAxis::QHeads, SweepAxis::KvHeads})
+    order.push_back(a);
+  std::map<SweepAxis, QStringList> valuesOf;
+  for (SweepAxis a : order) {
+    std::map<double, QString> sorted;
+    for (const Record* r : all) sorted.emplace(fieldNumber(a, r->problem), fieldValue(a, r->problem));
+    for (const auto& [n, text] : sorted) valuesOf[a] << text;
+  }
+  model.axis = chooseAxis(sources);
+  if (options.x && valuesOf[*options.x].size() > 1) model.axis = *options.x;
+  model.categorical = model.axis == SweepAxis::DType || model.axis == SweepAxis::Causal;
+
+  int facetCount = 1;
+  for (SweepAxis a : order) {
+    if (valuesOf[a].size() < 2) continue;
+    PlotField f{a, valuesOf[a], {}, false, {}};
+    if (a != model.axis) {
+      // Derived: another field (the x axis or an earlier free one) fixes its value at every point.
+      std::vector<SweepAxis> masters{model.axis};
+      for (const PlotField& g : model.fields)
+        if (!g.derived && g.field != model.axis) masters.push_back(g.field);
+      for (SweepAxis m : masters)
+        if (determines(m, a, all)) {
+          f.derived = true;
+          f.derivedNote = derivedNote(a, m, all);
+          break;
+        }
+    }
+    if (f.derived) {
+      f.selected = f.values;
+    } else {
+      if (auto it = options.only.find(a); it != options.only.end())
+        for (const QString& v : it->second)
+          if (f.values.contains(v)) f.selected << v;
+      if (f.selected.isEmpty())
+        f.selected = (a == SweepAxis::DType && a != model.axis) ? QStringList{preferredDtype(f.values)} : f.values;
+      if (a != model.axis && f.selected.size() > 1 && !options.singlePanel) {
+        if (facetCount * f.selected.size() > kMaxFacets) f.selected = QStringList{f.selected.front()};
+        else facetCount *= int(f.selected.size());
+      }
+    }
+    model.fields.push_back(f);
+  }
+  std::vector<const PlotField*> facetFields;
+  for (const PlotField& f : model.fields)
+    if (!f.derived && f.field != model.axis && f.selected.size() > 1 && !options.singlePanel) facetFields.push_back(&f);
+
+  // Facets: the first facet field runs fastest, so it becomes the columns (d across, causal down).
+  model.facets.assign(std::size_t(facetCount), QString());
+  for (int i = 0; i < facetCount; ++i) {
+    QStringList parts;
+    int rest = i;
+    for (const PlotField* f : facetFields) {
+      parts << facetText(f->field, f->selected[rest % f->selected.size()]);
+      rest /= int(f->selected.size());
+    }
+    model.facets[std::size_t(i)] = parts.join(QStringLiteral(" · "));
+  }
+  if (facetFields.size() >= 2) model.facetColumns = int(facetFields.front()->selected.size());
+  else model.facetColumns = facetCount <= 3 ? facetCount : (facetCount <= 4 ? 2 : 3);
+  auto facetOf = [&](const Problem& p) -> std::optional<int> {
+    int index = 0, stride = 1;
+    for (const PlotField* f : facetFields) {
+      const auto k = f->selected.indexOf(fieldValue(f->field, p));
+      if (k < 0) return std::nullopt;
+      index += int(k) * stride;
+      stride *= int(f->selected.size());
+    }
+    return index;
+  };
+  auto kept = [&](const Problem& p) {
+    for (const PlotField& f : model.fields)
+      if (!f.derived && !f.selected.contains(fieldValue(f.field, p))) return false;
+    return true;
+  };
+
+  // Two files are an overlay when they measured the same point; otherwise they are one grid.
+  if (sources.size() > 1) {
+    std::map<std::string, int> firstSource;
+    for (std::size_t i = 0; i < all.size() && !model.overlay; ++i) {
+      const auto [it, fresh] = firstSource.emplace(all[i]->backend + ' ' + all[i]->problem.describe(), sourceOf[i]);
+      model.overlay = !fresh && it->second != sourceOf[i];
+    }
+  }
+  if (model.categorical) model.categories = valuesOf[model.axis];
+  std::map<std::tuple<QString, int>, std::size_t> index;
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    const Record& r = *all[i];
+    const std::optional<int> facet = facetOf(r.problem);
+    if (!facet || !kept(r.problem)) continue;
+    const QString backend = qs(r.backend);
+    if (!model.backends.contains(backend)) model.backends << backend;
+    const int source = model.overlay ? sourceOf[i] : 0;
+    const QString key = model.overlay ? QStringLiteral("%1@%2").arg(backend).arg(source + 1) : backend;
+    auto it = index.find({key, *facet});
+    if (it == index.end()) {
+      PlotSeries series;
+      series.backend = backend;
+      series.key = key;
+      series.source = source;
+      series.facet = series.group = *facet;
+      series.name = backendShortName(backend);
+      if (model.overlay) series.name += QStringLiteral(" [%1: %2]").arg(source + 1).arg(sources[std::size_t(source)].label);
+      it = index.emplace(std::make_tuple(key, *facet), model.series.size()).first;
+      model.series.push_back(std::move(series));
+    }
+    PlotPoint pt;
+    pt.record = r;
+    pt.devicePeakGbs = sources[std::size_t(sourceOf[i])].device.peak_bandwidth_gbs;
+    pt.xText = fieldValue(model.axis, r.problem);
+    pt.x = model.categorical ? double(model.categories.indexOf(pt.xText) + 1) : fieldNumber(model.axis, r.problem);
+    model.series[it->second].points.push_back(std::move(pt));
   }
   for (PlotSeries& s : model.series)
     std::stable_sort(s.points.begin(), s.points.end(), [](const PlotPoint& a, const PlotPoint& b) { return a.x < b.x; });
 
+  // Speed-up: the baseline's median at the same facet, x and file.
+  model.baseline = model.backends.contains(options.baseline) ? options.baseline : defaultBaseline(model.backends);
+  std::map<std::tuple<int, int, double>, double> baselineAt;
+  for (const PlotSeries& s : model.series)
+    if (s.backend == model.baseline)
+      for (const PlotPoint& p : s.points)
+        if (p.ok() && p.record.latency_us.median > 0) baselineAt[{s.source, s.facet, p.x}] = p.record.latency_us.median;
+  for (PlotSeries& s : model.series)
+    for (PlotPoint& p : s.points)
+      if (auto b = baselineAt.find({s.source, s.facet, p.x}); b != baselineAt.end()) p.baselineUs = b->second;
+
+  // Title: the device(s), then what is the same at every shown point.
   QStringList devices;
-  for (const PlotSource& s : sources)
-    if (!s.records.empty()) devices << QString::fromStdString(s.device.name.empty() ? s.device.id : s.device.name);
+  for (const DeviceInfo& d : model.devices) devices << qs(d.name.empty() ? d.id : d.name);
   devices.removeDuplicates();
-  model.title = devices.join(QStringLiteral(" vs "));
-  if (first) {
-    const QString fixed = constantLabel(v, *first);
-    if (!fixed.isEmpty()) model.title += (model.title.isEmpty() ? QString() : QStringLiteral(" — ")) + fixed;
+  QStringList fixed;
+  if (!all.empty()) {
+    const Problem& p = all.front()->problem;
+    for (SweepAxis a : order) {
+      const PlotField* f = model.field(a);
+      if (a == model.axis) continue;
+      if (!f) {
+        if (a == SweepAxis::Causal && !p.causal) continue;
+        if (a == SweepAxis::KvHeads && p.kv_heads == p.q_heads) continue;
+        if (a == SweepAxis::KeyLength && self) continue;
+        fixed << facetText(a, fieldValue(a, p));
+      } else if (f->derived) {
+        if (!f->derivedNote.isEmpty()) fixed << f->derivedNote;
+      } else if (f->selected.size() == 1) {
+        fixed << facetText(a, f->selected.front());
+      }
+    }
   }
+  model.title = devices.join(QStringLiteral(" vs "));
+  if (!fixed.isEmpty()) model.title += (model.title.isEmpty() ? QString() : QStringLiteral(" — ")) + fixed.join(QStringLiteral(" · "));
   return model;
+}
+
+namespace {
+struct ChartRow {
+  const PlotSeries* series;
+  const PlotPoint* point;
+  std::optional<double> value;
+};
+std::vector<ChartRow> chartRows(const PlotModel& m, Metric metric, const QSet<QString>& hidden) {
+  std::vector<ChartRow> rows;
+  for (const PlotSeries& s : m.series)
+    if (!hidden.contains(s.key))
+      for (const PlotPoint& p : s.points) rows.push_back({&s, &p, p.value(metric)});
+  return rows;
+}
+QString csvField(QString s) {
+  if (s.contains(QLatin1Char(',')) || s.contains(QLatin1Char('"'))) s = QLatin1Char('"') + s.replace(QLatin1String("\""), QLatin1String("\"\"")) + QLatin1Char('"');
+  return s;
+}
+}  // namespace
+
+QString chartDataCsv(const PlotModel& m, Metric metric, const QSet<QString>& hidden) {
+  QString out = QStringLiteral("# %1\n").arg(m.title);
+  out += QStringLiteral("panel,backend,name,%1,%2,status\n").arg(csvField(axisTitle(m.axis)), csvField(metricTitle(metric)));
+  for (const ChartRow& r : chartRows(m, metric, hidden))
+    out += QStringList{csvField(m.facets[std::size_t(r.series->facet)]), r.series->backend, csvField(r.series->name), r.point->xText,
+                       r.value ? QString::number(*r.value, 'g', 8) : QString(), qs(to_string(r.point->record.status))}
+               .join(QLatin1Char(',')) + QLatin1Char('\n');
+  return out;
+}
+
+QString chartDataJson(const PlotModel& m, Metric metric, const QSet<QString>& hidden) {
+  QJsonArray points;
+  for (const ChartRow& r : chartRows(m, metric, hidden)) {
+    QJsonObject o{{"panel", m.facets[std::size_t(r.series->facet)]}, {"backend", r.series->backend}, {"name", r.series->name},
+                  {"x", r.point->xText}, {"status", qs(to_string(r.point->record.status))}};
+    if (r.value) o.insert(QStringLiteral("value"), *r.value);
+    points.append(o);
+  }
+  const QJsonObject doc{{"title", m.title}, {"x", axisTitle(m.axis)}, {"metric", metricTitle(metric)}, {"points", points}};
+  return QString::fromUtf8(QJsonDocument(doc).toJson(QJsonDocument::Indented));
 }
 
 }  // namespace attnscope::gui

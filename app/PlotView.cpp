@@ -2,16 +2,25 @@
 
 #include <qcustomplot.h>
 
+#include <QApplication>
 #include <QComboBox>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QMenu>
+#include <QPdfWriter>
+#include <QResizeEvent>
+#include <QSaveFile>
 #include <QSvgGenerator>
+#include <QToolButton>
+#include <QTimer>
 #include <QToolTip>
 #include <QVBoxLayout>
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <set>
 
 #include "BackendColors.h"
 
@@ -19,32 +28,57 @@ namespace attnscope::gui {
 namespace {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
-
-const QCPScatterStyle::ScatterShape kShapes[] = {QCPScatterStyle::ssCircle, QCPScatterStyle::ssSquare,
-                                                 QCPScatterStyle::ssTriangle, QCPScatterStyle::ssDiamond,
-                                                 QCPScatterStyle::ssTriangleInverted, QCPScatterStyle::ssStar};
 const Qt::PenStyle kSourcePens[] = {Qt::SolidLine, Qt::DashLine, Qt::DotLine, Qt::DashDotLine};
+const QCPScatterStyle::ScatterShape kSourceShapes[] = {QCPScatterStyle::ssCircle, QCPScatterStyle::ssSquare,
+                                                       QCPScatterStyle::ssTriangle, QCPScatterStyle::ssDiamond};
 
-std::vector<Metric> metricsFor(PlotView::Panels p) {
-  switch (p) {
-    case PlotView::Panels::All: return {Metric::Latency, Metric::PeakMemory, Metric::Tflops, Metric::PctPeak};
-    case PlotView::Panels::Latency: return {Metric::Latency};
-    case PlotView::Panels::Memory: return {Metric::PeakMemory};
-    case PlotView::Panels::Tflops: return {Metric::Tflops};
-    case PlotView::Panels::PctPeak: return {Metric::PctPeak};
+// Log axes: a label at every decade (plain numbers, 10ⁿ beyond them), 2…9 as minor ticks; under about
+// one decade of range, 2 and 5 are labelled too so there are always values to read off.
+class DecadeTicker : public QCPAxisTicker {
+ protected:
+  QVector<double> createTickVector(double, const QCPRange& range) override {
+    QVector<double> ticks;
+    const int lo = int(std::floor(std::log10(range.lower))), hi = int(std::ceil(std::log10(range.upper)));
+    const bool fine = range.upper / range.lower < 150;  // up to about two decades: 1, 2, 5, 10, 20, 50 …
+    const std::vector<double> mantissas = fine ? std::vector<double>{1, 2, 5} : std::vector<double>{1};
+    for (int e = lo; e <= hi; ++e)
+      for (double m : mantissas) ticks << m * std::pow(10.0, e);
+    return ticks;
   }
-  return {};
-}
+  QVector<double> createSubTickVector(int, const QVector<double>& ticks) override {
+    QVector<double> subs;
+    if (ticks.isEmpty()) return subs;
+    const int lo = int(std::floor(std::log10(ticks.front()))) - 1, hi = int(std::ceil(std::log10(ticks.back())));
+    for (int e = lo; e <= hi; ++e)
+      for (int m = 2; m <= 9; ++m) subs << m * std::pow(10.0, e);
+    return subs;
+  }
+  QString getTickLabel(double tick, const QLocale&, QChar, int) override {
+    const int e = int(std::lround(std::log10(tick)));
+    if (std::abs(tick - std::pow(10.0, e)) < 1e-9 * tick && (e >= 6 || e <= -4)) {
+      static const QString sup = QStringLiteral("⁰¹²³⁴⁵⁶⁷⁸⁹");
+      QString digits;
+      for (QChar c : QString::number(std::abs(e))) digits += sup[c.digitValue()];
+      return QStringLiteral("10") + (e < 0 ? QStringLiteral("⁻") : QString()) + digits;
+    }
+    return QString::number(tick, 'g', 6);
+  }
+};
 
-void setLogAxis(QCPAxis* axis, double base) {
+void setLogAxis(QCPAxis* axis, int base) {
   axis->setScaleType(QCPAxis::stLogarithmic);
-  QSharedPointer<QCPAxisTickerLog> ticker(new QCPAxisTickerLog);
-  ticker->setLogBase(base);
-  ticker->setSubTickCount(base == 2 ? 0 : 8);
-  axis->setTicker(ticker);
-  axis->setNumberFormat(base == 2 ? "g" : "gb");  // "gb": 10³ rather than 1e+03
-  axis->setNumberPrecision(base == 2 ? 7 : 3);
-  axis->grid()->setSubGridVisible(base != 2);
+  if (base == 2) {
+    QSharedPointer<QCPAxisTickerLog> ticker(new QCPAxisTickerLog);
+    ticker->setLogBase(2);
+    ticker->setSubTickCount(0);
+    axis->setTicker(ticker);
+    axis->setNumberFormat("g");
+    axis->setNumberPrecision(7);
+    axis->grid()->setSubGridVisible(false);
+  } else {
+    axis->setTicker(QSharedPointer<QCPAxisTicker>(new DecadeTicker));
+    axis->grid()->setSubGridVisible(false);  // minor ticks on the axis are enough; a grid per tick is noise
+  }
 }
 
 QCPRange padded(double lo, double hi, bool log, double factor) {
@@ -58,18 +92,90 @@ QCPRange padded(double lo, double hi, bool log, double factor) {
   return QCPRange(lo - pad, hi + pad);
 }
 
+Metric metricOf(PlotView::Panels p) {
+  switch (p) {
+    case PlotView::Panels::Memory: return Metric::PeakMemory;
+    case PlotView::Panels::Tflops: return Metric::Tflops;
+    case PlotView::Panels::PctPeak: return Metric::PctPeak;
+    case PlotView::Panels::Bandwidth: return Metric::Bandwidth;
+    case PlotView::Panels::PctBandwidth: return Metric::PctBandwidth;
+    case PlotView::Panels::Speedup: return Metric::Speedup;
+    default: return Metric::Latency;
+  }
+}
+
+// Latency labels stay short: µs under a millisecond, s from a thousand milliseconds.
+struct TimeUnit {
+  double perMs;
+  const char* name;
+};
+TimeUnit timeUnitFor(double maxMs) {
+  if (maxMs < 1) return {1000.0, "µs"};
+  if (maxMs >= 1000) return {0.001, "s"};
+  return {1.0, "ms"};
+}
+
+QString axisLabel(Metric m, const TimeUnit& unit) {
+  if (m == Metric::Latency) return QCoreApplication::translate("Plot", "latency [%1] (median, p10–p90)").arg(QString::fromUtf8(unit.name));
+  return metricTitle(m);
+}
+
+bool logScaleFor(Metric m, PlotView::Kind k) {
+  if (k == PlotView::Kind::Bars) return false;  // bar lengths only mean something from zero
+  return m != Metric::PctPeak && m != Metric::PctBandwidth;
+}
+
 }  // namespace
+
+std::optional<ExportSpec> ExportSpec::preset(const QString& name) {
+  // Widths of a journal's single and double column; 16:9 slide at 13.33 × 7.5 in (PowerPoint's default).
+  if (name == QLatin1String("single")) return ExportSpec{{3.5 * 72, 2.8 * 72}, 300, 7};
+  if (name == QLatin1String("double")) return ExportSpec{{7 * 72, 4.2 * 72}, 300, 8};
+  if (name == QLatin1String("slide")) return ExportSpec{{13.333 * 72, 7.5 * 72}, 150, 16};
+  return std::nullopt;
+}
+
+QStringList ExportSpec::presetNames() { return {QStringLiteral("single"), QStringLiteral("double"), QStringLiteral("slide")}; }
+
+// Fonts and strokes: the window's (application font) or an export's (pixel sizes = points on paper).
+struct PlotView::Style {
+  QFont tick, label, title, legend, facet;
+  double line = 2, marker = 6;
+  static Style screen() {
+    Style s;
+    s.tick = s.label = s.legend = s.facet = QApplication::font();
+    s.title = QApplication::font();
+    s.title.setBold(true);
+    s.title.setPointSizeF(s.title.pointSizeF() + 1);
+    s.facet.setBold(true);
+    return s;
+  }
+  static Style print(int pt) {
+    Style s;
+    QFont base(QStringLiteral("DejaVu Sans"));
+    base.setPixelSize(pt);
+    s.tick = s.label = s.legend = s.facet = base;
+    s.title = base;
+    s.title.setPixelSize(pt + 1);
+    s.title.setBold(true);
+    s.facet.setBold(true);
+    s.line = std::max(1.0, pt / 6.0);
+    s.marker = pt * 0.7;
+    return s;
+  }
+};
 
 // Everything needed to answer "what is under the mouse" after a rebuild.
 struct PlotView::Scene {
   struct Panel {
     Metric metric;
+    int facet = 0;
     QCPAxisRect* rect = nullptr;
   };
   struct Line {
     int series = 0;
     Metric metric;
-    QCPGraph* graph = nullptr;
+    QCPAbstractPlottable* plottable = nullptr;
     std::vector<int> pointOfData;  // data index → index into series.points
   };
   struct Gap {
@@ -80,20 +186,50 @@ struct PlotView::Scene {
   std::vector<Panel> panels;
   std::vector<Line> lines;
   std::vector<Gap> gaps;
+  std::map<QCPAbstractPlottable*, QString> legendKey;  // legend entry → series key
 };
 
 PlotView::PlotView(QWidget* parent)
-    : QWidget(parent), plot_(new QCustomPlot(this)), panelBox_(new QComboBox(this)), scene_(std::make_unique<Scene>()) {
+    : QWidget(parent),
+      plot_(new QCustomPlot(this)),
+      kindBox_(new QComboBox(this)),
+      panelBox_(new QComboBox(this)),
+      xBox_(new QComboBox(this)),
+      baselineBox_(new QComboBox(this)),
+      filterButton_(new QToolButton(this)),
+      style_(std::make_unique<Style>(Style::screen())),
+      scene_(std::make_unique<Scene>()) {
+  kindBox_->addItem(tr("Lines"), int(Kind::Lines));
+  kindBox_->addItem(tr("Grouped bars"), int(Kind::Bars));
+  kindBox_->addItem(tr("Roofline"), int(Kind::Roofline));
+  kindBox_->setObjectName(QStringLiteral("plotKind"));
   panelBox_->addItem(tr("All four charts"), int(Panels::All));
   panelBox_->addItem(tr("Latency"), int(Panels::Latency));
   panelBox_->addItem(tr("Peak memory"), int(Panels::Memory));
   panelBox_->addItem(tr("TFLOP/s"), int(Panels::Tflops));
-  panelBox_->addItem(tr("% of peak"), int(Panels::PctPeak));
+  panelBox_->addItem(tr("% of compute peak"), int(Panels::PctPeak));
+  panelBox_->addItem(tr("GB/s (decode)"), int(Panels::Bandwidth));
+  panelBox_->addItem(tr("% of DRAM bandwidth"), int(Panels::PctBandwidth));
+  panelBox_->addItem(tr("Speed-up vs baseline"), int(Panels::Speedup));
   panelBox_->setObjectName(QStringLiteral("plotPanels"));
-  auto* help = new QLabel(tr("Wheel: zoom · drag: pan · double-click: reset · click a legend entry: hide/show"), this);
+  xBox_->setObjectName(QStringLiteral("plotX"));
+  xBox_->setToolTip(tr("The field on the x axis; every other field that varies becomes a panel or a filter"));
+  baselineBox_->setObjectName(QStringLiteral("plotBaseline"));
+  baselineBox_->setToolTip(tr("Speed-up is this backend's median latency divided by each backend's, at the same point"));
+  filterButton_->setText(tr("Filter"));
+  filterButton_->setPopupMode(QToolButton::InstantPopup);
+  filterButton_->setMenu(new QMenu(filterButton_));
+  filterButton_->setObjectName(QStringLiteral("plotFilter"));
+  auto* help = new QLabel(tr("Wheel: zoom · drag: pan · double-click: reset · legend click: hide/show"), this);
   help->setStyleSheet(QStringLiteral("color:palette(mid)"));
   auto* bar = new QHBoxLayout;
+  bar->addWidget(kindBox_);
   bar->addWidget(panelBox_);
+  bar->addWidget(new QLabel(tr("x:"), this));
+  bar->addWidget(xBox_);
+  bar->addWidget(new QLabel(tr("baseline:"), this));
+  bar->addWidget(baselineBox_);
+  bar->addWidget(filterButton_);
   bar->addWidget(help, 1);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
@@ -105,22 +241,43 @@ PlotView::PlotView(QWidget* parent)
   plot_->setNoAntialiasingOnDrag(true);
   plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom | QCP::iSelectLegend);
 
-  connect(panelBox_, &QComboBox::currentIndexChanged, this,
-          [this](int i) { setPanels(Panels(panelBox_->itemData(i).toInt())); });
+  connect(panelBox_, &QComboBox::currentIndexChanged, this, [this](int i) {
+    if (!updatingControls_) setPanels(Panels(panelBox_->itemData(i).toInt()));
+  });
+  connect(kindBox_, &QComboBox::currentIndexChanged, this, [this](int i) {
+    if (!updatingControls_) setKind(Kind(kindBox_->itemData(i).toInt()));
+  });
+  connect(xBox_, &QComboBox::currentIndexChanged, this, [this](int i) {
+    if (updatingControls_ || i < 0) return;
+    PlotOptions o = options_;
+    o.x = SweepAxis(xBox_->itemData(i).toInt());
+    setOptions(o);
+  });
+  connect(baselineBox_, &QComboBox::currentIndexChanged, this, [this](int i) {
+    if (updatingControls_ || i < 0) return;
+    PlotOptions o = options_;
+    o.baseline = baselineBox_->itemData(i).toString();
+    setOptions(o);
+  });
   connect(plot_, &QCustomPlot::mouseMove, this, &PlotView::onMouseMove);
   connect(plot_, &QCustomPlot::mouseDoubleClick, this, [this](QMouseEvent*) { rebuild(); });
   connect(plot_, &QCustomPlot::legendClick, this, [this](QCPLegend*, QCPAbstractLegendItem* item, QMouseEvent*) {
+    // Hide or show at once, without a rebuild (the legend entry being clicked must stay alive).
     auto* entry = qobject_cast<QCPPlottableLegendItem*>(item);
     if (!entry) return;
-    const QVariant series = entry->plottable()->property("series");
-    const bool show = !entry->plottable()->visible();
+    const auto found = scene_->legendKey.find(entry->plottable());
+    if (found == scene_->legendKey.end()) return;
+    const QString key = found->second;
+    const bool show = hidden_.remove(key);
+    if (!show) hidden_.insert(key);
     for (int i = 0; i < plot_->plottableCount(); ++i)
-      if (plot_->plottable(i)->property("series") == series) plot_->plottable(i)->setVisible(show);
+      if (plot_->plottable(i)->property("key").toString() == key) plot_->plottable(i)->setVisible(show);
     for (const Scene::Gap& g : scene_->gaps)
-      if (g.series == series.toInt()) g.item->setVisible(show);
-    const bool unavailable = entry->plottable()->property("unavailable").toBool();
-    entry->setTextColor(show && !unavailable ? Qt::black : Qt::gray);
+      if (model_.series[std::size_t(g.series)].key == key) g.item->setVisible(show);
+    entry->setTextColor(show && !entry->plottable()->property("unavailable").toBool() ? Qt::black : Qt::gray);
     plot_->replot(QCustomPlot::rpQueuedReplot);
+    QTimer::singleShot(0, this, [this] { refreshControls(); });
+    emit viewChanged();
   });
   rebuild();
 }
@@ -129,16 +286,130 @@ PlotView::~PlotView() = default;
 
 void PlotView::setSources(std::vector<PlotSource> sources) {
   sources_ = std::move(sources);
-  model_ = buildPlotModel(sources_);
+  rebuildModel();
+}
+
+void PlotView::refreshNames() {
+  if (namesVersion_ != backendNamesVersion()) rebuildModel();
+}
+
+int PlotView::legendColumns() const {
+  const int entryWidth = style_->legend.pixelSize() > 0 ? style_->legend.pixelSize() * 15 : 170;
+  return std::max(1, std::min(6, plot_->viewport().width() / entryWidth));
+}
+
+void PlotView::resizeEvent(QResizeEvent* event) {
+  QWidget::resizeEvent(event);
+  if (plot_->legend && plot_->legend->wrap() != legendColumns()) {
+    plot_->legend->setWrap(legendColumns());
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+  }
+}
+
+void PlotView::rebuildModel() {
+  namesVersion_ = backendNamesVersion();
+  PlotOptions o = options_;
+  o.singlePanel = kind_ == Kind::Roofline;  // a roofline puts every run on one chart: that is its point
+  model_ = buildPlotModel(sources_, o);
+  refreshControls();
   rebuild();
+}
+
+void PlotView::setOptions(const PlotOptions& o) {
+  options_ = o;
+  rebuildModel();
+  emit viewChanged();
+}
+
+void PlotView::setHidden(const QSet<QString>& keys) {
+  hidden_ = keys;
+  refreshControls();
+  rebuild();
+  emit viewChanged();
 }
 
 void PlotView::setPanels(Panels p) {
   if (p == panels_) return;
   panels_ = p;
-  panelBox_->setCurrentIndex(panelBox_->findData(int(p)));
+  refreshControls();
   rebuild();
   emit panelsChanged(p);
+}
+
+void PlotView::setKind(Kind k) {
+  if (k == kind_) return;
+  kind_ = k;
+  rebuildModel();
+  emit viewChanged();
+}
+
+std::vector<Metric> PlotView::metrics() const {
+  if (kind_ == Kind::Roofline) return {Metric::Tflops};
+  if (panels_ == Panels::All) return {Metric::Latency, Metric::PeakMemory, Metric::Tflops, Metric::PctPeak};
+  return {metricOf(panels_)};
+}
+
+int PlotView::panelCount() const { return int(scene_->panels.size()); }
+
+QColor PlotView::seriesColor(int series) const {
+  for (const Scene::Line& line : scene_->lines)
+    if (line.series == series) return line.plottable->pen().color();
+  return backendColor(model_.series[std::size_t(series)].backend);
+}
+
+// The combo boxes and the filter menu mirror the model and the choices (no signals while doing so).
+void PlotView::refreshControls() {
+  updatingControls_ = true;
+  kindBox_->setCurrentIndex(kindBox_->findData(int(kind_)));
+  panelBox_->setCurrentIndex(panelBox_->findData(int(panels_)));
+  panelBox_->setEnabled(kind_ != Kind::Roofline);
+  xBox_->clear();
+  for (SweepAxis a : model_.axisChoices()) xBox_->addItem(axisTitle(a), int(a));
+  if (xBox_->count() == 0) xBox_->addItem(axisTitle(model_.axis), int(model_.axis));
+  xBox_->setCurrentIndex(xBox_->findData(int(model_.axis)));
+  baselineBox_->clear();
+  for (const QString& id : model_.backends) baselineBox_->addItem(backendShortName(id), id);
+  baselineBox_->setCurrentIndex(baselineBox_->findData(model_.baseline));
+  baselineBox_->setEnabled(panels_ == Panels::Speedup && kind_ != Kind::Roofline);
+
+  QMenu* menu = filterButton_->menu();
+  menu->clear();
+  for (const PlotField& f : model_.fields) {
+    if (f.derived || f.field == model_.axis) continue;
+    menu->addSection(axisTitle(f.field));
+    for (const QString& v : f.values) {
+      QAction* a = menu->addAction(v);
+      a->setCheckable(true);
+      a->setChecked(f.selected.contains(v));
+      connect(a, &QAction::toggled, this, [this, field = f.field, v](bool on) {
+        PlotOptions o = options_;
+        QStringList sel = model_.field(field) ? model_.field(field)->selected : QStringList{};
+        if (on) sel << v;
+        else sel.removeAll(v);
+        if (sel.isEmpty()) return;  // at least one value stays shown
+        o.only[field] = sel;
+        QTimer::singleShot(0, this, [this, o] { setOptions(o); });
+      });
+    }
+  }
+  QStringList keys;
+  for (const PlotSeries& s : model_.series)
+    if (!keys.contains(s.key)) keys << s.key;
+  if (!keys.isEmpty()) menu->addSection(tr("Backends"));
+  for (const QString& key : keys) {
+    const auto s = std::find_if(model_.series.begin(), model_.series.end(), [&](const PlotSeries& x) { return x.key == key; });
+    QAction* a = menu->addAction(s->name);
+    a->setCheckable(true);
+    a->setChecked(!hidden_.contains(key));
+    connect(a, &QAction::toggled, this, [this, key](bool on) {
+      QSet<QString> h = hidden_;
+      if (on) h.remove(key);
+      else h.insert(key);
+      QTimer::singleShot(0, this, [this, h] { setHidden(h); });
+    });
+  }
+  filterButton_->setEnabled(!menu->isEmpty());
+  updatingControls_ = false;
 }
 
 void PlotView::rebuild() {
@@ -147,134 +418,283 @@ void PlotView::rebuild() {
   plot_->clearPlottables();
   plot_->plotLayout()->clear();  // also deletes the legend: plot_->legend is null now
   plot_->legend = nullptr;
+  const Style& st = *style_;
 
-  const QString title = model_.empty() ? tr("No results yet — choose a problem and press Run, or open a result file")
-                                       : model_.title;
-  plot_->plotLayout()->addElement(0, 0, new QCPTextElement(plot_, title, QFont(QStringLiteral("sans"), 10, QFont::Bold)));
+  const bool anyRecord = std::any_of(sources_.begin(), sources_.end(), [](const PlotSource& p) { return !p.records.empty(); });
+  const QString title = !model_.empty() ? model_.title
+                        : anyRecord     ? tr("Nothing to show: the filters leave no point")
+                                        : tr("No results yet — choose a problem and press Run, or open a result file");
+  // A long title on a narrow figure breaks after the device name.
+  QString shownTitle = title;
+  if (QFontMetrics(st.title).horizontalAdvance(title) > plot_->viewport().width() * 0.95)
+    shownTitle.replace(QStringLiteral(" — "), QStringLiteral("\n"));
+  auto* titleElement = new QCPTextElement(plot_, shownTitle, st.title);
+  plot_->plotLayout()->addElement(0, 0, titleElement);
   auto* grid = new QCPLayoutGrid;
+  grid->setRowSpacing(2);
+  grid->setColumnSpacing(4);
   plot_->plotLayout()->addElement(1, 0, grid);
   auto* margins = new QCPMarginGroup(plot_);
-  const std::vector<Metric> metrics = metricsFor(panels_);
-  const int columns = metrics.size() > 1 ? 2 : 1;
-  for (std::size_t i = 0; i < metrics.size(); ++i) {
-    auto* rect = new QCPAxisRect(plot_);
-    grid->addElement(int(i) / columns, int(i) % columns, rect);
-    rect->setMarginGroup(QCP::msLeft | QCP::msRight | QCP::msTop | QCP::msBottom, margins);
-    scene_->panels.push_back({metrics[i], rect});
-  }
+  const std::vector<Metric> metrics = this->metrics();
+  const int facets = std::max<int>(1, int(model_.facets.size()));
+  const bool facetLabels = facets > 1;
+  // Four metrics: one row each, facets across. One metric: the facets in their own grid.
+  const int columns = metrics.size() > 1 ? (facets > 1 ? facets : 2) : model_.facetColumns;
+  int cell = 0;
+  for (std::size_t mi = 0; mi < metrics.size(); ++mi)
+    for (int f = 0; f < facets; ++f, ++cell) {
+      const int row = metrics.size() > 1 && facets > 1 ? int(mi) : cell / std::max(1, columns);
+      const int col = metrics.size() > 1 && facets > 1 ? f : cell % std::max(1, columns);
+      auto* box = new QCPLayoutGrid;
+      box->setRowSpacing(0);
+      grid->addElement(row, col, box);
+      auto* rect = new QCPAxisRect(plot_);
+      if (facetLabels) {
+        box->addElement(0, 0, new QCPTextElement(plot_, model_.facets[std::size_t(f)], st.facet));
+        box->addElement(1, 0, rect);
+        box->setRowStretchFactor(0, 0.001);
+      } else {
+        box->addElement(0, 0, rect);
+      }
+      rect->setMarginGroup(QCP::msLeft | QCP::msRight | QCP::msTop | QCP::msBottom, margins);
+      scene_->panels.push_back({metrics[mi], f, rect});
+    }
 
   plot_->legend = new QCPLegend;
   plot_->plotLayout()->addElement(2, 0, plot_->legend);
   plot_->legend->setVisible(!model_.empty());
   plot_->legend->setFillOrder(QCPLegend::foColumnsFirst);
-  plot_->legend->setWrap(4);
+  plot_->legend->setWrap(legendColumns());
   plot_->legend->setBorderPen(Qt::NoPen);
+  plot_->legend->setFont(st.legend);
   plot_->legend->setSelectableParts(QCPLegend::spNone);
+  plot_->legend->setIconSize(int(st.marker * 3), int(st.marker * 1.6));
   plot_->plotLayout()->setRowStretchFactor(0, 0.001);
   plot_->plotLayout()->setRowStretchFactor(2, 0.001);
 
-  // x extent over every point, gaps included (a gap is still a point of the sweep).
-  double xLo = std::numeric_limits<double>::infinity(), xHi = -xLo;
+  // x positions: sweep values (log₂), categories, or for bars one slot per distinct value.
+  std::vector<double> xSlots;
   for (const PlotSeries& s : model_.series)
-    for (const PlotPoint& p : s.points) {
-      xLo = std::min(xLo, p.x);
-      xHi = std::max(xHi, p.x);
-    }
+    for (const PlotPoint& p : s.points)
+      if (std::find(xSlots.begin(), xSlots.end(), p.x) == xSlots.end()) xSlots.push_back(p.x);
+  std::sort(xSlots.begin(), xSlots.end());
+  const bool bars = kind_ == Kind::Bars;
+  const bool roofline = kind_ == Kind::Roofline;
+  auto slotOf = [&](double x) { return double(std::find(xSlots.begin(), xSlots.end(), x) - xSlots.begin() + 1); };
+  QStringList slotLabels;
+  for (double x : xSlots) {
+    QString text;
+    for (const PlotSeries& s : model_.series)
+      for (const PlotPoint& p : s.points)
+        if (p.x == x && text.isEmpty()) text = p.xText;
+    slotLabels << text;
+  }
+  const DeviceInfo device = model_.devices.empty() ? DeviceInfo{} : model_.devices.front();
 
-  bool firstPanel = true;
-  for (const Scene::Panel& panel : scene_->panels) {
+  // Per metric: the y range over every facet (small multiples share their scale) and the time unit.
+  std::map<Metric, std::pair<double, double>> yExtent;
+  std::map<Metric, TimeUnit> units;
+  for (Metric m : metrics) {
+    double lo = std::numeric_limits<double>::infinity(), hi = -lo;
+    for (const PlotSeries& s : model_.series) {
+      if (hidden_.contains(s.key)) continue;
+      for (const PlotPoint& p : s.points)
+        if (auto v = p.value(m)) {
+          lo = std::min(lo, *v), hi = std::max(hi, *v);
+          if (m == Metric::Latency && !bars) {
+            if (p.record.latency_us.p10 > 0) lo = std::min(lo, p.record.latency_us.p10 / 1000.0);
+            hi = std::max(hi, p.record.latency_us.p90 / 1000.0);
+          }
+        }
+    }
+    units[m] = m == Metric::Latency && lo <= hi ? timeUnitFor(hi) : TimeUnit{1.0, "ms"};
+    const double f = m == Metric::Latency ? units[m].perMs : 1.0;
+    yExtent[m] = {lo * f, hi * f};
+  }
+
+  std::set<QString> inLegend;
+  const int bottomRowStart = int(scene_->panels.size()) - columns;
+  for (int pi = 0; pi < int(scene_->panels.size()); ++pi) {
+    const Scene::Panel& panel = scene_->panels[std::size_t(pi)];
     QCPAxis* x = panel.rect->axis(QCPAxis::atBottom);
     QCPAxis* y = panel.rect->axis(QCPAxis::atLeft);
     for (QCPAxis* a : panel.rect->axes()) {
       a->setLayer(QStringLiteral("axes"));
       a->grid()->setLayer(QStringLiteral("grid"));
+      a->setTickLabelFont(st.tick);
+      a->setLabelFont(st.label);
     }
-    x->setLabel(axisTitle(model_.axis));
-    y->setLabel(metricTitle(panel.metric));
-    if (model_.categorical) {
+    const bool leftColumn = (metrics.size() > 1 && facets == 1) || pi % std::max(1, columns) == 0;
+    const bool bottomRow = (metrics.size() > 1 && facets == 1) || pi >= bottomRowStart;
+    const TimeUnit unit = units[panel.metric];
+    const double scaleY = panel.metric == Metric::Latency ? unit.perMs : 1.0;
+    if (bottomRow) x->setLabel(roofline ? tr("arithmetic intensity [FLOP/byte]") : axisTitle(model_.axis));
+    if (leftColumn) y->setLabel(axisLabel(panel.metric, unit));
+    if (roofline) {
+      setLogAxis(x, 10);
+    } else if (model_.categorical || bars) {
       QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
-      for (int c = 0; c < model_.categories.size(); ++c) ticker->addTick(c + 1, model_.categories[c]);
+      const QStringList& labels = model_.categorical ? model_.categories : slotLabels;
+      for (int c = 0; c < labels.size(); ++c) ticker->addTick(c + 1, labels[c]);
       x->setTicker(ticker);
-      x->setRange(0.5, model_.categories.size() + 0.5);
+      x->setRange(0.5, labels.size() + 0.5);
+      x->grid()->setVisible(false);
+      x->setTickLength(0, 0);  // a category needs its label, not a tick through the bars
     } else {
       setLogAxis(x, 2);
-      x->setRange(padded(xLo, xHi, true, 1.3));
+      x->setRange(padded(xSlots.empty() ? 1 : xSlots.front(), xSlots.empty() ? 1 : xSlots.back(), true, 1.3));
     }
-    const bool logY = panel.metric != Metric::PctPeak;
+    const bool logY = roofline || logScaleFor(panel.metric, kind_);
     if (logY) setLogAxis(y, 10);
 
-    double yLo = std::numeric_limits<double>::infinity(), yHi = -yLo;
+    auto* group = bars ? new QCPBarsGroup(plot_) : nullptr;
+    int visibleInPanel = 0;
+    for (const PlotSeries& s : model_.series)
+      if (s.facet == panel.facet && !hidden_.contains(s.key)) ++visibleInPanel;
+    double xLo = std::numeric_limits<double>::infinity(), xHi = -xLo;
     for (int si = 0; si < int(model_.series.size()); ++si) {
       const PlotSeries& s = model_.series[std::size_t(si)];
-      const QColor colour = backendColors().color(s.backend);
+      if (s.facet != panel.facet) continue;
+      const QColor colour = backendColor(s.backend);
+      const bool hidden = hidden_.contains(s.key);
+      const bool unavailable = std::none_of(s.points.begin(), s.points.end(), [](const PlotPoint& p) { return p.ok(); });
       QVector<double> keys, values, errKeys, errValues, errMinus, errPlus;
       Scene::Line line{si, panel.metric, nullptr, {}};
-      for (int pi = 0; pi < int(s.points.size()); ++pi) {
-        const PlotPoint& p = s.points[std::size_t(pi)];
-        const std::optional<double> v = p.value(panel.metric);
-        keys << p.x;
-        values << (v ? *v : kNaN);  // NaN breaks the line: a failed point is a visible gap
-        line.pointOfData.push_back(pi);
-        if (v) {
-          yLo = std::min(yLo, *v);
-          yHi = std::max(yHi, *v);
-          if (panel.metric == Metric::Latency) {
-            const double lo = p.record.latency_us.p10 / 1000.0, hi = p.record.latency_us.p90 / 1000.0;
-            errKeys << p.x;
-            errValues << *v;
-            errMinus << std::max(0.0, *v - lo);
-            errPlus << std::max(0.0, hi - *v);
-            if (lo > 0) yLo = std::min(yLo, lo);
-            yHi = std::max(yHi, hi);
-          }
-        } else if (!p.ok()) {
+      for (int pt = 0; pt < int(s.points.size()); ++pt) {
+        const PlotPoint& p = s.points[std::size_t(pt)];
+        std::optional<double> v = p.value(panel.metric);
+        if (v) *v *= scaleY;
+        double key = bars ? slotOf(p.x) : p.x;
+        if (roofline) {
+          const auto ai = p.intensity();
+          if (!ai) v.reset();
+          else key = *ai, xLo = std::min(xLo, key), xHi = std::max(xHi, key);
+        }
+        if (v || (!bars && !roofline)) {
+          keys << key;
+          values << (v ? *v : kNaN);  // NaN breaks the line: a failed point is a visible gap
+          line.pointOfData.push_back(pt);
+        }
+        if (v && panel.metric == Metric::Latency && !bars && !roofline) {
+          const double lo = p.record.latency_us.p10 / 1000.0 * scaleY, hi = p.record.latency_us.p90 / 1000.0 * scaleY;
+          errKeys << key, errValues << *v, errMinus << std::max(0.0, *v - lo), errPlus << std::max(0.0, hi - *v);
+        } else if (!v && !p.ok() && !roofline && !bars) {  // bars: the legend's "(n/a)" says it
           auto* mark = new QCPItemText(plot_);
           mark->setText(QStringLiteral("✕"));
           mark->setColor(colour);
-          mark->setFont(QFont(QStringLiteral("sans"), 11, QFont::Bold));
+          QFont f = st.tick;
+          f.setBold(true);
+          mark->setFont(f);
           mark->position->setTypeX(QCPItemPosition::ptPlotCoords);
           mark->position->setTypeY(QCPItemPosition::ptAxisRectRatio);
           mark->position->setAxes(x, y);
           mark->position->setAxisRect(panel.rect);
-          mark->position->setCoords(p.x, 0.95 - 0.045 * (si % 8));
+          mark->position->setCoords(key, 0.95 - 0.045 * (si % 8));
           mark->setClipAxisRect(panel.rect);
           mark->setClipToAxisRect(true);
-          scene_->gaps.push_back({si, pi, mark});
+          mark->setVisible(!hidden);
+          scene_->gaps.push_back({si, pt, mark});
         }
       }
-      auto* g = plot_->addGraph(x, y);
-      g->setName(s.name);
-      g->setProperty("series", si);
-      QPen pen(colour, 2, kSourcePens[s.source % 4]);
-      g->setPen(pen);
-      g->setScatterStyle(QCPScatterStyle(kShapes[s.group % 6], colour, colour, 6));
-      g->setData(keys, values, true);
-      if (!firstPanel) {
-        g->removeFromLegend();
-      } else if (std::none_of(s.points.begin(), s.points.end(), [](const PlotPoint& p) { return p.ok(); })) {
-        // Nothing measured: a greyed legend entry whose tooltip gives the reason (hoverTextAt).
-        g->setName(s.name + tr(" (n/a)"));
-        g->setProperty("unavailable", true);
-        if (auto* item = plot_->legend->itemWithPlottable(g)) item->setTextColor(Qt::gray);
+      QCPAbstractPlottable* plottable = nullptr;
+      if (bars) {
+        auto* b = new QCPBars(x, y);
+        b->setData(keys, values, true);
+        b->setWidth(0.8 / std::max(1, visibleInPanel));
+        b->setPen(Qt::NoPen);
+        b->setBrush(colour);
+        if (!keys.isEmpty() && !hidden) b->setBarsGroup(group);  // a hidden series gives up its slot
+        plottable = b;
+      } else {
+        auto* g = plot_->addGraph(x, y);
+        g->setPen(QPen(colour, st.line, kSourcePens[s.source % 4]));
+        g->setScatterStyle(QCPScatterStyle(kSourceShapes[s.source % 4], colour, s.source ? Qt::white : colour, st.marker));
+        if (model_.categorical || roofline) g->setLineStyle(QCPGraph::lsNone);  // categories and runs are not a trend
+        g->setData(keys, values, true);
+        plottable = g;
       }
-      line.graph = g;
+      plottable->setName(s.name);
+      plottable->setProperty("series", si);
+      plottable->setProperty("key", s.key);
+      plottable->setVisible(!hidden);
+      line.plottable = plottable;
+      if (inLegend.insert(s.key).second) {
+        scene_->legendKey[plottable] = s.key;
+        if (unavailable) {
+          // Nothing measured: a greyed legend entry whose tooltip gives the reason (hoverTextAt).
+          plottable->setName(s.name + tr(" (n/a)"));
+          plottable->setProperty("unavailable", true);
+        }
+        if (auto* item = plot_->legend->itemWithPlottable(plottable); item && (unavailable || hidden)) item->setTextColor(Qt::gray);
+      } else {
+        plottable->removeFromLegend();
+      }
       scene_->lines.push_back(std::move(line));
       if (!errKeys.isEmpty()) {
         // Error bars hang on a line-less twin holding only the measured points (no NaN in its data).
         auto* carrier = plot_->addGraph(x, y);
         carrier->setProperty("series", si);
+        carrier->setProperty("key", s.key);
+        carrier->setVisible(!hidden);
         carrier->setLineStyle(QCPGraph::lsNone);
         carrier->setScatterStyle(QCPScatterStyle::ssNone);
         carrier->setData(errKeys, errValues, true);
         carrier->removeFromLegend();
-        auto* bars = new QCPErrorBars(x, y);
-        bars->setProperty("series", si);
-        bars->removeFromLegend();
-        bars->setDataPlottable(carrier);
-        bars->setData(errMinus, errPlus);
-        bars->setPen(QPen(colour.darker(115), 1));
-        bars->setWhiskerWidth(6);
+        auto* errors = new QCPErrorBars(x, y);
+        errors->setProperty("series", si);
+        errors->setProperty("key", s.key);
+        errors->setVisible(!hidden);
+        errors->removeFromLegend();
+        errors->setDataPlottable(carrier);
+        errors->setData(errMinus, errPlus);
+        errors->setPen(QPen(colour.darker(115), std::max(1.0, st.line / 2)));
+        errors->setWhiskerWidth(st.marker);
       }
+    }
+    if (group) group->setSpacing(0);
+
+    auto [yLo, yHi] = yExtent[panel.metric];
+    if (roofline && (device.peak_bandwidth_gbs > 0 || device.peak_tflops_fp32 > 0)) {
+      // The roofs: DRAM bandwidth × intensity until the compute peak of each dtype shown.
+      if (!(xLo <= xHi)) xLo = 0.1, xHi = 1000;
+      const double left = xLo / 4, right = xHi * 4;
+      QStringList dtypes = model_.field(SweepAxis::DType) ? model_.field(SweepAxis::DType)->selected : QStringList{};
+      if (dtypes.isEmpty() && !model_.series.empty() && !model_.series.front().points.empty())
+        dtypes << QString::fromStdString(std::string(to_string(model_.series.front().points.front().record.problem.dtype)));
+      for (const QString& t : dtypes) {
+        const auto dt = parse_dtype(t.toStdString());
+        const double peak = dt ? device.peak_tflops(*dt) : 0;
+        const double bw = device.peak_bandwidth_gbs / 1000.0;  // TFLOP/s per FLOP/byte
+        if (peak <= 0 || bw <= 0) continue;
+        const double ridge = peak / bw;
+        auto* roof = plot_->addGraph(x, y);
+        roof->setPen(QPen(QColor(0x44, 0x44, 0x44), std::max(1.0, st.line / 1.5)));
+        roof->setData(QVector<double>{left, std::min(ridge, right), right}, QVector<double>{left * bw, std::min(peak, right * bw), std::min(peak, right * bw)});
+        roof->removeFromLegend();
+        auto* label = new QCPItemText(plot_);
+        label->position->setAxes(x, y);
+        label->position->setAxisRect(panel.rect);
+        label->position->setCoords(right / 1.5, peak);
+        label->setPositionAlignment(Qt::AlignRight | Qt::AlignBottom);
+        label->setFont(st.tick);
+        label->setColor(QColor(0x44, 0x44, 0x44));
+        label->setText(tr("%1 peak %2 TFLOP/s").arg(t).arg(peak, 0, 'f', 0));
+        yHi = std::max(yHi, peak);
+        yLo = std::min(yLo, left * bw);
+      }
+      auto* bwLabel = new QCPItemText(plot_);
+      bwLabel->position->setAxes(x, y);
+      bwLabel->position->setAxisRect(panel.rect);
+      const double at = std::max(left * 1.5, xLo);
+      bwLabel->position->setCoords(at, at * device.peak_bandwidth_gbs / 1000.0 * 1.8);  // just above its roof
+      bwLabel->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
+      bwLabel->setRotation(0);
+      bwLabel->setFont(st.tick);
+      bwLabel->setColor(QColor(0x44, 0x44, 0x44));
+      bwLabel->setText(tr("DRAM %1 GB/s").arg(device.peak_bandwidth_gbs, 0, 'f', 0));
+      x->setRange(left, right);
+    } else if (roofline && xLo <= xHi) {
+      x->setRange(padded(xLo, xHi, true, 2));
     }
     if (yLo <= yHi) {
       y->setRange(logY ? padded(yLo, yHi, true, 1.6) : QCPRange(0, yHi * 1.15));
@@ -287,14 +707,26 @@ void PlotView::rebuild() {
         note->position->setCoords(0.5, 0.45);
         note->setClipAxisRect(panel.rect);
         note->setColor(Qt::gray);
-        note->setText(panel.metric == Metric::PctPeak ? tr("no data: the device's peak is unknown")
+        note->setFont(st.tick);
+        note->setText(panel.metric == Metric::PctPeak || panel.metric == Metric::PctBandwidth ? tr("no data: the device's peak is unknown")
                       : panel.metric == Metric::PeakMemory ? tr("no data: memory was not measured")
+                      : panel.metric == Metric::Speedup    ? tr("no data: the baseline has no point here")
                                                            : tr("no successful points"));
       }
     }
+    if (panel.metric == Metric::Speedup) {
+      // 1.0 × is "as fast as the baseline": a reference line every reader looks for.
+      auto* one = new QCPItemStraightLine(plot_);
+      one->point1->setAxes(x, y), one->point2->setAxes(x, y);
+      one->point1->setAxisRect(panel.rect), one->point2->setAxisRect(panel.rect);
+      one->point1->setCoords(x->range().lower, 1), one->point2->setCoords(x->range().upper, 1);
+      one->setClipAxisRect(panel.rect);
+      one->setPen(QPen(Qt::black, std::max(1.0, st.line / 2), Qt::DashLine));
+      if (!logY) y->setRange(0, std::max(y->range().upper, 1.2));
+      if (leftColumn) y->setLabel(tr("speed-up vs %1 [×]").arg(backendShortName(model_.baseline)));
+    }
     panel.rect->setRangeZoomAxes(x, y);
     panel.rect->setRangeDragAxes(x, y);
-    firstPanel = false;
   }
   plot_->replot(QCustomPlot::rpQueuedReplot);
 }
@@ -316,12 +748,11 @@ QString PlotView::hoverTextAt(const QPointF& pos) const {
   double best = tolerance;
   QString text;
   for (const Scene::Line& line : scene_->lines) {
-    if (!line.graph->visible() || !line.graph->keyAxis()->axisRect()->rect().contains(pos.toPoint())) continue;
-    const auto data = line.graph->data();
-    for (int i = 0; i < data->size(); ++i) {
-      const auto it = data->at(i);
-      if (std::isnan(it->value)) continue;
-      const QPointF px(line.graph->keyAxis()->coordToPixel(it->key), line.graph->valueAxis()->coordToPixel(it->value));
+    const QCPPlottableInterface1D* data = line.plottable->interface1D();
+    if (!line.plottable->visible() || !data || !line.plottable->keyAxis()->axisRect()->rect().contains(pos.toPoint())) continue;
+    for (int i = 0; i < data->dataCount(); ++i) {
+      if (std::isnan(data->dataMainValue(i))) continue;
+      const QPointF px = data->dataPixelPosition(i);
       const double d = std::hypot(px.x() - pos.x(), px.y() - pos.y());
       if (d < best) {
         best = d;
@@ -346,10 +777,9 @@ QString PlotView::hoverTextAt(const QPointF& pos) const {
 std::optional<QPointF> PlotView::pixelOf(int series, int point, Metric m) const {
   for (const Scene::Line& line : scene_->lines) {
     if (line.series != series || line.metric != m) continue;
-    if (point < 0 || point >= line.graph->dataCount()) return std::nullopt;
-    const auto it = line.graph->data()->at(point);
-    if (std::isnan(it->value)) break;  // a gap: its marker is below
-    return QPointF(line.graph->keyAxis()->coordToPixel(it->key), line.graph->valueAxis()->coordToPixel(it->value));
+    const QCPPlottableInterface1D* data = line.plottable->interface1D();
+    for (int i = 0; data && i < data->dataCount(); ++i)
+      if (line.pointOfData[std::size_t(i)] == point && !std::isnan(data->dataMainValue(i))) return data->dataPixelPosition(i);
   }
   for (const Scene::Gap& gap : scene_->gaps)
     if (gap.series == series && gap.point == point) return gap.item->position->pixelPosition();
@@ -360,8 +790,9 @@ int PlotView::plottedPointCount(Metric m) const {
   int n = 0;
   for (const Scene::Line& line : scene_->lines) {
     if (line.metric != m) continue;
-    for (int i = 0; i < line.graph->dataCount(); ++i)
-      if (!std::isnan(line.graph->data()->at(i)->value)) ++n;
+    const QCPPlottableInterface1D* data = line.plottable->interface1D();
+    for (int i = 0; data && i < data->dataCount(); ++i)
+      if (!std::isnan(data->dataMainValue(i))) ++n;
   }
   return n;
 }
@@ -374,29 +805,62 @@ void PlotView::onMouseMove(QMouseEvent* event) {
   else QToolTip::showText(event->globalPosition().toPoint(), text, plot_);
 }
 
-QString PlotView::exportTo(const QString& path, int width, int height, double scale) const {
+QString PlotView::exportTo(const QString& path, int width, int height, double scale) {
+  return exportTo(path, ExportSpec{QSizeF(width, height), 72.0 * scale, 9});
+}
+
+QString PlotView::exportTo(const QString& path, const ExportSpec& spec) {
   const QString suffix = QFileInfo(path).suffix().toLower();
+  if (suffix == QLatin1String("csv") || suffix == QLatin1String("json")) {
+    // Exactly what the chart shows: one metric (the first shown), the visible series, the filters.
+    const Metric m = metrics().front();
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly)) return tr("Could not write %1: %2").arg(path, file.errorString());
+    file.write((suffix == QLatin1String("csv") ? chartDataCsv(model_, m, hidden_) : chartDataJson(model_, m, hidden_)).toUtf8());
+    return file.commit() ? QString() : tr("Could not write %1: %2").arg(path, file.errorString());
+  }
+  if (suffix != QLatin1String("png") && suffix != QLatin1String("pdf") && suffix != QLatin1String("svg"))
+    return tr("%1: choose a .png, .pdf or .svg file name for a chart (or .csv / .json for its data)").arg(path);
+  // Lay out in points with the print fonts, paint, then go back to the window's look.
+  const int w = int(std::lround(spec.sizePt.width())), h = int(std::lround(spec.sizePt.height()));
+  *style_ = Style::print(spec.fontPt);
+  const QRect oldViewport = plot_->viewport();
+  plot_->setViewport(QRect(0, 0, w, h));
+  rebuild();
   bool ok = false;
   if (suffix == QLatin1String("png")) {
-    ok = plot_->savePng(path, width, height, scale);
+    ok = plot_->savePng(path, w, h, spec.dpi / 72.0, -1, int(std::lround(spec.dpi)));
   } else if (suffix == QLatin1String("pdf")) {
-    ok = plot_->savePdf(path, width, height, QCP::epNoCosmetic, QStringLiteral("AttnScope"), model_.title);
-  } else if (suffix == QLatin1String("svg")) {
-    // QCustomPlot has no SVG writer: paint it into a QSvgGenerator.
-    QSvgGenerator svg;
+    QPdfWriter pdf(path);
+    pdf.setResolution(72);  // one layout unit = one point: the fonts' pixel sizes are their printed sizes
+    pdf.setPageSize(QPageSize(QSizeF(spec.sizePt), QPageSize::Point, QString(), QPageSize::ExactMatch));
+    pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
+    pdf.setCreator(QStringLiteral("AttnScope"));
+    pdf.setTitle(model_.title);
+    QCPPainter painter;
+    if (painter.begin(&pdf)) {
+      painter.setMode(QCPPainter::pmVectorized);
+      painter.setMode(QCPPainter::pmNoCaching);
+      plot_->toPainter(&painter, w, h);
+      ok = painter.end();
+    }
+  } else {
+    QSvgGenerator svg;  // QCustomPlot has no SVG writer: paint it into a QSvgGenerator
     svg.setFileName(path);
-    svg.setSize(QSize(width, height));
-    svg.setViewBox(QRect(0, 0, width, height));
+    svg.setSize(QSize(w, h));
+    svg.setViewBox(QRect(0, 0, w, h));
+    svg.setResolution(72);
     svg.setTitle(QStringLiteral("AttnScope"));
     svg.setDescription(model_.title);
     QCPPainter painter;
     if (painter.begin(&svg)) {
-      plot_->toPainter(&painter, width, height);
+      plot_->toPainter(&painter, w, h);
       ok = painter.end();
     }
-  } else {
-    return tr("%1: choose a .png, .pdf or .svg file name for a chart").arg(path);
   }
+  *style_ = Style::screen();
+  plot_->setViewport(oldViewport);
+  rebuild();
   return ok ? QString() : tr("Could not write %1").arg(path);
 }
 

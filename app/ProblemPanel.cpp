@@ -22,12 +22,13 @@ struct Preset {
   const char* dtypes;  // comma list; empty keeps the current dtypes
 };
 
-// Shapes people actually run. The CPU one is small enough for the reference backends.
+// Shapes people actually run. The CPU one is small enough for the reference backends; the GPU ones are
+// bf16, which every GPU backend (flash2, split-kv-decode included) accepts.
 const Preset kPresets[] = {
     {QT_TRANSLATE_NOOP("ProblemPanel", "Presets…"), nullptr, nullptr, nullptr, nullptr},
     {QT_TRANSLATE_NOOP("ProblemPanel", "CPU: N 128…1024"), "128:1024:x2", "", "64", ""},
-    {QT_TRANSLATE_NOOP("ProblemPanel", "Prefill: N 512…16k"), "512:16384:x2", "", "128", ""},
-    {QT_TRANSLATE_NOOP("ProblemPanel", "Decode: q=1, kv 1k…128k"), "1", "1024:131072:x2", "128", ""},
+    {QT_TRANSLATE_NOOP("ProblemPanel", "Prefill: N 512…16k, bf16"), "512:16384:x2", "", "128", "bfloat16"},
+    {QT_TRANSLATE_NOOP("ProblemPanel", "Decode: q=1, kv 1k…128k, bf16"), "1", "1024:131072:x2", "128", "bfloat16"},
     {QT_TRANSLATE_NOOP("ProblemPanel", "Head dims 32…256 at N=4096"), "4096", "", "32,64,96,128,256", ""},
     {QT_TRANSLATE_NOOP("ProblemPanel", "Dtypes fp32/fp16/bf16 at N=2048"), "2048", "", "64", "float32,float16,bfloat16"},
 };
@@ -151,8 +152,9 @@ void ProblemPanel::setDevices(const DeviceList& devices) {
   device_->clear();
   for (const DeviceInfo& d : devices_.devices) {
     QString label = QString::fromStdString(d.name.empty() ? d.id : d.name);
-    if (d.kind == DeviceKind::Profile) label = tr("What-if: %1").arg(label);
-    else if (d.memory_total) label += QStringLiteral(" (%1)").arg(QString::fromStdString(format_bytes(d.memory_total)));
+    if (d.kind == DeviceKind::Profile) {
+      if (!label.startsWith(QStringLiteral("What-if"))) label = tr("What-if: %1").arg(label);  // the profile's name says it already
+    } else if (d.memory_total) label += QStringLiteral(" (%1)").arg(QString::fromStdString(format_bytes(d.memory_total)));
     device_->addItem(label, QString::fromStdString(d.id));
     device_->setItemData(device_->count() - 1, QString::fromStdString(d.id), Qt::ToolTipRole);
   }

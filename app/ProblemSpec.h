@@ -29,7 +29,7 @@ struct ProblemSpec {
 
   // Options shared by `backends` and `run` (everything but --device).
   QStringList problemArgs() const;
-  QStringList measurementArgs() const;  // empty: the worker's defaults
+  QStringList measurementArgs() const;  // quick look, the GPU's interactive rule, or (CPU) the worker's defaults
   void save(QSettings& s) const;
   static ProblemSpec load(const QSettings& s);
 };

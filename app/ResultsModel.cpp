@@ -91,7 +91,7 @@ QVariant ResultsModel::data(const QModelIndex& index, int role) const {
     return tip;
   }
   if (role == Qt::DecorationRole && index.column() == ColBackend)
-    return backendColors().color(QString::fromStdString(r.backend));
+    return backendColor(QString::fromStdString(r.backend));
   if (role == Qt::ForegroundRole && index.column() == ColStatus && !ok)
     return QBrush(r.status == Status::Ineligible ? QColor(Qt::gray) : QColor(0xb0, 0x00, 0x20));
   if (role == Qt::TextAlignmentRole && index.column() >= ColQLen && index.column() <= ColRelError &&

@@ -11,6 +11,10 @@
 #                             decode: copy bandwidth + split-kv-decode vs flash2/mem-efficient at q=1,
 #                             kv 8k…128k, B 1…64, 32/8 heads, d=128, bf16; smallk: small-k vs
 #                             mem-efficient and mem-efficient-fma at float32, d=16 and 32, standard grid
+#                             interactive (not in the default list): the app's Prefill preset (B=1,
+#                             Hq=Hkv=4, N 512…16k, d=128, bf16, every backend) timed with the app's
+#                             default stopping rule and with the full rule; prints both wall times and
+#                             how far the medians are apart
 #   ATTNSCOPE_GPU_TEST_FILTER gtest filter for the GPU tests (default: *)
 #   ATTNSCOPE_BENCH_DTYPES    default float16,bfloat16,float32
 #   ATTNSCOPE_BENCH_TORCH_BACKENDS  PyTorch SDPA backends to time (default: flash,efficient,cudnn,math)
@@ -101,6 +105,38 @@ if has smallk; then
       --stream >>"$OUT/smallk.jsonl" 2>>"$LOG"
     echo "small-k $flag exit code $?"
   done
+fi
+
+if has interactive; then
+  # Keep in step with ProblemSpec::measurementArgs (app/ProblemSpec.cpp): the app's default rule.
+  APP_RULE=(--min-samples 10 --min-time 0.05 --max-time 1)
+  PRESET=(--batch 1 --heads 4 --kv-heads 4 --seq 512:16384:x2 --head-dim 128 --dtype bfloat16)
+  for rule in app full; do
+    args=(); [[ $rule == app ]] && args=("${APP_RULE[@]}")
+    stamp "interactive: Prefill preset, $rule rule ${args[*]}"
+    t0=$(date +%s.%N)
+    limited 60 "$CLI" run --device cuda:0 "${PRESET[@]}" "${args[@]}" --stream >"$OUT/interactive_$rule.jsonl" 2>>"$LOG"
+    echo "interactive $rule exit code $?; wall $(python3 -c "print(f'{$(date +%s.%N) - $t0:.1f}')") s" | tee -a "$LOG"
+  done
+  python3 - "$OUT/interactive_app.jsonl" "$OUT/interactive_full.jsonl" <<'PY'
+import json, sys
+def medians(path):
+    out = {}
+    for line in open(path):
+        r = json.loads(line)
+        if r.get("type") == "record" and r.get("status") == "ok":
+            p = r["problem"]
+            out[(r["backend"], p["q_len"])] = (r["latency_us"]["median"], r["latency_us"].get("ci_rel_halfwidth", 0))
+    return out
+app, full = medians(sys.argv[1]), medians(sys.argv[2])
+worst = 0
+for key in sorted(full):
+    if key in app:
+        d = app[key][0] / full[key][0] - 1
+        worst = max(worst, abs(d))
+        print(f"{key[0]:>22} N={key[1]:>6}  full {full[key][0]:10.1f} us (CI ±{100*full[key][1]:.1f} %)  app {app[key][0]:10.1f} us  {100*d:+.1f} %")
+print(f"points compared: {len([k for k in full if k in app])}; largest median difference {100*worst:.1f} %")
+PY
 fi
 
 if has torch; then

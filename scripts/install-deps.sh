@@ -4,7 +4,7 @@
 # Used by setup-and-run.sh and by CI (.ci/run) before the tests.
 set -euo pipefail
 PACKAGES=(cmake ninja-build g++ pkg-config qt6-base-dev qt6-svg-dev libqcustomplot-dev libqcustomplot2.1-qt6 nlohmann-json3-dev
-          libcli11-dev libgtest-dev libopenblas-dev xvfb xauth)
+          libcli11-dev libgtest-dev libopenblas-dev xvfb xauth poppler-utils)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

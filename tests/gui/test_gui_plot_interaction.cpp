@@ -4,6 +4,7 @@
 
 #include <QTest>
 
+#include "BackendColors.h"
 #include "PlotView.h"
 #include "ResultSet.h"
 #include "gui_test_util.h"
@@ -60,6 +61,14 @@ TEST(GuiPlotInteraction, DragPansAndALegendClickHidesASeries) {
   QTest::mouseClick(p.view.plot(), Qt::LeftButton, {}, entry->rect().center());
   EXPECT_FALSE(entry->plottable()->visible());
   EXPECT_EQ(p.view.plottedPointCount(Metric::Latency), 4);  // hidden, not deleted
+  // Hidden stays hidden when the view changes, and in the other panels.
+  const QString key = p.view.model().series[0].key;
+  EXPECT_TRUE(p.view.hidden().contains(key));
+  p.view.setPanels(PlotView::Panels::Tflops);
+  p.view.setKind(PlotView::Kind::Bars);
+  EXPECT_TRUE(p.view.hidden().contains(key));
+  for (int i = 0; i < p.view.plot()->plottableCount(); ++i)
+    if (p.view.plot()->plottable(i)->property("key").toString() == key) EXPECT_FALSE(p.view.plot()->plottable(i)->visible());
 }
 
 TEST(GuiPlotInteraction, ABackendWithNoMeasuredPointHasAGreyLegendEntryThatSaysWhy) {
@@ -83,7 +92,7 @@ TEST(GuiPlotInteraction, ABackendWithNoMeasuredPointHasAGreyLegendEntryThatSaysW
   QCPPlottableLegendItem* grey = nullptr;
   for (int i = 0; i < legend->itemCount(); ++i) {
     auto* item = qobject_cast<QCPPlottableLegendItem*>(legend->item(i));
-    if (item && item->plottable()->name().startsWith("cpu-math")) grey = item;
+    if (item && item->plottable()->name().startsWith(backendDisplayName("cpu-math"))) grey = item;
   }
   ASSERT_NE(grey, nullptr);
   EXPECT_TRUE(grey->plottable()->name().endsWith("(n/a)"));

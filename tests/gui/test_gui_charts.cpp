@@ -1,0 +1,192 @@
+// Charts of the project's own H100 result files: the benchmark grid as facets with one series per
+// backend, fixed colours across files and into exports, and a double-column PDF whose text is ≥ 7 pt.
+#include <gtest/gtest.h>
+
+#include <QFile>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QStandardPaths>
+#include <QTemporaryDir>
+#include <set>
+
+#include "BackendColors.h"
+#include "PlotData.h"
+#include "PlotView.h"
+#include "ResultSet.h"
+
+using namespace attnscope::gui;
+
+namespace {
+
+PlotSource h100(const char* name) {
+  const QString path = QStringLiteral(ATTNSCOPE_H100_RESULTS "/") + QLatin1String(name);
+  LoadOutcome loaded = loadResultFile(path);
+  EXPECT_TRUE(loaded.set) << path.toStdString() << ": " << loaded.error.toStdString();
+  if (!loaded.set) return {};
+  return {loaded.set->label, loaded.set->doc.device, loaded.set->doc.records};
+}
+
+// Series per (backend, facet) — never two series for one backend in one panel.
+void expectOneSeriesPerBackendPerFacet(const PlotModel& m, std::size_t backends) {
+  EXPECT_EQ(m.series.size(), backends * m.facets.size());
+  std::set<std::pair<QString, int>> seen;
+  for (const PlotSeries& s : m.series) EXPECT_TRUE(seen.insert({s.key, s.facet}).second) << s.name.toStdString();
+}
+
+// The smallest font size in a PDF, from poppler's word boxes: a box is as high as the font's ascent
+// plus descent, 1.164 em for DejaVu Sans (the font exports use).
+double smallestTextPt(const QString& pdf) {
+  QProcess p;
+  p.start(QStringLiteral("pdftotext"), {QStringLiteral("-bbox"), pdf, QStringLiteral("-")});
+  if (!p.waitForFinished(20000) || p.exitCode() != 0) return -1;
+  const QString html = QString::fromUtf8(p.readAllStandardOutput());
+  static const QRegularExpression word(QStringLiteral("yMin=\"([0-9.]+)\" xMax=\"[0-9.]+\" yMax=\"([0-9.]+)\""));
+  double smallest = 1e9;
+  for (auto it = word.globalMatch(html); it.hasNext();) {
+    const auto m = it.next();
+    smallest = std::min(smallest, (m.captured(2).toDouble() - m.captured(1).toDouble()) / 1.164);
+  }
+  return smallest;
+}
+
+}  // namespace
+
+TEST(GuiCharts, TheStandardGridIsOnePanelPerHeadDimAndCausalWithOneSeriesPerBackend) {
+  const PlotModel m = buildPlotModel({h100("bench_full.jsonl"), h100("bench_causal.jsonl")});
+  EXPECT_EQ(m.axis, SweepAxis::SeqLength);
+  EXPECT_FALSE(m.overlay);  // the two files are halves of one grid, not two measurements of it
+  ASSERT_EQ(m.facets.size(), 4u);
+  EXPECT_EQ(m.facets[0], "d=64 · non-causal");
+  EXPECT_EQ(m.facets[3], "d=128 · causal");
+  EXPECT_EQ(m.facetColumns, 2);
+  expectOneSeriesPerBackendPerFacet(m, 5);
+  for (const PlotSeries& s : m.series) EXPECT_EQ(s.points.size(), 6u) << s.name.toStdString();  // N = 512 … 16384
+  // Batch follows N (--tokens 16384) and heads follow d (--hidden 2048): named in the title, not split.
+  ASSERT_NE(m.field(SweepAxis::Batch), nullptr);
+  EXPECT_TRUE(m.field(SweepAxis::Batch)->derived);
+  EXPECT_TRUE(m.field(SweepAxis::QHeads)->derived);
+  EXPECT_TRUE(m.title.contains("NVIDIA H100")) << m.title.toStdString();
+  EXPECT_TRUE(m.title.contains("B·N=16384")) << m.title.toStdString();
+  EXPECT_TRUE(m.title.contains("Hq·d=2048")) << m.title.toStdString();
+  EXPECT_FALSE(m.title.contains("Hkv")) << m.title.toStdString();  // Hkv = Hq: nothing to add
+  EXPECT_TRUE(m.title.contains("float16")) << m.title.toStdString();  // dtype is a filter: one shown
+
+  // Two dtypes chosen: dtype becomes a facet too; the x axis can be any varying field.
+  PlotOptions o;
+  o.only[SweepAxis::DType] = {"float16", "bfloat16"};
+  const PlotModel two = buildPlotModel({h100("bench_full.jsonl")}, o);
+  EXPECT_EQ(two.facets.size(), 4u);  // d × dtype
+  expectOneSeriesPerBackendPerFacet(two, 5);
+  o = {};
+  o.x = SweepAxis::HeadDim;
+  const PlotModel byD = buildPlotModel({h100("bench_full.jsonl")}, o);
+  EXPECT_EQ(byD.axis, SweepAxis::HeadDim);
+  EXPECT_EQ(byD.facets.size(), 6u);  // one per N
+  expectOneSeriesPerBackendPerFacet(byD, 5);
+}
+
+TEST(GuiCharts, DecodeIsOnePanelPerBatchWithGigabytesPerSecond) {
+  const PlotModel m = buildPlotModel({h100("decode.jsonl")});
+  EXPECT_EQ(m.axis, SweepAxis::KeyLength);
+  ASSERT_EQ(m.facets.size(), 4u);
+  EXPECT_EQ(m.facets[0], "B=1");
+  expectOneSeriesPerBackendPerFacet(m, 3);
+  bool measured = false;
+  for (const PlotSeries& s : m.series)
+    for (const PlotPoint& p : s.points)
+      if (auto gbs = p.value(Metric::Bandwidth)) {
+        measured = true;
+        EXPECT_GT(*gbs, 10.0);
+        EXPECT_LT(*p.value(Metric::PctBandwidth), 110.0);
+      }
+  EXPECT_TRUE(measured);
+  // Speed-up against the chosen baseline: the baseline itself is exactly 1.
+  PlotOptions o;
+  o.baseline = "flash2";
+  const PlotModel sp = buildPlotModel({h100("decode.jsonl")}, o);
+  EXPECT_EQ(sp.baseline, "flash2");
+  int ones = 0;
+  for (const PlotSeries& s : sp.series)
+    for (const PlotPoint& p : s.points)
+      if (s.backend == "flash2" && p.value(Metric::Speedup)) {
+        EXPECT_DOUBLE_EQ(*p.value(Metric::Speedup), 1.0);
+        ++ones;
+      }
+  EXPECT_GT(ones, 0);
+}
+
+TEST(GuiCharts, ABackendHasOneColourInEveryFileInTheWindowAndInTheExport) {
+  QTemporaryDir dir;
+  std::map<QString, QColor> seen;
+  for (const char* file : {"bench_full.jsonl", "decode.jsonl"}) {
+    PlotView view;
+    view.resize(1200, 800);
+    view.setPanels(PlotView::Panels::Tflops);
+    view.setSources({h100(file)});
+    ASSERT_FALSE(view.model().empty());
+    const QString svg = dir.filePath(QStringLiteral("%1.svg").arg(file));
+    ASSERT_EQ(view.exportTo(svg, *ExportSpec::preset("double")), QString());
+    QFile f(svg);
+    ASSERT_TRUE(f.open(QIODevice::ReadOnly));
+    const QString drawn = QString::fromUtf8(f.readAll()).toLower();
+    for (int i = 0; i < int(view.model().series.size()); ++i) {
+      const QString id = view.model().series[std::size_t(i)].backend;
+      const QColor c = view.seriesColor(i);
+      EXPECT_EQ(c, backendColor(id)) << id.toStdString();
+      EXPECT_NE(c, unavailableColor());
+      auto [it, fresh] = seen.emplace(id, c);
+      EXPECT_EQ(it->second, c) << id.toStdString() << " changed colour in " << file;
+      EXPECT_TRUE(drawn.contains(c.name())) << id.toStdString() << " " << c.name().toStdString() << " not in the export of " << file;
+    }
+  }
+  EXPECT_TRUE(seen.count("flash2"));  // in both files: the check above compared it across them
+  std::set<QRgb> distinct;
+  for (const auto& [id, c] : seen) distinct.insert(c.rgb());
+  EXPECT_EQ(distinct.size(), seen.size());  // no two backends share a colour
+}
+
+TEST(GuiCharts, HiddenSeriesAndFiltersSurviveViewSwitchesAndReachTheData) {
+  PlotView view;
+  view.resize(1200, 800);
+  view.setSources({h100("bench_full.jsonl")});
+  view.setHidden({"naive"});
+  view.setKind(PlotView::Kind::Bars);
+  view.setPanels(PlotView::Panels::Latency);
+  view.setPanels(PlotView::Panels::Tflops);
+  EXPECT_TRUE(view.hidden().contains("naive"));
+  QTemporaryDir dir;
+  ASSERT_EQ(view.exportTo(dir.filePath("grid.csv"), *ExportSpec::preset("double")), QString());
+  QFile f(dir.filePath("grid.csv"));
+  ASSERT_TRUE(f.open(QIODevice::ReadOnly));
+  const QString csv = QString::fromUtf8(f.readAll());
+  EXPECT_FALSE(csv.contains(",naive,")) << "a hidden series is not in the chart's data";
+  EXPECT_TRUE(csv.contains(",flash2,"));
+  EXPECT_FALSE(csv.contains("float32")) << "the dtype filter (float16) applies to the data too";
+  EXPECT_EQ(csv.count(QLatin1Char('\n')), 2 + 4 * 2 * 6);  // comment, header, 4 backends × 2 panels × 6 N
+}
+
+TEST(GuiCharts, ADoubleColumnPdfOfTheGridIsSevenInchesWideWithNoTextUnderSevenPoints) {
+  if (QStandardPaths::findExecutable(QStringLiteral("pdftotext")).isEmpty())
+    GTEST_FAIL() << "pdftotext (poppler-utils) is needed: scripts/install-deps.sh installs it";
+  PlotView view;
+  view.resize(1400, 900);
+  view.setKind(PlotView::Kind::Bars);
+  view.setPanels(PlotView::Panels::Tflops);
+  view.setSources({h100("bench_full.jsonl"), h100("bench_causal.jsonl")});
+  QTemporaryDir dir;
+  const QString pdf = dir.filePath("grid.pdf");
+  ASSERT_EQ(view.exportTo(pdf, *ExportSpec::preset("double")), QString());
+  QProcess info;
+  info.start(QStringLiteral("pdfinfo"), {pdf});
+  ASSERT_TRUE(info.waitForFinished(20000));
+  const QString pages = QString::fromUtf8(info.readAllStandardOutput());
+  EXPECT_TRUE(pages.contains(QRegularExpression(QStringLiteral("Page size:\\s+504 x 302")))) << pages.toStdString();
+  const double smallest = smallestTextPt(pdf);
+  EXPECT_GE(smallest, 6.95) << "smallest text in the 7-inch figure, pt";
+  EXPECT_LT(smallest, 9.0);
+  // The measurement can fail: 5-point type is seen as such.
+  ExportSpec tiny = *ExportSpec::preset("double");
+  tiny.fontPt = 5;
+  ASSERT_EQ(view.exportTo(dir.filePath("tiny.pdf"), tiny), QString());
+  EXPECT_LT(smallestTextPt(dir.filePath("tiny.pdf")), 6.0);
+}
