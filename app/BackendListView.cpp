@@ -4,10 +4,12 @@
 #include <QListView>
 #include <QSplitter>
 #include <QStyledItemDelegate>
+#include <QTabWidget>
 #include <QTextBrowser>
 #include <QVBoxLayout>
 
 #include "BackendListModel.h"
+#include "EligibilityService.h"
 
 namespace attnscope::gui {
 namespace {
@@ -33,7 +35,7 @@ class EligibilityDelegate : public QStyledItemDelegate {
 
 BackendListView::BackendListView(BackendListModel* model, QWidget* parent)
     : QWidget(parent), model_(model), list_(new QListView(this)), details_(new QTextBrowser(this)),
-      status_(new QLabel(this)) {
+      overview_(new QTextBrowser(this)), status_(new QLabel(this)) {
   list_->setModel(model_);
   list_->setItemDelegate(new EligibilityDelegate(list_));
   list_->setMouseTracking(true);
@@ -45,11 +47,15 @@ BackendListView::BackendListView(BackendListModel* model, QWidget* parent)
   status_->setWordWrap(true);
   status_->setVisible(false);
 
+  overview_->setObjectName(QStringLiteral("backendOverview"));
+  auto* tabs = new QTabWidget(this);
+  tabs->addTab(details_, tr("Details"));
+  tabs->addTab(overview_, tr("Compare all"));
   auto* split = new QSplitter(Qt::Vertical, this);
   split->addWidget(list_);
-  split->addWidget(details_);
+  split->addWidget(tabs);
   split->setStretchFactor(0, 1);
-  split->setStretchFactor(1, 1);
+  split->setStretchFactor(1, 2);  // the text is what a student reads: give it the room
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(status_);
@@ -58,6 +64,8 @@ BackendListView::BackendListView(BackendListModel* model, QWidget* parent)
   connect(list_->selectionModel(), &QItemSelectionModel::currentChanged, this, &BackendListView::showDetails);
   connect(model_, &QAbstractItemModel::dataChanged, this, &BackendListView::showDetails);
   connect(model_, &QAbstractItemModel::modelReset, this, &BackendListView::showDetails);
+  connect(model_, &QAbstractItemModel::modelReset, this, &BackendListView::showOverview);
+  connect(model_, &QAbstractItemModel::dataChanged, this, &BackendListView::showOverview);
 }
 
 void BackendListView::setStatusText(const QString& text) {
@@ -68,6 +76,26 @@ void BackendListView::setStatusText(const QString& text) {
 void BackendListView::showDetails() {
   const QModelIndex current = list_->currentIndex();
   details_->setHtml(current.isValid() ? current.data(BackendListModel::DetailsRole).toString() : QString());
+}
+
+void BackendListView::showOverview() {
+  // Every fact here has its home in the backend (its info and its rules); this only lays them side by side.
+  QString html = tr("<p>Which backend for which job, side by side. Memory is how the extra memory grows with the "
+                    "sequence length N: N² means a score matrix per head, which is what long sequences cannot afford.</p>");
+  html += QStringLiteral("<table border='1' cellspacing='0' cellpadding='3' width='100%'><tr><th>%1</th><th>%2</th><th>%3</th><th>%4</th><th>%5</th></tr>")
+              .arg(tr("backend"), tr("runs on"), tr("dtypes"), tr("memory"), tr("shines at"));
+  for (const BackendStatus& s : model_->statuses()) {
+    QString dtypes = tr("all");
+    for (const ProbeVerdict& p : s.probes)
+      for (const RuleResult& r : p.rules)
+        if (r.rule == "dtype" && !r.required.empty()) dtypes = QString::fromStdString(r.required);
+    html += QStringLiteral("<tr><td><b>%1</b></td><td>%2</td><td>%3</td><td>%4</td><td>%5</td></tr>")
+                .arg(QString::fromStdString(s.info.name).toHtmlEscaped(),
+                     s.info.target == Target::Cuda ? tr("GPU") : tr("CPU"), dtypes.toHtmlEscaped(),
+                     QString::fromStdString(s.info.memory_complexity).toHtmlEscaped(),
+                     QString::fromStdString(s.info.shines).toHtmlEscaped());
+  }
+  overview_->setHtml(html + QStringLiteral("</table>"));
 }
 
 }  // namespace attnscope::gui

@@ -1,6 +1,7 @@
 #pragma once
 // The backend list widget: the checkable list (ineligible rows drawn greyed but still selectable) and,
-// below it, the details pane with the selected backend's teaching text and its rules met/unmet.
+// below it two tabs: "Compare" (one table of every backend: where it runs, its dtypes, how its memory
+// grows, where it shines) and "Details" (the selected backend's teaching text and its rules met/unmet).
 #include <QWidget>
 
 class QListView;
@@ -17,13 +18,16 @@ class BackendListView : public QWidget {
   explicit BackendListView(BackendListModel* model, QWidget* parent = nullptr);
   QListView* list() const { return list_; }
   QTextBrowser* details() const { return details_; }
+  QTextBrowser* overview() const { return overview_; }
   void setStatusText(const QString& text);  // "checking…", or why the list could not be read
 
  private:
   void showDetails();
+  void showOverview();
   BackendListModel* model_;
   QListView* list_;
   QTextBrowser* details_;
+  QTextBrowser* overview_;
   QLabel* status_;
 };
 

@@ -96,6 +96,7 @@ MainWindow::MainWindow(QWidget* parent)
   connect(problem_, &ProblemPanel::specChanged, this, &MainWindow::onSpecChanged);
   connect(backends_, &BackendListModel::selectionChanged, this, &MainWindow::updateRunEnabled);
   connect(eligibility_, &EligibilityService::updated, this, [this](const QList<BackendStatus>& s) {
+    if (!problem_->valid()) return;  // an answer for the last valid problem, arriving after an invalid edit
     backends_->setStatuses(s);
     plot_->refreshNames();  // legends use the display names this list brings
     backendView_->setStatusText(QString());
@@ -220,6 +221,7 @@ void MainWindow::onSpecChanged() {
     eligibility_->request(eligibilityProbes(problem_->check().points), problem_->spec().device);
     backendView_->setStatusText(QString());
   } else {
+    backends_->setStatuses({});  // verdicts for an earlier problem would be wrong for this one
     backendView_->setStatusText(tr("Fix the problem fields to see which backends can run."));
   }
   updateRunEnabled();

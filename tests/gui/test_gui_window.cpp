@@ -16,6 +16,7 @@
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTextBrowser>
 #include <QToolTip>
 
 #include "BackendListModel.h"
@@ -119,6 +120,11 @@ TEST(GuiWindow, SwitchingToFloat16EnablesTheFp16OnlyBackend) {
   ASSERT_GE(row, 0);
   EXPECT_FALSE(model->index(row).data(BackendListModel::EligibleRole).toBool());
   EXPECT_TRUE(model->index(row).data(Qt::ToolTipRole).toString().contains("dtype is float32"));
+  // The side-by-side table shows that backend's dtypes from the same rule.
+  const QString overview = w->backendView()->overview()->toPlainText();
+  EXPECT_TRUE(overview.contains(QString::fromStdString(model->statuses()[row].info.name))) << overview.toStdString();
+  for (const RuleResult& u : unmetOf(model->statuses()[row]))
+    if (u.rule == "dtype") EXPECT_TRUE(overview.contains(QString::fromStdString(u.required))) << overview.toStdString();
   spec.dtypes = {"float16"};
   applyAndWait(*w, spec);
   EXPECT_TRUE(model->index(row).data(BackendListModel::EligibleRole).toBool());
@@ -132,8 +138,14 @@ TEST(GuiWindow, SwitchingToFloat16EnablesTheFp16OnlyBackend) {
 TEST(GuiWindow, InvalidFieldIsMarkedAndRunIsDisabled) {
   auto w = makeWindow();
   ProblemSpec spec;
+  applyAndWait(*w, spec);
+  EXPECT_GT(w->backendModel()->rowCount(), 0);
   spec.qLen = "512:abc";
   w->problemPanel()->setSpec(spec);
+  // No verdicts for the earlier (valid) problem stay up, not even one answered late.
+  EXPECT_EQ(w->backendModel()->rowCount(), 0);
+  QTest::qWait(300);
+  EXPECT_EQ(w->backendModel()->rowCount(), 0);
   EXPECT_FALSE(w->problemPanel()->valid());
   EXPECT_FALSE(w->problemPanel()->fieldError("q_len").isEmpty());
   EXPECT_TRUE(w->problemPanel()->fieldWidget("q_len")->property("invalid").toBool());
