@@ -123,8 +123,9 @@ import json, sys
 def medians(path):
     out = {}
     for line in open(path):
-        r = json.loads(line)
-        if r.get("type") == "record" and r.get("status") == "ok":
+        line = json.loads(line)
+        r = line.get("record", {})
+        if line.get("type") == "record" and r.get("status") == "ok":
             p = r["problem"]
             out[(r["backend"], p["q_len"])] = (r["latency_us"]["median"], r["latency_us"].get("ci_rel_halfwidth", 0))
     return out
