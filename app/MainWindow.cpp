@@ -283,6 +283,7 @@ void MainWindow::onRunFinished(RunController::Outcome outcome, const QString& me
   cancelButton_->setEnabled(false);
   progressBar_->setVisible(false);
   primary_.doc = run_->document();
+  unsaved_ = !primary_.doc.records.empty();
   resultsView_->resizeColumnsToContents();
   schedulePlotRefresh();
   const RunProgress& p = run_->progress();
@@ -332,6 +333,7 @@ bool MainWindow::openResultFile(const QString& path) {
     return false;
   }
   primary_ = std::move(*loaded.set);
+  unsaved_ = false;  // what was shown is replaced; the file is its own copy
   overlay_.reset();
   refreshViews();
   message_->hide();
@@ -366,6 +368,7 @@ QString MainWindow::saveResults(const QString& path) {
   if (doc.created_utc.empty()) doc.created_utc = now_utc_iso8601();
   const QString error = saveResultFile(doc, path);
   if (!error.isEmpty()) message_->show(MessageBar::Level::Error, error);
+  else unsaved_ = false;
   return error;
 }
 
@@ -453,11 +456,12 @@ void MainWindow::saveSettings() const {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
-  if (run_->running() && !qEnvironmentVariableIsSet("ATTNSCOPE_NO_QUIT_PROMPT")) {
+  if (run_->running() || unsaved_) {
     const auto answer = QMessageBox::question(
-        this, tr("Quit during a sweep?"),
-        tr("A sweep is running (%1). Quitting stops it; the points measured so far are lost unless you save "
-           "them.").arg(progressLabel_->text()),
+        this, run_->running() ? tr("Quit during a sweep?") : tr("Quit without saving?"),
+        run_->running() ? tr("A sweep is running (%1). Quitting stops it; the points measured so far are lost unless "
+                             "you save them.").arg(progressLabel_->text())
+                        : tr("The last run's results are not saved."),
         QMessageBox::Save | QMessageBox::Discard | QMessageBox::Cancel, QMessageBox::Cancel);
     if (answer == QMessageBox::Cancel) return event->ignore();
     if (answer == QMessageBox::Save) {

@@ -97,6 +97,7 @@ class MainWindow : public QMainWindow {
   PlotView* plot_;
   MessageBar* message_;
 
+  bool unsaved_ = false;  // a run's records that were neither saved nor replaced by an opened file
   QAction* runAction_ = nullptr;
   QAction* cancelAction_ = nullptr;
   QMenu* recentMenu_ = nullptr;

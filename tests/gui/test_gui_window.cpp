@@ -16,7 +16,10 @@
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QMessageBox>
+#include <QPushButton>
 #include <QTextBrowser>
+#include <QTimer>
 #include <QToolTip>
 
 #include "BackendListModel.h"
@@ -190,6 +193,18 @@ TEST(GuiWindow, ACpuSweepRunsEndToEndFillingPlotAndTableAndExports) {
   const QString hover = plot->hoverTextAt(*px);
   EXPECT_TRUE(hover.contains("median")) << hover.toStdString();
   EXPECT_TRUE(hover.contains("Nq=64")) << hover.toStdString();
+
+  // Closing with the run unsaved asks first; Cancel keeps the window.
+  QString asked;
+  QTimer::singleShot(300, [&asked] {
+    if (auto* box = qobject_cast<QMessageBox*>(QApplication::activeModalWidget())) {
+      asked = box->text();
+      box->button(QMessageBox::Cancel)->click();
+    }
+  });
+  EXPECT_FALSE(w->close());
+  EXPECT_TRUE(asked.contains("not saved")) << asked.toStdString();
+  EXPECT_TRUE(w->isVisible());
 
   QTemporaryDir dir;
   for (const char* name : {"chart.png", "chart.pdf", "chart.svg"}) {
