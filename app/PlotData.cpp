@@ -98,9 +98,9 @@ QString metricTitle(Metric m) {
     case Metric::Latency: return tr("latency [ms] (median, p10–p90)");
     case Metric::PeakMemory: return tr("peak memory [MiB]");
     case Metric::Tflops: return tr("throughput [TFLOP/s]");
-    case Metric::PctPeak: return tr("% of device compute peak");
+    case Metric::PctPeak: return tr("% of compute peak");
     case Metric::Bandwidth: return tr("memory throughput [GB/s]");
-    case Metric::PctBandwidth: return tr("% of device DRAM bandwidth");
+    case Metric::PctBandwidth: return tr("% of DRAM bandwidth");
     case Metric::Speedup: return tr("speed-up [×]");
   }
   return {};

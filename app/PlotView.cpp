@@ -449,7 +449,7 @@ void PlotView::rebuild() {
       box->setRowSpacing(0);
       grid->addElement(row, col, box);
       auto* rect = new QCPAxisRect(plot_);
-      if (facetLabels) {
+      if (facetLabels && (metrics.size() == 1 || mi == 0)) {  // four metrics: the panels' names head the columns once
         box->addElement(0, 0, new QCPTextElement(plot_, model_.facets[std::size_t(f)], st.facet));
         box->addElement(1, 0, rect);
         box->setRowStretchFactor(0, 0.001);
@@ -529,7 +529,8 @@ void PlotView::rebuild() {
     const TimeUnit unit = units[panel.metric];
     const double scaleY = panel.metric == Metric::Latency ? unit.perMs : 1.0;
     if (bottomRow) x->setLabel(roofline ? tr("arithmetic intensity [FLOP/byte]") : axisTitle(model_.axis));
-    if (leftColumn) y->setLabel(axisLabel(panel.metric, unit));
+    // Four short rows: the label without its "(median, p10–p90)" detail, or it runs into the next row's.
+    if (leftColumn) y->setLabel(metrics.size() > 1 ? axisLabel(panel.metric, unit).section(QStringLiteral(" ("), 0, 0) : axisLabel(panel.metric, unit));
     if (roofline) {
       setLogAxis(x, 10);
     } else if (model_.categorical || bars) {
