@@ -108,7 +108,7 @@ QString metricTitle(Metric m) {
 
 QString axisTitle(SweepAxis a) {
   switch (a) {
-    case SweepAxis::SeqLength: return tr("sequence length N (query = key)");
+    case SweepAxis::SeqLength: return tr("sequence length N");  // self-attention: Nq = Nk = N
     case SweepAxis::QueryLength: return tr("query length Nq");
     case SweepAxis::KeyLength: return tr("key length Nk");
     case SweepAxis::HeadDim: return tr("head dim d");

@@ -65,10 +65,22 @@ class DecadeTicker : public QCPAxisTicker {
   }
 };
 
+// Powers of two as programmers say them: 512, 1k, 16k, 128k — short enough for a narrow panel.
+QString binaryLabel(double v) {
+  const auto n = static_cast<long long>(std::llround(v));
+  if (n >= 1024 && n % 1024 == 0) return n % (1024 * 1024) == 0 ? QStringLiteral("%1M").arg(n / (1024 * 1024)) : QStringLiteral("%1k").arg(n / 1024);
+  return QString::number(v, 'g', 7);
+}
+
+class BinaryLogTicker : public QCPAxisTickerLog {
+ protected:
+  QString getTickLabel(double tick, const QLocale&, QChar, int) override { return binaryLabel(tick); }
+};
+
 void setLogAxis(QCPAxis* axis, int base) {
   axis->setScaleType(QCPAxis::stLogarithmic);
   if (base == 2) {
-    QSharedPointer<QCPAxisTickerLog> ticker(new QCPAxisTickerLog);
+    QSharedPointer<QCPAxisTickerLog> ticker(new BinaryLogTicker);
     ticker->setLogBase(2);
     ticker->setSubTickCount(0);
     axis->setTicker(ticker);
@@ -129,7 +141,7 @@ bool logScaleFor(Metric m, PlotView::Kind k) {
 
 std::optional<ExportSpec> ExportSpec::preset(const QString& name) {
   // Widths of a journal's single and double column; 16:9 slide at 13.33 × 7.5 in (PowerPoint's default).
-  if (name == QLatin1String("single")) return ExportSpec{{3.5 * 72, 2.8 * 72}, 300, 7};
+  if (name == QLatin1String("single")) return ExportSpec{{3.5 * 72, 4.0 * 72}, 300, 7};  // tall enough for 2 × 2 panels
   if (name == QLatin1String("double")) return ExportSpec{{7 * 72, 4.2 * 72}, 300, 8};
   if (name == QLatin1String("slide")) return ExportSpec{{13.333 * 72, 7.5 * 72}, 150, 16};
   return std::nullopt;
@@ -456,7 +468,8 @@ void PlotView::rebuild() {
       } else {
         box->addElement(0, 0, rect);
       }
-      rect->setMarginGroup(QCP::msLeft | QCP::msRight | QCP::msTop | QCP::msBottom, margins);
+      // Columns line up; rows keep their own bottom margin (only the last row carries the x title).
+      rect->setMarginGroup(QCP::msLeft | QCP::msRight, margins);
       scene_->panels.push_back({metrics[mi], f, rect});
     }
 
@@ -487,7 +500,7 @@ void PlotView::rebuild() {
     for (const PlotSeries& s : model_.series)
       for (const PlotPoint& p : s.points)
         if (p.x == x && text.isEmpty()) text = p.xText;
-    slotLabels << text;
+    slotLabels << (model_.categorical ? text : binaryLabel(x));
   }
   const DeviceInfo device = model_.devices.empty() ? DeviceInfo{} : model_.devices.front();
 
