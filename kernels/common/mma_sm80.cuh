@@ -161,14 +161,6 @@ struct Swizzle {
 
 // ---- small helpers --------------------------------------------------------------------------------
 
-// 2^x on the special-function unit (one MUFU.EX2; denormal results flush to 0, 2^-inf = 0). Softmax
-// kernels fold the scale and log2(e) into one FFMA before it instead of calling expf.
-__device__ __forceinline__ float exp2_approx(float x) {
-  float y;
-  asm("ex2.approx.ftz.f32 %0, %1;\n" : "=f"(y) : "f"(x));
-  return y;
-}
-
 // Reduce over the 4 lanes of a quad (the lanes that hold one accumulator row).
 __device__ __forceinline__ float quad_max(float x) {
   x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, 1));

@@ -12,6 +12,8 @@
 #include <string>
 #include <unordered_map>
 
+#include "common/launch_check.hpp"
+#include "common/warp_softmax.cuh"
 #include "cublas_math/cublas_math.hpp"
 
 namespace attnscope::cublas_math {
@@ -40,18 +42,6 @@ cublasHandle_t handle_for_current_device() {
   return h;
 }
 
-template <class T> __device__ T from_f(float f);
-template <> __device__ float from_f<float>(float f) { return f; }
-template <> __device__ __half from_f<__half>(float f) { return __float2half_rn(f); }
-template <> __device__ __nv_bfloat16 from_f<__nv_bfloat16>(float f) { return __float2bfloat16_rn(f); }
-
-__device__ __forceinline__ void merge(float& m, float& l, float m2, float l2) {
-  const float mx = fmaxf(m, m2);
-  if (mx == -INFINITY) return;
-  l = l * __expf(m - mx) + l2 * __expf(m2 - mx);
-  m = mx;
-}
-
 // One warp per row (the standard grid has B·H·N ≥ 500k rows, so warps, not blocks, fill the GPU).
 // Reads the fp32 row, writes P (type T) into the first sizeof(T)·Nk bytes of the same row. For 16-bit
 // T a write can land on fp32 values not yet read, so the row is rewritten chunk by chunk with a warp
@@ -61,36 +51,27 @@ template <class T>
 __global__ void __launch_bounds__(kThreads) softmax_kernel(float* __restrict__ s, int64_t rows, int64_t nq,
                                                           int64_t nk, bool causal, int64_t shift) {
   const int lane = threadIdx.x % 32;
-  const int64_t warps = int64_t(gridDim.x) * (kThreads / 32);
-  for (int64_t r = int64_t(blockIdx.x) * (kThreads / 32) + threadIdx.x / 32; r < rows; r += warps) {
+  attn::for_each_warp_row<kThreads>(rows, nq, nk, causal, shift, [&](int64_t r, int64_t visible) {
     float* row = s + r * nk;
     T* out = reinterpret_cast<T*>(row);
-    const int64_t i = r % nq;
-    int64_t visible = nk;
-    if (causal) visible = i + shift + 1 < 0 ? 0 : (i + shift + 1 > nk ? nk : i + shift + 1);
-    float m = -INFINITY, l = 0.f;
-    for (int64_t j = lane; j < visible; j += 32) merge(m, l, row[j], 1.f);
-#pragma unroll
-    for (int off = 16; off > 0; off /= 2)
-      merge(m, l, __shfl_xor_sync(0xffffffffu, m, off), __shfl_xor_sync(0xffffffffu, l, off));
-    const float inv = l > 0.f ? 1.f / l : 0.f;
+    const attn::RowStats st = attn::warp_row_stats(row, visible, lane);
     constexpr int64_t chunk = 32 * kPerThread;
     for (int64_t c0 = 0; c0 < nk; c0 += chunk) {
       float vals[kPerThread];
 #pragma unroll
       for (int u = 0; u < kPerThread; ++u) {
         const int64_t j = c0 + u * 32 + lane;
-        vals[u] = j < visible ? __expf(row[j] - m) * inv : 0.f;
+        vals[u] = j < visible ? __expf(row[j] - st.max) * st.inv_sum : 0.f;
       }
       __syncwarp();
 #pragma unroll
       for (int u = 0; u < kPerThread; ++u) {
         const int64_t j = c0 + u * 32 + lane;
-        if (j < nk) out[j] = from_f<T>(vals[u]);
+        if (j < nk) out[j] = attn::from_float<T>(vals[u]);
       }
       __syncwarp();
     }
-  }
+  });
 }
 
 cudaDataType_t cuda_type(DType t) {
@@ -108,8 +89,7 @@ void launch_softmax(const Problem& p, float* scores, cudaStream_t st) {
   const int64_t blocks = (rows + kThreads / 32 - 1) / (kThreads / 32);
   const unsigned grid = unsigned(blocks < INT32_MAX ? blocks : INT32_MAX);
   softmax_kernel<T><<<grid, kThreads, 0, st>>>(scores, rows, p.q_len, p.kv_len, p.causal, p.kv_len - p.q_len);
-  cudaError_t e = cudaGetLastError();
-  if (e != cudaSuccess) throw std::runtime_error(std::string("cublas-math: launching softmax: ") + cudaGetErrorString(e));
+  kernels::check_launch("cublas-math: launching softmax");
 }
 
 }  // namespace

@@ -15,6 +15,8 @@
 #include <string>
 #include <utility>
 
+#include "common/fragment_softmax.cuh"
+#include "common/launch_check.hpp"
 #include "common/mma_sm80.cuh"
 #include "flash2/flash2.hpp"
 #include "flash2/flash2_traits.cuh"
@@ -31,7 +33,6 @@ struct KernelArgs {
   int q_heads, kv_heads, group;   // group = q_heads / kv_heads
   int q_len, kv_len;
   int num_m_blocks;               // ceil(q_len / kBlockM)
-  float scale;                    // softmax scale (natural-log domain, for the LSE)
   float scale_log2;               // scale · log2(e)
 };
 
@@ -153,17 +154,13 @@ __global__ void __launch_bounds__(Cfg::kThreads) forward_kernel(const KernelArgs
   const uint32_t v_lane_addr = sV_addr + Swz::byte_offset(lane % 8 + 8 * ((lane / 8) % 2), lane / 16, row_mask);
 
   float acc_o[kMTiles][kNTilesO][4];  // O, rows (g, g+8) of each m16 tile × head dim
-  float row_max[kMTiles][2];          // running max of raw scores (rows g, g+8)
-  float row_sum[kMTiles][2];          // this lane's part of the running sum (quad-reduced at the end)
 #pragma unroll
-  for (int mt = 0; mt < kMTiles; ++mt) {
+  for (int mt = 0; mt < kMTiles; ++mt)
 #pragma unroll
     for (int nt = 0; nt < kNTilesO; ++nt)
 #pragma unroll
       for (int e = 0; e < 4; ++e) acc_o[mt][nt][e] = 0.f;
-#pragma unroll
-    for (int r = 0; r < 2; ++r) row_max[mt][r] = -INFINITY, row_sum[mt][r] = 0.f;
-  }
+  attn::FragmentSoftmax<kMTiles> softmax;  // running max and sum of the lane's rows
 
   // Q fragments held for the whole loop when the traits ask for it: [mt][kk] → A operand (4 regs).
   uint32_t q_frag[Cfg::kQInRegs ? kMTiles : 1][Cfg::kQInRegs ? Cfg::kKStepsS : 1][4];
@@ -225,71 +222,16 @@ __global__ void __launch_bounds__(Cfg::kThreads) forward_kernel(const KernelArgs
     const bool ragged = n_start + kBlockN > a.kv_len;
     const bool diagonal = kCausal && n_start + kBlockN - 1 > m_start + causal_shift;
     if (ragged || diagonal) {
-#pragma unroll
-      for (int mt = 0; mt < kMTiles; ++mt)
-#pragma unroll
-        for (int nt = 0; nt < kNTilesS; ++nt)
-#pragma unroll
-          for (int e = 0; e < 4; ++e) {
-            const int key = n_start + 8 * nt + 2 * quad_col + (e % 2);
-            const int row = m_start + warp_row0 + 16 * mt + quad_row + 8 * (e / 2);
-            const int last_key = kCausal ? min(a.kv_len - 1, row + causal_shift) : a.kv_len - 1;
-            if (key > last_key) acc_s[mt][nt][e] = -INFINITY;
-          }
+      const int row0 = m_start + warp_row0 + quad_row;  // the lane's row of slot 0
+      attn::mask_scores(acc_s, n_start + 2 * quad_col, [&](int slot, int key) {
+        return key <= (kCausal ? min(a.kv_len - 1, row0 + 8 * slot + causal_shift) : a.kv_len - 1);
+      });
     }
 
-    // ---- online softmax (exp2 domain): P = 2^(S·scale_log2 − m·scale_log2), O and l rescaled ----
-    // New row maxima first. O and l need rescaling only when a maximum grew, which after the first
-    // few tiles is rare; the warp skips the 4·kMTiles·kNTilesO multiplies unless one of its rows grew
-    // (skipping is exact: the factor would be 2^0 = 1).
-    float m_new[kMTiles][2];
-    bool grew = false;
-#pragma unroll
-    for (int mt = 0; mt < kMTiles; ++mt) {
-#pragma unroll
-      for (int r = 0; r < 2; ++r) {
-        float m = row_max[mt][r];
-#pragma unroll
-        for (int nt = 0; nt < kNTilesS; ++nt) m = fmaxf(m, fmaxf(acc_s[mt][nt][2 * r], acc_s[mt][nt][2 * r + 1]));
-        m_new[mt][r] = sm80::quad_max(m);
-        grew |= m_new[mt][r] > row_max[mt][r];
-      }
-    }
-    if (__any_sync(0xffffffffu, grew)) {
-#pragma unroll
-      for (int mt = 0; mt < kMTiles; ++mt) {
-#pragma unroll
-        for (int r = 0; r < 2; ++r) {
-          // From −inf (no key seen yet) the old terms are all zero: factor 0, never (−inf) − (−inf).
-          const float alpha = row_max[mt][r] == -INFINITY
-                                  ? 0.f
-                                  : sm80::exp2_approx((row_max[mt][r] - m_new[mt][r]) * a.scale_log2);
-          row_max[mt][r] = m_new[mt][r];
-          row_sum[mt][r] *= alpha;
-#pragma unroll
-          for (int nt = 0; nt < kNTilesO; ++nt) acc_o[mt][nt][2 * r] *= alpha, acc_o[mt][nt][2 * r + 1] *= alpha;
-        }
-      }
-    }
-#pragma unroll
-    for (int mt = 0; mt < kMTiles; ++mt) {
-#pragma unroll
-      for (int r = 0; r < 2; ++r) {
-        // A row that has seen only masked keys keeps m = −inf; subtracting 0 then keeps P = 0.
-        const float m_scaled = row_max[mt][r] == -INFINITY ? 0.f : row_max[mt][r] * a.scale_log2;
-        float sum = 0.f;
-#pragma unroll
-        for (int nt = 0; nt < kNTilesS; ++nt) {
-#pragma unroll
-          for (int c = 0; c < 2; ++c) {
-            float& s = acc_s[mt][nt][2 * r + c];
-            s = sm80::exp2_approx(fmaf(s, a.scale_log2, -m_scaled));
-            sum += s;
-          }
-        }
-        row_sum[mt][r] += sum;
-      }
-    }
+    // ---- online softmax: P = 2^(S·scale_log2 − m); O and l rescaled only when a row's maximum grew
+    // (after the first few tiles that is rare, so the warp skips the 4·kMTiles·kNTilesO multiplies) ----
+    softmax.template step<true>(acc_s, a.scale_log2,
+                                [&](const float (&alpha)[2 * kMTiles]) { attn::scale_rows(acc_o, alpha); });
 
     if constexpr (Cfg::kStages == 1) {
       sm80::cp_async_wait<0>();
@@ -319,15 +261,15 @@ __global__ void __launch_bounds__(Cfg::kThreads) forward_kernel(const KernelArgs
   // ---- epilogue: O / l → sQ (this warp's own rows) → coalesced 16-byte stores; LSE per row ----
   sm80::cp_async_wait<0>();  // a block with no visible key still has its Q copy in flight
   __syncthreads();
+  softmax.finish();
 #pragma unroll
   for (int mt = 0; mt < kMTiles; ++mt) {
 #pragma unroll
     for (int r = 0; r < 2; ++r) {
-      const float l = sm80::quad_sum(row_sum[mt][r]);
-      const float inv_l = l > 0.f ? 1.f / l : 0.f;  // a row that sees no key outputs zeros
+      const float inv_l = softmax.inverse_sum(2 * mt + r);  // a row that sees no key outputs zeros
       const int tile_row = warp_row0 + 16 * mt + quad_row + 8 * r;
       if (a.lse != nullptr && quad_col == 0 && tile_row < q_rows)
-        a.lse[int64_t(bh) * a.q_len + m_start + tile_row] = l > 0.f ? row_max[mt][r] * a.scale + logf(l) : -INFINITY;
+        a.lse[int64_t(bh) * a.q_len + m_start + tile_row] = softmax.log_sum_exp(2 * mt + r);
 #pragma unroll
       for (int nt = 0; nt < kNTilesO; ++nt) {
         // n8 tile nt of O is exactly 16-byte chunk nt of the row.
@@ -353,12 +295,10 @@ template <class Cfg, bool kCausal>
 void launch(const Params& p, cudaStream_t stream) {
   using Element = typename Cfg::Element;
   const auto kernel = forward_kernel<Cfg, kCausal>;
-  if (Cfg::kSmemBytes > 48 * 1024) {
-    const cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::kSmemBytes);
-    if (e != cudaSuccess)
-      throw std::runtime_error("flash2: cannot give the kernel " + std::to_string(Cfg::kSmemBytes / 1024) +
-                               " KiB of shared memory: " + cudaGetErrorString(e));
-  }
+  if (Cfg::kSmemBytes > 48 * 1024)
+    kernels::check_cuda(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::kSmemBytes),
+                        "flash2: cannot give the kernel " + std::to_string(Cfg::kSmemBytes / 1024) +
+                            " KiB of shared memory");
   KernelArgs<Element> a{};
   a.q = static_cast<const Element*>(p.q);
   a.k = static_cast<const Element*>(p.k);
@@ -371,14 +311,12 @@ void launch(const Params& p, cudaStream_t stream) {
   a.q_len = int(p.q_len);
   a.kv_len = int(p.kv_len);
   a.num_m_blocks = int((p.q_len + Cfg::kBlockM - 1) / Cfg::kBlockM);
-  a.scale = p.scale;
-  a.scale_log2 = p.scale * 1.4426950408889634f;
+  a.scale_log2 = p.scale * attn::kLog2e;
   const int64_t blocks = int64_t(a.num_m_blocks) * p.batch * p.q_heads;
   if (blocks > INT_MAX) throw std::runtime_error("flash2: problem needs " + std::to_string(blocks) + " blocks; at most 2^31-1");
   if (blocks == 0) return;
   kernel<<<dim3(unsigned(blocks)), dim3(Cfg::kThreads), Cfg::kSmemBytes, stream>>>(a);
-  const cudaError_t e = cudaGetLastError();
-  if (e != cudaSuccess) throw std::runtime_error(std::string("flash2: kernel launch failed: ") + cudaGetErrorString(e));
+  kernels::check_launch("flash2: kernel launch failed");
 }
 
 // Both mask variants of one traits struct (explicitly instantiated per head dim in flash2_hdim*.cu).

@@ -1,8 +1,8 @@
 #pragma once
 // What one thread block of the mem-efficient kernels works on, shared by the fp32 SIMT path and the
 // tensor-core path: which (batch, head, query rows), which K/V tiles it must visit under the
-// bottom-right causal mask, which tiles need element-wise masking, and the exp2-domain helpers of
-// the online softmax.
+// bottom-right causal mask, and which tiles need element-wise masking (the online softmax itself is
+// common/softmax.cuh and common/fragment_softmax.cuh).
 #include <cuda_runtime.h>
 
 #include <cstdint>
@@ -12,9 +12,6 @@
 #include "mem_efficient/mem_efficient.hpp"
 
 namespace attnscope::mem_efficient {
-
-inline constexpr float kLog2e = 1.4426950408889634f;
-inline constexpr float kLn2 = 0.6931471805599453f;
 
 // One block = kRowsPerBlock query rows of one (batch, query head). Blocks are numbered in groups of
 // `heads_per_group` (batch, head) pairs; inside a group the row block is the slow index and runs in
@@ -75,17 +72,6 @@ struct BlockPlan {
   }
 };
 
-// 2^x on the special-function unit (one MUFU.EX2); 2^-inf = 0, which the online softmax relies on.
-__device__ __forceinline__ float fast_exp2(float x) {
-  float y;
-  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
-  return y;
-}
-
-// The running maximum to subtract: a row that has seen only masked keys keeps max = -inf, and
-// subtracting 0 instead turns every -inf score into exp2(-inf) = 0 rather than NaN.
-__device__ __forceinline__ float usable_max(float m) { return m == -INFINITY ? 0.f : m; }
-
 inline int64_t grid_blocks(const Params& p) {
   const int64_t row_blocks = (p.q_len + kRowsPerBlock - 1) / kRowsPerBlock;
   const int64_t blocks = row_blocks * p.q_heads * p.batch;
@@ -93,10 +79,6 @@ inline int64_t grid_blocks(const Params& p) {
     throw std::runtime_error("mem-efficient: " + std::to_string(blocks) +
                              " thread blocks exceed the grid limit of 2^31-1; reduce batch, heads or q_len");
   return blocks;
-}
-
-inline void check_launch(cudaError_t e, const char* what) {
-  if (e != cudaSuccess) throw std::runtime_error(std::string("mem-efficient: ") + what + ": " + cudaGetErrorString(e));
 }
 
 }  // namespace attnscope::mem_efficient

@@ -26,6 +26,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/fragment_softmax.cuh"
+#include "common/launch_check.hpp"
 #include "common/mma_sm80.cuh"
 #include "common/mma_tf32_sm80.cuh"
 #include "mem_efficient/block_plan.cuh"
@@ -106,7 +108,7 @@ __global__ void __launch_bounds__(kThreads, D <= 64 ? 3 : 2)
   const float* v_lane = sV + 2 * tq * kStride + 4 * g;            // key 2t of each 8-key tile, columns 4g..
 
   float acc_o[kGroups][4][4] = {};
-  float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f};  // rows g, g+8; sum is this lane's share
+  attn::FragmentSoftmax<1> softmax;  // running max and sum of rows g and g+8
   const int my_row = plan.row0 + warp * 16 + g;
 
   for (int t = 0; t < plan.n_tiles; ++t) {
@@ -114,7 +116,7 @@ __global__ void __launch_bounds__(kThreads, D <= 64 ? 3 : 2)
     sm80::cp_async_wait<1>();  // Q and K(t) have landed (V(t) may still be in flight)
     __syncthreads();
 
-    float acc_s[kKeysPerTile / 8][4] = {};
+    float acc_s[1][kKeysPerTile / 8][4] = {};  // one m16 tile: rows g, g+8
 #pragma unroll
     for (int grp = 0; grp < kGroups; ++grp) {
       if (grp >= groups) break;
@@ -138,47 +140,19 @@ __global__ void __launch_bounds__(kThreads, D <= 64 ? 3 : 2)
           uint32_t b_big[2], b_small[2];
           sm80::split_tf32(kr[2 * s], b_big[0], b_small[0]);
           sm80::split_tf32(kr[2 * s + 1], b_big[1], b_small[1]);
-          sm80::mma_1688_3xtf32(acc_s[n], a_big[s], a_small[s], b_big, b_small);
+          sm80::mma_1688_3xtf32(acc_s[0][n], a_big[s], a_small[s], b_big, b_small);
         }
       }
     }
 
-    const bool masked = plan.tile_needs_mask(p, t);
-    float alpha[2];
+    if (plan.tile_needs_mask(p, t))
+      attn::mask_scores(acc_s, key0 + 2 * tq, [&](int slot, int key) {
+        return BlockPlan::visible(p, my_row + 8 * slot, key, plan.diag);
+      });
+    softmax.template step<false>(acc_s, scale_log2, [&](const float (&alpha)[2]) {
 #pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      float tile_max = -INFINITY;
-#pragma unroll
-      for (int n = 0; n < kKeysPerTile / 8; ++n)
-#pragma unroll
-        for (int e = 0; e < 2; ++e) {
-          float x = acc_s[n][2 * h + e] * scale_log2;
-          if (masked && !BlockPlan::visible(p, my_row + 8 * h, key0 + n * 8 + 2 * tq + e, plan.diag)) x = -INFINITY;
-          acc_s[n][2 * h + e] = x;
-          tile_max = fmaxf(tile_max, x);
-        }
-      const float new_max = fmaxf(row_max[h], sm80::quad_max(tile_max));
-      const float sub = usable_max(new_max);
-      alpha[h] = fast_exp2(row_max[h] - sub);
-      row_max[h] = new_max;
-      float sum = 0.f;
-#pragma unroll
-      for (int n = 0; n < kKeysPerTile / 8; ++n)
-#pragma unroll
-        for (int e = 0; e < 2; ++e) {
-          const float pr = fast_exp2(acc_s[n][2 * h + e] - sub);
-          acc_s[n][2 * h + e] = pr;
-          sum += pr;
-        }
-      row_sum[h] = row_sum[h] * alpha[h] + sum;
-    }
-#pragma unroll
-    for (int grp = 0; grp < kGroups; ++grp)
-#pragma unroll
-      for (int j = 0; j < 4; ++j) {
-        acc_o[grp][j][0] *= alpha[0], acc_o[grp][j][1] *= alpha[0];
-        acc_o[grp][j][2] *= alpha[1], acc_o[grp][j][3] *= alpha[1];
-      }
+      for (int grp = 0; grp < kGroups; ++grp) attn::scale_rows(acc_o[grp], alpha[0], alpha[1]);
+    });
 
     __syncthreads();  // every warp is done with K(t): stream K(t+1) in during P·V
     if (t + 1 < plan.n_tiles) load_tile<D>(k_smem, k + int64_t(key0 + kKeysPerTile) * p.head_dim, kv_rows(t + 1), p.head_dim);
@@ -198,10 +172,10 @@ __global__ void __launch_bounds__(kThreads, D <= 64 ? 3 : 2)
       for (int kn = 0; kn < kKeysPerTile / 8; ++kn) {
         // logical k = t ↔ key 2t (c0 row g, c2 row g+8), k = t+4 ↔ key 2t+1 (c1, c3).
         uint32_t a_big[4], a_small[4];
-        sm80::split_tf32(acc_s[kn][0], a_big[0], a_small[0]);
-        sm80::split_tf32(acc_s[kn][2], a_big[1], a_small[1]);
-        sm80::split_tf32(acc_s[kn][1], a_big[2], a_small[2]);
-        sm80::split_tf32(acc_s[kn][3], a_big[3], a_small[3]);
+        sm80::split_tf32(acc_s[0][kn][0], a_big[0], a_small[0]);
+        sm80::split_tf32(acc_s[0][kn][2], a_big[1], a_small[1]);
+        sm80::split_tf32(acc_s[0][kn][1], a_big[2], a_small[2]);
+        sm80::split_tf32(acc_s[0][kn][3], a_big[3], a_small[3]);
         const float* vp = v_lane + kn * 8 * kStride + grp * 32;
         const float4 v0 = *reinterpret_cast<const float4*>(vp);            // key 2t,   columns 4g..4g+3
         const float4 v1 = *reinterpret_cast<const float4*>(vp + kStride);  // key 2t+1
@@ -229,13 +203,13 @@ __global__ void __launch_bounds__(kThreads, D <= 64 ? 3 : 2)
   // Epilogue: O / l, lse = (max + log2 l)·ln 2 (-inf and O = 0 for a row that sees no key). Lane
   // (g, t) holds columns 32·grp + 8t .. +7 of rows g and g+8: c0 of n-tiles 0..3, then c1 of them.
   float* out = static_cast<float*>(p.o) + plan.q_offset;
+  softmax.finish();
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
-    const float l = sm80::quad_sum(row_sum[h]);
-    const float inv = l > 0.f ? 1.f / l : 0.f;
+    const float inv = softmax.inverse_sum(h);
     const int row = my_row + 8 * h;
     if (row >= p.q_len) continue;
-    if (p.lse && tq == 0) p.lse[plan.lse_offset + row] = l > 0.f ? (row_max[h] + log2f(l)) * kLn2 : -INFINITY;
+    if (p.lse && tq == 0) p.lse[plan.lse_offset + row] = softmax.log_sum_exp(h);
     float* o_row = out + int64_t(row) * p.head_dim;
 #pragma unroll
     for (int grp = 0; grp < kGroups; ++grp) {
@@ -267,11 +241,11 @@ int64_t heads_per_group(const Params& p, int smem) {
   const int64_t heads = p.batch * p.q_heads;
   if (!p.causal) return 1;
   int device = 0, sms = 0, per_sm = 0;
-  check_launch(cudaGetDevice(&device), "querying the current device");
-  check_launch(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device),
-                              "querying the multiprocessor count");
-  check_launch(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, forward_3xtf32<D>, kThreads, smem),
-                              "querying the 3xTF32 kernel's occupancy");
+  kernels::check_cuda(cudaGetDevice(&device), "mem-efficient: querying the current device");
+  kernels::check_cuda(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device),
+                      "mem-efficient: querying the multiprocessor count");
+  kernels::check_cuda(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, forward_3xtf32<D>, kThreads, smem),
+                      "mem-efficient: querying the 3xTF32 kernel's occupancy");
   const int64_t wave = int64_t(sms) * (per_sm > 0 ? per_sm : 1);
   const int64_t row_blocks = (p.q_len + kRowsPerBlock - 1) / kRowsPerBlock;
   int64_t groups = heads * row_blocks / (kWavesPerGroup * wave);
@@ -282,13 +256,12 @@ int64_t heads_per_group(const Params& p, int smem) {
 template <int D>
 void launch(const Params& p, cudaStream_t stream) {
   constexpr int smem = tf32x3_shared_bytes(D);
-  check_launch(
-      cudaFuncSetAttribute(forward_3xtf32<D>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem),
-      "raising the shared-memory limit of the 3xTF32 kernel");
+  kernels::check_cuda(cudaFuncSetAttribute(forward_3xtf32<D>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem),
+                      "mem-efficient: raising the shared-memory limit of the 3xTF32 kernel");
   const int64_t blocks = grid_blocks(p);
   const int64_t group = heads_per_group<D>(p, smem);
-  forward_3xtf32<D><<<unsigned(blocks), kThreads, smem, stream>>>(p, p.scale * kLog2e, group);
-  check_launch(cudaGetLastError(), "launching the 3xTF32 kernel");
+  forward_3xtf32<D><<<unsigned(blocks), kThreads, smem, stream>>>(p, p.scale * attn::kLog2e, group);
+  kernels::check_launch("mem-efficient: launching the 3xTF32 kernel");
 }
 
 }  // namespace

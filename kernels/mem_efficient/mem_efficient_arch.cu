@@ -2,7 +2,7 @@
 // tests on an H100) asks for it.
 #include <cuda_runtime.h>
 
-#include "mem_efficient/block_plan.cuh"
+#include "common/launch_check.hpp"
 #include "mem_efficient/mem_efficient.hpp"
 
 namespace attnscope::mem_efficient {
@@ -11,9 +11,9 @@ namespace detail {
 bool use_turing_variant(const Params& p) {
   if (p.variant != Variant::Auto) return p.variant == Variant::Sm75;
   int device = 0, major = 0;
-  check_launch(cudaGetDevice(&device), "querying the current device");
-  check_launch(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device),
-               "querying the device's compute capability");
+  kernels::check_cuda(cudaGetDevice(&device), "mem-efficient: querying the current device");
+  kernels::check_cuda(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device),
+                      "mem-efficient: querying the device's compute capability");
   return major < 8;
 }
 }  // namespace detail

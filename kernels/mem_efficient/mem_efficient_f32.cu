@@ -24,6 +24,8 @@
 #include <cuda_runtime.h>
 
 #include "common/arch_policy.cuh"
+#include "common/launch_check.hpp"
+#include "common/softmax.cuh"
 #include "mem_efficient/block_plan.cuh"
 
 namespace attnscope::mem_efficient {
@@ -87,11 +89,9 @@ __global__ void __launch_bounds__(kThreads, D <= 128 ? 2 : 1) f32_forward(const 
   load_tile<Arch, D>(sQ, q, plan.rows, p.head_dim);
 
   float o[kRowsPerThread][D / 16];
-  float row_max[kRowsPerThread], row_sum[kRowsPerThread];  // exp2 domain; row_sum is this lane's share
+  attn::RunningRow rows[kRowsPerThread];  // exp2 domain; l is this lane's share
 #pragma unroll
   for (int r = 0; r < kRowsPerThread; ++r) {
-    row_max[r] = -INFINITY;
-    row_sum[r] = 0.f;
 #pragma unroll
     for (int c = 0; c < D / 16; ++c) o[r][c] = 0.f;
   }
@@ -145,17 +145,14 @@ __global__ void __launch_bounds__(kThreads, D <= 128 ? 2 : 1) f32_forward(const 
         s[r][j] = x;
         tile_max = fmaxf(tile_max, x);
       }
-      const float new_max = fmaxf(row_max[r], half_warp_max(tile_max));
-      const float sub = usable_max(new_max);
-      const float alpha = fast_exp2(row_max[r] - sub);  // 0 when nothing was seen before
-      row_max[r] = new_max;
+      const float alpha = rows[r].raise_max(half_warp_max(tile_max));  // 0 when nothing was seen before
       float sum = 0.f;
 #pragma unroll
       for (int j = 0; j < kKeysPerThread; ++j) {
-        s[r][j] = fast_exp2(s[r][j] - sub);
+        s[r][j] = rows[r].prob(s[r][j]);
         sum += s[r][j];
       }
-      row_sum[r] = row_sum[r] * alpha + sum;
+      rows[r].add(sum);
 #pragma unroll
       for (int c = 0; c < D / 16; ++c) o[r][c] *= alpha;
     }
@@ -198,10 +195,10 @@ __global__ void __launch_bounds__(kThreads, D <= 128 ? 2 : 1) f32_forward(const 
   float* out = static_cast<float*>(p.o) + plan.q_offset;
 #pragma unroll
   for (int r = 0; r < kRowsPerThread; ++r) {
-    const float l = half_warp_sum(row_sum[r]);
+    const float l = half_warp_sum(rows[r].l);
     const int row = my_row0 + 8 * r;
     if (row >= p.q_len) continue;
-    const float inv = l > 0.f ? 1.f / l : 0.f;
+    const float inv = attn::inverse_sum(l);
 #pragma unroll
     for (int g = 0; g < T::kColGroups; ++g) {
       const int col = g * 64 + lc * 4;
@@ -209,18 +206,18 @@ __global__ void __launch_bounds__(kThreads, D <= 128 ? 2 : 1) f32_forward(const 
         *reinterpret_cast<float4*>(out + int64_t(row) * p.head_dim + col) =
             make_float4(o[r][g * 4] * inv, o[r][g * 4 + 1] * inv, o[r][g * 4 + 2] * inv, o[r][g * 4 + 3] * inv);
     }
-    if (p.lse && lc == 0) p.lse[plan.lse_offset + row] = l > 0.f ? (row_max[r] + log2f(l)) * kLn2 : -INFINITY;
+    if (p.lse && lc == 0) p.lse[plan.lse_offset + row] = attn::log_sum_exp(rows[r].m, l);
   }
 }
 
 template <class Arch, int D>
 void launch_f32(const Params& p, cudaStream_t stream) {
   constexpr int smem = f32_shared_bytes(D);
-  check_launch(cudaFuncSetAttribute(f32_forward<Arch, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem),
-               "raising the shared-memory limit of the fp32 kernel");
+  kernels::check_cuda(cudaFuncSetAttribute(f32_forward<Arch, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem),
+                      "mem-efficient: raising the shared-memory limit of the fp32 kernel");
   const int64_t blocks = grid_blocks(p);
-  f32_forward<Arch, D><<<unsigned(blocks), kThreads, smem, stream>>>(p, p.scale * kLog2e);
-  check_launch(cudaGetLastError(), "launching the fp32 kernel");
+  f32_forward<Arch, D><<<unsigned(blocks), kThreads, smem, stream>>>(p, p.scale * attn::kLog2e);
+  kernels::check_launch("mem-efficient: launching the fp32 kernel");
 }
 
 template <class Arch>

@@ -25,6 +25,8 @@
 #include <stdexcept>
 
 #include "common/arch_policy.cuh"
+#include "common/fragment_softmax.cuh"
+#include "common/launch_check.hpp"
 #include "mem_efficient/block_plan.cuh"
 
 #ifndef MEMEFF_QK_UNROLL
@@ -103,9 +105,7 @@ __global__ void __launch_bounds__(TcWarps<D>::kThreads, D <= 128 ? 4 : 1)
   Arch::commit();
 
   float acc_o[kM][D / 8][4] = {};
-  float row_max[kM][2], row_sum[kM][2];  // rows 16m+g and 16m+g+8; row_sum is this lane's share
-#pragma unroll
-  for (int m = 0; m < kM; ++m) row_max[m][0] = row_max[m][1] = -INFINITY, row_sum[m][0] = row_sum[m][1] = 0.f;
+  attn::FragmentSoftmax<kM> softmax;  // running max and sum of rows 16m+g and 16m+g+8
   const int my_row = plan.row0 + warp * kWarpRows + g;  // + 16·m + 8·h
 
   for (int t = 0; t < plan.n_tiles; ++t) {
@@ -138,43 +138,12 @@ __global__ void __launch_bounds__(TcWarps<D>::kThreads, D <= 128 ? 4 : 1)
       }
     }
 
-    const bool masked = plan.tile_needs_mask(p, t);
-#pragma unroll
-    for (int m = 0; m < kM; ++m)
-#pragma unroll
-      for (int h = 0; h < 2; ++h) {
-        float tile_max = -INFINITY;
-#pragma unroll
-        for (int n = 0; n < kKeysPerTile / 8; ++n)
-#pragma unroll
-          for (int e = 0; e < 2; ++e) {
-            float x = acc_s[m][n][2 * h + e] * scale_log2;
-            if (masked &&
-                !BlockPlan::visible(p, my_row + 16 * m + 8 * h, key0 + n * 8 + 2 * tq + e, plan.diag))
-              x = -INFINITY;
-            acc_s[m][n][2 * h + e] = x;
-            tile_max = fmaxf(tile_max, x);
-          }
-        const float new_max = fmaxf(row_max[m][h], sm80::quad_max(tile_max));
-        const float sub = usable_max(new_max);
-        const float alpha = fast_exp2(row_max[m][h] - sub);
-        row_max[m][h] = new_max;
-        float sum = 0.f;
-#pragma unroll
-        for (int n = 0; n < kKeysPerTile / 8; ++n)
-#pragma unroll
-          for (int e = 0; e < 2; ++e) {
-            const float pr = fast_exp2(acc_s[m][n][2 * h + e] - sub);
-            acc_s[m][n][2 * h + e] = pr;
-            sum += pr;
-          }
-        row_sum[m][h] = row_sum[m][h] * alpha + sum;
-#pragma unroll
-        for (int n = 0; n < D / 8; ++n) {
-          acc_o[m][n][2 * h] *= alpha;
-          acc_o[m][n][2 * h + 1] *= alpha;
-        }
-      }
+    if (plan.tile_needs_mask(p, t))
+      attn::mask_scores(acc_s, key0 + 2 * tq, [&](int slot, int key) {
+        return BlockPlan::visible(p, my_row + 8 * slot, key, plan.diag);
+      });
+    softmax.template step<false>(acc_s, scale_log2,
+                                 [&](const float (&alpha)[2 * kM]) { attn::scale_rows(acc_o, alpha); });
 
     __syncthreads();  // every warp is done with K(t): stream K(t+1) in during P·V
     if (t + 1 < plan.n_tiles)
@@ -211,17 +180,14 @@ __global__ void __launch_bounds__(TcWarps<D>::kThreads, D <= 128 ? 4 : 1)
 
   // Epilogue: O / l → 16-bit, staged through this warp's own (no longer needed) rows of sQ so the
   // global stores are whole 16-byte rows; lse = (max + log2 l)·ln 2, -inf for a row with no key.
-  float inv[kM][2];
+  softmax.finish();
+  float inv[2 * kM];
 #pragma unroll
-  for (int m = 0; m < kM; ++m)
+  for (int r = 0; r < 2 * kM; ++r) inv[r] = softmax.inverse_sum(r);
+  if (p.lse && tq == 0)
 #pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      const float l = sm80::quad_sum(row_sum[m][h]);
-      inv[m][h] = l > 0.f ? 1.f / l : 0.f;
-      const int row = my_row + 16 * m + 8 * h;
-      if (p.lse && tq == 0 && row < p.q_len)
-        p.lse[plan.lse_offset + row] = l > 0.f ? (row_max[m][h] + log2f(l)) * kLn2 : -INFINITY;
-    }
+    for (int r = 0; r < 2 * kM; ++r)
+      if (my_row + 8 * r < p.q_len) p.lse[plan.lse_offset + my_row + 8 * r] = softmax.log_sum_exp(r);
   const int d_tiles = p.head_dim / 8;
 #pragma unroll
   for (int n = 0; n < D / 8; ++n) {
@@ -232,7 +198,7 @@ __global__ void __launch_bounds__(TcWarps<D>::kThreads, D <= 128 ? 4 : 1)
       for (int h = 0; h < 2; ++h) {
         const int r = warp * kWarpRows + 16 * m + g + 8 * h;
         *reinterpret_cast<uint32_t*>(sQ + Sw::offset(r, n) + 2 * tq) =
-            sm80::pack2<E>(acc_o[m][n][2 * h] * inv[m][h], acc_o[m][n][2 * h + 1] * inv[m][h]);
+            sm80::pack2<E>(acc_o[m][n][2 * h] * inv[2 * m + h], acc_o[m][n][2 * h + 1] * inv[2 * m + h]);
       }
   }
   __syncwarp();
@@ -249,11 +215,11 @@ __global__ void __launch_bounds__(TcWarps<D>::kThreads, D <= 128 ? 4 : 1)
 template <class Arch, class E, int D>
 void launch_tc(const Params& p, cudaStream_t stream) {
   constexpr int smem = tc_shared_bytes(D);
-  check_launch(cudaFuncSetAttribute(tc_forward<Arch, E, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem),
-               "raising the shared-memory limit of the tensor-core kernel");
+  kernels::check_cuda(cudaFuncSetAttribute(tc_forward<Arch, E, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, smem),
+                      "mem-efficient: raising the shared-memory limit of the tensor-core kernel");
   const int64_t blocks = grid_blocks(p);
-  tc_forward<Arch, E, D><<<unsigned(blocks), TcWarps<D>::kThreads, smem, stream>>>(p, p.scale * kLog2e);
-  check_launch(cudaGetLastError(), "launching the tensor-core kernel");
+  tc_forward<Arch, E, D><<<unsigned(blocks), TcWarps<D>::kThreads, smem, stream>>>(p, p.scale * attn::kLog2e);
+  kernels::check_launch("mem-efficient: launching the tensor-core kernel");
 }
 
 template <class Arch, class E>

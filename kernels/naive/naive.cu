@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "common/launch_check.hpp"
+#include "common/warp_softmax.cuh"
 #include "naive/naive.hpp"
 
 namespace attnscope::naive {
@@ -21,10 +23,6 @@ constexpr int kThreads = 256; // 16 × 16 threads, 4 × 4 outputs each
 __device__ __forceinline__ float to_f(float x) { return x; }
 __device__ __forceinline__ float to_f(__half x) { return __half2float(x); }
 __device__ __forceinline__ float to_f(__nv_bfloat16 x) { return __bfloat162float(x); }
-template <class T> __device__ T from_f(float f);
-template <> __device__ float from_f<float>(float f) { return f; }
-template <> __device__ __half from_f<__half>(float f) { return __float2half_rn(f); }
-template <> __device__ __nv_bfloat16 from_f<__nv_bfloat16>(float f) { return __float2bfloat16_rn(f); }
 
 struct Shape {
   int64_t m, n, k;                 // C[m×n] = A[m×k] · B
@@ -99,17 +97,10 @@ __global__ void __launch_bounds__(kThreads)
 #pragma unroll
       for (int j = 0; j < 4; ++j) {
         const int64_t gc = col0 + tx + 16 * j;
-        if (gc < sh.n) cz[gr * sh.n + gc] = from_f<TC>(sh.alpha * acc[i][j]);
+        if (gc < sh.n) cz[gr * sh.n + gc] = attn::from_float<TC>(sh.alpha * acc[i][j]);
       }
     }
   }
-}
-
-__device__ __forceinline__ void merge(float& m, float& l, float m2, float l2) {
-  const float mx = fmaxf(m, m2);
-  if (mx == -INFINITY) return;
-  l = l * __expf(m - mx) + l2 * __expf(m2 - mx);
-  m = mx;
 }
 
 // One warp per score row (B·H·N rows keep every SM busy), in place: P = exp(S − max) / Σ over visible
@@ -118,27 +109,11 @@ __device__ __forceinline__ void merge(float& m, float& l, float m2, float l2) {
 __global__ void __launch_bounds__(kThreads) softmax_kernel(float* __restrict__ s, int64_t rows, int64_t nq,
                                                           int64_t nk, bool causal, int64_t shift) {
   const int lane = threadIdx.x % 32;
-  const int64_t warps = int64_t(gridDim.x) * (kThreads / 32);
-  for (int64_t r = int64_t(blockIdx.x) * (kThreads / 32) + threadIdx.x / 32; r < rows; r += warps) {
+  attn::for_each_warp_row<kThreads>(rows, nq, nk, causal, shift, [&](int64_t r, int64_t visible) {
     float* row = s + r * nk;
-    const int64_t i = r % nq;
-    int64_t visible = nk;
-    if (causal) visible = i + shift + 1 < 0 ? 0 : (i + shift + 1 > nk ? nk : i + shift + 1);
-    float m = -INFINITY, l = 0.f;
-    for (int64_t j = lane; j < visible; j += 32) merge(m, l, row[j], 1.f);
-#pragma unroll
-    for (int off = 16; off > 0; off /= 2) {
-      const float m2 = __shfl_xor_sync(0xffffffffu, m, off), l2 = __shfl_xor_sync(0xffffffffu, l, off);
-      merge(m, l, m2, l2);
-    }
-    const float inv = l > 0.f ? 1.f / l : 0.f;
-    for (int64_t j = lane; j < nk; j += 32) row[j] = j < visible ? __expf(row[j] - m) * inv : 0.f;
-  }
-}
-
-void check_launch(const char* what) {
-  cudaError_t e = cudaGetLastError();
-  if (e != cudaSuccess) throw std::runtime_error(std::string("naive: launching ") + what + ": " + cudaGetErrorString(e));
+    const attn::RowStats st = attn::warp_row_stats(row, visible, lane);
+    for (int64_t j = lane; j < nk; j += 32) row[j] = j < visible ? __expf(row[j] - st.max) * st.inv_sum : 0.f;
+  });
 }
 
 unsigned cap(int64_t v, int64_t limit) { return unsigned(v < limit ? (v > 0 ? v : 1) : limit); }
@@ -151,15 +126,15 @@ void launch_typed(const Problem& p, const Tensors& t, float* scores, cudaStream_
   dim3 grid_s(cap((p.q_len + kTile - 1) / kTile, INT32_MAX), cap((p.kv_len + kTile - 1) / kTile, 65535), cap(bh, 65535));
   gemm_kernel<T, T, float, true, true><<<grid_s, kThreads, 0, st>>>(static_cast<const T*>(t.q),
                                                                     static_cast<const T*>(t.k), scores, qk);
-  check_launch("scores (Q·Kᵀ)");
+  kernels::check_launch("naive: launching scores (Q·Kᵀ)");
   const int64_t rows = bh * p.q_len;
   softmax_kernel<<<cap((rows + kThreads / 32 - 1) / (kThreads / 32), INT32_MAX), kThreads, 0, st>>>(scores, rows, p.q_len, p.kv_len, p.causal, shift);
-  check_launch("softmax");
+  kernels::check_launch("naive: launching softmax");
   Shape pv{p.q_len, p.head_dim, p.kv_len, p.q_heads, p.kv_heads, p.group_size(), bh, 1.f, p.causal, shift};
   dim3 grid_o(cap((p.q_len + kTile - 1) / kTile, INT32_MAX), cap((p.head_dim + kTile - 1) / kTile, 65535), cap(bh, 65535));
   gemm_kernel<float, T, T, false, false><<<grid_o, kThreads, 0, st>>>(scores, static_cast<const T*>(t.v),
                                                                      static_cast<T*>(t.o), pv);
-  check_launch("output (P·V)");
+  kernels::check_launch("naive: launching output (P·V)");
 }
 
 }  // namespace

@@ -23,14 +23,13 @@
 #include <stdexcept>
 #include <string>
 
-#include "cuda/cuda_util.hpp"
+#include "common/launch_check.hpp"
+#include "common/softmax.cuh"
 #include "small_k/small_k.hpp"
 
 namespace attnscope::small_k {
 namespace {
 
-constexpr float kLog2e = 1.4426950408889634f;
-constexpr float kLn2 = 0.6931471805599453f;
 constexpr int kTileKeys = 64;   // keys per shared-memory tile
 constexpr float kRescaleMargin = 8.f;  // log2 units: p ≤ 256 before the reference maximum moves
 
@@ -69,14 +68,6 @@ __device__ __forceinline__ void copy_wait() {
   asm volatile("cp.async.wait_group %0;\n" ::"n"(N));
 #endif
 }
-// 2^x in one MUFU.EX2 (exp2f adds range handling for results below 2^-126, which a softmax weight
-// that small does not need); 2^-inf = 0.
-__device__ __forceinline__ float fast_exp2(float x) {
-  float y;
-  asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
-  return y;
-}
-
 template <int DP, int RPT, int kThreads>
 __global__ void __launch_bounds__(kThreads) small_k_kernel(const Args a) {
   // Keys scored before one softmax update: 8, or 4 when a thread owns 8 rows (registers).
@@ -133,7 +124,8 @@ __global__ void __launch_bounds__(kThreads) small_k_kernel(const Args a) {
     }
   };
 
-  float qr[RPT][DP], acc[RPT][DP], m[RPT], l[RPT];
+  float qr[RPT][DP], acc[RPT][DP];
+  attn::RunningRow rows[RPT];
   int64_t row_limit[RPT];
 #pragma unroll
   for (int i = 0; i < RPT; ++i) {
@@ -145,8 +137,6 @@ __global__ void __launch_bounds__(kThreads) small_k_kernel(const Args a) {
       qr[i][c] = (valid && c < d) ? qp[c] * a.scale_log2 : 0.f;
       acc[i][c] = 0.f;
     }
-    m[i] = -INFINITY;
-    l[i] = 0.f;
     row_limit[i] = (p.causal && valid) ? row + offset : p.kv_len - 1;
   }
 
@@ -195,20 +185,14 @@ __global__ void __launch_bounds__(kThreads) small_k_kernel(const Args a) {
         float mc = s[i][0];
 #pragma unroll
         for (int j = 1; j < kChunkKeys; ++j) mc = fmaxf(mc, s[i][j]);
-        // Also taken for the first visible key of a row (m = -inf, so m + margin = -inf < mc); never
-        // while every key so far was masked (mc = -inf), which keeps m = -inf and p = 2^-inf = 0.
-        if (mc > m[i] + kRescaleMargin) {
-          const float alpha = fast_exp2(m[i] - mc);  // 0 when m was -inf: acc and l are still 0
-          m[i] = mc;
-          l[i] *= alpha;
+        float alpha;
+        if (rows[i].raise_max_beyond(mc, kRescaleMargin, alpha))
 #pragma unroll
           for (int c = 0; c < DP; ++c) acc[i][c] *= alpha;
-        }
-        const float ms = m[i] == -INFINITY ? 0.f : m[i];  // nothing visible yet: keep everything at zero
 #pragma unroll
         for (int j = 0; j < kChunkKeys; ++j) {
-          s[i][j] = fast_exp2(s[i][j] - ms);
-          l[i] += s[i][j];
+          s[i][j] = rows[i].prob(s[i][j]);
+          rows[i].add(s[i][j]);
         }
       }
 #pragma unroll
@@ -233,12 +217,12 @@ __global__ void __launch_bounds__(kThreads) small_k_kernel(const Args a) {
   for (int i = 0; i < RPT; ++i) {
     const int64_t row = row0 + int64_t(tid) * RPT + i;
     if (row >= p.q_len) continue;
-    const float inv = l[i] > 0.f ? 1.f / l[i] : 0.f;  // a row that sees no key yields zeros
+    const float inv = attn::inverse_sum(rows[i].l);  // a row that sees no key yields zeros
     float* op = p.o + (bh * p.q_len + row) * d;
 #pragma unroll
     for (int c = 0; c < DP; ++c)
       if (c < d) op[c] = acc[i][c] * inv;
-    if (p.lse) p.lse[bh * p.q_len + row] = l[i] > 0.f ? (m[i] + log2f(l[i])) * kLn2 : -INFINITY;
+    if (p.lse) p.lse[bh * p.q_len + row] = attn::log_sum_exp(rows[i].m, rows[i].l);
   }
 }
 
@@ -250,7 +234,7 @@ void launch(const Args& a, cudaStream_t stream) {
     small_k_kernel<DP, kRows, kCausalThreads><<<dim3(unsigned(blocks)), kCausalThreads, 0, stream>>>(a);
   else
     small_k_kernel<DP, kRows, kThreads><<<dim3(unsigned(blocks)), kThreads, 0, stream>>>(a);
-  cuda::check_launch("small-k kernel");
+  kernels::check_launch("launching small-k kernel");
 }
 
 }  // namespace
@@ -260,7 +244,7 @@ void forward(const Params& p, void* stream) {
     throw std::runtime_error("small-k: no kernel for head_dim " + std::to_string(p.head_dim));
   const int64_t rows = rows_per_block(p.head_dim, p.causal);
   Args a{p, p.q_heads / p.kv_heads, (p.q_len + rows - 1) / rows,
-         p.scale * kLog2e};
+         p.scale * attn::kLog2e};
   const auto s = static_cast<cudaStream_t>(stream);
   switch (padded_head_dim(p.head_dim)) {
     case 8: return launch<8>(a, s);

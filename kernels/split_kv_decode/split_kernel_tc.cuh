@@ -14,6 +14,7 @@
 // the 4 warps merge through shared memory at the end.
 #include <cuda_runtime.h>
 
+#include "common/fragment_softmax.cuh"
 #include "common/mma_sm80.cuh"
 #include "split_kv_decode/split_args.cuh"
 #include "split_kv_decode/split_kv_decode.hpp"
@@ -74,7 +75,7 @@ __global__ void __launch_bounds__(kThreads) split_kernel_tc(const SplitArgs a) {
   float o[kDTiles][4];
 #pragma unroll
   for (int n = 0; n < kDTiles; ++n) o[n][0] = o[n][1] = o[n][2] = o[n][3] = 0.f;
-  float m[2] = {-INFINITY, -INFINITY}, l[2] = {0.f, 0.f};  // l: this thread's part of the row sum
+  attn::FragmentSoftmax<1> softmax;  // running max and sum of rows g and g + 8
 
   // ldmatrix rows of this lane inside the warp's 16 keys: for K (B of Q·Kᵀ, not transposed) matrices
   // are {keys 0-7, keys 8-15} × {chunk 2k, 2k+1}; for V (B of P·V, transposed) {keys 0-7, 8-15} ×
@@ -82,6 +83,7 @@ __global__ void __launch_bounds__(kThreads) split_kernel_tc(const SplitArgs a) {
   const int wkey = warp * 16;
   const int k_row = wkey + (lane / 16) * 8 + lane % 8, k_chunk = (lane / 8) % 2;
   const int v_row = wkey + ((lane / 8) % 2) * 8 + lane % 8, v_chunk = lane / 16;
+  const int lane_key = wkey + 2 * tq;  // the lane's first key in a tile (fragment element 0)
 
   for (int t = 0; t < ntiles; ++t) {
     sm80::cp_async_wait<kTcStages - 2>();
@@ -93,50 +95,25 @@ __global__ void __launch_bounds__(kThreads) split_kernel_tc(const SplitArgs a) {
     const T* vs = ks + kTile;
     const int64_t t0 = key_begin + int64_t(t) * KT;
 
-    // S[16 rows × 16 keys] = Q · K_wᵀ: s[j] is n8 tile j (keys wkey + 8j ..).
-    float s[2][4] = {{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}};
+    // S[16 rows × 16 keys] = Q · K_wᵀ: s[0][j] is n8 tile j (keys wkey + 8j ..).
+    float s[1][2][4] = {{{0.f, 0.f, 0.f, 0.f}, {0.f, 0.f, 0.f, 0.f}}};
 #pragma unroll
     for (int k = 0; k < kSteps; ++k) {
       uint32_t kb[4];
       sm80::ldmatrix_x4(kb, sm80::smem_addr(ks + Sw::offset(k_row, 2 * k + k_chunk)));
       const uint32_t b0[2] = {kb[0], kb[1]}, b1[2] = {kb[2], kb[3]};
-      sm80::mma_16816<T>(s[0], qa[k], b0);
-      sm80::mma_16816<T>(s[1], qa[k], b1);
+      sm80::mma_16816<T>(s[0][0], qa[k], b0);
+      sm80::mma_16816<T>(s[0][1], qa[k], b1);
     }
-    const bool need_mask = t0 + wkey + 15 >= key_end || t0 + wkey + 15 > min_limit;
-#pragma unroll
-    for (int j = 0; j < 2; ++j)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) {
-        s[j][e] *= a.scale_log2;
-        if (need_mask) {
-          const int64_t key = t0 + wkey + 8 * j + 2 * tq + (e & 1);
-          if (key >= key_end || key > row_limit[e / 2]) s[j][e] = -INFINITY;
-        }
-      }
-
-    // Online softmax per row (h = 0: row g, h = 1: row g + 8), exp2 domain.
-#pragma unroll
-    for (int h = 0; h < 2; ++h) {
-      const float mx = sm80::quad_max(fmaxf(fmaxf(s[0][2 * h], s[0][2 * h + 1]), fmaxf(s[1][2 * h], s[1][2 * h + 1])));
-      const float mn = fmaxf(m[h], mx);
-      const float ms = mn == -INFINITY ? 0.f : mn;  // nothing visible yet: stay at zero, not NaN
-      const float alpha = sm80::exp2_approx(m[h] - ms);
-      m[h] = mn;
-      l[h] *= alpha;
-#pragma unroll
-      for (int n = 0; n < kDTiles; ++n) o[n][2 * h] *= alpha, o[n][2 * h + 1] *= alpha;
-#pragma unroll
-      for (int j = 0; j < 2; ++j) {
-        s[j][2 * h] = sm80::exp2_approx(s[j][2 * h] - ms);
-        s[j][2 * h + 1] = sm80::exp2_approx(s[j][2 * h + 1] - ms);
-        l[h] += s[j][2 * h] + s[j][2 * h + 1];
-      }
-    }
+    if (t0 + wkey + 15 >= key_end || t0 + wkey + 15 > min_limit)
+      attn::mask_scores(s, t0 + lane_key,
+                        [&](int slot, int64_t key) { return key < key_end && key <= row_limit[slot]; });
+    softmax.template step<false>(s, a.scale_log2,
+                                 [&](const float (&alpha)[2]) { attn::scale_rows(o, alpha[0], alpha[1]); });
 
     // O[16 × D] += P[16 × 16 keys] · V_w[16 keys × D], two n8 tiles of D per ldmatrix.
     uint32_t pa[4];
-    sm80::pack_c_to_a<T>(pa, s[0], s[1]);
+    sm80::pack_c_to_a<T>(pa, s[0][0], s[0][1]);
 #pragma unroll
     for (int c = 0; c < kDTiles; c += 2) {
       uint32_t vb[4];
@@ -154,14 +131,14 @@ __global__ void __launch_bounds__(kThreads) split_kernel_tc(const SplitArgs a) {
   constexpr int kWarpFloats = 16 * (D + 2);
   float* red = reinterpret_cast<float*>(smem_raw);
   float* mine = red + warp * kWarpFloats;
+  softmax.finish();
 #pragma unroll
   for (int h = 0; h < 2; ++h) {
     const int row = g + 8 * h;
 #pragma unroll
     for (int n = 0; n < kDTiles; ++n)
       *reinterpret_cast<float2*>(mine + row * D + 8 * n + 2 * tq) = make_float2(o[n][2 * h], o[n][2 * h + 1]);
-    const float lsum = sm80::quad_sum(l[h]);
-    if (tq == 0) mine[16 * D + row] = m[h], mine[16 * D + 16 + row] = lsum;
+    if (tq == 0) mine[16 * D + row] = softmax.m[h], mine[16 * D + 16 + row] = softmax.l[h];
   }
   __syncthreads();
 
@@ -171,18 +148,18 @@ __global__ void __launch_bounds__(kThreads) split_kernel_tc(const SplitArgs a) {
     float mmax = -INFINITY;
 #pragma unroll
     for (int w = 0; w < kThreads / 32; ++w) mmax = fmaxf(mmax, red[w * kWarpFloats + 16 * D + row]);
-    const float ms = mmax == -INFINITY ? 0.f : mmax;
+    const float ms = attn::usable_max(mmax);
     float lsum = 0.f, x0 = 0.f, x1 = 0.f;
 #pragma unroll
     for (int w = 0; w < kThreads / 32; ++w) {
       const float* src = red + w * kWarpFloats;
-      const float sc = sm80::exp2_approx(src[16 * D + row] - ms);
+      const float sc = attn::exp2_fast(src[16 * D + row] - ms);
       lsum += src[16 * D + 16 + row] * sc;
       x0 += src[row * D + col] * sc;
       x1 += src[row * D + col + 1] * sc;
     }
-    const float inv = lsum > 0.f ? 1.f / lsum : 0.f;
-    const float lse = lsum > 0.f ? (mmax + log2f(lsum)) * 0.6931471805599453f : -INFINITY;
+    const float inv = attn::inverse_sum(lsum);
+    const float lse = attn::log_sum_exp(mmax, lsum);
     const int64_t orow = output_row(a, b, hkv, row);
     if (a.splits == 1) {
       *reinterpret_cast<uint32_t*>(static_cast<T*>(a.o) + orow * D + col) = sm80::pack2<T>(x0 * inv, x1 * inv);

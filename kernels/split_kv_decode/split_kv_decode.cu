@@ -11,7 +11,7 @@
 //  * warps split the tile's keys (or, for many rows, the rows); within a warp, D/8 lanes hold one key
 //    row as 16-byte vectors, so a warp reads 512 contiguous bytes of shared memory per step;
 //  * scores are computed for 4 steps of keys before one online-softmax update (max, rescale), in
-//    the log2 domain (scale · log2 e folded into q, exp2f on the special-function unit);
+//    the log2 domain (scale · log2 e folded into q, 2^x on the special-function unit; common/softmax.cuh);
 //  * the combine kernel is launched with programmatic dependent launch on sm90 so its launch
 //    overlaps the split kernel's tail.
 #include <cuda_bf16.h>
@@ -27,8 +27,9 @@
 #include <tuple>
 #include <type_traits>
 
+#include "common/launch_check.hpp"
 #include "common/mma_sm80.cuh"
-#include "cuda/cuda_util.hpp"
+#include "common/softmax.cuh"
 #include "split_kv_decode/split_args.cuh"
 #include "split_kv_decode/split_kernel_tc.cuh"
 #include "split_kv_decode/split_kv_decode.hpp"
@@ -40,8 +41,6 @@ using detail::SplitArgs;
 using detail::BlockWork;
 using detail::block_work;
 
-constexpr float kLog2e = 1.4426950408889634f;
-constexpr float kLn2 = 0.6931471805599453f;
 constexpr int kChunkSteps = 4;  // warp steps of keys scored before one softmax update
 
 
@@ -133,11 +132,10 @@ __global__ void __launch_bounds__(kThreads) split_kernel(const SplitArgs a) {
     min_limit = min(min_limit, row_limit[r]);
   }
 
-  float acc[RW][8], m[RW], l[RW];
+  float acc[RW][8];
+  attn::RunningRow rows[RW];  // l: this lane's share of the row's sum
 #pragma unroll
   for (int r = 0; r < RW; ++r) {
-    m[r] = -INFINITY;
-    l[r] = 0.f;
 #pragma unroll
     for (int e = 0; e < 8; ++e) acc[r][e] = 0.f;
   }
@@ -195,17 +193,13 @@ __global__ void __launch_bounds__(kThreads) split_kernel(const SplitArgs a) {
         for (int st = 1; st < kChunkSteps; ++st) mc = fmaxf(mc, s[st][r]);
 #pragma unroll
         for (int off = L; off < 32; off *= 2) mc = fmaxf(mc, __shfl_xor_sync(0xffffffffu, mc, off));
-        const float mn = fmaxf(m[r], mc);
-        const float ms = mn == -INFINITY ? 0.f : mn;  // a row with nothing visible yet stays at zero
-        const float alpha = exp2f(m[r] - ms);
-        m[r] = mn;
-        l[r] *= alpha;
+        const float alpha = rows[r].raise_max(mc);
 #pragma unroll
         for (int e = 0; e < 8; ++e) acc[r][e] *= alpha;
 #pragma unroll
         for (int st = 0; st < kChunkSteps; ++st) {
-          s[st][r] = exp2f(s[st][r] - ms);
-          l[r] += s[st][r];
+          s[st][r] = rows[r].prob(s[st][r]);
+          rows[r].add(s[st][r]);
         }
       }
 #pragma unroll
@@ -225,7 +219,7 @@ __global__ void __launch_bounds__(kThreads) split_kernel(const SplitArgs a) {
   for (int off = L; off < 32; off *= 2)
 #pragma unroll
     for (int r = 0; r < RW; ++r) {
-      l[r] += __shfl_xor_sync(0xffffffffu, l[r], off);
+      rows[r].l += __shfl_xor_sync(0xffffffffu, rows[r].l, off);
 #pragma unroll
       for (int e = 0; e < 8; ++e) acc[r][e] += __shfl_xor_sync(0xffffffffu, acc[r][e], off);
     }
@@ -247,25 +241,25 @@ __global__ void __launch_bounds__(kThreads) split_kernel(const SplitArgs a) {
     }
     if (lane == 0)
 #pragma unroll
-      for (int r = 0; r < RW; ++r) mine[RW * D + r] = m[r], mine[RW * D + RW + r] = l[r];
+      for (int r = 0; r < RW; ++r) mine[RW * D + r] = rows[r].m, mine[RW * D + RW + r] = rows[r].l;
     __syncthreads();
     if (kg != 0) return;
 #pragma unroll
     for (int r = 0; r < RW; ++r) {
       float mmax = -INFINITY;
       for (int j = 0; j < KG; ++j) mmax = fmaxf(mmax, red[(rg + j * RG) * kStride + RW * D + r]);
-      const float ms = mmax == -INFINITY ? 0.f : mmax;
+      const float ms = attn::usable_max(mmax);
       float lsum = 0.f, o[8] = {0, 0, 0, 0, 0, 0, 0, 0};
       for (int j = 0; j < KG; ++j) {
         const float* w = red + (rg + j * RG) * kStride;
-        const float sc = exp2f(w[RW * D + r] - ms);
+        const float sc = attn::exp2_fast(w[RW * D + r] - ms);
         lsum += w[RW * D + RW + r] * sc;
         if (lane < L)
 #pragma unroll
           for (int e = 0; e < 8; ++e) o[e] += w[r * D + sub * 8 + e] * sc;
       }
-      m[r] = mmax;
-      l[r] = lsum;
+      rows[r].m = mmax;
+      rows[r].l = lsum;
 #pragma unroll
       for (int e = 0; e < 8; ++e) acc[r][e] = o[e];
     }
@@ -278,8 +272,8 @@ __global__ void __launch_bounds__(kThreads) split_kernel(const SplitArgs a) {
     if (row >= a.rows) continue;
     const int64_t h = hkv * a.group + int(row) / int(a.q_len), qi = int(row) % int(a.q_len);
     const int64_t orow = (b * a.q_heads + h) * a.q_len + qi;
-    const float inv = l[r] > 0.f ? 1.f / l[r] : 0.f;
-    const float lse = l[r] > 0.f ? (m[r] + log2f(l[r])) * kLn2 : -INFINITY;
+    const float inv = attn::inverse_sum(rows[r].l);
+    const float lse = attn::log_sum_exp(rows[r].m, rows[r].l);
     float o[8];
 #pragma unroll
     for (int e = 0; e < 8; ++e) o[e] = acc[r][e] * inv;
@@ -337,7 +331,7 @@ __global__ void __launch_bounds__(128) combine_kernel(const float* __restrict__ 
   for (int s = lane; s < splits; s += 32) mmax = fmaxf(mmax, lse_part[s * rows + row]);
 #pragma unroll
   for (int off = 16; off >= 1; off /= 2) mmax = fmaxf(mmax, __shfl_xor_sync(0xffffffffu, mmax, off));
-  const float ms = mmax == -INFINITY ? 0.f : mmax;  // every split empty: weights e^{-inf} = 0
+  const float ms = attn::usable_max(mmax);  // every split empty: weights e^{-inf} = 0
 
   float acc[E];
 #pragma unroll
@@ -378,20 +372,20 @@ __global__ void __launch_bounds__(128) combine_kernel(const float* __restrict__ 
 template <class T, int D, int RW>
 void launch_split(const SplitArgs& a, int64_t blocks, cudaStream_t stream) {
   constexpr int kSmem = int(shared_memory_bytes());
-  cuda::check(cudaFuncSetAttribute(split_kernel<T, D, RW>, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmem),
+  kernels::check_cuda(cudaFuncSetAttribute(split_kernel<T, D, RW>, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmem),
               "split-kv-decode: raising the shared-memory limit");
   split_kernel<T, D, RW><<<dim3(unsigned(blocks)), kThreads, kSmem, stream>>>(a);
-  cuda::check_launch("split-kv-decode split kernel");
+  kernels::check_launch("launching split-kv-decode split kernel");
 }
 
 template <class T, int D>
 void launch_split_tc(const SplitArgs& a, int64_t blocks, cudaStream_t stream) {
   if constexpr (D <= kTcMaxHeadDim) {
     constexpr int kSmem = int(tc_shared_memory_bytes(D));
-    cuda::check(cudaFuncSetAttribute(detail::split_kernel_tc<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmem),
+    kernels::check_cuda(cudaFuncSetAttribute(detail::split_kernel_tc<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmem),
                 "split-kv-decode: raising the shared-memory limit");
     detail::split_kernel_tc<T, D><<<dim3(unsigned(blocks)), kThreads, kSmem, stream>>>(a);
-    cuda::check_launch("split-kv-decode tensor-core split kernel");
+    kernels::check_launch("launching split-kv-decode tensor-core split kernel");
   } else {
     throw std::runtime_error("split-kv-decode: no tensor-core kernel for head_dim " + std::to_string(D));
   }
@@ -410,8 +404,8 @@ void launch_split_rw(const SplitArgs& a, int rows_per_warp, int64_t blocks, cuda
 
 bool supports_programmatic_launch() {
   int dev = 0, major = 0;
-  cuda::check(cudaGetDevice(&dev), "cudaGetDevice");
-  cuda::check(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev), "cudaDeviceGetAttribute");
+  kernels::check_cuda(cudaGetDevice(&dev), "cudaGetDevice");
+  kernels::check_cuda(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev), "cudaDeviceGetAttribute");
   return major >= 9;
 }
 
@@ -427,7 +421,7 @@ void launch_combine(const SplitArgs& a, cudaStream_t stream) {
   attr[0].val.programmaticStreamSerializationAllowed = 1;
   cfg.attrs = attr;
   cfg.numAttrs = supports_programmatic_launch() ? 1 : 0;
-  cuda::check(cudaLaunchKernelEx(&cfg, combine_kernel<T, D>, static_cast<const float*>(a.o_part),
+  kernels::check_cuda(cudaLaunchKernelEx(&cfg, combine_kernel<T, D>, static_cast<const float*>(a.o_part),
                                  static_cast<const float*>(a.lse_part), static_cast<T*>(a.o), a.lse, a.rows_total,
                                  int(a.splits)),
               "launching split-kv-decode combine kernel");
@@ -453,10 +447,10 @@ void forward_typed(const SplitArgs& a, const Plan& plan, int head_dim, cudaStrea
 
 template <class Kernel>
 int occupancy(Kernel kernel, int smem) {
-  cuda::check(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem),
+  kernels::check_cuda(cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, smem),
               "split-kv-decode: raising the shared-memory limit");
   int n = 0;
-  cuda::check(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, kernel, kThreads, smem),
+  kernels::check_cuda(cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, kernel, kThreads, smem),
               "split-kv-decode: occupancy query");
   return std::max(1, n);
 }
@@ -472,12 +466,12 @@ DeviceSlots device_slots(int head_dim, bool bf16) {
   static std::mutex mu;
   static std::map<std::tuple<int, int, bool>, DeviceSlots> cache;
   int dev = 0;
-  cuda::check(cudaGetDevice(&dev), "cudaGetDevice");
+  kernels::check_cuda(cudaGetDevice(&dev), "cudaGetDevice");
   std::lock_guard<std::mutex> lock(mu);
   const auto key = std::make_tuple(dev, head_dim, bf16);
   if (auto it = cache.find(key); it != cache.end()) return it->second;
   int sms = 0;
-  cuda::check(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev), "cudaDeviceGetAttribute");
+  kernels::check_cuda(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev), "cudaDeviceGetAttribute");
   const int d = head_dim <= 64 ? 64 : head_dim <= 128 ? 128 : 256;
   const DeviceSlots s = bf16 ? (d == 64 ? slots_for<__nv_bfloat16, 64>(sms) : d == 128 ? slots_for<__nv_bfloat16, 128>(sms)
                                                                                       : slots_for<__nv_bfloat16, 256>(sms))
@@ -498,7 +492,7 @@ void forward(const Params& p, const Plan& plan, void* workspace, void* stream) {
   a.splits = plan.splits, a.tiles_per_split = plan.tiles_per_split, a.row_chunks = plan.row_chunks;
   a.row_groups = plan.row_groups;
   a.causal = p.causal;
-  a.scale_log2 = p.scale * kLog2e;
+  a.scale_log2 = p.scale * attn::kLog2e;
   if (plan.splits > 1) {
     a.o_part = static_cast<float*>(workspace);
     a.lse_part = a.o_part + plan.splits * a.rows_total * p.head_dim;
