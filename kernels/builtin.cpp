@@ -17,6 +17,7 @@ std::unique_ptr<Backend> make_mem_efficient_fma_backend();
 std::unique_ptr<Backend> make_small_k_backend();
 std::unique_ptr<Backend> make_split_kv_decode_backend();
 std::unique_ptr<Backend> make_flash2_backend();
+std::unique_ptr<Backend> make_flash3_backend();
 
 void register_builtin_backends(Registry& r) {
   // 1. CPU: the fp64 reference, then the BLAS math path.
@@ -31,6 +32,7 @@ void register_builtin_backends(Registry& r) {
   r.add(make_small_k_backend());
   r.add(make_split_kv_decode_backend());
   r.add(make_flash2_backend());
+  r.add(make_flash3_backend());
 }
 
 }  // namespace attnscope

@@ -1,0 +1,110 @@
+// Runtime → compile time for flash3: the tensor maps (made here, on the host, with the driver's
+// cuTensorMapEncodeTiled reached through the runtime so the library gains no link dependency) and the
+// one place where (dtype, head dim, schedule) picks a kernel instantiation.
+#include <cuda.h>
+#include <cudaTypedefs.h>
+#include <cuda_runtime.h>
+
+#include <cstdlib>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+
+#include "flash3/flash3.hpp"
+#include "flash3/flash3_traits.cuh"
+
+namespace attnscope::flash3 {
+
+// Defined in flash3_kernel.cuh, instantiated in flash3_hdim<D>.cu.
+template <class Element, int kHeadDim, Schedule kSchedule>
+void run(const TensorMaps& maps, const Params& p, cudaStream_t stream);
+
+namespace {
+
+PFN_cuTensorMapEncodeTiled_v12000 encode_fn() {
+  static PFN_cuTensorMapEncodeTiled_v12000 fn = nullptr;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    void* f = nullptr;
+    cudaDriverEntryPointQueryResult found{};
+    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &f, 12000, cudaEnableDefault, &found) == cudaSuccess &&
+        found == cudaDriverEntryPointSuccess)
+      fn = reinterpret_cast<PFN_cuTensorMapEncodeTiled_v12000>(f);
+  });
+  if (!fn) throw std::runtime_error("flash3: the driver has no cuTensorMapEncodeTiled (needs CUDA 12 or newer)");
+  return fn;
+}
+
+// [heads, rows, head_dim] row-major, viewed as a 3-D tensor so a box never crosses from one head into
+// the next: rows past the end are zero-filled on load and dropped on store. Boxes are 64 columns
+// (128 bytes, the 128-byte swizzle's width) × box_rows rows.
+CUtensorMap make_map(const void* data, bool bf16, int64_t heads, int64_t rows, int head_dim, int box_rows) {
+  CUtensorMap m{};
+  const cuuint64_t dims[3] = {cuuint64_t(head_dim), cuuint64_t(rows), cuuint64_t(heads)};
+  const cuuint64_t strides[2] = {cuuint64_t(head_dim) * 2, cuuint64_t(rows) * head_dim * 2};  // bytes, dims 1..2
+  const cuuint32_t box[3] = {64, cuuint32_t(box_rows), 1};
+  const cuuint32_t elem_strides[3] = {1, 1, 1};
+  const CUresult r = encode_fn()(&m, bf16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 : CU_TENSOR_MAP_DATA_TYPE_FLOAT16, 3,
+                                 const_cast<void*>(data), dims, strides, box, elem_strides, CU_TENSOR_MAP_INTERLEAVE_NONE,
+                                 CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                                 CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+  if (r != CUDA_SUCCESS)
+    throw std::runtime_error("flash3: cuTensorMapEncodeTiled failed (error " + std::to_string(int(r)) +
+                             "); tensors must be 16-byte aligned");
+  return m;
+}
+
+// The schedule: ping-pong unless ATTNSCOPE_FLASH3_SCHEDULE names a lower rung of the ladder
+// (serial, overlap) — compiled for bfloat16, head dim 128 only, the cell where FA3's ablation is
+// measured (kernels/flash3/NOTES.md).
+Schedule schedule_from_env() {
+  const char* s = std::getenv("ATTNSCOPE_FLASH3_SCHEDULE");
+  if (s == nullptr || *s == '\0' || std::string(s) == "pingpong") return Schedule::kPingPong;
+  if (std::string(s) == "overlap") return Schedule::kOverlap;
+  if (std::string(s) == "serial") return Schedule::kSerial;
+  throw std::runtime_error(std::string("flash3: ATTNSCOPE_FLASH3_SCHEDULE=") + s + " is not serial, overlap or pingpong");
+}
+
+template <class Element, int kHeadDim>
+void run_with_schedule(const TensorMaps& maps, const Params& p, cudaStream_t s) {
+  if constexpr (std::is_same_v<Element, __nv_bfloat16> && kHeadDim == 128) {
+    switch (schedule_from_env()) {
+      case Schedule::kSerial: return run<Element, kHeadDim, Schedule::kSerial>(maps, p, s);
+      case Schedule::kOverlap: return run<Element, kHeadDim, Schedule::kOverlap>(maps, p, s);
+      case Schedule::kPingPong: break;
+    }
+  }
+  run<Element, kHeadDim, Schedule::kPingPong>(maps, p, s);
+}
+
+}  // namespace
+
+void forward(const Params& p, void* stream) {
+  const auto s = static_cast<cudaStream_t>(stream);
+  const TileShape* shape = tile_shape(p.head_dim);
+  if (!shape) throw std::runtime_error("flash3: no kernel for head_dim " + std::to_string(p.head_dim));
+  int dev = 0, major = 0, minor = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess ||
+      cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) != cudaSuccess)
+    throw std::runtime_error("flash3: cannot query the current device");
+  if (major != 9 || minor != 0)
+    throw std::runtime_error("flash3: needs compute capability 9.0 (sm_90a); this GPU is " + std::to_string(major) + "." +
+                             std::to_string(minor));
+  if (p.batch * p.q_heads * p.q_len == 0) return;
+  TensorMaps maps;
+  maps.q = make_map(p.q, p.bf16, p.batch * p.q_heads, p.q_len, p.head_dim, TileShape::kBlockM);
+  maps.k = make_map(p.k, p.bf16, p.batch * p.kv_heads, p.kv_len, p.head_dim, shape->block_n);
+  maps.v = make_map(p.v, p.bf16, p.batch * p.kv_heads, p.kv_len, p.head_dim, shape->block_n);
+  maps.o = make_map(p.o, p.bf16, p.batch * p.q_heads, p.q_len, p.head_dim, 64);
+  auto go = [&](auto element) {
+    using E = decltype(element);
+    if (p.head_dim == 64) return run_with_schedule<E, 64>(maps, p, s);
+    if (p.head_dim == 128) return run_with_schedule<E, 128>(maps, p, s);
+  };
+  if (p.bf16)
+    go(__nv_bfloat16{});
+  else
+    go(__half{});
+}
+
+}  // namespace attnscope::flash3

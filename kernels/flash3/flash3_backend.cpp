@@ -1,0 +1,129 @@
+// flash3: our FlashAttention-3 style forward kernel on Hopper's own instructions (TMA, mbarriers,
+// wgmma, setmaxnreg; sm_90a). Rules, teaching text and the launch; the kernel is in flash3_kernel.cuh,
+// its tile shapes in flash3.hpp, what was tried and measured in NOTES.md.
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "attnscope/backend.hpp"
+#include "attnscope/platform.hpp"
+#include "attnscope/rules.hpp"
+#include "flash3/flash3.hpp"
+
+namespace attnscope {
+namespace {
+
+// wgmma and setmaxnreg exist only in the sm_90a ("arch-specific") image, which runs on compute
+// capability 9.0 and nothing else: not on Ampere/Ada (no such instructions), nor on Blackwell.
+constexpr int kHopper = 90;
+// Hopper gives a block up to 227 KiB of shared memory; every tile shape must fit (no runtime rule).
+static_assert([] {
+  for (const flash3::TileShape& t : flash3::kTileShapes)
+    if (t.shared_memory_bytes() > 227 * 1024) return false;
+  return true;
+}());
+
+RuleResult hopper_rule(const DeviceInfo& d) {
+  RuleResult r;
+  r.rule = "compute_capability";
+  r.kind = RuleKind::Environment;
+  r.field = "device";
+  r.observed = d.sm_name();
+  r.required = "sm90 (exactly)";
+  r.met = d.compute_capability() == kHopper;
+  r.reason = "device is " + d.sm_name() + " (" + d.name + "); flash3 needs sm90 exactly (H100/H200): its kernel is built "
+             "for sm_90a only, because wgmma (warpgroup matrix multiply from shared memory) and setmaxnreg exist only "
+             "in that image — older GPUs lack them and newer ones (sm100, sm120) cannot run an sm_90a image";
+  r.hint = d.compute_capability() >= 80
+               ? "use flash2 on this GPU (the same algorithm on mma.sync, sm80 and newer)"
+               : "use mem-efficient on this GPU (tiled attention with a Turing path)";
+  return r;
+}
+
+class Flash3Backend final : public Backend {
+ public:
+  const BackendInfo& info() const override {
+    static const BackendInfo kInfo{
+        "flash3",
+        "FlashAttention-3 style (TMA + wgmma, ours)",
+        "flash",
+        Target::Cuda,
+        "FlashAttention-3's forward structure (Shah et al. 2024) built on Hopper's own instructions. A block "
+        "owns 128 query rows of one (batch, head) and has three warpgroups of 128 threads with different "
+        "jobs (warp specialization). The producer warpgroup gives most of its registers to the others "
+        "(setmaxnreg) and one of its threads drives the TMA copy engine: one instruction fetches a whole Q, K "
+        "or V tile described by a tensor map, writes it swizzled into shared memory and signals an mbarrier "
+        "with the bytes delivered — no thread spends instructions on addresses, and rows past the end of a "
+        "sequence arrive as zeros. K and V tiles go into a ring of 2–4 slots, so loads run ahead of the math "
+        "until a slot is released. Each consumer warpgroup (64 query rows) multiplies with wgmma: S = Q·Kᵀ "
+        "reads both operands straight from shared memory (no ldmatrix, no register copies of K), O += P·V "
+        "takes P from the S accumulators in registers. wgmma is asynchronous, so the warpgroup issues "
+        "S = Q·K(j+1)ᵀ and O += P(j)·V(j) together and computes the softmax of the new tile while the "
+        "tensor cores work (intra-warpgroup overlap); the two consumer warpgroups also take turns issuing "
+        "their multiplies (ping-pong, named barriers), so one's softmax — exp2 on the slower special-function "
+        "units — runs under the other's matrix work. The online softmax is FlashAttention's: running row "
+        "maximum and sum in the exp2 domain, one 1/sum at the end; the output leaves through shared memory "
+        "and a TMA store, with the log-sum-exp per row. Causal masks are bottom-right aligned (query i sees "
+        "key j iff j ≤ i + kv_len − q_len); tiles wholly above the diagonal are never loaded, the heaviest "
+        "causal tiles start first. GQA/MQA blocks read their shared KV head directly. Head dims 64 and 128 "
+        "are compiled today.",
+        "O(B·H·Nq·d) for the output plus O(B·H·Nq) for the fp32 log-sum-exp — O(N) in the sequence length; "
+        "per block 145–161 KiB of shared memory (Q tile and the K/V ring). The Nq × Nk score matrix never exists.",
+        "float16/bfloat16 prefill and training-style shapes on H100/H200 (sm90) with head dim 64 or 128: long "
+        "sequences, causal or not, GQA. Elsewhere flash2 runs the same algorithm on mma.sync; other head dims "
+        "go to flash2 or mem-efficient."};
+    return kInfo;
+  }
+
+  std::vector<RuleResult> check(const Problem& p, const DeviceInfo& d) const override {
+    RuleSet rules(p, d);
+    rules.target(Target::Cuda)
+        .built_with_cuda(platform::built_with_cuda());
+    if (d.is_gpu()) rules.custom(hopper_rule(d));
+    rules.dtype_in({DType::F16, DType::BF16})
+        .head_dim_in({64, 128})
+        .head_dim_multiple_of(8, "Q, K and V rows are copied by TMA in 16-byte units of 8 float16/bfloat16 values");
+    auto out = rules.take();
+    for (auto& r : out) {
+      if (r.rule == "dtype")
+        r.reason += " (wgmma here takes 16-bit inputs; float32 would need TF32, which changes the numerics)";
+      if (r.rule == "head_dim_set")
+        r.reason += " (each head dim is a separately compiled kernel with its own tile shape; this version has "
+                    "64 and 128 — flash2 covers 32, 96 and 256)";
+    }
+    return out;
+  }
+
+  MemoryPrediction predict_memory(const Problem& p) const override {
+    return {p.output_bytes() + p.lse_bytes(), 0};  // no workspace: S and P stay on chip
+  }
+
+  bool writes_lse() const override { return true; }
+
+  void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override {
+#if ATTNSCOPE_HAVE_CUDA
+    if (!flash3::tile_shape(p.head_dim))
+      throw std::runtime_error("flash3: head_dim " + std::to_string(p.head_dim) + " has no compiled kernel");
+    if (p.dtype != DType::F16 && p.dtype != DType::BF16)
+      throw std::runtime_error("flash3: dtype " + std::string(to_string(p.dtype)) + " is not float16 or bfloat16");
+    flash3::Params k;
+    k.q = t.q, k.k = t.k, k.v = t.v, k.o = t.o, k.lse = t.lse;
+    k.batch = p.batch, k.q_heads = p.q_heads, k.kv_heads = p.kv_heads;
+    k.q_len = p.q_len, k.kv_len = p.kv_len, k.head_dim = int(p.head_dim);
+    k.bf16 = p.dtype == DType::BF16;
+    k.causal = p.causal;
+    k.scale = float(p.softmax_scale());
+    flash3::forward(k, ctx.stream());
+#else
+    (void)p, (void)t, (void)ctx;
+    throw std::runtime_error("this build of AttnScope has no CUDA support");
+#endif
+  }
+};
+
+}  // namespace
+
+std::unique_ptr<Backend> make_flash3_backend() { return std::make_unique<Flash3Backend>(); }
+
+}  // namespace attnscope

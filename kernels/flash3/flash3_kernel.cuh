@@ -1,0 +1,374 @@
+#pragma once
+// The flash3 forward kernel (FlashAttention-3's structure on Hopper's own instructions) and its
+// launcher. Included by the per-head-dim instantiation files flash3_hdim*.cu.
+//
+// One block = 128 query rows of one (batch, query head) and three warpgroups:
+//   warpgroup 0 (producer): after giving most of its registers away (setmaxnreg), one thread issues
+//     TMA copies — Q once, then K and V tiles into a kStages-deep shared-memory ring. Each copy
+//     completes on an mbarrier ("full"); the producer reuses a slot once both consumers have
+//     arrived on its "empty" barrier.
+//   warpgroups 1, 2 (consumers, 64 rows each): S = Q·Kᵀ with wgmma from shared memory (both operands
+//     through 128-byte-swizzle descriptors), online softmax in registers (exp2 domain), O += P·V with
+//     P straight from the S accumulators as wgmma's register A operand. The key tiles are walked from
+//     the last to the first, so the masked ones (ragged end, causal diagonal) come first.
+// The output goes back through the Q tile's shared memory and a TMA store (rows past q_len dropped by
+// the copy engine); the log-sum-exp is written per row.
+#include <cuda.h>
+#include <cuda_runtime.h>
+
+#include <climits>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+#include <utility>
+
+#include "common/mma_sm80.cuh"
+#include "flash3/flash3.hpp"
+#include "flash3/flash3_traits.cuh"
+#include "flash3/sm90.cuh"
+#include "flash3/wgmma_ops.cuh"
+
+namespace attnscope::flash3 {
+
+struct KernelArgs {
+  float* __restrict__ lse;  // [B, Hq, Nq] or null
+  int q_heads, kv_heads, group;
+  int q_len, kv_len;
+  int num_m_blocks;         // ceil(q_len / kBlockM)
+  float scale, scale_log2;  // softmax scale; the same times log2(e)
+};
+
+namespace detail {
+template <class F, int... I>
+__device__ __forceinline__ void static_for_impl(F&& f, std::integer_sequence<int, I...>) {
+  (f(std::integral_constant<int, I>{}), ...);
+}
+template <int N, class F>
+__device__ __forceinline__ void static_for(F&& f) {
+  static_for_impl(f, std::make_integer_sequence<int, N>{});
+}
+}  // namespace detail
+
+#if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
+#define ATTNSCOPE_FLASH3_DEVICE_CODE 1
+#endif
+
+// Online softmax of one S tile (a consumer thread's two rows, first_row and first_row + 8), in place:
+// new row maxima, S becomes P = 2^(S·scale_log2 − m·scale_log2), row sums updated; alpha receives the
+// factor O must be scaled by. P is packed into wgmma's A registers only later (pack_p), after the
+// warpgroup's previous P·V has finished: defining A registers while a wgmma stage is open makes
+// ptxas serialize the wgmmas. kMask: keys past kv_len (TMA zero-filled them: their score would be 0,
+// not −∞) and, causal, keys past each row's diagonal count as −∞; only the tiles that hold such keys
+// pay for the compares.
+template <class Cfg, bool kCausal, bool kMask>
+__device__ __forceinline__ void online_softmax(float (&s)[Cfg::kSFloats], int n_start, int first_row, int lane,
+                                               const KernelArgs& a, float (&row_max)[2], float (&row_sum)[2],
+                                               float (&alpha)[2]) {
+  constexpr int kBlockN = Cfg::kBlockN;
+  const int key0 = n_start + 2 * (lane % 4);
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    if constexpr (kMask) {
+      const int row = first_row + 8 * r;
+      const int last_key = kCausal ? min(a.kv_len - 1, row + a.kv_len - a.q_len) : a.kv_len - 1;
+#pragma unroll
+      for (int j = 0; j < kBlockN / 8; ++j)
+#pragma unroll
+        for (int c = 0; c < 2; ++c)
+          if (key0 + 8 * j + c > last_key) s[4 * j + 2 * r + c] = -INFINITY;
+    }
+    float m = row_max[r];
+#pragma unroll
+    for (int j = 0; j < kBlockN / 8; ++j) m = fmaxf(m, fmaxf(s[4 * j + 2 * r], s[4 * j + 2 * r + 1]));
+    m = sm80::quad_max(m);
+    // From −∞ (nothing seen yet) the old terms are all zero: factor 0, never (−∞) − (−∞).
+    alpha[r] = row_max[r] == -INFINITY ? 0.f : sm80::exp2_approx((row_max[r] - m) * a.scale_log2);
+    row_max[r] = m;
+    // A row that has seen only masked keys keeps m = −∞; subtracting 0 then keeps P = 0.
+    const float m_scaled = m == -INFINITY ? 0.f : m * a.scale_log2;
+    float sum = 0.f;
+#pragma unroll
+    for (int j = 0; j < kBlockN / 8; ++j)
+#pragma unroll
+      for (int c = 0; c < 2; ++c) {
+        float& x = s[4 * j + 2 * r + c];
+        x = sm80::exp2_approx(fmaf(x, a.scale_log2, -m_scaled));
+        sum += x;
+      }
+    row_sum[r] = row_sum[r] * alpha[r] + sum;
+  }
+}
+
+// P (fp32, the S accumulator layout) → 16-bit A fragments of P·V: n8 blocks 2kp and 2kp+1 of the
+// accumulator are exactly the A fragment of key step kp (the mma.sync C → A identity, per warp).
+template <class Cfg>
+__device__ __forceinline__ void pack_p(const float (&s)[Cfg::kSFloats], uint32_t (&p)[Cfg::kBlockN / 16][4]) {
+#pragma unroll
+  for (int kp = 0; kp < Cfg::kBlockN / 16; ++kp)
+#pragma unroll
+    for (int i = 0; i < 4; ++i) p[kp][i] = sm80::pack2<typename Cfg::Element>(s[8 * kp + 2 * i], s[8 * kp + 2 * i + 1]);
+}
+
+template <class Cfg, bool kCausal>
+__global__ void __launch_bounds__(Cfg::kThreads, 1)
+    forward_kernel(const __grid_constant__ TensorMaps maps, const KernelArgs a) {
+#if ATTNSCOPE_FLASH3_DEVICE_CODE
+  using namespace sm90;
+  using Element = typename Cfg::Element;
+  constexpr int D = Cfg::kHeadDim, kBlockM = Cfg::kBlockM, kBlockN = Cfg::kBlockN, kStages = Cfg::kStages;
+  constexpr Schedule kSchedule = Cfg::kSchedule;
+
+  extern __shared__ unsigned char smem_raw[];
+  const uint32_t base = (smem_addr(smem_raw) + 1023) & ~1023u;  // 128-byte swizzle atoms are 1 KiB
+  const uint32_t sQ = base, sK = base + Cfg::kOffK, sV = base + Cfg::kOffV;
+  const uint32_t bar_q = base + Cfg::kOffBarriers;
+  auto bar_k_full = [&](int s) { return bar_q + 8 * (1 + s); };
+  auto bar_v_full = [&](int s) { return bar_q + 8 * (1 + kStages + s); };
+  auto bar_empty = [&](int s) { return bar_q + 8 * (1 + 2 * kStages + s); };
+
+  const int bh = blockIdx.x / a.num_m_blocks;
+  const int m_block = kCausal ? a.num_m_blocks - 1 - blockIdx.x % a.num_m_blocks : blockIdx.x % a.num_m_blocks;
+  const int batch = bh / a.q_heads, head = bh % a.q_heads;
+  const int kv_bh = batch * a.kv_heads + head / a.group;
+  const int m_start = m_block * kBlockM;
+  const int q_rows = min(kBlockM, a.q_len - m_start);
+  const int causal_shift = a.kv_len - a.q_len;  // query i sees key j iff j <= i + causal_shift
+  const int n_end = kCausal ? min(a.kv_len, max(0, m_start + q_rows + causal_shift)) : a.kv_len;
+  const int n_blocks = (n_end + kBlockN - 1) / kBlockN;
+
+  const int warpgroup = threadIdx.x / 128;
+  if (threadIdx.x == 0) {
+    mbar_init(bar_q, 1);
+    for (int s = 0; s < kStages; ++s) {
+      mbar_init(bar_k_full(s), 1);
+      mbar_init(bar_v_full(s), 1);
+      mbar_init(bar_empty(s), 4 * Cfg::kConsumers);  // one arrival per consumer warp
+    }
+    fence_barrier_init();
+  }
+  __syncthreads();
+
+  if (warpgroup == 0) {
+    // ---------------------------------------------------------------- producer
+    setmaxnreg_dec<Cfg::kProducerRegs>();
+    if (threadIdx.x == 0 && n_blocks > 0) {
+      prefetch_tensor_map(&maps.q), prefetch_tensor_map(&maps.k), prefetch_tensor_map(&maps.v);
+      mbar_arrive_expect_tx(bar_q, Cfg::kQBytes);
+#pragma unroll
+      for (int c = 0; c < Cfg::kColBlocks; ++c) tma_load_3d(sQ + c * kBlockM * 128, &maps.q, bar_q, 64 * c, m_start, bh);
+      for (int it = 0; it < n_blocks; ++it) {
+        const int nb = n_blocks - 1 - it, s = it % kStages;
+        mbar_wait(bar_empty(s), ((it / kStages) & 1) ^ 1);
+        const uint32_t k_dst = sK + s * Cfg::kTileBytes, v_dst = sV + s * Cfg::kTileBytes;
+        mbar_arrive_expect_tx(bar_k_full(s), Cfg::kTileBytes);
+#pragma unroll
+        for (int c = 0; c < Cfg::kColBlocks; ++c)
+          tma_load_3d(k_dst + c * kBlockN * 128, &maps.k, bar_k_full(s), 64 * c, nb * kBlockN, kv_bh);
+        mbar_arrive_expect_tx(bar_v_full(s), Cfg::kTileBytes);
+#pragma unroll
+        for (int c = 0; c < Cfg::kColBlocks; ++c)
+          tma_load_3d(v_dst + c * kBlockN * 128, &maps.v, bar_v_full(s), 64 * c, nb * kBlockN, kv_bh);
+      }
+    }
+    return;
+  }
+
+  // ------------------------------------------------------------------ consumers
+  setmaxnreg_inc<Cfg::kConsumerRegs>();
+  const int cw = warpgroup - 1;  // consumer index: rows 64·cw .. +63 of the tile
+  const int t = threadIdx.x % 128, warp = t / 32, lane = t % 32;
+  // wgmma's accumulator layout: warp w holds rows 16w..16w+15; lane holds rows lane/4 and lane/4 + 8,
+  // columns 8j + 2·(lane%4) + {0, 1} of every n8 block j (the mma.sync C layout, repeated along N).
+  const int tile_row0 = 64 * cw + 16 * warp + lane / 4;  // + 8·r
+  const uint32_t sQ_wg = sQ + 64 * cw * 128;
+
+  float o[Cfg::kOFloats];
+#pragma unroll
+  for (int i = 0; i < Cfg::kOFloats; ++i) o[i] = 0.f;
+  float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f};
+
+  // S = Q·Kᵀ for the K tile in stage s: D/16 wgmma k-steps. Within a 64-column block a k16 step is
+  // +32 bytes on the descriptor's start address (the swizzle is applied to the computed address).
+  auto issue_s = [&](float (&s_acc)[Cfg::kSFloats], int s) {
+    const uint32_t k_tile = sK + s * Cfg::kTileBytes;
+    fence_regs(s_acc);  // keep every write of these registers before the fence (else ptxas serializes)
+    warpgroup_arrive();
+    detail::static_for<D / 16>([&](auto kk) {
+      constexpr int c = kk / 4, k_bytes = (kk % 4) * 32;
+      const uint64_t da = make_desc_sw128(sQ_wg + c * kBlockM * 128 + k_bytes, 16, 1024);
+      const uint64_t db = make_desc_sw128(k_tile + c * kBlockN * 128 + k_bytes, 16, 1024);
+      wgmma::Op<Element, kBlockN>::ss(s_acc, da, db, kk == 0 ? 0 : 1);
+    });
+    warpgroup_commit();
+  };
+  // O += P·V for the V tile in stage s: kBlockN/16 k-steps of 16 keys (= 16 rows × 128 bytes); V is
+  // read transposed (MN-major), its 64-column blocks kBlockN·128 bytes apart.
+  auto issue_o = [&](uint32_t (&p)[kBlockN / 16][4], int s) {
+    const uint32_t v_tile = sV + s * Cfg::kTileBytes;
+    fence_regs(o);
+    fence_regs(p);
+    warpgroup_arrive();
+    detail::static_for<kBlockN / 16>([&](auto kp) {
+      const uint64_t db = make_desc_sw128(v_tile + kp * 16 * 128, kBlockN * 128, 1024);
+      wgmma::Op<Element, D>::rs(o, p[kp], db, 1);
+    });
+    warpgroup_commit();
+  };
+  auto softmax = [&](float (&s_acc)[Cfg::kSFloats], int n_start, float (&alpha)[2]) {
+    const bool ragged = n_start + kBlockN > a.kv_len;
+    const bool diagonal = kCausal && n_start + kBlockN - 1 > m_start + 64 * cw + causal_shift;
+    const int first_row = m_start + tile_row0;
+    if (ragged || diagonal)
+      online_softmax<Cfg, kCausal, true>(s_acc, n_start, first_row, lane, a, row_max, row_sum, alpha);
+    else
+      online_softmax<Cfg, kCausal, false>(s_acc, n_start, first_row, lane, a, row_max, row_sum, alpha);
+  };
+  auto rescale_o = [&](const float (&alpha)[2]) {
+#pragma unroll
+    for (int j = 0; j < D / 8; ++j)
+#pragma unroll
+      for (int e = 0; e < 4; ++e) o[4 * j + e] *= alpha[e / 2];
+  };
+  auto release = [&](int s) {
+    __syncwarp();
+    if (lane == 0) mbar_arrive(bar_empty(s));
+  };
+  // Ping-pong: warpgroup cw issues its GEMMs only after the other one has issued its own; named
+  // barriers 3 and 4 (0 is __syncthreads, 1-2 the epilogue's).
+  auto turn_begin = [&] {
+    if constexpr (kSchedule == Schedule::kPingPong) named_barrier_sync(3 + cw, 256);
+  };
+  auto turn_end = [&](bool last) {
+    if constexpr (kSchedule == Schedule::kPingPong)
+      if (!(last && cw == 1)) named_barrier_arrive(3 + (1 - cw), 256);  // balanced: see NOTES.md
+  };
+  auto stage_of = [](int it) { return it % kStages; };
+  auto phase_of = [](int it) { return uint32_t(it / kStages) & 1; };
+
+  if (n_blocks > 0) {
+    mbar_wait(bar_q, 0);
+    if constexpr (kSchedule == Schedule::kSerial) {
+      for (int it = 0; it < n_blocks; ++it) {
+        const int s = stage_of(it);
+        float s_acc[Cfg::kSFloats];
+        uint32_t p[kBlockN / 16][4];
+        float alpha[2];
+        mbar_wait(bar_k_full(s), phase_of(it));
+        issue_s(s_acc, s);
+        warpgroup_wait<0>();
+        fence_regs(s_acc);
+        softmax(s_acc, (n_blocks - 1 - it) * kBlockN, alpha);
+        pack_p<Cfg>(s_acc, p);
+        rescale_o(alpha);
+        mbar_wait(bar_v_full(s), phase_of(it));
+        issue_o(p, s);
+        warpgroup_wait<0>();
+        fence_regs(o);
+        release(s);
+      }
+    } else {
+      if constexpr (kSchedule == Schedule::kPingPong)
+        if (cw == 1) named_barrier_arrive(3, 256);  // warpgroup 1 (cw 0) goes first
+      float s_acc[Cfg::kSFloats];
+      uint32_t p[kBlockN / 16][4];
+      float alpha[2];
+      mbar_wait(bar_k_full(0), 0);
+      turn_begin();
+      issue_s(s_acc, 0);
+      turn_end(false);
+      warpgroup_wait<0>();
+      fence_regs(s_acc);
+      softmax(s_acc, (n_blocks - 1) * kBlockN, alpha);  // alpha = 0 on an all-zero O: nothing to rescale
+      pack_p<Cfg>(s_acc, p);
+      for (int it = 1; it < n_blocks; ++it) {
+        const int s = stage_of(it), s_prev = stage_of(it - 1);
+        mbar_wait(bar_k_full(s), phase_of(it));
+        mbar_wait(bar_v_full(s_prev), phase_of(it - 1));
+        turn_begin();
+        issue_s(s_acc, s);
+        issue_o(p, s_prev);
+        turn_end(false);
+        warpgroup_wait<1>();  // S(it) done; P·V(it−1) may still run while we do the softmax
+        fence_regs(s_acc);
+        softmax(s_acc, (n_blocks - 1 - it) * kBlockN, alpha);
+        warpgroup_wait<0>();
+        fence_regs(o);
+        release(s_prev);
+        rescale_o(alpha);
+        pack_p<Cfg>(s_acc, p);
+        fence_regs(o);  // the rescale and the packing happen before the next wgmmas are issued
+        fence_regs(p);
+      }
+      const int s_last = stage_of(n_blocks - 1);
+      mbar_wait(bar_v_full(s_last), phase_of(n_blocks - 1));
+      turn_begin();
+      issue_o(p, s_last);
+      turn_end(true);
+      warpgroup_wait<0>();
+      fence_regs(o);
+      release(s_last);
+    }
+  }
+
+  // ---- epilogue: O / l into this warpgroup's rows of the Q tile (swizzled like the map), TMA store ----
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    const float l = sm80::quad_sum(row_sum[r]);
+    const float inv_l = l > 0.f ? 1.f / l : 0.f;  // a row that sees no key outputs zeros
+    const int tile_row = tile_row0 + 8 * r;
+    if (a.lse != nullptr && lane % 4 == 0 && tile_row < q_rows)
+      a.lse[int64_t(bh) * a.q_len + m_start + tile_row] = l > 0.f ? row_max[r] * a.scale + logf(l) : -INFINITY;
+#pragma unroll
+    for (int j = 0; j < D / 8; ++j) {
+      // Column 8j + 2·(lane%4): 16-byte chunk j % 8 of column block j / 8, XOR'ed with row % 8.
+      const uint32_t addr = sQ + (j / 8) * kBlockM * 128 + tile_row * 128 + (((j % 8) ^ (tile_row % 8)) * 16) + 4 * (lane % 4);
+      const uint32_t packed = sm80::pack2<Element>(o[4 * j + 2 * r] * inv_l, o[4 * j + 2 * r + 1] * inv_l);
+      asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(addr), "r"(packed) : "memory");
+    }
+  }
+  fence_proxy_async();              // the copy engine reads what ordinary stores wrote
+  named_barrier_sync(1 + cw, 128);  // this warpgroup's 64 rows are complete
+  if (t == 0) {
+#pragma unroll
+    for (int c = 0; c < Cfg::kColBlocks; ++c) tma_store_3d(&maps.o, sQ_wg + c * kBlockM * 128, 64 * c, m_start + 64 * cw, bh);
+    tma_store_commit();
+    tma_store_wait_read();
+  }
+#endif
+}
+
+// Host side: configure shared memory, launch on `stream`. The tensor maps come from flash3.cu.
+template <class Cfg, bool kCausal>
+void launch(const TensorMaps& maps, const Params& p, cudaStream_t stream) {
+  const auto kernel = forward_kernel<Cfg, kCausal>;
+  cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::kSmemBytes);
+  if (e != cudaSuccess)
+    throw std::runtime_error("flash3: cannot give the kernel " + std::to_string(Cfg::kSmemBytes / 1024) +
+                             " KiB of shared memory: " + cudaGetErrorString(e));
+  KernelArgs a{};
+  a.lse = p.lse;
+  a.q_heads = int(p.q_heads);
+  a.kv_heads = int(p.kv_heads);
+  a.group = int(p.q_heads / p.kv_heads);
+  a.q_len = int(p.q_len);
+  a.kv_len = int(p.kv_len);
+  a.num_m_blocks = int((p.q_len + Cfg::kBlockM - 1) / Cfg::kBlockM);
+  a.scale = p.scale;
+  a.scale_log2 = p.scale * 1.4426950408889634f;
+  const int64_t blocks = int64_t(a.num_m_blocks) * p.batch * p.q_heads;
+  if (blocks > INT_MAX) throw std::runtime_error("flash3: problem needs " + std::to_string(blocks) + " blocks; at most 2^31-1");
+  if (blocks == 0) return;
+  kernel<<<dim3(unsigned(blocks)), dim3(Cfg::kThreads), Cfg::kSmemBytes, stream>>>(maps, a);
+  e = cudaGetLastError();
+  if (e != cudaSuccess) throw std::runtime_error(std::string("flash3: kernel launch failed: ") + cudaGetErrorString(e));
+}
+
+template <class Element, int kHeadDim, Schedule kSchedule>
+void run(const TensorMaps& maps, const Params& p, cudaStream_t stream) {
+  if (p.causal)
+    launch<Traits<Element, kHeadDim, kSchedule>, true>(maps, p, stream);
+  else
+    launch<Traits<Element, kHeadDim, kSchedule>, false>(maps, p, stream);
+}
+
+}  // namespace attnscope::flash3

@@ -1,0 +1,72 @@
+#pragma once
+// Compile-time decisions of the flash3 kernel: one traits struct per dtype × head dim × schedule.
+#include <cuda.h>
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
+#include "flash3/flash3.hpp"
+
+namespace attnscope::flash3 {
+
+// How the consumer warpgroups order their work (the rungs of FA3's ablation, each measurable):
+//   kSerial   — per K/V tile: S = Q·Kᵀ, wait, softmax, O += P·V, wait. The tensor cores idle during
+//               the softmax; only the producer warp's TMA runs ahead (warp specialization alone).
+//   kOverlap  — S(j+1) = Q·K(j+1)ᵀ is issued before O += P(j)·V(j), and the softmax of S(j+1) runs
+//               while P(j)·V(j) is still on the tensor cores (FA3's intra-warpgroup pipelining).
+//   kPingPong — kOverlap, and the two consumer warpgroups take turns to issue their GEMMs (named
+//               barriers), so one warpgroup's softmax runs under the other's GEMMs.
+enum class Schedule { kSerial, kOverlap, kPingPong };
+
+template <class Element_, int kHeadDim_, int kBlockN_, int kStages_, Schedule kSchedule_>
+struct KernelConfig {
+  using Element = Element_;
+  static constexpr int kHeadDim = kHeadDim_;
+  static constexpr int kBlockN = kBlockN_;
+  static constexpr int kStages = kStages_;
+  static constexpr Schedule kSchedule = kSchedule_;
+  static constexpr int kConsumers = TileShape::kConsumers;
+  static constexpr int kBlockM = TileShape::kBlockM;
+  static constexpr int kThreads = 128 * (1 + kConsumers);  // warpgroup 0 produces, the others consume
+
+  // Registers per thread after setmaxnreg: the producer keeps a few, the consumers take the rest
+  // (128·24 + 256·240 = 64 512 ≤ 65 536).
+  static constexpr int kProducerRegs = 24;
+  static constexpr int kConsumerRegs = 240;
+
+  // Shared memory. Every tile is stored as kHeadDim/64 column blocks of [rows × 64] elements, each row
+  // 128 bytes, 128-byte swizzled: the layout TMA writes with CU_TENSOR_MAP_SWIZZLE_128B and the one
+  // wgmma's descriptors read without bank conflicts.
+  static constexpr int kColBlocks = kHeadDim / 64;
+  static constexpr int kQBytes = kBlockM * kHeadDim * 2;
+  static constexpr int kTileBytes = kBlockN * kHeadDim * 2;  // one K or V tile
+  static constexpr int kOffK = kQBytes;
+  static constexpr int kOffV = kOffK + kStages * kTileBytes;
+  static constexpr int kOffBarriers = kOffV + kStages * kTileBytes;
+  static constexpr int kSmemBytes = kOffBarriers + 256 + 1024;  // + room to align the base to 1024
+
+  static constexpr int kSFloats = kBlockN / 2;   // S accumulator floats per consumer thread
+  static constexpr int kOFloats = kHeadDim / 2;  // O accumulator floats per consumer thread
+
+  static_assert(kHeadDim % 64 == 0, "tiles are whole 128-byte swizzle columns");
+  static_assert(kBlockN % 16 == 0 && kBlockN <= 256, "wgmma N is a multiple of 16 up to 256 (S) and k16 steps (P·V)");
+  static_assert((3 * kStages + 1) * 8 <= 256, "the barriers fit their 256 bytes");
+};
+
+// The tensor maps a launch needs (flash3.cu makes them): Q boxes of 64 columns × kBlockM rows, O boxes
+// of 64 × 64 (one consumer warpgroup's rows), K and V boxes of 64 × kBlockN; all over [B·H, N, D].
+struct TensorMaps {
+  CUtensorMap q, k, v, o;
+};
+
+template <int kHeadDim>
+struct ShapeOf {
+  static_assert(tile_shape(kHeadDim) != nullptr, "no row in kTileShapes for this head dim");
+  static constexpr TileShape value = *tile_shape(kHeadDim);
+};
+
+template <class Element, int kHeadDim, Schedule kSchedule, class S = ShapeOf<kHeadDim>>
+struct Traits : KernelConfig<Element, kHeadDim, S::value.block_n, S::value.stages, kSchedule> {
+  static_assert(Traits::kSmemBytes == S::value.shared_memory_bytes(), "rules and kernel agree on shared memory");
+};
+
+}  // namespace attnscope::flash3

@@ -1,0 +1,165 @@
+// flash3 on the GPU against the fp64 reference: float16 and bfloat16, head dims 64 and 128, causal and
+// not, GQA/MQA, lengths 1, 1000 and 4097 (not multiples of any tile), q_len ≠ kv_len both ways
+// (including rows that see no key), outputs and LSE poisoned before each run; every rung of the
+// schedule ladder; and the SASS of every flash3 kernel contains HGMMA (wgmma), not only HMMA.
+// Tolerance: at most twice the error of a plain low-precision computation on the same inputs.
+#include <cuda_runtime.h>
+#include <gtest/gtest.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <tuple>
+
+#include <unistd.h>
+
+#include "attnscope/registry.hpp"
+#include "flash3/flash3.hpp"
+#include "gpu_check.hpp"
+#include "../builtin_backend.hpp"
+
+namespace attnscope {
+namespace {
+
+const Backend& backend() { return testing_support::builtin_backend("flash3"); }
+
+// flash3 runs only on compute capability 9.0 (its kernels are sm_90a only).
+std::string not_hopper_reason() {
+  int dev = 0, major = 0, minor = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess ||
+      cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) != cudaSuccess)
+    return "cannot query GPU 0";
+  if (major != 9 || minor != 0) return "flash3 needs sm90; GPU 0 is sm" + std::to_string(10 * major + minor);
+  return "";
+}
+
+#define REQUIRE_HOPPER()                                              \
+  do {                                                                \
+    ATTNSCOPE_REQUIRE_GPU();                                          \
+    const std::string why_ = not_hopper_reason();                     \
+    if (!why_.empty()) GTEST_SKIP() << why_;                          \
+  } while (0)
+
+Problem make(DType t, int64_t b, int64_t hq, int64_t hkv, int64_t nq, int64_t nk, int64_t d, bool causal) {
+  return testing_support::make_problem(t, b, hq, hkv, nq, nk, d, causal);
+}
+
+void expect_matches_reference(const Problem& p, int64_t max_heads = 4, uint64_t seed = 7) {
+  gputest::expect_matches_reference(backend(), p, max_heads, seed);
+}
+
+class Flash3Gpu : public ::testing::TestWithParam<std::tuple<DType, bool>> {};
+
+TEST_P(Flash3Gpu, EveryHeadDimWithGqaAtLength1000) {
+  REQUIRE_HOPPER();
+  const auto [t, causal] = GetParam();
+  for (const flash3::TileShape& s : flash3::kTileShapes)
+    expect_matches_reference(make(t, 2, 4, 2, 1000, 1000, s.head_dim, causal), 2);
+}
+
+TEST_P(Flash3Gpu, Length4097CrossesEveryTileBoundary) {
+  REQUIRE_HOPPER();
+  const auto [t, causal] = GetParam();
+  expect_matches_reference(make(t, 1, 2, 1, 4097, 4097, 64, causal), 1, 21);   // MQA
+  expect_matches_reference(make(t, 1, 2, 2, 4097, 300, 128, causal), 1, 22);   // q_len > kv_len
+  expect_matches_reference(make(t, 1, 2, 2, 300, 4097, 128, causal), 2, 23);   // q_len < kv_len
+}
+
+TEST_P(Flash3Gpu, LengthOne) {
+  REQUIRE_HOPPER();
+  const auto [t, causal] = GetParam();
+  for (const flash3::TileShape& s : flash3::kTileShapes) {
+    expect_matches_reference(make(t, 3, 8, 2, 1, 1, s.head_dim, causal), 8);     // one query, one key
+    expect_matches_reference(make(t, 2, 4, 4, 1, 4097, s.head_dim, causal), 4);  // one query, long keys
+    expect_matches_reference(make(t, 1, 2, 1, 4097, 1, s.head_dim, causal), 2);  // long queries, one key
+  }
+}
+
+TEST_P(Flash3Gpu, RaggedLengthsWithGqa) {
+  REQUIRE_HOPPER();
+  const auto [t, causal] = GetParam();
+  expect_matches_reference(make(t, 2, 8, 2, 77, 203, 128, causal), 8);  // kv_len > q_len, 4 q heads per kv head
+  expect_matches_reference(make(t, 1, 6, 1, 130, 65, 64, causal), 6);   // MQA, q_len > kv_len
+  expect_matches_reference(make(t, 2, 2, 1, 129, 1000, 64, causal), 4);
+}
+
+TEST(Flash3GpuCausal, RowsThatSeeNoKeyAreZeroWithMinusInfLse) {
+  REQUIRE_HOPPER();
+  // q_len − kv_len = 260: the first 260 rows see nothing (two whole 128-row tiles and part of a third).
+  for (DType t : {DType::F16, DType::BF16})
+    for (int64_t d : {64, 128}) expect_matches_reference(make(t, 1, 2, 2, 300, 40, d, true));
+}
+
+INSTANTIATE_TEST_SUITE_P(SixteenBit, Flash3Gpu, ::testing::Combine(::testing::Values(DType::F16, DType::BF16), ::testing::Bool()),
+                         [](const auto& info) {
+                           return std::string(to_string(std::get<0>(info.param))) +
+                                  (std::get<1>(info.param) ? "_causal" : "_full");
+                         });
+
+// The lower rungs of the ladder (bfloat16, d=128) compute the same function as the default.
+TEST(Flash3GpuLadder, SerialAndOverlapSchedulesMatchTheReference) {
+  REQUIRE_HOPPER();
+  for (const char* schedule : {"serial", "overlap", "pingpong"}) {
+    SCOPED_TRACE(schedule);
+    ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_SCHEDULE", schedule, 1), 0);
+    for (bool causal : {false, true}) {
+      expect_matches_reference(make(DType::BF16, 2, 4, 2, 1000, 1000, 128, causal), 2, 31);
+      expect_matches_reference(make(DType::BF16, 1, 2, 1, 4097, 300, 128, causal), 1, 32);
+    }
+  }
+  unsetenv("ATTNSCOPE_FLASH3_SCHEDULE");
+}
+
+TEST(Flash3GpuLimits, UncompiledHeadDimAndFloat32AreRefusedNotComputed) {
+  REQUIRE_HOPPER();
+  const auto d96 = gputest::run_against_reference(backend(), make(DType::F16, 1, 1, 1, 16, 16, 96, false));
+  EXPECT_NE(d96.error.find("head_dim 96"), std::string::npos) << d96.error;
+  const auto f32 = gputest::run_against_reference(backend(), make(DType::F32, 1, 1, 1, 16, 16, 64, false));
+  EXPECT_NE(f32.error.find("float32"), std::string::npos) << f32.error;
+}
+
+TEST(Flash3GpuLimits, SeedsChangeTheInputsNotTheVerdict) {
+  REQUIRE_HOPPER();
+  for (uint64_t seed : {1u, 2u, 3u}) expect_matches_reference(make(DType::BF16, 1, 2, 2, 129, 257, 128, true), 2, seed);
+}
+
+// The SASS of this very binary: every flash3 kernel must use the warpgroup tensor-core instruction
+// (HGMMA), the point of the backend; an HMMA-only kernel would be on the sm80 path.
+TEST(Flash3Sass, EveryKernelUsesHgmma) {
+  std::string tool = "/usr/local/cuda/bin/cuobjdump";
+  if (const char* home = std::getenv("CUDA_HOME")) tool = std::string(home) + "/bin/cuobjdump";
+  if (std::system((tool + " --version > /dev/null 2>&1").c_str()) != 0) GTEST_SKIP() << "no cuobjdump at " << tool;
+  // Our own executable by pid (inside popen's shell, /proc/self would be the shell).
+  const std::string cmd = tool + " -sass /proc/" + std::to_string(getpid()) + "/exe 2>/dev/null";
+  std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
+  ASSERT_TRUE(pipe) << cmd;
+  std::array<char, 4096> buf{};
+  std::string current;  // the function being listed
+  int kernels = 0, with_hgmma = 0;
+  bool seen_hgmma = false;
+  auto close_function = [&] {
+    if (current.find("flash3") != std::string::npos && current.find("forward_kernel") != std::string::npos) {
+      ++kernels;
+      with_hgmma += seen_hgmma;
+      EXPECT_TRUE(seen_hgmma) << current << " has no HGMMA";
+    }
+  };
+  while (fgets(buf.data(), int(buf.size()), pipe.get())) {
+    const std::string line(buf.data());
+    if (line.find("Function : ") != std::string::npos) {
+      close_function();
+      current = line, seen_hgmma = false;
+    } else if (line.find("HGMMA") != std::string::npos) {
+      seen_hgmma = true;
+    }
+  }
+  close_function();
+  // 2 head dims × 2 dtypes × 2 masks (ping-pong) + bf16 d128's serial and overlap rungs × 2 masks.
+  EXPECT_EQ(kernels, 12);
+  EXPECT_EQ(with_hgmma, kernels);
+}
+
+}  // namespace
+}  // namespace attnscope

@@ -1,0 +1,109 @@
+// flash3's eligibility rules, judged on the CPU with what-if profiles (no GPU needed): compute
+// capability exactly 9.0 with flash2 as the fallback, dtype, the compiled head-dim set, the teaching
+// text naming what each Hopper feature buys, and the memory prediction.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+
+#include "attnscope/platform.hpp"
+#include "attnscope/registry.hpp"
+#include "flash3/flash3.hpp"
+#include "builtin_backend.hpp"
+
+using namespace attnscope;
+
+namespace {
+
+const Backend& backend() { return testing_support::builtin_backend("flash3"); }
+
+Problem problem(DType t, int64_t d, bool causal = false) {
+  return testing_support::make_problem(t, 2, 8, 2, 1000, 3000, d, causal);
+}
+
+RuleResult must_have(const std::vector<RuleResult>& rs, const std::string& id) {
+  for (const auto& r : rs)
+    if (r.rule == id) return r;
+  throw std::runtime_error("no rule " + id);
+}
+
+bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+const DeviceInfo& profile(const char* name) { return *find_profile(name); }
+
+TEST(Flash3Rules, H100AcceptsBothHeadDimsInBothSixteenBitTypes) {
+  for (DType t : {DType::F16, DType::BF16})
+    for (const flash3::TileShape& s : flash3::kTileShapes)
+      for (bool causal : {false, true}) {
+        const auto rs = backend().check(problem(t, s.head_dim, causal), profile("h100"));
+        for (const char* id : {"device_kind", "compute_capability", "dtype", "head_dim_set", "head_dim_multiple"})
+          EXPECT_TRUE(must_have(rs, id).met) << id << ": " << must_have(rs, id).reason;
+      }
+}
+
+TEST(Flash3Rules, EveryNonHopperGpuIsGreyedWithTheSm90ReasonAndPointsToFlash2) {
+  for (const char* dev : {"a100", "l4"}) {
+    SCOPED_TRACE(dev);
+    const RuleResult cc = must_have(backend().check(problem(DType::BF16, 128), profile(dev)), "compute_capability");
+    EXPECT_FALSE(cc.met);
+    EXPECT_EQ(cc.kind, RuleKind::Environment);
+    EXPECT_EQ(cc.required, "sm90 (exactly)");
+    EXPECT_TRUE(contains(cc.reason, "needs sm90 exactly")) << cc.reason;
+    EXPECT_TRUE(contains(cc.reason, "wgmma")) << cc.reason;
+    EXPECT_TRUE(contains(cc.hint, "flash2")) << cc.hint;
+  }
+}
+
+TEST(Flash3Rules, OnTuringTheHintSkipsFlash2WhichNeedsSm80) {
+  const RuleResult cc = must_have(backend().check(problem(DType::F16, 64), profile("t4")), "compute_capability");
+  EXPECT_FALSE(cc.met);
+  EXPECT_TRUE(contains(cc.hint, "mem-efficient")) << cc.hint;
+}
+
+TEST(Flash3Rules, NewerThanHopperIsGreyedToo) {
+  DeviceInfo blackwell = profile("h100");
+  blackwell.cc_major = 10, blackwell.cc_minor = 0, blackwell.name = "What-if: sm100";
+  const RuleResult cc = must_have(backend().check(problem(DType::F16, 64), blackwell), "compute_capability");
+  EXPECT_FALSE(cc.met);
+  EXPECT_EQ(cc.observed, "sm100");
+}
+
+TEST(Flash3Rules, TheCpuIsTheWrongKindOfDevice) {
+  const RuleResult r = must_have(backend().check(problem(DType::F16, 64), cpu_device()), "device_kind");
+  EXPECT_FALSE(r.met);
+  EXPECT_TRUE(contains(r.reason, "CUDA GPU")) << r.reason;
+}
+
+TEST(Flash3Rules, Float32AndUncompiledHeadDimsAreInputProblems) {
+  const RuleResult dt = must_have(backend().check(problem(DType::F32, 128), profile("h100")), "dtype");
+  EXPECT_FALSE(dt.met);
+  EXPECT_EQ(dt.kind, RuleKind::Input);
+  EXPECT_TRUE(contains(dt.hint, "float16 or bfloat16")) << dt.hint;
+  for (int64_t d = 1; d <= 300; ++d) {
+    const bool accepted = must_have(backend().check(problem(DType::F16, d), profile("h100")), "head_dim_set").met;
+    EXPECT_EQ(accepted, flash3::tile_shape(d) != nullptr) << d;
+  }
+  const RuleResult d96 = must_have(backend().check(problem(DType::F16, 96), profile("h100")), "head_dim_set");
+  EXPECT_TRUE(contains(d96.reason, "flash2")) << d96.reason;  // where the other head dims run
+}
+
+TEST(Flash3Rules, WithoutCudaInTheBuildItIsGreyedWithThatReason) {
+  const auto rs = backend().check(problem(DType::F16, 64), profile("h100"));
+  EXPECT_EQ(must_have(rs, "cuda_build").met, platform::built_with_cuda());
+}
+
+TEST(Flash3Rules, TeachingTextSaysWhatEachHopperFeatureBuys) {
+  const std::string& text = backend().info().algorithm;
+  for (const char* feature : {"TMA", "mbarrier", "wgmma", "setmaxnreg", "warp specialization", "ping-pong",
+                              "intra-warpgroup overlap", "exp2", "bottom-right"})
+    EXPECT_TRUE(contains(text, feature)) << feature;
+  EXPECT_TRUE(backend().writes_lse());
+  const Problem p = problem(DType::BF16, 128);
+  EXPECT_EQ(backend().predict_memory(p).output_bytes, p.output_bytes() + p.lse_bytes());
+}
+
+TEST(Flash3Rules, SharedMemoryOfEveryTileShapeFitsHopper) {
+  for (const flash3::TileShape& s : flash3::kTileShapes) EXPECT_LE(s.shared_memory_bytes(), 227 * 1024) << s.head_dim;
+}
+
+}  // namespace
