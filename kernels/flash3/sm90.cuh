@@ -29,13 +29,23 @@ __device__ __forceinline__ void mbar_arrive(uint32_t bar) {
   asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar) : "memory");
 }
 // Block until the phase with this parity has completed. A fresh barrier counts as having completed
-// the phase of parity 1, so a producer's first wait on an "empty" barrier passes at once.
+// the phase of parity 1, so a producer's first wait on an "empty" barrier passes at once. After 2^30
+// failed tries (each try_wait may also suspend the thread for a while: many seconds in all, where a
+// whole launch takes milliseconds) it can only be a bug: trap, so that a deadlock becomes a launch
+// error the caller reports instead of a GPU that hangs. One asm block: ptxas keeps it lean (the same
+// loop written in C++ around a bool try_wait cost the kernel 68 bytes of spills).
 __device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity) {
   asm volatile(
-      "{\n.reg .pred done;\n"
+      "{\n.reg .pred p;\n.reg .b32 tries;\n"
+      "mov.b32 tries, 0;\n"
       "WAIT_%=:\n"
-      "mbarrier.try_wait.parity.shared::cta.b64 done, [%0], %1;\n"
-      "@!done bra WAIT_%=;\n}\n" ::"r"(bar),
+      "mbarrier.try_wait.parity.shared::cta.b64 p, [%0], %1;\n"
+      "@p bra DONE_%=;\n"
+      "add.u32 tries, tries, 1;\n"
+      "setp.lt.u32 p, tries, 1073741824;\n"
+      "@p bra WAIT_%=;\n"
+      "trap;\n"
+      "DONE_%=:\n}\n" ::"r"(bar),
       "r"(parity)
       : "memory");
 }
