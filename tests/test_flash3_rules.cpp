@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <string>
 
+#include "attnscope/build_info.hpp"
 #include "attnscope/platform.hpp"
 #include "attnscope/registry.hpp"
 #include "flash3/flash3.hpp"
@@ -89,7 +90,7 @@ TEST(Flash3Rules, Float32AndUncompiledHeadDimsAreInputProblems) {
 
 TEST(Flash3Rules, WithoutCudaInTheBuildItIsGreyedWithThatReason) {
   const auto rs = backend().check(problem(DType::F16, 64), profile("h100"));
-  EXPECT_EQ(must_have(rs, "cuda_build").met, platform::built_with_cuda());
+  EXPECT_EQ(must_have(rs, "cuda_build").met, build::with_cuda());
 }
 
 TEST(Flash3Rules, TeachingTextSaysWhatEachHopperFeatureBuys) {
@@ -99,7 +100,7 @@ TEST(Flash3Rules, TeachingTextSaysWhatEachHopperFeatureBuys) {
     EXPECT_TRUE(contains(text, feature)) << feature;
   EXPECT_TRUE(backend().writes_lse());
   const Problem p = problem(DType::BF16, 128);
-  EXPECT_EQ(backend().predict_memory(p).output_bytes, p.output_bytes() + p.lse_bytes());
+  EXPECT_EQ(backend().predict_memory(p, profile("h100")).output_bytes, p.output_bytes() + p.lse_bytes());
 }
 
 TEST(Flash3Rules, SharedMemoryOfEveryTileShapeFitsHopper) {

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "attnscope/backend.hpp"
-#include "attnscope/platform.hpp"
+#include "attnscope/build_info.hpp"
 #include "attnscope/rules.hpp"
 #include "flash3/flash3.hpp"
 
@@ -23,6 +23,13 @@ static_assert([] {
     if (t.shared_memory_bytes() > 227 * 1024) return false;
   return true;
 }());
+
+// The compiled head dims: the rows of the kernels' own tile table.
+std::vector<int64_t> compiled_head_dims() {
+  std::vector<int64_t> dims;
+  for (const flash3::TileShape& t : flash3::kTileShapes) dims.push_back(t.head_dim);
+  return dims;
+}
 
 RuleResult hopper_rule(const DeviceInfo& d) {
   RuleResult r;
@@ -41,7 +48,7 @@ RuleResult hopper_rule(const DeviceInfo& d) {
   return r;
 }
 
-class Flash3Backend final : public Backend {
+class Flash3Backend final : public CudaBackend {
  public:
   const BackendInfo& info() const override {
     static const BackendInfo kInfo{
@@ -77,32 +84,28 @@ class Flash3Backend final : public Backend {
   }
 
   std::vector<RuleResult> check(const Problem& p, const DeviceInfo& d) const override {
+    // No kernel_image rule: flash3's kernels are always built, for sm_90a only (kernels/CMakeLists.txt),
+    // so the compute-capability rule below is the whole device story.
     RuleSet rules(p, d);
-    rules.target(Target::Cuda)
-        .built_with_cuda(platform::built_with_cuda());
+    rules.target(Target::Cuda).built_with_cuda(build::with_cuda());
     if (d.is_gpu()) rules.custom(hopper_rule(d));
-    rules.dtype_in({DType::F16, DType::BF16})
-        .head_dim_in({64, 128})
-        .head_dim_multiple_of(8, "Q, K and V rows are copied by TMA in 16-byte units of 8 float16/bfloat16 values");
-    auto out = rules.take();
-    for (auto& r : out) {
-      if (r.rule == "dtype")
-        r.reason += " (wgmma here takes 16-bit inputs; float32 would need TF32, which changes the numerics)";
-      if (r.rule == "head_dim_set")
-        r.reason += " (each head dim is a separately compiled kernel with its own tile shape; this version has "
-                    "64 and 128 — flash2 covers 32, 96 and 256)";
-    }
-    return out;
+    rules.dtype_in({DType::F16, DType::BF16},
+                   {.reason = "wgmma here takes 16-bit inputs; float32 would need TF32, which changes the numerics"})
+        .head_dim_in(compiled_head_dims(),
+                     {.reason = "each head dim is a separately compiled kernel with its own tile shape; this version "
+                                "has 64 and 128 — flash2 covers 32, 96 and 256"})
+        .head_dim_multiple_of(8, {.reason = "Q, K and V rows are copied by TMA in 16-byte units of 8 float16/bfloat16 values"});
+    return rules.take();
   }
 
-  MemoryPrediction predict_memory(const Problem& p) const override {
+  MemoryPrediction predict_memory(const Problem& p, const DeviceInfo&) const override {
     return {p.output_bytes() + p.lse_bytes(), 0};  // no workspace: S and P stay on chip
   }
 
   bool writes_lse() const override { return true; }
 
-  void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override {
 #if ATTNSCOPE_HAVE_CUDA
+  void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override {
     if (!flash3::tile_shape(p.head_dim))
       throw std::runtime_error("flash3: head_dim " + std::to_string(p.head_dim) + " has no compiled kernel");
     if (p.dtype != DType::F16 && p.dtype != DType::BF16)
@@ -115,11 +118,8 @@ class Flash3Backend final : public Backend {
     k.causal = p.causal;
     k.scale = float(p.softmax_scale());
     flash3::forward(k, ctx.stream());
-#else
-    (void)p, (void)t, (void)ctx;
-    throw std::runtime_error("this build of AttnScope has no CUDA support");
-#endif
   }
+#endif
 };
 
 }  // namespace
