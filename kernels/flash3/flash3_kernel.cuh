@@ -23,6 +23,7 @@
 #include <utility>
 
 #include "common/mma_sm80.cuh"
+#include "common/softmax.cuh"
 #include "flash3/flash3.hpp"
 #include "flash3/flash3_traits.cuh"
 #include "flash3/sm90.cuh"
@@ -82,17 +83,17 @@ __device__ __forceinline__ void online_softmax(float (&s)[Cfg::kSFloats], int n_
     for (int j = 0; j < kBlockN / 8; ++j) m = fmaxf(m, fmaxf(s[4 * j + 2 * r], s[4 * j + 2 * r + 1]));
     m = sm80::quad_max(m);
     // From −∞ (nothing seen yet) the old terms are all zero: factor 0, never (−∞) − (−∞).
-    alpha[r] = row_max[r] == -INFINITY ? 0.f : sm80::exp2_approx((row_max[r] - m) * a.scale_log2);
+    alpha[r] = row_max[r] == -INFINITY ? 0.f : attn::exp2_fast((row_max[r] - m) * a.scale_log2);
     row_max[r] = m;
     // A row that has seen only masked keys keeps m = −∞; subtracting 0 then keeps P = 0.
-    const float m_scaled = m == -INFINITY ? 0.f : m * a.scale_log2;
+    const float m_scaled = attn::usable_max(m) * a.scale_log2;
     float sum = 0.f;
 #pragma unroll
     for (int j = 0; j < kBlockN / 8; ++j)
 #pragma unroll
       for (int c = 0; c < 2; ++c) {
         float& x = s[4 * j + 2 * r + c];
-        x = sm80::exp2_approx(fmaf(x, a.scale_log2, -m_scaled));
+        x = attn::exp2_fast(fmaf(x, a.scale_log2, -m_scaled));
         sum += x;
       }
     row_sum[r] = row_sum[r] * alpha[r] + sum;
@@ -314,7 +315,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
 #pragma unroll
   for (int r = 0; r < 2; ++r) {
     const float l = sm80::quad_sum(row_sum[r]);
-    const float inv_l = l > 0.f ? 1.f / l : 0.f;  // a row that sees no key outputs zeros
+    const float inv_l = attn::inverse_sum(l);  // a row that sees no key outputs zeros
     const int tile_row = tile_row0 + 8 * r;
     if (a.lse != nullptr && lane % 4 == 0 && tile_row < q_rows)
       a.lse[int64_t(bh) * a.q_len + m_start + tile_row] = l > 0.f ? row_max[r] * a.scale + logf(l) : -INFINITY;
@@ -354,7 +355,7 @@ void launch(const TensorMaps& maps, const Params& p, cudaStream_t stream) {
   a.kv_len = int(p.kv_len);
   a.num_m_blocks = int((p.q_len + Cfg::kBlockM - 1) / Cfg::kBlockM);
   a.scale = p.scale;
-  a.scale_log2 = p.scale * 1.4426950408889634f;
+  a.scale_log2 = p.scale * attn::kLog2e;
   const int64_t blocks = int64_t(a.num_m_blocks) * p.batch * p.q_heads;
   if (blocks > INT_MAX) throw std::runtime_error("flash3: problem needs " + std::to_string(blocks) + " blocks; at most 2^31-1");
   if (blocks == 0) return;
