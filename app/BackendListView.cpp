@@ -45,6 +45,7 @@ BackendListView::BackendListView(BackendListModel* model, QWidget* parent)
   details_->setObjectName(QStringLiteral("backendDetails"));
   details_->setPlaceholderText(tr("Select a backend to see how it works and which of its rules this problem meets."));
   status_->setWordWrap(true);
+  status_->setTextFormat(Qt::PlainText);  // quotes worker output
   status_->setVisible(false);
 
   overview_->setObjectName(QStringLiteral("backendOverview"));

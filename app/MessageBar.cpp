@@ -10,6 +10,8 @@ MessageBar::MessageBar(QWidget* parent) : QWidget(parent), label_(new QLabel(thi
   setObjectName(QStringLiteral("messageBar"));
   setAttribute(Qt::WA_StyledBackground);
   label_->setWordWrap(true);
+  // Messages quote file contents and worker output: never let them render as rich text.
+  label_->setTextFormat(Qt::PlainText);
   label_->setTextInteractionFlags(Qt::TextSelectableByMouse);
   close_->setText(QStringLiteral("✕"));
   close_->setAutoRaise(true);

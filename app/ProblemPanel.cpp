@@ -74,6 +74,8 @@ ProblemPanel::ProblemPanel(QWidget* parent)
   for (const Preset& p : kPresets) presets_->addItem(tr(p.name));
 
   issues_->setWordWrap(true);
+  issues_->setTextFormat(Qt::PlainText);
+  deviceNote_->setTextFormat(Qt::PlainText);  // device names come from the worker
   issues_->setObjectName(QStringLiteral("problemIssues"));
   issues_->setStyleSheet(QStringLiteral("color:#b00020"));
   deviceNote_->setWordWrap(false);  // a wrapped label in a form row gets clipped; the reason is in its tooltip

@@ -1,6 +1,10 @@
 #include "WorkerProtocol.h"
 
+#include <limits>
+
 #include <nlohmann/json.hpp>
+
+#include "attnscope/json_input.hpp"
 
 
 namespace attnscope::gui {
@@ -8,13 +12,7 @@ namespace {
 
 using nlohmann::json;
 
-json parse_text(std::string_view text, const char* what) {
-  try {
-    return json::parse(text.begin(), text.end());
-  } catch (const json::parse_error& e) {
-    throw FormatError(std::string(what) + ": not valid JSON (" + e.what() + ")");
-  }
-}
+json parse_text(std::string_view text, const char* what) { return parse_bounded_json(text, what); }
 
 const json& member(const json& j, const char* key, const std::string& path) {
   if (!j.is_object()) throw FormatError(path + ": expected an object");
@@ -41,7 +39,10 @@ int64_t int_of(const json& j, const char* key, const std::string& path, std::opt
     throw FormatError(path + "." + key + ": missing");
   }
   const json& v = j.at(key);
-  if (!v.is_number()) throw FormatError(path + "." + key + ": expected a number, got " + v.dump());
+  // Only integers that fit: a double such as 1e300 would be undefined behaviour to convert.
+  if (!v.is_number_integer() ||
+      (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max())))
+    throw FormatError(path + "." + key + ": expected an integer, found " + describe_json_value(v));
   return v.get<int64_t>();
 }
 
@@ -51,7 +52,7 @@ bool bool_of(const json& j, const char* key, const std::string& path, std::optio
     throw FormatError(path + "." + key + ": missing");
   }
   const json& v = j.at(key);
-  if (!v.is_boolean()) throw FormatError(path + "." + key + ": expected true or false, got " + v.dump());
+  if (!v.is_boolean()) throw FormatError(path + "." + key + ": expected true or false, found " + describe_json_value(v));
   return v.get<bool>();
 }
 

@@ -2,6 +2,7 @@
 #include <ostream>
 #include <sstream>
 
+#include "attnscope/file_output.hpp"
 #include "attnscope/results.hpp"
 
 namespace attnscope {
@@ -70,10 +71,9 @@ void write_csv(const std::vector<Record>& records, std::ostream& out) {
 }
 
 void save_csv(const std::vector<Record>& records, const std::string& file) {
-  std::ofstream out(file);
-  if (!out) throw std::runtime_error("cannot write " + file);
+  std::ostringstream out;
   write_csv(records, out);
-  if (!out) throw std::runtime_error("error while writing " + file);
+  write_file_atomically(file, out.str(), "");
 }
 
 }  // namespace attnscope

@@ -3,12 +3,16 @@
 
 #include <chrono>
 #include <cmath>
+#include <filesystem>
+#include <optional>
 #include <ctime>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "attnscope/file_output.hpp"
+#include "attnscope/json_input.hpp"
 #include "attnscope/results.hpp"
 
 namespace attnscope {
@@ -36,7 +40,16 @@ class Reader {
   int64_t integer(const char* key) const {
     const json& v = at(key);
     if (!v.is_number_integer()) bad(sub(key), "expected an integer, found " + describe(v));
+    if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))
+      bad(sub(key), "is " + v.dump() + "; at most " + std::to_string(std::numeric_limits<int64_t>::max()));
     return v.get<int64_t>();
+  }
+  // A field stored as int: a larger value is an error, not a silent truncation.
+  int int32(const char* key) const {
+    const int64_t v = integer(key);
+    if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max())
+      bad(sub(key), "is " + std::to_string(v) + "; outside the range of this field");
+    return int(v);
   }
   uint64_t bytes(const char* key) const {
     const int64_t v = integer(key);
@@ -67,11 +80,7 @@ class Reader {
   }
 
  private:
-  static std::string describe(const json& v) {
-    std::string s = v.dump();
-    if (s.size() > 40) s = s.substr(0, 37) + "...";
-    return std::string(v.type_name()) + " " + s;
-  }
+  static std::string describe(const json& v) { return describe_json_value(v); }
   const json& j_;
   std::string path_;
 };
@@ -192,19 +201,19 @@ DeviceInfo device_from_json(const json& j, const std::string& path) {
   else if (kind == "profile") d.kind = DeviceKind::Profile;
   else bad(r.sub("kind"), "'" + kind + "' is not one of cpu, cuda, profile");
   d.name = r.text("name");
-  auto int_or = [&](const char* k) { return r.has(k) ? r.integer(k) : 0; };
+  auto int_or = [&](const char* k) { return r.has(k) ? r.int32(k) : 0; };
   auto num_or = [&](const char* k) { return r.has(k) ? r.number(k) : 0.0; };
-  d.cc_major = int(int_or("cc_major"));
-  d.cc_minor = int(int_or("cc_minor"));
-  d.sm_count = int(int_or("sm_count"));
+  d.cc_major = int_or("cc_major");
+  d.cc_minor = int_or("cc_minor");
+  d.sm_count = int_or("sm_count");
   d.memory_total = r.has("memory_total") ? r.bytes("memory_total") : 0;
   d.memory_free = r.has("memory_free") ? r.bytes("memory_free") : 0;
   d.l2_bytes = r.has("l2_bytes") ? r.bytes("l2_bytes") : 0;
   d.shared_memory_per_block = r.has("shared_memory_per_block") ? r.bytes("shared_memory_per_block") : 0;
-  d.sm_clock_mhz = int(int_or("sm_clock_mhz"));
-  d.memory_clock_mhz = int(int_or("memory_clock_mhz"));
-  d.memory_bus_bits = int(int_or("memory_bus_bits"));
-  d.cpu_threads = int(int_or("cpu_threads"));
+  d.sm_clock_mhz = int_or("sm_clock_mhz");
+  d.memory_clock_mhz = int_or("memory_clock_mhz");
+  d.memory_bus_bits = int_or("memory_bus_bits");
+  d.cpu_threads = int_or("cpu_threads");
   d.peak_tflops_fp32 = num_or("peak_tflops_fp32");
   d.peak_tflops_tensor_fp16 = num_or("peak_tflops_tensor_fp16");
   d.peak_tflops_tensor_bf16 = num_or("peak_tflops_tensor_bf16");
@@ -401,39 +410,36 @@ ResultDocument document_from_json(const json& j) {
   doc.device = device_from_json(r.at("device"), "device");
   if (r.has("settings")) doc.settings = settings_from_json(r.at("settings"), "settings");
   const json& recs = r.array("records");
+  if (recs.size() > JsonBounds::max_records)
+    bad("records", "has " + std::to_string(recs.size()) + " records; at most " +
+                       std::to_string(JsonBounds::max_records) + " are read");
   for (std::size_t i = 0; i < recs.size(); ++i)
     doc.records.push_back(record_from_json(recs[i], "records[" + std::to_string(i) + "]"));
   return doc;
 }
 
 void save_json(const ResultDocument& doc, const std::string& file) {
-  std::ofstream out(file);
-  if (!out) throw std::runtime_error("cannot write " + file);
-  out << to_json(doc).dump(1) << '\n';
-  if (!out) throw std::runtime_error("error while writing " + file);
+  write_file_atomically(file, to_json(doc).dump(1) + '\n', "");
 }
 
 namespace {
-json parse_file_text(const std::string& text, const std::string& file, int line_no) {
-  try {
-    return json::parse(text);
-  } catch (const json::parse_error& e) {
-    std::string where = file + (line_no > 0 ? ":" + std::to_string(line_no) : "");
-    throw FormatError(where + ": not valid JSON (" + e.what() + ")");
-  }
-}
-
 std::string read_all(const std::string& file) {
+  std::error_code ec;
+  const auto size = std::filesystem::file_size(file, ec);
+  if (!ec && size > JsonBounds::max_file)
+    throw FormatError(file + ": " + std::to_string(size >> 20) + " MiB; result files up to " +
+                      std::to_string(JsonBounds::max_file >> 20) + " MiB are read");
   std::ifstream in(file, std::ios::binary);
   if (!in) throw FormatError(file + ": cannot be opened");
   std::ostringstream s;
   s << in.rdbuf();
+  if (s.str().size() > JsonBounds::max_file)  // a pipe or device has no size to check first
+    throw FormatError(file + ": more than " + std::to_string(JsonBounds::max_file >> 20) + " MiB; not read");
   return s.str();
 }
-}  // namespace
 
-ResultDocument load_json(const std::string& file) {
-  const json j = parse_file_text(read_all(file), file, 0);
+ResultDocument document_of(const std::string& text, const std::string& file) {
+  const json j = parse_bounded_json(text, file);
   try {
     return document_from_json(j);
   } catch (const FormatError& e) {
@@ -441,37 +447,51 @@ ResultDocument load_json(const std::string& file) {
   }
 }
 
-ResultDocument load_results(const std::string& file) {
-  const std::string text = read_all(file);
-  // A JSON-lines stream starts with a {"type":"start"...} line; a document has "schema_version".
-  const auto first_nl = text.find('\n');
-  const std::string first = text.substr(0, first_nl);
-  bool is_stream = false;
-  if (first.find("\"type\"") != std::string::npos) {
-    try {
-      is_stream = json::parse(first).value("type", "") == "start";
-    } catch (const json::parse_error&) {
-      is_stream = false;
+// The first non-blank line's "type", when it is a JSON object with one: a JSON-lines stream.
+std::optional<std::string> stream_type_of_first_line(const std::string& text) {
+  std::size_t begin = 0;
+  while (begin < text.size()) {
+    std::size_t end = text.find('\n', begin);
+    if (end == std::string::npos) end = text.size();
+    const std::string_view line(text.data() + begin, end - begin);
+    if (line.find_first_not_of(" \t\r") != std::string_view::npos) {
+      try {
+        const json j = parse_bounded_json(line, "");
+        if (j.is_object() && j.contains("type") && j.at("type").is_string()) return j.at("type").get<std::string>();
+      } catch (const FormatError&) {
+      }
+      return std::nullopt;
     }
+    begin = end + 1;
   }
-  if (!is_stream) {
-    const json j = parse_file_text(text, file, 0);
-    try {
-      return document_from_json(j);
-    } catch (const FormatError& e) {
-      throw FormatError(file + ": " + e.what());
-    }
-  }
+  return std::nullopt;
+}
+
+ResultDocument stream_of(const std::string& text, const std::string& file) {
   ResultDocument doc;
-  std::istringstream lines(text);
-  std::string line;
+  bool started = false, ended = false;
   int no = 0;
-  bool started = false;
-  while (std::getline(lines, line)) {
+  std::size_t begin = 0;
+  while (begin < text.size()) {
+    std::size_t end = text.find('\n', begin);
+    const bool last = end == std::string::npos || text.find_first_not_of(" \t\r\n", end) == std::string::npos;
+    if (end == std::string::npos) end = text.size();
+    const std::string_view line(text.data() + begin, end - begin);
+    begin = end + 1;
     ++no;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    const json j = parse_file_text(line, file, no);
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
     const std::string where = file + ":" + std::to_string(no);
+    json j;
+    try {
+      j = parse_bounded_json(line, where);
+    } catch (const FormatError& e) {
+      // A run killed mid-write leaves its last line cut: keep every complete line before it.
+      if (!last || !started) throw;
+      doc.load_warnings.push_back(where + ": the last line is cut off after " + std::to_string(line.size()) +
+                                  " bytes (the run was interrupted while writing it); loaded the " +
+                                  std::to_string(doc.records.size()) + " complete record(s) before it");
+      return doc;
+    }
     try {
       Reader r(j, "");
       const std::string type = r.text("type");
@@ -484,16 +504,40 @@ ResultDocument load_results(const std::string& file) {
         started = true;
       } else if (type == "record") {
         if (!started) bad("type", "a record line comes before the start line");
+        if (doc.records.size() >= JsonBounds::max_records)
+          bad("record", "more than " + std::to_string(JsonBounds::max_records) + " records; the rest is not read");
         doc.records.push_back(record_from_json(r.at("record"), "record"));
-      } else if (type != "progress" && type != "end" && type != "log") {
+      } else if (type == "end") {
+        ended = true;
+      } else if (type != "progress" && type != "log") {
         bad("type", "'" + type + "' is not one of start, progress, record, end, log");
       }
     } catch (const FormatError& e) {
       throw FormatError(where + ": " + e.what());
     }
   }
-  if (!started) throw FormatError(file + ": no start line");
+  if (!ended)
+    doc.load_warnings.push_back(file + ": the run did not finish (no end line); " + std::to_string(doc.records.size()) +
+                                " record(s) were finished before it stopped");
   return doc;
+}
+}  // namespace
+
+ResultDocument load_json(const std::string& file) { return document_of(read_all(file), file); }
+
+ResultDocument load_results(const std::string& file) { return parse_results(read_all(file), file); }
+
+ResultDocument parse_results(const std::string& text, const std::string& file) {
+  if (text.size() > JsonBounds::max_file)
+    throw FormatError(file + ": more than " + std::to_string(JsonBounds::max_file >> 20) + " MiB; not read");
+  if (text.find_first_not_of(" \t\r\n") == std::string::npos) throw FormatError(file + ": is empty");
+  // A JSON-lines stream starts with a {"type":"start"...} line; a document has "schema_version".
+  const auto type = stream_type_of_first_line(text);
+  if (!type) return document_of(text, file);
+  if (*type != "start")
+    throw FormatError(file + ": a JSON-lines stream without its start line (line 1 is a '" + *type +
+                      "' line); the start line holds the device and settings, so the file cannot be read");
+  return stream_of(text, file);
 }
 
 std::string now_utc_iso8601() {

@@ -38,11 +38,12 @@ std::string slurp(const fs::path& f) {
 class Cli : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("attnscope_cli_" + std::to_string(::getpid()) + "_" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
+    // mkdtemp: a private folder of our own, never a predictable name another user could plant.
+    std::string tmpl = (fs::temp_directory_path() / (std::string("attnscope_cli_") +
+                                                     ::testing::UnitTest::GetInstance()->current_test_info()->name() +
+                                                     "_XXXXXX")).string();
+    ASSERT_NE(::mkdtemp(tmpl.data()), nullptr);
+    dir_ = tmpl;
   }
   void TearDown() override { fs::remove_all(dir_); }
 

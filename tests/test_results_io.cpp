@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "attnscope/results.hpp"
+#include "temp_dir.hpp"
 
 using namespace attnscope;
 namespace fs = std::filesystem;
@@ -56,7 +57,11 @@ ResultDocument sample_document() {
   return doc;
 }
 
-std::string temp_path(const std::string& name) { return (fs::temp_directory_path() / ("attnscope_" + name)).string(); }
+// One private folder per test process (mkdtemp), never a fixed /tmp name.
+std::string temp_path(const std::string& name) {
+  static const attnscope::testing_support::TempDir dir("attnscope_results_io");
+  return dir.file(name);
+}
 
 void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 

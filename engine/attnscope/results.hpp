@@ -43,6 +43,9 @@ struct ResultDocument {
   DeviceInfo device;
   RunSettingsInfo settings;
   std::vector<Record> records;
+  // Not saved: what a reader should know about how this document was read (a stream cut off
+  // mid-line, a run that never finished). Shown by the app next to the loaded file.
+  std::vector<std::string> load_warnings;
 };
 
 // Malformed input: what() names the JSON path and what was wrong ("records[3].status: 'okk' is not
@@ -66,6 +69,8 @@ void save_json(const ResultDocument& doc, const std::string& file);   // throws 
 ResultDocument load_json(const std::string& file);                    // throws FormatError
 // Accepts a JSON document or a JSON-lines stream (start/record/end lines) as written by --stream.
 ResultDocument load_results(const std::string& file);
+// The same from text already in memory; `file` names it in messages. (The fuzz target's entry.)
+ResultDocument parse_results(const std::string& text, const std::string& file);
 
 void write_csv(const std::vector<Record>& records, std::ostream& out);  // header + one row per record
 void save_csv(const std::vector<Record>& records, const std::string& file);
