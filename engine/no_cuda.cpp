@@ -2,6 +2,7 @@
 #include <stdexcept>
 
 #include "attnscope/platform.hpp"
+#include "attnscope/test_faults.hpp"
 
 namespace attnscope::platform {
 namespace {
@@ -16,3 +17,8 @@ std::unique_ptr<Executor> make_gpu_executor(const DeviceInfo& device) {
 }
 
 }  // namespace attnscope::platform
+
+namespace attnscope {
+// The failing test backends need a GPU: nothing to register in a build without CUDA.
+void register_test_fault_backends(Registry&) {}
+}  // namespace attnscope

@@ -93,7 +93,10 @@ std::vector<int64_t> parse_int_sweep(std::string_view text, std::string_view fie
       }
     } else {
       if (by < 1) fail(field, "step in '" + std::string(item) + "' must be at least 1");
-      for (int64_t v = start; v <= stop; v += by) push(v);
+      for (int64_t v = start; v <= stop; v += by) {
+        push(v);
+        if (v > stop - by) break;  // next step would pass stop (or overflow int64)
+      }
     }
   }
   return values;
@@ -101,6 +104,7 @@ std::vector<int64_t> parse_int_sweep(std::string_view text, std::string_view fie
 
 std::vector<DType> parse_dtype_list(std::string_view text) {
   std::vector<DType> out;
+  if (trim(text).empty()) fail("dtype", "is empty; allowed: float32, float16, bfloat16");
   for (std::string_view item : split(text, ',')) {
     item = trim(item);
     const auto t = parse_dtype(item);
@@ -108,9 +112,21 @@ std::vector<DType> parse_dtype_list(std::string_view text) {
       throw InvalidInput({FieldError{"dtype", "dtype: '" + std::string(item) +
                                                   "' is not a dtype; allowed: float32, float16, bfloat16 "
                                                   "(aliases fp32, fp16, bf16, half)"}});
+    // Three dtypes exist: a repeat would only measure the same points again.
+    for (DType seen : out)
+      if (seen == *t) fail("dtype", "'" + std::string(item) + "' in '" + std::string(text) + "' repeats " +
+                                        std::string(to_string(*t)) + "; list each dtype once");
     out.push_back(*t);
   }
   return out;
+}
+
+uint64_t count_points(const SweepSpec& s) {
+  const uint64_t axes[] = {std::max<uint64_t>(1, s.dtypes.size()), std::max<uint64_t>(1, s.head_dims.size()),
+                           std::max<uint64_t>(1, s.q_lens.size()), std::max<uint64_t>(1, s.kv_lens.size())};
+  uint64_t n = 1;
+  for (uint64_t a : axes) n = n > std::numeric_limits<uint64_t>::max() / a ? std::numeric_limits<uint64_t>::max() : n * a;
+  return n;
 }
 
 std::vector<Problem> expand(const SweepSpec& s) {
@@ -120,7 +136,12 @@ std::vector<Problem> expand(const SweepSpec& s) {
   if (s.total_tokens && *s.total_tokens < 1)
     fail("tokens", "is " + std::to_string(*s.total_tokens) + "; must be at least 1");
   if (s.hidden && *s.hidden < 1) fail("hidden", "is " + std::to_string(*s.hidden) + "; must be at least 1");
+  // Counted before anything is built: each axis is capped, their product is not.
+  if (const uint64_t n = count_points(s); n > kMaxSweepPoints)
+    fail("sweep", "has " + std::to_string(n) + " points; at most " + std::to_string(kMaxSweepPoints) +
+                      " per run (fewer lengths, head dims or dtypes)");
   std::vector<Problem> out;
+  out.reserve(std::size_t(count_points(s)));
   for (DType t : dtypes)
     for (int64_t d : dims)
       for (int64_t q : qs) {
@@ -131,13 +152,24 @@ std::vector<Problem> expand(const SweepSpec& s) {
           p.head_dim = d;
           p.q_len = q;
           p.kv_len = kv;
-          if (s.total_tokens) p.batch = std::max<int64_t>(1, *s.total_tokens / q);
+          if (s.total_tokens) {
+            p.batch = std::max<int64_t>(1, *s.total_tokens / q);
+            // Name --tokens, the option the user typed, not the batch it was turned into.
+            if (p.batch > ProblemLimits::max_batch)
+              fail("tokens", "is " + std::to_string(*s.total_tokens) + ": with q_len " + std::to_string(q) +
+                                 " that is batch " + std::to_string(p.batch) + "; batch may be at most " +
+                                 std::to_string(ProblemLimits::max_batch));
+          }
           if (s.hidden) {
             if (*s.hidden % d != 0)
               fail("hidden", "is " + std::to_string(*s.hidden) + "; must be a multiple of head_dim " + std::to_string(d));
             const int64_t ratio = std::max<int64_t>(1, s.base.q_heads / std::max<int64_t>(1, s.base.kv_heads));
             p.q_heads = *s.hidden / d;
             p.kv_heads = std::max<int64_t>(1, p.q_heads / ratio);
+            if (p.q_heads > ProblemLimits::max_heads)
+              fail("hidden", "is " + std::to_string(*s.hidden) + ": with head_dim " + std::to_string(d) + " that is " +
+                                 std::to_string(p.q_heads) + " heads; heads may be at most " +
+                                 std::to_string(ProblemLimits::max_heads));
           }
           require_valid(p);
           out.push_back(p);

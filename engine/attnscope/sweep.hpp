@@ -32,6 +32,14 @@ struct SweepSpec {
   std::optional<int64_t> hidden;        // q_heads = hidden / head_dim; kv_heads scaled by the same GQA ratio
 };
 
+// The most points one sweep may expand to (each takes at least milliseconds to measure; a plan this
+// long runs for hours). expand() refuses more with an InvalidInput for the field "sweep".
+inline constexpr uint64_t kMaxSweepPoints = 100'000;
+inline constexpr uint64_t kMaxPlanItems = 100'000;  // points × backends of one run
+// Points the spec expands to (dtypes × head dims × q lengths × kv lengths), saturating, without
+// expanding anything.
+uint64_t count_points(const SweepSpec& s);
+
 // Cartesian product in the order dtype → head_dim → q_len → kv_len (length varies fastest, so a
 // plot per dtype/head dim is contiguous). Every problem is validated; throws InvalidInput.
 std::vector<Problem> expand(const SweepSpec& s);

@@ -70,10 +70,11 @@ void print_verdict(const Verdict& v, bool verbose) {
 }
 
 int run_backends(const BackendsArgs& a) {
-  const std::vector<Problem> points = expand(a.problem.sweep());
-  if (points.size() != 1)
-    field_error("seq", "backends explains one problem; the options give " + std::to_string(points.size()) +
-                                    " points — give single values, or use `run` for sweeps");
+  const SweepSpec spec = a.problem.sweep();
+  if (const uint64_t n = count_points(spec); n != 1)  // counted, not expanded: a huge sweep costs nothing
+    field_error(a.problem.swept_options(), "backends explains one problem; the options give " + std::to_string(n) +
+                                               " points — give single values, or use `run` for sweeps");
+  const std::vector<Problem> points = expand(spec);
   const Problem& p = points.front();
   const DeviceInfo device = a.device.resolve(discover_devices());
   Registry reg;

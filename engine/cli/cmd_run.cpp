@@ -1,6 +1,8 @@
 // `attnscope-cli run`: sweep × backends → a readable table, result files, and (with --stream) the
 // JSON-lines worker protocol the GUI reads. Ctrl-C / SIGTERM cancel cleanly: finished records are kept
 // and the files are still written.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -8,15 +10,19 @@
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "attnscope/cpu_executor.hpp"
+#include "attnscope/file_output.hpp"
 #include "attnscope/results.hpp"
 #include "attnscope/rules.hpp"
 #include "attnscope/runner.hpp"
+#include "attnscope/test_faults.hpp"
 #include "commands.hpp"
 #include "format.hpp"
+#include "journal.hpp"
 #include "options.hpp"
 
 namespace attnscope::cli {
@@ -26,13 +32,18 @@ struct RunArgs {
   ProblemOptions problem;
   DeviceOptions device;
   std::string backends, json_file, csv_file;
-  bool stream = false, warm_l2 = false, no_check = false;
+  bool stream = false, warm_l2 = false, no_check = false, resume = false;
   int64_t start_at = 0, min_samples = 0, threads = 0;
   double min_time = 0, max_time = 0, noise = 0;
   uint64_t seed = 1234;
   CLI::Option *min_samples_opt = nullptr, *min_time_opt = nullptr, *max_time_opt = nullptr, *noise_opt = nullptr,
-              *threads_opt = nullptr;
+              *threads_opt = nullptr, *backends_opt = nullptr, *start_at_opt = nullptr;
 };
+
+// The longest --min-time/--max-time accepted: an hour per point is already far beyond any useful run.
+constexpr double kMaxTimeCapS = 3600;
+// Runs that may stop on the same item before --resume records it as failed instead of retrying it.
+constexpr int kMaxInterruptedStarts = 2;
 
 // The signal handler may only touch lock-free atomics: CancelToken is one atomic<bool>.
 CancelToken* g_cancel = nullptr;
@@ -61,17 +72,20 @@ class SignalGuard {  // installs the handlers for the run, restores the old ones
   struct sigaction old_int_ {}, old_term_ {};
 };
 
-std::vector<std::string> split_ids(const std::string& text) {
+std::vector<std::string> split_ids(const std::string& text, bool given) {
   std::vector<std::string> ids;
   std::string cur;
   for (char c : text + ",") {
     if (c == ',') {
+      if (!cur.empty() && std::find(ids.begin(), ids.end(), cur) != ids.end())
+        field_error("backends", "backends lists '" + cur + "' twice; list each backend once");
       if (!cur.empty()) ids.push_back(cur);
       cur.clear();
     } else if (c != ' ') {
       cur += c;
     }
   }
+  if (given && ids.empty()) field_error("backends", "backends '" + text + "' names no backend; leave it out to run all");
   return ids;
 }
 
@@ -92,11 +106,16 @@ MeasureSettings measure_settings(const RunArgs& a, const DeviceInfo& d) {
     s.stopping.min_samples = a.min_samples;
   }
   if (a.min_time_opt->count()) {
-    if (!(a.min_time >= 0)) errors.push_back({"min_time", "min_time is " + std::to_string(a.min_time) + " s; allowed: ≥ 0"});
+    if (!(a.min_time >= 0 && a.min_time <= kMaxTimeCapS))
+      errors.push_back({"min_time", "min_time is " + std::to_string(a.min_time) + " s; allowed: 0 to " +
+                                        std::to_string(int(kMaxTimeCapS)) + " s"});
     s.stopping.min_time_s = a.min_time;
   }
   if (a.max_time_opt->count()) {
-    if (!(a.max_time > 0)) errors.push_back({"max_time", "max_time is " + std::to_string(a.max_time) + " s; allowed: > 0"});
+    // Finite and bounded: the app's watchdog for a hung worker is derived from this cap.
+    if (!(a.max_time > 0 && a.max_time <= kMaxTimeCapS))
+      errors.push_back({"max_time", "max_time is " + std::to_string(a.max_time) + " s; allowed: > 0 and ≤ " +
+                                        std::to_string(int(kMaxTimeCapS)) + " s"});
     s.stopping.max_time_s = a.max_time;
   }
   if (a.noise_opt->count()) {
@@ -111,11 +130,32 @@ MeasureSettings measure_settings(const RunArgs& a, const DeviceInfo& d) {
   return s;
 }
 
-// Fail before measuring anything when a result file cannot be written.
-void require_writable(const std::string& file, const std::string& option) {
-  if (file.empty()) return;
-  std::ofstream probe(file, std::ios::app);
-  if (!probe) throw std::runtime_error("cannot write " + option + " " + file + ": " + std::strerror(errno));
+// Writes each result file on its own: one that fails does not cost the other. Returns false (after
+// saying why) when any failed.
+bool write_result_files(const RunArgs& a, const ResultDocument& doc) {
+  bool ok = true;
+  auto attempt = [&](const std::string& file, const char* option, auto&& save) {
+    if (file.empty()) return;
+    try {
+      save();
+    } catch (const std::exception& e) {
+      std::cerr << "attnscope-cli: error: " << option << ": " << e.what() << std::endl;
+      ok = false;
+    }
+  };
+  attempt(a.json_file, "--json", [&] { save_json(doc, a.json_file); });
+  attempt(a.csv_file, "--csv", [&] { save_csv(doc.records, a.csv_file); });
+  return ok;
+}
+
+// Refuses, before anything runs, thread counts the hardware cannot give (hundreds of BLAS threads
+// hang under an address-space limit and thrash without one).
+void check_threads(const RunArgs& a) {
+  if (!a.threads_opt->count()) return;
+  const int64_t hw = std::max<int64_t>(1, std::thread::hardware_concurrency());
+  if (a.threads < 1 || a.threads > hw)
+    field_error("threads", "threads is " + std::to_string(a.threads) + "; allowed: 1 to " + std::to_string(hw) +
+                               " (the hardware threads of this machine)");
 }
 
 std::vector<std::string> record_row(const PlanItem& item, const Record& r, const DeviceInfo& d) {
@@ -178,41 +218,100 @@ nlohmann::json start_line(const ResultDocument& doc, int64_t total, int64_t star
           {"start_at", start_at}};
 }
 
+// A journal left by an earlier run: refused without --resume, read with it.
+std::optional<JournalState> prior_journal(const RunArgs& a, const std::string& journal) {
+  if (a.resume && journal.empty()) field_error("resume", "resume needs --json or --csv: the journal lives beside them");
+  if (a.resume && a.start_at_opt->count()) field_error("resume", "resume and --start-at exclude each other");
+  if (journal.empty() || ::access(journal.c_str(), F_OK) != 0) {
+    if (a.resume) field_error("resume", "resume: there is no journal " + journal + " to continue");
+    return std::nullopt;
+  }
+  if (!a.resume)
+    field_error("resume", "an unfinished run's journal exists: " + journal +
+                              "; add --resume to continue it (its finished items are kept), or delete it to start over");
+  return read_journal(journal);
+}
+
 int run_sweep(const RunArgs& a, const std::vector<std::string>& argv) {
+  if (!a.json_file.empty() && a.json_file == a.csv_file)
+    field_error("csv", "csv and --json are the same file " + a.csv_file + "; give two names");
+  check_threads(a);
   const std::vector<Problem> points = expand(a.problem.sweep());
   const DeviceList devices = discover_devices();
   const DeviceInfo device = a.device.resolve(devices);
   Registry reg;
   register_builtin_backends(reg);
-  const std::vector<PlanItem> plan = make_plan(reg, points, split_ids(a.backends));
+  register_test_fault_backends(reg);  // only when the GPU fault tests ask for them (test_faults.hpp)
+  const std::vector<std::string> ids = split_ids(a.backends, a.backends_opt->count() > 0);
+  if (uint64_t(points.size()) * std::max<uint64_t>(1, ids.empty() ? reg.backends().size() : ids.size()) > kMaxPlanItems)
+    field_error(a.problem.swept_options(), "the plan has " + std::to_string(points.size()) + " points × " +
+                                               std::to_string(ids.empty() ? reg.backends().size() : ids.size()) +
+                                               " backends; at most " + std::to_string(kMaxPlanItems) +
+                                               " items per run — give fewer values or fewer --backends");
+  const std::vector<PlanItem> plan = make_plan(reg, points, ids);
   if (a.start_at < 0 || a.start_at > int64_t(plan.size()))
     field_error("start_at", "start_at is " + std::to_string(a.start_at) + "; allowed: 0.." +
                                          std::to_string(plan.size()) + " (items in this plan)");
-  if (a.threads_opt->count() && a.threads < 1)
-    field_error("threads", "threads is " + std::to_string(a.threads) + "; allowed: ≥ 1");
   const MeasureSettings settings = measure_settings(a, device);
   std::unique_ptr<Executor> exec = device.kind == DeviceKind::Cpu && a.threads > 0
                                        ? std::make_unique<CpuExecutor>(device, int(a.threads))
                                        : make_executor(device);
-  require_writable(a.json_file, "--json");
-  require_writable(a.csv_file, "--csv");
+  // Fail before measuring anything when a result file cannot be written (nothing is created yet).
+  if (!a.json_file.empty()) check_writable(a.json_file, "--json");
+  if (!a.csv_file.empty()) check_writable(a.csv_file, "--csv");
 
   ResultDocument doc = new_document(a, argv, device, settings, plan);
-
   const int64_t total = int64_t(plan.size());
+  const std::string journal_file = journal_path_for(a.json_file, a.csv_file);
+  std::optional<JournalState> prior = prior_journal(a, journal_file);
+  int64_t start_at = a.start_at;
+  std::vector<Record> records;
+  if (prior) {
+    if (prior->total != total || prior->doc.settings.sweep != doc.settings.sweep ||
+        prior->doc.settings.backends != doc.settings.backends || prior->doc.device.id != device.id)
+      field_error("resume", "resume: the journal " + journal_file + " belongs to another sweep (" +
+                                prior->doc.settings.sweep + " on " + prior->doc.device.id + ", " +
+                                std::to_string(prior->total) + " items); give the same options as that run");
+    start_at = prior->next_item;
+    records = std::move(prior->doc.records);
+    std::cerr << "Resuming from " << journal_file << ": " << records.size() << " finished item(s) kept, continuing at item "
+              << start_at << std::endl;
+  }
+  const nlohmann::json start = start_line(doc, total, start_at);
+  std::unique_ptr<Journal> journal;
+  if (!journal_file.empty()) journal = std::make_unique<Journal>(journal_file, prior ? nullptr : &start);
+  if (prior && prior->interrupted_starts >= kMaxInterruptedStarts && start_at < total) {
+    // The same item stopped the run every time (a hang, a crash that takes the process down): record
+    // it as failed on its point and go on, as the app's supervisor does.
+    const PlanItem& item = plan[std::size_t(start_at)];
+    Record r;
+    r.point = item.point;
+    r.problem = points[std::size_t(item.point)];
+    r.backend = item.backend->info().id;
+    r.device = device.id;
+    r.status = Status::Error;
+    r.message = "the run stopped " + std::to_string(prior->interrupted_starts) +
+                " times while measuring this item (killed, crashed or hung); --resume recorded it as failed and went on";
+    journal->record(start_at, r);
+    std::cerr << "[" << start_at + 1 << "/" << total << "] " << r.backend << " " << r.problem.describe() << ": "
+              << r.message << std::endl;
+    records.push_back(std::move(r));
+    ++start_at;
+  }
   std::ostream& table_out = a.stream ? std::cerr : std::cout;
-  if (a.stream) std::cout << json_line(start_line(doc, total, a.start_at)) << std::endl;
+  if (a.stream) std::cout << json_line(start) << std::endl;
   table_out << "Device: " << device.id << " — " << device.name << " (timer: " << device.timer << ")\n"
             << "Plan:   " << points.size() << " point(s) × " << doc.settings.backends.size() << " backend(s) = "
-            << total << " item(s)" << (a.start_at ? ", starting at item " + std::to_string(a.start_at) : "") << "\n\n";
+            << total << " item(s)" << (start_at ? ", starting at item " + std::to_string(start_at) : "") << "\n\n";
   const std::vector<std::string> header = {"item", "B×Hq/Hkv", "Nq", "Nk", "d", "dtype", "backend", "status",
                                            "median", "TFLOP/s", "%peak", "GB/s", "peak mem", "rel L2", "note"};
   std::vector<std::vector<std::string>> rows;
 
   CancelToken cancel;
   RunCallbacks cb;
-  int64_t done = a.start_at;
+  int64_t done = start_at;
   cb.on_progress = [&](const PlanItem& item, int64_t finished, int64_t n, double elapsed) {
+    if (journal) journal->started(item.item, n);
     if (!a.stream) return;
     std::cout << json_line({{"type", "progress"}, {"done", finished}, {"total", n}, {"item", item.item},
                             {"point", item.point}, {"backend", item.backend->info().id},
@@ -222,6 +321,7 @@ int run_sweep(const RunArgs& a, const std::vector<std::string>& argv) {
   bool any_ineligible = false;
   cb.on_record = [&](const PlanItem& item, const Record& r) {
     ++done;
+    if (journal) journal->record(item.item, r);  // on the disk before anyone hears of it
     any_ineligible |= r.status == Status::Ineligible;
     if (a.stream) std::cout << json_line({{"type", "record"}, {"item", item.item}, {"record", to_json(r)}}) << std::endl;
     rows.push_back(record_row(item, r, device));
@@ -232,10 +332,10 @@ int run_sweep(const RunArgs& a, const std::vector<std::string>& argv) {
   };
 
   Runner runner(reg, *exec);
-  std::vector<Record> records;
   {
     SignalGuard guard(cancel);
-    records = runner.run(points, plan, settings, cb, cancel, a.start_at);
+    std::vector<Record> measured = runner.run(points, plan, settings, cb, cancel, start_at);
+    records.insert(records.end(), std::make_move_iterator(measured.begin()), std::make_move_iterator(measured.end()));
   }
   const bool cancelled = cancel.cancelled();
   // A lost device ends this process without the end line: the GUI reads that as a dead worker and
@@ -253,16 +353,30 @@ int run_sweep(const RunArgs& a, const std::vector<std::string>& argv) {
     table_out << "Every reason for an ineligible backend: attnscope-cli backends (same problem options) --device "
               << device.id << "\n";
 
+  std::cout.flush();  // the table, or the --stream lines: a full disk or closed pipe is a failure
+  const bool stdout_ok = bool(std::cout);
+  if (!stdout_ok)
+    std::cerr << "attnscope-cli: error: cannot write " << (a.stream ? "the --stream lines" : "the table")
+              << " to stdout (disk full or pipe closed)" << std::endl;
+
   doc.records = std::move(records);
-  if (!a.json_file.empty()) save_json(doc, a.json_file);
-  if (!a.csv_file.empty()) save_csv(doc.records, a.csv_file);
+  const bool written = write_result_files(a, doc);
+  // The journal goes once the files hold everything; it stays for --resume after a lost device.
+  if (journal && written && !runner.device_lost()) std::remove(journal->path().c_str());
+  if (!stdout_ok) return kExitFailure;
+  if (!written) {
+    if (journal)
+      std::cerr << "attnscope-cli: every finished item is kept in " << journal->path()
+                << "; rerun the same command with --resume to write the files from it" << std::endl;
+    return kExitFailure;
+  }
   if (runner.device_lost()) {
-    std::cerr << "attnscope-cli: error: " << doc.records.back().message << "; rerun with --start-at " << done
-              << " to continue" << std::endl;
+    std::cerr << "attnscope-cli: error: " << doc.records.back().message << "; rerun with "
+              << (journal ? "--resume" : "--start-at " + std::to_string(done)) << " to continue" << std::endl;
     return kExitFailure;
   }
   if (cancelled) {
-    std::cerr << "cancelled after " << (done - a.start_at) << " of " << (total - a.start_at)
+    std::cerr << "cancelled after " << (done - start_at) << " of " << (total - start_at)
               << " item(s); finished records were kept" << std::endl;
     return kExitCancelled;
   }
@@ -276,12 +390,16 @@ Command add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
   auto a = std::make_shared<RunArgs>();
   a->problem.add_to(*sub);
   a->device.add_to(*sub, "to run on (profiles cannot run)");
-  sub->add_option("--backends", a->backends, "Comma-separated backend ids (default: all)");
+  a->backends_opt = sub->add_option("--backends", a->backends, "Comma-separated backend ids (default: all)");
   sub->add_option("--json", a->json_file, "Write the result document (JSON) to FILE");
   sub->add_option("--csv", a->csv_file, "Write one CSV row per record to FILE");
   sub->add_flag("--stream", a->stream,
                 "Print JSON lines on stdout (start/progress/record/end: the GUI worker protocol); the table goes to stderr");
-  sub->add_option("--start-at", a->start_at, "Skip the first ITEM items of the plan (resume after a crashed worker)");
+  a->start_at_opt =
+      sub->add_option("--start-at", a->start_at, "Skip the first ITEM items of the plan (resume after a crashed worker)");
+  sub->add_flag("--resume", a->resume,
+                "Continue an interrupted run from the journal beside --json/--csv (FILE.journal.jsonl): its finished "
+                "items are kept, the rest are measured, the files are rebuilt");
   a->min_samples_opt = sub->add_option("--min-samples", a->min_samples, "Minimum timed samples per point (default 10; CPU 3)");
   a->min_time_opt = sub->add_option("--min-time", a->min_time, "Minimum measured seconds per point (default 0.5; CPU 0.2)");
   a->max_time_opt = sub->add_option("--max-time", a->max_time, "Wall-clock cap in seconds per point (default 15; CPU 5)");

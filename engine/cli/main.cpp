@@ -19,6 +19,7 @@ int main(int argc, char** argv) {
   Command run = add_run_command(app, args);
   Command bandwidth = add_bandwidth_command(app);
 
+  reject_empty_values(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -48,7 +48,31 @@ SweepSpec ProblemOptions::sweep() const {
     if (hidden < 1) field_error("hidden", "hidden is " + std::to_string(hidden) + "; allowed: ≥ 1");
     s.hidden = hidden;
   }
+  if (const uint64_t n = count_points(s); n > kMaxSweepPoints)
+    field_error(swept_options(), "the sweep has " + std::to_string(n) + " points; at most " +
+                                     std::to_string(kMaxSweepPoints) + " per run — give fewer values");
   return s;
+}
+
+std::string ProblemOptions::swept_options() const {
+  // The options as the user typed them that give more than one value.
+  std::string out;
+  auto add = [&](const std::string& text, const char* option, std::size_t values) {
+    if (!text.empty() && values > 1) out += (out.empty() ? "" : ", ") + std::string(option);
+  };
+  auto count = [](const std::string& text, const char* field) {
+    try {
+      return field[0] == 'd' && field[1] == 't' ? parse_dtype_list(text).size() : parse_int_sweep(text, field).size();
+    } catch (const InvalidInput&) {
+      return std::size_t(0);
+    }
+  };
+  add(seq, "--seq", count(seq, "seq"));
+  add(q_len, "--q-len", count(q_len, "q_len"));
+  add(kv_len, "--kv-len", count(kv_len, "kv_len"));
+  add(head_dim, "--head-dim", count(head_dim, "head_dim"));
+  add(dtype, "--dtype", count(dtype, "dtype"));
+  return out.empty() ? "--seq" : out;
 }
 
 std::string ProblemOptions::describe() const {
@@ -84,6 +108,19 @@ DeviceInfo DeviceOptions::resolve(const DeviceList& list) const {
   return resolve_device(list, "cpu");
 }
 
+void reject_empty_values(CLI::App& app) {
+  // An empty value ("--seq ''", "--json ''") is a slip, not "use the default": refuse it by name.
+  const CLI::Validator non_empty(
+      [](std::string& value) {
+        return value.find_first_not_of(" \t") == std::string::npos ? std::string("is empty; give a value")
+                                                                    : std::string();
+      },
+      "", "non-empty");
+  for (CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; }))
+    for (CLI::Option* opt : sub->get_options([](const CLI::Option* o) { return o->get_items_expected_min() > 0; }))
+      opt->check(non_empty);
+}
+
 std::string option_for_field(const std::string& field) {
   static const std::map<std::string, std::string> kOptions = {
       {"batch", "--batch"},       {"q_heads", "--heads"},     {"heads", "--heads"},
@@ -92,7 +129,7 @@ std::string option_for_field(const std::string& field) {
       {"scale", "--scale"},       {"tokens", "--tokens"},     {"hidden", "--hidden"},
       {"device", "--device"},     {"backends", "--backends"}, {"start_at", "--start-at"},
       {"min_samples", "--min-samples"}, {"min_time", "--min-time"}, {"max_time", "--max-time"},
-      {"noise", "--noise"},       {"threads", "--threads"}};
+      {"noise", "--noise"},       {"threads", "--threads"},   {"sweep", "the sweep"}};
   auto it = kOptions.find(field);
   return it == kOptions.end() ? field : it->second;
 }
@@ -104,6 +141,7 @@ namespace attnscope::cli {
 std::string describe_field_error(const FieldError& e) {
   const std::string option = option_for_field(e.field);
   // Messages start with the field's own name ("seq: is 0", "kv_heads is 3"); say the option instead.
+  if (option.starts_with("--") && e.message.starts_with(option)) return e.message;  // already says it
   for (const std::string& lead : {e.field + ": ", e.field + " "})
     if (e.message.rfind(lead, 0) == 0) return option + " " + e.message.substr(lead.size());
   return option + ": " + e.message;

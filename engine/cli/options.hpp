@@ -22,6 +22,7 @@ struct ProblemOptions {
   void add_to(CLI::App& app);
   SweepSpec sweep() const;           // throws InvalidInput naming the field
   std::string describe() const;      // the options as typed, for the result file
+  std::string swept_options() const; // "--q-len, --head-dim": the typed options giving several values
 };
 
 struct DeviceOptions {
@@ -35,6 +36,9 @@ struct DeviceOptions {
 [[noreturn]] inline void field_error(std::string field, std::string message) {
   throw InvalidInput({FieldError{std::move(field), std::move(message)}});
 }
+
+// Adds to every option of every subcommand that takes a value a check that the value is not empty.
+void reject_empty_values(CLI::App& app);
 
 // "--head-dim" for "head_dim": how the user spells a field on this command line.
 std::string option_for_field(const std::string& field);
