@@ -78,6 +78,7 @@ MainWindow::MainWindow(QWidget* parent)
   progressBar_->setFormat(QStringLiteral("%v / %m"));
   progressBar_->setObjectName(QStringLiteral("runProgress"));
   progressLabel_->setObjectName(QStringLiteral("runProgressText"));
+  progressLabel_->setTextFormat(Qt::PlainText);  // quotes worker output
   cancelButton_->setEnabled(false);
   statusBar()->addWidget(progressLabel_, 1);
   statusBar()->addPermanentWidget(progressBar_);
@@ -242,7 +243,8 @@ bool MainWindow::startRun() {
   updateRunEnabled();
   if (!runAction_->isEnabled()) return false;
   const ProblemSpec spec = problem_->spec();
-  RunRequest request{spec.device, spec.problemArgs(), backends_->selectedIds(), spec.measurementArgs()};
+  RunRequest request{spec.device, spec.problemArgs(), backends_->selectedIds(), spec.measurementArgs(),
+                     problem_->check().points};
   primary_ = ResultSet{tr("run"), QString(), {}};
   overlay_.reset();
   refreshViews();
@@ -336,7 +338,9 @@ bool MainWindow::openResultFile(const QString& path) {
   unsaved_ = false;  // what was shown is replaced; the file is its own copy
   overlay_.reset();
   refreshViews();
-  message_->hide();
+  // A cut or unfinished stream still loads; say what is missing.
+  if (primary_.doc.load_warnings.empty()) message_->hide();
+  else message_->show(MessageBar::Level::Warning, QString::fromStdString(primary_.doc.load_warnings.front()));
   addRecent(primary_.path);
   lastDir_ = QFileInfo(primary_.path).absolutePath();
   setWindowTitle(tr("AttnScope — %1").arg(primary_.label));

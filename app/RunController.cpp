@@ -4,12 +4,23 @@
 #include <cstring>
 
 #include "WorkerLocator.h"
+#include "attnscope/json_input.hpp"
 #include "attnscope/results.hpp"
+#include "attnscope/sweep.hpp"
 
 namespace attnscope::gui {
 namespace {
 constexpr qsizetype kStderrKeep = 4096;  // enough for the worker's last error message
+
+// The per-item time cap the worker was given (--max-time), else its default (the GPU's 15 s, which
+// also covers the CPU's 5 s).
+double timeCapSeconds(const QStringList& args) {
+  const qsizetype i = args.indexOf(QStringLiteral("--max-time"));
+  bool ok = false;
+  const double v = i >= 0 && i + 1 < args.size() ? args[i + 1].toDouble(&ok) : 0;
+  return ok && v > 0 ? v : 15.0;
 }
+}  // namespace
 
 RunController::RunController(QObject* parent) : QObject(parent), worker_(attnscope::gui::workerPath()) {
   killTimer_.setSingleShot(true);
@@ -17,6 +28,14 @@ RunController::RunController(QObject* parent) : QObject(parent), worker_(attnsco
   connect(&killTimer_, &QTimer::timeout, this, [this] {
     if (process_) process_->kill();
   });
+  watchdog_.setSingleShot(true);
+  connect(&watchdog_, &QTimer::timeout, this, [this] {
+    if (!process_) return;
+    watchdogFired_ = true;
+    process_->kill();  // a hung kernel does not answer SIGTERM
+  });
+  backoff_.setSingleShot(true);
+  connect(&backoff_, &QTimer::timeout, this, [this] { launch(pendingStart_); });
   clock_.setInterval(500);
   connect(&clock_, &QTimer::timeout, this, [this] {
     updateTiming();
@@ -46,6 +65,8 @@ bool RunController::start(const RunRequest& request) {
   toolVersion_.clear();
   progress_ = RunProgress{};
   inFlight_.reset();
+  restartsAt_.clear();
+  failedInARow_ = 0;
   sawStart_ = sawEnd_ = endCancelled_ = cancelRequested_ = false;
   elapsed_.start();
   clock_.start();
@@ -63,6 +84,8 @@ void RunController::launch(int64_t startAt) {
   stderrTail_.clear();
   sawEnd_ = false;
   linesSinceLaunch_ = false;
+  watchdogFired_ = lineTooLong_ = false;
+  recordsSinceLaunch_ = 0;
   inFlight_.reset();
 
   auto* p = new QProcess(this);
@@ -81,9 +104,23 @@ void RunController::launch(int64_t startAt) {
     finish(Outcome::Failed, tr("Could not start the worker %1: %2").arg(worker_, p->errorString()));
   });
   p->start(worker_, args);
+  watchdog_.start(watchdogMs());
+}
+
+int RunController::watchdogMs() const {
+  if (watchdogOverrideMs_ > 0) return watchdogOverrideMs_;
+  // An item is warm-up + samples up to the cap + the accuracy check + set-up; four caps and a minute
+  // is far beyond a healthy item and still ends a hung one.
+  return int(std::min(4 * timeCapSeconds(request_.extraArgs) + 60, 4 * 3600.0 + 60) * 1000);
 }
 
 void RunController::cancel() {
+  if (backoff_.isActive()) {  // between a death and its restart: nothing to stop
+    backoff_.stop();
+    cancelRequested_ = true;
+    finish(Outcome::Cancelled, tr("Cancelled: %1 of %2 items finished and kept.").arg(progress_.done).arg(progress_.total));
+    return;
+  }
   if (!process_ || cancelRequested_) return;
   cancelRequested_ = true;
   process_->terminate();  // the worker may stop between samples and still write its end line
@@ -92,7 +129,25 @@ void RunController::cancel() {
 
 void RunController::readLines() {
   if (!process_) return;
-  while (process_ && process_->canReadLine()) handleLine(process_->readLine().trimmed());
+  while (process_ && process_->canReadLine()) {
+    const QByteArray line = process_->readLine(qint64(JsonBounds::max_line) + 2);
+    if (line.size() > qsizetype(JsonBounds::max_line) && !line.endsWith('\n')) {
+      // The rest of an over-long line would arrive as garbage lines: end this worker instead.
+      protocolProblem(tr("a worker line longer than %1 MiB").arg(JsonBounds::max_line >> 20));
+      return;
+    }
+    handleLine(line.trimmed());
+  }
+  // A line without its newline is buffered by QProcess; do not let it grow without bound.
+  if (process_ && process_->bytesAvailable() > qint64(JsonBounds::max_line))
+    protocolProblem(tr("a worker line longer than %1 MiB").arg(JsonBounds::max_line >> 20));
+}
+
+void RunController::protocolProblem(const QString& what) {
+  if (!process_ || lineTooLong_) return;
+  lineTooLong_ = true;
+  stderrTail_ += what.toUtf8() + '\n';
+  process_->kill();
 }
 
 void RunController::handleLine(const QByteArray& line) {
@@ -105,7 +160,23 @@ void RunController::handleLine(const QByteArray& line) {
     stderrTail_ += "unreadable worker line: " + QByteArray(e.what()) + '\n';
     return;
   }
+  // Item numbers index the plan: anything outside it is a broken worker, not a record to keep.
+  auto badItem = [&](int64_t item, int64_t total) {
+    if (item >= 0 && item < total) return false;
+    stderrTail_ += "invalid worker line: item " + QByteArray::number(qint64(item)) + " outside the plan of " +
+                   QByteArray::number(qint64(total)) + " items\n";
+    return true;
+  };
+  if (auto* s = std::get_if<StartMessage>(&msg);
+      s && (s->total <= 0 || uint64_t(s->total) > kMaxPlanItems || s->start_at < 0 || s->start_at > s->total ||
+            (progress_.total > 0 && s->total != progress_.total))) {
+    stderrTail_ += "invalid worker line: a start line announcing " + QByteArray::number(qint64(s->total)) + " items\n";
+    return;
+  }
+  if (auto* pr = std::get_if<ProgressMessage>(&msg); pr && (!sawStart_ || badItem(pr->item, progress_.total))) return;
+  if (auto* rm = std::get_if<RecordMessage>(&msg); rm && (!sawStart_ || badItem(rm->item, progress_.total))) return;
   linesSinceLaunch_ = true;
+  watchdog_.start(watchdogMs());  // alive: the allowance starts again
   if (auto* s = std::get_if<StartMessage>(&msg)) {
     sawStart_ = true;
     if (!header_) header_ = s->header;  // a restarted worker repeats it; the first one describes the run
@@ -125,6 +196,8 @@ void RunController::handleLine(const QByteArray& line) {
   } else if (auto* r = std::get_if<RecordMessage>(&msg)) {
     if (inFlight_ && inFlight_->item == r->item) inFlight_.reset();
     itemsDone_.insert(r->item);
+    ++recordsSinceLaunch_;
+    failedInARow_ = 0;
     records_.push_back(r->record);
     updateTiming();
     emit recordReady(records_.back());
@@ -166,6 +239,7 @@ void RunController::onFinished(int exitCode, QProcess::ExitStatus status) {
   process_ = nullptr;
   p->deleteLater();
   killTimer_.stop();
+  watchdog_.stop();
   const QString errText = QString::fromLocal8Bit(stderrTail_).trimmed();
 
   if (cancelRequested_) {
@@ -179,17 +253,25 @@ void RunController::onFinished(int exitCode, QProcess::ExitStatus status) {
     return;
   }
   // Died without its end line. Before the first message this is bad input or a broken worker: stop.
+  const QString stalled = tr("the worker said nothing for %1 s (watchdog) and was killed").arg(watchdogMs() / 1000.0);
   if (!sawStart_ || !linesSinceLaunch_) {
+    if (watchdogFired_) {
+      finish(Outcome::Failed, errText.isEmpty() ? stalled : QStringLiteral("%1: %2").arg(stalled, errText));
+      return;
+    }
     const QString what = (status == QProcess::NormalExit && exitCode == 2) ? tr("The worker rejected the input")
                                                                               : deathDescription(exitCode, status);
     finish(Outcome::Failed, errText.isEmpty() ? what : QStringLiteral("%1: %2").arg(what, errText));
     return;
   }
-  const QString why = deathDescription(exitCode, status);
+  const QString why = watchdogFired_ ? stalled
+                     : lineTooLong_  ? tr("the worker broke the protocol and was stopped")
+                                     : deathDescription(exitCode, status);
   int64_t next = 0;
   for (qint64 i : itemsDone_) next = std::max<int64_t>(next, i + 1);
   if (inFlight_) {
-    // The item it was running gets an error record saying what happened; the sweep moves past it.
+    // The item it was running is the one that took the worker down (a fault, a hang): it gets an error
+    // record saying what happened, and the sweep moves past it.
     Record r;
     r.point = inFlight_->point;
     if (inFlight_->problem) r.problem = *inFlight_->problem;
@@ -205,6 +287,33 @@ void RunController::onFinished(int exitCode, QProcess::ExitStatus status) {
     inFlight_.reset();
     updateTiming();
     emit recordReady(records_.back());
+    recordsSinceLaunch_ = 1;  // progress was made: the item is settled
+  }
+  restartOrSkip(next, why, errText);
+}
+
+void RunController::restartOrSkip(int64_t next, const QString& why, const QString& errText) {
+  if (recordsSinceLaunch_ == 0) {
+    // Died between items without finishing anything: retry the same item a few times, with back-off
+    // (a dropped ssh connection recovers), then give the item up and go on.
+    if (++restartsAt_[next] > kMaxRestartsPerItem) {
+      const QString msg = tr("%1 before this item ran, %2 times in a row%3; AttnScope recorded the item as failed "
+                             "and went on with the next one")
+                              .arg(why)
+                              .arg(kMaxRestartsPerItem + 1)
+                              .arg(errText.isEmpty() ? QString() : QStringLiteral(" (") + errText.right(300) + QStringLiteral(")"));
+      records_.push_back(failedRecord(next, msg));
+      itemsDone_.insert(next);
+      updateTiming();
+      emit recordReady(records_.back());
+      ++next;
+      if (++failedInARow_ >= kMaxFailedItemsInARow) {
+        finish(Outcome::Failed, tr("The worker keeps failing (%1 items in a row, nothing measured): %2")
+                                    .arg(failedInARow_)
+                                    .arg(errText.isEmpty() ? why : errText.right(500)));
+        return;
+      }
+    }
   }
   if (progress_.total > 0 && next >= progress_.total) {
     finish(Outcome::Completed, tr("Finished; %1 on the last item.").arg(why));
@@ -213,7 +322,24 @@ void RunController::onFinished(int exitCode, QProcess::ExitStatus status) {
   ++progress_.restarts;
   emit workerRestarted(next, why);
   emit progressed(progress_);
-  launch(next);
+  const int attempt = restartsAt_.value(next, 0);
+  pendingStart_ = next;
+  if (attempt <= 0) launch(next);
+  else backoff_.start(backoffMs_ << std::min(attempt - 1, 4));  // 250 ms, 500 ms, 1 s, ...
+}
+
+Record RunController::failedRecord(int64_t item, const QString& message) const {
+  Record r;
+  r.status = Status::Error;
+  r.device = device_ ? device_->id : request_.device.toStdString();
+  r.message = message.toStdString();
+  // Plan order is point-major over the worker's backend list (results.hpp).
+  const auto& ids = header_ ? header_->settings.backends : std::vector<std::string>{};
+  const int64_t per_point = ids.empty() ? 1 : int64_t(ids.size());
+  r.point = item / per_point;
+  r.backend = ids.empty() ? std::string("unknown") : ids[std::size_t(item % per_point)];
+  if (r.point < int64_t(request_.points.size())) r.problem = request_.points[std::size_t(r.point)];
+  return r;
 }
 
 ResultDocument RunController::document() const {
@@ -227,6 +353,8 @@ ResultDocument RunController::document() const {
 void RunController::finish(Outcome outcome, const QString& message) {
   clock_.stop();
   killTimer_.stop();
+  watchdog_.stop();
+  backoff_.stop();
   updateTiming();
   emit progressed(progress_);
   emit finished(outcome, message);

@@ -5,10 +5,17 @@
 //    arrived is kept.
 //  - A worker that dies mid-sweep (fault, kill, abort) is reported as an error record on the item it was
 //    running, then restarted with --start-at the next item; the sweep carries on.
+//  - Supervision: a worker that dies between items is restarted on the same item with back-off, at most
+//    kMaxRestartsPerItem times; then that item is recorded as failed and the sweep goes on. When
+//    kMaxFailedItemsInARow items fail that way with nothing measured in between, the worker is broken
+//    and the run stops. A watchdog kills a worker silent for longer than the item's time cap allows
+//    (a hung kernel, a stalled pipe) and records it on the item. Item numbers and line lengths from the
+//    worker are checked; a line breaking the protocol is reported, never trusted.
 #include <QElapsedTimer>
 #include <QObject>
 #include <QPointer>
 #include <QProcess>
+#include <QHash>
 #include <QSet>
 #include <QStringList>
 #include <QTimer>
@@ -24,6 +31,9 @@ struct RunRequest {
   QStringList problemArgs;  // ProblemSpec::problemArgs()
   QStringList backends;     // ids; empty ⇒ every backend
   QStringList extraArgs;    // e.g. measurement settings
+  // Optional: the expanded sweep (ProblemSpec), so an item the worker never announced can still be
+  // recorded with its problem when it fails.
+  std::vector<Problem> points;
 };
 
 struct RunProgress {
@@ -49,10 +59,17 @@ class RunController : public QObject {
   QString workerPath() const { return worker_; }
   // The kill grace after SIGTERM (ms).
   void setKillGraceMs(int ms) { killTimer_.setInterval(ms); }
+  // Watchdog: the worker must say something within this long of starting, and between two lines
+  // of one item. Default: derived from the run's --max-time (see watchdogFor).
+  void setWatchdogMs(int ms) { watchdogOverrideMs_ = ms; }
+  void setRestartBackoffMs(int ms) { backoffMs_ = ms; }
+
+  static constexpr int kMaxRestartsPerItem = 3;
+  static constexpr int kMaxFailedItemsInARow = 3;
 
   bool start(const RunRequest& request);  // false (and failed()) when it cannot start
   void cancel();
-  bool running() const { return process_ != nullptr; }
+  bool running() const { return process_ != nullptr || backoff_.isActive(); }
 
   const std::vector<Record>& records() const { return records_; }
   const std::optional<DeviceInfo>& device() const { return device_; }
@@ -79,12 +96,26 @@ class RunController : public QObject {
   void finish(Outcome outcome, const QString& message);
   QString deathDescription(int exitCode, QProcess::ExitStatus status) const;
   void updateTiming();
+  void protocolProblem(const QString& what);
+  void restartOrSkip(int64_t next, const QString& why, const QString& errText);
+  Record failedRecord(int64_t item, const QString& message) const;
+  int watchdogMs() const;
 
   QString worker_;
   RunRequest request_;
   QPointer<QProcess> process_;
   QTimer killTimer_;
   QTimer clock_;  // refreshes elapsed/ETA between worker messages
+  QTimer watchdog_;
+  QTimer backoff_;
+  int watchdogOverrideMs_ = 0;
+  int backoffMs_ = 250;
+  bool watchdogFired_ = false;
+  bool lineTooLong_ = false;
+  int64_t pendingStart_ = 0;
+  QHash<qint64, int> restartsAt_;   // item → restarts that began there without finishing anything
+  int failedInARow_ = 0;
+  int recordsSinceLaunch_ = 0;
   QElapsedTimer elapsed_;
   QByteArray stderrTail_;
   QStringList lastArgs_;
