@@ -36,6 +36,6 @@ seeds="$BUILD/fuzz-seeds"
 mkdir -p "$corpus" "$seeds"
 find "$ROOT/docs/results" "$ROOT/tests/gui/data" -type f \( -name '*.json' -o -name '*.jsonl' \) -exec cp {} "$seeds/" \;
 echo "Fuzzing the result loader and worker protocol for ${FUZZ_SECONDS} s ($(ls "$seeds" | wc -l) seed files)"
-# -timeout: one input may take 10 s at most (a hang is a finding); -rss_limit_mb: so is a memory blow-up.
-"$BUILD/tests/attnscope_fuzz_results" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
+# -timeout: one input may take 30 s at most (a hang is a finding); -rss_limit_mb: so is a memory blow-up.
+"$BUILD/tests/attnscope_fuzz_results" -max_total_time="$FUZZ_SECONDS" -timeout=30 -rss_limit_mb=2048 \
   -max_len=262144 -print_final_stats=1 -artifact_prefix="$BUILD/" "$corpus" "$seeds"
