@@ -36,6 +36,7 @@ seeds="$BUILD/fuzz-seeds"
 mkdir -p "$corpus" "$seeds"
 find "$ROOT/docs/results" "$ROOT/tests/gui/data" -type f \( -name '*.json' -o -name '*.jsonl' \) -exec cp {} "$seeds/" \;
 echo "Fuzzing the result loader and worker protocol for ${FUZZ_SECONDS} s ($(ls "$seeds" | wc -l) seed files)"
-# -timeout: one input may take 30 s at most (a hang is a finding); -rss_limit_mb: so is a memory blow-up.
+# -timeout: one input may take 30 s at most (a hang is a finding); -rss_limit_mb: so is a memory blow-up;
+# -max_len 16 KiB keeps mutations fast (seeds are cut there: a stream still has complete lines).
 "$BUILD/tests/attnscope_fuzz_results" -max_total_time="$FUZZ_SECONDS" -timeout=30 -rss_limit_mb=2048 \
-  -max_len=262144 -print_final_stats=1 -artifact_prefix="$BUILD/" "$corpus" "$seeds"
+  -max_len=16384 -print_final_stats=1 -artifact_prefix="$BUILD/" "$corpus" "$seeds"

@@ -40,7 +40,7 @@ class FaultBackend final : public Backend {
                  "device is " + d.id + "; this test backend runs on a CUDA GPU", "choose a GPU"};
     return {r};
   }
-  MemoryPrediction predict_memory(const Problem& p) const override { return {p.output_bytes(), 0}; }
+  MemoryPrediction predict_memory(const Problem& p, const DeviceInfo&) const override { return {p.output_bytes(), 0}; }
   void run(const Problem&, const Tensors&, ExecContext& ctx) const override {
     auto stream = static_cast<cudaStream_t>(ctx.stream());
     switch (fault_) {
