@@ -39,7 +39,7 @@ void DeviceListService::refresh() {
       return;
     }
     try {
-      devices_ = parse_device_list(std::string_view(out.constData(), static_cast<std::size_t>(out.size())));
+      devices_ = parseDeviceList(out);
     } catch (const std::exception& e) {
       emit failed(tr("Could not read the worker's device list: %1").arg(QString::fromUtf8(e.what())));
       return;

@@ -115,18 +115,18 @@ QString BackendStatus::detailsHtml() const {
   return html;
 }
 
-QList<BackendStatus> mergeReports(const std::vector<EligibilityReport>& reports) {
+QList<BackendStatus> mergeReport(const EligibilityReport& report) {
   QList<BackendStatus> out;
-  for (const EligibilityReport& report : reports) {
-    for (const BackendVerdict& v : report.backends) {
+  for (const ProbeReport& probe : report.probes) {
+    for (const Verdict& v : probe.verdicts) {
       auto it = std::find_if(out.begin(), out.end(), [&](const BackendStatus& s) { return s.info.id == v.info.id; });
       if (it == out.end()) {
         out.append(BackendStatus{v.info, {}, 0, 0});
         it = std::prev(out.end());
       }
-      it->probes.push_back(ProbeVerdict{report.problem, v.eligible, v.rules});
-      it->memoryOutput = std::max(it->memoryOutput, v.memory_output);
-      it->memoryWorkspace = std::max(it->memoryWorkspace, v.memory_workspace);
+      it->probes.push_back(ProbeVerdict{probe.problem, v.eligible(), v.rules});
+      it->memoryOutput = std::max(it->memoryOutput, v.memory.output_bytes);
+      it->memoryWorkspace = std::max(it->memoryWorkspace, v.memory.workspace_bytes);
     }
   }
   return out;
@@ -137,22 +137,18 @@ EligibilityService::EligibilityService(QObject* parent) : QObject(parent), worke
   debounce_.setInterval(150);
   connect(&debounce_, &QTimer::timeout, this, [this] {
     abortRunning();
-    probes_ = pendingProbes_;
-    device_ = pendingDevice_;
-    next_ = 0;
-    reports_.clear();
-    if (probes_.empty()) {
+    if (pendingArgs_.isEmpty()) {
       emit updated({});
       return;
     }
-    startNext();
+    start(pendingArgs_, pendingDevice_);
   });
 }
 
 EligibilityService::~EligibilityService() { abortRunning(); }
 
-void EligibilityService::request(const std::vector<Problem>& probes, const QString& deviceId) {
-  pendingProbes_ = probes;
+void EligibilityService::request(const QStringList& problemArgs, const QString& deviceId) {
+  pendingArgs_ = problemArgs;
   pendingDevice_ = deviceId;
   debounce_.start();  // restarts: only the last edit within the interval is asked about
 }
@@ -167,7 +163,7 @@ void EligibilityService::abortRunning() {
   p->deleteLater();
 }
 
-void EligibilityService::startNext() {
+void EligibilityService::start(const QStringList& problemArgs, const QString& deviceId) {
   if (const QString problem = workerProblem(worker_); !problem.isEmpty()) {
     emit failed(problem);
     return;
@@ -182,7 +178,7 @@ void EligibilityService::startNext() {
     emit failed(tr("Could not start the worker %1: %2").arg(worker_, p->errorString()));
   });
   QStringList args{QStringLiteral("backends")};
-  args << singleProblemArgs(probes_[next_]) << QStringLiteral("--device") << device_ << QStringLiteral("--json");
+  args << problemArgs << QStringLiteral("--device") << deviceId << QStringLiteral("--json");
   p->start(worker_, args);
 }
 
@@ -198,16 +194,10 @@ void EligibilityService::onFinished(int exitCode, QProcess::ExitStatus status) {
     return;
   }
   try {
-    reports_.push_back(parse_eligibility(std::string_view(out.constData(), static_cast<std::size_t>(out.size()))));
+    emit updated(mergeReport(parseEligibility(out)));
   } catch (const std::exception& e) {
     emit failed(tr("Could not read the worker's backend list: %1").arg(QString::fromUtf8(e.what())));
-    return;
   }
-  if (++next_ < probes_.size()) {
-    startNext();
-    return;
-  }
-  emit updated(mergeReports(reports_));
 }
 
 }  // namespace attnscope::gui

@@ -1,9 +1,11 @@
 #pragma once
-// Live eligibility: asks the worker (`attnscope-cli backends … --json`) which backends can run the
-// problem being edited, once per distinct probe problem of the sweep (dtype × head dim × smallest and
-// largest length), and merges the answers into one status per backend. Edits are debounced (150 ms) and
-// only the newest request's answer is delivered.
+// Live eligibility: asks the worker (`attnscope-cli backends <the problem's options> --json`, the same
+// options `run` gets) which backends can run the problem being edited. One worker process per edit:
+// the worker expands the sweep and judges it at its probes (dtype × head dim × smallest and largest
+// length, eligibility_probes in the core); the answer is merged into one status per backend. Edits are
+// debounced (150 ms) and only the newest request's answer is delivered.
 #include <QList>
+#include <QStringList>
 #include <QObject>
 #include <QPointer>
 #include <QProcess>
@@ -38,8 +40,8 @@ struct BackendStatus {
   QString detailsHtml() const;
 };
 
-// Pure merge of the worker's per-probe answers (in probe order).
-QList<BackendStatus> mergeReports(const std::vector<EligibilityReport>& reports);
+// Pure merge of the worker's per-probe answers (in probe order) into one status per backend.
+QList<BackendStatus> mergeReport(const EligibilityReport& report);
 
 // "float16 · d=64 · N=512" (only what a reader needs to tell probes apart)
 QString probeLabel(const Problem& p);
@@ -52,8 +54,9 @@ class EligibilityService : public QObject {
 
   void setWorkerPath(const QString& path) { worker_ = path; }
   void setDebounceMs(int ms) { debounce_.setInterval(ms); }
-  // Schedules a check (debounced). An empty probe list clears the statuses' eligibility.
-  void request(const std::vector<Problem>& probes, const QString& deviceId);
+  // Schedules a check of the problem given as attnscope-cli options (ProblemSpec::problemArgs), debounced.
+  // Empty options clear the statuses' eligibility.
+  void request(const QStringList& problemArgs, const QString& deviceId);
   bool busy() const { return process_ != nullptr || debounce_.isActive(); }
 
  signals:
@@ -61,21 +64,15 @@ class EligibilityService : public QObject {
   void failed(const QString& message);
 
  private:
-  void startNext();
+  void start(const QStringList& problemArgs, const QString& deviceId);
   void onFinished(int exitCode, QProcess::ExitStatus status);
   void abortRunning();
 
   QString worker_;
   QTimer debounce_;
-  std::vector<Problem> pendingProbes_;
+  QStringList pendingArgs_;
   QString pendingDevice_;
-
-  // The check in flight.
-  std::vector<Problem> probes_;
-  QString device_;
-  std::size_t next_ = 0;
-  std::vector<EligibilityReport> reports_;
-  QPointer<QProcess> process_;
+  QPointer<QProcess> process_;  // the check in flight
 };
 
 }  // namespace attnscope::gui

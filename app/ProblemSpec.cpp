@@ -1,17 +1,8 @@
 #include "ProblemSpec.h"
 
-#include <algorithm>
-#include <tuple>
-
 #include "attnscope/sweep.hpp"
 
 namespace attnscope::gui {
-namespace {
-
-QString scaleText(double v) { return QString::number(v, 'g', 17); }
-
-}  // namespace
-
 QStringList ProblemSpec::problemArgs() const {
   QStringList a{QStringLiteral("--batch"), QString::number(batch), QStringLiteral("--heads"), QString::number(qHeads),
                 QStringLiteral("--kv-heads"), QString::number(kvHeads)};
@@ -139,46 +130,6 @@ SpecCheck checkSpec(const ProblemSpec& spec) {
     keep(e);
   }
   return out;
-}
-
-std::vector<Problem> eligibilityProbes(const std::vector<Problem>& points) {
-  // Group by everything but the lengths; keep the smallest and the largest lengths of each group.
-  using Key = std::tuple<int, int64_t, int64_t, int64_t, int64_t>;
-  struct Extremes {
-    const Problem* smallest = nullptr;
-    const Problem* largest = nullptr;
-  };
-  std::vector<std::pair<Key, Extremes>> groups;
-  auto size = [](const Problem& p) { return p.q_len * p.kv_len; };
-  for (const Problem& p : points) {
-    const Key k{static_cast<int>(p.dtype), p.head_dim, p.batch, p.q_heads, p.kv_heads};
-    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == k; });
-    if (it == groups.end()) {
-      groups.push_back({k, {&p, &p}});
-      continue;
-    }
-    if (size(p) < size(*it->second.smallest)) it->second.smallest = &p;
-    if (size(p) > size(*it->second.largest)) it->second.largest = &p;
-  }
-  std::vector<Problem> out;
-  for (const auto& [key, e] : groups) {
-    out.push_back(*e.smallest);
-    if (!(*e.largest == *e.smallest)) out.push_back(*e.largest);
-  }
-  return out;
-}
-
-QStringList singleProblemArgs(const Problem& p) {
-  QStringList a{QStringLiteral("--batch"),    QString::number(p.batch),
-                QStringLiteral("--heads"),    QString::number(p.q_heads),
-                QStringLiteral("--kv-heads"), QString::number(p.kv_heads),
-                QStringLiteral("--q-len"),    QString::number(p.q_len),
-                QStringLiteral("--kv-len"),   QString::number(p.kv_len),
-                QStringLiteral("--head-dim"), QString::number(p.head_dim),
-                QStringLiteral("--dtype"),    QString::fromStdString(std::string(to_string(p.dtype)))};
-  if (p.causal) a << QStringLiteral("--causal");
-  if (p.scale) a << QStringLiteral("--scale") << scaleText(*p.scale);
-  return a;
 }
 
 }  // namespace attnscope::gui

@@ -27,7 +27,8 @@ struct ProblemSpec {
 
   bool operator==(const ProblemSpec&) const = default;
 
-  // Options shared by `backends` and `run` (everything but --device).
+  // The problem as attnscope-cli options, shared by `backends` and `run` (everything but --device):
+  // the one encoder of the problem on its way to the worker.
   QStringList problemArgs() const;
   QStringList measurementArgs() const;  // quick look, the GPU's interactive rule, or (CPU) the worker's defaults
   void save(QSettings& s) const;
@@ -48,12 +49,5 @@ struct SpecCheck {
 };
 
 SpecCheck checkSpec(const ProblemSpec& spec);
-
-// The distinct single problems whose eligibility describes the sweep: every dtype × head dim, at the
-// smallest and the largest lengths (memory fit changes with length, dtype and head-dim rules do not).
-std::vector<Problem> eligibilityProbes(const std::vector<Problem>& points);
-
-// CLI options for one problem (used for `backends`, which takes single values).
-QStringList singleProblemArgs(const Problem& p);
 
 }  // namespace attnscope::gui

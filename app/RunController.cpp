@@ -154,7 +154,7 @@ void RunController::handleLine(const QByteArray& line) {
   if (line.isEmpty()) return;
   WorkerMessage msg;
   try {
-    msg = parse_worker_line(std::string_view(line.constData(), static_cast<std::size_t>(line.size())));
+    msg = parseWorkerLine(line);
   } catch (const std::exception& e) {
     // Not part of the protocol (a library printing to stdout?): keep it for the error text, go on.
     stderrTail_ += "unreadable worker line: " + QByteArray(e.what()) + '\n';

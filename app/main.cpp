@@ -42,8 +42,10 @@ void learnBackendNames() {
   if (!worker.waitForFinished(5000) || worker.exitCode() != 0) return;  // legends show ids then
   const QByteArray out = worker.readAllStandardOutput();
   try {
-    for (const BackendVerdict& v : parse_eligibility(std::string_view(out.constData(), std::size_t(out.size()))).backends)
-      rememberBackendName(QString::fromStdString(v.info.id), QString::fromStdString(v.info.name));
+    const attnscope::EligibilityReport report = parseEligibility(out);
+    if (!report.probes.empty())
+      for (const attnscope::Verdict& v : report.probes.front().verdicts)
+        rememberBackendName(QString::fromStdString(v.info.id), QString::fromStdString(v.info.name));
   } catch (const std::exception&) {
   }
 }

@@ -77,7 +77,7 @@ RuleResult memory_fit(const Backend& b, const Problem& p, const DeviceInfo& d) {
 
 Verdict Registry::evaluate(const Backend& b, const Problem& p, const DeviceInfo& d) const {
   Verdict v;
-  v.backend = &b;
+  v.info = b.info();
   v.rules = b.check(p, d);
   v.memory = b.predict_memory(p, d);
   v.rules.push_back(memory_fit(b, p, d));

@@ -13,6 +13,7 @@
 
 #include "attnscope/file_output.hpp"
 #include "attnscope/json_input.hpp"
+#include "attnscope/protocol.hpp"
 #include "attnscope/results.hpp"
 
 namespace attnscope {
@@ -114,6 +115,10 @@ RuleKind rule_kind_from(const std::string& s, const std::string& path) {
   bad(path, "'" + s + "' is not one of environment, input, memory");
 }
 
+}  // namespace
+
+// Every reader of a rule (result files, the worker's eligibility report) comes here: the id, its kind,
+// whether it was met and the reason are required; the rest may be absent.
 RuleResult rule_from_json(const json& j, const std::string& path) {
   Reader r(j, path);
   RuleResult x;
@@ -122,11 +127,13 @@ RuleResult rule_from_json(const json& j, const std::string& path) {
   x.field = r.text_or("field", "");
   x.observed = r.text_or("observed", "");
   x.required = r.text_or("required", "");
-  x.met = r.has("met") ? r.boolean("met") : false;
+  x.met = r.boolean("met");
   x.reason = r.text("reason");
   x.hint = r.text_or("hint", "");
   return x;
 }
+
+namespace {
 
 std::optional<uint64_t> opt_bytes(const Reader& r, const char* key) {
   if (!r.has(key)) return std::nullopt;
@@ -493,24 +500,23 @@ ResultDocument stream_of(const std::string& text, const std::string& file) {
       return doc;
     }
     try {
-      Reader r(j, "");
-      const std::string type = r.text("type");
-      if (type == "start") {
-        check_schema(Reader(j, ""));
-        doc.tool_version = r.text_or("tool_version", "");
-        doc.created_utc = r.text_or("created_utc", "");
-        doc.device = device_from_json(r.at("device"), "device");
-        if (r.has("settings")) doc.settings = settings_from_json(r.at("settings"), "settings");
+      // The worker protocol's reader (protocol.hpp): the stream is the worker's own output.
+      WorkerMessage m = worker_message_from_json(j);
+      if (auto* start = std::get_if<StartMessage>(&m)) {
+        // Several runs appended to one file: each start line renews the header, the records add up.
+        std::vector<Record> records = std::move(doc.records);
+        std::vector<std::string> warnings = std::move(doc.load_warnings);
+        doc = std::move(start->header);
+        doc.records = std::move(records);
+        doc.load_warnings = std::move(warnings);
         started = true;
-      } else if (type == "record") {
+      } else if (auto* rec = std::get_if<RecordMessage>(&m)) {
         if (!started) bad("type", "a record line comes before the start line");
         if (doc.records.size() >= JsonBounds::max_records)
           bad("record", "more than " + std::to_string(JsonBounds::max_records) + " records; the rest is not read");
-        doc.records.push_back(record_from_json(r.at("record"), "record"));
-      } else if (type == "end") {
+        doc.records.push_back(std::move(rec->record));
+      } else if (std::holds_alternative<EndMessage>(m)) {
         ended = true;
-      } else if (type != "progress" && type != "log") {
-        bad("type", "'" + type + "' is not one of start, progress, record, end, log");
       }
     } catch (const FormatError& e) {
       throw FormatError(where + ": " + e.what());

@@ -1,8 +1,11 @@
 #include "attnscope/sweep.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
 #include <string>
+#include <tuple>
+#include <utility>
 
 namespace attnscope {
 namespace {
@@ -175,6 +178,33 @@ std::vector<Problem> expand(const SweepSpec& s) {
           out.push_back(p);
         }
       }
+  return out;
+}
+
+std::vector<Problem> eligibility_probes(const std::vector<Problem>& points) {
+  // Group by everything but the lengths; keep the smallest and the largest lengths of each group.
+  using Key = std::tuple<int, int64_t, int64_t, int64_t, int64_t>;
+  struct Extremes {
+    const Problem* smallest = nullptr;
+    const Problem* largest = nullptr;
+  };
+  std::vector<std::pair<Key, Extremes>> groups;
+  auto size = [](const Problem& p) { return p.q_len * p.kv_len; };
+  for (const Problem& p : points) {
+    const Key k{static_cast<int>(p.dtype), p.head_dim, p.batch, p.q_heads, p.kv_heads};
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == k; });
+    if (it == groups.end()) {
+      groups.push_back({k, {&p, &p}});
+      continue;
+    }
+    if (size(p) < size(*it->second.smallest)) it->second.smallest = &p;
+    if (size(p) > size(*it->second.largest)) it->second.largest = &p;
+  }
+  std::vector<Problem> out;
+  for (const auto& [key, e] : groups) {
+    out.push_back(*e.smallest);
+    if (!(*e.largest == *e.smallest)) out.push_back(*e.largest);
+  }
   return out;
 }
 

@@ -61,10 +61,10 @@ TEST(BuiltinHints, EveryUnmetRuleSaysWhatWouldPass) {
     for (const Problem& p : sample_problems())
       for (const auto& v : reg.evaluate_all(p, profile))
         for (const auto& r : v.unmet()) {
-          EXPECT_FALSE(r.reason.empty()) << v.backend->info().id << " " << r.rule;
-          EXPECT_FALSE(r.hint.empty()) << v.backend->info().id << " " << r.rule << ": " << r.reason;
-          EXPECT_FALSE(r.observed.empty()) << v.backend->info().id << " " << r.rule;
-          EXPECT_FALSE(r.required.empty()) << v.backend->info().id << " " << r.rule;
+          EXPECT_FALSE(r.reason.empty()) << v.info.id << " " << r.rule;
+          EXPECT_FALSE(r.hint.empty()) << v.info.id << " " << r.rule << ": " << r.reason;
+          EXPECT_FALSE(r.observed.empty()) << v.info.id << " " << r.rule;
+          EXPECT_FALSE(r.required.empty()) << v.info.id << " " << r.rule;
         }
 }
 

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "attnscope/protocol.hpp"
 #include "attnscope/registry.hpp"
 #include "attnscope/results.hpp"
 
@@ -102,6 +103,9 @@ TEST_F(Cli, DevicesTableAndJson) {
   const CliResult js = run("devices --json");
   ASSERT_EQ(js.code, 0) << js.err;
   const auto j = nlohmann::json::parse(js.out);
+  EXPECT_EQ(j.at("type"), "devices");
+  EXPECT_EQ(j.at("protocol_version"), kProtocolVersion);
+  EXPECT_EQ(parse_device_report(js.out).list.devices.size(), j.at("devices").size());
   ASSERT_TRUE(j.at("devices").is_array());
   EXPECT_EQ(j["devices"][0]["id"], "cpu");
   const DeviceInfo cpu = device_from_json(j["devices"][0], "devices[0]");
@@ -130,10 +134,14 @@ TEST_F(Cli, BackendsListsEveryBackendWithReasonsAndProfilesChangeVerdicts) {
   const CliResult js = run("backends --profile t4 --seq 4096 --head-dim 64 --dtype float32 --json");
   ASSERT_EQ(js.code, 0) << js.err;
   const auto j = nlohmann::json::parse(js.out);
-  EXPECT_EQ(problem_from_json(j.at("problem"), "problem").q_len, 4096);
+  EXPECT_EQ(j.at("type"), "eligibility");
+  EXPECT_EQ(j.at("protocol_version"), kProtocolVersion);
+  ASSERT_EQ(j.at("probes").size(), 1u);  // a single problem is its own only probe
+  EXPECT_EQ(problem_from_json(j["probes"][0].at("problem"), "problem").q_len, 4096);
   EXPECT_EQ(j.at("device").at("id"), "profile:t4");
-  ASSERT_EQ(j.at("backends").size(), backend_ids().size());
-  for (const auto& b : j["backends"]) {
+  ASSERT_EQ(j["probes"][0].at("backends").size(), backend_ids().size());
+  EXPECT_EQ(parse_eligibility_report(js.out).probes.at(0).verdicts.size(), backend_ids().size());
+  for (const auto& b : j["probes"][0]["backends"]) {
     for (const char* key : {"id", "name", "family", "target", "algorithm", "memory_complexity", "shines", "eligible",
                             "rules", "memory", "accepted_by"})
       EXPECT_TRUE(b.contains(key)) << b["id"] << " lacks " << key;
@@ -144,11 +152,29 @@ TEST_F(Cli, BackendsListsEveryBackendWithReasonsAndProfilesChangeVerdicts) {
   }
 }
 
+// `backends` takes the sweep `run` takes and answers every probe in one document: each dtype × head dim
+// at the smallest and the largest lengths.
+TEST_F(Cli, BackendsJudgesASweepAtItsProbesInOneAnswer) {
+  const CliResult js = run("backends --device cpu --seq 64:1024:x2 --head-dim 32,64 --dtype float32 --json");
+  ASSERT_EQ(js.code, 0) << js.err;
+  const EligibilityReport report = parse_eligibility_report(js.out);
+  ASSERT_EQ(report.probes.size(), 4u);
+  const int64_t dims[] = {32, 32, 64, 64}, lens[] = {64, 1024, 64, 1024};
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(report.probes[i].problem.head_dim, dims[i]) << i;
+    EXPECT_EQ(report.probes[i].problem.q_len, lens[i]) << i;
+    EXPECT_EQ(report.probes[i].verdicts.size(), backend_ids().size()) << i;
+  }
+  const CliResult text = run("backends --device cpu --seq 64:1024:x2 --head-dim 32,64 --dtype float32");
+  ASSERT_EQ(text.code, 0) << text.err;
+  EXPECT_NE(text.out.find("judged at 4 probe(s)"), std::string::npos) << text.out;
+}
+
 TEST_F(Cli, ProblemOptionsReachTheProblem) {
   const CliResult r = run("backends --device cpu --q-len 512 --kv-len 2048 --tokens 4096 --hidden 1024 --heads 8 "
                           "--kv-heads 2 --head-dim 64 --dtype bf16 --causal --scale 0.5 --json");
   ASSERT_EQ(r.code, 0) << r.err;
-  const Problem p = problem_from_json(nlohmann::json::parse(r.out).at("problem"), "problem");
+  const Problem p = parse_eligibility_report(r.out).probes.at(0).problem;
   EXPECT_EQ(p.batch, 8);       // 4096 tokens / q_len 512
   EXPECT_EQ(p.q_heads, 16);    // hidden 1024 / head_dim 64
   EXPECT_EQ(p.kv_heads, 4);    // the GQA ratio 8:2 is kept
@@ -250,7 +276,6 @@ TEST_F(Cli, BadInputExitsTwoNamingTheField) {
       {"run --device profile:t4 --seq 64", "device"},
       {"run --device cpu --seq 64 --backends cpu-math --start-at 5", "start-at"},
       {"run --device cpu --seq 64 --min-samples 0", "min-samples"},
-      {"backends --seq 64,128", "seq"},
       // Checked before the device, so these fail the same way with or without a GPU.
       {"bandwidth --read-mib 0", "--read-mib is 0"},
       {"bandwidth --read-mib 32,100000", "--read-mib is 100000; allowed range is 1 to 65536"},

@@ -8,8 +8,10 @@
 
 namespace attnscope {
 
+// A backend's verdict for one problem on one device. It carries the backend's identity by value, so the
+// worker can send it and the GUI read it back as the same type (protocol.hpp).
 struct Verdict {
-  const Backend* backend = nullptr;
+  BackendInfo info;
   std::vector<RuleResult> rules;         // every rule (backend rules + memory fit), met or not
   MemoryPrediction memory;
   std::vector<std::string> accepted_by;  // ids of the backends that are eligible for this problem

@@ -1,13 +1,7 @@
 #pragma once
 // Result documents: JSON (whole run), CSV (one row per record), JSON lines (streamed while running).
-// The JSON-lines stream is also the worker protocol between attnscope-cli and the GUI:
-//   {"type":"start", "schema_version":1, "tool_version":..., "device":{...}, "settings":{...}, "total":N, "start_at":K}
-//   {"type":"progress", "done":k, "total":N, "item":i, "point":p, "backend":"id", "problem":{...}, "elapsed_s":t}
-//   {"type":"record", "item":i, "record":{...}}
-//   {"type":"end", "done":k, "total":N, "cancelled":false}
-//   {"type":"log", "level":"warning", "message":"..."}   (optional diagnostics; readers show or skip them)
-// "item" is the index in the run plan (points × backends, point-major); a restarted worker is given
-// --start-at ITEM to carry on after the item it died on.
+// The JSON-lines stream is the worker protocol's `run --stream` output (protocol.hpp), read back here
+// by the protocol's own reader.
 #include <iosfwd>
 #include <string>
 #include <vector>
@@ -60,6 +54,7 @@ Problem problem_from_json(const nlohmann::json& j, const std::string& path);
 nlohmann::json to_json(const DeviceInfo& d);
 DeviceInfo device_from_json(const nlohmann::json& j, const std::string& path);
 nlohmann::json to_json(const RuleResult& r);
+RuleResult rule_from_json(const nlohmann::json& j, const std::string& path);  // rule, kind, met, reason required
 nlohmann::json to_json(const Record& r);
 Record record_from_json(const nlohmann::json& j, const std::string& path);
 nlohmann::json to_json(const ResultDocument& doc);

@@ -44,4 +44,9 @@ uint64_t count_points(const SweepSpec& s);
 // plot per dtype/head dim is contiguous). Every problem is validated; throws InvalidInput.
 std::vector<Problem> expand(const SweepSpec& s);
 
+// The distinct single problems whose eligibility describes a sweep: every dtype × head dim (× batch and
+// heads), at the smallest and the largest lengths — memory fit changes with length; the dtype and
+// head-dim rules do not. In the order of their first point.
+std::vector<Problem> eligibility_probes(const std::vector<Problem>& points);
+
 }  // namespace attnscope

@@ -1,13 +1,14 @@
-// `attnscope-cli backends`: every registered backend for one problem on one device (real or what-if),
-// eligible or not, with every unmet rule — environment, input and memory problems kept apart — and
-// what the user could switch to.
+// `attnscope-cli backends`: every registered backend for a problem or a sweep on one device (real or
+// what-if), eligible or not, with every unmet rule — environment, input and memory problems kept
+// apart — and what the user could switch to. A sweep is judged at its probes (eligibility_probes):
+// every dtype × head dim at the smallest and largest lengths, all in one answer.
 #include <iostream>
 #include <memory>
 
 #include <nlohmann/json.hpp>
 
+#include "attnscope/protocol.hpp"
 #include "attnscope/registry.hpp"
-#include "attnscope/results.hpp"
 #include "attnscope/rules.hpp"
 #include "commands.hpp"
 #include "format.hpp"
@@ -29,25 +30,8 @@ std::string join(const std::vector<std::string>& items, const std::string& sep =
   return out;
 }
 
-nlohmann::json verdict_json(const Verdict& v) {
-  const BackendInfo& info = v.backend->info();
-  nlohmann::json rules = nlohmann::json::array();
-  for (const auto& r : v.rules) rules.push_back(to_json(r));
-  return {{"id", info.id},
-          {"name", info.name},
-          {"family", info.family},
-          {"target", std::string(to_string(info.target))},
-          {"algorithm", info.algorithm},
-          {"memory_complexity", info.memory_complexity},
-          {"shines", info.shines},
-          {"eligible", v.eligible()},
-          {"rules", rules},
-          {"memory", {{"output", v.memory.output_bytes}, {"workspace", v.memory.workspace_bytes}}},
-          {"accepted_by", v.accepted_by}};
-}
-
 void print_verdict(const Verdict& v, bool verbose) {
-  const BackendInfo& info = v.backend->info();
+  const BackendInfo& info = v.info;
   const std::string tag = v.eligible() ? "[eligible]  " : "[ineligible]";
   std::cout << "  " << tag << " " << info.id << " — " << info.name << " (" << info.family << ", "
             << to_string(info.target) << ")\n";
@@ -70,33 +54,33 @@ void print_verdict(const Verdict& v, bool verbose) {
 }
 
 int run_backends(const BackendsArgs& a) {
-  const SweepSpec spec = a.problem.sweep();
-  if (const uint64_t n = count_points(spec); n != 1)  // counted, not expanded: a huge sweep costs nothing
-    field_error(a.problem.swept_options(), "backends explains one problem; the options give " + std::to_string(n) +
-                                               " points — give single values, or use `run` for sweeps");
-  const std::vector<Problem> points = expand(spec);
-  const Problem& p = points.front();
-  const DeviceInfo device = a.device.resolve(discover_devices());
+  const std::vector<Problem> points = expand(a.problem.sweep());
+  EligibilityReport report;
+  report.device = a.device.resolve(discover_devices());
   Registry reg;
   register_builtin_backends(reg);
-  const std::vector<Verdict> verdicts = reg.evaluate_all(p, device);
+  for (const Problem& p : eligibility_probes(points)) report.probes.push_back({p, reg.evaluate_all(p, report.device)});
 
   if (a.json) {
-    nlohmann::json j{{"problem", to_json(p)}, {"device", to_json(device)}, {"backends", nlohmann::json::array()}};
-    for (const auto& v : verdicts) j["backends"].push_back(verdict_json(v));
-    std::cout << json_pretty(j) << std::endl;
+    std::cout << json_pretty(to_json(report)) << std::endl;
     return kExitOk;
   }
-  std::cout << "Problem: " << p.describe() << "\nDevice:  " << device.id << " — " << device.name << "\n\n";
-  std::size_t eligible = 0;
-  for (const auto& v : verdicts) {
-    print_verdict(v, a.verbose);
-    eligible += v.eligible();
+  std::cout << "Device:  " << report.device.id << " — " << report.device.name << '\n';
+  if (report.probes.size() > 1)
+    std::cout << "Sweep:   " << points.size() << " point(s), judged at " << report.probes.size()
+              << " probe(s): every dtype × head dim at the smallest and largest lengths\n";
+  for (const ProbeReport& probe : report.probes) {
+    std::cout << "\nProblem: " << probe.problem.describe() << "\n\n";
+    std::size_t eligible = 0;
+    for (const auto& v : probe.verdicts) {
+      print_verdict(v, a.verbose);
+      eligible += v.eligible();
+    }
+    std::cout << '\n' << eligible << " of " << probe.verdicts.size() << " backends eligible";
+    if (!probe.verdicts.empty() && !probe.verdicts.front().accepted_by.empty())
+      std::cout << ": " << join(probe.verdicts.front().accepted_by);
+    std::cout << '\n';
   }
-  std::cout << '\n' << eligible << " of " << verdicts.size() << " backends eligible";
-  if (!verdicts.empty() && !verdicts.front().accepted_by.empty())
-    std::cout << ": " << join(verdicts.front().accepted_by);
-  std::cout << '\n';
   return kExitOk;
 }
 
@@ -104,11 +88,11 @@ int run_backends(const BackendsArgs& a) {
 
 Command add_backends_command(CLI::App& app) {
   auto* sub = app.add_subcommand("backends",
-                                 "Every backend for a problem on a device or what-if profile: eligible or not, and why");
+                                 "Every backend for a problem or sweep on a device or what-if profile: eligible or not, and why");
   auto args = std::make_shared<BackendsArgs>();
   args->problem.add_to(*sub);
   args->device.add_to(*sub, "to judge eligibility for");
-  sub->add_flag("--json", args->json, "Print the verdicts as JSON");
+  sub->add_flag("--json", args->json, "Print the verdicts at every probe as one JSON document (the worker protocol)");
   sub->add_flag("--verbose,-v", args->verbose, "Also print each backend's algorithm, memory complexity and strengths");
   return [args] { return run_backends(*args); };
 }

@@ -6,7 +6,7 @@
 
 #include "attnscope/build_info.hpp"
 #include "attnscope/platform.hpp"
-#include "attnscope/results.hpp"
+#include "attnscope/protocol.hpp"
 #include "attnscope/rules.hpp"
 #include "commands.hpp"
 #include "format.hpp"
@@ -46,16 +46,11 @@ void print_table(const DeviceList& list) {
 Command add_devices_command(CLI::App& app) {
   auto* sub = app.add_subcommand("devices", "List the CPU, CUDA devices and what-if profiles (and why there is no GPU)");
   auto json = std::make_shared<bool>(false);
-  sub->add_flag("--json", *json, "Print {\"devices\":[...], \"why_no_gpu\":\"...\"} instead of a table");
+  sub->add_flag("--json", *json, "Print the device list as the worker protocol's devices document (attnscope/protocol.hpp)");
   return [json] {
     const DeviceList list = discover_devices();
     if (*json) {
-      nlohmann::json j;
-      j["devices"] = nlohmann::json::array();
-      for (const auto& d : list.devices) j["devices"].push_back(to_json(d));
-      j["why_no_gpu"] = list.why_no_gpu;
-      j["built_with_cuda"] = build::with_cuda();
-      std::cout << json_pretty(j) << std::endl;
+      std::cout << json_pretty(to_json(DeviceReport{list, build::with_cuda()})) << std::endl;
     } else {
       print_table(list);
     }

@@ -16,6 +16,7 @@
 
 #include "attnscope/cpu_executor.hpp"
 #include "attnscope/file_output.hpp"
+#include "attnscope/protocol.hpp"
 #include "attnscope/results.hpp"
 #include "attnscope/rules.hpp"
 #include "attnscope/runner.hpp"
@@ -209,15 +210,6 @@ ResultDocument new_document(const RunArgs& a, const std::vector<std::string>& ar
   return doc;
 }
 
-// The worker protocol's first line (results.hpp): a result document's header without its records.
-nlohmann::json start_line(const ResultDocument& doc, int64_t total, int64_t start_at) {
-  const nlohmann::json whole = to_json(doc);
-  return {{"type", "start"},          {"schema_version", kSchemaVersion},
-          {"tool_version", doc.tool_version}, {"created_utc", doc.created_utc}, {"host", whole.at("host")},
-          {"device", whole.at("device")},     {"settings", whole.at("settings")}, {"total", total},
-          {"start_at", start_at}};
-}
-
 // A journal left by an earlier run: refused without --resume, read with it.
 std::optional<JournalState> prior_journal(const RunArgs& a, const std::string& journal) {
   if (a.resume && journal.empty()) field_error("resume", "resume needs --json or --csv: the journal lives beside them");
@@ -277,7 +269,7 @@ int run_sweep(const RunArgs& a, const std::vector<std::string>& argv) {
     std::cerr << "Resuming from " << journal_file << ": " << records.size() << " finished item(s) kept, continuing at item "
               << start_at << std::endl;
   }
-  const nlohmann::json start = start_line(doc, total, start_at);
+  const nlohmann::json start = to_json(WorkerMessage{StartMessage{doc, total, start_at}});
   std::unique_ptr<Journal> journal;
   if (!journal_file.empty()) journal = std::make_unique<Journal>(journal_file, prior ? nullptr : &start);
   if (prior && prior->interrupted_starts >= kMaxInterruptedStarts && start_at < total) {
@@ -299,7 +291,7 @@ int run_sweep(const RunArgs& a, const std::vector<std::string>& argv) {
     ++start_at;
   }
   std::ostream& table_out = a.stream ? std::cerr : std::cout;
-  if (a.stream) std::cout << json_line(start) << std::endl;
+  if (a.stream) std::cout << to_line(StartMessage{doc, total, start_at}) << std::endl;
   table_out << "Device: " << device.id << " — " << device.name << " (timer: " << device.timer << ")\n"
             << "Plan:   " << points.size() << " point(s) × " << doc.settings.backends.size() << " backend(s) = "
             << total << " item(s)" << (start_at ? ", starting at item " + std::to_string(start_at) : "") << "\n\n";
@@ -313,9 +305,8 @@ int run_sweep(const RunArgs& a, const std::vector<std::string>& argv) {
   cb.on_progress = [&](const PlanItem& item, int64_t finished, int64_t n, double elapsed) {
     if (journal) journal->started(item.item, n);
     if (!a.stream) return;
-    std::cout << json_line({{"type", "progress"}, {"done", finished}, {"total", n}, {"item", item.item},
-                            {"point", item.point}, {"backend", item.backend->info().id},
-                            {"problem", to_json(points[std::size_t(item.point)])}, {"elapsed_s", elapsed}})
+    std::cout << to_line(ProgressMessage{finished, n, item.item, item.point, item.backend->info().id,
+                                         points[std::size_t(item.point)], elapsed})
               << std::endl;
   };
   bool any_ineligible = false;
@@ -323,7 +314,7 @@ int run_sweep(const RunArgs& a, const std::vector<std::string>& argv) {
     ++done;
     if (journal) journal->record(item.item, r);  // on the disk before anyone hears of it
     any_ineligible |= r.status == Status::Ineligible;
-    if (a.stream) std::cout << json_line({{"type", "record"}, {"item", item.item}, {"record", to_json(r)}}) << std::endl;
+    if (a.stream) std::cout << to_line(RecordMessage{item.item, r}) << std::endl;
     rows.push_back(record_row(item, r, device));
     // Echo progress as each record lands so a long sweep is never silent.
     std::cerr << "[" << done << "/" << total << "] " << r.backend << " " << r.problem.describe() << ": "
@@ -341,7 +332,7 @@ int run_sweep(const RunArgs& a, const std::vector<std::string>& argv) {
   // A lost device ends this process without the end line: the GUI reads that as a dead worker and
   // restarts one on the next item.
   if (a.stream && !runner.device_lost())
-    std::cout << json_line({{"type", "end"}, {"done", done}, {"total", total}, {"cancelled", cancelled}}) << std::endl;
+    std::cout << to_line(EndMessage{done, total, cancelled}) << std::endl;
 
   TextTable table(header);
   for (auto& row : rows) table.add(std::move(row));

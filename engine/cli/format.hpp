@@ -23,9 +23,9 @@ class TextTable {
   std::vector<std::vector<std::string>> rows_;
 };
 
+std::string json_pretty(const nlohmann::json& j);
 // One JSON value on one line; invalid UTF-8 (e.g. in an exception's text) is replaced, never thrown.
 std::string json_line(const nlohmann::json& j);
-std::string json_pretty(const nlohmann::json& j);
 
 // Display width of UTF-8 text (code points, which is right for the symbols this CLI prints).
 std::size_t display_width(const std::string& s);

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "attnscope/json_input.hpp"
+#include "attnscope/protocol.hpp"
 #include "format.hpp"
 
 namespace attnscope::cli {
@@ -67,7 +68,7 @@ void Journal::started(int64_t item, int64_t total) {
 }
 
 void Journal::record(int64_t item, const Record& r) {
-  out_->write_line(json_line({{"type", "record"}, {"item", item}, {"record", to_json(r)}}));
+  out_->write_line(to_line(RecordMessage{item, r}));
 }
 
 }  // namespace attnscope::cli

@@ -34,9 +34,10 @@ class SmallKBackend final : public CudaBackend {
         "with the sequence length.",
         "float32 problems with small head dims (up to 32), e.g. small models, per-pixel or per-point "
         "attention, or checking numerics in full precision: exact fp32 arithmetic without padding d up to "
-        "the tile sizes tensor-core kernels need. Up to d = 16 it is also the fastest float32 choice "
-        "(1.2–1.6× mem-efficient on an H100); at d = 17–32 on sm80+, mem-efficient's 3×TF32 tensor-core "
-        "path is faster (about 48 against 38 TFLOP/s there) at near-fp32 accuracy. For d > 32 use "
+        "the tile sizes tensor-core kernels need. At the smallest head dims (up to 16) it is also the "
+        "fastest float32 choice, since tensor-core tiles would be mostly padding; from d = 17 on sm80+, "
+        "mem-efficient's 3×TF32 tensor-core path overtakes it at near-fp32 accuracy (docs/performance.md "
+        "has the measurements). For d > 32 use "
         "mem-efficient; for float16/bfloat16 use flash2 or mem-efficient."};
     return kInfo;
   }

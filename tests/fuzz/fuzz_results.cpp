@@ -8,7 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "WorkerProtocol.h"
+#include "attnscope/protocol.hpp"
 #include "attnscope/results.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
@@ -21,13 +21,22 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, std::size_t size) {
     for (const auto& r : doc.records) (void)(r.problem.flops() + double(r.problem.bytes_moved()));
   } catch (const attnscope::FormatError&) {
   }
+  // The whole input as the app reads the worker's `backends` and `devices` answers.
+  try {
+    (void)attnscope::parse_eligibility_report(text);
+  } catch (const attnscope::FormatError&) {
+  }
+  try {
+    (void)attnscope::parse_device_report(text);
+  } catch (const attnscope::FormatError&) {
+  }
   // Each line as the app's run controller reads it.
   std::size_t begin = 0;
   while (begin <= text.size()) {
     std::size_t end = text.find('\n', begin);
     if (end == std::string::npos) end = text.size();
     try {
-      attnscope::gui::parse_worker_line(std::string_view(text).substr(begin, end - begin));
+      attnscope::parse_worker_line(std::string_view(text).substr(begin, end - begin));
     } catch (const attnscope::FormatError&) {
     }
     begin = end + 1;

@@ -17,6 +17,7 @@
 #include "ResultsView.h"
 #include "RunController.h"
 #include "WorkerProtocol.h"
+#include "attnscope/sweep.hpp"
 #include "gui_test_util.h"
 
 using namespace attnscope;
@@ -28,7 +29,15 @@ namespace {
 
 EligibilityReport reportFor(const char* dtype) {
   const QByteArray text = readData(QStringLiteral("backends_%1.json").arg(dtype).toLatin1().constData());
-  return parse_eligibility(std::string_view(text.constData(), std::size_t(text.size())));
+  return parseEligibility(text);
+}
+
+// One report with the probes of several: what the worker answers for a sweep over dtypes.
+EligibilityReport combined(std::initializer_list<EligibilityReport> reports) {
+  EligibilityReport out = *reports.begin();
+  out.probes.clear();
+  for (const EligibilityReport& r : reports) out.probes.insert(out.probes.end(), r.probes.begin(), r.probes.end());
+  return out;
 }
 
 int rowOf(const BackendListModel& m, const char* id) { return m.rowOf(QString::fromLatin1(id)); }
@@ -40,7 +49,7 @@ TEST(GuiProtocol, ParsesTheRecordedWorkerStream) {
   int starts = 0, progress = 0, records = 0, ends = 0;
   for (const QByteArray& line : lines) {
     if (line.trimmed().isEmpty()) continue;
-    const WorkerMessage m = parse_worker_line(std::string_view(line.constData(), std::size_t(line.size())));
+    const WorkerMessage m = parseWorkerLine(line);
     if (auto* s = std::get_if<StartMessage>(&m)) {
       ++starts;
       EXPECT_EQ(s->total, 4);
@@ -73,10 +82,11 @@ TEST(GuiProtocol, RejectsALineThatIsNotProtocolNamingWhatWasWrong) {
 
 TEST(GuiProtocol, EligibilityKeepsEveryRuleWithReasonAndHint) {
   const EligibilityReport r = reportFor("float32");
-  ASSERT_EQ(r.backends.size(), 2u);
-  const BackendVerdict& flash = r.backends[1];
+  ASSERT_EQ(r.probes.size(), 1u);
+  ASSERT_EQ(r.probes[0].verdicts.size(), 2u);
+  const Verdict& flash = r.probes[0].verdicts[1];
   EXPECT_EQ(flash.info.id, "flash2");
-  EXPECT_FALSE(flash.eligible);
+  EXPECT_FALSE(flash.eligible());
   EXPECT_EQ(flash.rules.size(), 3u);
   ASSERT_EQ(flash.unmet().size(), 1u);
   EXPECT_EQ(flash.unmet()[0].rule, "dtype");
@@ -86,7 +96,7 @@ TEST(GuiProtocol, EligibilityKeepsEveryRuleWithReasonAndHint) {
 TEST(GuiBackendList, Float32GreysTheFp16OnlyBackendWithItsReasonAndFloat16EnablesIt) {
   BackendListModel model;
   QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::Warning);
-  model.setStatuses(mergeReports({reportFor("float32")}));
+  model.setStatuses(mergeReport(reportFor("float32")));
   const QModelIndex flash = model.index(rowOf(model, "flash2"));
   ASSERT_TRUE(flash.isValid());
   EXPECT_FALSE(flash.data(BackendListModel::EligibleRole).toBool());
@@ -100,7 +110,7 @@ TEST(GuiBackendList, Float32GreysTheFp16OnlyBackendWithItsReasonAndFloat16Enable
   const QString cpuTip = model.index(rowOf(model, "cpu-reference")).data(Qt::ToolTipRole).toString();
   EXPECT_TRUE(cpuTip.contains("Environment")) << cpuTip.toStdString();
 
-  model.setStatuses(mergeReports({reportFor("float16")}));
+  model.setStatuses(mergeReport(reportFor("float16")));
   EXPECT_TRUE(flash.data(BackendListModel::EligibleRole).toBool());
   EXPECT_TRUE(model.flags(flash) & Qt::ItemIsUserCheckable);
   EXPECT_EQ(flash.data(Qt::CheckStateRole).value<Qt::CheckState>(), Qt::Checked);
@@ -108,14 +118,14 @@ TEST(GuiBackendList, Float32GreysTheFp16OnlyBackendWithItsReasonAndFloat16Enable
 
   // What the user unchecked stays unchecked through an ineligible spell.
   ASSERT_TRUE(model.setData(flash, Qt::Unchecked, Qt::CheckStateRole));
-  model.setStatuses(mergeReports({reportFor("float32")}));
-  model.setStatuses(mergeReports({reportFor("bfloat16")}));
+  model.setStatuses(mergeReport(reportFor("float32")));
+  model.setStatuses(mergeReport(reportFor("bfloat16")));
   EXPECT_EQ(flash.data(Qt::CheckStateRole).value<Qt::CheckState>(), Qt::Unchecked);
   EXPECT_TRUE(model.selectedIds().isEmpty());
 }
 
 TEST(GuiBackendList, ASweepOverDtypesSaysWhereTheBackendRunsAndWhereNot) {
-  const QList<BackendStatus> merged = mergeReports({reportFor("float32"), reportFor("float16")});
+  const QList<BackendStatus> merged = mergeReport(combined({reportFor("float32"), reportFor("float16")}));
   ASSERT_EQ(merged.size(), 2);
   const BackendStatus& flash = merged[1];
   EXPECT_TRUE(flash.eligibleAnywhere());
@@ -151,8 +161,8 @@ TEST(GuiProblemSpec, BadFieldsAreNamedAndGoodOnesExpandLikeTheCli) {
   EXPECT_EQ(c.points.size(), 8u);
   EXPECT_TRUE(s.problemArgs().join(' ').contains("--seq 128:1024:x2"));
   EXPECT_TRUE(s.problemArgs().join(' ').contains("--dtype float32,float16"));
-  // Eligibility probes: per dtype the smallest and the largest length.
-  EXPECT_EQ(eligibilityProbes(c.points).size(), 4u);
+  // Eligibility probes (the worker picks them): per dtype the smallest and the largest length.
+  EXPECT_EQ(eligibility_probes(c.points).size(), 4u);
 }
 
 TEST(GuiResults, AMalformedFileGivesAnErrorSentenceNotACrash) {

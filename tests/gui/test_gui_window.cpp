@@ -8,6 +8,7 @@
 #include <QFileInfo>
 #include <QHelpEvent>
 #include <QImage>
+#include <QLineEdit>
 #include <QListView>
 #include <QMimeData>
 #include <QSettings>
@@ -136,6 +137,48 @@ TEST(GuiWindow, SwitchingToFloat16EnablesTheFp16OnlyBackend) {
   // A what-if profile explains but cannot run.
   EXPECT_FALSE(w->runAction()->isEnabled());
   EXPECT_TRUE(w->runAction()->toolTip().contains("what-if"));
+}
+
+namespace {
+// Lines of the fake worker's launch log that started `backends` (one per worker process).
+int backendsLaunches(const QString& log) {
+  QFile f(log);
+  if (!f.open(QIODevice::ReadOnly)) return 0;
+  int n = 0;
+  for (const QByteArray& line : f.readAll().split('\n')) n += line.startsWith("backends ");
+  return n;
+}
+}  // namespace
+
+// One edit, one worker process: the app sends the sweep as typed (the options `run` gets) and the worker
+// judges every probe of it (5 head dims × smallest and largest length) in one answer.
+TEST(GuiWindow, ChangingTheHeadDimFieldStartsOneWorkerProcess) {
+  QTemporaryDir dir;
+  const QString log = dir.filePath("launches.log");
+  gui_test::ScopedEnv worker("ATTNSCOPE_CLI", dataPath("fake-worker.sh").toLocal8Bit());
+  gui_test::ScopedEnv counting("FAKE_WORKER_LOG", log.toLocal8Bit());
+  auto w = makeWindow();
+  ProblemSpec spec;
+  spec.device = "profile:h100";
+  spec.qLen = "128:4096:x2";
+  spec.headDim = "64";
+  spec.dtypes = {"float16"};
+  applyAndWait(*w, spec);
+  const int before = backendsLaunches(log);
+  ASSERT_GE(before, 1);
+
+  QSignalSpy updated(w->eligibility(), &EligibilityService::updated);
+  auto* headDim = qobject_cast<QLineEdit*>(w->problemPanel()->fieldWidget("head_dim"));
+  ASSERT_NE(headDim, nullptr);
+  headDim->setText("32,64,96,128,256");
+  ASSERT_TRUE(updated.wait(30000));
+  while (w->eligibility()->busy()) ASSERT_TRUE(updated.wait(30000));
+  EXPECT_EQ(backendsLaunches(log) - before, 1);
+  QFile f(log);
+  ASSERT_TRUE(f.open(QIODevice::ReadOnly));
+  const QByteArray last = f.readAll().trimmed().split('\n').last();
+  EXPECT_TRUE(last.contains("--head-dim 32,64,96,128,256")) << last.toStdString();
+  EXPECT_TRUE(last.contains("--seq 128:4096:x2")) << last.toStdString();
 }
 
 TEST(GuiWindow, InvalidFieldIsMarkedAndRunIsDisabled) {

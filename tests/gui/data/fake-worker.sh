@@ -2,11 +2,14 @@
 # A stand-in for attnscope-cli that speaks the worker protocol from recorded fixtures, for GUI tests that
 # need behaviour the real worker does not show on demand:
 #   devices --json            → devices.json
-#   backends … --dtype T --json → backends_T.json (flash2 is fp16/bf16-only there)
+#   backends … --dtype T --json → backends_T.json (flash2 is fp16/bf16-only there; one dtype per call)
 #   run … --stream [--start-at K] → the lines of cpu_stream.jsonl for items ≥ K. When FAKE_WORKER_DIE_ONCE
 #   names a file that does not exist yet, the first run creates it and kills itself (SIGKILL) right after
 #   announcing item 1, the way a faulting kernel takes the worker down.
+# When FAKE_WORKER_LOG names a file, every start appends one line "<command> <arguments>" to it, so a
+# test can count the worker processes the app starts.
 here=$(dirname "$0")
+[ -n "$FAKE_WORKER_LOG" ] && printf '%s\n' "$*" >> "$FAKE_WORKER_LOG"
 cmd=$1; shift
 dtype=float16; start=0
 while [ $# -gt 0 ]; do
