@@ -49,6 +49,7 @@ ProblemPanel::ProblemPanel(QWidget* parent)
       kvHeads_(spin(int(ProblemLimits::max_heads), this)), qLen_(new QLineEdit(this)), kvLen_(new QLineEdit(this)),
       headDim_(new QLineEdit(this)), dtypeBox_(new QWidget(this)), causal_(new QCheckBox(tr("causal (bottom-right)"), this)),
       quick_(new QCheckBox(tr("quick look (2 samples, ≤ 1 s per point)"), this)),
+      eachPlan_(new QCheckBox(tr("each cuDNN plan as its own series"), this)),
       scale_(new QLineEdit(this)), device_(new QComboBox(this)), presets_(new QComboBox(this)), issues_(new QLabel(this)),
       deviceNote_(new QLabel(this)) {
   qLen_->setPlaceholderText(tr("e.g. 4096 or 512:16384:x2"));
@@ -95,11 +96,14 @@ ProblemPanel::ProblemPanel(QWidget* parent)
   form->addRow(QString(), causal_);
   form->addRow(tr("Scale"), scale_);
   form->addRow(QString(), quick_);
+  form->addRow(QString(), eachPlan_);
+  eachPlan_->setToolTip(tr("cuDNN often has several engines (plans) for one problem. Besides its heuristic choice "
+                           "(the cudnn series), measure every plan it offers as cudnn[plan]."));
   form->addRow(issues_);
 
   for (QSpinBox* s : {batch_, qHeads_, kvHeads_}) connect(s, &QSpinBox::valueChanged, this, &ProblemPanel::onEdited);
   for (QLineEdit* e : {qLen_, kvLen_, headDim_, scale_}) connect(e, &QLineEdit::textChanged, this, &ProblemPanel::onEdited);
-  for (QCheckBox* c : {causal_, quick_}) connect(c, &QCheckBox::toggled, this, &ProblemPanel::onEdited);
+  for (QCheckBox* c : {causal_, quick_, eachPlan_}) connect(c, &QCheckBox::toggled, this, &ProblemPanel::onEdited);
   connect(device_, &QComboBox::currentIndexChanged, this, &ProblemPanel::onEdited);
   connect(presets_, &QComboBox::activated, this, &ProblemPanel::applyPreset);
 
@@ -127,6 +131,7 @@ ProblemSpec ProblemPanel::spec() const {
   s.scale = scale_->text();
   s.device = device_->currentData().toString();
   s.quick = quick_->isChecked();
+  s.eachPlan = eachPlan_->isChecked();
   return s;
 }
 
@@ -141,6 +146,7 @@ void ProblemPanel::setSpec(const ProblemSpec& s) {
   for (auto it = dtypes_.begin(); it != dtypes_.end(); ++it) it.value()->setChecked(s.dtypes.contains(it.key()));
   causal_->setChecked(s.causal);
   quick_->setChecked(s.quick);
+  eachPlan_->setChecked(s.eachPlan);
   scale_->setText(s.scale);
   if (const int i = device_->findData(s.device); i >= 0) device_->setCurrentIndex(i);
   loading_ = false;
@@ -212,7 +218,12 @@ void ProblemPanel::onEdited() {
     deviceNote_->setText(tr("What-if profile: explains eligibility; cannot run."));
   else if (!devices_.why_no_gpu.empty() && d.kind == DeviceKind::Cpu)
     deviceNote_->setText(tr("No GPU here: CPU backends run (hover for why)."));
-  else
+  else if (d.kind == DeviceKind::Cuda && !devices_.libraries.empty()) {
+    QStringList libs;  // the libraries backends run on here: "cuDNN 9.19.0, cudnn-frontend 1.32.0"
+    for (const auto& [name, version] : devices_.libraries)
+      libs << QStringLiteral("%1 %2").arg(QString::fromStdString(name), QString::fromStdString(version));
+    deviceNote_->setText(tr("Libraries: %1").arg(libs.join(QStringLiteral(", "))));
+  } else
     deviceNote_->clear();
   deviceNote_->setToolTip(QString::fromStdString(devices_.why_no_gpu));
   deviceNote_->setVisible(!deviceNote_->text().isEmpty());

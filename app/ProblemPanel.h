@@ -50,6 +50,7 @@ class ProblemPanel : public QWidget {
   QWidget* dtypeBox_;
   QCheckBox* causal_;
   QCheckBox* quick_;
+  QCheckBox* eachPlan_;
   QLineEdit* scale_;
   QComboBox* device_;
   QComboBox* presets_;

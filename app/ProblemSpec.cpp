@@ -18,17 +18,19 @@ QStringList ProblemSpec::problemArgs() const {
 }
 
 QStringList ProblemSpec::measurementArgs() const {
+  QStringList a;
+  if (eachPlan) a << QStringLiteral("--each-plan");
   if (quick)
-    return {QStringLiteral("--min-samples"), QStringLiteral("2"), QStringLiteral("--min-time"), QStringLiteral("0"),
-            QStringLiteral("--max-time"), QStringLiteral("1")};
+    return a << QStringLiteral("--min-samples") << QStringLiteral("2") << QStringLiteral("--min-time") << QStringLiteral("0")
+             << QStringLiteral("--max-time") << QStringLiteral("1");
   // On a GPU the worker's full rule (≥ 0.5 s of kernel time per point, up to 15 s) spends most of a
   // point on thousands of sub-millisecond samples, each behind an L2 flush; 0.05 s of kernel time with
   // the same 1 % noise target aims at the same medians in a fraction of the time (scripts/gpu_bench.sh
   // phase `interactive` measures both). The CPU keeps the worker's CPU defaults.
   if (device.startsWith(QStringLiteral("cuda")))
-    return {QStringLiteral("--min-samples"), QStringLiteral("10"), QStringLiteral("--min-time"), QStringLiteral("0.05"),
-            QStringLiteral("--max-time"), QStringLiteral("1")};
-  return {};
+    return a << QStringLiteral("--min-samples") << QStringLiteral("10") << QStringLiteral("--min-time")
+             << QStringLiteral("0.05") << QStringLiteral("--max-time") << QStringLiteral("1");
+  return a;
 }
 
 void ProblemSpec::save(QSettings& s) const {
@@ -44,6 +46,7 @@ void ProblemSpec::save(QSettings& s) const {
   s.setValue("scale", scale);
   s.setValue("device", device);
   s.setValue("quick", quick);
+  s.setValue("eachPlan", eachPlan);
   s.endGroup();
 }
 
@@ -65,6 +68,7 @@ ProblemSpec ProblemSpec::load(const QSettings& s) {
   p.scale = v("scale", d.scale).toString();
   p.device = v("device", d.device).toString();
   p.quick = v("quick", d.quick).toBool();
+  p.eachPlan = v("eachPlan", d.eachPlan).toBool();
   return p;
 }
 

@@ -37,6 +37,13 @@ std::string message_of(const Record& r) {
   return out;
 }
 
+// "cuDNN=9.19.0;cudnn-frontend=1.32.0"
+std::string libraries_of(const Record& r) {
+  std::string out;
+  for (const auto& [name, version] : r.libraries) out += (out.empty() ? "" : ";") + name + "=" + version;
+  return out;
+}
+
 }  // namespace
 
 void write_csv(const std::vector<Record>& records, std::ostream& out) {
@@ -44,7 +51,7 @@ void write_csv(const std::vector<Record>& records, std::ostream& out) {
          "median_us,min_us,p10_us,p90_us,max_us,mean_us,stddev_us,samples,busy_median_us,tflops,pct_of_peak,gbs,"
          "pct_of_bandwidth,"
          "peak_bytes,output_bytes,workspace_bytes,predicted_output_bytes,predicted_workspace_bytes,"
-         "rel_l2,max_abs,accuracy_pass,timer,converged,message\n";
+         "rel_l2,max_abs,accuracy_pass,timer,converged,libraries,variant,message\n";
   out.precision(9);
   for (const auto& r : records) {
     const Problem& p = r.problem;
@@ -66,7 +73,7 @@ void write_csv(const std::vector<Record>& records, std::ostream& out) {
     else
       out << ",,,";
     out << quoted(r.timer) << ',' << (r.status == Status::Ok ? (r.converged ? "true" : "false") : "") << ','
-        << quoted(message_of(r)) << '\n';
+        << quoted(libraries_of(r)) << ',' << quoted(r.variant) << ',' << quoted(message_of(r)) << '\n';
   }
 }
 

@@ -247,6 +247,8 @@ json to_json(const Record& r) {
             {"unmet", json::array()},
             {"flops", r.flops}};
   for (const auto& u : r.unmet) j["unmet"].push_back(to_json(u));
+  if (!r.libraries.empty()) j["libraries"] = r.libraries;
+  if (!r.variant.empty()) j["variant"] = r.variant;
   j["memory"] = {{"predicted_output", r.memory.predicted_output},
                  {"predicted_workspace", r.memory.predicted_workspace},
                  {"peak", opt(r.memory.peak)},
@@ -295,6 +297,15 @@ Record record_from_json(const json& j, const std::string& path) {
     for (std::size_t i = 0; i < u.size(); ++i)
       x.unmet.push_back(rule_from_json(u[i], r.sub("unmet") + "[" + std::to_string(i) + "]"));
   }
+  if (r.has("libraries")) {
+    const json& l = r.at("libraries");
+    if (!l.is_object()) bad(r.sub("libraries"), "expected an object of library → version");
+    for (const auto& [name, version] : l.items()) {
+      if (!version.is_string()) bad(r.sub("libraries") + "." + name, "expected a string");
+      x.libraries[name] = version.get<std::string>();
+    }
+  }
+  x.variant = r.text_or("variant", "");
   x.flops = r.has("flops") ? r.number("flops") : x.problem.flops();
   if (r.has("memory")) {
     Reader m(r.at("memory"), r.sub("memory"));

@@ -55,9 +55,20 @@ std::vector<Record> Runner::run(const std::vector<Problem>& points, const std::v
     const PlanItem& item = plan[std::size_t(i)];
     if (cb.on_progress)
       cb.on_progress(item, i, total, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    records.push_back(run_one(points.at(std::size_t(item.point)), item.point, *item.backend, settings, cancel));
+    const Problem& p = points.at(std::size_t(item.point));
+    records.push_back(run_one(p, item.point, *item.backend, settings, cancel));
     if (cb.on_record) cb.on_record(item, records.back());
     if (records.back().status == Status::Cancelled || device_lost_) break;
+    if (settings.each_variant && records.back().status == Status::Ok) {
+      for (const auto& name : item.backend->variants(p, exec_.device())) {
+        const std::unique_ptr<Backend> variant = item.backend->with_variant(name);
+        if (!variant || cancel.cancelled()) break;
+        records.push_back(run_one(p, item.point, *variant, settings, cancel));
+        if (cb.on_record) cb.on_record(item, records.back());
+        if (records.back().status == Status::Cancelled || device_lost_) break;
+      }
+      if (records.back().status == Status::Cancelled || device_lost_) break;
+    }
   }
   return records;
 }
@@ -70,6 +81,7 @@ Record Runner::run_one(const Problem& p, int64_t point, const Backend& b, const 
   r.backend = b.info().id;
   r.device = exec_.device().id;
   r.timer = exec_.device().timer;
+  r.libraries = b.library_versions();
   try {
     r.flops = p.flops();
     const Verdict v = reg_.evaluate(b, p, exec_.device());
@@ -91,6 +103,7 @@ Record Runner::run_one(const Problem& p, int64_t point, const Backend& b, const 
     r.latency_us = summarize(m.span_us);
     if (!m.busy_us.empty()) r.busy_us = summarize(m.busy_us);
     r.kernels = std::move(m.kernels);
+    r.variant = b.variant_used(p);
     r.converged = m.converged;
     r.sm_clock_mhz = m.sm_clock_mhz;
     r.memory.peak = m.memory.peak;

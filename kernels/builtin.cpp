@@ -18,6 +18,7 @@ std::unique_ptr<Backend> make_small_k_backend();
 std::unique_ptr<Backend> make_split_kv_decode_backend();
 std::unique_ptr<Backend> make_flash2_backend();
 std::unique_ptr<Backend> make_flash3_backend();
+std::unique_ptr<Backend> make_cudnn_backend();
 
 void register_builtin_backends(Registry& r) {
   // 1. CPU: the fp64 reference, then the BLAS math path.
@@ -33,6 +34,8 @@ void register_builtin_backends(Registry& r) {
   r.add(make_split_kv_decode_backend());
   r.add(make_flash2_backend());
   r.add(make_flash3_backend());
+  // 3. Vendor libraries.
+  r.add(make_cudnn_backend());
 }
 
 }  // namespace attnscope

@@ -2,7 +2,7 @@
 """Join attnscope-cli result documents with torch_sdpa_bench.py's output and print one table: for each
 shape and each of our backends, our TFLOP/s, the matching PyTorch SDPA backend's TFLOP/s, and the ratio.
 Matching: cublas-math and naive <-> math, mem-efficient (and mem-efficient-fma, its fp32 CUDA-core kernel)
-<-> efficient, flash2 <-> flash.
+<-> efficient, flash2 <-> flash, cudnn <-> cudnn.
 
   python3 scripts/bench_table.py --ours a.json b.json [--torch torch.json] [--markdown table.md]
 """
@@ -11,7 +11,7 @@ import json
 import os
 
 MATCH = {"cublas-math": "math", "naive": "math", "mem-efficient": "efficient", "mem-efficient-fma": "efficient",
-         "flash2": "flash"}
+         "flash2": "flash", "cudnn": "cudnn"}
 
 
 def records_of(path):

@@ -34,6 +34,8 @@ ResultDocument sample_document() {
   ok.samples_us = {10, 11, 12};
   ok.latency_us = summarize(ok.samples_us);
   ok.kernels = {"sgemm", "softmax"};
+  ok.libraries = {{"cuDNN", "9.19.0"}, {"cudnn-frontend", "1.32.0"}};
+  ok.variant = "eng0_k2=1";
   ok.memory = {100, 200, 300, 100, 200, "tracking-allocator"};
   ok.accuracy = Accuracy{"cpu-reference", 1e-7, 2e-7, 1e-4, true, 4, 16};
   ok.flops = ok.problem.flops();
@@ -91,6 +93,9 @@ TEST(ResultsIO, JsonRoundTripKeepsEveryField) {
   EXPECT_DOUBLE_EQ(ok.latency_us.median, 11);
   EXPECT_EQ(ok.samples_us, doc.records[0].samples_us);
   EXPECT_EQ(ok.kernels, doc.records[0].kernels);
+  EXPECT_EQ(ok.libraries, doc.records[0].libraries);
+  EXPECT_EQ(ok.variant, "eng0_k2=1");
+  EXPECT_TRUE(back.records[1].libraries.empty());
   EXPECT_EQ(*ok.memory.peak, 300u);
   ASSERT_TRUE(ok.accuracy.has_value());
   EXPECT_DOUBLE_EQ(ok.accuracy->rel_l2, 1e-7);
@@ -189,4 +194,8 @@ TEST(ResultsIO, CsvHasHeaderAndOneRowPerRecord) {
   const auto gbs_col = std::find(header.begin(), header.end(), "gbs") - header.begin();
   ASSERT_LT(std::size_t(gbs_col), header.size());
   EXPECT_NEAR(std::stod(fields(lines[1])[std::size_t(gbs_col)]), doc.records[0].gbs, 1e-6 * doc.records[0].gbs);
+  const auto libraries_col = std::size_t(std::find(header.begin(), header.end(), "libraries") - header.begin());
+  ASSERT_LT(libraries_col, header.size());
+  EXPECT_EQ(fields(lines[1])[libraries_col], "cuDNN=9.19.0;cudnn-frontend=1.32.0");
+  EXPECT_EQ(fields(lines[1])[libraries_col + 1], "eng0_k2=1");
 }

@@ -2,6 +2,7 @@
 // The backend contract. A backend says who it is, which rules a problem and a device must meet (each
 // with the value seen, the value needed, and a fix), how much memory it will use, and runs.
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -113,6 +114,16 @@ class Backend {
   virtual void run(const Problem& p, const Tensors& t, ExecContext& ctx) const = 0;
   // True when the backend fills lse (the executor then allocates it and counts it as output).
   virtual bool writes_lse() const { return false; }
+  // The libraries this backend runs on, with their versions ({"cuDNN": "9.19.0", "cudnn-frontend":
+  // "1.32.0"}); the runner copies them into every record of this backend, `devices` lists them.
+  virtual std::map<std::string, std::string> library_versions() const { return {}; }
+  // Variants: a library that offers several implementations of one problem (cuDNN's execution
+  // plans) names them here, in its order of preference; empty for a backend with one implementation.
+  virtual std::vector<std::string> variants(const Problem&, const DeviceInfo&) const { return {}; }
+  // This backend restricted to variant `name`, with id "<id>[<name>]" (its own series); null if none.
+  virtual std::unique_ptr<Backend> with_variant(const std::string&) const { return nullptr; }
+  // The variant a run of p uses (known after check() on a real device), for the record; empty if none.
+  virtual std::string variant_used(const Problem&) const { return {}; }
 
   std::vector<RuleResult> requirements(const Problem& p, const DeviceInfo& d) const;  // unmet only
 };

@@ -2,6 +2,7 @@
 // What a backend may run on: the CPU, a real CUDA device, or a named what-if profile evaluated by the
 // same rules without the hardware.
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,7 @@ struct DeviceInfo {
 struct DeviceList {
   std::vector<DeviceInfo> devices;
   std::string why_no_gpu;
+  std::map<std::string, std::string> libraries;  // of the registered backends (`devices` adds them)
 };
 
 // Named what-if profiles: at least t4 (sm75, 16 GB), a100 (sm80, 80 GB), l4 (sm89, 24 GB),

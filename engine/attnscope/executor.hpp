@@ -24,6 +24,9 @@ struct MeasureSettings {
   int64_t reference_max_heads = 4;
   // GPU: time with CUDA events even where CUPTI traces (the fallback path, as a cross-check).
   bool prefer_cuda_events = false;
+  // Also measure every variant a backend offers for the point (cuDNN's execution plans), each as its
+  // own series "<id>[<variant>]", after the backend's default choice.
+  bool each_variant = false;
 };
 
 class CancelToken {

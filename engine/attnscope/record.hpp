@@ -1,6 +1,7 @@
 #pragma once
 // One row of results: a point × backend, whatever happened to it.
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +42,8 @@ struct Record {
   Status status = Status::Ok;
   std::vector<RuleResult> unmet;  // for Ineligible: every unmet rule
   std::string message;            // for OutOfMemory / Error / Cancelled; notes otherwise
+  std::map<std::string, std::string> libraries;  // library → version the backend ran on ({"cuDNN": "9.19.0"})
+  std::string variant;            // the library's implementation that ran (cuDNN: the plan name)
 
   // Timing (Ok only). latency = span first kernel start → last kernel end (CUPTI) or the timer's span.
   std::string timer;              // "cupti", "cuda-events", "steady-clock"

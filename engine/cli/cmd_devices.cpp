@@ -7,6 +7,7 @@
 #include "attnscope/build_info.hpp"
 #include "attnscope/platform.hpp"
 #include "attnscope/protocol.hpp"
+#include "attnscope/registry.hpp"
 #include "attnscope/rules.hpp"
 #include "commands.hpp"
 #include "format.hpp"
@@ -41,6 +42,16 @@ void print_table(const DeviceList& list) {
       std::cout << d.id << " timer note: " << d.timer_note << '\n';
 }
 
+// Library → version over the registered backends that report any ({"cuDNN": "9.19.0", ...}).
+std::map<std::string, std::string> backend_libraries() {
+  Registry reg;
+  register_builtin_backends(reg);
+  std::map<std::string, std::string> all;
+  for (const auto& b : reg.backends())
+    for (const auto& [name, version] : b->library_versions()) all[name] = version;
+  return all;
+}
+
 }  // namespace
 
 Command add_devices_command(CLI::App& app) {
@@ -49,10 +60,18 @@ Command add_devices_command(CLI::App& app) {
   sub->add_flag("--json", *json, "Print the device list as the worker protocol's devices document (attnscope/protocol.hpp)");
   return [json] {
     const DeviceList list = discover_devices();
+    const auto libraries = backend_libraries();
     if (*json) {
-      std::cout << json_pretty(to_json(DeviceReport{list, build::with_cuda()})) << std::endl;
+      nlohmann::json j = to_json(DeviceReport{list, build::with_cuda()});
+      j["libraries"] = libraries;  // of the registered backends (cuDNN, cudnn-frontend, ...)
+      std::cout << json_pretty(j) << std::endl;
     } else {
       print_table(list);
+      if (!libraries.empty()) {
+        std::string text;
+        for (const auto& [name, version] : libraries) text += (text.empty() ? "" : ", ") + name + " " + version;
+        std::cout << "Libraries: " << text << '\n';
+      }
     }
     return kExitOk;
   };

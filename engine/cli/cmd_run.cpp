@@ -33,7 +33,7 @@ struct RunArgs {
   ProblemOptions problem;
   DeviceOptions device;
   std::string backends, json_file, csv_file;
-  bool stream = false, warm_l2 = false, no_check = false, resume = false;
+  bool stream = false, warm_l2 = false, no_check = false, resume = false, each_plan = false;
   int64_t start_at = 0, min_samples = 0, threads = 0;
   double min_time = 0, max_time = 0, noise = 0;
   uint64_t seed = 1234;
@@ -127,6 +127,7 @@ MeasureSettings measure_settings(const RunArgs& a, const DeviceInfo& d) {
   if (!errors.empty()) throw InvalidInput(std::move(errors));
   s.cold_l2 = !a.warm_l2;
   s.check_accuracy = !a.no_check;
+  s.each_variant = a.each_plan;
   s.seed = a.seed;
   return s;
 }
@@ -301,7 +302,7 @@ int run_sweep(const RunArgs& a, const std::vector<std::string>& argv) {
 
   CancelToken cancel;
   RunCallbacks cb;
-  int64_t done = start_at;
+  int64_t done = start_at, last_item = -1;
   cb.on_progress = [&](const PlanItem& item, int64_t finished, int64_t n, double elapsed) {
     if (journal) journal->started(item.item, n);
     if (!a.stream) return;
@@ -311,7 +312,8 @@ int run_sweep(const RunArgs& a, const std::vector<std::string>& argv) {
   };
   bool any_ineligible = false;
   cb.on_record = [&](const PlanItem& item, const Record& r) {
-    ++done;
+    if (item.item != last_item) ++done;  // an item with --each-plan has several records
+    last_item = item.item;
     if (journal) journal->record(item.item, r);  // on the disk before anyone hears of it
     any_ineligible |= r.status == Status::Ineligible;
     if (a.stream) std::cout << to_line(RecordMessage{item.item, r}) << std::endl;
@@ -397,6 +399,9 @@ Command add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
   a->noise_opt = sub->add_option("--noise", a->noise, "Target relative 95% CI half-width of the median (default 0.01; CPU 0.05)");
   sub->add_flag("--warm", a->warm_l2, "Keep L2 warm between samples (default: flush it, cold)");
   sub->add_option("--seed", a->seed, "Seed of the random inputs")->capture_default_str();
+  sub->add_flag("--each-plan", a->each_plan,
+                "Also measure every execution plan a library offers for each point (cuDNN's engines), each as its "
+                "own series <backend>[<plan>]");
   sub->add_flag("--no-check", a->no_check, "Skip the accuracy check against the fp64 reference");
   a->threads_opt = sub->add_option("--threads", a->threads, "CPU worker threads (default: all hardware threads)");
   sub->footer("Exit codes: 0 done, 1 runtime failure, 2 bad usage or input, 130 cancelled (files still written).");

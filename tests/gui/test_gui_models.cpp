@@ -165,6 +165,22 @@ TEST(GuiProblemSpec, BadFieldsAreNamedAndGoodOnesExpandLikeTheCli) {
   EXPECT_EQ(eligibility_probes(c.points).size(), 4u);
 }
 
+TEST(GuiProblemSpec, EachPlanAsksTheWorkerToMeasureEveryCudnnPlan) {
+  ProblemSpec s;
+  EXPECT_FALSE(s.measurementArgs().contains(QStringLiteral("--each-plan")));
+  s.eachPlan = true;
+  s.quick = true;
+  EXPECT_TRUE(s.measurementArgs().contains(QStringLiteral("--each-plan")));
+  EXPECT_TRUE(s.measurementArgs().contains(QStringLiteral("--min-samples")));
+}
+
+TEST(GuiProtocol, DeviceListKeepsTheLibrariesOfTheBackends) {
+  const DeviceList d = parse_device_list(R"({"devices": [], "why_no_gpu": "none",
+                                            "libraries": {"cuDNN": "9.19.0", "cudnn-frontend": "1.32.0"}})");
+  EXPECT_EQ(d.libraries.at("cuDNN"), "9.19.0");
+  EXPECT_EQ(d.libraries.at("cudnn-frontend"), "1.32.0");
+}
+
 TEST(GuiResults, AMalformedFileGivesAnErrorSentenceNotACrash) {
   LoadOutcome bad = loadResultFile(dataPath("malformed_status.json"));
   EXPECT_FALSE(bad.set);
