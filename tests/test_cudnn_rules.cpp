@@ -117,6 +117,7 @@ TEST(CudnnRules, RefusalsAreCudnnsOwnSentences) {
   ASSERT_EQ(t4.size(), 1u);
   EXPECT_TRUE(contains(t4.front().reason, "sm75: SDPA FP16/BF16 requires SM80")) << t4.front().reason;
   EXPECT_TRUE(contains(t4.front().hint, "sm80")) << t4.front().hint;
+  EXPECT_EQ(t4.front().kind, RuleKind::Environment);
 }
 
 TEST(CudnnRules, VersionsOfBothLibrariesAreReported) {

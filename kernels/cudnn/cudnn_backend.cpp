@@ -62,8 +62,10 @@ std::string hint_for(const std::string& message) {
 RuleResult cudnn_rule(const Problem& p, const cudnn_sdpa::Verdict& v, const std::string& sm) {
   RuleResult r;
   r.rule = "cudnn_support";
-  r.kind = RuleKind::Input;
-  r.field = "problem";
+  // cuDNN's sentence judges the graph; one about the GPU's architecture is about the device instead.
+  const bool about_device = v.message.find("requires SM") != std::string::npos;
+  r.kind = about_device ? RuleKind::Environment : RuleKind::Input;
+  r.field = about_device ? "device" : "problem";
   r.observed = p.describe();
   r.required = "a graph " + cudnn_name() + " supports on " + sm;
   r.met = v.ok;
