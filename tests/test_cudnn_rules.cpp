@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "attnscope/build_info.hpp"
 #include "attnscope/platform.hpp"
 #include "attnscope/registry.hpp"
 #include "builtin_backend.hpp"
@@ -45,7 +46,7 @@ TEST(CudnnRules, IsAVendorGpuBackendWithLse) {
   EXPECT_EQ(backend().info().target, Target::Cuda);
   EXPECT_TRUE(backend().writes_lse());
   const Problem p = problem(DType::BF16, 128);
-  EXPECT_EQ(backend().predict_memory(p).output_bytes, p.output_bytes() + p.lse_bytes());
+  EXPECT_EQ(backend().predict_memory(p, *find_profile("h100")).output_bytes, p.output_bytes() + p.lse_bytes());
 }
 
 TEST(CudnnRules, TheCpuIsRefusedByDeviceKindOnly) {
@@ -59,7 +60,7 @@ TEST(CudnnRules, WithoutCudnnTheBackendIsGreyedWithHowToInstallIt) {
   if (cudnn_loaded()) GTEST_SKIP() << "cuDNN is built in and loaded here (the build without it is checked by the CLI test)";
   const auto unmet = backend().requirements(problem(DType::BF16, 128), *find_profile("h100"));
   ASSERT_FALSE(unmet.empty());
-  if (!platform::built_with_cuda()) {
+  if (!build::with_cuda()) {
     EXPECT_EQ(unmet.front().rule, "built_with_cuda");
     return;
   }

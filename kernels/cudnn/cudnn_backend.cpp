@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "attnscope/backend.hpp"
-#include "attnscope/platform.hpp"
+#include "attnscope/build_info.hpp"
 #include "attnscope/rules.hpp"
 #include "cudnn/cudnn_sdpa.hpp"
 
@@ -76,7 +76,7 @@ RuleResult cudnn_rule(const Problem& p, const cudnn_sdpa::Verdict& v, const std:
 }
 #endif
 
-class CudnnBackend final : public Backend {
+class CudnnBackend final : public CudaBackend {
  public:
   // plan: empty = cuDNN's heuristic choice; otherwise one named execution plan, as its own series.
   explicit CudnnBackend(std::string plan = {}) : plan_(std::move(plan)) {
@@ -105,14 +105,16 @@ class CudnnBackend final : public Backend {
 
   std::vector<RuleResult> check(const Problem& p, const DeviceInfo& d) const override {
     RuleSet rules(p, d);
-    rules.target(Target::Cuda).built_with_cuda(platform::built_with_cuda()).dtype_in({DType::F16, DType::BF16});
+    // No kernel-image rule: the kernels are cuDNN's, not this build's.
+    rules.target(Target::Cuda)
+        .built_with_cuda(build::with_cuda())
+        .dtype_in({DType::F16, DType::BF16},
+                  Why{"cuDNN's fused attention has float16/bfloat16 engines — and fp8 on Hopper, not offered here; "
+                      "its validate() lets float32 through, and then no engine supports the graph",
+                      "", "mem-efficient for float32"});
     auto out = rules.take();
-    for (auto& r : out)
-      if (r.rule == "dtype")
-        r.reason += " (cuDNN's fused attention has float16/bfloat16 engines — and fp8 on Hopper, not offered here; "
-                    "its validate() lets float32 through, and then no engine supports the graph)";
     const bool dtype_ok = p.dtype == DType::F16 || p.dtype == DType::BF16;
-    if (!platform::built_with_cuda() || !d.is_gpu() || !dtype_ok) return out;
+    if (!build::with_cuda() || !d.is_gpu() || !dtype_ok) return out;
 #if !ATTNSCOPE_HAVE_CUDNN
 #ifndef ATTNSCOPE_WHY_NO_CUDNN
 #define ATTNSCOPE_WHY_NO_CUDNN "cuDNN support was not configured"
@@ -158,7 +160,7 @@ class CudnnBackend final : public Backend {
 #endif
   }
 
-  MemoryPrediction predict_memory(const Problem& p) const override {
+  MemoryPrediction predict_memory(const Problem& p, const DeviceInfo&) const override {
     uint64_t workspace = 0;
 #if ATTNSCOPE_HAVE_CUDNN
     // Known once check() built the graph on a GPU (the registry asks check() first).
@@ -172,6 +174,7 @@ class CudnnBackend final : public Backend {
 
   bool writes_lse() const override { return true; }
 
+#if ATTNSCOPE_HAVE_CUDA
   void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override {
 #if ATTNSCOPE_HAVE_CUDNN
     const cudnn_sdpa::Plans& plans = cudnn_sdpa::plans(p, -1, t.lse != nullptr);
@@ -185,6 +188,7 @@ class CudnnBackend final : public Backend {
     throw std::runtime_error("this build of AttnScope has no cuDNN backend");
 #endif
   }
+#endif
 
   std::map<std::string, std::string> library_versions() const override {
 #if ATTNSCOPE_HAVE_CUDNN
