@@ -145,7 +145,7 @@ TEST(CudnnRules, AMissingLibcudnnGreysTheRowInTheCli) {
   std::ifstream in(out);
   const auto j = nlohmann::json::parse(in);
   bool seen = false;
-  for (const auto& b : j.at("backends")) {
+  for (const auto& b : j.at("probes").at(0).at("backends")) {
     if (b.at("id") == "flash2") EXPECT_TRUE(b.at("eligible").get<bool>());
     if (b.at("id") != "cudnn") continue;
     seen = true;
