@@ -259,7 +259,8 @@ json to_json(const DeviceReport& r) {
           {"protocol_version", kProtocolVersion},
           {"devices", devices},
           {"why_no_gpu", r.list.why_no_gpu},
-          {"built_with_cuda", r.built_with_cuda}};
+          {"built_with_cuda", r.built_with_cuda},
+          {"libraries", r.list.libraries}};
 }
 
 DeviceReport parse_device_report(std::string_view text) {
@@ -272,6 +273,14 @@ DeviceReport parse_device_report(std::string_view text) {
     out.list.devices.push_back(device_from_json(devices[i], "devices.devices[" + std::to_string(i) + "]"));
   out.list.why_no_gpu = text_of(j, "why_no_gpu", "devices", false);
   out.built_with_cuda = bool_of(j, "built_with_cuda", "devices", false);
+  // The libraries the worker's backends run on (cuDNN, cudnn-frontend, ...); older workers send none.
+  if (const auto it = j.find("libraries"); it != j.end()) {
+    if (!it->is_object()) bad("devices.libraries", "expected an object of library → version");
+    for (const auto& [name, version] : it->items()) {
+      if (!version.is_string()) bad("devices.libraries." + name, "expected a version string");
+      out.list.libraries[name] = version.get<std::string>();
+    }
+  }
   return out;
 }
 

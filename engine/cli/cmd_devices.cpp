@@ -59,17 +59,15 @@ Command add_devices_command(CLI::App& app) {
   auto json = std::make_shared<bool>(false);
   sub->add_flag("--json", *json, "Print the device list as the worker protocol's devices document (attnscope/protocol.hpp)");
   return [json] {
-    const DeviceList list = discover_devices();
-    const auto libraries = backend_libraries();
+    DeviceList list = discover_devices();
+    list.libraries = backend_libraries();
     if (*json) {
-      nlohmann::json j = to_json(DeviceReport{list, build::with_cuda()});
-      j["libraries"] = libraries;  // of the registered backends (cuDNN, cudnn-frontend, ...)
-      std::cout << json_pretty(j) << std::endl;
+      std::cout << json_pretty(to_json(DeviceReport{list, build::with_cuda()})) << std::endl;
     } else {
       print_table(list);
-      if (!libraries.empty()) {
+      if (!list.libraries.empty()) {
         std::string text;
-        for (const auto& [name, version] : libraries) text += (text.empty() ? "" : ", ") + name + " " + version;
+        for (const auto& [name, version] : list.libraries) text += (text.empty() ? "" : ", ") + name + " " + version;
         std::cout << "Libraries: " << text << '\n';
       }
     }

@@ -175,8 +175,8 @@ TEST(GuiProblemSpec, EachPlanAsksTheWorkerToMeasureEveryCudnnPlan) {
 }
 
 TEST(GuiProtocol, DeviceListKeepsTheLibrariesOfTheBackends) {
-  const DeviceList d = parse_device_list(R"({"devices": [], "why_no_gpu": "none",
-                                            "libraries": {"cuDNN": "9.19.0", "cudnn-frontend": "1.32.0"}})");
+  const DeviceList d = parseDeviceList(R"({"type": "devices", "protocol_version": 2, "devices": [], "why_no_gpu": "none",
+                                         "libraries": {"cuDNN": "9.19.0", "cudnn-frontend": "1.32.0"}})");
   EXPECT_EQ(d.libraries.at("cuDNN"), "9.19.0");
   EXPECT_EQ(d.libraries.at("cudnn-frontend"), "1.32.0");
 }
