@@ -110,7 +110,7 @@ class CudnnBackend final : public CudaBackend {
         .built_with_cuda(build::with_cuda())
         .dtype_in({DType::F16, DType::BF16},
                   Why{"cuDNN's fused attention has float16/bfloat16 engines — and fp8 on Hopper, not offered here; "
-                      "its validate() lets float32 through, and then no engine supports the graph",
+                      "its validate() and plan building let float32 through on sm90, and running that plan faulted",
                       "", "mem-efficient for float32"});
     auto out = rules.take();
     const bool dtype_ok = p.dtype == DType::F16 || p.dtype == DType::BF16;
@@ -177,6 +177,11 @@ class CudnnBackend final : public CudaBackend {
 #if ATTNSCOPE_HAVE_CUDA
   void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override {
 #if ATTNSCOPE_HAVE_CUDNN
+    // cuDNN 9.19 builds a plan for a float32 graph on sm90, and executing it faulted the context
+    // (H100, 2026-12-06: every later test in the process failed on the sticky error). The dtype rule
+    // refuses float32; a caller that runs anyway gets an error here, before anything is launched.
+    if (p.dtype != DType::F16 && p.dtype != DType::BF16)
+      throw std::runtime_error("cudnn runs float16 and bfloat16 only; " + p.describe() + " is not launched");
     const cudnn_sdpa::Plans& plans = cudnn_sdpa::plans(p, -1, t.lse != nullptr);
     if (!plans.verdict.ok) throw std::runtime_error("cuDNN built no plan: " + plans.verdict.message);
     const int64_t i = index_of(plans);
