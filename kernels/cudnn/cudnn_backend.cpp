@@ -154,7 +154,7 @@ class CudnnBackend final : public CudaBackend {
       out.push_back(environment_rule("cudnn_plan_offered", offered ? plan_ : "not offered", plan_, offered,
                                      "cuDNN's heuristics " + std::string(offered ? "offer" : "do not offer") + " plan " +
                                          plan_ + " for this graph on " + sm,
-                                     "measure the plans listed by `attnscope-cli backends --verbose` for this problem"));
+                                     "measure the plans cuDNN offers for this problem with `attnscope-cli run --each-plan`"));
     }
     return out;
 #endif
