@@ -9,6 +9,7 @@
 #include "attnscope/build_info.hpp"
 #include "attnscope/rules.hpp"
 #include "flash2/flash2.hpp"
+#include "flash2/flash2_params.hpp"
 
 namespace attnscope {
 namespace {
@@ -82,18 +83,7 @@ class Flash2Backend final : public CudaBackend {
 
 #if ATTNSCOPE_HAVE_CUDA
   void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override {
-    if (!flash2::tile_shape(p.head_dim))
-      throw std::runtime_error("flash2: head_dim " + std::to_string(p.head_dim) + " has no compiled kernel");
-    if (p.dtype != DType::F16 && p.dtype != DType::BF16)
-      throw std::runtime_error("flash2: dtype " + std::string(to_string(p.dtype)) + " is not float16 or bfloat16");
-    flash2::Params k;
-    k.q = t.q, k.k = t.k, k.v = t.v, k.o = t.o, k.lse = t.lse;
-    k.batch = p.batch, k.q_heads = p.q_heads, k.kv_heads = p.kv_heads;
-    k.q_len = p.q_len, k.kv_len = p.kv_len, k.head_dim = int(p.head_dim);
-    k.bf16 = p.dtype == DType::BF16;
-    k.causal = p.causal;
-    k.scale = float(p.softmax_scale());
-    flash2::forward(k, ctx.stream());
+    flash2::forward(flash2::params_for("flash2", flash2::tile_shape(p.head_dim) != nullptr, p, t), ctx.stream());
   }
 #endif
 };
