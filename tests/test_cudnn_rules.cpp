@@ -61,7 +61,7 @@ TEST(CudnnRules, WithoutCudnnTheBackendIsGreyedWithHowToInstallIt) {
   const auto unmet = backend().requirements(problem(DType::BF16, 128), *find_profile("h100"));
   ASSERT_FALSE(unmet.empty());
   if (!build::with_cuda()) {
-    EXPECT_EQ(unmet.front().rule, "built_with_cuda");
+    EXPECT_EQ(unmet.front().rule, "cuda_build");
     return;
   }
   const RuleResult& r = unmet.front();
