@@ -3,9 +3,11 @@
 #include <qcustomplot.h>
 
 #include <QApplication>
+#include <QBuffer>
 #include <QComboBox>
 #include <QFileInfo>
 #include <QHBoxLayout>
+#include <QImage>
 #include <QLabel>
 #include <QMenu>
 #include <QPdfWriter>
@@ -841,18 +843,28 @@ QString PlotView::exportTo(const QString& path, const ExportSpec& spec) {
   const QRect oldViewport = plot_->viewport();
   plot_->setViewport(QRect(0, 0, w, h));
   rebuild();
+  // Painted into memory, then written to a temporary file beside the target and renamed over it only
+  // when every byte was written: a full disk or a failed paint leaves the previous export whole and is
+  // reported, never "wrote".
+  QBuffer bytes;
+  bytes.open(QIODevice::WriteOnly);
   bool ok = false;
   if (suffix == QLatin1String("png")) {
-    ok = plot_->savePng(path, w, h, spec.dpi / 72.0, -1, int(std::lround(spec.dpi)));
+    QImage image = plot_->toPixmap(w, h, spec.dpi / 72.0).toImage();
+    const int dotsPerMeter = int(std::lround(spec.dpi / 0.0254));
+    image.setDotsPerMeterX(dotsPerMeter);
+    image.setDotsPerMeterY(dotsPerMeter);
+    ok = image.save(&bytes, "PNG");
   } else if (suffix == QLatin1String("pdf")) {
-    QPdfWriter pdf(path);
+    QPdfWriter pdf(&bytes);
     pdf.setResolution(72);  // one layout unit = one point: the fonts' pixel sizes are their printed sizes
     pdf.setPageSize(QPageSize(QSizeF(spec.sizePt), QPageSize::Point, QString(), QPageSize::ExactMatch));
     pdf.setPageMargins(QMarginsF(0, 0, 0, 0));
     pdf.setCreator(QStringLiteral("AttnScope"));
     pdf.setTitle(model_.title);
     QCPPainter painter;
-    if (painter.begin(&pdf)) {
+    ok = painter.begin(&pdf);
+    if (ok) {
       painter.setMode(QCPPainter::pmVectorized);
       painter.setMode(QCPPainter::pmNoCaching);
       plot_->toPainter(&painter, w, h);
@@ -860,22 +872,29 @@ QString PlotView::exportTo(const QString& path, const ExportSpec& spec) {
     }
   } else {
     QSvgGenerator svg;  // QCustomPlot has no SVG writer: paint it into a QSvgGenerator
-    svg.setFileName(path);
+    svg.setOutputDevice(&bytes);
     svg.setSize(QSize(w, h));
     svg.setViewBox(QRect(0, 0, w, h));
     svg.setResolution(72);
     svg.setTitle(QStringLiteral("AttnScope"));
     svg.setDescription(model_.title);
     QCPPainter painter;
-    if (painter.begin(&svg)) {
+    ok = painter.begin(&svg);
+    if (ok) {
       plot_->toPainter(&painter, w, h);
       ok = painter.end();
     }
   }
+  QString why = ok ? QString() : tr("painting the chart failed");
+  if (ok) {
+    QSaveFile file(path);
+    ok = file.open(QIODevice::WriteOnly) && file.write(bytes.data()) == bytes.data().size() && file.commit();
+    if (!ok) why = file.errorString();
+  }
   *style_ = Style::screen();
   plot_->setViewport(oldViewport);
   rebuild();
-  return ok ? QString() : tr("Could not write %1").arg(path);
+  return ok ? QString() : tr("Could not write %1: %2").arg(path, why);
 }
 
 }  // namespace attnscope::gui

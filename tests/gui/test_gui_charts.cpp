@@ -2,12 +2,16 @@
 // backend, fixed colours across files and into exports, and a double-column PDF whose text is ≥ 7 pt.
 #include <gtest/gtest.h>
 
+#include <QDir>
 #include <QFile>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <set>
+
+#include <signal.h>
+#include <sys/resource.h>
 
 #include "BackendColors.h"
 #include "PlotData.h"
@@ -189,4 +193,39 @@ TEST(GuiCharts, ADoubleColumnPdfOfTheGridIsSevenInchesWideWithNoTextUnderSevenPo
   tiny.fontPt = 5;
   ASSERT_EQ(view.exportTo(dir.filePath("tiny.pdf"), tiny), QString());
   EXPECT_LT(smallestTextPt(dir.filePath("tiny.pdf")), 6.0);
+}
+
+// A full disk while exporting (RLIMIT_FSIZE makes writes past the limit fail like ENOSPC): each chart
+// format reports the error, the previous export stays whole and no temporary file is left beside it.
+TEST(GuiCharts, AnExportOnAFullDiskIsAnErrorAndKeepsThePreviousFile) {
+  PlotView view;
+  view.resize(1400, 900);
+  view.setSources({h100("bench_full.jsonl")});
+  QTemporaryDir dir;
+  for (const char* name : {"grid.pdf", "grid.svg", "grid.png"}) {
+    SCOPED_TRACE(name);
+    const QString path = dir.filePath(QString::fromLatin1(name));
+    ASSERT_EQ(view.exportTo(path, *ExportSpec::preset("double")), QString());
+    QFile before(path);
+    ASSERT_TRUE(before.open(QIODevice::ReadOnly));
+    const QByteArray previous = before.readAll();
+    before.close();
+    ASSERT_GT(previous.size(), 4096);
+    struct rlimit old {};
+    getrlimit(RLIMIT_FSIZE, &old);
+    struct sigaction ignore {}, prev {};
+    ignore.sa_handler = SIG_IGN;
+    sigaction(SIGXFSZ, &ignore, &prev);
+    struct rlimit small = old;
+    small.rlim_cur = 2048;
+    ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
+    const QString error = view.exportTo(path, *ExportSpec::preset("double"));
+    setrlimit(RLIMIT_FSIZE, &old);
+    sigaction(SIGXFSZ, &prev, nullptr);
+    EXPECT_TRUE(error.startsWith(QStringLiteral("Could not write"))) << error.toStdString();
+    QFile after(path);
+    ASSERT_TRUE(after.open(QIODevice::ReadOnly));
+    EXPECT_EQ(after.readAll(), previous);
+  }
+  EXPECT_EQ(QDir(dir.path()).entryList(QDir::Files).size(), 3) << "a temporary file was left behind";
 }
