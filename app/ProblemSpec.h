@@ -12,14 +12,15 @@
 
 namespace attnscope::gui {
 
+// The defaults are Problem's (problem.hpp), as the CLI's are; the lengths sweep up to Problem's length.
 struct ProblemSpec {
-  int batch = 1;
-  int qHeads = 4;
-  int kvHeads = 4;
-  QString qLen = QStringLiteral("128:1024:x2");
+  int batch = int(Problem{}.batch);
+  int qHeads = int(Problem{}.q_heads);
+  int kvHeads = int(Problem{}.kv_heads);
+  QString qLen = QStringLiteral("128:%1:x2").arg(Problem{}.q_len);
   QString kvLen;  // empty: the same as the query length at every point (self-attention)
-  QString headDim = QStringLiteral("64");
-  QStringList dtypes{QStringLiteral("float32")};
+  QString headDim = QString::number(Problem{}.head_dim);
+  QStringList dtypes{QString::fromUtf8(to_string(Problem{}.dtype).data(), qsizetype(to_string(Problem{}.dtype).size()))};
   bool causal = false;
   QString scale;  // empty: 1/sqrt(head_dim)
   QString device = QStringLiteral("cpu");

@@ -9,7 +9,7 @@ void ProblemOptions::add_to(CLI::App& app) {
   batch_opt = app.add_option("--batch,-b", batch, "Batch size")->capture_default_str();
   heads_opt = app.add_option("--heads", heads, "Query heads")->capture_default_str();
   kv_heads_opt = app.add_option("--kv-heads", kv_heads, "Key/value heads; must divide --heads (GQA/MQA). Default: --heads");
-  app.add_option("--seq,-s", seq, "Query and key length" + sweep_help + ". Default: 1024");
+  app.add_option("--seq,-s", seq, "Query and key length" + sweep_help + ". Default: " + std::to_string(Problem{}.q_len));
   app.add_option("--q-len", q_len, "Query length" + sweep_help);
   app.add_option("--kv-len", kv_len, "Key/value length" + sweep_help + ". Default: the query length");
   app.add_option("--head-dim,-d", head_dim, "Head dimension" + sweep_help)->capture_default_str();

@@ -11,8 +11,10 @@
 namespace attnscope::cli {
 
 struct ProblemOptions {
-  int64_t batch = 1, heads = 16, kv_heads = 0;
-  std::string seq, q_len, kv_len, head_dim = "64", dtype = "float16";
+  // Problem's defaults (problem.hpp): the one set of problem defaults, shared with the GUI.
+  int64_t batch = Problem{}.batch, heads = Problem{}.q_heads, kv_heads = 0;
+  std::string seq, q_len, kv_len, head_dim = std::to_string(Problem{}.head_dim),
+                                  dtype = std::string(to_string(Problem{}.dtype));
   bool causal = false;
   double scale = 0;
   int64_t tokens = 0, hidden = 0;
