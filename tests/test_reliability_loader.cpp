@@ -3,9 +3,6 @@
 // on a disk that fills up.
 #include <gtest/gtest.h>
 
-#include <signal.h>
-#include <sys/resource.h>
-
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -15,6 +12,7 @@
 #include "attnscope/file_output.hpp"
 #include "attnscope/json_input.hpp"
 #include "attnscope/results.hpp"
+#include "full_disk.hpp"
 #include "temp_dir.hpp"
 
 using namespace attnscope;
@@ -183,22 +181,16 @@ TEST(Reliability, AFailedWriteLeavesThePreviousFileIntact) {
   TempDir dir;
   const std::string path = dir.file("r.json");
   write_file_atomically(path, "{\"old\": 1}\n", "--json");
-  struct rlimit old {};
-  getrlimit(RLIMIT_FSIZE, &old);
-  struct sigaction ign {}, prev {};
-  ign.sa_handler = SIG_IGN;
-  sigaction(SIGXFSZ, &ign, &prev);
-  struct rlimit small = old;
-  small.rlim_cur = 4096;
-  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
   std::string error;
-  try {
-    write_file_atomically(path, std::string(100000, 'x'), "--json");
-  } catch (const std::runtime_error& e) {
-    error = e.what();
+  {
+    testing_support::FullDisk full(4096);
+    ASSERT_TRUE(full.active());
+    try {
+      write_file_atomically(path, std::string(100000, 'x'), "--json");
+    } catch (const std::runtime_error& e) {
+      error = e.what();
+    }
   }
-  setrlimit(RLIMIT_FSIZE, &old);
-  sigaction(SIGXFSZ, &prev, nullptr);
   EXPECT_NE(error.find("cannot write --json"), std::string::npos) << error;
   EXPECT_EQ(slurp(path), "{\"old\": 1}\n");
   std::size_t files = 0;

@@ -10,9 +10,7 @@
 #include <QTemporaryDir>
 #include <set>
 
-#include <signal.h>
-#include <sys/resource.h>
-
+#include "../full_disk.hpp"
 #include "BackendColors.h"
 #include "PlotData.h"
 #include "PlotView.h"
@@ -211,17 +209,12 @@ TEST(GuiCharts, AnExportOnAFullDiskIsAnErrorAndKeepsThePreviousFile) {
     const QByteArray previous = before.readAll();
     before.close();
     ASSERT_GT(previous.size(), 4096);
-    struct rlimit old {};
-    getrlimit(RLIMIT_FSIZE, &old);
-    struct sigaction ignore {}, prev {};
-    ignore.sa_handler = SIG_IGN;
-    sigaction(SIGXFSZ, &ignore, &prev);
-    struct rlimit small = old;
-    small.rlim_cur = 2048;
-    ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
-    const QString error = view.exportTo(path, *ExportSpec::preset("double"));
-    setrlimit(RLIMIT_FSIZE, &old);
-    sigaction(SIGXFSZ, &prev, nullptr);
+    QString error;
+    {
+      attnscope::testing_support::FullDisk full(2048);
+      ASSERT_TRUE(full.active());
+      error = view.exportTo(path, *ExportSpec::preset("double"));
+    }
     EXPECT_TRUE(error.startsWith(QStringLiteral("Could not write"))) << error.toStdString();
     QFile after(path);
     ASSERT_TRUE(after.open(QIODevice::ReadOnly));
