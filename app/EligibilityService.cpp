@@ -111,6 +111,15 @@ QString BackendStatus::detailsHtml() const {
                   .arg(mark, kindTitle(r.kind).toHtmlEscaped(), text);
     }
     html += QStringLiteral("</table>");
+    if (!v.variants.empty()) {
+      QStringList names;
+      for (const std::string& n : v.variants) names << QStringLiteral("<code>%1</code>").arg(esc(n));
+      const QString count = v.variants.size() == 1
+                                ? QCoreApplication::translate("Eligibility", "1 plan, measured as its own series:")
+                                : QCoreApplication::translate("Eligibility", "%1 plans, each measured as its own series:")
+                                      .arg(v.variants.size());
+      html += QStringLiteral("<p><b>%1</b> %2</p>").arg(count, names.join(QStringLiteral(", ")));
+    }
   }
   return html;
 }
@@ -124,7 +133,7 @@ QList<BackendStatus> mergeReport(const EligibilityReport& report) {
         out.append(BackendStatus{v.info, {}, 0, 0});
         it = std::prev(out.end());
       }
-      it->probes.push_back(ProbeVerdict{probe.problem, v.eligible(), v.rules});
+      it->probes.push_back(ProbeVerdict{probe.problem, v.eligible(), v.rules, v.variants});
       it->memoryOutput = std::max(it->memoryOutput, v.memory.output_bytes);
       it->memoryWorkspace = std::max(it->memoryWorkspace, v.memory.workspace_bytes);
     }

@@ -22,6 +22,7 @@ struct ProbeVerdict {
   Problem problem;
   bool eligible = false;
   std::vector<RuleResult> rules;
+  std::vector<std::string> variants;  // plans offered here (asked for with --plans), each its own series
 };
 
 // One backend across every probe of the sweep.

@@ -219,7 +219,7 @@ void MainWindow::buildMenus() {
 
 void MainWindow::onSpecChanged() {
   if (problem_->valid()) {
-    eligibility_->request(problem_->spec().problemArgs(), problem_->spec().device);
+    eligibility_->request(problem_->spec().eligibilityArgs(), problem_->spec().device);
     backendView_->setStatusText(QString());
   } else {
     backends_->setStatuses({});  // verdicts for an earlier problem would be wrong for this one

@@ -17,6 +17,12 @@ QStringList ProblemSpec::problemArgs() const {
   return a;
 }
 
+QStringList ProblemSpec::eligibilityArgs() const {
+  QStringList a = problemArgs();
+  if (eachPlan) a << QStringLiteral("--plans");
+  return a;
+}
+
 QStringList ProblemSpec::measurementArgs() const {
   QStringList a;
   if (eachPlan) a << QStringLiteral("--each-plan");

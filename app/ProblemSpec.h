@@ -32,6 +32,8 @@ struct ProblemSpec {
   // The problem as attnscope-cli options, shared by `backends` and `run` (everything but --device):
   // the one encoder of the problem on its way to the worker.
   QStringList problemArgs() const;
+  // problemArgs() for `backends`: with each plan measured, also ask which plans there are.
+  QStringList eligibilityArgs() const;
   QStringList measurementArgs() const;  // quick look, the GPU's interactive rule, or (CPU) the worker's defaults
   void save(QSettings& s) const;
   static ProblemSpec load(const QSettings& s);

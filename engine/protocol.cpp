@@ -42,6 +42,17 @@ std::string text_of(const json& j, const char* key, const std::string& path, boo
   return v.get<std::string>();
 }
 
+std::vector<std::string> texts_of(const json& j, const char* key, const std::string& path) {
+  const json& list = array_member(j, key, path);
+  std::vector<std::string> out;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    if (!list[i].is_string())
+      bad(path + "." + key + "[" + std::to_string(i) + "]", "expected a string, found " + describe_json_value(list[i]));
+    out.push_back(list[i].get<std::string>());
+  }
+  return out;
+}
+
 int64_t int_of(const json& j, const char* key, const std::string& path, std::optional<int64_t> fallback = {}) {
   if (!j.contains(key)) {
     if (fallback) return *fallback;
@@ -96,17 +107,19 @@ json to_json(const Verdict& v) {
   const BackendInfo& info = v.info;
   json rules = json::array();
   for (const auto& r : v.rules) rules.push_back(to_json(r));
-  return {{"id", info.id},
-          {"name", info.name},
-          {"family", info.family},
-          {"target", std::string(to_string(info.target))},
-          {"algorithm", info.algorithm},
-          {"memory_complexity", info.memory_complexity},
-          {"shines", info.shines},
-          {"eligible", v.eligible()},
-          {"rules", rules},
-          {"memory", {{"output", v.memory.output_bytes}, {"workspace", v.memory.workspace_bytes}}},
-          {"accepted_by", v.accepted_by}};
+  json j = {{"id", info.id},
+            {"name", info.name},
+            {"family", info.family},
+            {"target", std::string(to_string(info.target))},
+            {"algorithm", info.algorithm},
+            {"memory_complexity", info.memory_complexity},
+            {"shines", info.shines},
+            {"eligible", v.eligible()},
+            {"rules", rules},
+            {"memory", {{"output", v.memory.output_bytes}, {"workspace", v.memory.workspace_bytes}}},
+            {"accepted_by", v.accepted_by}};
+  if (!v.variants.empty()) j["variants"] = v.variants;
+  return j;
 }
 
 Verdict verdict_from_json(const json& j, const std::string& path) {
@@ -130,13 +143,8 @@ Verdict verdict_from_json(const json& j, const std::string& path) {
     v.memory.output_bytes = static_cast<uint64_t>(int_of(m, "output", path + ".memory", 0));
     v.memory.workspace_bytes = static_cast<uint64_t>(int_of(m, "workspace", path + ".memory", 0));
   }
-  if (j.contains("accepted_by")) {
-    const json& ids = array_member(j, "accepted_by", path);
-    for (std::size_t i = 0; i < ids.size(); ++i) {
-      if (!ids[i].is_string()) bad(path + ".accepted_by[" + std::to_string(i) + "]", "expected a string");
-      v.accepted_by.push_back(ids[i].get<std::string>());
-    }
-  }
+  if (j.contains("accepted_by")) v.accepted_by = texts_of(j, "accepted_by", path);
+  if (j.contains("variants")) v.variants = texts_of(j, "variants", path);
   return v;
 }
 

@@ -84,12 +84,14 @@ Verdict Registry::evaluate(const Backend& b, const Problem& p, const DeviceInfo&
   return v;
 }
 
-std::vector<Verdict> Registry::evaluate_all(const Problem& p, const DeviceInfo& d) const {
+std::vector<Verdict> Registry::evaluate_all(const Problem& p, const DeviceInfo& d, bool with_variants) const {
   std::vector<Verdict> all;
   std::vector<std::string> eligible;
   for (const auto& b : backends_) {
     all.push_back(evaluate(*b, p, d));
-    if (all.back().eligible()) eligible.push_back(b->info().id);
+    if (!all.back().eligible()) continue;
+    eligible.push_back(b->info().id);
+    if (with_variants) all.back().variants = b->variants(p, d);
   }
   for (auto& v : all) v.accepted_by = eligible;
   return all;

@@ -99,6 +99,21 @@ TEST(Protocol, EligibilityReportCarriesEveryProbeOfTheSweep) {
   }
 }
 
+TEST(Protocol, AVerdictsPlansSurviveTheRoundTripAndABadOneIsNamed) {
+  Registry reg;
+  register_builtin_backends(reg);
+  EligibilityReport report;
+  report.device = *find_profile("h100");
+  report.probes.push_back({small_problem(), reg.evaluate_all(small_problem(), report.device)});
+  report.probes[0].verdicts.at(0).variants = {"eng9_k24=7", "eng2_k24=7"};
+  nlohmann::json j = to_json(report);
+  EXPECT_EQ(parse_eligibility_report(j.dump()).probes[0].verdicts[0].variants, report.probes[0].verdicts[0].variants);
+  EXPECT_FALSE(j["probes"][0]["backends"][1].contains("variants"));  // omitted when there are none
+  j["probes"][0]["backends"][0]["variants"][1] = 7;
+  const std::string e = what_of([&] { parse_eligibility_report(j.dump()); });
+  EXPECT_NE(e.find("variants[1]"), std::string::npos) << e;
+}
+
 TEST(Protocol, AReaderNamesBothVersionsWhenTheyDiffer) {
   nlohmann::json devices = to_json(DeviceReport{DeviceList{{*find_profile("t4")}, ""}, false});
   EXPECT_EQ(parse_device_report(devices.dump()).list.devices.at(0).id, "profile:t4");

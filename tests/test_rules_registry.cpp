@@ -45,6 +45,11 @@ class FakeGpuBackend : public Backend {
     return {p.output_bytes(), bytes_per_pair_ * uint64_t(p.batch * p.q_heads) * uint64_t(p.q_len) * uint64_t(p.kv_len)};
   }
   void run(const Problem&, const Tensors&, ExecContext&) const override {}
+  std::vector<std::string> variants(const Problem& p, const DeviceInfo&) const override {
+    ++variant_calls;
+    return {"plan-a-d" + std::to_string(p.head_dim), "plan-b"};
+  }
+  mutable int variant_calls = 0;
 
  private:
   BackendInfo info_;
@@ -138,6 +143,22 @@ TEST(Registry, AllUnmetRulesAndAcceptedBy) {
   verdicts = reg.evaluate_all(p, profile("h100"));
   EXPECT_TRUE(verdicts[0].eligible());
   EXPECT_EQ(verdicts[0].accepted_by, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST(Registry, VariantsAreListedOnlyWhenAskedAndOnlyForEligibleBackends) {
+  Registry reg;
+  reg.add(std::make_unique<FakeGpuBackend>("a"));
+  const auto& fake = static_cast<const FakeGpuBackend&>(*reg.find("a"));
+  Problem p;
+  p.dtype = DType::F16;
+  p.head_dim = 128;
+  EXPECT_TRUE(reg.evaluate_all(p, profile("h100")).at(0).variants.empty());
+  EXPECT_EQ(fake.variant_calls, 0);  // listing may build plans on a GPU: never without being asked
+  EXPECT_EQ(reg.evaluate_all(p, profile("h100"), true).at(0).variants,
+            (std::vector<std::string>{"plan-a-d128", "plan-b"}));
+  p.dtype = DType::F32;  // ineligible: no plans to offer, and none asked for
+  EXPECT_TRUE(reg.evaluate_all(p, profile("h100"), true).at(0).variants.empty());
+  EXPECT_EQ(fake.variant_calls, 1);
 }
 
 TEST(Registry, MemoryFitRefusesAndSuggestsAFittingLength) {

@@ -15,6 +15,10 @@ struct Verdict {
   std::vector<RuleResult> rules;         // every rule (backend rules + memory fit), met or not
   MemoryPrediction memory;
   std::vector<std::string> accepted_by;  // ids of the backends that are eligible for this problem
+  // The variants an eligible backend offers for this problem on this device (cuDNN's plan names), each
+  // measurable as its own series with `run --each-plan`. Filled only when asked (listing may build
+  // plans on the GPU), empty otherwise.
+  std::vector<std::string> variants;
   bool eligible() const;
   std::vector<RuleResult> unmet() const;
 };
@@ -28,8 +32,8 @@ class Registry {
   // Rules of one backend plus the registry's memory-fit rule: inputs + predicted output + workspace
   // must fit in the device's free memory (kind Memory, hint: the largest length that would fit).
   Verdict evaluate(const Backend& b, const Problem& p, const DeviceInfo& d) const;
-  // Every backend, in registration order, with accepted_by filled.
-  std::vector<Verdict> evaluate_all(const Problem& p, const DeviceInfo& d) const;
+  // Every backend, in registration order, with accepted_by filled (and variants, when asked).
+  std::vector<Verdict> evaluate_all(const Problem& p, const DeviceInfo& d, bool with_variants = false) const;
 
  private:
   std::vector<std::unique_ptr<Backend>> backends_;

@@ -22,6 +22,7 @@ struct BackendsArgs {
   DeviceOptions device;
   bool json = false;
   bool verbose = false;
+  bool plans = false;  // list each eligible backend's variants (cuDNN's plans); --verbose implies it
 };
 
 std::string join(const std::vector<std::string>& items, const std::string& sep = ", ") {
@@ -47,6 +48,9 @@ void print_verdict(const Verdict& v, bool verbose) {
   }
   if (!v.eligible())
     std::cout << "      accepted by: " << (v.accepted_by.empty() ? "no backend" : join(v.accepted_by)) << '\n';
+  if (!v.variants.empty())
+    std::cout << "      plans (" << v.variants.size() << ", each measurable with `run --each-plan`): " << join(v.variants)
+              << '\n';
   if (verbose) {
     std::cout << "      algorithm: " << info.algorithm << "\n      memory complexity: " << info.memory_complexity
               << "\n      shines: " << info.shines << '\n';
@@ -59,7 +63,7 @@ int run_backends(const BackendsArgs& a) {
   report.device = a.device.resolve(discover_devices());
   Registry reg;
   register_builtin_backends(reg);
-  for (const Problem& p : eligibility_probes(points)) report.probes.push_back({p, reg.evaluate_all(p, report.device)});
+  for (const Problem& p : eligibility_probes(points)) report.probes.push_back({p, reg.evaluate_all(p, report.device, a.plans || a.verbose)});
 
   if (a.json) {
     std::cout << json_pretty(to_json(report)) << std::endl;
@@ -93,7 +97,11 @@ Command add_backends_command(CLI::App& app) {
   args->problem.add_to(*sub);
   args->device.add_to(*sub, "to judge eligibility for");
   sub->add_flag("--json", args->json, "Print the verdicts at every probe as one JSON document (the worker protocol)");
-  sub->add_flag("--verbose,-v", args->verbose, "Also print each backend's algorithm, memory complexity and strengths");
+  sub->add_flag("--verbose,-v", args->verbose,
+                "Also print each backend's algorithm, memory complexity and strengths, and its plans (as --plans)");
+  sub->add_flag("--plans", args->plans,
+                "List the plans (variants) each eligible backend offers for the problem, e.g. every cuDNN engine that "
+                "supports the graph; on a GPU this builds the default plan, so it takes longer");
   return [args] { return run_backends(*args); };
 }
 

@@ -174,6 +174,21 @@ TEST(GuiProblemSpec, EachPlanAsksTheWorkerToMeasureEveryCudnnPlan) {
   EXPECT_TRUE(s.measurementArgs().contains(QStringLiteral("--min-samples")));
 }
 
+TEST(GuiBackendList, WithEachPlanTheDetailsListThePlansOfEveryProbe) {
+  ProblemSpec s;
+  EXPECT_FALSE(s.eligibilityArgs().contains(QStringLiteral("--plans")));  // listing builds a plan: only when asked
+  s.eachPlan = true;
+  EXPECT_TRUE(s.eligibilityArgs().contains(QStringLiteral("--plans")));
+  EXPECT_FALSE(s.problemArgs().contains(QStringLiteral("--plans")));  // `run` does not take it
+
+  EligibilityReport report = reportFor("float16");
+  report.probes[0].verdicts[1].variants = {"eng9_k24=7", "eng2_k24=7"};
+  const QString details = mergeReport(report)[1].detailsHtml();
+  EXPECT_TRUE(details.contains("2 plans, each measured as its own series")) << details.toStdString();
+  EXPECT_TRUE(details.contains("<code>eng9_k24=7</code>, <code>eng2_k24=7</code>")) << details.toStdString();
+  EXPECT_FALSE(mergeReport(reportFor("float16"))[1].detailsHtml().contains("plans, each"));
+}
+
 TEST(GuiProtocol, DeviceListKeepsTheLibrariesOfTheBackends) {
   const DeviceList d = parseDeviceList(R"({"type": "devices", "protocol_version": 2, "devices": [], "why_no_gpu": "none",
                                          "libraries": {"cuDNN": "9.19.0", "cudnn-frontend": "1.32.0"}})");
