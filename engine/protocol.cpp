@@ -3,10 +3,10 @@
 // file written on another machine go through the same functions.
 #include "attnscope/protocol.hpp"
 
-#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "attnscope/json_input.hpp"
+#include "attnscope/json_reader.hpp"
 
 namespace attnscope {
 
@@ -14,93 +14,34 @@ using nlohmann::json;
 
 namespace {
 
-[[noreturn]] void bad(const std::string& path, const std::string& what) { throw FormatError(path + ": " + what); }
-
 // Bounded (json_input.hpp): the worker's output is read like any file from outside.
 json parse_text(std::string_view text, const std::string& what) { return parse_bounded_json(text, what); }
 
-const json& member(const json& j, const char* key, const std::string& path) {
-  if (!j.is_object()) bad(path, "expected an object");
-  auto it = j.find(key);
-  if (it == j.end()) bad(path + "." + key, "missing");
-  return *it;
-}
-
-const json& array_member(const json& j, const char* key, const std::string& path) {
-  const json& a = member(j, key, path);
-  if (!a.is_array()) bad(path + "." + key, "expected an array");
-  return a;
-}
-
-std::string text_of(const json& j, const char* key, const std::string& path, bool required = true) {
-  if (!j.contains(key) || j.at(key).is_null()) {
-    if (required) bad(path + "." + key, "missing");
-    return {};
-  }
-  const json& v = j.at(key);
-  if (!v.is_string()) bad(path + "." + key, "expected a string, found " + describe_json_value(v));
-  return v.get<std::string>();
-}
-
-std::vector<std::string> texts_of(const json& j, const char* key, const std::string& path) {
-  const json& list = array_member(j, key, path);
-  std::vector<std::string> out;
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    if (!list[i].is_string())
-      bad(path + "." + key + "[" + std::to_string(i) + "]", "expected a string, found " + describe_json_value(list[i]));
-    out.push_back(list[i].get<std::string>());
-  }
-  return out;
-}
-
-int64_t int_of(const json& j, const char* key, const std::string& path, std::optional<int64_t> fallback = {}) {
-  if (!j.contains(key)) {
-    if (fallback) return *fallback;
-    bad(path + "." + key, "missing");
-  }
-  const json& v = j.at(key);
-  // Only integers that fit: a double such as 1e300 would be undefined behaviour to convert.
-  if (!v.is_number_integer() ||
-      (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max())))
-    bad(path + "." + key, "expected an integer, found " + describe_json_value(v));
-  return v.get<int64_t>();
-}
-
-bool bool_of(const json& j, const char* key, const std::string& path, std::optional<bool> fallback = {}) {
-  if (!j.contains(key)) {
-    if (fallback) return *fallback;
-    bad(path + "." + key, "missing");
-  }
-  const json& v = j.at(key);
-  if (!v.is_boolean()) bad(path + "." + key, "expected true or false, found " + describe_json_value(v));
-  return v.get<bool>();
-}
-
 // A document or start line from another protocol version: name both, and what to do.
-void check_protocol(const json& j, const std::string& what, bool required) {
-  if (!j.contains("protocol_version")) {
+void check_protocol(const JsonReader& r, const std::string& what, bool required) {
+  if (!r.has("protocol_version")) {
     if (required)
-      bad(what + ".protocol_version", "missing; this AttnScope speaks worker protocol version " +
+      bad_json(what + ".protocol_version", "missing; this AttnScope speaks worker protocol version " +
                                           std::to_string(kProtocolVersion) +
                                           " (is the worker attnscope-cli from an older build?)");
     return;
   }
-  const int64_t v = int_of(j, "protocol_version", what);
+  const int64_t v = r.integer("protocol_version");
   if (v != kProtocolVersion)
-    bad(what + ".protocol_version", "is " + std::to_string(v) + "; this AttnScope speaks worker protocol version " +
+    bad_json(what + ".protocol_version", "is " + std::to_string(v) + "; this AttnScope speaks worker protocol version " +
                                         std::to_string(kProtocolVersion) +
                                         " — use the attnscope-cli of the same build as the app");
 }
 
-void check_type(const json& j, const char* type, const std::string& what) {
-  const std::string got = text_of(j, "type", what);
-  if (got != type) bad(what + ".type", "'" + got + "' where a '" + type + "' document was expected");
+void check_type(const JsonReader& r, const char* type, const std::string& what) {
+  const std::string got = r.text("type");
+  if (got != type) bad_json(what + ".type", "'" + got + "' where a '" + type + "' document was expected");
 }
 
 Target target_of(const std::string& s, const std::string& path) {
   if (s == to_string(Target::Cpu)) return Target::Cpu;
   if (s == to_string(Target::Cuda)) return Target::Cuda;
-  bad(path, "'" + s + "' is not one of cpu, cuda");
+  bad_json(path, "'" + s + "' is not one of cpu, cuda");
 }
 
 json to_json(const Verdict& v) {
@@ -123,28 +64,28 @@ json to_json(const Verdict& v) {
 }
 
 Verdict verdict_from_json(const json& j, const std::string& path) {
+  const JsonReader r(j, path);
   Verdict v;
-  v.info.id = text_of(j, "id", path);
-  v.info.name = text_of(j, "name", path, false);
-  if (v.info.name.empty()) v.info.name = v.info.id;
-  v.info.family = text_of(j, "family", path, false);
-  v.info.target = target_of(text_of(j, "target", path), path + ".target");
-  v.info.algorithm = text_of(j, "algorithm", path, false);
-  v.info.memory_complexity = text_of(j, "memory_complexity", path, false);
-  v.info.shines = text_of(j, "shines", path, false);
-  const json& rules = array_member(j, "rules", path);
+  v.info.id = r.text("id");
+  v.info.name = r.text_or("name", v.info.id);
+  v.info.family = r.text_or("family", "");
+  v.info.target = target_of(r.text("target"), r.sub("target"));
+  v.info.algorithm = r.text_or("algorithm", "");
+  v.info.memory_complexity = r.text_or("memory_complexity", "");
+  v.info.shines = r.text_or("shines", "");
+  const json& rules = r.array("rules");
   for (std::size_t i = 0; i < rules.size(); ++i)
-    v.rules.push_back(rule_from_json(rules[i], path + ".rules[" + std::to_string(i) + "]"));
+    v.rules.push_back(rule_from_json(rules[i], r.sub("rules") + "[" + std::to_string(i) + "]"));
   // "eligible" is what the rules say; a document that disagrees with itself is not read.
-  if (bool_of(j, "eligible", path) != v.eligible())
-    bad(path + ".eligible", "disagrees with the rules (every rule met ⇔ eligible)");
-  if (j.contains("memory")) {
-    const json& m = j.at("memory");
-    v.memory.output_bytes = static_cast<uint64_t>(int_of(m, "output", path + ".memory", 0));
-    v.memory.workspace_bytes = static_cast<uint64_t>(int_of(m, "workspace", path + ".memory", 0));
+  if (r.boolean("eligible") != v.eligible())
+    bad_json(r.sub("eligible"), "disagrees with the rules (every rule met ⇔ eligible)");
+  if (r.has("memory")) {
+    const JsonReader m(r.at("memory"), r.sub("memory"));
+    v.memory.output_bytes = m.has("output") ? m.bytes("output") : 0;
+    v.memory.workspace_bytes = m.has("workspace") ? m.bytes("workspace") : 0;
   }
-  if (j.contains("accepted_by")) v.accepted_by = texts_of(j, "accepted_by", path);
-  if (j.contains("variants")) v.variants = texts_of(j, "variants", path);
+  v.accepted_by = r.texts_or_empty("accepted_by");
+  v.variants = r.texts_or_empty("variants");
   return v;
 }
 
@@ -185,12 +126,13 @@ std::string to_line(const WorkerMessage& m) {
 }
 
 WorkerMessage worker_message_from_json(const json& j) {
-  const std::string type = text_of(j, "type", "line");
+  const std::string type = JsonReader(j, "line").text("type");
   if (type == "start") {
-    check_protocol(j, "start", false);
+    const JsonReader r(j, "start");
+    check_protocol(r, "start", false);
     StartMessage m;
-    m.total = int_of(j, "total", "start", 0);
-    m.start_at = int_of(j, "start_at", "start", 0);
+    m.total = r.integer_or("total", 0);
+    m.start_at = r.integer_or("start_at", 0);
     // The start line carries a result document's header: read it with the document reader.
     json header = j;
     header.erase("type");
@@ -199,31 +141,37 @@ WorkerMessage worker_message_from_json(const json& j) {
     return m;
   }
   if (type == "progress") {
+    const JsonReader r(j, "progress");
     ProgressMessage m;  // informational: a file's hand-trimmed progress lines still read
-    m.done = int_of(j, "done", "progress", 0);
-    m.total = int_of(j, "total", "progress", 0);
-    m.item = int_of(j, "item", "progress", 0);
-    m.point = int_of(j, "point", "progress", 0);
-    m.backend = text_of(j, "backend", "progress", false);
-    if (j.contains("problem")) m.problem = problem_from_json(j.at("problem"), "progress.problem");
-    if (j.contains("elapsed_s") && j.at("elapsed_s").is_number()) m.elapsed_s = j.at("elapsed_s").get<double>();
+    m.done = r.integer_or("done", 0);
+    m.total = r.integer_or("total", 0);
+    m.item = r.integer_or("item", 0);
+    m.point = r.integer_or("point", 0);
+    m.backend = r.text_or("backend", "");
+    if (r.has("problem")) m.problem = problem_from_json(r.at("problem"), r.sub("problem"));
+    if (r.has("elapsed_s") && r.at("elapsed_s").is_number()) m.elapsed_s = r.number("elapsed_s");
     return m;
   }
   if (type == "record") {
+    const JsonReader r(j, "record");
     RecordMessage m;
-    m.item = int_of(j, "item", "record", 0);  // absent in hand-written files; the worker always sends it
-    m.record = record_from_json(member(j, "record", "record"), "record");
+    m.item = r.integer_or("item", 0);  // absent in hand-written files; the worker always sends it
+    m.record = record_from_json(r.at("record"), "record");
     return m;
   }
   if (type == "end") {
+    const JsonReader r(j, "end");
     EndMessage m;
-    m.done = int_of(j, "done", "end", 0);
-    m.total = int_of(j, "total", "end", 0);
-    m.cancelled = bool_of(j, "cancelled", "end", false);
+    m.done = r.integer_or("done", 0);
+    m.total = r.integer_or("total", 0);
+    m.cancelled = r.boolean_or("cancelled", false);
     return m;
   }
-  if (type == "log") return LogMessage{text_of(j, "level", "log", false), text_of(j, "message", "log", false)};
-  bad("line.type", "'" + type + "' is not one of start, progress, record, end, log");
+  if (type == "log") {
+    const JsonReader r(j, "log");
+    return LogMessage{r.text_or("level", ""), r.text_or("message", "")};
+  }
+  bad_json("line.type", "'" + type + "' is not one of start, progress, record, end, log");
 }
 
 WorkerMessage parse_worker_line(std::string_view line) {
@@ -243,16 +191,18 @@ json to_json(const EligibilityReport& r) {
 
 EligibilityReport parse_eligibility_report(std::string_view text) {
   const json j = parse_text(text, "backends");
-  check_type(j, "eligibility", "backends");
-  check_protocol(j, "backends", true);
+  const JsonReader r(j, "backends");
+  check_type(r, "eligibility", "backends");
+  check_protocol(r, "backends", true);
   EligibilityReport out;
-  out.device = device_from_json(member(j, "device", "backends"), "backends.device");
-  const json& probes = array_member(j, "probes", "backends");
+  out.device = device_from_json(r.at("device"), r.sub("device"));
+  const json& probes = r.array("probes");
   for (std::size_t i = 0; i < probes.size(); ++i) {
     const std::string path = "backends.probes[" + std::to_string(i) + "]";
+    const JsonReader probe(probes[i], path);
     ProbeReport p;
-    p.problem = problem_from_json(member(probes[i], "problem", path), path + ".problem");
-    const json& list = array_member(probes[i], "backends", path);
+    p.problem = problem_from_json(probe.at("problem"), probe.sub("problem"));
+    const json& list = probe.array("backends");
     for (std::size_t k = 0; k < list.size(); ++k)
       p.verdicts.push_back(verdict_from_json(list[k], path + ".backends[" + std::to_string(k) + "]"));
     out.probes.push_back(std::move(p));
@@ -273,19 +223,20 @@ json to_json(const DeviceReport& r) {
 
 DeviceReport parse_device_report(std::string_view text) {
   const json j = parse_text(text, "devices");
-  check_type(j, "devices", "devices");
-  check_protocol(j, "devices", true);
+  const JsonReader r(j, "devices");
+  check_type(r, "devices", "devices");
+  check_protocol(r, "devices", true);
   DeviceReport out;
-  const json& devices = array_member(j, "devices", "devices");
+  const json& devices = r.array("devices");
   for (std::size_t i = 0; i < devices.size(); ++i)
     out.list.devices.push_back(device_from_json(devices[i], "devices.devices[" + std::to_string(i) + "]"));
-  out.list.why_no_gpu = text_of(j, "why_no_gpu", "devices", false);
-  out.built_with_cuda = bool_of(j, "built_with_cuda", "devices", false);
+  out.list.why_no_gpu = r.text_or("why_no_gpu", "");
+  out.built_with_cuda = r.boolean_or("built_with_cuda", false);
   // The libraries the worker's backends run on (cuDNN, cudnn-frontend, ...); older workers send none.
   if (const auto it = j.find("libraries"); it != j.end()) {
-    if (!it->is_object()) bad("devices.libraries", "expected an object of library → version");
+    if (!it->is_object()) bad_json("devices.libraries", "expected an object of library → version");
     for (const auto& [name, version] : it->items()) {
-      if (!version.is_string()) bad("devices.libraries." + name, "expected a version string");
+      if (!version.is_string()) bad_json("devices.libraries." + name, "expected a version string");
       out.list.libraries[name] = version.get<std::string>();
     }
   }

@@ -13,6 +13,7 @@
 
 #include "attnscope/file_output.hpp"
 #include "attnscope/json_input.hpp"
+#include "attnscope/json_reader.hpp"
 #include "attnscope/protocol.hpp"
 #include "attnscope/results.hpp"
 
@@ -21,70 +22,6 @@ namespace attnscope {
 using nlohmann::json;
 
 namespace {
-
-[[noreturn]] void bad(const std::string& path, const std::string& what) { throw FormatError(path + ": " + what); }
-
-// Typed access with the JSON path in every error.
-class Reader {
- public:
-  Reader(const json& j, std::string path) : j_(j), path_(std::move(path)) {
-    if (!j_.is_object()) bad(path_.empty() ? "(root)" : path_, "expected an object, found " + std::string(j_.type_name()));
-  }
-  const json& at(const char* key) const {
-    auto it = j_.find(key);
-    if (it == j_.end()) bad(sub(key), "missing");
-    return *it;
-  }
-  bool has(const char* key) const { return j_.contains(key) && !j_.at(key).is_null(); }
-  std::string sub(const char* key) const { return path_.empty() ? key : path_ + "." + key; }
-
-  int64_t integer(const char* key) const {
-    const json& v = at(key);
-    if (!v.is_number_integer()) bad(sub(key), "expected an integer, found " + describe(v));
-    if (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(std::numeric_limits<int64_t>::max()))
-      bad(sub(key), "is " + v.dump() + "; at most " + std::to_string(std::numeric_limits<int64_t>::max()));
-    return v.get<int64_t>();
-  }
-  // A field stored as int: a larger value is an error, not a silent truncation.
-  int int32(const char* key) const {
-    const int64_t v = integer(key);
-    if (v < std::numeric_limits<int>::min() || v > std::numeric_limits<int>::max())
-      bad(sub(key), "is " + std::to_string(v) + "; outside the range of this field");
-    return int(v);
-  }
-  uint64_t bytes(const char* key) const {
-    const int64_t v = integer(key);
-    if (v < 0) bad(sub(key), "expected a byte count >= 0, found " + std::to_string(v));
-    return uint64_t(v);
-  }
-  double number(const char* key) const {
-    const json& v = at(key);
-    if (v.is_null()) return std::numeric_limits<double>::quiet_NaN();  // JSON has no NaN/Inf
-    if (!v.is_number()) bad(sub(key), "expected a number, found " + describe(v));
-    return v.get<double>();
-  }
-  bool boolean(const char* key) const {
-    const json& v = at(key);
-    if (!v.is_boolean()) bad(sub(key), "expected true or false, found " + describe(v));
-    return v.get<bool>();
-  }
-  std::string text(const char* key) const {
-    const json& v = at(key);
-    if (!v.is_string()) bad(sub(key), "expected a string, found " + describe(v));
-    return v.get<std::string>();
-  }
-  std::string text_or(const char* key, std::string fallback) const { return has(key) ? text(key) : fallback; }
-  const json& array(const char* key) const {
-    const json& v = at(key);
-    if (!v.is_array()) bad(sub(key), "expected an array, found " + describe(v));
-    return v;
-  }
-
- private:
-  static std::string describe(const json& v) { return describe_json_value(v); }
-  const json& j_;
-  std::string path_;
-};
 
 json number_or_null(double x) { return std::isfinite(x) ? json(x) : json(nullptr); }
 
@@ -95,7 +32,7 @@ json to_json(const Summary& s) {
 }
 
 Summary summary_from_json(const json& j, const std::string& path) {
-  Reader r(j, path);
+  JsonReader r(j, path);
   Summary s;
   s.n = r.integer("n");
   s.median = r.number("median");
@@ -112,7 +49,7 @@ Summary summary_from_json(const json& j, const std::string& path) {
 RuleKind rule_kind_from(const std::string& s, const std::string& path) {
   for (RuleKind k : {RuleKind::Environment, RuleKind::Input, RuleKind::Memory})
     if (to_string(k) == s) return k;
-  bad(path, "'" + s + "' is not one of environment, input, memory");
+  bad_json(path, "'" + s + "' is not one of environment, input, memory");
 }
 
 }  // namespace
@@ -120,7 +57,7 @@ RuleKind rule_kind_from(const std::string& s, const std::string& path) {
 // Every reader of a rule (result files, the worker's eligibility report) comes here: the id, its kind,
 // whether it was met and the reason are required; the rest may be absent.
 RuleResult rule_from_json(const json& j, const std::string& path) {
-  Reader r(j, path);
+  JsonReader r(j, path);
   RuleResult x;
   x.rule = r.text("rule");
   x.kind = rule_kind_from(r.text("kind"), r.sub("kind"));
@@ -135,7 +72,7 @@ RuleResult rule_from_json(const json& j, const std::string& path) {
 
 namespace {
 
-std::optional<uint64_t> opt_bytes(const Reader& r, const char* key) {
+std::optional<uint64_t> opt_bytes(const JsonReader& r, const char* key) {
   if (!r.has(key)) return std::nullopt;
   return r.bytes(key);
 }
@@ -153,7 +90,7 @@ json to_json(const Problem& p) {
 }
 
 Problem problem_from_json(const json& j, const std::string& path) {
-  Reader r(j, path);
+  JsonReader r(j, path);
   Problem p;
   p.batch = r.integer("batch");
   p.q_heads = r.integer("q_heads");
@@ -163,12 +100,12 @@ Problem problem_from_json(const json& j, const std::string& path) {
   p.head_dim = r.integer("head_dim");
   const std::string dt = r.text("dtype");
   const auto t = parse_dtype(dt);
-  if (!t) bad(r.sub("dtype"), "'" + dt + "' is not one of float32, float16, bfloat16");
+  if (!t) bad_json(r.sub("dtype"), "'" + dt + "' is not one of float32, float16, bfloat16");
   p.dtype = *t;
   p.causal = r.boolean("causal");
   const bool is_default = r.has("scale_is_default") && r.boolean("scale_is_default");
   if (r.has("scale") && !is_default) p.scale = r.number("scale");
-  for (const auto& e : validate(p)) bad(r.sub(e.field.c_str()), e.message);
+  for (const auto& e : validate(p)) bad_json(r.sub(e.field.c_str()), e.message);
   return p;
 }
 
@@ -199,14 +136,14 @@ json to_json(const DeviceInfo& d) {
 }
 
 DeviceInfo device_from_json(const json& j, const std::string& path) {
-  Reader r(j, path);
+  JsonReader r(j, path);
   DeviceInfo d;
   d.id = r.text("id");
   const std::string kind = r.text("kind");
   if (kind == "cpu") d.kind = DeviceKind::Cpu;
   else if (kind == "cuda") d.kind = DeviceKind::Cuda;
   else if (kind == "profile") d.kind = DeviceKind::Profile;
-  else bad(r.sub("kind"), "'" + kind + "' is not one of cpu, cuda, profile");
+  else bad_json(r.sub("kind"), "'" + kind + "' is not one of cpu, cuda, profile");
   d.name = r.text("name");
   auto int_or = [&](const char* k) { return r.has(k) ? r.int32(k) : 0; };
   auto num_or = [&](const char* k) { return r.has(k) ? r.number(k) : 0.0; };
@@ -280,16 +217,16 @@ json to_json(const Record& r) {
 }
 
 Record record_from_json(const json& j, const std::string& path) {
-  Reader r(j, path);
+  JsonReader r(j, path);
   Record x;
   x.point = r.integer("point");
   x.problem = problem_from_json(r.at("problem"), r.sub("problem"));
   x.backend = r.text("backend");
-  if (x.backend.empty()) bad(r.sub("backend"), "is empty");
+  if (x.backend.empty()) bad_json(r.sub("backend"), "is empty");
   x.device = r.text("device");
   const std::string st = r.text("status");
   const auto s = parse_status(st);
-  if (!s) bad(r.sub("status"), "'" + st + "' is not one of ok, ineligible, out-of-memory, error, cancelled");
+  if (!s) bad_json(r.sub("status"), "'" + st + "' is not one of ok, ineligible, out-of-memory, error, cancelled");
   x.status = *s;
   x.message = r.text_or("message", "");
   if (r.has("unmet")) {
@@ -299,16 +236,16 @@ Record record_from_json(const json& j, const std::string& path) {
   }
   if (r.has("libraries")) {
     const json& l = r.at("libraries");
-    if (!l.is_object()) bad(r.sub("libraries"), "expected an object of library → version");
+    if (!l.is_object()) bad_json(r.sub("libraries"), "expected an object of library → version");
     for (const auto& [name, version] : l.items()) {
-      if (!version.is_string()) bad(r.sub("libraries") + "." + name, "expected a string");
+      if (!version.is_string()) bad_json(r.sub("libraries") + "." + name, "expected a string");
       x.libraries[name] = version.get<std::string>();
     }
   }
   x.variant = r.text_or("variant", "");
   x.flops = r.has("flops") ? r.number("flops") : x.problem.flops();
   if (r.has("memory")) {
-    Reader m(r.at("memory"), r.sub("memory"));
+    JsonReader m(r.at("memory"), r.sub("memory"));
     x.memory.predicted_output = m.has("predicted_output") ? m.bytes("predicted_output") : 0;
     x.memory.predicted_workspace = m.has("predicted_workspace") ? m.bytes("predicted_workspace") : 0;
     x.memory.peak = opt_bytes(m, "peak");
@@ -321,19 +258,19 @@ Record record_from_json(const json& j, const std::string& path) {
     x.timer_note = r.text_or("timer_note", "");
     x.latency_us = summary_from_json(r.at("latency_us"), r.sub("latency_us"));
     if (x.latency_us.n < 1 || !(x.latency_us.median > 0))
-      bad(r.sub("latency_us"), "an ok record needs at least one sample and a positive median");
+      bad_json(r.sub("latency_us"), "an ok record needs at least one sample and a positive median");
     if (r.has("busy_us")) x.busy_us = summary_from_json(r.at("busy_us"), r.sub("busy_us"));
     if (r.has("samples_us")) {
       const json& a = r.array("samples_us");
       for (std::size_t i = 0; i < a.size(); ++i) {
-        if (!a[i].is_number()) bad(r.sub("samples_us") + "[" + std::to_string(i) + "]", "expected a number");
+        if (!a[i].is_number()) bad_json(r.sub("samples_us") + "[" + std::to_string(i) + "]", "expected a number");
         x.samples_us.push_back(a[i].get<double>());
       }
     }
     if (r.has("kernels")) {
       const json& a = r.array("kernels");
       for (std::size_t i = 0; i < a.size(); ++i) {
-        if (!a[i].is_string()) bad(r.sub("kernels") + "[" + std::to_string(i) + "]", "expected a string");
+        if (!a[i].is_string()) bad_json(r.sub("kernels") + "[" + std::to_string(i) + "]", "expected a string");
         x.kernels.push_back(a[i].get<std::string>());
       }
     }
@@ -347,7 +284,7 @@ Record record_from_json(const json& j, const std::string& path) {
     x.pct_of_bandwidth = r.has("pct_of_bandwidth") ? r.number("pct_of_bandwidth") : 0;
   }
   if (r.has("accuracy")) {
-    Reader a(r.at("accuracy"), r.sub("accuracy"));
+    JsonReader a(r.at("accuracy"), r.sub("accuracy"));
     Accuracy acc;
     acc.reference = a.text("reference");
     acc.rel_l2 = a.has("rel_l2") ? a.number("rel_l2") : std::numeric_limits<double>::infinity();
@@ -381,23 +318,13 @@ json to_json(const ResultDocument& doc) {
 }
 
 namespace {
-std::vector<std::string> strings_or_empty(const Reader& r, const char* key) {
-  std::vector<std::string> out;
-  if (!r.has(key)) return out;
-  const json& a = r.array(key);
-  for (std::size_t i = 0; i < a.size(); ++i) {
-    if (!a[i].is_string()) bad(r.sub(key) + "[" + std::to_string(i) + "]", "expected a string");
-    out.push_back(a[i].get<std::string>());
-  }
-  return out;
-}
 
 RunSettingsInfo settings_from_json(const json& j, const std::string& path) {
-  Reader r(j, path);
+  JsonReader r(j, path);
   RunSettingsInfo s;
-  s.argv = strings_or_empty(r, "argv");
+  s.argv = r.texts_or_empty("argv");
   s.sweep = r.text_or("sweep", "");
-  s.backends = strings_or_empty(r, "backends");
+  s.backends = r.texts_or_empty("backends");
   s.l2_mode = r.text_or("l2_mode", "cold");
   s.seed = r.has("seed") ? uint64_t(r.integer("seed")) : 0;
   s.min_samples = r.has("min_samples") ? r.integer("min_samples") : 0;
@@ -407,29 +334,29 @@ RunSettingsInfo settings_from_json(const json& j, const std::string& path) {
   return s;
 }
 
-void check_schema(const Reader& r) {
+void check_schema(const JsonReader& r) {
   const int64_t v = r.integer("schema_version");
   if (v != kSchemaVersion)
-    bad(r.sub("schema_version"), "is " + std::to_string(v) + "; this AttnScope reads version " +
+    bad_json(r.sub("schema_version"), "is " + std::to_string(v) + "; this AttnScope reads version " +
                                      std::to_string(kSchemaVersion));
 }
 }  // namespace
 
 ResultDocument document_from_json(const json& j) {
-  Reader r(j, "");
+  JsonReader r(j, "");
   check_schema(r);
   ResultDocument doc;
   doc.tool_version = r.text_or("tool_version", "");
   doc.created_utc = r.text_or("created_utc", "");
   if (r.has("host")) {
-    Reader h(r.at("host"), "host");
+    JsonReader h(r.at("host"), "host");
     doc.host = {h.text_or("hostname", ""), h.text_or("os", ""), h.text_or("cpu", "")};
   }
   doc.device = device_from_json(r.at("device"), "device");
   if (r.has("settings")) doc.settings = settings_from_json(r.at("settings"), "settings");
   const json& recs = r.array("records");
   if (recs.size() > JsonBounds::max_records)
-    bad("records", "has " + std::to_string(recs.size()) + " records; at most " +
+    bad_json("records", "has " + std::to_string(recs.size()) + " records; at most " +
                        std::to_string(JsonBounds::max_records) + " are read");
   for (std::size_t i = 0; i < recs.size(); ++i)
     doc.records.push_back(record_from_json(recs[i], "records[" + std::to_string(i) + "]"));
@@ -522,9 +449,9 @@ ResultDocument stream_of(const std::string& text, const std::string& file) {
         doc.load_warnings = std::move(warnings);
         started = true;
       } else if (auto* rec = std::get_if<RecordMessage>(&m)) {
-        if (!started) bad("type", "a record line comes before the start line");
+        if (!started) bad_json("type", "a record line comes before the start line");
         if (doc.records.size() >= JsonBounds::max_records)
-          bad("record", "more than " + std::to_string(JsonBounds::max_records) + " records; the rest is not read");
+          bad_json("record", "more than " + std::to_string(JsonBounds::max_records) + " records; the rest is not read");
         doc.records.push_back(std::move(rec->record));
       } else if (std::holds_alternative<EndMessage>(m)) {
         ended = true;
