@@ -9,6 +9,7 @@
 #include <QHBoxLayout>
 #include <QLineEdit>
 #include <QPushButton>
+#include <QSettings>
 #include <QSpinBox>
 #include <QDir>
 #include <cmath>
@@ -63,8 +64,36 @@ ExportDialog::ExportDialog(const QString& suggestedPath, QSize windowSize, QWidg
   connect(buttons, &QDialogButtonBox::rejected, this, &QDialog::reject);
   form->addRow(buttons);
   setLayout(form);
+  preset_->setObjectName(QStringLiteral("exportPreset"));
+  widthIn100_->setObjectName(QStringLiteral("exportWidth"));
+  heightIn100_->setObjectName(QStringLiteral("exportHeight"));
+  fontPt_->setObjectName(QStringLiteral("exportFontPt"));
+  dpi_->setObjectName(QStringLiteral("exportDpi"));
+  data_->setObjectName(QStringLiteral("exportData"));
   connect(preset_, &QComboBox::currentIndexChanged, this, &ExportDialog::applyPreset);
+  // The last export's choices: its preset, then the sizes and text as they were edited after it.
+  QSettings s;
+  s.beginGroup(QStringLiteral("export"));
+  if (const int i = preset_->findData(s.value(QStringLiteral("preset"), QStringLiteral("double")).toString()); i >= 0)
+    preset_->setCurrentIndex(i);
   applyPreset();
+  for (auto [box, key] : {std::pair{widthIn100_, "widthIn100"}, {heightIn100_, "heightIn100"}, {fontPt_, "fontPt"}, {dpi_, "dpi"}})
+    if (s.contains(QLatin1String(key))) box->setValue(s.value(QLatin1String(key)).toInt());
+  data_->setChecked(s.value(QStringLiteral("data"), false).toBool());
+  s.endGroup();
+}
+
+void ExportDialog::accept() {
+  QSettings s;
+  s.beginGroup(QStringLiteral("export"));
+  s.setValue(QStringLiteral("preset"), preset_->currentData().toString());
+  s.setValue(QStringLiteral("widthIn100"), widthIn100_->value());
+  s.setValue(QStringLiteral("heightIn100"), heightIn100_->value());
+  s.setValue(QStringLiteral("fontPt"), fontPt_->value());
+  s.setValue(QStringLiteral("dpi"), dpi_->value());
+  s.setValue(QStringLiteral("data"), data_->isChecked());
+  s.endGroup();
+  QDialog::accept();
 }
 
 void ExportDialog::applyPreset() {

@@ -2,7 +2,8 @@
 // "Export chart…": the file, a figure size (single column, double column, 16:9 slide, or the window's),
 // the text size in points, PNG resolution, and whether to write the chart's data (.csv) beside it.
 // What is drawn — kind, metric, x field, filters, hidden series — is the chart as the window shows it,
-// the same choices the command line's --kind/--panels/--x/--only/--hide make.
+// the same choices the command line's --kind/--panels/--x/--only/--hide make. The size, text, resolution
+// and data choices are remembered (QSettings "export/") for the next export, also after a restart.
 #include <QDialog>
 
 #include "PlotView.h"
@@ -21,6 +22,7 @@ class ExportDialog : public QDialog {
   QString path() const;
   ExportSpec spec() const;
   QString dataPath() const;  // "" unless the data is wanted
+  void accept() override;    // remembers the choices
 
  private:
   void applyPreset();

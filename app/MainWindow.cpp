@@ -404,8 +404,11 @@ void MainWindow::chooseAndSaveResults() {
 
 void MainWindow::chooseAndExportChart() {
   const QString dir = lastDir().isEmpty() ? QDir::homePath() : lastDir();
-  ExportDialog dialog(QDir(dir).filePath(QStringLiteral("attnscope-chart.pdf")), plot_->size(), this);
+  QSettings settings;  // the last export's name and format are the next one's suggestion
+  const QString suggested = settings.value(QStringLiteral("export/lastPath"), QDir(dir).filePath(QStringLiteral("attnscope-chart.pdf"))).toString();
+  ExportDialog dialog(suggested, plot_->size(), this);
   if (dialog.exec() != QDialog::Accepted || dialog.path().isEmpty()) return;
+  settings.setValue(QStringLiteral("export/lastPath"), dialog.path());
   QString error = plot_->exportTo(dialog.path(), dialog.spec());
   if (error.isEmpty() && !dialog.dataPath().isEmpty()) error = plot_->exportTo(dialog.dataPath(), dialog.spec());
   if (!error.isEmpty()) return message_->show(MessageBar::Level::Error, error);
@@ -438,7 +441,7 @@ void MainWindow::loadSettings() {
   backends_->setWantedMap(wanted);
   recent_ = s.value(QStringLiteral("recentFiles")).toStringList();
   lastDir_ = s.value(QStringLiteral("lastDir")).toString();
-  plot_->setPanels(PlotView::Panels(s.value(QStringLiteral("plot/panels"), int(PlotView::Panels::All)).toInt()));
+  plot_->restoreChoices(s);
   restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray());
   restoreState(s.value(QStringLiteral("window/state")).toByteArray(), kStateVersion);
   rebuildRecentMenu();
@@ -454,7 +457,7 @@ void MainWindow::saveSettings() const {
   s.endGroup();
   s.setValue(QStringLiteral("recentFiles"), recent_);
   s.setValue(QStringLiteral("lastDir"), lastDir_);
-  s.setValue(QStringLiteral("plot/panels"), int(plot_->panels()));
+  plot_->saveChoices(s);
   s.setValue(QStringLiteral("window/geometry"), saveGeometry());
   s.setValue(QStringLiteral("window/state"), saveState(kStateVersion));
 }

@@ -13,6 +13,7 @@
 #include <QPdfWriter>
 #include <QResizeEvent>
 #include <QSaveFile>
+#include <QSettings>
 #include <QSvgGenerator>
 #include <QToolButton>
 #include <QTimer>
@@ -361,6 +362,38 @@ std::vector<Metric> PlotView::metrics() const {
   if (kind_ == Kind::Roofline) return {Metric::Tflops};
   if (panels_ == Panels::All) return {Metric::Latency, Metric::PeakMemory, Metric::Tflops, Metric::PctPeak};
   return {metricOf(panels_)};
+}
+
+void PlotView::saveChoices(QSettings& s) const {
+  s.remove(QStringLiteral("plot"));
+  s.beginGroup(QStringLiteral("plot"));
+  s.setValue(QStringLiteral("kind"), int(kind_));
+  s.setValue(QStringLiteral("panels"), int(panels_));
+  if (options_.x) s.setValue(QStringLiteral("x"), fieldKey(*options_.x));
+  s.setValue(QStringLiteral("baseline"), options_.baseline);
+  s.setValue(QStringLiteral("hidden"), QStringList(hidden_.begin(), hidden_.end()));
+  for (const auto& [field, values] : options_.only) s.setValue(QStringLiteral("only/") + fieldKey(field), values);
+  s.endGroup();
+}
+
+void PlotView::restoreChoices(QSettings& s) {
+  s.beginGroup(QStringLiteral("plot"));
+  const int kind = s.value(QStringLiteral("kind"), int(Kind::Lines)).toInt();
+  const int panels = s.value(QStringLiteral("panels"), int(Panels::All)).toInt();
+  kind_ = kind >= int(Kind::Lines) && kind <= int(Kind::Roofline) ? Kind(kind) : Kind::Lines;
+  panels_ = panels >= int(Panels::All) && panels <= int(Panels::Speedup) ? Panels(panels) : Panels::All;
+  options_ = PlotOptions{};
+  options_.x = parseFieldKey(s.value(QStringLiteral("x")).toString());
+  options_.baseline = s.value(QStringLiteral("baseline")).toString();
+  const QStringList hidden = s.value(QStringLiteral("hidden")).toStringList();
+  hidden_ = QSet<QString>(hidden.begin(), hidden.end());
+  s.beginGroup(QStringLiteral("only"));
+  for (const QString& key : s.childKeys())
+    if (const auto field = parseFieldKey(key)) options_.only[*field] = s.value(key).toStringList();
+  s.endGroup();
+  s.endGroup();
+  rebuildModel();
+  emit panelsChanged(panels_);
 }
 
 int PlotView::panelCount() const { return int(scene_->panels.size()); }

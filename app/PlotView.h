@@ -17,6 +17,7 @@
 #include "PlotData.h"
 
 class QCustomPlot;
+class QSettings;
 class QComboBox;
 class QMouseEvent;
 class QToolButton;
@@ -54,6 +55,10 @@ class PlotView : public QWidget {
   void setHidden(const QSet<QString>& keys);  // series keys (backend ids; "id@2" for an overlay's file)
   const QSet<QString>& hidden() const { return hidden_; }
   std::vector<Metric> metrics() const;        // the metrics the current view draws
+  // The chart choices (kind, metric, x field, filters, baseline, hidden series) under "plot/", so the
+  // app opens the way it was left. Values a later file lacks are ignored by the model, not dropped.
+  void saveChoices(QSettings& s) const;
+  void restoreChoices(QSettings& s);
 
   QCustomPlot* plot() const { return plot_; }
   // Tooltip text for a position in plot pixels (empty when nothing is near): pure, for tests.

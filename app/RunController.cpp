@@ -64,6 +64,9 @@ bool RunController::start(const RunRequest& request) {
   header_.reset();
   toolVersion_.clear();
   progress_ = RunProgress{};
+  eta_ = SweepEta{};
+  itemStartS_.clear();
+  lastRecordS_ = 0;
   inFlight_.reset();
   restartsAt_.clear();
   failedInARow_ = 0;
@@ -182,11 +185,27 @@ void RunController::handleLine(const QByteArray& line) {
     if (!header_) header_ = s->header;  // a restarted worker repeats it; the first one describes the run
     device_ = s->header.device;
     toolVersion_ = QString::fromStdString(s->header.tool_version);
+    if (eta_.empty()) {
+      // The plan is point-major over the worker's backend list; each item is weighed by its point's FLOPs.
+      const auto& ids = s->header.settings.backends;
+      std::vector<SweepEta::Item> plan;
+      for (int64_t i = 0; i < s->total && !ids.empty(); ++i) {
+        const auto point = std::size_t(i / int64_t(ids.size()));
+        plan.push_back({QString::fromStdString(ids[std::size_t(i % int64_t(ids.size()))]),
+                        point < request_.points.size() ? request_.points[point].flops() : 0.0});
+      }
+      StoppingRule rule;  // the worker's defaults, unless the header says what it was given
+      const RunSettingsInfo& given = s->header.settings;
+      if (given.min_samples > 0) rule.min_samples = given.min_samples;
+      if (given.max_time_s > 0) rule.min_time_s = given.min_time_s, rule.max_time_s = given.max_time_s;
+      eta_ = SweepEta(std::move(plan), rule);
+    }
     if (progress_.total == 0) emit started(s->total);
     progress_.total = s->total;
     emit progressed(progress_);
   } else if (auto* pr = std::get_if<ProgressMessage>(&msg)) {
     inFlight_ = *pr;
+    itemStartS_[pr->item] = elapsed_.elapsed() / 1000.0;
     progress_.total = pr->total;
     progress_.item = pr->item;
     progress_.backend = QString::fromStdString(pr->backend);
@@ -199,6 +218,7 @@ void RunController::handleLine(const QByteArray& line) {
     ++recordsSinceLaunch_;
     failedInARow_ = 0;
     records_.push_back(r->record);
+    itemFinished(r->item, r->record);
     updateTiming();
     emit recordReady(records_.back());
     emit progressed(progress_);
@@ -210,12 +230,25 @@ void RunController::handleLine(const QByteArray& line) {
   }
 }
 
+void RunController::itemFinished(int64_t item, const Record& r) {
+  const double now = elapsed_.elapsed() / 1000.0;
+  const double started = itemStartS_.contains(item) ? itemStartS_.take(item) : lastRecordS_;
+  lastRecordS_ = now;
+  eta_.finished(item, now - started, r);
+}
+
 void RunController::updateTiming() {
   progress_.done = itemsDone_.size();
   progress_.elapsedS = elapsed_.isValid() ? elapsed_.elapsed() / 1000.0 : 0;
-  progress_.etaS = (progress_.done > 0 && progress_.total > progress_.done)
-                       ? progress_.elapsedS / double(progress_.done) * double(progress_.total - progress_.done)
-                       : (progress_.total > 0 && progress_.done >= progress_.total ? 0 : -1);
+  if (progress_.total > 0 && progress_.done >= progress_.total) {
+    progress_.etaS = 0;
+    return;
+  }
+  std::optional<int64_t> running;
+  double runningS = 0;
+  if (inFlight_ && itemStartS_.contains(inFlight_->item))
+    running = inFlight_->item, runningS = progress_.elapsedS - itemStartS_.value(inFlight_->item);
+  progress_.etaS = eta_.remaining(running, runningS).value_or(-1);
 }
 
 QString RunController::deathDescription(int exitCode, QProcess::ExitStatus status) const {
@@ -284,6 +317,7 @@ void RunController::onFinished(int exitCode, QProcess::ExitStatus status) {
     itemsDone_.insert(inFlight_->item);
     next = std::max<int64_t>(next, inFlight_->item + 1);
     records_.push_back(std::move(r));
+    itemFinished(inFlight_->item, records_.back());
     inFlight_.reset();
     updateTiming();
     emit recordReady(records_.back());
@@ -303,6 +337,7 @@ void RunController::restartOrSkip(int64_t next, const QString& why, const QStrin
                               .arg(kMaxRestartsPerItem + 1)
                               .arg(errText.isEmpty() ? QString() : QStringLiteral(" (") + errText.right(300) + QStringLiteral(")"));
       records_.push_back(failedRecord(next, msg));
+      itemFinished(next, records_.back());
       itemsDone_.insert(next);
       updateTiming();
       emit recordReady(records_.back());

@@ -22,6 +22,7 @@
 #include <optional>
 #include <vector>
 
+#include "SweepEta.h"
 #include "WorkerProtocol.h"
 
 namespace attnscope::gui {
@@ -42,7 +43,7 @@ struct RunProgress {
   QString backend;
   QString point;       // the problem being run, described
   double elapsedS = 0;
-  double etaS = -1;    // < 0: unknown yet
+  double etaS = -1;    // < 0: unknown yet; predicted item by item (SweepEta)
   int restarts = 0;
 };
 
@@ -96,6 +97,7 @@ class RunController : public QObject {
   void finish(Outcome outcome, const QString& message);
   QString deathDescription(int exitCode, QProcess::ExitStatus status) const;
   void updateTiming();
+  void itemFinished(int64_t item, const Record& r);  // feeds the ETA
   void protocolProblem(const QString& what);
   void restartOrSkip(int64_t next, const QString& why, const QString& errText);
   Record failedRecord(int64_t item, const QString& message) const;
@@ -126,6 +128,9 @@ class RunController : public QObject {
   std::optional<ResultDocument> header_;
   QString toolVersion_;
   RunProgress progress_;
+  SweepEta eta_;
+  QHash<qint64, double> itemStartS_;  // item → elapsed seconds when the worker said it started
+  double lastRecordS_ = 0;
   std::optional<ProgressMessage> inFlight_;  // the item the worker said it started, until its record
   bool sawStart_ = false;
   bool sawEnd_ = false;

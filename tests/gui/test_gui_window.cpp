@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <QAction>
+#include <QCheckBox>
+#include <QComboBox>
+#include <QSpinBox>
 #include <QClipboard>
 #include <QElapsedTimer>
 #include <QTableView>
@@ -27,6 +30,7 @@
 #include "BackendListView.h"
 #include "DeviceListService.h"
 #include "EligibilityService.h"
+#include "ExportDialog.h"
 #include "MainWindow.h"
 #include "MessageBar.h"
 #include "PlotView.h"
@@ -361,6 +365,48 @@ TEST(GuiWindow, ProblemBackendChoicesAndRecentFilesPersistAcrossSessions) {
   EXPECT_TRUE(restored.causal);
   EXPECT_FALSE(again->backendModel()->wantedMap().value("cpu-math", true));
   EXPECT_TRUE(again->recentFiles().value(0).endsWith("cpu_run.json"));
+  QSettings().clear();
+}
+
+TEST(GuiWindow, ChartChoicesAndExportSettingsPersistAcrossSessions) {
+  QSettings().clear();
+  const QString grid = QStringLiteral(ATTNSCOPE_H100_RESULTS "/bench_full.jsonl");
+  {
+    auto w = makeWindow();
+    ASSERT_TRUE(w->openResultFile(grid));
+    PlotView* plot = w->plotView();
+    plot->setKind(PlotView::Kind::Bars);
+    plot->setPanels(PlotView::Panels::Speedup);
+    PlotOptions o;
+    o.baseline = QStringLiteral("flash2");
+    o.only[SweepAxis::HeadDim] = QStringList{QStringLiteral("128")};
+    plot->setOptions(o);
+    plot->setHidden({QStringLiteral("naive")});
+    ExportDialog dialog(QStringLiteral("/tmp/x.pdf"), QSize(800, 600));
+    auto* preset = dialog.findChild<QComboBox*>(QStringLiteral("exportPreset"));
+    ASSERT_TRUE(preset);
+    preset->setCurrentIndex(preset->findData(QStringLiteral("single")));
+    dialog.findChild<QSpinBox*>(QStringLiteral("exportFontPt"))->setValue(9);
+    dialog.findChild<QCheckBox*>(QStringLiteral("exportData"))->setChecked(true);
+    dialog.accept();
+    w->close();  // saves settings
+  }
+  auto again = makeWindow();
+  ASSERT_TRUE(again->openResultFile(grid));
+  const PlotView* plot = again->plotView();
+  EXPECT_EQ(plot->kind(), PlotView::Kind::Bars);
+  EXPECT_EQ(plot->panels(), PlotView::Panels::Speedup);
+  EXPECT_EQ(plot->options().baseline, QStringLiteral("flash2"));
+  EXPECT_EQ(plot->model().baseline, QStringLiteral("flash2"));
+  EXPECT_EQ(plot->hidden(), QSet<QString>{QStringLiteral("naive")});
+  ASSERT_TRUE(plot->model().field(SweepAxis::HeadDim));
+  EXPECT_EQ(plot->model().field(SweepAxis::HeadDim)->selected, QStringList{QStringLiteral("128")});
+  EXPECT_EQ(plot->panelCount(), 1) << "d=128 only: one panel";
+  ExportDialog dialog(QStringLiteral("/tmp/x.pdf"), QSize(800, 600));
+  EXPECT_EQ(dialog.findChild<QComboBox*>(QStringLiteral("exportPreset"))->currentData().toString(), QStringLiteral("single"));
+  EXPECT_EQ(dialog.spec().fontPt, 9);
+  EXPECT_NEAR(dialog.spec().sizePt.width(), 3.5 * 72, 1);
+  EXPECT_FALSE(dialog.dataPath().isEmpty());
   QSettings().clear();
 }
 
