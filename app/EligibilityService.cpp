@@ -133,11 +133,32 @@ QList<BackendStatus> mergeReport(const EligibilityReport& report) {
         out.append(BackendStatus{v.info, {}, 0, 0});
         it = std::prev(out.end());
       }
-      it->probes.push_back(ProbeVerdict{probe.problem, v.eligible(), v.rules, v.variants});
+      it->probes.push_back(ProbeVerdict{probe.problem, v.eligible(), v.rules, v.variants, v.memory});
       it->memoryOutput = std::max(it->memoryOutput, v.memory.output_bytes);
       it->memoryWorkspace = std::max(it->memoryWorkspace, v.memory.workspace_bytes);
     }
   }
+  return out;
+}
+
+std::vector<Record> predictionRecords(const QList<BackendStatus>& statuses, const QString& deviceId) {
+  std::vector<Record> out;
+  for (const BackendStatus& s : statuses)
+    for (std::size_t i = 0; i < s.probes.size(); ++i) {
+      const ProbeVerdict& v = s.probes[i];
+      Record r;
+      r.point = int64_t(i);
+      r.problem = v.problem;
+      r.backend = s.info.id;
+      r.device = deviceId.toStdString();
+      r.status = v.eligible ? Status::Ok : Status::Ineligible;
+      for (const RuleResult& rule : v.rules)
+        if (!rule.met) r.unmet.push_back(rule);
+      r.memory.predicted_output = v.memory.output_bytes;
+      r.memory.predicted_workspace = v.memory.workspace_bytes;
+      r.flops = v.problem.flops();
+      out.push_back(std::move(r));
+    }
   return out;
 }
 

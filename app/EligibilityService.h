@@ -23,6 +23,7 @@ struct ProbeVerdict {
   bool eligible = false;
   std::vector<RuleResult> rules;
   std::vector<std::string> variants;  // plans offered here (asked for with --plans), each its own series
+  MemoryPrediction memory;  // the backend's predict_memory() there
 };
 
 // One backend across every probe of the sweep.
@@ -43,6 +44,10 @@ struct BackendStatus {
 
 // Pure merge of the worker's per-probe answers (in probe order) into one status per backend.
 QList<BackendStatus> mergeReport(const EligibilityReport& report);
+
+// The verdicts as records holding only the memory prediction (status ok where eligible, else
+// ineligible with the unmet rules): the app's predicted memory chart for a what-if profile.
+std::vector<Record> predictionRecords(const QList<BackendStatus>& statuses, const QString& deviceId);
 
 // "float16 · d=64 · N=512" (only what a reader needs to tell probes apart)
 QString probeLabel(const Problem& p);

@@ -41,6 +41,7 @@ namespace attnscope::gui {
 namespace {
 
 constexpr int kMaxRecent = 10;
+constexpr std::size_t kMaxForecastPoints = 512;  // predicted memory is a chart, not a table of a huge sweep
 
 QString duration(double s) {
   if (s < 0) return QStringLiteral("…");
@@ -53,7 +54,7 @@ QString duration(double s) {
 
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), problem_(new ProblemPanel), backends_(new BackendListModel(this)),
-      backendView_(new BackendListView(backends_)), eligibility_(new EligibilityService(this)),
+      backendView_(new BackendListView(backends_)), eligibility_(new EligibilityService(this)), forecast_(new EligibilityService(this)),
       devices_(new DeviceListService(this)), run_(new RunController(this)), results_(new ResultsModel(this)),
       resultsView_(new ResultsView(results_)), plot_(new PlotView), message_(new MessageBar),
       progressBar_(new QProgressBar), progressLabel_(new QLabel), cancelButton_(new QPushButton(tr("Cancel"))) {
@@ -88,10 +89,14 @@ MainWindow::MainWindow(QWidget* parent)
 
   plotRefresh_.setSingleShot(true);
   plotRefresh_.setInterval(80);  // coalesce a burst of records into one rebuild
-  connect(&plotRefresh_, &QTimer::timeout, this, [this] {
-    std::vector<PlotSource> sources{{primary_.label, primary_.doc.device, primary_.doc.records}};
-    if (overlay_) sources.push_back({overlay_->label, overlay_->doc.device, overlay_->doc.records});
-    plot_->setSources(std::move(sources));
+  connect(&plotRefresh_, &QTimer::timeout, this, [this] { plot_->setSources(plotSources()); });
+  connect(forecast_, &EligibilityService::updated, this, [this](const QList<BackendStatus>& s) {
+    predicted_ = predictionRecords(s, QString::fromStdString(predictedDevice_.id));
+    schedulePlotRefresh();
+  });
+  connect(forecast_, &EligibilityService::failed, this, [this](const QString&) {
+    predicted_.clear();  // the backend list shows the worker's trouble; the chart just has no prediction
+    schedulePlotRefresh();
   });
 
   connect(problem_, &ProblemPanel::specChanged, this, &MainWindow::onSpecChanged);
@@ -217,12 +222,38 @@ void MainWindow::buildMenus() {
   bar->addAction(exp);
 }
 
+void MainWindow::requestForecast() {
+  // A what-if profile cannot run anything: the chart shows what each backend would need instead.
+  const DeviceInfo device = problem_->currentDevice();
+  const bool wanted = problem_->valid() && device.kind == DeviceKind::Profile && problem_->check().points.size() <= kMaxForecastPoints;
+  if (!wanted) {
+    if (!predicted_.empty()) predicted_.clear(), schedulePlotRefresh();
+    return;
+  }
+  predictedDevice_ = device;
+  forecast_->request(problem_->spec().problemArgs() << QStringLiteral("--every-point"), problem_->spec().device);
+}
+
+std::vector<PlotSource> MainWindow::plotSources() const {
+  const bool nothingMeasured = primary_.doc.records.empty() && !overlay_;
+  if (nothingMeasured && !predicted_.empty())
+    return {PlotSource{tr("predicted"), predictedDevice_, predicted_, std::nullopt, true}};
+  // Records carry their own predicted memory; a measured copy bandwidth may lie beside a file.
+  auto copy = [](const ResultSet& r) { return r.path.isEmpty() ? std::nullopt : copyBandwidthBeside(r.path, r.doc.device); };
+  std::vector<PlotSource> sources{{primary_.label, primary_.doc.device, primary_.doc.records, copy(primary_)}};
+  if (overlay_) sources.push_back({overlay_->label, overlay_->doc.device, overlay_->doc.records, copy(*overlay_)});
+  return sources;
+}
+
 void MainWindow::onSpecChanged() {
+  requestForecast();
   if (problem_->valid()) {
     eligibility_->request(problem_->spec().eligibilityArgs(), problem_->spec().device);
     backendView_->setStatusText(QString());
   } else {
     backends_->setStatuses({});  // verdicts for an earlier problem would be wrong for this one
+    predicted_.clear();
+    schedulePlotRefresh();
     backendView_->setStatusText(tr("Fix the problem fields to see which backends can run."));
   }
   updateRunEnabled();
@@ -315,9 +346,7 @@ void MainWindow::refreshViews() {
   }
   resultsView_->resizeColumnsToContents();
   plotRefresh_.stop();
-  std::vector<PlotSource> sources{{primary_.label, primary_.doc.device, primary_.doc.records}};
-  if (overlay_) sources.push_back({overlay_->label, overlay_->doc.device, overlay_->doc.records});
-  plot_->setSources(std::move(sources));
+  plot_->setSources(plotSources());
 }
 
 void MainWindow::schedulePlotRefresh() {

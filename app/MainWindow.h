@@ -7,6 +7,7 @@
 #include <QTimer>
 #include <optional>
 
+#include "PlotData.h"
 #include "ResultSet.h"
 #include "RunController.h"
 
@@ -48,6 +49,7 @@ class MainWindow : public QMainWindow {
   BackendListModel* backendModel() const { return backends_; }
   BackendListView* backendView() const { return backendView_; }
   EligibilityService* eligibility() const { return eligibility_; }
+  EligibilityService* memoryForecast() const { return forecast_; }
   DeviceListService* deviceService() const { return devices_; }
   RunController* runController() const { return run_; }
   ResultsModel* resultsModel() const { return results_; }
@@ -77,6 +79,8 @@ class MainWindow : public QMainWindow {
   void onProgress(const RunProgress& p);
   void onRunFinished(RunController::Outcome outcome, const QString& message);
   void refreshViews();             // table + chart from primary_/overlay_
+  std::vector<PlotSource> plotSources() const;  // the files/run, or the memory prediction for a what-if profile
+  void requestForecast();
   void schedulePlotRefresh();
   void addRecent(const QString& path);
   void rebuildRecentMenu();
@@ -90,6 +94,7 @@ class MainWindow : public QMainWindow {
   BackendListModel* backends_;
   BackendListView* backendView_;
   EligibilityService* eligibility_;
+  EligibilityService* forecast_;  // every point's predicted memory, for a what-if profile
   DeviceListService* devices_;
   RunController* run_;
   ResultsModel* results_;
@@ -108,6 +113,8 @@ class MainWindow : public QMainWindow {
 
   ResultSet primary_;               // the live run or the opened file
   std::optional<ResultSet> overlay_;
+  std::vector<Record> predicted_;  // forecast_'s answer for the problem and profile shown
+  DeviceInfo predictedDevice_;
   int primarySource_ = 0, overlaySource_ = -1;
   QStringList recent_;
   QString lastDir_;

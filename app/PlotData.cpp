@@ -1,6 +1,9 @@
 #include "PlotData.h"
 
 #include <QCoreApplication>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -102,6 +105,8 @@ QString metricTitle(Metric m) {
     case Metric::Bandwidth: return tr("memory throughput [GB/s]");
     case Metric::PctBandwidth: return tr("% of DRAM bandwidth");
     case Metric::Speedup: return tr("speed-up [×]");
+    case Metric::PctCopy: return tr("% of copy bandwidth");
+    case Metric::PredictedMemory: return tr("predicted memory [MiB] (output + workspace)");
   }
   return {};
 }
@@ -165,7 +170,17 @@ std::vector<SweepAxis> PlotModel::axisChoices() const {
 }
 
 std::optional<double> PlotPoint::value(Metric m) const {
-  if (!ok()) return std::nullopt;
+  if (m == Metric::PredictedMemory) {
+    // A prediction means something where memory is the only obstacle on that device (the point of the
+    // chart); what this build lacks (CUDA, a kernel image for the architecture) says nothing of the device.
+    const double bytes = double(record.memory.predicted_output + record.memory.predicted_workspace);
+    const bool onlyMemory = std::all_of(record.unmet.begin(), record.unmet.end(), [](const RuleResult& r) {
+      return r.kind == RuleKind::Memory || r.rule == "cuda_build" || r.rule == "kernel_image";
+    });
+    const bool meaningful = ok() || record.status == Status::OutOfMemory || (record.status == Status::Ineligible && onlyMemory);
+    return meaningful && bytes > 0 ? std::optional<double>(bytes / kMiB) : std::nullopt;
+  }
+  if (!ok() || predicted) return std::nullopt;
   auto positive = [](double v) { return v > 0 ? std::optional<double>(v) : std::nullopt; };
   switch (m) {
     case Metric::Latency: return positive(record.latency_us.median / 1000.0);
@@ -181,6 +196,8 @@ std::optional<double> PlotPoint::value(Metric m) const {
     case Metric::Speedup:
       if (baselineUs && record.latency_us.median > 0) return positive(*baselineUs / record.latency_us.median);
       return std::nullopt;
+    case Metric::PctCopy: return copyGbs > 0 ? positive(100.0 * record.gbs / copyGbs) : std::nullopt;
+    case Metric::PredictedMemory: break;  // above
   }
   return std::nullopt;
 }
@@ -200,6 +217,14 @@ QString PlotPoint::gapReason() const {
 QString PlotPoint::hoverText(const QString& seriesName) const {
   const Record& r = record;
   QString html = QStringLiteral("<b>%1</b><br/>%2").arg(seriesName.toHtmlEscaped(), qs(r.problem.describe()).toHtmlEscaped());
+  if (predicted) {
+    html += QStringLiteral("<br/>") + tr("predicted by the backend's memory model (not measured): output %1, workspace %2")
+                                          .arg(qs(format_bytes(r.memory.predicted_output)), qs(format_bytes(r.memory.predicted_workspace)))
+                                          .toHtmlEscaped();
+    for (const RuleResult& rule : r.unmet)
+      html += QStringLiteral("<br/><span style='color:#b00020'>%1</span>").arg(qs(rule.reason.empty() ? rule.rule : rule.reason).toHtmlEscaped());
+    return html;
+  }
   if (!ok()) return html + QStringLiteral("<br/><span style='color:#b00020'>%1</span>").arg(gapReason().toHtmlEscaped());
   const Summary& l = r.latency_us;
   html += QStringLiteral("<table cellspacing='0' cellpadding='1'>");
@@ -213,10 +238,14 @@ QString PlotPoint::hoverText(const QString& seriesName) const {
   if (r.busy_us) row(tr("kernel busy"), formatMicros(r.busy_us->median));
   if (r.tflops > 0) row(tr("throughput"), QStringLiteral("%1 TFLOP/s").arg(r.tflops, 0, 'g', 4));
   if (r.pct_of_peak > 0) row(tr("of peak"), QStringLiteral("%1 %").arg(r.pct_of_peak, 0, 'f', 1));
-  if (r.gbs > 0)
-    row(tr("memory traffic"), r.pct_of_bandwidth > 0
-                                  ? tr("%1 GB/s (%2 % of DRAM peak)").arg(r.gbs, 0, 'g', 4).arg(r.pct_of_bandwidth, 0, 'f', 0)
-                                  : tr("%1 GB/s").arg(r.gbs, 0, 'g', 4));
+  if (r.gbs > 0) {
+    QStringList of;
+    if (r.pct_of_bandwidth > 0) of << tr("%1 % of DRAM peak").arg(r.pct_of_bandwidth, 0, 'f', 0);
+    if (copyGbs > 0) of << tr("%1 % of measured copy bandwidth").arg(100.0 * r.gbs / copyGbs, 0, 'f', 0);
+    row(tr("memory throughput"), tr("%1 GB/s").arg(r.gbs, 0, 'g', 4) + (of.isEmpty() ? QString() : QStringLiteral(" (") + of.join(QStringLiteral(", ")) + QLatin1Char(')')));
+  }
+  if (r.memory.predicted_output + r.memory.predicted_workspace > 0)
+    row(tr("predicted memory"), qs(format_bytes(r.memory.predicted_output + r.memory.predicted_workspace)));
   if (r.memory.peak) {
     QString mem = qs(format_bytes(*r.memory.peak));
     if (r.memory.workspace) mem += tr(" (workspace %1)").arg(qs(format_bytes(*r.memory.workspace)));
@@ -234,6 +263,19 @@ QString PlotPoint::hoverText(const QString& seriesName) const {
     html += QStringLiteral("<small>") + tr("kernels: ") + k.join(QStringLiteral(", ")) + QStringLiteral("</small>");
   }
   return html;
+}
+
+std::optional<CopyBandwidth> copyBandwidthBeside(const QString& resultPath, const DeviceInfo& device) {
+  QFile f(QFileInfo(resultPath).dir().filePath(QStringLiteral("bandwidth.json")));
+  if (!f.open(QIODevice::ReadOnly) || f.size() > (1 << 20)) return std::nullopt;
+  const QJsonObject o = QJsonDocument::fromJson(f.readAll()).object();
+  const double gbs = o.value(QStringLiteral("gbs")).toDouble();
+  const QString name = o.value(QStringLiteral("name")).toString();
+  // Another GPU's copy bandwidth would make every percentage wrong: same device name or nothing.
+  if (!(gbs > 0) || name.isEmpty() || name != qs(device.name)) return std::nullopt;
+  // The method's first clause ("cudaMemcpyAsync device to device of 1024 MiB") fits under a title.
+  const QString method = o.value(QStringLiteral("method")).toString().section(QLatin1Char(','), 0, 0).left(80);
+  return CopyBandwidth{gbs, tr("measured %1 GB/s (bandwidth.json: %2)").arg(gbs, 0, 'f', 0).arg(method)};
 }
 
 SweepAxis chooseAxis(const std::vector<PlotSource>& sources) {
@@ -268,8 +310,14 @@ PlotModel buildPlotModel(const std::vector<PlotSource>& sources, const PlotOptio
       sourceOf.push_back(s);
       self = self && r.problem.q_len == r.problem.kv_len;
     }
+  model.predictedOnly = !all.empty();
   for (const PlotSource& s : sources)
-    if (!s.records.empty()) model.devices.push_back(s.device);
+    if (!s.records.empty()) {
+      model.devices.push_back(s.device);
+      model.predictedOnly = model.predictedOnly && s.predicted;
+      if (s.copy && !model.copyNote.contains(s.copy->source))
+        model.copyNote += (model.copyNote.isEmpty() ? QString() : QStringLiteral("; ")) + s.copy->source;
+    }
 
   // Every field that varies, masters before the fields that may follow from them.
   std::vector<SweepAxis> order;
@@ -377,13 +425,18 @@ PlotModel buildPlotModel(const std::vector<PlotSource>& sources, const PlotOptio
       series.source = source;
       series.facet = series.group = *facet;
       series.name = backendShortName(backend);
+      series.predicted = sources[std::size_t(sourceOf[i])].predicted;
+      if (series.predicted && !model.predictedOnly) series.name += tr(" (predicted)");
       if (model.overlay) series.name += QStringLiteral(" [%1: %2]").arg(source + 1).arg(sources[std::size_t(source)].label);
       it = index.emplace(std::make_tuple(key, *facet), model.series.size()).first;
       model.series.push_back(std::move(series));
     }
     PlotPoint pt;
     pt.record = r;
-    pt.devicePeakGbs = sources[std::size_t(sourceOf[i])].device.peak_bandwidth_gbs;
+    const PlotSource& from = sources[std::size_t(sourceOf[i])];
+    pt.devicePeakGbs = from.device.peak_bandwidth_gbs;
+    pt.copyGbs = from.copy ? from.copy->gbs : 0;
+    pt.predicted = from.predicted;
     pt.xText = fieldValue(model.axis, r.problem);
     pt.x = model.categorical ? double(model.categories.indexOf(pt.xText) + 1) : fieldNumber(model.axis, r.problem);
     model.series[it->second].points.push_back(std::move(pt));
@@ -425,6 +478,7 @@ PlotModel buildPlotModel(const std::vector<PlotSource>& sources, const PlotOptio
     }
   }
   model.title = devices.join(QStringLiteral(" vs "));
+  if (model.predictedOnly) model.title = tr("Predicted for %1").arg(model.title);
   if (!fixed.isEmpty()) model.title += (model.title.isEmpty() ? QString() : QStringLiteral(" — ")) + fixed.join(QStringLiteral(" · "));
   return model;
 }
@@ -442,6 +496,8 @@ std::vector<ChartRow> chartRows(const PlotModel& m, Metric metric, const QSet<QS
       for (const PlotPoint& p : s.points) rows.push_back({&s, &p, p.value(metric)});
   return rows;
 }
+// "predicted" says a value was not measured; otherwise the record's status.
+QString statusOf(const PlotPoint& p) { return p.predicted ? QStringLiteral("predicted") : qs(to_string(p.record.status)); }
 QString csvField(QString s) {
   if (s.contains(QLatin1Char(',')) || s.contains(QLatin1Char('"'))) s = QLatin1Char('"') + s.replace(QLatin1String("\""), QLatin1String("\"\"")) + QLatin1Char('"');
   return s;
@@ -453,7 +509,7 @@ QString chartDataCsv(const PlotModel& m, Metric metric, const QSet<QString>& hid
   out += QStringLiteral("panel,backend,name,%1,%2,status\n").arg(csvField(axisTitle(m.axis)), csvField(metricTitle(metric)));
   for (const ChartRow& r : chartRows(m, metric, hidden))
     out += QStringList{csvField(m.facets[std::size_t(r.series->facet)]), r.series->backend, csvField(r.series->name), r.point->xText,
-                       r.value ? QString::number(*r.value, 'g', 8) : QString(), qs(to_string(r.point->record.status))}
+                       r.value ? QString::number(*r.value, 'g', 8) : QString(), statusOf(*r.point)}
                .join(QLatin1Char(',')) + QLatin1Char('\n');
   return out;
 }
@@ -462,7 +518,7 @@ QString chartDataJson(const PlotModel& m, Metric metric, const QSet<QString>& hi
   QJsonArray points;
   for (const ChartRow& r : chartRows(m, metric, hidden)) {
     QJsonObject o{{"panel", m.facets[std::size_t(r.series->facet)]}, {"backend", r.series->backend}, {"name", r.series->name},
-                  {"x", r.point->xText}, {"status", qs(to_string(r.point->record.status))}};
+                  {"x", r.point->xText}, {"status", statusOf(*r.point)}};
     if (r.value) o.insert(QStringLiteral("value"), *r.value);
     points.append(o);
   }

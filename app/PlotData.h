@@ -18,7 +18,7 @@
 
 namespace attnscope::gui {
 
-enum class Metric { Latency, PeakMemory, Tflops, PctPeak, Bandwidth, PctBandwidth, Speedup };
+enum class Metric { Latency, PeakMemory, Tflops, PctPeak, Bandwidth, PctBandwidth, Speedup, PctCopy, PredictedMemory };
 QString metricTitle(Metric m);  // axis label with the unit (latency in ms; the view may rescale)
 
 // A problem field. SeqLength is q_len when every record has q_len == kv_len (self-attention).
@@ -28,10 +28,21 @@ QString fieldKey(SweepAxis a);  // "N", "d", "dtype", "causal", ... (filters on 
 std::optional<SweepAxis> parseFieldKey(const QString& key);
 QString fieldValue(SweepAxis a, const Problem& p);  // "8192", "float16", "causal"
 
+// The device's copy bandwidth (`attnscope-cli bandwidth --json`, a device-to-device copy: bytes read +
+// written per second) — the yardstick a memory-bound kernel such as decode is held to.
+struct CopyBandwidth {
+  double gbs = 0;
+  QString source;  // "measured: bandwidth.json (cudaMemcpyAsync …)"
+};
+
 struct PlotSource {
   QString label;
   DeviceInfo device;
   std::vector<Record> records;
+  std::optional<CopyBandwidth> copy;
+  // Not measured: each backend's predict_memory() at every point of a sweep on `device` (a what-if
+  // profile), as records holding only the prediction (status ok where eligible, else the unmet rules).
+  bool predicted = false;
 };
 
 // What the user chose; anything left empty takes the model's default.
@@ -48,6 +59,8 @@ struct PlotPoint {
   Record record;     // the whole record: hover text needs kernels, stats, memory
   std::optional<double> baselineUs;  // the baseline backend's median at the same point (speed-up)
   double devicePeakGbs = 0;          // the file's device DRAM peak (files older than pct_of_bandwidth)
+  double copyGbs = 0;                // the file's measured copy bandwidth (0: none)
+  bool predicted = false;            // a prediction, not a measurement
   bool ok() const { return record.status == Status::Ok; }
   std::optional<double> value(Metric m) const;  // empty when this metric has no value here
   std::optional<double> intensity() const;      // FLOP per byte moved (roofline x)
@@ -62,6 +75,7 @@ struct PlotSeries {
   int source = 0;    // which PlotSource (overlay ⇒ dashed)
   int facet = 0;     // index into PlotModel::facets
   int group = 0;     // == facet (kept for marker shapes of older callers)
+  bool predicted = false;
   std::vector<PlotPoint> points;  // sorted by x
 };
 
@@ -86,10 +100,15 @@ struct PlotModel {
   QStringList backends;           // ids present, in a stable order
   bool overlay = false;           // series split by file
   std::vector<DeviceInfo> devices;
+  bool predictedOnly = false;     // nothing measured: the chart is the memory prediction
+  QString copyNote;               // where "% of copy bandwidth" comes from ("" when no file has one)
   bool empty() const { return series.empty(); }
   const PlotField* field(SweepAxis a) const;
   std::vector<SweepAxis> axisChoices() const;  // fields the x axis may be
 };
+
+// bandwidth.json beside a result file, when it measured the same device (by name); else empty.
+std::optional<CopyBandwidth> copyBandwidthBeside(const QString& resultPath, const DeviceInfo& device);
 
 SweepAxis chooseAxis(const std::vector<PlotSource>& sources);
 PlotModel buildPlotModel(const std::vector<PlotSource>& sources, const PlotOptions& options = {});

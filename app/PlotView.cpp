@@ -26,6 +26,7 @@
 #include <set>
 
 #include "BackendColors.h"
+#include "attnscope/rules.hpp"
 
 namespace attnscope::gui {
 namespace {
@@ -115,6 +116,7 @@ Metric metricOf(PlotView::Panels p) {
     case PlotView::Panels::Bandwidth: return Metric::Bandwidth;
     case PlotView::Panels::PctBandwidth: return Metric::PctBandwidth;
     case PlotView::Panels::Speedup: return Metric::Speedup;
+    case PlotView::Panels::PctCopy: return Metric::PctCopy;
     default: return Metric::Latency;
   }
 }
@@ -137,7 +139,7 @@ QString axisLabel(Metric m, const TimeUnit& unit) {
 
 bool logScaleFor(Metric m, PlotView::Kind k) {
   if (k == PlotView::Kind::Bars) return false;  // bar lengths only mean something from zero
-  return m != Metric::PctPeak && m != Metric::PctBandwidth;
+  return m != Metric::PctPeak && m != Metric::PctBandwidth && m != Metric::PctCopy;
 }
 
 }  // namespace
@@ -226,6 +228,7 @@ PlotView::PlotView(QWidget* parent)
   panelBox_->addItem(tr("GB/s (decode)"), int(Panels::Bandwidth));
   panelBox_->addItem(tr("% of DRAM bandwidth"), int(Panels::PctBandwidth));
   panelBox_->addItem(tr("Speed-up vs baseline"), int(Panels::Speedup));
+  panelBox_->addItem(tr("% of copy bandwidth (decode)"), int(Panels::PctCopy));
   panelBox_->setObjectName(QStringLiteral("plotPanels"));
   xBox_->setObjectName(QStringLiteral("plotX"));
   xBox_->setToolTip(tr("The field on the x axis; every other field that varies becomes a panel or a filter"));
@@ -359,6 +362,7 @@ void PlotView::setKind(Kind k) {
 }
 
 std::vector<Metric> PlotView::metrics() const {
+  if (model_.predictedOnly) return {Metric::PredictedMemory};  // a what-if profile: nothing else exists
   if (kind_ == Kind::Roofline) return {Metric::Tflops};
   if (panels_ == Panels::All) return {Metric::Latency, Metric::PeakMemory, Metric::Tflops, Metric::PctPeak};
   return {metricOf(panels_)};
@@ -381,7 +385,7 @@ void PlotView::restoreChoices(QSettings& s) {
   const int kind = s.value(QStringLiteral("kind"), int(Kind::Lines)).toInt();
   const int panels = s.value(QStringLiteral("panels"), int(Panels::All)).toInt();
   kind_ = kind >= int(Kind::Lines) && kind <= int(Kind::Roofline) ? Kind(kind) : Kind::Lines;
-  panels_ = panels >= int(Panels::All) && panels <= int(Panels::Speedup) ? Panels(panels) : Panels::All;
+  panels_ = panels >= int(Panels::All) && panels <= int(Panels::PctCopy) ? Panels(panels) : Panels::All;
   options_ = PlotOptions{};
   options_.x = parseFieldKey(s.value(QStringLiteral("x")).toString());
   options_.baseline = s.value(QStringLiteral("baseline")).toString();
@@ -476,7 +480,18 @@ void PlotView::rebuild() {
   if (QFontMetrics(st.title).horizontalAdvance(title) > plot_->viewport().width() * 0.95)
     shownTitle.replace(QStringLiteral(" — "), QStringLiteral("\n"));
   auto* titleElement = new QCPTextElement(plot_, shownTitle, st.title);
-  plot_->plotLayout()->addElement(0, 0, titleElement);
+  const std::vector<Metric> shown = metrics();
+  if (!model_.copyNote.isEmpty() && std::find(shown.begin(), shown.end(), Metric::PctCopy) != shown.end()) {
+    // Which copy bandwidth the percentages are of, once under the title (measured, with its file and method).
+    auto* head = new QCPLayoutGrid;
+    head->setRowSpacing(0);
+    head->addElement(0, 0, titleElement);
+    QFont small = st.tick;
+    head->addElement(1, 0, new QCPTextElement(plot_, tr("copy bandwidth: %1").arg(model_.copyNote), small));
+    plot_->plotLayout()->addElement(0, 0, head);
+  } else {
+    plot_->plotLayout()->addElement(0, 0, titleElement);
+  }
   auto* grid = new QCPLayoutGrid;
   grid->setRowSpacing(2);
   grid->setColumnSpacing(4);
@@ -527,7 +542,7 @@ void PlotView::rebuild() {
       if (std::find(xSlots.begin(), xSlots.end(), p.x) == xSlots.end()) xSlots.push_back(p.x);
   std::sort(xSlots.begin(), xSlots.end());
   const bool bars = kind_ == Kind::Bars;
-  const bool roofline = kind_ == Kind::Roofline;
+  const bool roofline = kind_ == Kind::Roofline && !model_.predictedOnly;
   auto slotOf = [&](double x) { return double(std::find(xSlots.begin(), xSlots.end(), x) - xSlots.begin() + 1); };
   QStringList slotLabels;
   for (double x : xSlots) {
@@ -549,6 +564,8 @@ void PlotView::rebuild() {
       for (const PlotPoint& p : s.points)
         if (auto v = p.value(m)) {
           lo = std::min(lo, *v), hi = std::max(hi, *v);
+          if (m == Metric::PeakMemory && !bars)
+            if (auto predicted = p.value(Metric::PredictedMemory)) lo = std::min(lo, *predicted), hi = std::max(hi, *predicted);
           if (m == Metric::Latency && !bars) {
             if (p.record.latency_us.p10 > 0) lo = std::min(lo, p.record.latency_us.p10 / 1000.0);
             hi = std::max(hi, p.record.latency_us.p90 / 1000.0);
@@ -561,6 +578,7 @@ void PlotView::rebuild() {
   }
 
   std::set<QString> inLegend;
+  QCPGraph* predictedKey = nullptr;  // one legend entry explaining the dotted twins
   const int bottomRowStart = int(scene_->panels.size()) - columns;
   for (int pi = 0; pi < int(scene_->panels.size()); ++pi) {
     const Scene::Panel& panel = scene_->panels[std::size_t(pi)];
@@ -606,7 +624,9 @@ void PlotView::rebuild() {
       if (s.facet != panel.facet) continue;
       const QColor colour = backendColor(s.backend);
       const bool hidden = hidden_.contains(s.key);
-      const bool unavailable = std::none_of(s.points.begin(), s.points.end(), [](const PlotPoint& p) { return p.ok(); });
+      const bool unavailable = std::none_of(s.points.begin(), s.points.end(), [&](const PlotPoint& p) {
+        return (p.ok() && !p.predicted) || p.value(panel.metric).has_value();
+      });
       QVector<double> keys, values, errKeys, errValues, errMinus, errPlus;
       Scene::Line line{si, panel.metric, nullptr, {}};
       for (int pt = 0; pt < int(s.points.size()); ++pt) {
@@ -627,7 +647,7 @@ void PlotView::rebuild() {
         if (v && panel.metric == Metric::Latency && !bars && !roofline) {
           const double lo = p.record.latency_us.p10 / 1000.0 * scaleY, hi = p.record.latency_us.p90 / 1000.0 * scaleY;
           errKeys << key, errValues << *v, errMinus << std::max(0.0, *v - lo), errPlus << std::max(0.0, hi - *v);
-        } else if (!v && !p.ok() && !roofline && !bars) {  // bars: the legend's "(n/a)" says it
+        } else if (!v && !p.ok() && !roofline && !bars && !p.predicted) {  // bars, predictions: the legend's "(n/a)" says it
           auto* mark = new QCPItemText(plot_);
           mark->setText(QStringLiteral("✕"));
           mark->setColor(colour);
@@ -679,6 +699,24 @@ void PlotView::rebuild() {
         plottable->removeFromLegend();
       }
       scene_->lines.push_back(std::move(line));
+      if (panel.metric == Metric::PeakMemory && !bars && !hidden) {
+        // Beside the measured peak, what the backend's memory model predicted for the same points.
+        QVector<double> pk, pv;
+        for (const PlotPoint& p : s.points)
+          if (auto v = p.value(Metric::PredictedMemory)) pk << p.x, pv << *v;
+        if (!pk.isEmpty()) {
+          auto* twin = plot_->addGraph(x, y);
+          twin->setPen(QPen(colour, std::max(1.0, st.line / 2), Qt::DotLine));
+          twin->setData(pk, pv, true);
+          twin->removeFromLegend();
+          if (!predictedKey) {
+            predictedKey = plot_->addGraph(x, y);
+            predictedKey->setPen(QPen(Qt::gray, std::max(1.0, st.line / 2), Qt::DotLine));
+            predictedKey->setName(tr("dotted: predicted"));
+            predictedKey->setProperty("series", si);
+          }
+        }
+      }
       if (!errKeys.isEmpty()) {
         // Error bars hang on a line-less twin holding only the measured points (no NaN in its data).
         auto* carrier = plot_->addGraph(x, y);
@@ -703,6 +741,26 @@ void PlotView::rebuild() {
     if (group) group->setSpacing(0);
 
     auto [yLo, yHi] = yExtent[panel.metric];
+    if (panel.metric == Metric::PredictedMemory && device.memory_total > 0) {
+      // The device's memory: where a prediction above the line cannot run (the O(N²) lesson).
+      const double capacity = double(device.memory_total) / (1024.0 * 1024.0);
+      auto* line = new QCPItemStraightLine(plot_);
+      for (QCPItemPosition* pos : {line->point1, line->point2}) pos->setAxes(x, y), pos->setAxisRect(panel.rect);
+      line->point1->setCoords(x->range().lower, capacity), line->point2->setCoords(x->range().upper, capacity);
+      line->setClipAxisRect(panel.rect);
+      line->setPen(QPen(QColor(0xb0, 0x00, 0x20), std::max(1.0, st.line / 2), Qt::DashLine));
+      auto* label = new QCPItemText(plot_);
+      label->position->setTypeX(QCPItemPosition::ptAxisRectRatio);
+      label->position->setTypeY(QCPItemPosition::ptPlotCoords);
+      label->position->setAxes(x, y);
+      label->position->setAxisRect(panel.rect);
+      label->position->setCoords(0.02, capacity);
+      label->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
+      label->setFont(st.tick);
+      label->setColor(QColor(0xb0, 0x00, 0x20));
+      label->setText(tr("device memory %1").arg(QString::fromStdString(format_bytes(device.memory_total))));
+      yHi = std::max(yHi, capacity);
+    }
     if (roofline && (device.peak_bandwidth_gbs > 0 || device.peak_tflops_fp32 > 0)) {
       // The roofs: DRAM bandwidth × intensity until the compute peak of each dtype shown.
       if (!(xLo <= xHi)) xLo = 0.1, xHi = 1000;
@@ -757,7 +815,8 @@ void PlotView::rebuild() {
         note->setClipAxisRect(panel.rect);
         note->setColor(Qt::gray);
         note->setFont(st.tick);
-        note->setText(panel.metric == Metric::PctPeak || panel.metric == Metric::PctBandwidth ? tr("no data: the device's peak is unknown")
+        note->setText(panel.metric == Metric::PctCopy ? tr("no data: no copy bandwidth measured on this device\n(attnscope-cli bandwidth --json > bandwidth.json beside the result file)")
+                      : panel.metric == Metric::PctPeak || panel.metric == Metric::PctBandwidth ? tr("no data: the device's peak is unknown")
                       : panel.metric == Metric::PeakMemory ? tr("no data: memory was not measured")
                       : panel.metric == Metric::Speedup    ? tr("no data: the baseline has no point here")
                                                            : tr("no successful points"));

@@ -38,7 +38,7 @@ struct ExportSpec {
 class PlotView : public QWidget {
   Q_OBJECT
  public:
-  enum class Panels { All, Latency, Memory, Tflops, PctPeak, Bandwidth, PctBandwidth, Speedup };
+  enum class Panels { All, Latency, Memory, Tflops, PctPeak, Bandwidth, PctBandwidth, Speedup, PctCopy };
   enum class Kind { Lines, Bars, Roofline };
 
   explicit PlotView(QWidget* parent = nullptr);

@@ -65,11 +65,12 @@ QString parseChoices(const QCommandLineParser& cli, ChartChoices& c) {
   static const QHash<QString, PlotView::Panels> panels{{"all", PlotView::Panels::All},         {"latency", PlotView::Panels::Latency},
                                                        {"memory", PlotView::Panels::Memory},   {"tflops", PlotView::Panels::Tflops},
                                                        {"peak", PlotView::Panels::PctPeak},    {"gbs", PlotView::Panels::Bandwidth},
-                                                       {"dram", PlotView::Panels::PctBandwidth}, {"speedup", PlotView::Panels::Speedup}};
+                                                       {"dram", PlotView::Panels::PctBandwidth}, {"speedup", PlotView::Panels::Speedup},
+                                                       {"copy", PlotView::Panels::PctCopy}};
   const QString kind = cli.value(QStringLiteral("kind")), metric = cli.value(QStringLiteral("panels"));
   if (!kinds.contains(kind)) return QStringLiteral("--kind is '%1'; choose lines, bars or roofline").arg(kind);
   if (!panels.contains(metric))
-    return QStringLiteral("--panels is '%1'; choose all, latency, memory, tflops, peak, gbs, dram or speedup").arg(metric);
+    return QStringLiteral("--panels is '%1'; choose all, latency, memory, tflops, peak, gbs, dram, copy or speedup").arg(metric);
   c.kind = kinds.value(kind);
   c.panels = panels.value(metric);
   if (cli.isSet(QStringLiteral("x"))) {
@@ -105,7 +106,8 @@ int exportHeadless(const QStringList& files, const QString& out, const QString& 
       return 1;
     }
     if (sources.empty()) first = loaded.set->doc;
-    sources.push_back({loaded.set->label, loaded.set->doc.device, loaded.set->doc.records});
+    sources.push_back({loaded.set->label, loaded.set->doc.device, loaded.set->doc.records,
+                       copyBandwidthBeside(loaded.set->path, loaded.set->doc.device)});
   }
   const QString suffix = QFileInfo(out).suffix().toLower();
   QString error;
@@ -155,7 +157,7 @@ int main(int argc, char** argv) {
   cli.addOption({QStringLiteral("scale"), QStringLiteral("PNG pixel scale with --width/--height (2 for HiDPI)."), QStringLiteral("factor"), QStringLiteral("1")});
   cli.addOption({QStringLiteral("font-pt"), QStringLiteral("Text size in points (default: the preset's, 7-16)."), QStringLiteral("pt")});
   cli.addOption({QStringLiteral("kind"), QStringLiteral("Chart kind: lines, bars (grouped, one colour per backend), roofline."), QStringLiteral("kind"), QStringLiteral("lines")});
-  cli.addOption({QStringLiteral("panels"), QStringLiteral("Metric: all, latency, memory, tflops, peak, gbs, dram, speedup."), QStringLiteral("which"), QStringLiteral("all")});
+  cli.addOption({QStringLiteral("panels"), QStringLiteral("Metric: all, latency, memory, tflops, peak, gbs, dram, copy (% of the copy bandwidth in bandwidth.json beside the file), speedup."), QStringLiteral("which"), QStringLiteral("all")});
   cli.addOption({QStringLiteral("x"), QStringLiteral("Field on the x axis: N, Nq, Nk, d, dtype, B, Hq, Hkv (default: what the sweep varies)."), QStringLiteral("field")});
   cli.addOption({QStringLiteral("only"), QStringLiteral("Show only these values of a field, e.g. dtype=float16,bfloat16 or d=128 (repeatable); two or more values make panels."), QStringLiteral("field=values")});
   cli.addOption({QStringLiteral("hide"), QStringLiteral("Leave this backend id out of the chart (repeatable)."), QStringLiteral("id")});

@@ -12,7 +12,7 @@
 #                             kv 8k…128k, B 1…64, 32/8 heads, d=128, bf16; smallk: small-k vs
 #                             mem-efficient and mem-efficient-fma at float32, d=16 and 32, standard grid
 #                             interactive (not in the default list): the app's Prefill preset (B=1,
-#                             Hq=Hkv=4, N 512…16k, d=128, bf16, every backend) timed with the app's
+#                             Hq=Hkv=16, N 512…16k, d=128, bf16, every backend) timed with the app's
 #                             default stopping rule and with the full rule; prints both wall times and
 #                             how far the medians are apart
 #   ATTNSCOPE_GPU_TEST_FILTER gtest filter for the GPU tests (default: *)
@@ -110,7 +110,8 @@ fi
 if has interactive; then
   # Keep in step with ProblemSpec::measurementArgs (app/ProblemSpec.cpp): the app's default rule.
   APP_RULE=(--min-samples 10 --min-time 0.05 --max-time 1)
-  PRESET=(--batch 1 --heads 4 --kv-heads 4 --seq 512:16384:x2 --head-dim 128 --dtype bfloat16)
+  # The app's Prefill preset on its first problem (Problem's defaults: B=1, Hq=Hkv=16).
+  PRESET=(--batch 1 --heads 16 --kv-heads 16 --seq 512:16384:x2 --head-dim 128 --dtype bfloat16)
   for rule in app full; do
     args=(); [[ $rule == app ]] && args=("${APP_RULE[@]}")
     stamp "interactive: Prefill preset, $rule rule ${args[*]}"

@@ -170,6 +170,25 @@ TEST_F(Cli, BackendsJudgesASweepAtItsProbesInOneAnswer) {
   EXPECT_NE(text.out.find("judged at 4 probe(s)"), std::string::npos) << text.out;
 }
 
+// --every-point judges every point (the app's predicted memory against N): naive's O(N²) workspace grows
+// 4× per doubling of N, the flash-style kernels' stays zero.
+TEST_F(Cli, BackendsEveryPointPredictsMemoryAtEachPointOfTheSweep) {
+  const CliResult js = run("backends --device profile:h100 --seq 1024:8192:x2 --dtype float16 --every-point --json");
+  ASSERT_EQ(js.code, 0) << js.err;
+  const EligibilityReport report = parse_eligibility_report(js.out);
+  ASSERT_EQ(report.probes.size(), 4u);
+  uint64_t previous = 0;
+  for (std::size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(report.probes[i].problem.q_len, int64_t(1024) << i) << i;
+    for (const Verdict& v : report.probes[i].verdicts)
+      if (v.info.id == "naive") {
+        if (previous) EXPECT_EQ(v.memory.workspace_bytes, 4 * previous) << "N=" << report.probes[i].problem.q_len;
+        previous = v.memory.workspace_bytes;
+      }
+  }
+  EXPECT_GT(previous, 0u) << "naive reports its score-matrix workspace";
+}
+
 TEST_F(Cli, ProblemOptionsReachTheProblem) {
   const CliResult r = run("backends --device cpu --q-len 512 --kv-len 2048 --tokens 4096 --hidden 1024 --heads 8 "
                           "--kv-heads 2 --head-dim 64 --dtype bf16 --causal --scale 0.5 --json");

@@ -23,6 +23,7 @@ struct BackendsArgs {
   bool json = false;
   bool verbose = false;
   bool plans = false;  // list each eligible backend's variants (cuDNN's plans); --verbose implies it
+  bool every_point = false;
 };
 
 std::string join(const std::vector<std::string>& items, const std::string& sep = ", ") {
@@ -63,7 +64,8 @@ int run_backends(const BackendsArgs& a) {
   report.device = a.device.resolve(discover_devices());
   Registry reg;
   register_builtin_backends(reg);
-  for (const Problem& p : eligibility_probes(points)) report.probes.push_back({p, reg.evaluate_all(p, report.device, a.plans || a.verbose)});
+  for (const Problem& p : a.every_point ? points : eligibility_probes(points))
+    report.probes.push_back({p, reg.evaluate_all(p, report.device, a.plans || a.verbose)});
 
   if (a.json) {
     std::cout << json_pretty(to_json(report)) << std::endl;
@@ -72,7 +74,7 @@ int run_backends(const BackendsArgs& a) {
   std::cout << "Device:  " << report.device.id << " — " << report.device.name << '\n';
   if (report.probes.size() > 1)
     std::cout << "Sweep:   " << points.size() << " point(s), judged at " << report.probes.size()
-              << " probe(s): every dtype × head dim at the smallest and largest lengths\n";
+              << " probe(s)" << (a.every_point ? "\n" : ": every dtype × head dim at the smallest and largest lengths\n");
   for (const ProbeReport& probe : report.probes) {
     std::cout << "\nProblem: " << probe.problem.describe() << "\n\n";
     std::size_t eligible = 0;
@@ -102,6 +104,8 @@ Command add_backends_command(CLI::App& app) {
   sub->add_flag("--plans", args->plans,
                 "List the plans (variants) each eligible backend offers for the problem, e.g. every cuDNN engine that "
                 "supports the graph; on a GPU this builds the default plan, so it takes longer");
+  sub->add_flag("--every-point", args->every_point,
+                "Judge every point of the sweep, not only its probes (the app's predicted memory against N for what-if profiles)");
   return [args] { return run_backends(*args); };
 }
 

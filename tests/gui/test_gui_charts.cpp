@@ -10,6 +10,8 @@
 #include <QTemporaryDir>
 #include <set>
 
+#include <qcustomplot.h>
+
 #include "../full_disk.hpp"
 #include "BackendColors.h"
 #include "PlotData.h"
@@ -221,4 +223,50 @@ TEST(GuiCharts, AnExportOnAFullDiskIsAnErrorAndKeepsThePreviousFile) {
     EXPECT_EQ(after.readAll(), previous);
   }
   EXPECT_EQ(QDir(dir.path()).entryList(QDir::Files).size(), 3) << "a temporary file was left behind";
+}
+
+// Decode against the copy bandwidth measured on the same GPU (bandwidth.json beside the result file):
+// the percentages use it and the chart says where it came from; a file without one, or another GPU's,
+// gets no percentages. The memory chart draws each backend's prediction beside the measured peak.
+TEST(GuiCharts, DecodeAsPercentOfTheMeasuredCopyBandwidthBesideTheFile) {
+  const QString path = QStringLiteral(ATTNSCOPE_H100_RESULTS "/decode.jsonl");
+  PlotSource decode = h100("decode.jsonl");
+  decode.copy = copyBandwidthBeside(path, decode.device);
+  ASSERT_TRUE(decode.copy);
+  EXPECT_NEAR(decode.copy->gbs, 2990.12, 0.01);
+  EXPECT_TRUE(decode.copy->source.startsWith("measured 2990 GB/s")) << decode.copy->source.toStdString();
+  PlotView view;
+  view.resize(1200, 800);
+  view.setSources({decode});
+  view.setPanels(PlotView::Panels::PctCopy);
+  EXPECT_TRUE(view.model().copyNote.contains("bandwidth.json"));
+  int checked = 0;
+  for (const PlotSeries& s : view.model().series)
+    for (const PlotPoint& p : s.points)
+      if (p.ok() && p.record.gbs > 0) {
+        ASSERT_TRUE(p.value(Metric::PctCopy));
+        EXPECT_NEAR(*p.value(Metric::PctCopy), 100 * p.record.gbs / 2990.124790959311, 1e-9);
+        ++checked;
+      }
+  EXPECT_GT(checked, 10);
+  EXPECT_EQ(view.plottedPointCount(Metric::PctCopy), checked) << "every measured point is drawn (no series hidden)";
+
+  QTemporaryDir dir;
+  ASSERT_TRUE(QFile::copy(path, dir.filePath("decode.jsonl")));
+  EXPECT_FALSE(copyBandwidthBeside(dir.filePath("decode.jsonl"), decode.device)) << "no bandwidth.json here";
+  QFile other(dir.filePath("bandwidth.json"));
+  ASSERT_TRUE(other.open(QIODevice::WriteOnly));
+  other.write(R"({"gbs": 1500, "name": "NVIDIA A100-SXM4-80GB", "method": "cudaMemcpyAsync"})");
+  other.close();
+  EXPECT_FALSE(copyBandwidthBeside(dir.filePath("decode.jsonl"), decode.device)) << "another GPU's copy bandwidth";
+  decode.copy.reset();
+  view.setSources({decode});
+  EXPECT_EQ(view.plottedPointCount(Metric::PctCopy), 0);
+
+  view.setPanels(PlotView::Panels::Memory);
+  bool explained = false;
+  for (int i = 0; i < view.plot()->legend->itemCount(); ++i)
+    if (auto* item = qobject_cast<QCPPlottableLegendItem*>(view.plot()->legend->item(i)))
+      explained = explained || item->plottable()->name().startsWith("dotted: predicted");
+  EXPECT_TRUE(explained) << "the measured memory chart draws and explains the predicted twins";
 }

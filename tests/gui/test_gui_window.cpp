@@ -145,11 +145,13 @@ TEST(GuiWindow, SwitchingToFloat16EnablesTheFp16OnlyBackend) {
 
 namespace {
 // Lines of the fake worker's launch log that started `backends` (one per worker process).
-int backendsLaunches(const QString& log) {
+// Eligibility checks, or (forecast) the what-if memory predictions at every point.
+int backendsLaunches(const QString& log, bool forecast = false) {
   QFile f(log);
   if (!f.open(QIODevice::ReadOnly)) return 0;
   int n = 0;
-  for (const QByteArray& line : f.readAll().split('\n')) n += line.startsWith("backends ");
+  for (const QByteArray& line : f.readAll().split('\n'))
+    n += line.startsWith("backends ") && line.contains("--every-point") == forecast;
   return n;
 }
 }  // namespace
@@ -168,7 +170,7 @@ TEST(GuiWindow, ChangingTheHeadDimFieldStartsOneWorkerProcess) {
   spec.headDim = "64";
   spec.dtypes = {"float16"};
   applyAndWait(*w, spec);
-  const int before = backendsLaunches(log);
+  const int before = backendsLaunches(log), forecastsBefore = backendsLaunches(log, true);
   ASSERT_GE(before, 1);
 
   QSignalSpy updated(w->eligibility(), &EligibilityService::updated);
@@ -178,9 +180,13 @@ TEST(GuiWindow, ChangingTheHeadDimFieldStartsOneWorkerProcess) {
   ASSERT_TRUE(updated.wait(30000));
   while (w->eligibility()->busy()) ASSERT_TRUE(updated.wait(30000));
   EXPECT_EQ(backendsLaunches(log) - before, 1);
+  ASSERT_TRUE(QTest::qWaitFor([&] { return !w->memoryForecast()->busy(); }, 30000));
+  EXPECT_EQ(backendsLaunches(log, true) - forecastsBefore, 1) << "and one for the what-if profile's predicted memory";
   QFile f(log);
   ASSERT_TRUE(f.open(QIODevice::ReadOnly));
-  const QByteArray last = f.readAll().trimmed().split('\n').last();
+  QByteArray last;
+  for (const QByteArray& line : f.readAll().trimmed().split('\n'))
+    if (!line.contains("--every-point")) last = line;
   EXPECT_TRUE(last.contains("--head-dim 32,64,96,128,256")) << last.toStdString();
   EXPECT_TRUE(last.contains("--seq 128:4096:x2")) << last.toStdString();
 }
@@ -408,6 +414,53 @@ TEST(GuiWindow, ChartChoicesAndExportSettingsPersistAcrossSessions) {
   EXPECT_NEAR(dialog.spec().sizePt.width(), 3.5 * 72, 1);
   EXPECT_FALSE(dialog.dataPath().isEmpty());
   QSettings().clear();
+}
+
+// A what-if profile runs nothing, so the chart is each backend's predicted memory against N on it: naive's
+// score matrix grows 4× per doubling (O(N²)), flash2's output 2× (O(N)); past the device's memory naive is
+// still drawn (that is the lesson) and the data export says "predicted".
+TEST(GuiWindow, AWhatIfProfileChartsEachBackendsPredictedMemoryAgainstN) {
+  auto w = makeWindow();
+  ProblemSpec spec;
+  spec.qLen = "1024:65536:x2";
+  spec.headDim = "64";
+  spec.dtypes = {"float16"};
+  spec.causal = false;
+  spec.device = "profile:h100";
+  applyAndWait(*w, spec);
+  ASSERT_TRUE(QTest::qWaitFor([&] { return w->plotView()->model().predictedOnly; }, 30000));
+  const PlotView* plot = w->plotView();
+  EXPECT_TRUE(plot->model().title.startsWith("Predicted for What-if")) << plot->model().title.toStdString();
+  EXPECT_EQ(plot->metrics(), std::vector<Metric>{Metric::PredictedMemory});
+  auto values = [&](const char* id) {
+    std::vector<double> v;
+    for (const PlotSeries& s : plot->model().series)
+      if (s.backend == QLatin1String(id))
+        for (const PlotPoint& p : s.points) v.push_back(p.value(Metric::PredictedMemory).value_or(-1));
+    return v;
+  };
+  const std::vector<double> naive = values("naive"), flash2 = values("flash2");
+  ASSERT_EQ(naive.size(), 7u);
+  ASSERT_EQ(flash2.size(), 7u);
+  for (std::size_t i = 1; i < 7; ++i) {
+    EXPECT_NEAR(naive[i] / naive[i - 1], 4.0, 0.1) << i;  // the N² scores dominate the O(N) output
+    EXPECT_NEAR(flash2[i] / flash2[i - 1], 2.0, 0.05) << i;
+  }
+  EXPECT_GT(naive.back(), 80.0 * 1024) << "N=64k needs more than the H100's 80 GB and is still drawn";
+  EXPECT_GT(plot->plottedPointCount(Metric::PredictedMemory), 14);
+  QTemporaryDir dir;
+  ASSERT_EQ(w->plotView()->exportTo(dir.filePath("predicted.png"), *ExportSpec::preset("double")), QString());
+  EXPECT_EQ(plot->gapMarkerCount(), 0) << "backends that cannot run there are greyed in the legend, not crossed at every N";
+  ASSERT_EQ(w->plotView()->exportTo(dir.filePath("predicted.csv"), *ExportSpec::preset("double")), QString());
+  QFile csv(dir.filePath("predicted.csv"));
+  ASSERT_TRUE(csv.open(QIODevice::ReadOnly));
+  const QString text = QString::fromUtf8(csv.readAll());
+  EXPECT_TRUE(text.contains(",predicted\n")) << text.left(400).toStdString();
+  EXPECT_FALSE(text.contains(",ok\n")) << "nothing in a prediction is a measurement";
+
+  spec.device = "cpu";  // a real device: measured results only, no prediction in the chart
+  applyAndWait(*w, spec);
+  ASSERT_TRUE(QTest::qWaitFor([&] { return !w->plotView()->model().predictedOnly; }, 5000));
 }
 
 TEST(GuiWindow, DroppingResultFilesOpensTheFirstAndOverlaysTheSecond) {
