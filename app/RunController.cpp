@@ -214,11 +214,14 @@ void RunController::handleLine(const QByteArray& line) {
     emit progressed(progress_);
   } else if (auto* r = std::get_if<RecordMessage>(&msg)) {
     if (inFlight_ && inFlight_->item == r->item) inFlight_.reset();
-    itemsDone_.insert(r->item);
+    // A cancelled item was interrupted, not finished: the document keeps it, "n of m finished" does not
+    // count it, and its cut-short time says nothing about what an item costs.
+    const bool cancelled = r->record.status == Status::Cancelled;
+    if (!cancelled) itemsDone_.insert(r->item);
     ++recordsSinceLaunch_;
     failedInARow_ = 0;
     records_.push_back(r->record);
-    itemFinished(r->item, r->record);
+    if (!cancelled) itemFinished(r->item, r->record);
     updateTiming();
     emit recordReady(records_.back());
     emit progressed(progress_);

@@ -351,6 +351,9 @@ TEST(GuiRunController, CancelStopsWithinASecondAndKeepsFinishedRecords) {
   EXPECT_GE(run.records().size(), 1u);
   EXPECT_EQ(run.records()[0].status, Status::Ok);
   EXPECT_FALSE(run.running());
+  // The interrupted item is not "finished and kept" (the worker's cancelled record of it is kept, uncounted).
+  EXPECT_EQ(run.progress().done, 1);
+  EXPECT_TRUE(finished[0][1].toString().contains("1 of 2 items")) << finished[0][1].toString().toStdString();
 }
 
 TEST(GuiRunController, InputTheWorkerRejectsFailsTheRunWithItsReason) {
