@@ -16,9 +16,12 @@
 
 namespace attnscope::gui {
 
-ExportDialog::ExportDialog(const QString& suggestedPath, QSize windowSize, QWidget* parent)
+ExportDialog::ExportDialog(const QString& suggestedPath, QSize windowSize, PlotView::Kind kind, PlotView::Panels panels,
+                           QWidget* parent)
     : QDialog(parent),
       path_(new QLineEdit(suggestedPath)),
+      kind_(new QComboBox),
+      panels_(new QComboBox),
       preset_(new QComboBox),
       widthIn100_(new QSpinBox),
       heightIn100_(new QSpinBox),
@@ -27,6 +30,12 @@ ExportDialog::ExportDialog(const QString& suggestedPath, QSize windowSize, QWidg
       data_(new QCheckBox(tr("Also save what the chart shows as CSV (same name, .csv)"))),
       window_(windowSize) {
   setWindowTitle(tr("Export chart"));
+  for (const auto& [label, k] : PlotView::kindChoices()) kind_->addItem(label, int(k));
+  for (const auto& [label, p] : PlotView::panelChoices()) panels_->addItem(label, int(p));
+  kind_->setCurrentIndex(kind_->findData(int(kind)));
+  panels_->setCurrentIndex(panels_->findData(int(panels)));
+  kind_->setObjectName(QStringLiteral("exportKind"));
+  panels_->setObjectName(QStringLiteral("exportPanels"));
   preset_->addItem(tr("Double column (7 in)"), QStringLiteral("double"));
   preset_->addItem(tr("Single column (3.5 in)"), QStringLiteral("single"));
   preset_->addItem(tr("Slide 16:9 (13.3 in)"), QStringLiteral("slide"));
@@ -54,6 +63,8 @@ ExportDialog::ExportDialog(const QString& suggestedPath, QSize windowSize, QWidg
   size->addWidget(heightIn100_);
   auto* form = new QFormLayout;
   form->addRow(tr("File (.pdf .png .svg)"), file);
+  form->addRow(tr("Chart"), kind_);
+  form->addRow(tr("Metric"), panels_);
   form->addRow(tr("Size"), preset_);
   form->addRow(tr("Width × height"), size);
   form->addRow(tr("Text"), fontPt_);
@@ -106,6 +117,8 @@ void ExportDialog::applyPreset() {
 }
 
 QString ExportDialog::path() const { return path_->text(); }
+PlotView::Kind ExportDialog::kind() const { return PlotView::Kind(kind_->currentData().toInt()); }
+PlotView::Panels ExportDialog::panels() const { return PlotView::Panels(panels_->currentData().toInt()); }
 
 ExportSpec ExportDialog::spec() const {
   return ExportSpec{QSizeF(widthIn100_->value() * 0.72, heightIn100_->value() * 0.72), double(dpi_->value()), fontPt_->value()};

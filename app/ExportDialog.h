@@ -1,8 +1,8 @@
 #pragma once
-// "Export chart…": the file, a figure size (single column, double column, 16:9 slide, or the window's),
-// the text size in points, PNG resolution, and whether to write the chart's data (.csv) beside it.
-// What is drawn — kind, metric, x field, filters, hidden series — is the chart as the window shows it,
-// the same choices the command line's --kind/--panels/--x/--only/--hide make. The size, text, resolution
+// "Export chart…": the file, the chart kind and metric (--kind/--panels: they start as the window shows
+// them and the window follows what is exported), a figure size (single column, double column, 16:9 slide,
+// or the window's), the text size in points, PNG resolution, and whether to write the chart's data (.csv)
+// beside it. The x field, filters and hidden series are the window's, as --x/--only/--hide set them. The size, text, resolution
 // and data choices are remembered (QSettings "export/") for the next export, also after a restart.
 #include <QDialog>
 
@@ -18,7 +18,10 @@ namespace attnscope::gui {
 class ExportDialog : public QDialog {
   Q_OBJECT
  public:
-  ExportDialog(const QString& suggestedPath, QSize windowSize, QWidget* parent = nullptr);
+  ExportDialog(const QString& suggestedPath, QSize windowSize, PlotView::Kind kind = PlotView::Kind::Lines,
+               PlotView::Panels panels = PlotView::Panels::All, QWidget* parent = nullptr);
+  PlotView::Kind kind() const;
+  PlotView::Panels panels() const;
   QString path() const;
   ExportSpec spec() const;
   QString dataPath() const;  // "" unless the data is wanted
@@ -27,6 +30,8 @@ class ExportDialog : public QDialog {
  private:
   void applyPreset();
   QLineEdit* path_;
+  QComboBox* kind_;
+  QComboBox* panels_;
   QComboBox* preset_;
   QSpinBox* widthIn100_;
   QSpinBox* heightIn100_;

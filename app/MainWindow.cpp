@@ -435,8 +435,10 @@ void MainWindow::chooseAndExportChart() {
   const QString dir = lastDir().isEmpty() ? QDir::homePath() : lastDir();
   QSettings settings;  // the last export's name and format are the next one's suggestion
   const QString suggested = settings.value(QStringLiteral("export/lastPath"), QDir(dir).filePath(QStringLiteral("attnscope-chart.pdf"))).toString();
-  ExportDialog dialog(suggested, plot_->size(), this);
+  ExportDialog dialog(suggested, plot_->size(), plot_->kind(), plot_->panels(), this);
   if (dialog.exec() != QDialog::Accepted || dialog.path().isEmpty()) return;
+  plot_->setKind(dialog.kind());  // what is exported is what the window then shows
+  plot_->setPanels(dialog.panels());
   settings.setValue(QStringLiteral("export/lastPath"), dialog.path());
   QString error = plot_->exportTo(dialog.path(), dialog.spec());
   if (error.isEmpty() && !dialog.dataPath().isEmpty()) error = plot_->exportTo(dialog.dataPath(), dialog.spec());

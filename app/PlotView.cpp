@@ -206,6 +206,18 @@ struct PlotView::Scene {
   std::map<QCPAbstractPlottable*, QString> legendKey;  // legend entry → series key
 };
 
+std::vector<std::pair<QString, PlotView::Kind>> PlotView::kindChoices() {
+  return {{tr("Lines"), Kind::Lines}, {tr("Grouped bars"), Kind::Bars}, {tr("Roofline"), Kind::Roofline}};
+}
+
+std::vector<std::pair<QString, PlotView::Panels>> PlotView::panelChoices() {
+  return {{tr("All four charts"), Panels::All},         {tr("Latency"), Panels::Latency},
+          {tr("Peak memory"), Panels::Memory},          {tr("TFLOP/s"), Panels::Tflops},
+          {tr("% of compute peak"), Panels::PctPeak},   {tr("GB/s (decode)"), Panels::Bandwidth},
+          {tr("% of DRAM bandwidth"), Panels::PctBandwidth}, {tr("Speed-up vs baseline"), Panels::Speedup},
+          {tr("% of copy bandwidth (decode)"), Panels::PctCopy}};
+}
+
 PlotView::PlotView(QWidget* parent)
     : QWidget(parent),
       plot_(new QCustomPlot(this)),
@@ -216,19 +228,9 @@ PlotView::PlotView(QWidget* parent)
       filterButton_(new QToolButton(this)),
       style_(std::make_unique<Style>(Style::screen())),
       scene_(std::make_unique<Scene>()) {
-  kindBox_->addItem(tr("Lines"), int(Kind::Lines));
-  kindBox_->addItem(tr("Grouped bars"), int(Kind::Bars));
-  kindBox_->addItem(tr("Roofline"), int(Kind::Roofline));
+  for (const auto& [label, kind] : kindChoices()) kindBox_->addItem(label, int(kind));
   kindBox_->setObjectName(QStringLiteral("plotKind"));
-  panelBox_->addItem(tr("All four charts"), int(Panels::All));
-  panelBox_->addItem(tr("Latency"), int(Panels::Latency));
-  panelBox_->addItem(tr("Peak memory"), int(Panels::Memory));
-  panelBox_->addItem(tr("TFLOP/s"), int(Panels::Tflops));
-  panelBox_->addItem(tr("% of compute peak"), int(Panels::PctPeak));
-  panelBox_->addItem(tr("GB/s (decode)"), int(Panels::Bandwidth));
-  panelBox_->addItem(tr("% of DRAM bandwidth"), int(Panels::PctBandwidth));
-  panelBox_->addItem(tr("Speed-up vs baseline"), int(Panels::Speedup));
-  panelBox_->addItem(tr("% of copy bandwidth (decode)"), int(Panels::PctCopy));
+  for (const auto& [label, panels] : panelChoices()) panelBox_->addItem(label, int(panels));
   panelBox_->setObjectName(QStringLiteral("plotPanels"));
   xBox_->setObjectName(QStringLiteral("plotX"));
   xBox_->setToolTip(tr("The field on the x axis; every other field that varies becomes a panel or a filter"));

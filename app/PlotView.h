@@ -41,6 +41,10 @@ class PlotView : public QWidget {
   enum class Panels { All, Latency, Memory, Tflops, PctPeak, Bandwidth, PctBandwidth, Speedup, PctCopy };
   enum class Kind { Lines, Bars, Roofline };
 
+  // The chart bar's and the Export dialog's choices: (label, value), in menu order.
+  static std::vector<std::pair<QString, Kind>> kindChoices();
+  static std::vector<std::pair<QString, Panels>> panelChoices();
+
   explicit PlotView(QWidget* parent = nullptr);
   ~PlotView() override;
 
