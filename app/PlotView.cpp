@@ -760,6 +760,7 @@ void PlotView::rebuild() {
       label->setPositionAlignment(Qt::AlignLeft | Qt::AlignBottom);
       label->setFont(st.tick);
       label->setColor(QColor(0xb0, 0x00, 0x20));
+      label->setClipAxisRect(panel.rect);
       label->setText(tr("device memory %1").arg(QString::fromStdString(format_bytes(device.memory_total))));
       yHi = std::max(yHi, capacity);
     }

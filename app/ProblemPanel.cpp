@@ -1,5 +1,7 @@
 #include "ProblemPanel.h"
 
+#include <algorithm>
+
 #include <QCheckBox>
 #include <QComboBox>
 #include <QFormLayout>
@@ -104,7 +106,10 @@ ProblemPanel::ProblemPanel(QWidget* parent)
   for (QSpinBox* s : {batch_, qHeads_, kvHeads_}) connect(s, &QSpinBox::valueChanged, this, &ProblemPanel::onEdited);
   for (QLineEdit* e : {qLen_, kvLen_, headDim_, scale_}) connect(e, &QLineEdit::textChanged, this, &ProblemPanel::onEdited);
   for (QCheckBox* c : {causal_, quick_, eachPlan_}) connect(c, &QCheckBox::toggled, this, &ProblemPanel::onEdited);
-  connect(device_, &QComboBox::currentIndexChanged, this, &ProblemPanel::onEdited);
+  connect(device_, &QComboBox::currentIndexChanged, this, [this] {
+    if (!loading_) wantedDevice_ = device_->currentData().toString();
+    onEdited();
+  });
   connect(presets_, &QComboBox::activated, this, &ProblemPanel::applyPreset);
 
   DeviceList fallback;  // until the worker answers: the CPU, which every build can run
@@ -148,13 +153,18 @@ void ProblemPanel::setSpec(const ProblemSpec& s) {
   quick_->setChecked(s.quick);
   eachPlan_->setChecked(s.eachPlan);
   scale_->setText(s.scale);
+  // A saved device (a what-if profile, cuda:0) is restored before the worker has listed the devices:
+  // remember it, so the list that arrives selects it.
+  wantedDevice_ = s.device;
   if (const int i = device_->findData(s.device); i >= 0) device_->setCurrentIndex(i);
   loading_ = false;
   onEdited();
 }
 
 void ProblemPanel::setDevices(const DeviceList& devices) {
-  const QString keep = device_->currentData().toString();
+  const bool listed = std::any_of(devices.devices.begin(), devices.devices.end(),
+                                  [&](const DeviceInfo& d) { return QString::fromStdString(d.id) == wantedDevice_; });
+  const QString keep = listed ? wantedDevice_ : device_->currentData().toString();
   devices_ = devices;
   loading_ = true;
   device_->clear();

@@ -59,6 +59,7 @@ class ProblemPanel : public QWidget {
   DeviceList devices_;
   SpecCheck check_;
   bool loading_ = false;
+  QString wantedDevice_;  // the device chosen or restored, kept until the device list that holds it arrives
 };
 
 }  // namespace attnscope::gui

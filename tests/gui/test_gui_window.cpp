@@ -460,6 +460,12 @@ TEST(GuiWindow, AWhatIfProfileChartsEachBackendsPredictedMemoryAgainstN) {
   EXPECT_TRUE(text.contains(",predicted\n")) << text.left(400).toStdString();
   EXPECT_FALSE(text.contains(",ok\n")) << "nothing in a prediction is a measurement";
 
+  // A restart comes back on the profile (restored before the worker has listed the devices) and its chart.
+  w->close();
+  w = makeWindow();
+  EXPECT_EQ(w->problemPanel()->spec().device, QStringLiteral("profile:h100"));
+  EXPECT_TRUE(QTest::qWaitFor([&] { return w->plotView()->model().predictedOnly; }, 30000));
+
   spec.device = "cpu";  // a real device: measured results only, no prediction in the chart
   applyAndWait(*w, spec);
   ASSERT_TRUE(QTest::qWaitFor([&] { return !w->plotView()->model().predictedOnly; }, 5000));
