@@ -15,6 +15,12 @@ std::string_view to_string(DeviceKind k) {
   return "unknown";
 }
 
+const RuntimeLibrary* DeviceInfo::runtime_library(std::string_view library_id) const {
+  for (const auto& l : runtime_libraries)
+    if (l.id == library_id) return &l;
+  return nullptr;
+}
+
 std::string DeviceInfo::sm_name() const { return "sm" + std::to_string(compute_capability()); }
 
 double DeviceInfo::peak_tflops(DType t) const {

@@ -86,6 +86,7 @@ DeviceList discover_devices() {
   for (auto& d : probe.devices) list.devices.push_back(std::move(d));
   if (probe.devices.empty())
     list.why_no_gpu = probe.why_none.empty() ? "no CUDA device found" : probe.why_none;
+  for (auto& d : list.devices) d.runtime_libraries = probe.libraries;  // the real devices, before the profiles
   for (const auto& p : what_if_profiles()) list.devices.push_back(p);
   return list;
 }

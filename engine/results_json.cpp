@@ -110,7 +110,7 @@ Problem problem_from_json(const json& j, const std::string& path) {
 }
 
 json to_json(const DeviceInfo& d) {
-  return {{"id", d.id},
+  json j = {{"id", d.id},
           {"kind", to_string(d.kind)},
           {"name", d.name},
           {"compute_capability", d.is_gpu() ? json(std::to_string(d.cc_major) + "." + std::to_string(d.cc_minor)) : json(nullptr)},
@@ -133,6 +133,14 @@ json to_json(const DeviceInfo& d) {
           {"runtime_version", d.runtime_version},
           {"timer", d.timer},
           {"timer_note", d.timer_note}};
+  if (!d.runtime_libraries.empty()) {
+    json libs = json::array();
+    for (const auto& l : d.runtime_libraries)
+      libs.push_back({{"id", l.id}, {"name", l.name}, {"soname", l.soname}, {"found", l.found}, {"detail", l.detail},
+                      {"without", l.without}, {"fix", l.fix}});
+    j["runtime_libraries"] = std::move(libs);
+  }
+  return j;
 }
 
 DeviceInfo device_from_json(const json& j, const std::string& path) {
@@ -166,6 +174,14 @@ DeviceInfo device_from_json(const json& j, const std::string& path) {
   d.runtime_version = r.text_or("runtime_version", "");
   d.timer = r.text_or("timer", "");
   d.timer_note = r.text_or("timer_note", "");
+  if (r.has("runtime_libraries")) {
+    const json& a = r.array("runtime_libraries");
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      JsonReader l(a[i], r.sub("runtime_libraries") + "[" + std::to_string(i) + "]");
+      d.runtime_libraries.push_back({l.text("id"), l.text("name"), l.text("soname"), l.boolean("found"),
+                                     l.text_or("detail", ""), l.text_or("without", ""), l.text_or("fix", "")});
+    }
+  }
   return d;
 }
 

@@ -68,7 +68,7 @@ RuleResult& RuleSet::add(std::string rule, RuleKind kind, std::string field, std
 }
 
 RuleSet& RuleSet::cuda_backend(const std::vector<int>& images, int min_cc, std::string fallback, Why why) {
-  target(Target::Cuda).built_with_cuda(build::with_cuda());
+  target(Target::Cuda).built_with_cuda(build::with_cuda()).runtime_library("cuda-driver");
   if (min_cc > 0) min_compute_capability(min_cc, std::move(fallback), std::move(why));
   return kernel_image_for(images);
 }
@@ -92,6 +92,27 @@ RuleSet& RuleSet::built_with_cuda(bool built) {
       built ? "this build of AttnScope has CUDA support"
             : "this build of AttnScope has no CUDA support (it was configured without a CUDA toolkit)",
       "install the CUDA toolkit and rebuild, or use a CPU backend");
+  return *this;
+}
+
+RuleResult runtime_library_rule(const RuntimeLibrary& lib) {
+  return RuleResult{"runtime_library:" + lib.id,
+                    RuleKind::Environment,
+                    "library",
+                    lib.found ? lib.soname + " (" + lib.detail + ")" : lib.soname + " not found",
+                    lib.soname + " (" + lib.name + ")",
+                    lib.found,
+                    lib.found ? lib.name + " is loaded from " + lib.detail
+                              : lib.name + " not found: " + lib.without + " (" + lib.detail + ")",
+                    lib.fix};
+}
+
+RuleSet& RuleSet::runtime_library(std::string_view id, Why why) {
+  const RuntimeLibrary* lib = d_.runtime_library(id);
+  if (!lib) return *this;
+  RuleResult r = runtime_library_rule(*lib);
+  add(std::move(r.rule), r.kind, std::move(r.field), std::move(r.observed), std::move(r.required), r.met,
+      std::move(r.reason), std::move(r.hint), why);
   return *this;
 }
 

@@ -13,6 +13,18 @@ namespace attnscope {
 enum class DeviceKind { Cpu, Cuda, Profile };
 std::string_view to_string(DeviceKind k);  // "cpu", "cuda", "profile"
 
+// A library the GPU side opens at run time on this machine (the NVIDIA driver, CUPTI, cuBLAS) rather than
+// links, so the binaries start without it: found or not, what a machine without it loses, and the fix.
+struct RuntimeLibrary {
+  std::string id;       // "cuda-driver", "cupti", "cublas"
+  std::string name;     // "NVIDIA driver", "CUPTI", "cuBLAS"
+  std::string soname;   // "libcuda.so.1"
+  bool found = false;
+  std::string detail;   // the file opened, or the loader's words
+  std::string without;  // "no GPU can be used: ...", "timing falls back to CUDA events ..."
+  std::string fix;      // "install the NVIDIA driver ..."
+};
+
 struct DeviceInfo {
   std::string id;    // "cpu", "cuda:0", "profile:h100"
   DeviceKind kind = DeviceKind::Cpu;
@@ -44,6 +56,11 @@ struct DeviceInfo {
   // How kernels are timed here: "cupti", "cuda-events" (with timer_note saying why) or "steady-clock".
   std::string timer = "steady-clock";
   std::string timer_note;
+
+  // The run-time libraries as found on this machine: filled for real devices (the CPU and GPUs) by
+  // discovery; empty for a what-if profile, whose verdict is about other hardware, not this installation.
+  std::vector<RuntimeLibrary> runtime_libraries;
+  const RuntimeLibrary* runtime_library(std::string_view id) const;  // null when not probed
 
   bool is_gpu() const { return kind != DeviceKind::Cpu; }
   bool is_real() const { return kind != DeviceKind::Profile; }

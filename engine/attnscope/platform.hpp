@@ -13,6 +13,7 @@ namespace attnscope {
 struct GpuProbe {
   std::vector<DeviceInfo> devices;  // real CUDA devices, ids "cuda:0", ...
   std::string why_none;             // non-empty when devices is empty: "no NVIDIA driver (libcuda.so.1 not found)", ...
+  std::vector<RuntimeLibrary> libraries;  // the CUDA libraries opened at run time, found or not (empty without CUDA)
 };
 
 // Build facts (with CUDA, compiled compute capabilities) are in attnscope/build_info.hpp, in the core.

@@ -25,8 +25,11 @@ class RuleSet {
   // Environment rules.
   RuleSet& target(Target t);                       // device kind must match (CUDA backend on the CPU ⇒ unmet)
   RuleSet& built_with_cuda(bool built);           // this build of AttnScope has CUDA (build::with_cuda())
-  // The three environment rules every CUDA backend starts with: target(Cuda), built_with_cuda and
-  // kernel_image_for(images), with min_compute_capability(min_cc, fallback) before the image rule
+  // A run-time library this backend needs ("cuda-driver", "cublas") was found on this machine; judged on
+  // real devices only (profiles carry no runtime_libraries), so a what-if verdict stays about the hardware.
+  RuleSet& runtime_library(std::string_view id, Why why = {});
+  // The environment rules every CUDA backend starts with: target(Cuda), built_with_cuda,
+  // runtime_library("cuda-driver") and kernel_image_for(images), with min_compute_capability(min_cc, fallback) before the image rule
   // when min_cc > 0 (so the image rule's hint knows whether a rebuild can help).
   RuleSet& cuda_backend(const std::vector<int>& images, int min_cc = 0, std::string fallback = {}, Why why = {});
   // "device is sm75 (T4); needs sm80 or newer" — hint: use <fallback>.
@@ -56,6 +59,10 @@ class RuleSet {
   std::vector<RuleResult> results_;
   int min_cc_ = 0;  // from min_compute_capability, 0 when not given
 };
+
+// The rule a run-time library stands for: "CUPTI not found (…): timing falls back to CUDA events" with its
+// fix. RuleSet::runtime_library adds it to a backend; `devices` lists one per library the same way.
+RuleResult runtime_library_rule(const RuntimeLibrary& lib);
 
 // "float16, bfloat16" / "float16 or bfloat16"
 std::string join_dtypes(const std::vector<DType>& ts, std::string_view last_sep = " or ");

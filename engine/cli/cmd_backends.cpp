@@ -41,11 +41,8 @@ void print_verdict(const Verdict& v, bool verbose) {
             << format_bytes(v.memory.workspace_bytes) << '\n';
   const auto unmet = v.unmet();
   for (RuleKind kind : {RuleKind::Environment, RuleKind::Input, RuleKind::Memory}) {
-    for (const auto& r : unmet) {
-      if (r.kind != kind) continue;
-      std::cout << "      " << to_string(kind) << ": " << r.reason << '\n';
-      if (!r.hint.empty()) std::cout << "          fix: " << r.hint << '\n';
-    }
+    for (const auto& r : unmet)
+      if (r.kind == kind) print_rule(std::cout, r);
   }
   if (!v.eligible())
     std::cout << "      accepted by: " << (v.accepted_by.empty() ? "no backend" : join(v.accepted_by)) << '\n';

@@ -37,6 +37,17 @@ void print_table(const DeviceList& list) {
   }
   t.print(std::cout);
   if (!list.why_no_gpu.empty()) std::cout << "\nNo GPU: " << list.why_no_gpu << '\n';
+  // The CUDA libraries, opened at run time (the CPU carries the machine's list, as every real device does).
+  if (!list.devices.empty() && !list.devices.front().runtime_libraries.empty()) {
+    std::cout << "\nRun-time libraries (opened when present, never required to start):\n";
+    for (const auto& lib : list.devices.front().runtime_libraries) {
+      if (lib.found) std::cout << "  " << lib.name << ": " << lib.detail << '\n';
+      else {
+        std::cout << "  " << lib.name << ": not found\n";
+        print_rule(std::cout, runtime_library_rule(lib));
+      }
+    }
+  }
   for (const auto& d : list.devices)
     if (d.is_real() && !d.timer_note.empty() && d.timer != "steady-clock")
       std::cout << d.id << " timer note: " << d.timer_note << '\n';

@@ -56,4 +56,9 @@ std::string json_pretty(const nlohmann::json& j) {
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
+void print_rule(std::ostream& out, const RuleResult& r) {
+  out << "      " << to_string(r.kind) << ": " << r.reason << '\n';
+  if (!r.hint.empty()) out << "          fix: " << r.hint << '\n';
+}
+
 }  // namespace attnscope::cli

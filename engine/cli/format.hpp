@@ -6,6 +6,8 @@
 
 #include <nlohmann/json_fwd.hpp>
 
+#include "attnscope/backend.hpp"
+
 namespace attnscope::cli {
 
 std::string fixed(double value, int decimals);
@@ -22,6 +24,10 @@ class TextTable {
  private:
   std::vector<std::vector<std::string>> rows_;
 };
+
+// One unmet rule as `backends` shows it under a greyed backend ("      environment: <reason>" and
+// "          fix: <hint>"); `devices` shows a missing run-time library the same way.
+void print_rule(std::ostream& out, const RuleResult& r);
 
 std::string json_pretty(const nlohmann::json& j);
 // One JSON value on one line; invalid UTF-8 (e.g. in an exception's text) is replaced, never thrown.

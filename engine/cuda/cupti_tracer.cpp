@@ -6,16 +6,55 @@
 #include <algorithm>
 #include <cstdlib>
 #include <memory>
+#include <type_traits>
+
+#include "attnscope/rules.hpp"
+#include "cuda/cuda_libraries.hpp"
 
 namespace attnscope::cuda {
 namespace {
+
+// CUPTI is opened at run time (cuda_libraries), not linked, so a machine without it still starts and
+// times with CUDA events. Every CUPTI call below goes through this table; the names are CUPTI's own.
+#define ATTNSCOPE_CUPTI_FUNCTIONS(X)                                                                        \
+  X(cuptiGetVersion) X(cuptiGetResultString) X(cuptiActivityRegisterCallbacks) X(cuptiActivityEnable)      \
+  X(cuptiActivityDisable) X(cuptiActivityFlushAll) X(cuptiActivityGetNextRecord)                           \
+  X(cuptiActivityGetNumDroppedRecords) X(cuptiActivityPushExternalCorrelationId)                           \
+  X(cuptiActivityPopExternalCorrelationId)
+
+struct CuptiApi {
+#define ATTNSCOPE_CUPTI_MEMBER(f) decltype(&::f) f = nullptr;
+  ATTNSCOPE_CUPTI_FUNCTIONS(ATTNSCOPE_CUPTI_MEMBER)
+#undef ATTNSCOPE_CUPTI_MEMBER
+  std::string why_not;  // empty when every function was found
+};
+
+// Resolved once; why_not says which library or symbol is missing, in the words of the rule `devices` shows.
+const CuptiApi& api() {
+  static const CuptiApi a = [] {
+    CuptiApi t;
+    const auto& lib = cuda_libraries::cupti();
+    if (!lib.loaded()) {
+      for (const auto& l : cuda_libraries::status())
+        if (l.id == "cupti") t.why_not = runtime_library_rule(l).reason + " — " + l.fix;
+      return t;
+    }
+#define ATTNSCOPE_CUPTI_RESOLVE(f)                                                                   \
+  t.f = lib.function<std::remove_pointer_t<decltype(t.f)>>(#f);                                      \
+  if (!t.f && t.why_not.empty()) t.why_not = lib.path() + " has no " #f " (a CUPTI older than the toolkit's)";
+    ATTNSCOPE_CUPTI_FUNCTIONS(ATTNSCOPE_CUPTI_RESOLVE)
+#undef ATTNSCOPE_CUPTI_RESOLVE
+    return t;
+  }();
+  return a;
+}
 
 constexpr std::size_t kBufferBytes = 8u << 20;
 constexpr auto kExternalKind = CUPTI_EXTERNAL_CORRELATION_KIND_CUSTOM0;
 
 std::string result_text(CUptiResult r) {
   const char* s = nullptr;
-  cuptiGetResultString(r, &s);
+  api().cuptiGetResultString(r, &s);
   return s ? s : ("CUPTI error " + std::to_string(int(r)));
 }
 
@@ -49,7 +88,7 @@ void CUPTIAPI buffer_requested(uint8_t** buffer, size_t* size, size_t* max_recor
 
 void CUPTIAPI buffer_completed(CUcontext ctx, uint32_t stream_id, uint8_t* buffer, size_t, size_t valid) {
   size_t dropped = 0;
-  if (cuptiActivityGetNumDroppedRecords(ctx, stream_id, &dropped) != CUPTI_SUCCESS) dropped = 0;
+  if (api().cuptiActivityGetNumDroppedRecords(ctx, stream_id, &dropped) != CUPTI_SUCCESS) dropped = 0;
   CuptiTracer::instance().consume(buffer, valid, dropped);
   std::free(buffer);
 }
@@ -90,9 +129,13 @@ CuptiTracer& CuptiTracer::instance() {
 }
 
 CuptiTracer::CuptiTracer() {
+  if (!api().why_not.empty()) {
+    status_ = api().why_not;
+    return;
+  }
   uint32_t version = 0;
-  cuptiGetVersion(&version);
-  CUptiResult r = cuptiActivityRegisterCallbacks(buffer_requested, buffer_completed);
+  api().cuptiGetVersion(&version);
+  CUptiResult r = api().cuptiActivityRegisterCallbacks(buffer_requested, buffer_completed);
   if (r != CUPTI_SUCCESS) {
     status_ = explain(r, "cuptiActivityRegisterCallbacks");
     return;
@@ -100,15 +143,15 @@ CuptiTracer::CuptiTracer() {
   // External correlation records are emitted for API records, so RUNTIME and DRIVER must be on
   // (cuBLAS launches through the driver API).
   const std::pair<CUpti_ActivityKind, const char*> kinds[] = {
-      {CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL, "cuptiActivityEnable(CONCURRENT_KERNEL)"},
-      {CUPTI_ACTIVITY_KIND_RUNTIME, "cuptiActivityEnable(RUNTIME)"},
-      {CUPTI_ACTIVITY_KIND_DRIVER, "cuptiActivityEnable(DRIVER)"},
-      {CUPTI_ACTIVITY_KIND_EXTERNAL_CORRELATION, "cuptiActivityEnable(EXTERNAL_CORRELATION)"}};
+      {CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL, "api().cuptiActivityEnable(CONCURRENT_KERNEL)"},
+      {CUPTI_ACTIVITY_KIND_RUNTIME, "api().cuptiActivityEnable(RUNTIME)"},
+      {CUPTI_ACTIVITY_KIND_DRIVER, "api().cuptiActivityEnable(DRIVER)"},
+      {CUPTI_ACTIVITY_KIND_EXTERNAL_CORRELATION, "api().cuptiActivityEnable(EXTERNAL_CORRELATION)"}};
   for (const auto& [kind, call] : kinds) {
-    r = cuptiActivityEnable(kind);
+    r = api().cuptiActivityEnable(kind);
     if (r != CUPTI_SUCCESS) {
       status_ = explain(r, call);
-      for (const auto& [k, c] : kinds) cuptiActivityDisable(k);
+      for (const auto& [k, c] : kinds) api().cuptiActivityDisable(k);
       return;
     }
   }
@@ -119,9 +162,9 @@ CuptiTracer::CuptiTracer() {
 
 void CuptiTracer::set_memory_tracing(bool on) {
   if (!available_) return;
-  cuptiActivityFlushAll(0);
-  if (on) cuptiActivityEnable(CUPTI_ACTIVITY_KIND_MEMORY2);
-  else cuptiActivityDisable(CUPTI_ACTIVITY_KIND_MEMORY2);
+  api().cuptiActivityFlushAll(0);
+  if (on) api().cuptiActivityEnable(CUPTI_ACTIVITY_KIND_MEMORY2);
+  else api().cuptiActivityDisable(CUPTI_ACTIVITY_KIND_MEMORY2);
 }
 
 CuptiTracer::Region::Region(CuptiTracer& t) : tracer_(t) {
@@ -129,12 +172,12 @@ CuptiTracer::Region::Region(CuptiTracer& t) : tracer_(t) {
     std::lock_guard lock(t.mu_);
     id_ = t.next_id_++;
   }
-  if (t.available_) pushed_ = cuptiActivityPushExternalCorrelationId(kExternalKind, id_) == CUPTI_SUCCESS;
+  if (t.available_) pushed_ = api().cuptiActivityPushExternalCorrelationId(kExternalKind, id_) == CUPTI_SUCCESS;
 }
 
 CuptiTracer::Region::~Region() {
   uint64_t popped = 0;
-  if (pushed_) cuptiActivityPopExternalCorrelationId(kExternalKind, &popped);
+  if (pushed_) api().cuptiActivityPopExternalCorrelationId(kExternalKind, &popped);
 }
 
 void CuptiTracer::consume(const uint8_t* buffer, std::size_t valid_bytes, uint64_t dropped) {
@@ -142,7 +185,7 @@ void CuptiTracer::consume(const uint8_t* buffer, std::size_t valid_bytes, uint64
   dropped_ += dropped;
   CUpti_Activity* record = nullptr;
   auto* buf = const_cast<uint8_t*>(buffer);
-  while (cuptiActivityGetNextRecord(buf, valid_bytes, &record) == CUPTI_SUCCESS) {
+  while (api().cuptiActivityGetNextRecord(buf, valid_bytes, &record) == CUPTI_SUCCESS) {
     switch (record->kind) {
       case CUPTI_ACTIVITY_KIND_CONCURRENT_KERNEL:
       case CUPTI_ACTIVITY_KIND_KERNEL: {
@@ -173,7 +216,7 @@ void CuptiTracer::consume(const uint8_t* buffer, std::size_t valid_bytes, uint64
 RegionTrace CuptiTracer::take(uint64_t id) {
   RegionTrace out;
   if (!available_) return out;
-  cuptiActivityFlushAll(0);
+  api().cuptiActivityFlushAll(0);
   std::lock_guard lock(mu_);
   auto region_of = [&](uint32_t corr) -> uint64_t {
     auto it = external_.find(corr);

@@ -37,7 +37,8 @@ class CuptiTracer {
   static CuptiTracer& instance();
 
   bool available() const { return available_; }
-  // When unavailable: why (CUPTI's own message plus what it means); when available: "CUPTI <version>".
+  // When unavailable: why (libcupti not found, or CUPTI's own message plus what it means); when
+  // available: "CUPTI <version>".
   const std::string& status() const { return status_; }
 
   // MEMORY2 records only while on (a separate memory pass keeps its overhead out of timing).

@@ -1,7 +1,6 @@
 // Platform hooks for a CUDA build: device discovery with the facts the rules and the GUI need, and
 // the GPU executor.
 #include <cuda_runtime.h>
-#include <dlfcn.h>
 
 #include <fstream>
 #include <regex>
@@ -10,6 +9,7 @@
 
 #include "attnscope/platform.hpp"
 #include "cuda/cuda_executor.hpp"
+#include "cuda/cuda_libraries.hpp"
 #include "cuda/cupti_tracer.hpp"
 
 namespace attnscope::platform {
@@ -60,12 +60,11 @@ int attribute(cudaDeviceAttr a, int dev) {
 
 GpuProbe probe_gpus() {
   GpuProbe out;
+  out.libraries = cuda_libraries::status();
   // Without libcuda the runtime can only say "insufficient driver"; name the real cause.
-  if (void* h = dlopen("libcuda.so.1", RTLD_NOW | RTLD_LOCAL)) {
-    dlclose(h);
-  } else {
-    const char* err = dlerror();
-    out.why_none = std::string("no NVIDIA driver (libcuda.so.1 not found") + (err ? std::string(": ") + err : "") + ")";
+  const auto& libcuda = cuda_libraries::driver();
+  if (!libcuda.loaded()) {
+    out.why_none = "no NVIDIA driver (libcuda.so.1 not found: " + libcuda.why_not() + ")";
     return out;
   }
   int count = 0;
@@ -109,8 +108,10 @@ GpuProbe probe_gpus() {
     d.driver_version = (kmod.empty() ? "" : kmod + " ") + "(CUDA " + cuda_version_text(driver) + ")";
     d.runtime_version = cuda_version_text(runtime);
     d.timer = tracer.available() ? "cupti" : "cuda-events";
-    d.timer_note = tracer.available() ? tracer.status()
-                                      : "CUPTI tracing unavailable, timing with CUDA events: " + tracer.status();
+    // A missing libcupti says so itself ("CUPTI not found: timing falls back to CUDA events …").
+    d.timer_note = tracer.available() || !cuda_libraries::cupti().loaded()
+                       ? tracer.status()
+                       : "CUPTI tracing unavailable, timing with CUDA events: " + tracer.status();
     fill_peaks_from_architecture(d);
     out.devices.push_back(std::move(d));
   }

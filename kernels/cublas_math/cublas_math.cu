@@ -8,6 +8,7 @@
 #include <cuda_runtime.h>
 
 #include <mutex>
+#include <type_traits>
 #include <stdexcept>
 #include <string>
 #include <unordered_map>
@@ -15,6 +16,7 @@
 #include "common/launch_check.hpp"
 #include "common/warp_softmax.cuh"
 #include "cublas_math/cublas_math.hpp"
+#include "cuda/cuda_libraries.hpp"
 
 namespace attnscope::cublas_math {
 namespace {
@@ -22,9 +24,44 @@ namespace {
 constexpr int kThreads = 256;
 constexpr int kPerThread = 8;  // values a thread holds per chunk of the in-place rewrite
 
+// cuBLAS is opened at run time (cuda_libraries), not linked, so a machine without it still starts and
+// greys only this backend (its rule reads the same library). The _v2 names are the symbols cublas_v2.h's
+// macros stand for; the GEMM's type is spelled out because cublas_api.h overloads it for C++.
+struct CublasApi {
+  decltype(&::cublasCreate_v2) create = nullptr;
+  decltype(&::cublasSetMathMode) set_math_mode = nullptr;
+  decltype(&::cublasSetStream_v2) set_stream = nullptr;
+  decltype(&::cublasSetWorkspace_v2) set_workspace = nullptr;
+  decltype(&::cublasGetStatusString) status_string = nullptr;
+  cublasStatus_t (*gemm_strided_batched_ex)(cublasHandle_t, cublasOperation_t, cublasOperation_t, int, int, int,
+                                            const void*, const void*, cudaDataType, int, long long int, const void*,
+                                            cudaDataType, int, long long int, const void*, void*, cudaDataType, int,
+                                            long long int, int, cublasComputeType_t, cublasGemmAlgo_t) = nullptr;
+};
+
+const CublasApi& api() {
+  static const CublasApi a = [] {
+    const auto& lib = cuda_libraries::cublas();
+    if (!lib.loaded()) throw std::runtime_error("cublas-math: cuBLAS not found: " + lib.why_not());
+    CublasApi t;
+    auto bind = [&](auto& fn, const char* name) {
+      fn = lib.function<std::remove_pointer_t<std::remove_reference_t<decltype(fn)>>>(name);
+      if (!fn) throw std::runtime_error("cublas-math: " + lib.path() + " has no " + name);
+    };
+    bind(t.create, "cublasCreate_v2");
+    bind(t.set_math_mode, "cublasSetMathMode");
+    bind(t.set_stream, "cublasSetStream_v2");
+    bind(t.set_workspace, "cublasSetWorkspace_v2");
+    bind(t.status_string, "cublasGetStatusString");
+    bind(t.gemm_strided_batched_ex, "cublasGemmStridedBatchedEx");
+    return t;
+  }();
+  return a;
+}
+
 void check(cublasStatus_t s, const char* what) {
   if (s != CUBLAS_STATUS_SUCCESS)
-    throw std::runtime_error(std::string("cublas-math: ") + what + ": " + cublasGetStatusString(s));
+    throw std::runtime_error(std::string("cublas-math: ") + what + ": " + api().status_string(s));
 }
 
 // One handle per (thread, device), created on first use (during warm-up) and kept for the process.
@@ -35,9 +72,9 @@ cublasHandle_t handle_for_current_device() {
   auto it = handles.find(dev);
   if (it != handles.end()) return it->second;
   cublasHandle_t h = nullptr;
-  check(cublasCreate(&h), "cublasCreate");
+  check(api().create(&h), "cublasCreate");
   // Default math: with CUBLAS_COMPUTE_32F, fp32 GEMMs stay true fp32 (no TF32).
-  check(cublasSetMathMode(h, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
+  check(api().set_math_mode(h, CUBLAS_DEFAULT_MATH), "cublasSetMathMode");
   handles.emplace(dev, h);
   return h;
 }
@@ -98,9 +135,9 @@ void launch(const Problem& p, const Tensors& t, float* scores, void* cublas_ws, 
             void* stream) {
   auto st = static_cast<cudaStream_t>(stream);
   cublasHandle_t h = handle_for_current_device();
-  check(cublasSetStream(h, st), "cublasSetStream");
+  check(api().set_stream(h, st), "cublasSetStream");
   // After cublasSetStream: setting a stream resets the workspace to cuBLAS's own pool.
-  check(cublasSetWorkspace(h, cublas_ws, cublas_ws_bytes), "cublasSetWorkspace");
+  check(api().set_workspace(h, cublas_ws, cublas_ws_bytes), "cublasSetWorkspace");
 
   const cudaDataType_t io = cuda_type(p.dtype);
   const int group_rows = int(p.group_size() * p.q_len);  // query rows sharing one K/V head
@@ -111,7 +148,7 @@ void launch(const Problem& p, const Tensors& t, float* scores, void* cublas_ws, 
   const float alpha = float(p.softmax_scale()), one = 1.f, zero = 0.f;
 
   // Row-major S (group_rows×Nk) is column-major Sᵀ (Nk×group_rows) = Kᵀ(op T on col-major D×Nk) · Q.
-  check(cublasGemmStridedBatchedEx(h, CUBLAS_OP_T, CUBLAS_OP_N, nk, group_rows, d, &alpha, t.k, io, d,
+  check(api().gemm_strided_batched_ex(h, CUBLAS_OP_T, CUBLAS_OP_N, nk, group_rows, d, &alpha, t.k, io, d,
                                    int64_t(nk) * d, t.q, io, d, int64_t(group_rows) * d, &zero, scores, CUDA_R_32F,
                                    nk, int64_t(group_rows) * nk, batches, CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT),
         "S = Q·Kᵀ GEMM");
@@ -121,7 +158,7 @@ void launch(const Problem& p, const Tensors& t, float* scores, void* cublas_ws, 
     case DType::BF16: launch_softmax<__nv_bfloat16>(p, scores, st); break;
   }
   // Row-major O (group_rows×D) is column-major Oᵀ (D×group_rows) = Vᵀ (col-major D×Nk) · Pᵀ (Nk×group_rows).
-  check(cublasGemmStridedBatchedEx(h, CUBLAS_OP_N, CUBLAS_OP_N, d, group_rows, nk, &one, t.v, io, d,
+  check(api().gemm_strided_batched_ex(h, CUBLAS_OP_N, CUBLAS_OP_N, d, group_rows, nk, &one, t.v, io, d,
                                    int64_t(nk) * d, scores, io, p_pitch, int64_t(group_rows) * p_pitch, &zero, t.o, io, d, int64_t(group_rows) * d, batches, CUBLAS_COMPUTE_32F,
                                    CUBLAS_GEMM_DEFAULT),
         "O = P·V GEMM");

@@ -48,6 +48,7 @@ class CublasMathBackend final : public CudaBackend {
   std::vector<RuleResult> check(const Problem& p, const DeviceInfo& d) const override {
     RuleSet rules(p, d);
     rules.cuda_backend(build::turing_capable_compute_capabilities())
+        .runtime_library("cublas", Why{"its two GEMMs are cuBLAS's", "", "mem-efficient or flash2 need no cuBLAS"})
         .dtype_in({DType::F32, DType::F16, DType::BF16});
     // cuBLAS's 32-bit GEMM sizes: a group's query rows and P's row pitch (2·Nk for 16-bit P) are ints.
     const int64_t rows = p.group_size() * p.q_len;

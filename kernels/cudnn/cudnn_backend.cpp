@@ -108,6 +108,7 @@ class CudnnBackend final : public CudaBackend {
     // No kernel-image rule: the kernels are cuDNN's, not this build's.
     rules.target(Target::Cuda)
         .built_with_cuda(build::with_cuda())
+        .runtime_library("cuda-driver")
         .dtype_in({DType::F16, DType::BF16},
                   Why{"cuDNN's fused attention has float16/bfloat16 engines — and fp8 on Hopper, not offered here; "
                       "its validate() and plan building let float32 through on sm90, and running that plan faulted",

@@ -88,7 +88,7 @@ class Flash3Backend final : public CudaBackend {
     // No kernel_image rule: flash3's kernels are always built, for sm_90a only (kernels/CMakeLists.txt),
     // so the compute-capability rule below is the whole device story.
     RuleSet rules(p, d);
-    rules.target(Target::Cuda).built_with_cuda(build::with_cuda());
+    rules.target(Target::Cuda).built_with_cuda(build::with_cuda()).runtime_library("cuda-driver");
     if (d.is_gpu()) rules.custom(hopper_rule(d));
     rules.dtype_in({DType::F16, DType::BF16},
                    {.reason = "wgmma here takes 16-bit inputs; float32 would need TF32, which changes the numerics"})

@@ -3,7 +3,6 @@
 // all contiguous (BHSD strides), the fp32 log-sum-exp as cuDNN's "Stats" output [B,Hq,Nq,1].
 // libcudnn is opened here at run time (NV_CUDNN_FRONTEND_USE_DYNAMIC_LOADING), so a missing cuDNN
 // greys one backend instead of stopping the program from starting.
-#include <dlfcn.h>
 
 #include <cuda_runtime.h>
 #include <cudnn_frontend.h>
@@ -17,6 +16,7 @@
 #include <tuple>
 
 #include "cudnn/cudnn_sdpa.hpp"
+#include "cuda/dynamic_library.hpp"
 
 // The frontend's dynamic loading looks every cuDNN symbol up in this handle.
 namespace cudnn_frontend {
@@ -153,14 +153,13 @@ const Library& library() {
     // ATTNSCOPE_CUDNN_LIBRARY names another file (a pip-installed cuDNN, or a test of its absence).
     const char* env = std::getenv("ATTNSCOPE_CUDNN_LIBRARY");
     const std::string name = env && *env ? env : "libcudnn.so.9";
-    dlerror();
-    void* h = dlopen(name.c_str(), RTLD_NOW | RTLD_GLOBAL);
-    if (!h) {
-      const char* err = dlerror();
-      l.why_not = err ? err : "dlopen(" + name + ") failed";
+    // Opened GLOBAL, as this backend always has; cudnn-frontend then looks cuDNN's symbols up in the handle.
+    const auto lib = dynlib::Library::open({name}, dynlib::Library::Scope::Global);
+    if (!lib.loaded()) {
+      l.why_not = lib.why_not();
       return l;
     }
-    fe::cudnn_dlhandle = h;
+    fe::cudnn_dlhandle = lib.handle();
     try {
       l.version = int64_t(fe::detail::get_backend_version());
     } catch (const std::exception& e) {
