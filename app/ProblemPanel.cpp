@@ -224,10 +224,22 @@ void ProblemPanel::onEdited() {
     check_.issues.append({QStringLiteral("device"), tr("choose a device")});
   markFields();
   const DeviceInfo d = currentDevice();
+  // The CUDA libraries this machine lacks (a real device carries the machine's list), each as the rule a
+  // greyed backend shows: what is lost, then the fix.
+  QStringList missing, why;
+  if (!devices_.why_no_gpu.empty() && d.kind == DeviceKind::Cpu) why << QString::fromStdString(devices_.why_no_gpu);
+  for (const RuntimeLibrary& lib : d.runtime_libraries) {
+    if (lib.found) continue;
+    missing << QString::fromStdString(lib.name);
+    const RuleResult r = runtime_library_rule(lib);
+    why << QString::fromStdString(r.reason + " — fix: " + r.hint);
+  }
   if (d.kind == DeviceKind::Profile)
     deviceNote_->setText(tr("What-if profile: explains eligibility; cannot run."));
   else if (!devices_.why_no_gpu.empty() && d.kind == DeviceKind::Cpu)
     deviceNote_->setText(tr("No GPU here: CPU backends run (hover for why)."));
+  else if (d.kind == DeviceKind::Cuda && !missing.isEmpty())
+    deviceNote_->setText(tr("Not found: %1 (hover for what it costs and the fix)").arg(missing.join(QStringLiteral(", "))));
   else if (d.kind == DeviceKind::Cuda && !devices_.libraries.empty()) {
     QStringList libs;  // the libraries backends run on here: "cuDNN 9.19.0, cudnn-frontend 1.32.0"
     for (const auto& [name, version] : devices_.libraries)
@@ -235,7 +247,7 @@ void ProblemPanel::onEdited() {
     deviceNote_->setText(tr("Libraries: %1").arg(libs.join(QStringLiteral(", "))));
   } else
     deviceNote_->clear();
-  deviceNote_->setToolTip(QString::fromStdString(devices_.why_no_gpu));
+  deviceNote_->setToolTip(why.join(QStringLiteral("\n")));
   deviceNote_->setVisible(!deviceNote_->text().isEmpty());
   emit specChanged();
 }

@@ -11,6 +11,7 @@
 #include <QFileInfo>
 #include <QHelpEvent>
 #include <QImage>
+#include <QLabel>
 #include <QLineEdit>
 #include <QListView>
 #include <QMimeData>
@@ -522,4 +523,39 @@ TEST(GuiWindow, CancelFromTheWindowStopsWithinASecondAndKeepsFinishedRows) {
   EXPECT_EQ(w->resultsModel()->rowCount(), 1);
   EXPECT_TRUE(w->progressText().contains("Cancelled")) << w->progressText().toStdString();
   EXPECT_TRUE(w->runAction()->isEnabled());
+}
+
+TEST(GuiProblemPanel, TheDeviceNoteNamesEachMissingCudaLibraryWithItsFix) {
+  // A machine with a GPU but neither CUPTI nor cuBLAS on the loader's path, as discovery reports it.
+  DeviceList list;
+  const std::vector<RuntimeLibrary> libs = {
+      {"cuda-driver", "NVIDIA driver", "libcuda.so.1", true, "/usr/lib/libcuda.so.1", "no GPU", "install the driver"},
+      {"cupti", "CUPTI", "libcupti.so.13", false, "libcupti.so.13: cannot open shared object file",
+       "timing falls back to CUDA events", "install the CUDA toolkit's CUPTI"},
+      {"cublas", "cuBLAS", "libcublas.so.13", false, "libcublas.so.13: cannot open shared object file",
+       "cublas-math cannot run", "install cuBLAS 13"}};
+  DeviceInfo cpu;
+  cpu.id = "cpu";
+  cpu.name = "CPU";
+  cpu.runtime_libraries = libs;
+  DeviceInfo gpu = *find_profile("h100");
+  gpu.id = "cuda:0";
+  gpu.kind = DeviceKind::Cuda;
+  gpu.runtime_libraries = libs;
+  list.devices = {cpu, gpu};
+  ProblemPanel panel;
+  panel.setDevices(list);
+  ProblemSpec spec = panel.spec();
+  spec.device = QStringLiteral("cuda:0");
+  panel.setSpec(spec);
+  auto* note = panel.findChild<QLabel*>(QStringLiteral("deviceNote"));
+  ASSERT_NE(note, nullptr);
+  EXPECT_EQ(note->text().toStdString(), "Not found: CUPTI, cuBLAS (hover for what it costs and the fix)");
+  const std::string tip = note->toolTip().toStdString();
+  EXPECT_NE(tip.find("CUPTI not found: timing falls back to CUDA events (libcupti.so.13: cannot open shared object file)"
+                     " — fix: install the CUDA toolkit's CUPTI"),
+            std::string::npos)
+      << tip;
+  EXPECT_NE(tip.find("cuBLAS not found: cublas-math cannot run"), std::string::npos) << tip;
+  EXPECT_EQ(tip.find("NVIDIA driver"), std::string::npos) << tip;  // found: not a problem
 }
