@@ -5,19 +5,25 @@
 #include <cudaTypedefs.h>
 #include <cuda_runtime.h>
 
+#include <array>
 #include <cstdlib>
 #include <mutex>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "flash3/flash3.hpp"
 #include "flash3/flash3_traits.cuh"
 
 namespace attnscope::flash3 {
 
-// Defined in flash3_kernel.cuh, instantiated in flash3_hdim<D>.cu.
-template <class Element, int kHeadDim, Schedule kSchedule>
+// Defined in flash3_kernel.cuh, instantiated in flash3_hdim<D>.cu (the default tiles with ping-pong)
+// and flash3_hdim128_ladder.cu (the ladder's lower rungs, bfloat16 d=128).
+template <class Element, int kHeadDim, int kBlockN, int kStages, Schedule kSchedule, bool kCausal>
 void run(const TensorMaps& maps, const Params& p, cudaStream_t stream);
+
+// Defined in flash3_hdim128_ladder.cu: row i of kAlternativeTiles → its bfloat16 ping-pong launcher.
+extern const std::array<RunFn, kAlternativeTiles.size()> kAlternativeRuns;
 
 namespace {
 
@@ -65,24 +71,43 @@ Schedule schedule_from_env() {
   throw std::runtime_error(std::string("flash3: ATTNSCOPE_FLASH3_SCHEDULE=") + s + " is not serial, overlap or pingpong");
 }
 
-template <class Element, int kHeadDim>
-void run_with_schedule(const TensorMaps& maps, const Params& p, cudaStream_t s) {
+// The key tile: the table's row for (head dim, mask), unless ATTNSCOPE_FLASH3_TILE=<block_n>x<stages>
+// names a row of kAlternativeTiles for this problem (bfloat16, ping-pong). Anything else named there is
+// refused, not silently ignored. Returns the alternative's index, or -1 for the default row.
+int alternative_from_env(const Params& p, TileShape& tile) {
+  tile = *tile_shape(p.head_dim, p.causal);
+  const char* s = std::getenv("ATTNSCOPE_FLASH3_TILE");
+  const auto name = [](const TileShape& t) { return std::to_string(t.block_n) + "x" + std::to_string(t.stages); };
+  if (s == nullptr || *s == '\0' || name(tile) == s) return -1;
+  std::string compiled;
+  for (size_t i = 0; i < kAlternativeTiles.size(); ++i) {
+    const TileShape& t = kAlternativeTiles[i];
+    if (t.head_dim != p.head_dim || t.causal != p.causal) continue;
+    compiled += " " + name(t);
+    if (p.bf16 && name(t) == s) return tile = t, int(i);
+  }
+  throw std::runtime_error(std::string("flash3: ATTNSCOPE_FLASH3_TILE=") + s + " is not compiled for this problem (default " +
+                           name(tile) + "; bfloat16 alternatives:" + (compiled.empty() ? " none" : compiled) + ")");
+}
+
+template <class Element, int kHeadDim, bool kCausal>
+void run_with_choice(const TensorMaps& maps, const Params& p, cudaStream_t s) {
+  constexpr TileShape kTile = *tile_shape(kHeadDim, kCausal);
   if constexpr (std::is_same_v<Element, __nv_bfloat16> && kHeadDim == 128) {
     switch (schedule_from_env()) {
-      case Schedule::kSerial: return run<Element, kHeadDim, Schedule::kSerial>(maps, p, s);
-      case Schedule::kOverlap: return run<Element, kHeadDim, Schedule::kOverlap>(maps, p, s);
+      case Schedule::kSerial: return run<Element, 128, kTile.block_n, kTile.stages, Schedule::kSerial, kCausal>(maps, p, s);
+      case Schedule::kOverlap: return run<Element, 128, kTile.block_n, kTile.stages, Schedule::kOverlap, kCausal>(maps, p, s);
       case Schedule::kPingPong: break;
     }
   }
-  run<Element, kHeadDim, Schedule::kPingPong>(maps, p, s);
+  run<Element, kHeadDim, kTile.block_n, kTile.stages, Schedule::kPingPong, kCausal>(maps, p, s);
 }
 
 }  // namespace
 
 void forward(const Params& p, void* stream) {
   const auto s = static_cast<cudaStream_t>(stream);
-  const TileShape* shape = tile_shape(p.head_dim);
-  if (!shape) throw std::runtime_error("flash3: no kernel for head_dim " + std::to_string(p.head_dim));
+  if (!tile_shape(p.head_dim, p.causal)) throw std::runtime_error("flash3: no kernel for head_dim " + std::to_string(p.head_dim));
   int dev = 0, major = 0, minor = 0;
   if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess ||
       cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) != cudaSuccess)
@@ -91,20 +116,29 @@ void forward(const Params& p, void* stream) {
     throw std::runtime_error("flash3: needs compute capability 9.0 (sm_90a); this GPU is " + std::to_string(major) + "." +
                              std::to_string(minor));
   if (p.batch * p.q_heads * p.q_len == 0) return;
+  TileShape tile{};
+  const int alternative = alternative_from_env(p, tile);
+  if (alternative >= 0 && schedule_from_env() != Schedule::kPingPong)
+    throw std::runtime_error("flash3: ATTNSCOPE_FLASH3_TILE's alternatives are compiled with the ping-pong schedule only");
   TensorMaps maps;
   maps.q = make_map(p.q, p.bf16, p.batch * p.q_heads, p.q_len, p.head_dim, TileShape::kBlockM);
-  maps.k = make_map(p.k, p.bf16, p.batch * p.kv_heads, p.kv_len, p.head_dim, shape->block_n);
-  maps.v = make_map(p.v, p.bf16, p.batch * p.kv_heads, p.kv_len, p.head_dim, shape->block_n);
+  maps.k = make_map(p.k, p.bf16, p.batch * p.kv_heads, p.kv_len, p.head_dim, tile.block_n);
+  maps.v = make_map(p.v, p.bf16, p.batch * p.kv_heads, p.kv_len, p.head_dim, tile.block_n);
   maps.o = make_map(p.o, p.bf16, p.batch * p.q_heads, p.q_len, p.head_dim, 64);
-  auto go = [&](auto element) {
+  if (alternative >= 0) return kAlternativeRuns[size_t(alternative)](maps, p, s);
+  auto go = [&](auto element, auto causal) {
     using E = decltype(element);
-    if (p.head_dim == 64) return run_with_schedule<E, 64>(maps, p, s);
-    if (p.head_dim == 128) return run_with_schedule<E, 128>(maps, p, s);
+    if (p.head_dim == 64) return run_with_choice<E, 64, decltype(causal)::value>(maps, p, s);
+    if (p.head_dim == 128) return run_with_choice<E, 128, decltype(causal)::value>(maps, p, s);
+  };
+  auto with_mask = [&](auto element) {
+    if (p.causal) return go(element, std::true_type{});
+    go(element, std::false_type{});
   };
   if (p.bf16)
-    go(__nv_bfloat16{});
+    with_mask(__nv_bfloat16{});
   else
-    go(__half{});
+    with_mask(__half{});
 }
 
 }  // namespace attnscope::flash3

@@ -9,10 +9,13 @@
 namespace attnscope::flash3 {
 
 // One block = one producer warpgroup (TMA) + kConsumers consumer warpgroups of 64 query rows each;
-// block_n keys per K/V tile, `stages` K/V tiles in flight in the shared-memory ring. The rules read
-// the same rows as the kernels (flash3_traits.cuh), so they cannot drift apart.
+// block_n keys per K/V tile, `stages` K tiles and `stages` V tiles in flight in the shared-memory rings.
+// One row per head dim and mask (FA3 picks the key tile per mask too). The rules read the same rows as
+// the kernels (flash3_traits.cuh), so they cannot drift apart.
 struct TileShape {
-  int head_dim, block_n, stages;
+  int head_dim;
+  bool causal;
+  int block_n, stages;
   static constexpr int kConsumers = 2;
   static constexpr int kBlockM = 64 * kConsumers;
   // Q tile (reused for the output), `stages` K and V tiles, the mbarriers, and 1 KiB so the tiles can
@@ -22,16 +25,35 @@ struct TileShape {
   }
 };
 
-inline constexpr std::array<TileShape, 2> kTileShapes = {{
-    {64, 128, 4},   // S 64 + O 32 floats per consumer thread; 4 stages = 144 KiB of shared memory
-    {128, 128, 2},  // S 64 + O 64 floats per consumer thread; 2 stages = 160 KiB
+// d=128 non-causal takes FA3's 128×176 tile (S 88 + P 44 + O 64 registers per consumer thread; 2 stages
+// = 208 KiB; fewer softmax passes per key), causal keeps 128×128 (FA3's causal choice: square diagonal
+// tiles); d=64 keeps 128×128 with 4 stages (144 KiB). Measurements: NOTES.md, docs/performance.md.
+inline constexpr std::array<TileShape, 4> kTileShapes = {{
+    {64, false, 128, 4},
+    {64, true, 128, 4},
+    {128, false, 176, 2},
+    {128, true, 128, 2},
 }};
 
-constexpr const TileShape* tile_shape(int64_t head_dim) {
+// Other tiles, compiled for bfloat16 ping-pong only and picked with ATTNSCOPE_FLASH3_TILE=<block_n>x<stages>
+// (flash3.cu): the ladder's "before tile tuning" rung (d=128 non-causal on 128×128, the first version's
+// tile) and the alternatives each row above was measured against.
+inline constexpr std::array<TileShape, 6> kAlternativeTiles = {{
+    {128, false, 128, 2},
+    {128, false, 128, 3},
+    {128, false, 192, 2},
+    {128, true, 128, 3},
+    {128, true, 176, 2},
+    {64, false, 192, 4},
+}};
+
+constexpr const TileShape* tile_shape(int64_t head_dim, bool causal) {
   for (const TileShape& t : kTileShapes)
-    if (t.head_dim == head_dim) return &t;
+    if (t.head_dim == head_dim && t.causal == causal) return &t;
   return nullptr;
 }
+// Whether any kernel exists for this head dim (the rules' question).
+constexpr const TileShape* tile_shape(int64_t head_dim) { return tile_shape(head_dim, false); }
 
 // The same problem description as flash2's (pointers, shape, dtype, mask, scale): one definition.
 using Params = flash2::Params;

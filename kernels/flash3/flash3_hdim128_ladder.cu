@@ -1,8 +1,27 @@
-// The lower rungs of the schedule ladder (serial, overlap) for bfloat16, head dim 128 — the cell where
-// each Hopper mechanism's gain is measured (ATTNSCOPE_FLASH3_SCHEDULE, kernels/flash3/NOTES.md).
+// The ladder's other rungs for bfloat16 — the dtype where each Hopper mechanism's gain is measured
+// (kernels/flash3/NOTES.md): the serial and overlap schedules on d=128's default tiles
+// (ATTNSCOPE_FLASH3_SCHEDULE), and ping-pong on every tile of kAlternativeTiles (ATTNSCOPE_FLASH3_TILE).
+#include <utility>
+
 #include "flash3/flash3_kernel.cuh"
 
 namespace attnscope::flash3 {
-template void run<__nv_bfloat16, 128, Schedule::kSerial>(const TensorMaps&, const Params&, cudaStream_t);
-template void run<__nv_bfloat16, 128, Schedule::kOverlap>(const TensorMaps&, const Params&, cudaStream_t);
+namespace {
+constexpr TileShape kFull = *tile_shape(128, false), kCausal = *tile_shape(128, true);
+
+template <size_t... I>
+constexpr std::array<RunFn, sizeof...(I)> alternatives(std::index_sequence<I...>) {
+  return {&run<__nv_bfloat16, kAlternativeTiles[I].head_dim, kAlternativeTiles[I].block_n, kAlternativeTiles[I].stages,
+               Schedule::kPingPong, kAlternativeTiles[I].causal>...};
+}
+}  // namespace
+
+template void run<__nv_bfloat16, 128, kFull.block_n, kFull.stages, Schedule::kSerial, false>(const TensorMaps&, const Params&, cudaStream_t);
+template void run<__nv_bfloat16, 128, kCausal.block_n, kCausal.stages, Schedule::kSerial, true>(const TensorMaps&, const Params&, cudaStream_t);
+template void run<__nv_bfloat16, 128, kFull.block_n, kFull.stages, Schedule::kOverlap, false>(const TensorMaps&, const Params&, cudaStream_t);
+template void run<__nv_bfloat16, 128, kCausal.block_n, kCausal.stages, Schedule::kOverlap, true>(const TensorMaps&, const Params&, cudaStream_t);
+
+// Row i of kAlternativeTiles → its launcher (flash3.cu looks the requested tile up here).
+extern const std::array<RunFn, kAlternativeTiles.size()> kAlternativeRuns =
+    alternatives(std::make_index_sequence<kAlternativeTiles.size()>{});
 }  // namespace attnscope::flash3

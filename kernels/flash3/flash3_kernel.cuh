@@ -4,9 +4,11 @@
 //
 // One block = 128 query rows of one (batch, query head) and three warpgroups:
 //   warpgroup 0 (producer): after giving most of its registers away (setmaxnreg), one thread issues
-//     TMA copies — Q once, then K and V tiles into a kStages-deep shared-memory ring. Each copy
-//     completes on an mbarrier ("full"); the producer reuses a slot once both consumers have
-//     arrived on its "empty" barrier.
+//     TMA copies — Q once, then K and V tiles into two kStages-deep shared-memory rings, V one tile
+//     behind K (the consumers multiply Q·K(j+1)ᵀ together with P(j)·V(j)). Each copy completes on an
+//     mbarrier ("full"); the producer reuses a slot once both consumers have arrived on its "empty"
+//     barrier — a K slot as soon as its Q·Kᵀ has finished, a V slot after its P·V, so the next K
+//     load starts a whole softmax earlier than with one release per K/V pair.
 //   warpgroups 1, 2 (consumers, 64 rows each): S = Q·Kᵀ with wgmma from shared memory (both operands
 //     through 128-byte-swizzle descriptors), online softmax in registers (exp2 domain), O += P·V with
 //     P straight from the S accumulators as wgmma's register A operand. The key tiles are walked from
@@ -78,24 +80,28 @@ __device__ __forceinline__ void online_softmax(float (&s)[Cfg::kSFloats], int n_
         for (int c = 0; c < 2; ++c)
           if (key0 + 8 * j + c > last_key) s[4 * j + 2 * r + c] = -INFINITY;
     }
-    float m = row_max[r];
+    // Four independent partial maxima/sums instead of one chain of kBlockN/4 dependent instructions:
+    // the consumer warp is one of only two per scheduler, so latency is not hidden by other warps.
+    float mp[4] = {row_max[r], -INFINITY, -INFINITY, -INFINITY};
 #pragma unroll
-    for (int j = 0; j < kBlockN / 8; ++j) m = fmaxf(m, fmaxf(s[4 * j + 2 * r], s[4 * j + 2 * r + 1]));
-    m = sm80::quad_max(m);
+    for (int j = 0; j < kBlockN / 8; ++j) mp[j % 4] = fmaxf(mp[j % 4], fmaxf(s[4 * j + 2 * r], s[4 * j + 2 * r + 1]));
+    float m = sm80::quad_max(fmaxf(fmaxf(mp[0], mp[1]), fmaxf(mp[2], mp[3])));
     // From −∞ (nothing seen yet) the old terms are all zero: factor 0, never (−∞) − (−∞).
     alpha[r] = row_max[r] == -INFINITY ? 0.f : attn::exp2_fast((row_max[r] - m) * a.scale_log2);
     row_max[r] = m;
-    // A row that has seen only masked keys keeps m = −∞; subtracting 0 then keeps P = 0.
+    // A row that has seen only masked keys keeps m = −∞; subtracting 0 then keeps P = 0. The scale is
+    // folded into one FFMA per score: 2^(s·scale_log2 − m·scale_log2).
     const float m_scaled = attn::usable_max(m) * a.scale_log2;
-    float sum = 0.f;
+    float sp[4] = {0.f, 0.f, 0.f, 0.f};
 #pragma unroll
     for (int j = 0; j < kBlockN / 8; ++j)
 #pragma unroll
       for (int c = 0; c < 2; ++c) {
         float& x = s[4 * j + 2 * r + c];
         x = attn::exp2_fast(fmaf(x, a.scale_log2, -m_scaled));
-        sum += x;
+        sp[(2 * j + c) % 4] += x;
       }
+    const float sum = (sp[0] + sp[1]) + (sp[2] + sp[3]);
     row_sum[r] = row_sum[r] * alpha[r] + sum;
   }
 }
@@ -125,7 +131,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
   const uint32_t bar_q = base + Cfg::kOffBarriers;
   auto bar_k_full = [&](int s) { return bar_q + 8 * (1 + s); };
   auto bar_v_full = [&](int s) { return bar_q + 8 * (1 + kStages + s); };
-  auto bar_empty = [&](int s) { return bar_q + 8 * (1 + 2 * kStages + s); };
+  auto bar_k_empty = [&](int s) { return bar_q + 8 * (1 + 2 * kStages + s); };
+  auto bar_v_empty = [&](int s) { return bar_q + 8 * (1 + 3 * kStages + s); };
 
   const int bh = blockIdx.x / a.num_m_blocks;
   const int m_block = kCausal ? a.num_m_blocks - 1 - blockIdx.x % a.num_m_blocks : blockIdx.x % a.num_m_blocks;
@@ -143,7 +150,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     for (int s = 0; s < kStages; ++s) {
       mbar_init(bar_k_full(s), 1);
       mbar_init(bar_v_full(s), 1);
-      mbar_init(bar_empty(s), 4 * Cfg::kConsumers);  // one arrival per consumer warp
+      mbar_init(bar_k_empty(s), 4 * Cfg::kConsumers);  // one arrival per consumer warp
+      mbar_init(bar_v_empty(s), 4 * Cfg::kConsumers);
     }
     fence_barrier_init();
   }
@@ -157,19 +165,25 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       mbar_arrive_expect_tx(bar_q, Cfg::kQBytes);
 #pragma unroll
       for (int c = 0; c < Cfg::kColBlocks; ++c) tma_load_3d(sQ + c * kBlockM * 128, &maps.q, bar_q, 64 * c, m_start, bh);
-      for (int it = 0; it < n_blocks; ++it) {
-        const int nb = n_blocks - 1 - it, s = it % kStages;
-        mbar_wait(bar_empty(s), ((it / kStages) & 1) ^ 1);
-        const uint32_t k_dst = sK + s * Cfg::kTileBytes, v_dst = sV + s * Cfg::kTileBytes;
-        mbar_arrive_expect_tx(bar_k_full(s), Cfg::kTileBytes);
+      // Tile `it` (keys from the end backwards) goes to slot it % kStages of its ring; the wait on the
+      // slot's empty barrier passes once the consumers released the tile kStages earlier.
+      auto load = [&](const CUtensorMap* map, uint32_t ring, uint32_t full, uint32_t empty, int it) {
+        mbar_wait(empty, ((it / kStages) & 1) ^ 1);
+        mbar_arrive_expect_tx(full, Cfg::kTileBytes);
 #pragma unroll
         for (int c = 0; c < Cfg::kColBlocks; ++c)
-          tma_load_3d(k_dst + c * kBlockN * 128, &maps.k, bar_k_full(s), 64 * c, nb * kBlockN, kv_bh);
-        mbar_arrive_expect_tx(bar_v_full(s), Cfg::kTileBytes);
-#pragma unroll
-        for (int c = 0; c < Cfg::kColBlocks; ++c)
-          tma_load_3d(v_dst + c * kBlockN * 128, &maps.v, bar_v_full(s), 64 * c, nb * kBlockN, kv_bh);
+          tma_load_3d(ring + (it % kStages) * Cfg::kTileBytes + c * kBlockN * 128, map, full, 64 * c,
+                      (n_blocks - 1 - it) * kBlockN, kv_bh);
+      };
+      auto load_k = [&](int it) { load(&maps.k, sK, bar_k_full(it % kStages), bar_k_empty(it % kStages), it); };
+      auto load_v = [&](int it) { load(&maps.v, sV, bar_v_full(it % kStages), bar_v_empty(it % kStages), it); };
+      // K(it) before V(it − 1): the order the consumers need them in (Q·K(it)ᵀ is issued with P·V(it − 1)).
+      load_k(0);
+      for (int it = 1; it < n_blocks; ++it) {
+        load_k(it);
+        load_v(it - 1);
       }
+      load_v(n_blocks - 1);
     }
     return;
   }
@@ -230,9 +244,10 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
 #pragma unroll
       for (int e = 0; e < 4; ++e) o[4 * j + e] *= alpha[e / 2];
   };
-  auto release = [&](int s) {
+  // Every consumer warp arrives (after its own wgmma wait): the slot is free once all eight have.
+  auto release = [&](uint32_t empty_bar) {
     __syncwarp();
-    if (lane == 0) mbar_arrive(bar_empty(s));
+    if (lane == 0) mbar_arrive(empty_bar);
   };
   // Ping-pong: warpgroup cw issues its GEMMs only after the other one has issued its own; named
   // barriers 3 and 4 (0 is __syncthreads, 1-2 the epilogue's).
@@ -258,6 +273,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
         issue_s(s_acc, s);
         warpgroup_wait<0>();
         fence_regs(s_acc);
+        release(bar_k_empty(s));
         softmax(s_acc, (n_blocks - 1 - it) * kBlockN, alpha);
         pack_p<Cfg>(s_acc, p);
         rescale_o(alpha);
@@ -265,7 +281,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
         issue_o(p, s);
         warpgroup_wait<0>();
         fence_regs(o);
-        release(s);
+        release(bar_v_empty(s));
       }
     } else {
       if constexpr (kSchedule == Schedule::kPingPong)
@@ -279,6 +295,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       turn_end(false);
       warpgroup_wait<0>();
       fence_regs(s_acc);
+      release(bar_k_empty(0));
       softmax(s_acc, (n_blocks - 1) * kBlockN, alpha);  // alpha = 0 on an all-zero O: nothing to rescale
       pack_p<Cfg>(s_acc, p);
       for (int it = 1; it < n_blocks; ++it) {
@@ -291,10 +308,11 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
         turn_end(false);
         warpgroup_wait<1>();  // S(it) done; P·V(it−1) may still run while we do the softmax
         fence_regs(s_acc);
+        release(bar_k_empty(s));  // the producer can refill this K slot during our softmax
         softmax(s_acc, (n_blocks - 1 - it) * kBlockN, alpha);
         warpgroup_wait<0>();
         fence_regs(o);
-        release(s_prev);
+        release(bar_v_empty(s_prev));
         rescale_o(alpha);
         pack_p<Cfg>(s_acc, p);
         fence_regs(o);  // the rescale and the packing happen before the next wgmmas are issued
@@ -307,7 +325,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       turn_end(true);
       warpgroup_wait<0>();
       fence_regs(o);
-      release(s_last);
+      release(bar_v_empty(s_last));
     }
   }
 
@@ -364,12 +382,9 @@ void launch(const TensorMaps& maps, const Params& p, cudaStream_t stream) {
   if (e != cudaSuccess) throw std::runtime_error(std::string("flash3: kernel launch failed: ") + cudaGetErrorString(e));
 }
 
-template <class Element, int kHeadDim, Schedule kSchedule>
+template <class Element, int kHeadDim, int kBlockN, int kStages, Schedule kSchedule, bool kCausal>
 void run(const TensorMaps& maps, const Params& p, cudaStream_t stream) {
-  if (p.causal)
-    launch<Traits<Element, kHeadDim, kSchedule>, true>(maps, p, stream);
-  else
-    launch<Traits<Element, kHeadDim, kSchedule>, false>(maps, p, stream);
+  launch<Traits<Element, kHeadDim, kBlockN, kStages, kSchedule>, kCausal>(maps, p, stream);
 }
 
 }  // namespace attnscope::flash3

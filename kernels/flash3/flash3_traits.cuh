@@ -3,6 +3,7 @@
 #include <cuda.h>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
+#include <cuda_runtime.h>
 
 #include "flash3/flash3.hpp"
 
@@ -49,7 +50,7 @@ struct KernelConfig {
 
   static_assert(kHeadDim % 64 == 0, "tiles are whole 128-byte swizzle columns");
   static_assert(kBlockN % 16 == 0 && kBlockN <= 256, "wgmma N is a multiple of 16 up to 256 (S) and k16 steps (P·V)");
-  static_assert((3 * kStages + 1) * 8 <= 256, "the barriers fit their 256 bytes");
+  static_assert((4 * kStages + 1) * 8 <= 256, "the barriers (Q; K full/empty, V full/empty per stage) fit their 256 bytes");
 };
 
 // The tensor maps a launch needs (flash3.cu makes them): Q boxes of 64 columns × kBlockM rows, O boxes
@@ -58,15 +59,15 @@ struct TensorMaps {
   CUtensorMap q, k, v, o;
 };
 
-template <int kHeadDim>
-struct ShapeOf {
-  static_assert(tile_shape(kHeadDim) != nullptr, "no row in kTileShapes for this head dim");
-  static constexpr TileShape value = *tile_shape(kHeadDim);
-};
+// A launcher for one compiled configuration (flash3_kernel.cuh's run<>), for tables of alternatives.
+using RunFn = void (*)(const TensorMaps&, const flash2::Params&, cudaStream_t);
 
-template <class Element, int kHeadDim, Schedule kSchedule, class S = ShapeOf<kHeadDim>>
-struct Traits : KernelConfig<Element, kHeadDim, S::value.block_n, S::value.stages, kSchedule> {
-  static_assert(Traits::kSmemBytes == S::value.shared_memory_bytes(), "rules and kernel agree on shared memory");
+// One kernel configuration from a row of kTileShapes: the launch picks the row (flash3.cu); the ladder's
+// extra rungs pass another row of the same head dim (e.g. the causal 128×128 tile for a non-causal run).
+template <class Element, int kHeadDim, int kBlockN, int kStages, Schedule kSchedule>
+struct Traits : KernelConfig<Element, kHeadDim, kBlockN, kStages, kSchedule> {
+  static_assert(Traits::kSmemBytes == TileShape{kHeadDim, false, kBlockN, kStages}.shared_memory_bytes(),
+                "rules and kernel agree on shared memory");
 };
 
 }  // namespace attnscope::flash3

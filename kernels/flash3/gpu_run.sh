@@ -1,32 +1,73 @@
 #!/usr/bin/env bash
-# One device call for flash3 (prebuilt binaries carried in BUILD, nothing compiled there): the flash3 GPU
-# tests (with the SASS check), the standard grid at bfloat16 for flash3 and flash2, causal and not,
-# PyTorch's cuDNN SDPA on the same shapes, the schedule ladder at bf16 d=128 N=8k, and a table last.
-#   OUT=dir kernels/flash3/gpu_run.sh [BUILD]        (run from the repository root)
+# One device call for flash3 with prebuilt binaries (nothing compiled there). Run from the repository
+# root:  OUT=dir kernels/flash3/gpu_run.sh STEPS...   where STEPS are any of
+#   tests   the flash3 GPU tests (fp64 reference, poisoned outputs, every schedule and alternative tile,
+#           the HGMMA check via cuobjdump) and the kernels' resource usage;
+#   ladder  bfloat16 N=8k (B·N = 16k, H·d = 2048): flash3 with every schedule (ATTNSCOPE_FLASH3_SCHEDULE)
+#           and alternative tile (ATTNSCOPE_FLASH3_TILE), flash2 and cudnn, d=128 and 64, causal and not;
+#           with BEFORE=path/to/older/attnscope-cli also that binary's flash3 (the "before" column);
+#   grid    the standard grid for flash3, flash2 and cudnn in DTYPES (default bfloat16), causal and not,
+#           and BEFORE's flash3 on the same grid.
+# cudnn runs on PyTorch's libcudnn when the device has it (the library the issue's bar is measured with).
 set -uo pipefail
-BUILD="${1:-build}"
+BUILD="${BUILD:-build}"
 OUT="${OUT:-$PWD/flash3-out}"
+DTYPES="${DTYPES:-bfloat16}"
 mkdir -p "$OUT"
 CLI="$BUILD/bin/attnscope-cli"
-ARGS=(--device cuda:0 --tokens 16384 --hidden 2048 --dtype bfloat16 --min-samples 10 --min-time 0.05 --max-time 1)
-nvidia-smi --query-gpu=name,clocks.sm,clocks.max.sm,power.draw,temperature.gpu --format=csv | tee "$OUT/tests.log"
-timeout 60 "$BUILD/tests/attnscope_gpu_tests" --gtest_filter='*Flash3*' --gtest_brief=1 2>&1 | tail -60 | tee -a "$OUT/tests.log"
-echo "tests exit code ${PIPESTATUS[0]}" | tee -a "$OUT/tests.log"
-# Registers, shared memory and stack of every flash3 kernel as compiled (the carried binary).
-/usr/local/cuda/bin/cuobjdump --dump-resource-usage "$BUILD/tests/attnscope_gpu_tests" 2>&1 | grep -A1 "flash3" >"$OUT/resources.txt"
-for causal in full causal; do
-  flag=(); [[ $causal == causal ]] && flag=(--causal)
-  timeout 35 "$CLI" run "${ARGS[@]}" --seq 1024:16384:x2 --head-dim 64,128 "${flag[@]}" --backends flash3,flash2 --stream \
-    >"$OUT/bench_$causal.jsonl" 2>>"$OUT/tests.log"
+T0=$(date +%s); t() { echo "== $(( $(date +%s) - T0 )) s: $*"; }
+TC=$(python3 -c "import nvidia.cudnn as m; print(list(m.__path__)[0] + '/lib')" 2>/dev/null)
+[ -f "$TC/libcudnn.so.9" ] && export ATTNSCOPE_CUDNN_LIBRARY="$TC/libcudnn.so.9" LD_LIBRARY_PATH="$TC:${LD_LIBRARY_PATH:-}"
+TIMING=(--min-samples 10 --min-time 0.05 --max-time 0.5)
+GRID=(--device cuda:0 --tokens 16384 --hidden 2048 "${TIMING[@]}" --stream)
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,power.draw,temperature.gpu --format=csv | tee -a "$OUT/env.txt"
+
+# One point set for flash3 under an environment setting, tagged with a label in each record.
+point() {  # label causal(0/1) head_dim env...
+  local label=$1 causal=$2 d=$3; shift 3
+  local flag=(); [[ $causal == 1 ]] && flag=(--causal)
+  env "$@" timeout 20 "${CLI_USED:-$CLI}" run "${GRID[@]}" --seq 8192 --head-dim "$d" --dtype bfloat16 "${flag[@]}" \
+    --backends "${BACKENDS:-flash3}" 2>>"$OUT/run.log" | sed "s/^{/{\"variant\":\"$label\",/" >>"$OUT/ladder.jsonl"
+}
+
+for step in "$@"; do
+  case $step in
+    tests)
+      t tests
+      timeout 200 "$BUILD/tests/attnscope_gpu_tests" --gtest_filter='*Flash3*' >"$OUT/tests.log" 2>&1
+      echo "tests exit code $?" | tee -a "$OUT/tests.log"
+      grep -E "^\[  (FAILED|PASSED|SKIPPED) +\]|^\[==========\]|Failure|error" "$OUT/tests.log" | head -30
+      /usr/local/cuda/bin/cuobjdump --dump-resource-usage "$CLI" 2>&1 | grep -A1 "flash3" >"$OUT/resources.txt"
+      ;;
+    ladder)
+      t ladder
+      for c in 0 1; do
+        for d in 128 64; do
+          BACKENDS=flash3,flash2,cudnn point default $c $d
+          [ -n "${BEFORE:-}" ] && CLI_USED=$BEFORE point before $c $d
+        done
+        point serial $c 128 ATTNSCOPE_FLASH3_SCHEDULE=serial
+        point overlap $c 128 ATTNSCOPE_FLASH3_SCHEDULE=overlap
+      done
+      for alt in "0 128 128x2" "0 128 128x3" "0 128 192x2" "1 128 128x3" "1 128 176x2" "0 64 192x4"; do
+        set -- $alt
+        point "tile-$3" "$1" "$2" ATTNSCOPE_FLASH3_TILE="$3"
+      done
+      python3 kernels/flash3/table.py ladder "$OUT/ladder.jsonl" | tee "$OUT/ladder.md"
+      ;;
+    grid)
+      for dt in $DTYPES; do
+        for c in full causal; do
+          flag=(); [[ $c == causal ]] && flag=(--causal)
+          t "grid $dt $c"
+          timeout 60 "$CLI" run "${GRID[@]}" --seq 1024:16384:x2 --head-dim 64,128 --dtype "$dt" "${flag[@]}" \
+            --backends flash3,flash2,cudnn >"$OUT/grid_${dt}_$c.jsonl" 2>>"$OUT/run.log"
+          [ -n "${BEFORE:-}" ] && timeout 30 "$BEFORE" run "${GRID[@]}" --seq 1024:16384:x2 --head-dim 64,128 --dtype "$dt" \
+            "${flag[@]}" --backends flash3 2>>"$OUT/run.log" | sed 's/^{/{"variant":"before",/' >>"$OUT/grid_${dt}_$c.jsonl"
+        done
+      done
+      python3 kernels/flash3/table.py grid "$OUT"/grid_*.jsonl | tee "$OUT/grid.md"
+      ;;
+  esac
 done
-# The ladder: each schedule at bf16 d=128 N=8k (B=2, H=16), causal and not.
-for schedule in serial overlap pingpong; do
-  for causal in full causal; do
-    flag=(); [[ $causal == causal ]] && flag=(--causal)
-    ATTNSCOPE_FLASH3_SCHEDULE=$schedule timeout 8 "$CLI" run "${ARGS[@]}" --seq 8192 --head-dim 128 "${flag[@]}" \
-      --backends flash3 --stream | sed "s/^{/{\"schedule\":\"$schedule\",/" >>"$OUT/ladder.jsonl" 2>>"$OUT/tests.log"
-  done
-done
-timeout 30 python3 scripts/torch_sdpa_bench.py --json "$OUT/torch_cudnn.json" --backends cudnn --dtype bfloat16 \
-  --seq 1024,2048,4096,8192,16384 --min-samples 10 --min-time 0.05 --max-time 1 >"$OUT/torch.log" 2>&1
-python3 kernels/flash3/table.py "$OUT" | tee "$OUT/table.md"
+t done

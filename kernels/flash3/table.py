@@ -1,55 +1,62 @@
 #!/usr/bin/env python3
-"""flash3 vs flash2 vs PyTorch's cuDNN SDPA from gpu_run.sh's output folder: one markdown table (TFLOP/s,
-ratios) and the schedule ladder. Usage: python3 kernels/flash3/table.py OUT"""
+"""Tables from gpu_run.sh's output (attnscope-cli JSON lines; flash3 rows may carry a "variant" tag).
+  table.py ladder ladder.jsonl      one row per variant (schedule / tile / older binary) at N=8k
+  table.py grid grid_*.jsonl        the standard grid: flash3 vs cudnn, flash2 and the older binary
+TFLOP/s as attnscope-cli reports them (CUPTI span, cold L2); a failed accuracy check is marked."""
 import json
-import os
 import sys
 
 
-def records(path):
-    out = []
-    if os.path.exists(path):
+def records(paths):
+    for path in paths:
         for line in open(path):
             line = line.strip()
             if line.startswith("{"):
                 m = json.loads(line)
                 if m.get("type") == "record":
-                    out.append((m.get("schedule"), m["record"]))
-    return out
+                    yield m.get("variant"), m["record"]
 
 
-def cell(r):
+def value(r):
     if r is None:
-        return "-", None
+        return None, "-"
     if r["status"] != "ok":
-        return r["status"], None
+        return None, r["status"]
     ok = (r.get("accuracy") or {}).get("pass", True)
-    return f"{r['tflops']:.1f}" + ("" if ok else " (FAILED accuracy)"), r["tflops"]
+    return r["tflops"], f"{r['tflops']:.1f}" + ("" if ok else " (FAILED accuracy)")
 
 
-out = sys.argv[1]
-ours = {}
-for f in ("bench_full.jsonl", "bench_causal.jsonl"):
-    for _, r in records(os.path.join(out, f)):
-        p = r["problem"]
-        ours.setdefault((p["head_dim"], bool(p["causal"]), p["q_len"]), {})[r["backend"]] = r
-cudnn = {}
-tp = os.path.join(out, "torch_cudnn.json")
-if os.path.exists(tp):
-    for r in json.load(open(tp))["rows"]:
-        if r.get("status", "ok") == "ok" and "tflops" in r:
-            cudnn[(r["head_dim"], bool(r["causal"]), r["seq"])] = r["tflops"]
-print("| d | causal | N | flash3 | flash2 | cuDNN (torch) | flash3/flash2 | flash3/cuDNN |")
-print("|---|---|---|---|---|---|---|---|")
-for key in sorted(ours):
-    f3, t3 = cell(ours[key].get("flash3"))
-    f2, t2 = cell(ours[key].get("flash2"))
-    c = cudnn.get(key)
-    r2 = f"{t3 / t2:.2f}" if t3 and t2 else "-"
-    rc = f"{t3 / c:.2f}" if t3 and c else "-"
-    print(f"| {key[0]} | {int(key[1])} | {key[2]} | {f3} | {f2} | {f'{c:.1f}' if c else '-'} | {r2} | {rc} |")
-print()
-print("| schedule (bf16 d=128 N=8k) | causal | TFLOP/s |")
-print("|---|---|---|")
-for schedule, r in records(os.path.join(out, "ladder.jsonl")):
-    print(f"| {schedule} | {int(r['problem']['causal'])} | {cell(r)[0]} |")
+def ratio(a, b):
+    return f"{a / b:.2f}×" if a and b else "-"
+
+
+def key_of(r):
+    p = r["problem"]
+    return p["dtype"], p["head_dim"], bool(p["causal"]), p["q_len"]
+
+
+mode, paths = sys.argv[1], sys.argv[2:]
+cells = {}  # key -> {column: record}
+for variant, r in records(paths):
+    column = r["backend"] if r["backend"] != "flash3" or variant in (None, "default") else f"flash3 {variant}"
+    cells.setdefault(key_of(r), {})[column] = r
+
+if mode == "ladder":
+    print("| variant | d | causal | TFLOP/s | / default flash3 | / cudnn |")
+    print("|---|---:|:---:|---:|---:|---:|")
+    for key in sorted(cells, key=lambda k: (k[2], -k[1])):
+        row = cells[key]
+        base, _ = value(row.get("flash3"))
+        cudnn, _ = value(row.get("cudnn"))
+        for column in ["cudnn", "flash2"] + sorted(c for c in row if c.startswith("flash3")):
+            if column in row:
+                t, text = value(row[column])
+                print(f"| {column} | {key[1]} | {'yes' if key[2] else 'no'} | {text} | {ratio(t, base)} | {ratio(t, cudnn)} |")
+else:
+    print("| dtype | d | causal | N | flash3 | flash3 before | flash2 | cudnn | flash3 / cudnn | flash3 / before | flash3 / flash2 |")
+    print("|---|---:|:---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for key in sorted(cells):
+        row = cells[key]
+        (t3, s3), (tb, sb), (t2, s2), (tc, sc) = (value(row.get(c)) for c in ("flash3", "flash3 before", "flash2", "cudnn"))
+        print(f"| {key[0]} | {key[1]} | {'yes' if key[2] else 'no'} | {key[3]} | {s3} | {sb} | {s2} | {sc} | "
+              f"{ratio(t3, tc)} | {ratio(t3, tb)} | {ratio(t3, t2)} |")

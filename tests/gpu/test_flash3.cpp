@@ -112,6 +112,23 @@ TEST(Flash3GpuLadder, SerialAndOverlapSchedulesMatchTheReference) {
   unsetenv("ATTNSCOPE_FLASH3_SCHEDULE");
 }
 
+// Every alternative tile (ATTNSCOPE_FLASH3_TILE, bfloat16 ping-pong) computes the same function too,
+// including ragged ends that are not multiples of its key tile; a tile that is not compiled is refused.
+TEST(Flash3GpuLadder, AlternativeTilesMatchTheReference) {
+  REQUIRE_HOPPER();
+  for (const flash3::TileShape& t : flash3::kAlternativeTiles) {
+    const std::string name = std::to_string(t.block_n) + "x" + std::to_string(t.stages);
+    SCOPED_TRACE(std::to_string(t.head_dim) + (t.causal ? " causal " : " full ") + name);
+    ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_TILE", name.c_str(), 1), 0);
+    expect_matches_reference(make(DType::BF16, 2, 4, 2, 1000, 1000, t.head_dim, t.causal), 2, 41);
+    expect_matches_reference(make(DType::BF16, 1, 2, 1, 300, 4097, t.head_dim, t.causal), 1, 42);
+  }
+  ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_TILE", "48x9", 1), 0);
+  const auto refused = gputest::run_against_reference(backend(), make(DType::BF16, 1, 1, 1, 16, 16, 128, false));
+  EXPECT_NE(refused.error.find("ATTNSCOPE_FLASH3_TILE=48x9"), std::string::npos) << refused.error;
+  unsetenv("ATTNSCOPE_FLASH3_TILE");
+}
+
 TEST(Flash3GpuLimits, UncompiledHeadDimAndFloat32AreRefusedNotComputed) {
   REQUIRE_HOPPER();
   const auto d96 = gputest::run_against_reference(backend(), make(DType::F16, 1, 1, 1, 16, 16, 96, false));
@@ -156,8 +173,9 @@ TEST(Flash3Sass, EveryKernelUsesHgmma) {
     }
   }
   close_function();
-  // 2 head dims × 2 dtypes × 2 masks (ping-pong) + bf16 d128's serial and overlap rungs × 2 masks.
-  EXPECT_EQ(kernels, 12);
+  // 2 head dims × 2 dtypes × 2 masks (ping-pong) + bf16 d128's serial and overlap rungs × 2 masks + the
+  // alternative tiles.
+  EXPECT_EQ(kernels, 12 + int(flash3::kAlternativeTiles.size()));
   EXPECT_EQ(with_hgmma, kernels);
 }
 
