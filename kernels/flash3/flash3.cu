@@ -19,7 +19,7 @@ namespace attnscope::flash3 {
 
 // Defined in flash3_kernel.cuh, instantiated in flash3_hdim<D>.cu (the default tiles with ping-pong)
 // and flash3_hdim128_ladder.cu (the ladder's lower rungs, bfloat16 d=128).
-template <class Element, int kHeadDim, int kBlockN, int kStages, Schedule kSchedule, bool kCausal>
+template <class Element, int kHeadDim, int kBlockN, int kStages, int kConsumers, Schedule kSchedule, bool kCausal>
 void run(const TensorMaps& maps, const Params& p, cudaStream_t stream);
 
 // Defined in flash3_hdim128_ladder.cu: row i of kAlternativeTiles → its bfloat16 ping-pong launcher.
@@ -71,23 +71,22 @@ Schedule schedule_from_env() {
   throw std::runtime_error(std::string("flash3: ATTNSCOPE_FLASH3_SCHEDULE=") + s + " is not serial, overlap or pingpong");
 }
 
-// The key tile: the table's row for (head dim, mask), unless ATTNSCOPE_FLASH3_TILE=<block_n>x<stages>
+// The tile: the table's row for (head dim, mask), unless ATTNSCOPE_FLASH3_TILE=<block_m>x<block_n>x<stages>
 // names a row of kAlternativeTiles for this problem (bfloat16, ping-pong). Anything else named there is
 // refused, not silently ignored. Returns the alternative's index, or -1 for the default row.
 int alternative_from_env(const Params& p, TileShape& tile) {
   tile = *tile_shape(p.head_dim, p.causal);
   const char* s = std::getenv("ATTNSCOPE_FLASH3_TILE");
-  const auto name = [](const TileShape& t) { return std::to_string(t.block_n) + "x" + std::to_string(t.stages); };
-  if (s == nullptr || *s == '\0' || name(tile) == s) return -1;
+  if (s == nullptr || *s == '\0' || tile.name() == s) return -1;
   std::string compiled;
   for (size_t i = 0; i < kAlternativeTiles.size(); ++i) {
     const TileShape& t = kAlternativeTiles[i];
     if (t.head_dim != p.head_dim || t.causal != p.causal) continue;
-    compiled += " " + name(t);
-    if (p.bf16 && name(t) == s) return tile = t, int(i);
+    compiled += " " + t.name();
+    if (p.bf16 && t.name() == s) return tile = t, int(i);
   }
   throw std::runtime_error(std::string("flash3: ATTNSCOPE_FLASH3_TILE=") + s + " is not compiled for this problem (default " +
-                           name(tile) + "; bfloat16 alternatives:" + (compiled.empty() ? " none" : compiled) + ")");
+                           tile.name() + "; bfloat16 alternatives:" + (compiled.empty() ? " none" : compiled) + ")");
 }
 
 template <class Element, int kHeadDim, bool kCausal>
@@ -95,12 +94,12 @@ void run_with_choice(const TensorMaps& maps, const Params& p, cudaStream_t s) {
   constexpr TileShape kTile = *tile_shape(kHeadDim, kCausal);
   if constexpr (std::is_same_v<Element, __nv_bfloat16> && kHeadDim == 128) {
     switch (schedule_from_env()) {
-      case Schedule::kSerial: return run<Element, 128, kTile.block_n, kTile.stages, Schedule::kSerial, kCausal>(maps, p, s);
-      case Schedule::kOverlap: return run<Element, 128, kTile.block_n, kTile.stages, Schedule::kOverlap, kCausal>(maps, p, s);
+      case Schedule::kSerial: return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kSerial, kCausal>(maps, p, s);
+      case Schedule::kOverlap: return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kOverlap, kCausal>(maps, p, s);
       case Schedule::kPingPong: break;
     }
   }
-  run<Element, kHeadDim, kTile.block_n, kTile.stages, Schedule::kPingPong, kCausal>(maps, p, s);
+  run<Element, kHeadDim, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kPingPong, kCausal>(maps, p, s);
 }
 
 }  // namespace
@@ -121,7 +120,7 @@ void forward(const Params& p, void* stream) {
   if (alternative >= 0 && schedule_from_env() != Schedule::kPingPong)
     throw std::runtime_error("flash3: ATTNSCOPE_FLASH3_TILE's alternatives are compiled with the ping-pong schedule only");
   TensorMaps maps;
-  maps.q = make_map(p.q, p.bf16, p.batch * p.q_heads, p.q_len, p.head_dim, TileShape::kBlockM);
+  maps.q = make_map(p.q, p.bf16, p.batch * p.q_heads, p.q_len, p.head_dim, tile.block_m());
   maps.k = make_map(p.k, p.bf16, p.batch * p.kv_heads, p.kv_len, p.head_dim, tile.block_n);
   maps.v = make_map(p.v, p.bf16, p.batch * p.kv_heads, p.kv_len, p.head_dim, tile.block_n);
   maps.o = make_map(p.o, p.bf16, p.batch * p.q_heads, p.q_len, p.head_dim, 64);

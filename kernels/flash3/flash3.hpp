@@ -3,12 +3,13 @@
 // build (the launcher itself exists only when ATTNSCOPE_HAVE_CUDA).
 #include <array>
 #include <cstdint>
+#include <string>
 
 #include "flash2/flash2.hpp"
 
 namespace attnscope::flash3 {
 
-// One block = one producer warpgroup (TMA) + kConsumers consumer warpgroups of 64 query rows each;
+// One block = one producer warpgroup (TMA) + `consumers` consumer warpgroups of 64 query rows each;
 // block_n keys per K/V tile, `stages` K tiles and `stages` V tiles in flight in the shared-memory rings.
 // One row per head dim and mask (FA3 picks the key tile per mask too). The rules read the same rows as
 // the kernels (flash3_traits.cuh), so they cannot drift apart.
@@ -16,12 +17,18 @@ struct TileShape {
   int head_dim;
   bool causal;
   int block_n, stages;
-  static constexpr int kConsumers = 2;
-  static constexpr int kBlockM = 64 * kConsumers;
+  // Two consumers take turns on the tensor cores (ping-pong); three (FA3's choice for d=64, whose
+  // multiplies are short next to its softmax) go round in a ring, so two softmaxes run under one GEMM.
+  int consumers = 2;
+  constexpr int block_m() const { return 64 * consumers; }
   // Q tile (reused for the output), `stages` K and V tiles, the mbarriers, and 1 KiB so the tiles can
   // start on the 1024-byte boundary the 128-byte swizzle needs.
   constexpr int shared_memory_bytes() const {
-    return (kBlockM + 2 * stages * block_n) * head_dim * 2 + 1024 + 256;
+    return (block_m() + 2 * stages * block_n) * head_dim * 2 + 1024 + 256;
+  }
+  // How ATTNSCOPE_FLASH3_TILE names it: <block_m>x<block_n>x<stages>.
+  std::string name() const {
+    return std::to_string(block_m()) + "x" + std::to_string(block_n) + "x" + std::to_string(stages);
   }
 };
 
@@ -35,16 +42,18 @@ inline constexpr std::array<TileShape, 4> kTileShapes = {{
     {128, true, 128, 2},
 }};
 
-// Other tiles, compiled for bfloat16 ping-pong only and picked with ATTNSCOPE_FLASH3_TILE=<block_n>x<stages>
+// Other tiles, compiled for bfloat16 ping-pong only and picked with ATTNSCOPE_FLASH3_TILE=<name()>
 // (flash3.cu): the ladder's "before tile tuning" rung (d=128 non-causal on 128×128, the first version's
 // tile) and the alternatives each row above was measured against.
-inline constexpr std::array<TileShape, 6> kAlternativeTiles = {{
+inline constexpr std::array<TileShape, 8> kAlternativeTiles = {{
     {128, false, 128, 2},
     {128, false, 128, 3},
     {128, false, 192, 2},
     {128, true, 128, 3},
     {128, true, 176, 2},
     {64, false, 192, 4},
+    {64, false, 128, 4, 3},
+    {64, true, 128, 4, 3},
 }};
 
 constexpr const TileShape* tile_shape(int64_t head_dim, bool causal) {

@@ -6,8 +6,8 @@ namespace attnscope::flash3 {
 namespace {
 constexpr TileShape kFull = *tile_shape(128, false), kCausal = *tile_shape(128, true);
 }  // namespace
-template void run<__half, 128, kFull.block_n, kFull.stages, Schedule::kPingPong, false>(const TensorMaps&, const Params&, cudaStream_t);
-template void run<__half, 128, kCausal.block_n, kCausal.stages, Schedule::kPingPong, true>(const TensorMaps&, const Params&, cudaStream_t);
-template void run<__nv_bfloat16, 128, kFull.block_n, kFull.stages, Schedule::kPingPong, false>(const TensorMaps&, const Params&, cudaStream_t);
-template void run<__nv_bfloat16, 128, kCausal.block_n, kCausal.stages, Schedule::kPingPong, true>(const TensorMaps&, const Params&, cudaStream_t);
+template void run<__half, 128, kFull.block_n, kFull.stages, kFull.consumers, Schedule::kPingPong, false>(const TensorMaps&, const Params&, cudaStream_t);
+template void run<__half, 128, kCausal.block_n, kCausal.stages, kCausal.consumers, Schedule::kPingPong, true>(const TensorMaps&, const Params&, cudaStream_t);
+template void run<__nv_bfloat16, 128, kFull.block_n, kFull.stages, kFull.consumers, Schedule::kPingPong, false>(const TensorMaps&, const Params&, cudaStream_t);
+template void run<__nv_bfloat16, 128, kCausal.block_n, kCausal.stages, kCausal.consumers, Schedule::kPingPong, true>(const TensorMaps&, const Params&, cudaStream_t);
 }  // namespace attnscope::flash3

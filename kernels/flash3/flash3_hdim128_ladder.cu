@@ -12,14 +12,14 @@ constexpr TileShape kFull = *tile_shape(128, false), kCausal = *tile_shape(128, 
 template <size_t... I>
 constexpr std::array<RunFn, sizeof...(I)> alternatives(std::index_sequence<I...>) {
   return {&run<__nv_bfloat16, kAlternativeTiles[I].head_dim, kAlternativeTiles[I].block_n, kAlternativeTiles[I].stages,
-               Schedule::kPingPong, kAlternativeTiles[I].causal>...};
+               kAlternativeTiles[I].consumers, Schedule::kPingPong, kAlternativeTiles[I].causal>...};
 }
 }  // namespace
 
-template void run<__nv_bfloat16, 128, kFull.block_n, kFull.stages, Schedule::kSerial, false>(const TensorMaps&, const Params&, cudaStream_t);
-template void run<__nv_bfloat16, 128, kCausal.block_n, kCausal.stages, Schedule::kSerial, true>(const TensorMaps&, const Params&, cudaStream_t);
-template void run<__nv_bfloat16, 128, kFull.block_n, kFull.stages, Schedule::kOverlap, false>(const TensorMaps&, const Params&, cudaStream_t);
-template void run<__nv_bfloat16, 128, kCausal.block_n, kCausal.stages, Schedule::kOverlap, true>(const TensorMaps&, const Params&, cudaStream_t);
+template void run<__nv_bfloat16, 128, kFull.block_n, kFull.stages, kFull.consumers, Schedule::kSerial, false>(const TensorMaps&, const Params&, cudaStream_t);
+template void run<__nv_bfloat16, 128, kCausal.block_n, kCausal.stages, kCausal.consumers, Schedule::kSerial, true>(const TensorMaps&, const Params&, cudaStream_t);
+template void run<__nv_bfloat16, 128, kFull.block_n, kFull.stages, kFull.consumers, Schedule::kOverlap, false>(const TensorMaps&, const Params&, cudaStream_t);
+template void run<__nv_bfloat16, 128, kCausal.block_n, kCausal.stages, kCausal.consumers, Schedule::kOverlap, true>(const TensorMaps&, const Params&, cudaStream_t);
 
 // Row i of kAlternativeTiles → its launcher (flash3.cu looks the requested tile up here).
 extern const std::array<RunFn, kAlternativeTiles.size()> kAlternativeRuns =

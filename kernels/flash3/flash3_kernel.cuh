@@ -2,14 +2,15 @@
 // The flash3 forward kernel (FlashAttention-3's structure on Hopper's own instructions) and its
 // launcher. Included by the per-head-dim instantiation files flash3_hdim*.cu.
 //
-// One block = 128 query rows of one (batch, query head) and three warpgroups:
+// One block = 64 query rows per consumer warpgroup (two, or three for d=64's alternative tile) of one
+// (batch, query head), plus the producer warpgroup:
 //   warpgroup 0 (producer): after giving most of its registers away (setmaxnreg), one thread issues
 //     TMA copies — Q once, then K and V tiles into two kStages-deep shared-memory rings, V one tile
 //     behind K (the consumers multiply Q·K(j+1)ᵀ together with P(j)·V(j)). Each copy completes on an
 //     mbarrier ("full"); the producer reuses a slot once both consumers have arrived on its "empty"
 //     barrier — a K slot as soon as its Q·Kᵀ has finished, a V slot after its P·V, so the next K
 //     load starts a whole softmax earlier than with one release per K/V pair.
-//   warpgroups 1, 2 (consumers, 64 rows each): S = Q·Kᵀ with wgmma from shared memory (both operands
+//   warpgroups 1.. (consumers, 64 rows each): S = Q·Kᵀ with wgmma from shared memory (both operands
 //     through 128-byte-swizzle descriptors), online softmax in registers (exp2 domain), O += P·V with
 //     P straight from the S accumulators as wgmma's register A operand. The key tiles are walked from
 //     the last to the first, so the masked ones (ragged end, causal diagonal) come first.
@@ -249,14 +250,17 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     __syncwarp();
     if (lane == 0) mbar_arrive(empty_bar);
   };
-  // Ping-pong: warpgroup cw issues its GEMMs only after the other one has issued its own; named
-  // barriers 3 and 4 (0 is __syncthreads, 1-2 the epilogue's).
+  // Ping-pong: the consumers issue their GEMMs in a ring, cw after cw − 1: each waits on its own turn
+  // barrier (its 128 threads + the 128 of the one before, which arrive when done issuing) and then
+  // arrives on the next one's. Every consumer takes the same number of turns; the last one skips its
+  // final arrive, which balances the first turn given to consumer 0 at the start (NOTES.md).
+  constexpr int kC = Cfg::kConsumers;
   auto turn_begin = [&] {
-    if constexpr (kSchedule == Schedule::kPingPong) named_barrier_sync(3 + cw, 256);
+    if constexpr (kSchedule == Schedule::kPingPong) named_barrier_sync(Cfg::kTurnBarrier + cw, 256);
   };
   auto turn_end = [&](bool last) {
     if constexpr (kSchedule == Schedule::kPingPong)
-      if (!(last && cw == 1)) named_barrier_arrive(3 + (1 - cw), 256);  // balanced: see NOTES.md
+      if (!(last && cw == kC - 1)) named_barrier_arrive(Cfg::kTurnBarrier + (cw + 1) % kC, 256);
   };
   auto stage_of = [](int it) { return it % kStages; };
   auto phase_of = [](int it) { return uint32_t(it / kStages) & 1; };
@@ -285,7 +289,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       }
     } else {
       if constexpr (kSchedule == Schedule::kPingPong)
-        if (cw == 1) named_barrier_arrive(3, 256);  // warpgroup 1 (cw 0) goes first
+        if (cw == kC - 1) named_barrier_arrive(Cfg::kTurnBarrier, 256);  // consumer 0 goes first
       float s_acc[Cfg::kSFloats];
       uint32_t p[kBlockN / 16][4];
       float alpha[2];
@@ -346,7 +350,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     }
   }
   fence_proxy_async();              // the copy engine reads what ordinary stores wrote
-  named_barrier_sync(1 + cw, 128);  // this warpgroup's 64 rows are complete
+  named_barrier_sync(Cfg::kEpilogueBarrier + cw, 128);  // this warpgroup's 64 rows are complete
   if (t == 0) {
 #pragma unroll
     for (int c = 0; c < Cfg::kColBlocks; ++c) tma_store_3d(&maps.o, sQ_wg + c * kBlockM * 128, 64 * c, m_start + 64 * cw, bh);
@@ -382,9 +386,9 @@ void launch(const TensorMaps& maps, const Params& p, cudaStream_t stream) {
   if (e != cudaSuccess) throw std::runtime_error(std::string("flash3: kernel launch failed: ") + cudaGetErrorString(e));
 }
 
-template <class Element, int kHeadDim, int kBlockN, int kStages, Schedule kSchedule, bool kCausal>
+template <class Element, int kHeadDim, int kBlockN, int kStages, int kConsumers, Schedule kSchedule, bool kCausal>
 void run(const TensorMaps& maps, const Params& p, cudaStream_t stream) {
-  launch<Traits<Element, kHeadDim, kBlockN, kStages, kSchedule>, kCausal>(maps, p, stream);
+  launch<Traits<Element, kHeadDim, kBlockN, kStages, kConsumers, kSchedule>, kCausal>(maps, p, stream);
 }
 
 }  // namespace attnscope::flash3

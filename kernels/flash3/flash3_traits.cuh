@@ -18,21 +18,25 @@ namespace attnscope::flash3 {
 //               barriers), so one warpgroup's softmax runs under the other's GEMMs.
 enum class Schedule { kSerial, kOverlap, kPingPong };
 
-template <class Element_, int kHeadDim_, int kBlockN_, int kStages_, Schedule kSchedule_>
+template <class Element_, int kHeadDim_, int kBlockN_, int kStages_, int kConsumers_, Schedule kSchedule_>
 struct KernelConfig {
   using Element = Element_;
   static constexpr int kHeadDim = kHeadDim_;
   static constexpr int kBlockN = kBlockN_;
   static constexpr int kStages = kStages_;
   static constexpr Schedule kSchedule = kSchedule_;
-  static constexpr int kConsumers = TileShape::kConsumers;
-  static constexpr int kBlockM = TileShape::kBlockM;
+  static constexpr int kConsumers = kConsumers_;
+  static constexpr int kBlockM = 64 * kConsumers;
   static constexpr int kThreads = 128 * (1 + kConsumers);  // warpgroup 0 produces, the others consume
 
   // Registers per thread after setmaxnreg: the producer keeps a few, the consumers take the rest
-  // (128·24 + 256·240 = 64 512 ≤ 65 536).
+  // (two consumers: 128·24 + 256·240 = 64 512; three: 128·24 + 384·160 = 64 512; of 65 536).
   static constexpr int kProducerRegs = 24;
-  static constexpr int kConsumerRegs = 240;
+  static constexpr int kConsumerRegs = kConsumers == 2 ? 240 : 160;
+  static_assert(kConsumers == 2 || kConsumers == 3, "register split written for two or three consumers");
+  // Named barriers: 0 is __syncthreads, 1..kConsumers each consumer's epilogue, then one per consumer
+  // for the ping-pong turns.
+  static constexpr int kEpilogueBarrier = 1, kTurnBarrier = 1 + kConsumers;
 
   // Shared memory. Every tile is stored as kHeadDim/64 column blocks of [rows × 64] elements, each row
   // 128 bytes, 128-byte swizzled: the layout TMA writes with CU_TENSOR_MAP_SWIZZLE_128B and the one
@@ -64,9 +68,9 @@ using RunFn = void (*)(const TensorMaps&, const flash2::Params&, cudaStream_t);
 
 // One kernel configuration from a row of kTileShapes: the launch picks the row (flash3.cu); the ladder's
 // extra rungs pass another row of the same head dim (e.g. the causal 128×128 tile for a non-causal run).
-template <class Element, int kHeadDim, int kBlockN, int kStages, Schedule kSchedule>
-struct Traits : KernelConfig<Element, kHeadDim, kBlockN, kStages, kSchedule> {
-  static_assert(Traits::kSmemBytes == TileShape{kHeadDim, false, kBlockN, kStages}.shared_memory_bytes(),
+template <class Element, int kHeadDim, int kBlockN, int kStages, int kConsumers, Schedule kSchedule>
+struct Traits : KernelConfig<Element, kHeadDim, kBlockN, kStages, kConsumers, kSchedule> {
+  static_assert(Traits::kSmemBytes == TileShape{kHeadDim, false, kBlockN, kStages, kConsumers}.shared_memory_bytes(),
                 "rules and kernel agree on shared memory");
 };
 

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # One device call for flash3 with prebuilt binaries (nothing compiled there). Run from the repository
 # root:  OUT=dir kernels/flash3/gpu_run.sh STEPS...   where STEPS are any of
+#   sanity  flash3 at N=1k (bfloat16, d=64 and 128, causal and not) under a short timeout: a hang stops the
+#           script here (exit 3) instead of eating the call;
 #   tests   the flash3 GPU tests (fp64 reference, poisoned outputs, every schedule and alternative tile,
 #           the HGMMA check via cuobjdump) and the kernels' resource usage;
 #   ladder  bfloat16 N=8k (B·N = 16k, H·d = 2048): flash3 with every schedule (ATTNSCOPE_FLASH3_SCHEDULE)
 #           and alternative tile (ATTNSCOPE_FLASH3_TILE), flash2 and cudnn, d=128 and 64, causal and not;
 #           with BEFORE=path/to/older/attnscope-cli also that binary's flash3 (the "before" column);
 #   grid    the standard grid for flash3, flash2 and cudnn in DTYPES (default bfloat16), causal and not,
-#           and BEFORE's flash3 on the same grid.
+#           and BEFORE's flash3 on the same grid;
+#   altgrid the standard grid for flash3 alone on the alternative tiles that could replace a default
+#           (d=128 non-causal 128x128x2, d=64 192x128x4 with three consumers), bfloat16.
 # cudnn runs on PyTorch's libcudnn when the device has it (the library the issue's bar is measured with).
 set -uo pipefail
 BUILD="${BUILD:-build}"
@@ -32,6 +36,14 @@ point() {  # label causal(0/1) head_dim env...
 
 for step in "$@"; do
   case $step in
+    sanity)
+      t sanity
+      for flag in "" --causal; do
+        timeout 20 "$CLI" run "${GRID[@]}" --seq 1024 --head-dim 64,128 --dtype bfloat16 $flag --backends flash3 \
+          >>"$OUT/sanity.jsonl" 2>>"$OUT/run.log" || { echo "sanity failed (exit $?)"; tail -5 "$OUT/run.log"; exit 3; }
+      done
+      grep -o '"status":"[a-z_]*"\|"pass":[a-z]*\|"tflops":[0-9.]*' "$OUT/sanity.jsonl" | sort | uniq -c
+      ;;
     tests)
       t tests
       timeout 200 "$BUILD/tests/attnscope_gpu_tests" --gtest_filter='*Flash3*' >"$OUT/tests.log" 2>&1
@@ -49,7 +61,8 @@ for step in "$@"; do
         point serial $c 128 ATTNSCOPE_FLASH3_SCHEDULE=serial
         point overlap $c 128 ATTNSCOPE_FLASH3_SCHEDULE=overlap
       done
-      for alt in "0 128 128x2" "0 128 128x3" "0 128 192x2" "1 128 128x3" "1 128 176x2" "0 64 192x4"; do
+      for alt in "0 128 128x128x2" "0 128 128x128x3" "0 128 128x192x2" "1 128 128x128x3" "1 128 128x176x2" \
+                 "0 64 128x192x4" "0 64 192x128x4" "1 64 192x128x4"; do
         set -- $alt
         point "tile-$3" "$1" "$2" ATTNSCOPE_FLASH3_TILE="$3"
       done
@@ -67,6 +80,16 @@ for step in "$@"; do
         done
       done
       python3 kernels/flash3/table.py grid "$OUT"/grid_*.jsonl | tee "$OUT/grid.md"
+      ;;
+    altgrid)
+      t altgrid
+      for alt in "0 128 128x128x2" "0 64 192x128x4" "1 64 192x128x4"; do
+        set -- $alt
+        flag=(); [[ $1 == 1 ]] && flag=(--causal)
+        ATTNSCOPE_FLASH3_TILE=$3 timeout 30 "$CLI" run "${GRID[@]}" --seq 1024:16384:x2 --head-dim "$2" --dtype bfloat16 \
+          "${flag[@]}" --backends flash3 2>>"$OUT/run.log" | sed "s/^{/{\"variant\":\"tile-$3\",/" >>"$OUT/altgrid.jsonl"
+      done
+      python3 kernels/flash3/table.py grid "$OUT"/grid_*.jsonl "$OUT/altgrid.jsonl" | tee "$OUT/grid.md"
       ;;
   esac
 done

@@ -53,10 +53,16 @@ if mode == "ladder":
                 t, text = value(row[column])
                 print(f"| {column} | {key[1]} | {'yes' if key[2] else 'no'} | {text} | {ratio(t, base)} | {ratio(t, cudnn)} |")
 else:
-    print("| dtype | d | causal | N | flash3 | flash3 before | flash2 | cudnn | flash3 / cudnn | flash3 / before | flash3 / flash2 |")
-    print("|---|---:|:---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    variants = sorted({c for row in cells.values() for c in row if c.startswith("flash3 ")} - {"flash3 before"})
+    head = ["flash3", "flash3 before"] + variants + ["flash2", "cudnn", "flash3 / cudnn", "flash3 / before", "flash3 / flash2"]
+    head += [f"{v} / cudnn" for v in variants]
+    print("| dtype | d | causal | N | " + " | ".join(head) + " |")
+    print("|---|---:|:---:|---:|" + "---:|" * len(head))
     for key in sorted(cells):
         row = cells[key]
-        (t3, s3), (tb, sb), (t2, s2), (tc, sc) = (value(row.get(c)) for c in ("flash3", "flash3 before", "flash2", "cudnn"))
-        print(f"| {key[0]} | {key[1]} | {'yes' if key[2] else 'no'} | {key[3]} | {s3} | {sb} | {s2} | {sc} | "
-              f"{ratio(t3, tc)} | {ratio(t3, tb)} | {ratio(t3, t2)} |")
+        got = {c: value(row.get(c)) for c in ["flash3", "flash3 before", "flash2", "cudnn"] + variants}
+        t = {c: v[0] for c, v in got.items()}
+        texts = [got[c][1] for c in ["flash3", "flash3 before"] + variants + ["flash2", "cudnn"]]
+        texts += [ratio(t["flash3"], t["cudnn"]), ratio(t["flash3"], t["flash3 before"]), ratio(t["flash3"], t["flash2"])]
+        texts += [ratio(t[v], t["cudnn"]) for v in variants]
+        print(f"| {key[0]} | {key[1]} | {'yes' if key[2] else 'no'} | {key[3]} | " + " | ".join(texts) + " |")

@@ -117,15 +117,15 @@ TEST(Flash3GpuLadder, SerialAndOverlapSchedulesMatchTheReference) {
 TEST(Flash3GpuLadder, AlternativeTilesMatchTheReference) {
   REQUIRE_HOPPER();
   for (const flash3::TileShape& t : flash3::kAlternativeTiles) {
-    const std::string name = std::to_string(t.block_n) + "x" + std::to_string(t.stages);
+    const std::string name = t.name();
     SCOPED_TRACE(std::to_string(t.head_dim) + (t.causal ? " causal " : " full ") + name);
     ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_TILE", name.c_str(), 1), 0);
     expect_matches_reference(make(DType::BF16, 2, 4, 2, 1000, 1000, t.head_dim, t.causal), 2, 41);
     expect_matches_reference(make(DType::BF16, 1, 2, 1, 300, 4097, t.head_dim, t.causal), 1, 42);
   }
-  ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_TILE", "48x9", 1), 0);
+  ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_TILE", "128x48x9", 1), 0);
   const auto refused = gputest::run_against_reference(backend(), make(DType::BF16, 1, 1, 1, 16, 16, 128, false));
-  EXPECT_NE(refused.error.find("ATTNSCOPE_FLASH3_TILE=48x9"), std::string::npos) << refused.error;
+  EXPECT_NE(refused.error.find("ATTNSCOPE_FLASH3_TILE=128x48x9"), std::string::npos) << refused.error;
   unsetenv("ATTNSCOPE_FLASH3_TILE");
 }
 
