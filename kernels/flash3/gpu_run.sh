@@ -6,8 +6,8 @@
 #   tests   the flash3 GPU tests (fp64 reference, poisoned outputs, every schedule and alternative tile,
 #           the HGMMA check via cuobjdump) and the kernels' resource usage;
 #   ladder  bfloat16 N=8k (B·N = 16k, H·d = 2048): flash3 with every schedule (ATTNSCOPE_FLASH3_SCHEDULE)
-#           and alternative tile (ATTNSCOPE_FLASH3_TILE), flash2 and cudnn, d=128 and 64, causal and not;
-#           with BEFORE=path/to/older/attnscope-cli also that binary's flash3 (the "before" column);
+#           and alternative tile (ATTNSCOPE_FLASH3_TILE), d=128 and 64, causal and not; its table joins
+#           the grid step's N=8k rows (default flash3, flash2, cudnn, BEFORE), so run grid first;
 #   grid    the standard grid for flash3, flash2 and cudnn in DTYPES (default bfloat16), causal and not,
 #           and BEFORE's flash3 on the same grid;
 #   altgrid the standard grid for flash3 alone on the alternative tiles that could replace a default
@@ -54,10 +54,7 @@ for step in "$@"; do
     ladder)
       t ladder
       for c in 0 1; do
-        for d in 128 64; do
-          BACKENDS=flash3,flash2,cudnn point default $c $d
-          [ -n "${BEFORE:-}" ] && CLI_USED=$BEFORE point before $c $d
-        done
+        # The default, flash2, cudnn and BEFORE at this point come from the grid step (same call).
         point serial $c 128 ATTNSCOPE_FLASH3_SCHEDULE=serial
         point overlap $c 128 ATTNSCOPE_FLASH3_SCHEDULE=overlap
       done
@@ -66,7 +63,7 @@ for step in "$@"; do
         set -- $alt
         point "tile-$3" "$1" "$2" ATTNSCOPE_FLASH3_TILE="$3"
       done
-      python3 kernels/flash3/table.py ladder "$OUT/ladder.jsonl" | tee "$OUT/ladder.md"
+      python3 kernels/flash3/table.py ladder "$OUT/ladder.jsonl" "$OUT"/grid_bfloat16_*.jsonl | tee "$OUT/ladder.md"
       ;;
     grid)
       for dt in $DTYPES; do

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Tables from gpu_run.sh's output (attnscope-cli JSON lines; flash3 rows may carry a "variant" tag).
-  table.py ladder ladder.jsonl      one row per variant (schedule / tile / older binary) at N=8k
+  table.py ladder FILES...         one row per variant (schedule / tile / older binary) at N=8k
   table.py grid grid_*.jsonl        the standard grid: flash3 vs cudnn, flash2 and the older binary
 TFLOP/s as attnscope-cli reports them (CUPTI span, cold L2); a failed accuracy check is marked."""
 import json
@@ -44,7 +44,7 @@ for variant, r in records(paths):
 if mode == "ladder":
     print("| variant | d | causal | TFLOP/s | / default flash3 | / cudnn |")
     print("|---|---:|:---:|---:|---:|---:|")
-    for key in sorted(cells, key=lambda k: (k[2], -k[1])):
+    for key in sorted((k for k in cells if k[3] == 8192), key=lambda k: (k[2], -k[1])):
         row = cells[key]
         base, _ = value(row.get("flash3"))
         cudnn, _ = value(row.get("cudnn"))
