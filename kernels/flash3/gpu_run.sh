@@ -71,7 +71,7 @@ for step in "$@"; do
           flag=(); [[ $c == causal ]] && flag=(--causal)
           t "grid $dt $c"
           timeout 60 "$CLI" run "${GRID[@]}" --seq 1024:16384:x2 --head-dim 64,128 --dtype "$dt" "${flag[@]}" \
-            --backends flash3,flash2,cudnn >"$OUT/grid_${dt}_$c.jsonl" 2>>"$OUT/run.log"
+            --backends "${GRID_BACKENDS:-flash3,flash2,cudnn}" >"$OUT/grid_${dt}_$c.jsonl" 2>>"$OUT/run.log"
           [ -n "${BEFORE:-}" ] && timeout 30 "$BEFORE" run "${GRID[@]}" --seq 1024:16384:x2 --head-dim 64,128 --dtype "$dt" \
             "${flag[@]}" --backends flash3 2>>"$OUT/run.log" | sed 's/^{/{"variant":"before",/' >>"$OUT/grid_${dt}_$c.jsonl"
         done
