@@ -32,27 +32,31 @@ struct TileShape {
   }
 };
 
-// d=128 non-causal takes FA3's 128×176 tile (S 88 + P 44 + O 64 registers per consumer thread; 2 stages
-// = 208 KiB; fewer softmax passes per key), causal keeps 128×128 (FA3's causal choice: square diagonal
-// tiles); d=64 keeps 128×128 with 4 stages (144 KiB). Measurements: NOTES.md, docs/performance.md.
+// Chosen by measurement on an H100 (bfloat16, B·N = 16k, NOTES.md, docs/performance.md), among the
+// spill-free candidates: d=128 non-causal takes 128×176 (S 88 + P 44 + O 64 registers per consumer
+// thread; 2 stages = 208 KiB; 684 vs 661 TFLOP/s for 128×128 at N = 8k), causal keeps 128×128 (128×176
+// was 3 % faster but spills 56 bytes with the mask code); d=64 non-causal takes FA3's three consumers,
+// 192×128 with 4 stages (160 registers each; 529–540 vs 429 TFLOP/s at N = 8k: its GEMMs are short next to
+// its softmax, so two softmaxes must hide under one GEMM), causal keeps two (three spill 120 bytes).
 inline constexpr std::array<TileShape, 4> kTileShapes = {{
-    {64, false, 128, 4},
+    {64, false, 128, 4, 3},
     {64, true, 128, 4},
     {128, false, 176, 2},
     {128, true, 128, 2},
 }};
 
 // Other tiles, compiled for bfloat16 ping-pong only and picked with ATTNSCOPE_FLASH3_TILE=<name()>
-// (flash3.cu): the ladder's "before tile tuning" rung (d=128 non-causal on 128×128, the first version's
-// tile) and the alternatives each row above was measured against.
+// (flash3.cu): the ladder's "before tile tuning" rungs (d=128 non-causal on 128×128, d=64 non-causal
+// with two consumers: the first version's tiles) and the alternatives the rows above were measured
+// against.
 inline constexpr std::array<TileShape, 8> kAlternativeTiles = {{
     {128, false, 128, 2},
     {128, false, 128, 3},
     {128, false, 192, 2},
     {128, true, 128, 3},
     {128, true, 176, 2},
+    {64, false, 128, 4},
     {64, false, 192, 4},
-    {64, false, 128, 4, 3},
     {64, true, 128, 4, 3},
 }};
 

@@ -1,6 +1,7 @@
 // flash3: our FlashAttention-3 style forward kernel on Hopper's own instructions (TMA, mbarriers,
 // wgmma, setmaxnreg; sm_90a). Rules, teaching text and the launch; the kernel is in flash3_kernel.cuh,
 // its tile shapes in flash3.hpp, what was tried and measured in NOTES.md.
+#include <algorithm>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -28,7 +29,8 @@ static_assert([] {
 // The compiled head dims: the rows of the kernels' own tile table.
 std::vector<int64_t> compiled_head_dims() {
   std::vector<int64_t> dims;
-  for (const flash3::TileShape& t : flash3::kTileShapes) dims.push_back(t.head_dim);
+  for (const flash3::TileShape& t : flash3::kTileShapes)
+    if (std::find(dims.begin(), dims.end(), t.head_dim) == dims.end()) dims.push_back(t.head_dim);
   return dims;
 }
 
@@ -58,26 +60,29 @@ class Flash3Backend final : public CudaBackend {
         "flash",
         Target::Cuda,
         "FlashAttention-3's forward structure (Shah et al. 2024) built on Hopper's own instructions. A block "
-        "owns 128 query rows of one (batch, head) and has three warpgroups of 128 threads with different "
-        "jobs (warp specialization). The producer warpgroup gives most of its registers to the others "
+        "owns 128 query rows of one (batch, head) — 192 for head dim 64 without a mask — and has one warpgroup "
+        "of 128 threads per 64 rows plus one more, with different jobs (warp specialization). The producer warpgroup gives most of its registers to the others "
         "(setmaxnreg) and one of its threads drives the TMA copy engine: one instruction fetches a whole Q, K "
         "or V tile described by a tensor map, writes it swizzled into shared memory and signals an mbarrier "
         "with the bytes delivered — no thread spends instructions on addresses, and rows past the end of a "
-        "sequence arrive as zeros. K and V tiles go into a ring of 2–4 slots, so loads run ahead of the math "
-        "until a slot is released. Each consumer warpgroup (64 query rows) multiplies with wgmma: S = Q·Kᵀ "
+        "sequence arrive as zeros. K and V tiles go into two rings of 2–4 slots each, so loads run ahead of the "
+        "math: a K slot is refilled as soon as its Q·Kᵀ is done, a V slot after its P·V (one ring for both "
+        "made every load wait for the slower of the two: 493 → 684 TFLOP/s on an H100 at d=128 with the wider "
+        "128×176 tile). Each consumer warpgroup (64 query rows) multiplies with wgmma: S = Q·Kᵀ "
         "reads both operands straight from shared memory (no ldmatrix, no register copies of K), O += P·V "
         "takes P from the S accumulators in registers. wgmma is asynchronous, so the warpgroup issues "
         "S = Q·K(j+1)ᵀ and O += P(j)·V(j) together and computes the softmax of the new tile while the "
         "tensor cores work (intra-warpgroup overlap); the two consumer warpgroups also take turns issuing "
         "their multiplies (ping-pong, named barriers), so one's softmax — exp2 on the slower special-function "
-        "units — runs under the other's matrix work. The online softmax is FlashAttention's: running row "
+        "units — runs under the other's matrix work; at head dim 64 the multiplies are so short that three "
+        "consumers take turns in a ring (two softmaxes under one GEMM). The online softmax is FlashAttention's: running row "
         "maximum and sum in the exp2 domain, one 1/sum at the end; the output leaves through shared memory "
         "and a TMA store, with the log-sum-exp per row. Causal masks are bottom-right aligned (query i sees "
         "key j iff j ≤ i + kv_len − q_len); tiles wholly above the diagonal are never loaded, the heaviest "
         "causal tiles start first. GQA/MQA blocks read their shared KV head directly. Head dims 64 and 128 "
         "are compiled today.",
         "O(B·H·Nq·d) for the output plus O(B·H·Nq) for the fp32 log-sum-exp — O(N) in the sequence length; "
-        "per block 145–161 KiB of shared memory (Q tile and the K/V ring). The Nq × Nk score matrix never exists.",
+        "per block 145–209 KiB of shared memory (Q tile and the K/V rings). The Nq × Nk score matrix never exists.",
         "float16/bfloat16 prefill and training-style shapes on H100/H200 (sm90) with head dim 64 or 128: long "
         "sequences, causal or not, GQA. Elsewhere flash2 runs the same algorithm on mma.sync; other head dims "
         "go to flash2 or mem-efficient."};

@@ -10,8 +10,8 @@
 #           the grid step's N=8k rows (default flash3, flash2, cudnn, BEFORE), so run grid first;
 #   grid    the standard grid for flash3, flash2 and cudnn in DTYPES (default bfloat16), causal and not,
 #           and BEFORE's flash3 on the same grid;
-#   altgrid the standard grid for flash3 alone on the alternative tiles that could replace a default
-#           (d=128 non-causal 128x128x2, d=64 192x128x4 with three consumers), bfloat16.
+#   altgrid the standard grid for flash3 alone on alternative tiles (ALTS="causal d tile" triples; default
+#           d=128 non-causal 128x192x2 and d=64 non-causal 128x128x4, the two-consumer tile), bfloat16.
 # cudnn runs on PyTorch's libcudnn when the device has it (the library the bar is measured with).
 set -uo pipefail
 BUILD="${BUILD:-build}"
@@ -59,7 +59,7 @@ for step in "$@"; do
         point overlap $c 128 ATTNSCOPE_FLASH3_SCHEDULE=overlap
       done
       for alt in "0 128 128x128x2" "0 128 128x128x3" "0 128 128x192x2" "1 128 128x128x3" "1 128 128x176x2" \
-                 "0 64 128x192x4" "0 64 192x128x4" "1 64 192x128x4"; do
+                 "0 64 128x192x4" "0 64 128x128x4" "1 64 192x128x4"; do
         set -- $alt
         point "tile-$3" "$1" "$2" ATTNSCOPE_FLASH3_TILE="$3"
       done
@@ -80,7 +80,7 @@ for step in "$@"; do
       ;;
     altgrid)
       t altgrid
-      for alt in "0 128 128x128x2" "0 64 192x128x4" "1 64 192x128x4"; do
+      for alt in ${ALTS:-"0 128 128x192x2" "0 64 128x128x4"}; do
         set -- $alt
         flag=(); [[ $1 == 1 ]] && flag=(--causal)
         ATTNSCOPE_FLASH3_TILE=$3 timeout 30 "$CLI" run "${GRID[@]}" --seq 1024:16384:x2 --head-dim "$2" --dtype bfloat16 \

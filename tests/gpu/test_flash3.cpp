@@ -56,7 +56,7 @@ TEST_P(Flash3Gpu, EveryHeadDimWithGqaAtLength1000) {
   REQUIRE_HOPPER();
   const auto [t, causal] = GetParam();
   for (const flash3::TileShape& s : flash3::kTileShapes)
-    expect_matches_reference(make(t, 2, 4, 2, 1000, 1000, s.head_dim, causal), 2);
+    if (s.causal == causal) expect_matches_reference(make(t, 2, 4, 2, 1000, 1000, s.head_dim, causal), 2);
 }
 
 TEST_P(Flash3Gpu, Length4097CrossesEveryTileBoundary) {
@@ -71,6 +71,7 @@ TEST_P(Flash3Gpu, LengthOne) {
   REQUIRE_HOPPER();
   const auto [t, causal] = GetParam();
   for (const flash3::TileShape& s : flash3::kTileShapes) {
+    if (s.causal != causal) continue;
     expect_matches_reference(make(t, 3, 8, 2, 1, 1, s.head_dim, causal), 8);     // one query, one key
     expect_matches_reference(make(t, 2, 4, 4, 1, 4097, s.head_dim, causal), 4);  // one query, long keys
     expect_matches_reference(make(t, 1, 2, 1, 4097, 1, s.head_dim, causal), 2);  // long queries, one key
