@@ -10,7 +10,7 @@
 #           the grid step's N=8k rows (default flash3, flash2, cudnn, BEFORE), so run grid first;
 #   grid    the standard grid for flash3, flash2 and cudnn in DTYPES (default bfloat16), causal and not,
 #           and BEFORE's flash3 on the same grid;
-#   altgrid the standard grid for flash3 alone on alternative tiles (ALTS="causal d tile" triples; default
+#   altgrid the standard grid for flash3 alone on alternative tiles (ALTS="causal d tile,..." triples; default
 #           d=128 non-causal 128x192x2 and d=64 non-causal 128x128x4, the two-consumer tile), bfloat16.
 # cudnn runs on PyTorch's libcudnn when the device has it (the library the issue's bar is measured with).
 set -uo pipefail
@@ -80,7 +80,9 @@ for step in "$@"; do
       ;;
     altgrid)
       t altgrid
-      for alt in ${ALTS:-"0 128 128x192x2" "0 64 128x128x4"}; do
+      alts=("0 128 128x192x2" "0 64 128x128x4")
+      [ -n "${ALTS:-}" ] && IFS=',' read -ra alts <<<"$ALTS"
+      for alt in "${alts[@]}"; do
         set -- $alt
         flag=(); [[ $1 == 1 ]] && flag=(--causal)
         ATTNSCOPE_FLASH3_TILE=$3 timeout 30 "$CLI" run "${GRID[@]}" --seq 1024:16384:x2 --head-dim "$2" --dtype bfloat16 \
