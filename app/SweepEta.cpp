@@ -13,6 +13,12 @@ double SweepEta::sampling(double latencyS) const {
   return rule_.max_time_s > 0 ? std::min(wanted, rule_.max_time_s + latencyS) : wanted;
 }
 
+double SweepEta::warmUp(double latencyS) const {
+  // The executors' warm-up: at least 3 runs and warmupS; the CPU's stops at a quarter of the time cap.
+  const double wanted = std::max(3 * latencyS, warmupS_);
+  return rule_.max_time_s > 0 ? std::min(wanted, std::max(0.25 * rule_.max_time_s, latencyS)) : wanted;
+}
+
 void SweepEta::finished(int64_t item, double seconds, const Record& record) {
   if (item < 0 || item >= int64_t(plan_.size()) || done_[std::size_t(item)]) return;
   done_[std::size_t(item)] = true;
@@ -24,7 +30,7 @@ void SweepEta::finished(int64_t item, double seconds, const Record& record) {
   if (record.status != Status::Ok || record.latency_us.median <= 0) return;  // no measurement: costs as it took
   const double latency = record.latency_us.median * 1e-6;
   ++s.measured;
-  s.overhead += seconds - std::max(warmupS_, latency) - sampling(latency);
+  s.overhead += seconds - warmUp(latency) - sampling(latency);
   // The largest measured item says most about how latency grows; its ratio scales to other items.
   if (it.flops > 0 && it.flops >= s.largestFlops) s.largestFlops = it.flops, s.largestLatencyS = latency;
 }
@@ -36,7 +42,7 @@ std::optional<double> SweepEta::predictOwn(const QString& backend, double flops)
   if (s.measured == 0 || s.largestFlops <= 0) return s.seconds / s.items;
   const double overhead = std::max(0.0, s.overhead / s.measured);
   const double latency = s.largestLatencyS * (flops > 0 ? flops / s.largestFlops : 1.0);
-  return overhead + std::max(warmupS_, latency) + sampling(latency);
+  return overhead + warmUp(latency) + sampling(latency);
 }
 
 std::optional<double> SweepEta::predict(int64_t item) const {

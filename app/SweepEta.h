@@ -5,7 +5,7 @@
 // same backend measured so far, in the stopping rule's own terms:
 //   seconds ≈ overhead + warm-up + sampling,
 //   latency   = the backend's largest finished item's median latency × (FLOPs here / FLOPs there),
-//   warm-up   = max(the worker's warm-up time, one latency),
+//   warm-up   = max(3 runs, the worker's warm-up time), at most a quarter of max-time (but one run),
 //   sampling  = min(max(min-samples × latency, min-time), max-time) — what the rule lets it take,
 //   overhead  = the backend's mean (measured seconds − warm-up − sampling) of its finished items
 //               (allocation, the accuracy check), at least 0.
@@ -53,6 +53,7 @@ class SweepEta {
   };
   std::optional<double> predictOwn(const QString& backend, double flops) const;
   double sampling(double latencyS) const;
+  double warmUp(double latencyS) const;
   std::vector<Item> plan_;
   StoppingRule rule_;
   double warmupS_ = 0.1;

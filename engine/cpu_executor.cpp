@@ -142,6 +142,13 @@ Measurement CpuExecutor::measure(const Backend& b, const Problem& p, const Measu
                              "; the CPU executor runs only CPU backends");
   require_valid(p);
   if (cancel.cancelled()) throw Cancelled();
+  // Where the item's time goes (Record::phase_s): wall time from one phase boundary to the next.
+  std::map<std::string, double> phases;
+  auto mark = Clock::now();
+  auto lap = [&](const char* phase) {
+    phases[phase] = seconds_since(mark);
+    mark = Clock::now();
+  };
 
   HostInput q, k, v;
   try {
@@ -170,6 +177,7 @@ Measurement CpuExecutor::measure(const Backend& b, const Problem& p, const Measu
     return seconds_since(t0);
   };
 
+  lap("setup");
   // Warm-up: the configured minimum, but never more than a quarter of the point's time cap, because
   // one CPU run of a large problem can take seconds.
   const auto warm0 = Clock::now();
@@ -180,12 +188,14 @@ Measurement CpuExecutor::measure(const Backend& b, const Problem& p, const Measu
     if (seconds_since(warm0) >= 0.25 * s.stopping.max_time_s) break;
   }
 
+  lap("warm-up");
   StoppingState stop(s.stopping);
   const auto wall0 = Clock::now();
   for (;;) {
     if (cancel.cancelled()) throw Cancelled();
     if (stop.add(run_once(), seconds_since(wall0))) break;
   }
+  lap("samples");  // the tracking allocator measures memory during the samples: no pass of its own
 
   Measurement m;
   m.timer = device_.timer.empty() ? "steady-clock" : device_.timer;
@@ -203,8 +213,9 @@ Measurement CpuExecutor::measure(const Backend& b, const Problem& p, const Measu
     if (b.info().is_reference)
       m.note = "accuracy not checked: this is the fp64 reference itself";
     else
-      m.accuracy = check_against_reference(p, q, k, v, t.o, s);
+      m.accuracy = check_against_reference(p, q, k, v, t.o, s), lap("accuracy");
   }
+  m.phase_s = std::move(phases);
   return m;
 }
 

@@ -221,6 +221,7 @@ json to_json(const Record& r) {
     j["pct_of_peak"] = r.pct_of_peak;
     j["gbs"] = r.gbs;
     j["pct_of_bandwidth"] = r.pct_of_bandwidth;
+    if (!r.phase_s.empty()) j["phase_s"] = r.phase_s;
   }
   if (r.accuracy) {
     const Accuracy& a = *r.accuracy;
@@ -298,6 +299,10 @@ Record record_from_json(const json& j, const std::string& path) {
     x.gbs = r.has("gbs") ? r.number("gbs")
                          : (x.latency_us.median > 0 ? double(x.problem.bytes_moved()) / (x.latency_us.median * 1e3) : 0);
     x.pct_of_bandwidth = r.has("pct_of_bandwidth") ? r.number("pct_of_bandwidth") : 0;
+    if (r.has("phase_s")) {
+      const JsonReader phases(r.at("phase_s"), r.sub("phase_s"));  // an object of phase → seconds
+      for (const auto& item : r.at("phase_s").items()) x.phase_s[item.key()] = phases.number(item.key().c_str());
+    }
   }
   if (r.has("accuracy")) {
     JsonReader a(r.at("accuracy"), r.sub("accuracy"));

@@ -112,6 +112,7 @@ Record Runner::run_one(const Problem& p, int64_t point, const Backend& b, const 
     r.memory.method = m.memory.method;
     r.accuracy = std::move(m.accuracy);
     r.message = std::move(m.note);
+    r.phase_s = std::move(m.phase_s);
     if (r.latency_us.median > 0) r.tflops = r.flops / (r.latency_us.median * 1e-6) / 1e12;
     const double peak = exec_.device().peak_tflops(p.dtype);
     r.pct_of_peak = peak > 0 ? 100.0 * r.tflops / peak : 0.0;

@@ -13,8 +13,8 @@
 #                             mem-efficient and mem-efficient-fma at float32, d=16 and 32, standard grid
 #                             interactive (not in the default list): the app's Prefill preset (B=1,
 #                             Hq=Hkv=16, N 512…16k, d=128, bf16, every backend) timed with the app's
-#                             default stopping rule and with the full rule; prints both wall times and
-#                             how far the medians are apart
+#                             default stopping rule and with the full rule; prints both wall times, how
+#                             far the medians are apart, and each rule's time per phase (records' phase_s)
 #   ATTNSCOPE_GPU_TEST_FILTER gtest filter for the GPU tests (default: *)
 #   ATTNSCOPE_BENCH_DTYPES    default float16,bfloat16,float32
 #   ATTNSCOPE_BENCH_TORCH_BACKENDS  PyTorch SDPA backends to time (default: flash,efficient,cudnn,math)
@@ -138,6 +138,20 @@ for key in sorted(full):
         worst = max(worst, abs(d))
         print(f"{key[0]:>22} N={key[1]:>6}  full {full[key][0]:10.1f} us (CI ±{100*full[key][1]:.1f} %)  app {app[key][0]:10.1f} us  {100*d:+.1f} %")
 print(f"points compared: {len([k for k in full if k in app])}; largest median difference {100*worst:.1f} %")
+# Where the time goes: each record's phase_s (setup, warm-up, memory, accuracy, samples, clock) summed
+# over the sweep, and the kernels' own time (sum of samples_us) inside "samples".
+for name, path in (("app", sys.argv[1]), ("full", sys.argv[2])):
+    phases, kernels = {}, 0.0
+    for line in open(path):
+        line = json.loads(line)
+        r = line.get("record", {})
+        if line.get("type") == "record" and r.get("status") == "ok":
+            for k, v in r.get("phase_s", {}).items():
+                phases[k] = phases.get(k, 0.0) + v
+            kernels += sum(r.get("samples_us", [])) * 1e-6
+    total = sum(phases.values())
+    parts = ", ".join(f"{k} {v:.1f} s" for k, v in sorted(phases.items(), key=lambda kv: -kv[1]))
+    print(f"{name} rule, time per phase over the ok points: {parts} (sum {total:.1f} s; kernels inside samples {kernels:.1f} s)")
 PY
 fi
 

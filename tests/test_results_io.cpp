@@ -36,6 +36,7 @@ ResultDocument sample_document() {
   ok.kernels = {"sgemm", "softmax"};
   ok.libraries = {{"cuDNN", "9.19.0"}, {"cudnn-frontend", "1.32.0"}};
   ok.variant = "eng0_k2=1";
+  ok.phase_s = {{"setup", 0.01}, {"warm-up", 0.1}, {"samples", 0.5}};
   ok.memory = {100, 200, 300, 100, 200, "tracking-allocator"};
   ok.accuracy = Accuracy{"cpu-reference", 1e-7, 2e-7, 1e-4, true, 4, 16};
   ok.flops = ok.problem.flops();
@@ -95,6 +96,8 @@ TEST(ResultsIO, JsonRoundTripKeepsEveryField) {
   EXPECT_EQ(ok.kernels, doc.records[0].kernels);
   EXPECT_EQ(ok.libraries, doc.records[0].libraries);
   EXPECT_EQ(ok.variant, "eng0_k2=1");
+  EXPECT_EQ(ok.phase_s, doc.records[0].phase_s);
+  EXPECT_TRUE(back.records[1].phase_s.empty());
   EXPECT_TRUE(back.records[1].libraries.empty());
   EXPECT_EQ(*ok.memory.peak, 300u);
   ASSERT_TRUE(ok.accuracy.has_value());

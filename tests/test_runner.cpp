@@ -300,6 +300,11 @@ TEST(CpuExecutorRun, ThrowingBackendDoesNotStopRealBackends) {
   EXPECT_EQ(math.memory.output, points[0].output_bytes());
   EXPECT_EQ(*math.memory.peak, *math.memory.output + *math.memory.workspace);
   EXPECT_LE(*math.memory.workspace, math.memory.predicted_workspace);
+  // Where its time went: each phase timed, the samples at least as long as their sum.
+  for (const char* phase : {"setup", "warm-up", "samples", "accuracy"}) EXPECT_TRUE(math.phase_s.count(phase)) << phase;
+  double sampled = 0;
+  for (double us : math.samples_us) sampled += us * 1e-6;
+  EXPECT_GE(math.phase_s.at("samples"), sampled);
   const Record& ref = records[2];
   ASSERT_EQ(ref.status, Status::Ok) << ref.message;
   EXPECT_FALSE(ref.accuracy) << "the reference is not checked against itself";

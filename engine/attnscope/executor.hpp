@@ -63,6 +63,7 @@ struct Measurement {
   MemoryStats memory;            // predicted_* filled by the runner
   std::optional<Accuracy> accuracy;
   std::string note;
+  std::map<std::string, double> phase_s;  // wall seconds per phase (Record::phase_s)
 };
 
 class Executor {

@@ -63,6 +63,11 @@ struct Record {
   double pct_of_peak = 0;  // 0 when the peak is unknown
   double gbs = 0;               // problem.bytes_moved() / median latency, GB/s
   double pct_of_bandwidth = 0;  // of the device's DRAM peak; 0 when that is unknown
+
+  // Where the item's wall time went (Ok only; seconds between the executor's phase boundaries:
+  // "setup", "warm-up", "memory", "accuracy", "samples", "clock" — asynchronous GPU work counts in the
+  // phase that waits for it). JSON "phase_s", omitted when empty.
+  std::map<std::string, double> phase_s;
 };
 
 }  // namespace attnscope

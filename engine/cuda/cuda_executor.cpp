@@ -302,6 +302,13 @@ Measurement CudaExecutor::measure_once(const Backend& b, const Problem& p, const
     m.timer_note = tracer.available() ? "CUDA events were asked for." : "CUPTI tracing unavailable: " + tracer.status();
 
   // Refuse before allocating anything when the prediction cannot fit.
+  // Where the item's time goes (Record::phase_s): wall time from one phase boundary to the next.
+  auto mark = Clock::now();
+  auto lap = [&](const char* phase) {
+    const auto now = Clock::now();
+    m.phase_s[phase] = std::chrono::duration<double>(now - mark).count();
+    mark = now;
+  };
   const MemoryPrediction pred = b.predict_memory(p, device_);
   const uint64_t need = p.input_bytes() + pred.total();
   pool_->trim();
@@ -317,13 +324,18 @@ Measurement CudaExecutor::measure_once(const Backend& b, const Problem& p, const
   CudaExecContext ctx(stream.get(), pool_.get(), b.info().id);
   Session x{b, p, s, cancel, device_, tracer, use_cupti, stream, q, k, v, ctx, o_bytes, lse_bytes, lse_count};
 
+  lap("setup");
   warm_up(x);
+  lap("warm-up");
   Outputs out = memory_pass(x, m);
-  if (s.check_accuracy) check_output(x, out, m);
+  lap("memory");
+  if (s.check_accuracy) check_output(x, out, m), lap("accuracy");
   time_samples(x, out, m);
+  lap("samples");
 
   m.sm_clock_mhz = measure_sm_clock_mhz(stream.get(), device_.sm_count);
   stream.sync();
+  lap("clock");
   out = Outputs{};
   pool_->trim();
   return m;

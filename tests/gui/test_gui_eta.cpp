@@ -30,7 +30,8 @@ Record measured(double latencyS) {
 // min-time (capped at max-time), and an accuracy check that grows with the work (not in the model).
 double trueSeconds(const StoppingRule& rule, double latencyS, double checkS) {
   const double sampling = std::min(std::max(rule.min_samples * latencyS, rule.min_time_s), rule.max_time_s + latencyS);
-  return 0.03 + std::max(0.1, latencyS) + sampling + checkS;
+  const double warmUp = std::min(std::max(3 * latencyS, 0.1), std::max(0.25 * rule.max_time_s, latencyS));
+  return 0.03 + warmUp + sampling + checkS;
 }
 
 struct Sweep {
@@ -110,7 +111,7 @@ TEST(GuiEta, ABackendNotYetRunBorrowsTheOthersAndIneligibleItemsCostWhatTheyTook
   eta.finished(1, 0.002, ineligible);
   EXPECT_NEAR(*eta.predict(4), 0.002, 1e-9) << "na at 512 costs what na's ineligible item took";
   EXPECT_NEAR(*eta.predict(2), 0.7, 1e-6) << "'later' at 256 borrows a's cost at 256 (na measured nothing)";
-  EXPECT_NEAR(*eta.predict(3), 0.1 + 0.1 + 0.5, 1e-6) << "a at 512: latency 0.04 s, still min-time";
+  EXPECT_NEAR(*eta.predict(3), 0.1 + 3 * 0.04 + 0.5, 1e-6) << "a at 512: latency 0.04 s (3 warm-up runs), still min-time";
   const double all = *eta.remaining();
   EXPECT_NEAR(*eta.remaining(2, 0.5), all - 0.5, 1e-9) << "a running item's elapsed time is taken off";
   EXPECT_NEAR(*eta.remaining(2, 5.0), all - *eta.predict(2), 1e-9) << "an item past its prediction adds nothing";
