@@ -327,6 +327,10 @@ json to_json(const ResultDocument& doc) {
   j["created_utc"] = doc.created_utc;
   j["host"] = {{"hostname", doc.host.hostname}, {"os", doc.host.os}, {"cpu", doc.host.cpu}};
   j["device"] = to_json(doc.device);
+  if (!doc.devices.empty()) {
+    j["devices"] = json::array();
+    for (const auto& d : doc.devices) j["devices"].push_back(to_json(d));
+  }
   const auto& s = doc.settings;
   j["settings"] = {{"argv", s.argv},           {"sweep", s.sweep},
                    {"backends", s.backends},   {"l2_mode", s.l2_mode},
@@ -374,6 +378,10 @@ ResultDocument document_from_json(const json& j) {
     doc.host = {h.text_or("hostname", ""), h.text_or("os", ""), h.text_or("cpu", "")};
   }
   doc.device = device_from_json(r.at("device"), "device");
+  if (r.has("devices")) {
+    const json& ds = r.array("devices");
+    for (std::size_t i = 0; i < ds.size(); ++i) doc.devices.push_back(device_from_json(ds[i], "devices[" + std::to_string(i) + "]"));
+  }
   if (r.has("settings")) doc.settings = settings_from_json(r.at("settings"), "settings");
   const json& recs = r.array("records");
   if (recs.size() > JsonBounds::max_records)

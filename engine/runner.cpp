@@ -47,14 +47,26 @@ std::vector<Record> Runner::run(const std::vector<Problem>& points, const std::v
   if (start_at < 0 || start_at > int64_t(plan.size()))
     throw InvalidInput({{"start_at", "start_at is " + std::to_string(start_at) + "; allowed 0.." +
                                          std::to_string(plan.size()) + " (items in the plan)"}});
+  int64_t next = start_at;
+  const int64_t total = int64_t(plan.size());
+  return run_items(points, plan, settings, cb, cancel,
+                   [&]() -> std::optional<int64_t> { return next < total ? std::optional<int64_t>(next++) : std::nullopt; },
+                   start_at);
+}
+
+std::vector<Record> Runner::run_items(const std::vector<Problem>& points, const std::vector<PlanItem>& plan,
+                                      const MeasureSettings& settings, const RunCallbacks& cb,
+                                      const CancelToken& cancel, const NextItem& next_item, int64_t done) {
   const auto t0 = std::chrono::steady_clock::now();
   const int64_t total = int64_t(plan.size());
   std::vector<Record> records;
-  for (int64_t i = start_at; i < total; ++i) {
-    if (cancel.cancelled()) break;  // cancelled between items: nothing half-done to record
-    const PlanItem& item = plan[std::size_t(i)];
+  // Cancelled between items: nothing half-done to record.
+  for (std::optional<int64_t> i; !cancel.cancelled() && (i = next_item()); ++done) {
+    if (*i < 0 || *i >= total)
+      throw InvalidInput({{"item", "item " + std::to_string(*i) + " is outside the plan of " + std::to_string(total) + " items"}});
+    const PlanItem& item = plan[std::size_t(*i)];
     if (cb.on_progress)
-      cb.on_progress(item, i, total, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+      cb.on_progress(item, done, total, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     const Problem& p = points.at(std::size_t(item.point));
     records.push_back(run_one(p, item.point, *item.backend, settings, cancel));
     if (cb.on_record) cb.on_record(item, records.back());

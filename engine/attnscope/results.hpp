@@ -34,7 +34,8 @@ struct ResultDocument {
   std::string tool_version;
   std::string created_utc;  // ISO 8601
   HostInfo host;
-  DeviceInfo device;
+  DeviceInfo device;               // the device of the run (the first, when it was sharded)
+  std::vector<DeviceInfo> devices; // every device a sharded run used, one worker each; empty otherwise
   RunSettingsInfo settings;
   std::vector<Record> records;
   // Not saved: what a reader should know about how this document was read (a stream cut off

@@ -4,6 +4,7 @@
 // into a Record: ok, ineligible (every unmet rule), out-of-memory (bytes asked / free), error
 // (message), cancelled. A failure in one backend never stops the sweep.
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,13 @@ class Runner {
   std::vector<Record> run(const std::vector<Problem>& points, const std::vector<PlanItem>& plan,
                           const MeasureSettings& settings, const RunCallbacks& cb,
                           const CancelToken& cancel, int64_t start_at = 0);
+  // Runs the items next_item() hands out, in that order, until it says there are no more (a resumed
+  // run's missing items, or a shard worker's items read from its coordinator). `done` counts the items
+  // finished before the first one (for progress).
+  using NextItem = std::function<std::optional<int64_t>()>;
+  std::vector<Record> run_items(const std::vector<Problem>& points, const std::vector<PlanItem>& plan,
+                                const MeasureSettings& settings, const RunCallbacks& cb, const CancelToken& cancel,
+                                const NextItem& next_item, int64_t done = 0);
   // One item (used by run); never throws.
   Record run_one(const Problem& p, int64_t point, const Backend& b, const MeasureSettings& s,
                  const CancelToken& cancel);

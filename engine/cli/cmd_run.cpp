@@ -4,6 +4,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <deque>
+#include <set>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -24,6 +27,7 @@
 #include "commands.hpp"
 #include "format.hpp"
 #include "journal.hpp"
+#include "shards.hpp"
 #include "options.hpp"
 
 namespace attnscope::cli {
@@ -33,7 +37,7 @@ struct RunArgs {
   ProblemOptions problem;
   DeviceOptions device;
   std::string backends, json_file, csv_file;
-  bool stream = false, warm_l2 = false, no_check = false, resume = false, each_plan = false;
+  bool stream = false, warm_l2 = false, no_check = false, resume = false, each_plan = false, items_from_stdin = false;
   int64_t start_at = 0, min_samples = 0, threads = 0;
   double min_time = 0, max_time = 0, noise = 0;
   uint64_t seed = 1234;
@@ -160,7 +164,7 @@ void check_threads(const RunArgs& a) {
                                " (the hardware threads of this machine)");
 }
 
-std::vector<std::string> record_row(const PlanItem& item, const Record& r, const DeviceInfo& d) {
+std::vector<std::string> record_row(int64_t item, const Record& r, const DeviceInfo& d) {
   const Problem& p = r.problem;
   std::string median = "-", tflops = "-", pct = "-", gbs = "-", mem = "-", err = "-";
   if (r.status == Status::Ok) {
@@ -178,7 +182,7 @@ std::vector<std::string> record_row(const PlanItem& item, const Record& r, const
     note = r.unmet.front().reason;
     if (r.unmet.size() > 1) note += " (+" + std::to_string(r.unmet.size() - 1) + " more)";
   }
-  return {std::to_string(item.item), std::to_string(p.batch) + "×" + std::to_string(p.q_heads) + "/" + std::to_string(p.kv_heads),
+  return {std::to_string(item), std::to_string(p.batch) + "×" + std::to_string(p.q_heads) + "/" + std::to_string(p.kv_heads),
           std::to_string(p.q_len), std::to_string(p.kv_len), std::to_string(p.head_dim), std::string(to_string(p.dtype)),
           r.backend, std::string(to_string(r.status)), median, tflops, pct, gbs, mem, err, note};
 }
@@ -225,13 +229,94 @@ std::optional<JournalState> prior_journal(const RunArgs& a, const std::string& j
   return read_journal(journal);
 }
 
+// The device ids a run used, in worker order (a journal must be resumed on the same ones).
+std::vector<std::string> device_ids(const ResultDocument& doc) {
+  std::vector<std::string> ids;
+  for (const auto& d : doc.devices) ids.push_back(d.id);
+  if (ids.empty()) ids.push_back(doc.device.id);
+  return ids;
+}
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string out;
+  for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+  return out;
+}
+
+// A shard worker's command line: this run's options without the ones the coordinator keeps to itself
+// (devices, files, resuming), plus its own device, --stream and --items-from-stdin.
+std::vector<std::string> worker_argv(const std::vector<std::string>& argv, const std::string& device, int64_t threads) {
+  static const std::vector<std::string> kWithValue = {"--device", "--profile", "--json", "--csv", "--start-at", "--threads"};
+  static const std::vector<std::string> kFlags = {"--resume", "--stream", "--items-from-stdin"};
+  std::vector<std::string> out = {self_executable(), "run"};
+  const auto run_at = std::find(argv.begin(), argv.end(), "run");
+  for (auto it = run_at == argv.end() ? argv.end() : run_at + 1; it != argv.end(); ++it) {
+    const std::string name = it->substr(0, it->find('='));
+    if (std::find(kFlags.begin(), kFlags.end(), *it) != kFlags.end()) continue;
+    if (std::find(kWithValue.begin(), kWithValue.end(), name) != kWithValue.end()) {
+      if (name == *it && it + 1 != argv.end()) ++it;  // "--json FILE" (not "--json=FILE")
+      continue;
+    }
+    out.push_back(*it);
+  }
+  out.insert(out.end(), {"--device", device, "--stream", "--items-from-stdin"});
+  if (threads > 0) out.insert(out.end(), {"--threads", std::to_string(threads)});
+  return out;
+}
+
+// `--items-from-stdin`: a shard worker. Runs the plan items its coordinator writes to stdin, one number
+// a line, and answers in the stream protocol; the coordinator keeps the journal and the files.
+int run_items_from_stdin(const RunArgs& a, const DeviceInfo& device, const ResultDocument& doc,
+                         const std::vector<Problem>& points, const std::vector<PlanItem>& plan, const Registry& reg,
+                         const MeasureSettings& settings) {
+  if (!a.stream || !a.json_file.empty() || !a.csv_file.empty() || a.resume || a.start_at_opt->count())
+    field_error("items_from_stdin", "items-from-stdin is the shard workers' mode: it needs --stream and takes no "
+                                    "--json, --csv, --resume or --start-at (the coordinator keeps those)");
+  std::unique_ptr<Executor> exec = device.kind == DeviceKind::Cpu && a.threads > 0
+                                       ? std::make_unique<CpuExecutor>(device, int(a.threads))
+                                       : make_executor(device);
+  const int64_t total = int64_t(plan.size());
+  std::cout << to_line(StartMessage{doc, total, 0}) << std::endl;
+  RunCallbacks cb;
+  cb.on_progress = [&](const PlanItem& item, int64_t done, int64_t n, double elapsed) {
+    std::cout << to_line(ProgressMessage{done, n, item.item, item.point, item.backend->info().id,
+                                         points[std::size_t(item.point)], elapsed})
+              << std::endl;
+  };
+  cb.on_record = [&](const PlanItem& item, const Record& r) { std::cout << to_line(RecordMessage{item.item, r}) << std::endl; };
+  const Runner::NextItem next = [&]() -> std::optional<int64_t> {
+    std::string line;
+    if (!std::getline(std::cin, line)) return std::nullopt;
+    try {
+      return std::stoll(line);
+    } catch (const std::exception&) {
+      field_error("items_from_stdin", "items-from-stdin read '" + line + "'; expected a plan item number");
+    }
+  };
+  CancelToken cancel;
+  Runner runner(reg, *exec);
+  {
+    SignalGuard guard(cancel);
+    runner.run_items(points, plan, settings, cb, cancel, next);
+  }
+  if (!runner.device_lost()) std::cout << to_line(EndMessage{0, total, cancel.cancelled()}) << std::endl;
+  std::cout.flush();
+  if (!std::cout || runner.device_lost()) return kExitFailure;
+  return cancel.cancelled() ? kExitCancelled : kExitOk;
+}
+
 int run_sweep(const RunArgs& a, const std::vector<std::string>& argv) {
   if (!a.json_file.empty() && a.json_file == a.csv_file)
     field_error("csv", "csv and --json are the same file " + a.csv_file + "; give two names");
   check_threads(a);
   const std::vector<Problem> points = expand(a.problem.sweep());
   const DeviceList devices = discover_devices();
-  const DeviceInfo device = a.device.resolve(devices);
+  const std::vector<DeviceInfo> run_devices = a.device.resolve_all(devices);
+  const DeviceInfo& device = run_devices.front();
+  const bool sharded = run_devices.size() > 1;
+  if (sharded && a.items_from_stdin) field_error("items_from_stdin", "items-from-stdin runs on one device");
+  if (sharded && a.start_at_opt->count())
+    field_error("start_at", "start_at works on one device; a sharded run continues with --resume (and --json or --csv)");
   Registry reg;
   register_builtin_backends(reg);
   register_test_fault_backends(reg);  // only when the GPU fault tests ask for them (test_faults.hpp)
@@ -246,98 +331,167 @@ int run_sweep(const RunArgs& a, const std::vector<std::string>& argv) {
     field_error("start_at", "start_at is " + std::to_string(a.start_at) + "; allowed: 0.." +
                                          std::to_string(plan.size()) + " (items in this plan)");
   const MeasureSettings settings = measure_settings(a, device);
-  std::unique_ptr<Executor> exec = device.kind == DeviceKind::Cpu && a.threads > 0
-                                       ? std::make_unique<CpuExecutor>(device, int(a.threads))
-                                       : make_executor(device);
+  ResultDocument doc = new_document(a, argv, device, settings, plan);
+  if (sharded) doc.devices = run_devices;
+  if (a.items_from_stdin) return run_items_from_stdin(a, device, doc, points, plan, reg, settings);
+  std::unique_ptr<Executor> exec;
+  if (!sharded)
+    exec = device.kind == DeviceKind::Cpu && a.threads > 0 ? std::make_unique<CpuExecutor>(device, int(a.threads))
+                                                           : make_executor(device);
   // Fail before measuring anything when a result file cannot be written (nothing is created yet).
   if (!a.json_file.empty()) check_writable(a.json_file, "--json");
   if (!a.csv_file.empty()) check_writable(a.csv_file, "--csv");
 
-  ResultDocument doc = new_document(a, argv, device, settings, plan);
   const int64_t total = int64_t(plan.size());
   const std::string journal_file = journal_path_for(a.json_file, a.csv_file);
   std::optional<JournalState> prior = prior_journal(a, journal_file);
   int64_t start_at = a.start_at;
-  std::vector<Record> records;
+  std::vector<std::pair<int64_t, Record>> records;  // (plan item, record), in the order they finished
+  std::set<int64_t> finished;
+  std::deque<int64_t> todo;
   if (prior) {
     if (prior->total != total || prior->doc.settings.sweep != doc.settings.sweep ||
-        prior->doc.settings.backends != doc.settings.backends || prior->doc.device.id != device.id)
+        prior->doc.settings.backends != doc.settings.backends || device_ids(prior->doc) != device_ids(doc))
       field_error("resume", "resume: the journal " + journal_file + " belongs to another sweep (" +
-                                prior->doc.settings.sweep + " on " + prior->doc.device.id + ", " +
+                                prior->doc.settings.sweep + " on " + joined(device_ids(prior->doc)) + ", " +
                                 std::to_string(prior->total) + " items); give the same options as that run");
-    start_at = prior->next_item;
-    records = std::move(prior->doc.records);
-    std::cerr << "Resuming from " << journal_file << ": " << records.size() << " finished item(s) kept, continuing at item "
-              << start_at << std::endl;
+    start_at = prior->start_at;
+    for (std::size_t i = 0; i < prior->doc.records.size(); ++i)
+      records.emplace_back(prior->record_items[i], std::move(prior->doc.records[i]));
+    finished = prior->finished;
+    const std::vector<int64_t> missing = prior->missing();
+    todo.assign(missing.begin(), missing.end());
+    std::cerr << "Resuming from " << journal_file << ": " << finished.size() << " finished item(s) kept, "
+              << todo.size() << " to measure" << std::endl;
+  } else {
+    for (int64_t i = start_at; i < total; ++i) todo.push_back(i);
   }
   const nlohmann::json start = to_json(WorkerMessage{StartMessage{doc, total, start_at}});
   std::unique_ptr<Journal> journal;
   if (!journal_file.empty()) journal = std::make_unique<Journal>(journal_file, prior ? nullptr : &start);
-  if (prior && prior->interrupted_starts >= kMaxInterruptedStarts && start_at < total) {
-    // The same item stopped the run every time (a hang, a crash that takes the process down): record
-    // it as failed on its point and go on, as the app's supervisor does.
-    const PlanItem& item = plan[std::size_t(start_at)];
-    Record r;
-    r.point = item.point;
-    r.problem = points[std::size_t(item.point)];
-    r.backend = item.backend->info().id;
-    r.device = device.id;
-    r.status = Status::Error;
-    r.message = "the run stopped " + std::to_string(prior->interrupted_starts) +
-                " times while measuring this item (killed, crashed or hung); --resume recorded it as failed and went on";
-    journal->record(start_at, r);
-    std::cerr << "[" << start_at + 1 << "/" << total << "] " << r.backend << " " << r.problem.describe() << ": "
-              << r.message << std::endl;
-    records.push_back(std::move(r));
-    ++start_at;
-  }
   std::ostream& table_out = a.stream ? std::cerr : std::cout;
-  if (a.stream) std::cout << to_line(StartMessage{doc, total, start_at}) << std::endl;
-  table_out << "Device: " << device.id << " — " << device.name << " (timer: " << device.timer << ")\n"
+  if (a.stream) {
+    std::cout << to_line(StartMessage{doc, total, start_at}) << std::endl;
+    // A resumed stream repeats the kept records, so whoever reads it holds the whole sweep.
+    for (const auto& [item, r] : records) std::cout << to_line(RecordMessage{item, r}) << std::endl;
+  }
+  table_out << "Device: " << joined(device_ids(doc)) << " — " << device.name << " (timer: " << device.timer << ")\n"
             << "Plan:   " << points.size() << " point(s) × " << doc.settings.backends.size() << " backend(s) = "
-            << total << " item(s)" << (start_at ? ", starting at item " + std::to_string(start_at) : "") << "\n\n";
+            << total << " item(s)" << (start_at ? ", starting at item " + std::to_string(start_at) : "")
+            << (sharded ? ", sharded over " + std::to_string(run_devices.size()) + " workers" : "") << "\n\n";
+  for (std::size_t i = 1; i < run_devices.size(); ++i)
+    if (std::find_if(run_devices.begin(), run_devices.begin() + i,
+                     [&](const DeviceInfo& d) { return d.id == run_devices[i].id; }) != run_devices.begin() + i) {
+      const std::string warning = run_devices[i].id + " is listed more than once: its workers share it and perturb "
+                                  "each other's timings (a test of the sharding, not a measurement)";
+      std::cerr << "attnscope-cli: warning: " << warning << std::endl;
+      if (a.stream) std::cout << to_line(LogMessage{"warning", warning}) << std::endl;
+      break;
+    }
   const std::vector<std::string> header = {"item", "B×Hq/Hkv", "Nq", "Nk", "d", "dtype", "backend", "status",
                                            "median", "TFLOP/s", "%peak", "GB/s", "peak mem", "rel L2", "note"};
-  std::vector<std::vector<std::string>> rows;
+  std::vector<std::pair<int64_t, std::vector<std::string>>> rows;  // (item, table row)
+  const auto t0 = std::chrono::steady_clock::now();
+  bool any_ineligible = false, device_lost = false;
+  // Every item that starts and every record, from this process's runner or from a shard worker.
+  auto on_started = [&](ProgressMessage p) {
+    if (journal) journal->started(p.item, total);
+    if (!a.stream) return;
+    p.done = int64_t(finished.size());
+    p.total = total;
+    p.elapsed_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    std::cout << to_line(p) << std::endl;
+  };
+  // Two workers on one device are told apart in the echo: "cpu#2".
+  const bool repeated = std::any_of(run_devices.begin(), run_devices.end(), [&](const DeviceInfo& d) {
+    return std::count_if(run_devices.begin(), run_devices.end(), [&](const DeviceInfo& e) { return e.id == d.id; }) > 1;
+  });
+  std::size_t record_worker = 0;  // the worker of the record on_record is given
+  auto on_record = [&](int64_t item, const Record& r) {
+    if (item < 0 || item >= total) return;  // not an item of this plan: a broken worker, never kept
+    finished.insert(item);
+    if (journal) journal->record(item, r);  // on the disk before anyone hears of it
+    any_ineligible |= r.status == Status::Ineligible;
+    if (a.stream) std::cout << to_line(RecordMessage{item, r}) << std::endl;
+    rows.emplace_back(item, record_row(item, r, device));
+    // Echo progress as each record lands so a long sweep is never silent.
+    std::cerr << "[" << finished.size() << "/" << total << "] " << r.backend << " " << r.problem.describe()
+              << (sharded ? " on " + r.device + (repeated ? "#" + std::to_string(record_worker + 1) : "") : "") << ": "
+              << to_string(r.status)
+              << (r.status == Status::Ok ? " " + duration_from_us(r.latency_us.median) : "") << std::endl;
+    records.emplace_back(item, r);
+  };
+  if (prior) {
+    // An item that stopped the run every time (a hang, a crash that takes the process down) is recorded
+    // as failed on its point, as the app's supervisor does, instead of being tried again.
+    for (auto it = todo.begin(); it != todo.end();) {
+      const auto starts = prior->interrupted_starts.find(*it);
+      if (starts == prior->interrupted_starts.end() || starts->second < kMaxInterruptedStarts) {
+        ++it;
+        continue;
+      }
+      const PlanItem& item = plan[std::size_t(*it)];
+      Record r;
+      r.point = item.point;
+      r.problem = points[std::size_t(item.point)];
+      r.backend = item.backend->info().id;
+      r.device = device.id;
+      r.status = Status::Error;
+      r.message = "the run stopped " + std::to_string(starts->second) +
+                  " times while measuring this item (killed, crashed or hung); --resume recorded it as failed and went on";
+      on_record(*it, r);
+      it = todo.erase(it);
+    }
+  }
 
   CancelToken cancel;
-  RunCallbacks cb;
-  int64_t done = start_at, last_item = -1;
-  cb.on_progress = [&](const PlanItem& item, int64_t finished, int64_t n, double elapsed) {
-    if (journal) journal->started(item.item, n);
-    if (!a.stream) return;
-    std::cout << to_line(ProgressMessage{finished, n, item.item, item.point, item.backend->info().id,
-                                         points[std::size_t(item.point)], elapsed})
-              << std::endl;
-  };
-  bool any_ineligible = false;
-  cb.on_record = [&](const PlanItem& item, const Record& r) {
-    if (item.item != last_item) ++done;  // an item with --each-plan has several records
-    last_item = item.item;
-    if (journal) journal->record(item.item, r);  // on the disk before anyone hears of it
-    any_ineligible |= r.status == Status::Ineligible;
-    if (a.stream) std::cout << to_line(RecordMessage{item.item, r}) << std::endl;
-    rows.push_back(record_row(item, r, device));
-    // Echo progress as each record lands so a long sweep is never silent.
-    std::cerr << "[" << done << "/" << total << "] " << r.backend << " " << r.problem.describe() << ": "
-              << to_string(r.status) << (r.status == Status::Ok ? " " + duration_from_us(r.latency_us.median) : "")
-              << std::endl;
-  };
-
-  Runner runner(reg, *exec);
+  std::vector<int64_t> left;
   {
     SignalGuard guard(cancel);
-    std::vector<Record> measured = runner.run(points, plan, settings, cb, cancel, start_at);
-    records.insert(records.end(), std::make_move_iterator(measured.begin()), std::make_move_iterator(measured.end()));
+    if (!sharded) {
+      RunCallbacks cb;
+      cb.on_progress = [&](const PlanItem& item, int64_t, int64_t n, double elapsed) {
+        on_started(ProgressMessage{0, n, item.item, item.point, item.backend->info().id,
+                                   points[std::size_t(item.point)], elapsed});
+      };
+      cb.on_record = [&](const PlanItem& item, const Record& r) { on_record(item.item, r); };
+      Runner runner(reg, *exec);
+      runner.run_items(points, plan, settings, cb, cancel, [&]() -> std::optional<int64_t> {
+        if (todo.empty()) return std::nullopt;
+        const int64_t i = todo.front();
+        todo.pop_front();
+        return i;
+      });
+      device_lost = runner.device_lost();
+    } else {
+      std::vector<ShardWorker> workers;
+      const int64_t hw = std::max<int64_t>(1, std::thread::hardware_concurrency());
+      // CPU workers share the cores: each gets its part unless --threads says otherwise.
+      const int64_t threads = device.kind == DeviceKind::Cpu
+                                  ? (a.threads > 0 ? a.threads : std::max<int64_t>(1, hw / int64_t(run_devices.size())))
+                                  : 0;
+      for (const auto& d : run_devices) workers.push_back({d.id, worker_argv(argv, d.id, threads)});
+      ShardEvents ev;
+      ev.on_progress = on_started;
+      ev.on_record = [&](std::size_t worker, int64_t item, const Record& r) {
+        record_worker = worker;
+        on_record(item, r);
+      };
+      ev.on_stderr = [&](const std::string& dev, const std::string& line) {
+        std::cerr << "[" << dev << "] " << line << std::endl;
+      };
+      left = run_shards(workers, std::move(todo), ev, cancel);
+    }
   }
   const bool cancelled = cancel.cancelled();
   // A lost device ends this process without the end line: the GUI reads that as a dead worker and
   // restarts one on the next item.
-  if (a.stream && !runner.device_lost())
-    std::cout << to_line(EndMessage{done, total, cancelled}) << std::endl;
+  if (a.stream && !device_lost)
+    std::cout << to_line(EndMessage{int64_t(finished.size()), total, cancelled}) << std::endl;
 
   TextTable table(header);
-  for (auto& row : rows) table.add(std::move(row));
+  std::stable_sort(rows.begin(), rows.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  for (auto& [item, row] : rows) table.add(std::move(row));
   table_out << '\n';
   table.print(table_out);
   table_out << "\nmedian*: did not converge to the noise target before the time cap. GB/s: Q, K, V read and O written "
@@ -352,10 +506,13 @@ int run_sweep(const RunArgs& a, const std::vector<std::string>& argv) {
     std::cerr << "attnscope-cli: error: cannot write " << (a.stream ? "the --stream lines" : "the table")
               << " to stdout (disk full or pipe closed)" << std::endl;
 
-  doc.records = std::move(records);
+  // The files hold the plan's order, whichever worker finished first (variants of one item keep theirs).
+  std::stable_sort(records.begin(), records.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
+  for (auto& [item, r] : records) doc.records.push_back(std::move(r));
   const bool written = write_result_files(a, doc);
+  const bool incomplete = device_lost || (!left.empty() && !cancelled);
   // The journal goes once the files hold everything; it stays for --resume after a lost device.
-  if (journal && written && !runner.device_lost()) std::remove(journal->path().c_str());
+  if (journal && written && !incomplete) std::remove(journal->path().c_str());
   if (!stdout_ok) return kExitFailure;
   if (!written) {
     if (journal)
@@ -363,14 +520,20 @@ int run_sweep(const RunArgs& a, const std::vector<std::string>& argv) {
                 << "; rerun the same command with --resume to write the files from it" << std::endl;
     return kExitFailure;
   }
-  if (runner.device_lost()) {
+  if (device_lost) {
     std::cerr << "attnscope-cli: error: " << doc.records.back().message << "; rerun with "
-              << (journal ? "--resume" : "--start-at " + std::to_string(done)) << " to continue" << std::endl;
+              << (journal ? "--resume" : "--start-at " + std::to_string(finished.size() + std::size_t(start_at)))
+              << " to continue" << std::endl;
+    return kExitFailure;
+  }
+  if (incomplete) {
+    std::cerr << "attnscope-cli: error: every worker was given up with " << left.size() << " item(s) left"
+              << (journal ? "; rerun with --resume to measure them" : "") << std::endl;
     return kExitFailure;
   }
   if (cancelled) {
-    std::cerr << "cancelled after " << (done - start_at) << " of " << (total - start_at)
-              << " item(s); finished records were kept" << std::endl;
+    std::cerr << "cancelled with " << finished.size() << " of " << total
+              << " item(s) finished; finished records were kept" << std::endl;
     return kExitCancelled;
   }
   return kExitOk;
@@ -382,7 +545,7 @@ Command add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
   auto* sub = app.add_subcommand("run", "Measure every eligible backend over a sweep; ineligible ones are recorded with the reasons");
   auto a = std::make_shared<RunArgs>();
   a->problem.add_to(*sub);
-  a->device.add_to(*sub, "to run on (profiles cannot run)");
+  a->device.add_to(*sub, "to run on (profiles cannot run)", true);
   a->backends_opt = sub->add_option("--backends", a->backends, "Comma-separated backend ids (default: all)");
   sub->add_option("--json", a->json_file, "Write the result document (JSON) to FILE");
   sub->add_option("--csv", a->csv_file, "Write one CSV row per record to FILE");
@@ -402,6 +565,10 @@ Command add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
   sub->add_flag("--each-plan", a->each_plan,
                 "Also measure every execution plan a library offers for each point (cuDNN's engines), each as its "
                 "own series <backend>[<plan>]");
+  sub->add_flag("--items-from-stdin", a->items_from_stdin,
+                "A shard worker: run the plan items read from stdin, one number a line (the coordinator of a "
+                "--device list starts these)")
+      ->group("");  // internal: not in --help
   sub->add_flag("--no-check", a->no_check, "Skip the accuracy check against the fp64 reference");
   a->threads_opt = sub->add_option("--threads", a->threads, "CPU worker threads (default: all hardware threads)");
   sub->footer("Exit codes: 0 done, 1 runtime failure, 2 bad usage or input, 130 cancelled (files still written).");

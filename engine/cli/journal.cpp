@@ -26,31 +26,53 @@ std::string journal_path_for(const std::string& json_file, const std::string& cs
   return {};
 }
 
+std::vector<int64_t> JournalState::missing() const {
+  std::vector<int64_t> items;
+  for (int64_t i = start_at; i < total; ++i)
+    if (!finished.count(i)) items.push_back(i);
+  return items;
+}
+
 JournalState read_journal(const std::string& path) {
   JournalState st;
-  st.doc = load_results(path);  // bounded, tolerant of a cut last line
+  st.doc = load_results(path);  // bounded, validated, tolerant of a cut last line
   std::ifstream in(path, std::ios::binary);
-  std::string first;
-  std::getline(in, first);
-  const nlohmann::json start = parse_bounded_json(first, path + ":1");
-  if (!start.contains("total") || !start.at("total").is_number_integer() || start.at("total").get<int64_t>() < 0)
-    throw FormatError(path + ":1: the start line has no item count (\"total\")");
-  st.total = start.at("total").get<int64_t>();
-  const int64_t start_at = start.contains("start_at") && start.at("start_at").is_number_integer()
-                               ? start.at("start_at").get<int64_t>() : 0;
-  st.next_item = start_at + int64_t(st.doc.records.size());
-  if (st.next_item > st.total)
-    throw FormatError(path + ": " + std::to_string(st.doc.records.size()) + " records for a plan of " +
-                      std::to_string(st.total) + " items");
   std::ostringstream all;
-  in.clear();
-  in.seekg(0);
   all << in.rdbuf();
   const std::string text = all.str();
-  // Count the starts of the first unfinished item ({"type":"progress","item":K} lines; keys sorted).
-  const std::string mark = "{\"item\":" + std::to_string(st.next_item) + ",\"total\":";
-  for (std::size_t at = text.find(mark); at != std::string::npos; at = text.find(mark, at + 1))
-    st.interrupted_starts += (at == 0 || text[at - 1] == '\n');
+  // Every complete line again, for what the loader does not keep: the item of each record and the
+  // items that were started.
+  std::map<int64_t, int> starts;
+  std::size_t line_no = 0, at = 0;
+  for (std::size_t nl; (nl = text.find('\n', at)) != std::string::npos; at = nl + 1) {
+    const std::string where = path + ":" + std::to_string(++line_no);
+    const nlohmann::json j = parse_bounded_json(std::string_view(text).substr(at, nl - at), where);
+    const std::string type = j.is_object() && j.contains("type") && j.at("type").is_string() ? j.at("type").get<std::string>() : "";
+    auto item_of = [&](const char* key) {
+      if (!j.contains(key) || !j.at(key).is_number_integer() || j.at(key).get<int64_t>() < 0)
+        throw FormatError(where + ": a '" + type + "' line without a valid \"" + key + "\"");
+      return j.at(key).get<int64_t>();
+    };
+    if (line_no == 1) {
+      st.total = item_of("total");
+      st.start_at = j.contains("start_at") ? item_of("start_at") : 0;
+    } else if (type == "record") {
+      st.record_items.push_back(item_of("item"));
+    } else if (type == "progress") {
+      ++starts[item_of("item")];
+    }
+  }
+  if (st.record_items.size() != st.doc.records.size())
+    throw FormatError(path + ": " + std::to_string(st.doc.records.size()) + " records but " +
+                      std::to_string(st.record_items.size()) + " record lines");
+  for (int64_t item : st.record_items) {
+    if (item >= st.total)
+      throw FormatError(path + ": a record of item " + std::to_string(item) + " in a plan of " +
+                        std::to_string(st.total) + " items");
+    st.finished.insert(item);
+  }
+  for (const auto& [item, n] : starts)
+    if (!st.finished.count(item)) st.interrupted_starts[item] = n;
   // Drop a cut last line so new lines start on a line of their own.
   const std::size_t keep = text.rfind('\n') == std::string::npos ? 0 : text.rfind('\n') + 1;
   if (keep < text.size() && ::truncate(path.c_str(), off_t(keep)) != 0)

@@ -5,7 +5,9 @@
 // the same sweep, rebuilds the result files from it and measures only the items still missing. The
 // journal is the worker protocol's own format (results.hpp), so the app opens it like any stream.
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <set>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,14 +22,19 @@ namespace attnscope::cli {
 // "out.json" → "out.json.journal.jsonl" (from --json, else --csv); empty when neither is given.
 std::string journal_path_for(const std::string& json_file, const std::string& csv_file);
 
-// What a journal says about a run that did not finish.
+// What a journal says about a run that did not finish. Items may have finished in any order (a run
+// sharded over several GPUs journals each record as it arrives).
 struct JournalState {
-  ResultDocument doc;          // header and the records finished so far, in item order
+  ResultDocument doc;          // header and the records finished so far, in journal order
+  std::vector<int64_t> record_items;  // the plan item of each of doc.records
   int64_t total = 0;           // items in that run's plan
-  int64_t next_item = 0;       // the first item not finished
-  // How many runs started next_item and stopped before finishing it (killed, crashed, hung): --resume
-  // retries it once, then records it as failed so one bad item cannot stall the sweep for ever.
-  int interrupted_starts = 0;
+  int64_t start_at = 0;        // items before this were not asked for (--start-at): never measured
+  std::set<int64_t> finished;  // items with a record
+  // How many runs started each unfinished item and stopped before finishing it (killed, crashed, hung):
+  // --resume retries it once, then records it as failed so one bad item cannot stall the sweep for ever.
+  std::map<int64_t, int> interrupted_starts;
+  // The items still to measure, in plan order.
+  std::vector<int64_t> missing() const;
 };
 
 // Reads the journal; a cut last line (the process died while writing it) is dropped from the file so

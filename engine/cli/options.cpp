@@ -89,10 +89,11 @@ std::string ProblemOptions::describe() const {
   return d;
 }
 
-void DeviceOptions::add_to(CLI::App& app, const std::string& what) {
+void DeviceOptions::add_to(CLI::App& app, const std::string& what, bool shardable) {
   auto* dev = app.add_option("--device", device,
                              "Device " + what + ": cpu, cuda:N (or N), gpu, or a what-if profile (profile:t4 / t4). "
-                             "Default: the first GPU, else the CPU");
+                             "Default: the first GPU, else the CPU" + (shardable ? std::string(
+                             ". A list cuda:0,cuda:1 or 'all' (every GPU) shards the sweep: one worker per device") : std::string()));
   auto* prof = app.add_option("--profile", profile, "What-if profile: t4, a100, l4, h100 (same as --device profile:NAME)");
   dev->excludes(prof);
 }
@@ -106,6 +107,35 @@ DeviceInfo DeviceOptions::resolve(const DeviceList& list) const {
   for (const auto& d : list.devices)
     if (d.kind == DeviceKind::Cuda) return d;
   return resolve_device(list, "cpu");
+}
+
+std::vector<DeviceInfo> DeviceOptions::resolve_all(const DeviceList& list) const {
+  std::vector<DeviceInfo> out;
+  if (device == "all") {
+    for (const auto& d : list.devices)
+      if (d.kind == DeviceKind::Cuda) out.push_back(d);
+    if (out.empty())
+      field_error("device", "device 'all' asks for every GPU, but there is none: " +
+                                (list.why_no_gpu.empty() ? std::string("no CUDA device found") : list.why_no_gpu));
+    return out;
+  }
+  if (device.find(',') == std::string::npos) return {resolve(list)};
+  std::string cur;
+  for (char c : device + ",") {
+    if (c != ',') {
+      cur += c;
+      continue;
+    }
+    if (cur.find_first_not_of(' ') == std::string::npos)
+      field_error("device", "device '" + device + "' has an empty entry; list devices as cuda:0,cuda:1");
+    out.push_back(resolve_device(list, cur));
+    if (out.back().kind == DeviceKind::Profile)
+      field_error("device", "device " + out.back().id + " is a what-if profile; a sweep runs on real devices only");
+    if (out.back().kind != out.front().kind)
+      field_error("device", "device '" + device + "' mixes the CPU and GPUs; shard a sweep over devices of one kind");
+    cur.clear();
+  }
+  return out;
 }
 
 void reject_empty_values(CLI::App& app) {

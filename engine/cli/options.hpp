@@ -29,9 +29,12 @@ struct ProblemOptions {
 
 struct DeviceOptions {
   std::string device, profile;
-  void add_to(CLI::App& app, const std::string& what);
+  void add_to(CLI::App& app, const std::string& what, bool shardable = false);
   // --profile X ⇒ profile X; --device X ⇒ X; neither ⇒ the first GPU, else the CPU.
   DeviceInfo resolve(const DeviceList& list) const;
+  // Every device a run is sharded over: "cuda:0,cuda:1" (a device listed twice gets two workers: a
+  // test of the sharding, not a measurement), "all" (every GPU), or the one device resolve() gives.
+  std::vector<DeviceInfo> resolve_all(const DeviceList& list) const;
 };
 
 // Throws InvalidInput for one field (CLI exit code 2).

@@ -1,0 +1,70 @@
+// Sharding on a GPU through the real CLI: two workers on cuda:0 (until a machine with two GPUs is at
+// hand, the same coordinator, merge and resume as `--device all`). Their timings perturb each other, so
+// this checks the plumbing (every item once, plan order, the GPU named on every record, a -9'd
+// coordinator resumed measuring only what is missing), never the numbers.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <filesystem>
+#include <thread>
+
+#include "attnscope/results.hpp"
+#include "cli_process.hpp"
+#include "gpu_check.hpp"
+
+using namespace attnscope;
+using namespace attnscope::testing_support;
+namespace fs = std::filesystem;
+
+namespace {
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+}  // namespace
+
+TEST(GpuShardedRun, TwoWorkersOnCuda0MergeInPlanOrderAndResumeAfterKillNine) {
+  if (const auto& why = gputest::gpu_unavailable_reason(); !why.empty()) GTEST_SKIP() << why;
+  TempDir dir;
+  const std::string json = dir.file("r.json"), journal = json + ".journal.jsonl";
+  const std::vector<int64_t> q_lens = {256, 512, 768, 1024, 1280, 1536, 1792, 2048};
+  const std::vector<std::string> backends = {"naive", "flash2"};
+  const std::vector<std::string> args = {"run", "--device", "cuda:0,cuda:0", "--seq", "256:2048:+256", "--head-dim",
+                                         "64", "--dtype", "float16", "--backends", "naive,flash2", "--min-time",
+                                         "0.2", "--json", json};
+  const pid_t pid = spawn(args, dir.file("stdout"), dir.file("stderr"));
+  ASSERT_GT(pid, 0);
+  // Kill the coordinator once a few records are journaled; its workers go with it.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+  while (count_of(slurp(journal), "\"type\":\"record\"") < 4 && std::chrono::steady_clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(fs::exists(journal)) << slurp(dir.file("stderr"));
+  std::this_thread::sleep_for(std::chrono::seconds(1));  // the workers' PDEATHSIG
+  const std::size_t kept = load_results(journal).records.size();
+  ASSERT_GE(kept, 4u);
+
+  const Result resumed = run_cli(dir, with(args, {"--resume"}));
+  ASSERT_EQ(resumed.code, 0) << resumed.err;
+  EXPECT_NE(resumed.err.find(std::to_string(kept) + " finished item(s) kept, " + std::to_string(16 - kept) + " to measure"),
+            std::string::npos)
+      << resumed.err;
+  EXPECT_EQ(count_of(resumed.err, "/16] "), 16 - kept) << resumed.err;
+  EXPECT_FALSE(fs::exists(journal));
+  const ResultDocument doc = load_results(json);
+  ASSERT_EQ(doc.records.size(), 16u);
+  ASSERT_EQ(doc.devices.size(), 2u);
+  for (std::size_t i = 0; i < doc.records.size(); ++i) {
+    const Record& r = doc.records[i];
+    EXPECT_EQ(r.problem.q_len, q_lens[i / 2]) << i;
+    EXPECT_EQ(r.backend, backends[i % 2]) << i;
+    EXPECT_EQ(r.device, "cuda:0") << i;
+    EXPECT_EQ(r.status, Status::Ok) << i << ": " << r.message;
+    if (r.accuracy) EXPECT_TRUE(r.accuracy->pass) << i;
+  }
+}
