@@ -14,11 +14,12 @@ void addMissingProfiles(DeviceList& list) {
   }
 }
 
-DeviceListService::DeviceListService(QObject* parent) : QObject(parent), worker_(attnscope::gui::workerPath()) {}
+DeviceListService::DeviceListService(QObject* parent)
+    : QObject(parent), command_(WorkerCommand::local(attnscope::gui::workerPath())) {}
 
 void DeviceListService::refresh() {
   if (process_) return;
-  if (const QString problem = workerProblem(worker_); !problem.isEmpty()) {
+  if (const QString problem = command_.problem(); !problem.isEmpty()) {
     emit failed(problem);
     return;
   }
@@ -27,13 +28,14 @@ void DeviceListService::refresh() {
   connect(p, &QProcess::errorOccurred, this, [this, p](QProcess::ProcessError e) {
     if (e != QProcess::FailedToStart) return;
     p->deleteLater();
-    emit failed(tr("Could not start the worker %1: %2").arg(worker_, p->errorString()));
+    emit failed(tr("Could not start the worker %1: %2").arg(command_.describe(), p->errorString()));
   });
   connect(p, &QProcess::finished, this, [this, p](int exitCode, QProcess::ExitStatus status) {
     p->deleteLater();
     const QByteArray out = p->readAllStandardOutput();
     if (status != QProcess::NormalExit || exitCode != 0) {
-      emit failed(tr("attnscope-cli devices failed (exit code %1): %2")
+      emit failed(tr("attnscope-cli devices failed (%1, exit code %2): %3")
+                      .arg(command_.describe())
                       .arg(exitCode)
                       .arg(QString::fromLocal8Bit(p->readAllStandardError()).trimmed()));
       return;
@@ -47,7 +49,7 @@ void DeviceListService::refresh() {
     addMissingProfiles(devices_);
     emit updated(devices_);
   });
-  p->start(worker_, {QStringLiteral("devices"), QStringLiteral("--json")});
+  command_.start(*p, {QStringLiteral("devices"), QStringLiteral("--json")});
 }
 
 }  // namespace attnscope::gui

@@ -5,6 +5,7 @@
 #include <QPointer>
 #include <QProcess>
 
+#include "WorkerLocator.h"
 #include "WorkerProtocol.h"
 
 namespace attnscope::gui {
@@ -13,7 +14,9 @@ class DeviceListService : public QObject {
   Q_OBJECT
  public:
   explicit DeviceListService(QObject* parent = nullptr);
-  void setWorkerPath(const QString& path) { worker_ = path; }
+  void setWorkerPath(const QString& path) { command_ = WorkerCommand::local(path); }
+  void setCommand(const WorkerCommand& command) { command_ = command; }
+  const WorkerCommand& command() const { return command_; }
   void refresh();
   const DeviceList& devices() const { return devices_; }
 
@@ -22,7 +25,7 @@ class DeviceListService : public QObject {
   void failed(const QString& message);
 
  private:
-  QString worker_;
+  WorkerCommand command_;
   DeviceList devices_;
   QPointer<QProcess> process_;
 };

@@ -193,23 +193,24 @@ void EligibilityService::abortRunning() {
   p->deleteLater();
 }
 
-void EligibilityService::start(const QStringList& problemArgs, const QString& deviceId) {
-  if (const QString problem = workerProblem(worker_); !problem.isEmpty()) {
+void EligibilityService::start(const QStringList& problemArgs, const QString& deviceAddress) {
+  const WorkerCommand command = isRemoteDevice(deviceAddress) ? remote_ : WorkerCommand::local(worker_);
+  if (const QString problem = command.problem(); !problem.isEmpty()) {
     emit failed(problem);
     return;
   }
   auto* p = new QProcess(this);
   process_ = p;
   connect(p, &QProcess::finished, this, &EligibilityService::onFinished);
-  connect(p, &QProcess::errorOccurred, this, [this, p](QProcess::ProcessError e) {
+  connect(p, &QProcess::errorOccurred, this, [this, p, command](QProcess::ProcessError e) {
     if (e != QProcess::FailedToStart || p != process_) return;
     process_ = nullptr;
     p->deleteLater();
-    emit failed(tr("Could not start the worker %1: %2").arg(worker_, p->errorString()));
+    emit failed(tr("Could not start the worker %1: %2").arg(command.describe(), p->errorString()));
   });
   QStringList args{QStringLiteral("backends")};
-  args << problemArgs << QStringLiteral("--device") << deviceId << QStringLiteral("--json");
-  p->start(worker_, args);
+  args << problemArgs << QStringLiteral("--device") << deviceIdOf(deviceAddress) << QStringLiteral("--json");
+  command.start(*p, args);
 }
 
 void EligibilityService::onFinished(int exitCode, QProcess::ExitStatus status) {

@@ -13,6 +13,7 @@
 #include <QTimer>
 #include <vector>
 
+#include "WorkerLocator.h"
 #include "WorkerProtocol.h"
 
 namespace attnscope::gui {
@@ -59,6 +60,8 @@ class EligibilityService : public QObject {
   ~EligibilityService() override;
 
   void setWorkerPath(const QString& path) { worker_ = path; }
+  // The worker for devices on the remote host ("remote:cuda:0", WorkerLocator.h).
+  void setRemoteCommand(const WorkerCommand& command) { remote_ = command; }
   void setDebounceMs(int ms) { debounce_.setInterval(ms); }
   // Schedules a check of the problem given as attnscope-cli options (ProblemSpec::problemArgs), debounced.
   // Empty options clear the statuses' eligibility.
@@ -75,6 +78,7 @@ class EligibilityService : public QObject {
   void abortRunning();
 
   QString worker_;
+  WorkerCommand remote_;
   QTimer debounce_;
   QStringList pendingArgs_;
   QString pendingDevice_;

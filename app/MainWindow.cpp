@@ -9,6 +9,7 @@
 #include <QFileDialog>
 #include <QDir>
 #include <QFileInfo>
+#include <QInputDialog>
 #include <QLabel>
 #include <QListView>
 #include <QMenuBar>
@@ -55,7 +56,7 @@ QString duration(double s) {
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent), problem_(new ProblemPanel), backends_(new BackendListModel(this)),
       backendView_(new BackendListView(backends_)), eligibility_(new EligibilityService(this)), forecast_(new EligibilityService(this)),
-      devices_(new DeviceListService(this)), run_(new RunController(this)), results_(new ResultsModel(this)),
+      devices_(new DeviceListService(this)), remoteDevices_(new DeviceListService(this)), run_(new RunController(this)), results_(new ResultsModel(this)),
       resultsView_(new ResultsView(results_)), plot_(new PlotView), message_(new MessageBar),
       progressBar_(new QProgressBar), progressLabel_(new QLabel), cancelButton_(new QPushButton(tr("Cancel"))) {
   initAttnScopeResources();
@@ -117,11 +118,31 @@ MainWindow::MainWindow(QWidget* parent)
   connect(devices_, &DeviceListService::updated, this, [this](const DeviceList& d) { problem_->setDevices(d); });
   connect(devices_, &DeviceListService::failed, this,
           [this](const QString& why) { message_->show(MessageBar::Level::Error, why); });
+  connect(remoteDevices_, &DeviceListService::updated, this,
+          [this](const DeviceList& d) { problem_->setRemoteDevices(remoteDevices_->command().host(), d); });
+  connect(remoteDevices_, &DeviceListService::failed, this, [this](const QString& why) {
+    message_->show(MessageBar::Level::Error, tr("Remote host: %1").arg(why));
+  });
+  connect(problem_, &ProblemPanel::remoteHostRequested, this, [this] {
+    bool ok = false;
+    const QString line = QInputDialog::getText(
+        this, tr("Remote host"),
+        tr("Command that starts attnscope-cli on the GPU host (its JSON lines come back over SSH; empty forgets the host):"),
+        QLineEdit::Normal,
+        remoteCommandLine_.isEmpty() ? QStringLiteral("ssh -o BatchMode=yes user@gpu-box attnscope-cli") : remoteCommandLine_, &ok);
+    if (!ok) return;
+    if (QString error; !setRemoteCommand(line, &error)) message_->show(MessageBar::Level::Error, error);
+  });
 
   connect(run_, &RunController::recordReady, this, [this](const Record& r) {
     primary_.doc.records.push_back(r);
     results_->appendRecord(primarySource_, r);
     if (results_->rowCount() <= 4) resultsView_->resizeColumnsToContents();  // the first rows set the widths
+    schedulePlotRefresh();
+  });
+  connect(run_, &RunController::recordReplaced, this, [this](qsizetype index, const Record& r) {
+    primary_.doc.records[std::size_t(index)] = r;
+    results_->replaceRecord(primarySource_, index, r);
     schedulePlotRefresh();
   });
   connect(run_, &RunController::progressed, this, &MainWindow::onProgress);
@@ -462,8 +483,28 @@ void MainWindow::rebuildRecentMenu() {
   recentMenu_->setEnabled(!recent_.isEmpty());
 }
 
+bool MainWindow::setRemoteCommand(const QString& commandLine, QString* error) {
+  const QString line = commandLine.trimmed();
+  if (line.isEmpty()) {
+    remoteCommandLine_.clear();
+    problem_->setRemoteDevices(QString(), {});
+  } else {
+    const std::optional<WorkerCommand> command = WorkerCommand::remoteFrom(line, error);
+    if (!command) return false;
+    remoteCommandLine_ = line;
+    remoteDevices_->setCommand(*command);
+    eligibility_->setRemoteCommand(*command);
+    run_->setRemoteCommand(*command);
+    remoteDevices_->refresh();  // its devices join the list when the host answers
+  }
+  QSettings().setValue(QStringLiteral("remote/command"), remoteCommandLine_);
+  return true;
+}
+
 void MainWindow::loadSettings() {
   QSettings s;
+  if (const QString remote = s.value(QStringLiteral("remote/command")).toString(); !remote.isEmpty())
+    setRemoteCommand(remote);
   problem_->setSpec(ProblemSpec::load(s));
   QHash<QString, bool> wanted;
   s.beginGroup(QStringLiteral("backends"));

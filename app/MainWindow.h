@@ -50,6 +50,11 @@ class MainWindow : public QMainWindow {
   BackendListView* backendView() const { return backendView_; }
   EligibilityService* eligibility() const { return eligibility_; }
   EligibilityService* memoryForecast() const { return forecast_; }
+  DeviceListService* remoteDeviceService() const { return remoteDevices_; }
+  // The command that starts attnscope-cli on the remote host ("ssh user@gpu-box attnscope-cli"); its
+  // devices join the device list. Persisted; an empty line forgets the host. False (with *error) when
+  // the line cannot be used.
+  bool setRemoteCommand(const QString& commandLine, QString* error = nullptr);
   DeviceListService* deviceService() const { return devices_; }
   RunController* runController() const { return run_; }
   ResultsModel* resultsModel() const { return results_; }
@@ -95,6 +100,8 @@ class MainWindow : public QMainWindow {
   BackendListView* backendView_;
   EligibilityService* eligibility_;
   EligibilityService* forecast_;  // every point's predicted memory, for a what-if profile
+  DeviceListService* remoteDevices_;
+  QString remoteCommandLine_;
   DeviceListService* devices_;
   RunController* run_;
   ResultsModel* results_;

@@ -4,6 +4,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QSignalBlocker>
 #include <QFormLayout>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -11,6 +12,7 @@
 #include <QSpinBox>
 #include <QStyle>
 
+#include "WorkerLocator.h"
 #include "attnscope/rules.hpp"
 
 namespace attnscope::gui {
@@ -107,6 +109,14 @@ ProblemPanel::ProblemPanel(QWidget* parent)
   for (QLineEdit* e : {qLen_, kvLen_, headDim_, scale_}) connect(e, &QLineEdit::textChanged, this, &ProblemPanel::onEdited);
   for (QCheckBox* c : {causal_, quick_, eachPlan_}) connect(c, &QCheckBox::toggled, this, &ProblemPanel::onEdited);
   connect(device_, &QComboBox::currentIndexChanged, this, [this] {
+    if (!loading_ && device_->currentData().toString() == kRemoteSetupEntry) {
+      // Not a device: go back to the one before and ask for the remote host's command.
+      const QSignalBlocker block(device_);
+      device_->setCurrentIndex(std::max(0, device_->findData(lastDevice_)));
+      emit remoteHostRequested();
+      return;
+    }
+    lastDevice_ = device_->currentData().toString();
     if (!loading_) wantedDevice_ = device_->currentData().toString();
     onEdited();
   });
@@ -162,30 +172,64 @@ void ProblemPanel::setSpec(const ProblemSpec& s) {
 }
 
 void ProblemPanel::setDevices(const DeviceList& devices) {
-  const bool listed = std::any_of(devices.devices.begin(), devices.devices.end(),
-                                  [&](const DeviceInfo& d) { return QString::fromStdString(d.id) == wantedDevice_; });
-  const QString keep = listed ? wantedDevice_ : device_->currentData().toString();
   devices_ = devices;
+  fillDevices();
+}
+
+void ProblemPanel::setRemoteDevices(const QString& host, const DeviceList& devices) {
+  remoteHost_ = host;
+  remoteDevices_ = host.isEmpty() ? DeviceList{} : devices;
+  fillDevices();
+}
+
+namespace {
+int gpuCount(const DeviceList& list) {
+  return int(std::count_if(list.devices.begin(), list.devices.end(), [](const DeviceInfo& d) { return d.kind == DeviceKind::Cuda; }));
+}
+}  // namespace
+
+void ProblemPanel::fillDevices() {
+  const QString keep = device_->currentData().toString();
   loading_ = true;
   device_->clear();
-  for (const DeviceInfo& d : devices_.devices) {
-    QString label = QString::fromStdString(d.name.empty() ? d.id : d.name);
-    if (d.kind == DeviceKind::Profile) {
-      if (!label.startsWith(QStringLiteral("What-if"))) label = tr("What-if: %1").arg(label);  // the profile's name says it already
-    } else if (d.memory_total) label += QStringLiteral(" (%1)").arg(QString::fromStdString(format_bytes(d.memory_total)));
-    device_->addItem(label, QString::fromStdString(d.id));
-    device_->setItemData(device_->count() - 1, QString::fromStdString(d.id), Qt::ToolTipRole);
-  }
-  const int keepIndex = device_->findData(keep);
-  device_->setCurrentIndex(keepIndex >= 0 ? keepIndex : 0);
+  auto add = [this](const QString& label, const QString& address, const QString& tip) {
+    device_->addItem(label, address);
+    device_->setItemData(device_->count() - 1, tip, Qt::ToolTipRole);
+  };
+  // Local devices, then "all GPUs" when there are several, then the remote host's, then "Remote host…".
+  auto addList = [&](const DeviceList& list, const QString& prefix, const QString& host) {
+    for (const DeviceInfo& d : list.devices) {
+      if (!prefix.isEmpty() && d.kind == DeviceKind::Profile) continue;  // the local list has the profiles
+      QString label = QString::fromStdString(d.name.empty() ? d.id : d.name);
+      if (d.kind == DeviceKind::Profile) {
+        if (!label.startsWith(QStringLiteral("What-if"))) label = tr("What-if: %1").arg(label);  // the profile's name says it already
+      } else if (d.memory_total) label += QStringLiteral(" (%1)").arg(QString::fromStdString(format_bytes(d.memory_total)));
+      if (!host.isEmpty()) label = QStringLiteral("%1: %2").arg(host, label);
+      add(label, prefix + QString::fromStdString(d.id), QString::fromStdString(d.id));
+    }
+    if (const int n = gpuCount(list); n >= 2)
+      add(host.isEmpty() ? tr("All %1 GPUs (one worker each)").arg(n) : tr("%1: all %2 GPUs (one worker each)").arg(host).arg(n),
+          prefix + QStringLiteral("all"), tr("The sweep is shared out over every GPU, one worker process per GPU; each record names its GPU"));
+  };
+  addList(devices_, QString(), QString());
+  if (!remoteHost_.isEmpty()) addList(remoteDevices_, kRemoteDevicePrefix, remoteHost_);
+  add(tr("Remote host…"), kRemoteSetupEntry,
+      tr("Run attnscope-cli on another machine over SSH (e.g. ssh user@gpu-box attnscope-cli)"));
+  // The device chosen or restored wins once a list holds it (a remote one arrives later than the local list).
+  int keepIndex = device_->findData(wantedDevice_);
+  if (keepIndex < 0 || wantedDevice_ == kRemoteSetupEntry) keepIndex = device_->findData(keep);
+  device_->setCurrentIndex(keepIndex >= 0 && keep != kRemoteSetupEntry ? keepIndex : 0);
+  lastDevice_ = device_->currentData().toString();
   loading_ = false;
   onEdited();
 }
 
 DeviceInfo ProblemPanel::currentDevice() const {
-  const std::string id = device_->currentData().toString().toStdString();
-  for (const DeviceInfo& d : devices_.devices)
-    if (d.id == id) return d;
+  const QString address = device_->currentData().toString();
+  const DeviceList& list = isRemoteDevice(address) ? remoteDevices_ : devices_;
+  const std::string id = deviceIdOf(address).toStdString();
+  for (const DeviceInfo& d : list.devices)
+    if (d.id == id || (id == "all" && d.kind == DeviceKind::Cuda)) return d;
   return {};
 }
 

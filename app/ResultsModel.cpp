@@ -67,6 +67,7 @@ QVariant ResultsModel::headerData(int section, Qt::Orientation orientation, int 
     case ColGbs: return tr("GB/s");
     case ColPeakMemory: return tr("Peak memory");
     case ColRelError: return tr("Rel. L2 error");
+    case ColDevice: return tr("Device");
     case ColNote: return tr("Note");
     default: return {};
   }
@@ -137,6 +138,7 @@ QVariant ResultsModel::data(const QModelIndex& index, int role) const {
       if (!r.accuracy) return sort ? QVariant(-1.0) : QVariant();
       return sort ? QVariant(r.accuracy->rel_l2)
                   : QVariant(QStringLiteral("%1%2").arg(r.accuracy->rel_l2, 0, 'e', 2).arg(r.accuracy->pass ? "" : " ✘"));
+    case ColDevice: return QString::fromStdString(r.device);  // which GPU measured it (a sharded run has several)
     case ColNote: return recordProblemText(r);
     default: return {};
   }
@@ -165,6 +167,15 @@ void ResultsModel::appendRecord(int source, const Record& r) {
   beginInsertRows({}, rowCount(), rowCount());
   rows_.push_back({source, r});
   endInsertRows();
+}
+
+void ResultsModel::replaceRecord(int source, qsizetype index, const Record& r) {
+  for (std::size_t i = 0; i < rows_.size(); ++i) {
+    if (rows_[i].source != source || index-- != 0) continue;
+    rows_[i].record = r;
+    emit dataChanged(this->index(int(i), 0), this->index(int(i), ColumnCount - 1));
+    return;
+  }
 }
 
 void ResultsModel::appendRecords(int source, const std::vector<Record>& records) {

@@ -14,7 +14,7 @@ class ResultsModel : public QAbstractTableModel {
  public:
   enum Column {
     ColSource, ColBackend, ColQLen, ColKvLen, ColHeadDim, ColDType, ColStatus, ColMedian, ColMin, ColP90,
-    ColTflops, ColPctPeak, ColGbs, ColPeakMemory, ColRelError, ColNote, ColumnCount
+    ColTflops, ColPctPeak, ColGbs, ColPeakMemory, ColRelError, ColDevice, ColNote, ColumnCount
   };
   enum Role { SortRole = Qt::UserRole + 1, StatusRole, BackendIdRole };
 
@@ -30,6 +30,8 @@ class ResultsModel : public QAbstractTableModel {
   void removeSource(int source);        // drops its rows; later sources keep their indices
   void appendRecord(int source, const Record& r);
   void appendRecords(int source, const std::vector<Record>& records);
+  // The index-th record of a source becomes r (a run's provisional error replaced by its real record).
+  void replaceRecord(int source, qsizetype index, const Record& r);
   const Record& record(int row) const { return rows_[std::size_t(row)].record; }
   int sourceOf(int row) const { return rows_[std::size_t(row)].source; }
 

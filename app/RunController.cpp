@@ -1,5 +1,8 @@
 #include "RunController.h"
 
+#include <QDir>
+#include <QFile>
+#include <QUuid>
 #include <csignal>
 #include <cstring>
 
@@ -53,11 +56,18 @@ RunController::~RunController() {
 
 bool RunController::start(const RunRequest& request) {
   if (running()) return false;
-  if (const QString problem = workerProblem(worker_); !problem.isEmpty()) {
+  if (const QString problem = commandFor(request.device).problem(); !problem.isEmpty()) {
     emit finished(Outcome::Failed, problem);
     return false;
   }
   request_ = request;
+  const QString id = deviceIdOf(request.device);
+  resumable_ = isRemoteDevice(request.device) || id == QStringLiteral("all") || id.contains(',');
+  const QString name = QStringLiteral("attnscope-run-%1.json").arg(QUuid::createUuid().toString(QUuid::WithoutBraces));
+  // The journal lives where the worker runs: /tmp is there on any Unix host.
+  journalFile_ = isRemoteDevice(request.device) ? QStringLiteral("/tmp/") + name : QDir::temp().filePath(name);
+  journalStarted_ = false;
+  provisional_.clear();
   records_.clear();
   itemsDone_.clear();
   device_.reset();
@@ -79,10 +89,17 @@ bool RunController::start(const RunRequest& request) {
 
 void RunController::launch(int64_t startAt) {
   QStringList args{QStringLiteral("run")};
-  args << request_.problemArgs << QStringLiteral("--device") << request_.device;
+  args << request_.problemArgs << QStringLiteral("--device") << deviceIdOf(request_.device);
   if (!request_.backends.isEmpty()) args << QStringLiteral("--backends") << request_.backends.join(',');
   args << request_.extraArgs << QStringLiteral("--stream");
-  if (startAt > 0) args << QStringLiteral("--start-at") << QString::number(startAt);
+  if (resumable_) {
+    args << QStringLiteral("--json") << journalFile_;
+    if (journalStarted_) args << QStringLiteral("--resume");
+  } else if (startAt > 0) {
+    args << QStringLiteral("--start-at") << QString::number(startAt);
+  }
+  heldAtLaunch_ = itemsDone_;
+  for (auto it = provisional_.cbegin(); it != provisional_.cend(); ++it) heldAtLaunch_.remove(it.key());
   lastArgs_ = args;
   stderrTail_.clear();
   sawEnd_ = false;
@@ -104,9 +121,9 @@ void RunController::launch(int64_t startAt) {
     if (e != QProcess::FailedToStart || p != process_) return;
     process_ = nullptr;
     p->deleteLater();
-    finish(Outcome::Failed, tr("Could not start the worker %1: %2").arg(worker_, p->errorString()));
+    finish(Outcome::Failed, tr("Could not start the worker %1: %2").arg(commandFor(request_.device).describe(), p->errorString()));
   });
-  p->start(worker_, args);
+  commandFor(request_.device).start(*p, args);
   watchdog_.start(watchdogMs());
 }
 
@@ -182,6 +199,7 @@ void RunController::handleLine(const QByteArray& line) {
   watchdog_.start(watchdogMs());  // alive: the allowance starts again
   if (auto* s = std::get_if<StartMessage>(&msg)) {
     sawStart_ = true;
+    journalStarted_ = resumable_;
     if (!header_) header_ = s->header;  // a restarted worker repeats it; the first one describes the run
     device_ = s->header.device;
     toolVersion_ = QString::fromStdString(s->header.tool_version);
@@ -214,6 +232,17 @@ void RunController::handleLine(const QByteArray& line) {
     emit progressed(progress_);
   } else if (auto* r = std::get_if<RecordMessage>(&msg)) {
     if (inFlight_ && inFlight_->item == r->item) inFlight_.reset();
+    if (heldAtLaunch_.contains(r->item)) return;  // a resumed worker repeating what this side holds
+    if (const auto it = provisional_.find(r->item); it != provisional_.end()) {
+      const qsizetype index = it.value();
+      provisional_.erase(it);
+      records_[std::size_t(index)] = r->record;
+      ++recordsSinceLaunch_;
+      failedInARow_ = 0;
+      emit recordReplaced(index, r->record);
+      emit progressed(progress_);
+      return;
+    }
     // A cancelled item was interrupted, not finished: the document keeps it, "n of m finished" does not
     // count it, and its cut-short time says nothing about what an item costs.
     const bool cancelled = r->record.status == Status::Cancelled;
@@ -305,6 +334,9 @@ void RunController::onFinished(int exitCode, QProcess::ExitStatus status) {
                                      : deathDescription(exitCode, status);
   int64_t next = 0;
   for (qint64 i : itemsDone_) next = std::max<int64_t>(next, i + 1);
+  if (resumable_)  // items finish out of order on several workers: the first one missing
+    for (next = 0; itemsDone_.contains(next); ++next) {
+    }
   if (inFlight_) {
     // The item it was running is the one that took the worker down (a fault, a hang): it gets an error
     // record saying what happened, and the sweep moves past it.
@@ -318,7 +350,15 @@ void RunController::onFinished(int exitCode, QProcess::ExitStatus status) {
                     .arg(why, errText.isEmpty() ? QString() : QStringLiteral(" (") + errText.right(300) + QStringLiteral(")"))
                     .toStdString();
     itemsDone_.insert(inFlight_->item);
-    next = std::max<int64_t>(next, inFlight_->item + 1);
+    if (resumable_) {
+      // The resumed worker's journal may hold this item after all (it finished as the connection
+      // dropped), or measures it again: its real record then takes this one's place.
+      provisional_.insert(inFlight_->item, qsizetype(records_.size()));
+      for (next = 0; itemsDone_.contains(next); ++next) {
+      }
+    } else {
+      next = std::max<int64_t>(next, inFlight_->item + 1);
+    }
     records_.push_back(std::move(r));
     itemFinished(inFlight_->item, records_.back());
     inFlight_.reset();
@@ -334,6 +374,10 @@ void RunController::restartOrSkip(int64_t next, const QString& why, const QStrin
     // Died between items without finishing anything: retry the same item a few times, with back-off
     // (a dropped ssh connection recovers), then give the item up and go on.
     if (++restartsAt_[next] > kMaxRestartsPerItem) {
+      if (progress_.total > 0 && next >= progress_.total) {  // only provisional errors were left to confirm
+        finish(Outcome::Completed, tr("Finished; %1, so the items it died on keep their errors.").arg(why));
+        return;
+      }
       const QString msg = tr("%1 before this item ran, %2 times in a row%3; AttnScope recorded the item as failed "
                              "and went on with the next one")
                               .arg(why)
@@ -353,7 +397,7 @@ void RunController::restartOrSkip(int64_t next, const QString& why, const QStrin
       }
     }
   }
-  if (progress_.total > 0 && next >= progress_.total) {
+  if (progress_.total > 0 && next >= progress_.total && !(resumable_ && !provisional_.isEmpty())) {
     finish(Outcome::Completed, tr("Finished; %1 on the last item.").arg(why));
     return;
   }
@@ -388,7 +432,15 @@ ResultDocument RunController::document() const {
   return doc;
 }
 
+WorkerCommand RunController::commandFor(const QString& deviceAddress) const {
+  return isRemoteDevice(deviceAddress) ? remote_ : WorkerCommand::local(worker_);
+}
+
 void RunController::finish(Outcome outcome, const QString& message) {
+  if (resumable_ && !isRemoteDevice(request_.device)) {  // this side's temporary files (the records are here)
+    QFile::remove(journalFile_);
+    QFile::remove(journalFile_ + QStringLiteral(".journal.jsonl"));
+  }
   clock_.stop();
   killTimer_.stop();
   watchdog_.stop();

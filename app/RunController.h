@@ -23,12 +23,13 @@
 #include <vector>
 
 #include "SweepEta.h"
+#include "WorkerLocator.h"
 #include "WorkerProtocol.h"
 
 namespace attnscope::gui {
 
 struct RunRequest {
-  QString device;
+  QString device;           // an address (WorkerLocator.h): "cuda:0", "all", "remote:cuda:0"
   QStringList problemArgs;  // ProblemSpec::problemArgs()
   QStringList backends;     // ids; empty ⇒ every backend
   QStringList extraArgs;    // e.g. measurement settings
@@ -57,6 +58,12 @@ class RunController : public QObject {
   ~RunController() override;
 
   void setWorkerPath(const QString& path) { worker_ = path; }
+  // The worker for devices on the remote host ("remote:…"): e.g. `ssh user@gpu-box attnscope-cli`.
+  void setRemoteCommand(const WorkerCommand& command) { remote_ = command; }
+  // Runs on the remote host and sharded runs ("all", "cuda:0,cuda:1") keep a journal on the worker's side
+  // (`--json FILE`); a worker that dies (a dropped connection) is continued with `--resume`, which
+  // repeats the finished records (the ones this side already holds are skipped) and measures the rest.
+  bool resumable() const { return resumable_; }
   QString workerPath() const { return worker_; }
   // The kill grace after SIGTERM (ms).
   void setKillGraceMs(int ms) { killTimer_.setInterval(ms); }
@@ -85,6 +92,9 @@ class RunController : public QObject {
   void started(qint64 total);
   void progressed(const attnscope::gui::RunProgress& progress);
   void recordReady(const attnscope::Record& record);
+  // records()[index] was an error this side recorded when the worker died on it, and the resumed
+  // worker delivered the item's real record (finished before the connection dropped, or measured again).
+  void recordReplaced(qsizetype index, const attnscope::Record& record);
   void workerRestarted(qint64 startAt, const QString& why);
   void workerLog(const QString& level, const QString& message);
   void finished(attnscope::gui::RunController::Outcome outcome, const QString& message);
@@ -102,8 +112,15 @@ class RunController : public QObject {
   void restartOrSkip(int64_t next, const QString& why, const QString& errText);
   Record failedRecord(int64_t item, const QString& message) const;
   int watchdogMs() const;
+  WorkerCommand commandFor(const QString& deviceAddress) const;
 
   QString worker_;
+  WorkerCommand remote_;
+  bool resumable_ = false;
+  QString journalFile_;          // --json of a resumable run (on the host the worker runs on)
+  bool journalStarted_ = false;  // a worker said "start": its journal exists, so --resume continues it
+  QSet<qint64> heldAtLaunch_;    // items this side held when the newest worker started
+  QHash<qint64, qsizetype> provisional_;  // item → index of the error recorded when its worker died
   RunRequest request_;
   QPointer<QProcess> process_;
   QTimer killTimer_;

@@ -25,3 +25,39 @@ QString workerProblem(const QString& path) {
 }
 
 }  // namespace attnscope::gui
+
+namespace attnscope::gui {
+
+WorkerCommand WorkerCommand::local(const QString& path) { return WorkerCommand{path, {}, false, {}}; }
+
+std::optional<WorkerCommand> WorkerCommand::remoteFrom(const QString& commandLine, QString* error) {
+  const QStringList words = QProcess::splitCommand(commandLine);
+  if (words.isEmpty()) {
+    if (error)
+      *error = QCoreApplication::translate("Worker", "The remote command is empty (or has an unclosed quote); give "
+                                                     "one such as: ssh user@gpu-box attnscope-cli");
+    return std::nullopt;
+  }
+  return WorkerCommand{words.front(), words.mid(1), true, commandLine.trimmed()};
+}
+
+QStringList WorkerCommand::arguments(const QStringList& workerArgs) const {
+  if (!remote) return workerArgs;
+  // ssh joins its words with spaces and the remote shell splits them again: quote each argument so a
+  // path or a sweep reaches the worker as one word whatever it holds.
+  QStringList out = prefix;
+  for (const QString& a : workerArgs) out << QStringLiteral("'") + QString(a).replace(QStringLiteral("'"), QStringLiteral("'\\''")) + QStringLiteral("'");
+  return out;
+}
+
+QString WorkerCommand::host() const {
+  for (const QString& w : prefix)
+    if (w.contains('@')) return w;  // ssh's destination
+  for (const QString& w : prefix)
+    if (!w.startsWith('-')) return w;
+  return program;
+}
+
+QString WorkerCommand::describe() const { return remote ? commandLine : program; }
+
+}  // namespace attnscope::gui
