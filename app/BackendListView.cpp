@@ -35,7 +35,7 @@ class EligibilityDelegate : public QStyledItemDelegate {
 
 BackendListView::BackendListView(BackendListModel* model, QWidget* parent)
     : QWidget(parent), model_(model), list_(new QListView(this)), details_(new QTextBrowser(this)),
-      overview_(new QTextBrowser(this)), status_(new QLabel(this)) {
+      overview_(new QTextBrowser(this)), runFacts_(new QTextBrowser(this)), status_(new QLabel(this)) {
   list_->setModel(model_);
   list_->setItemDelegate(new EligibilityDelegate(list_));
   list_->setMouseTracking(true);
@@ -52,6 +52,9 @@ BackendListView::BackendListView(BackendListModel* model, QWidget* parent)
   auto* tabs = new QTabWidget(this);
   tabs->addTab(details_, tr("Details"));
   tabs->addTab(overview_, tr("Compare all"));
+  runFacts_->setObjectName(QStringLiteral("runFacts"));
+  runFacts_->setPlaceholderText(tr("Run a sweep or open a result file to see how it was measured."));
+  tabs->addTab(runFacts_, tr("Run"));
   auto* split = new QSplitter(Qt::Vertical, this);
   split->addWidget(list_);
   split->addWidget(tabs);

@@ -1,7 +1,8 @@
 #pragma once
 // The backend list widget: the checkable list (ineligible rows drawn greyed but still selectable) and,
 // below it two tabs: "Compare" (one table of every backend: where it runs, its dtypes, how its memory
-// grows, where it shines) and "Details" (the selected backend's teaching text and its rules met/unmet).
+// grows, where it shines), "Details" (the selected backend's teaching text and its rules met/unmet) and
+// "Run" (how the shown results were measured: versions, clocks, sharing, formulas).
 #include <QWidget>
 
 class QListView;
@@ -19,6 +20,7 @@ class BackendListView : public QWidget {
   QListView* list() const { return list_; }
   QTextBrowser* details() const { return details_; }
   QTextBrowser* overview() const { return overview_; }
+  QTextBrowser* runFacts() const { return runFacts_; }  // "Run": how the shown results were measured (RunFacts.h)
   void setStatusText(const QString& text);  // "checking…", or why the list could not be read
 
  private:
@@ -28,6 +30,7 @@ class BackendListView : public QWidget {
   QListView* list_;
   QTextBrowser* details_;
   QTextBrowser* overview_;
+  QTextBrowser* runFacts_;
   QLabel* status_;
 };
 

@@ -21,6 +21,7 @@
 #include <QSettings>
 #include <QShortcut>
 #include <QStatusBar>
+#include <QTextBrowser>
 #include <QToolBar>
 #include <QVBoxLayout>
 
@@ -34,6 +35,7 @@
 #include "ProblemPanel.h"
 #include "ResultsModel.h"
 #include "ResultsView.h"
+#include "RunFacts.h"
 
 // Resources compiled into a static library must be registered by hand (outside any namespace).
 static void initAttnScopeResources() { Q_INIT_RESOURCE(attnscope); }
@@ -338,6 +340,7 @@ void MainWindow::onRunFinished(RunController::Outcome outcome, const QString& me
   progressBar_->setVisible(false);
   primary_.doc = run_->document();
   unsaved_ = !primary_.doc.records.empty();
+  refreshRunFacts();
   resultsView_->resizeColumnsToContents();
   schedulePlotRefresh();
   const RunProgress& p = run_->progress();
@@ -368,6 +371,12 @@ void MainWindow::refreshViews() {
   resultsView_->resizeColumnsToContents();
   plotRefresh_.stop();
   plot_->setSources(plotSources());
+  refreshRunFacts();
+}
+
+void MainWindow::refreshRunFacts() {
+  if (primary_.doc.records.empty() && primary_.doc.environment.empty()) backendView_->runFacts()->clear();
+  else backendView_->runFacts()->setHtml(runFactsHtml(primary_, overlay_ ? &*overlay_ : nullptr));
 }
 
 void MainWindow::schedulePlotRefresh() {

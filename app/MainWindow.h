@@ -87,6 +87,7 @@ class MainWindow : public QMainWindow {
   std::vector<PlotSource> plotSources() const;  // the files/run, or the memory prediction for a what-if profile
   void requestForecast();
   void schedulePlotRefresh();
+  void refreshRunFacts();          // the details pane's "Run" tab (RunFacts.h)
   void addRecent(const QString& path);
   void rebuildRecentMenu();
   void chooseAndOpen();

@@ -16,6 +16,14 @@ std::unique_ptr<Executor> make_gpu_executor(const DeviceInfo& device) {
   throw std::runtime_error("cannot run on " + device.id + ": " + kWhyNone);
 }
 
+RunEnvironment probe_environment(const std::vector<DeviceInfo>& gpus) {
+  RunEnvironment e;
+  if (!gpus.empty()) e.nvml_note = kWhyNone;
+  return e;
+}
+
+std::optional<GpuState> gpu_state(const DeviceInfo&) { return std::nullopt; }
+
 }  // namespace attnscope::platform
 
 namespace attnscope {

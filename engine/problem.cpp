@@ -39,6 +39,16 @@ double Problem::flops() const {
   return 4.0 * double(batch) * double(q_heads) * double(head_dim) * double(unmasked_pairs());
 }
 
+const char* Problem::flops_formula() {
+  return "FLOP = 4·B·Hq·d·(unmasked query-key pairs of one head): QKᵀ and PV, 2 FLOP per multiply-add; "
+         "causal (bottom-right aligned) counts the unmasked pairs exactly; softmax not counted";
+}
+
+const char* Problem::bytes_formula() {
+  return "bytes = (B·Hq·Nq·d + 2·B·Hkv·Nk·d) · sizeof(dtype) read (Q, K, V once) + B·Hq·Nq·d · sizeof(dtype) "
+         "written (O once): the least traffic any kernel has; the log-sum-exp and workspace not counted";
+}
+
 std::string Problem::describe() const {
   std::ostringstream s;
   s << "B=" << batch << " Hq=" << q_heads << " Hkv=" << kv_heads << " Nq=" << q_len << " Nk=" << kv_len

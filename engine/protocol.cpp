@@ -27,10 +27,11 @@ void check_protocol(const JsonReader& r, const std::string& what, bool required)
     return;
   }
   const int64_t v = r.integer("protocol_version");
-  if (v != kProtocolVersion)
+  if (v < kOldestProtocolVersion || v > kProtocolVersion)
     bad_json(what + ".protocol_version", "is " + std::to_string(v) + "; this AttnScope speaks worker protocol version " +
-                                        std::to_string(kProtocolVersion) +
-                                        " — use the attnscope-cli of the same build as the app");
+                                             std::to_string(kProtocolVersion) + " (and reads " +
+                                             std::to_string(kOldestProtocolVersion) +
+                                             ") — use the attnscope-cli of the same build as the app");
 }
 
 void check_type(const JsonReader& r, const char* type, const std::string& what) {

@@ -23,6 +23,19 @@ using nlohmann::json;
 
 namespace {
 
+// "libraries": {"cuDNN": "9.19.0"} of a record or an environment; empty when absent.
+std::map<std::string, std::string> libraries_or_empty(const JsonReader& r) {
+  std::map<std::string, std::string> out;
+  if (!r.has("libraries")) return out;
+  const json& l = r.at("libraries");
+  if (!l.is_object()) bad_json(r.sub("libraries"), "expected an object of library → version");
+  for (const auto& [name, version] : l.items()) {
+    if (!version.is_string()) bad_json(r.sub("libraries") + "." + name, "expected a string");
+    out[name] = version.get<std::string>();
+  }
+  return out;
+}
+
 json number_or_null(double x) { return std::isfinite(x) ? json(x) : json(nullptr); }
 
 json to_json(const Summary& s) {
@@ -217,6 +230,8 @@ json to_json(const Record& r) {
     j["kernels"] = r.kernels;
     j["converged"] = r.converged;
     j["sm_clock_mhz"] = r.sm_clock_mhz;
+    if (r.memory_clock_mhz > 0) j["memory_clock_mhz"] = r.memory_clock_mhz;
+    if (r.other_processes) j["other_processes"] = *r.other_processes;
     j["tflops"] = r.tflops;
     j["pct_of_peak"] = r.pct_of_peak;
     j["gbs"] = r.gbs;
@@ -251,14 +266,7 @@ Record record_from_json(const json& j, const std::string& path) {
     for (std::size_t i = 0; i < u.size(); ++i)
       x.unmet.push_back(rule_from_json(u[i], r.sub("unmet") + "[" + std::to_string(i) + "]"));
   }
-  if (r.has("libraries")) {
-    const json& l = r.at("libraries");
-    if (!l.is_object()) bad_json(r.sub("libraries"), "expected an object of library → version");
-    for (const auto& [name, version] : l.items()) {
-      if (!version.is_string()) bad_json(r.sub("libraries") + "." + name, "expected a string");
-      x.libraries[name] = version.get<std::string>();
-    }
-  }
+  x.libraries = libraries_or_empty(r);
   x.variant = r.text_or("variant", "");
   x.flops = r.has("flops") ? r.number("flops") : x.problem.flops();
   if (r.has("memory")) {
@@ -293,6 +301,8 @@ Record record_from_json(const json& j, const std::string& path) {
     }
     x.converged = r.has("converged") ? r.boolean("converged") : true;
     x.sm_clock_mhz = r.has("sm_clock_mhz") ? r.number("sm_clock_mhz") : 0;
+    x.memory_clock_mhz = r.has("memory_clock_mhz") ? r.number("memory_clock_mhz") : 0;
+    if (r.has("other_processes")) x.other_processes = int(r.integer("other_processes"));
     x.tflops = r.has("tflops") ? r.number("tflops") : x.flops / (x.latency_us.median * 1e6);
     x.pct_of_peak = r.has("pct_of_peak") ? r.number("pct_of_peak") : 0;
     // Files written before these fields existed: the traffic follows from the problem and latency.
@@ -337,6 +347,7 @@ json to_json(const ResultDocument& doc) {
                    {"seed", s.seed},           {"min_samples", s.min_samples},
                    {"min_time_s", s.min_time_s}, {"max_time_s", s.max_time_s},
                    {"noise_target", s.noise_target}};
+  if (!doc.environment.empty()) j["environment"] = to_json(doc.environment);
   j["records"] = json::array();
   for (const auto& r : doc.records) j["records"].push_back(to_json(r));
   return j;
@@ -361,11 +372,80 @@ RunSettingsInfo settings_from_json(const json& j, const std::string& path) {
 
 void check_schema(const JsonReader& r) {
   const int64_t v = r.integer("schema_version");
-  if (v != kSchemaVersion)
-    bad_json(r.sub("schema_version"), "is " + std::to_string(v) + "; this AttnScope reads version " +
-                                     std::to_string(kSchemaVersion));
+  if (v < kOldestSchemaVersion || v > kSchemaVersion)
+    bad_json(r.sub("schema_version"), "is " + std::to_string(v) + "; this AttnScope reads versions " +
+                                          std::to_string(kOldestSchemaVersion) + " to " + std::to_string(kSchemaVersion));
 }
 }  // namespace
+
+json to_json(const RunEnvironment& e) {
+  auto gpus = [](const std::vector<GpuState>& list) {
+    json a = json::array();
+    for (const GpuState& g : list) {
+      json j = {{"device", g.device},
+                {"uuid", g.uuid},
+                {"sm_clock_mhz", g.sm_clock_mhz},
+                {"memory_clock_mhz", g.memory_clock_mhz},
+                {"max_sm_clock_mhz", g.max_sm_clock_mhz},
+                {"max_memory_clock_mhz", g.max_memory_clock_mhz},
+                {"power_limit_w", g.power_limit_w},
+                {"persistence_mode", g.persistence_mode ? json(*g.persistence_mode) : json(nullptr)},
+                {"other_processes", g.other_processes},
+                {"processes", g.processes}};
+      a.push_back(std::move(j));
+    }
+    return a;
+  };
+  return {{"driver_version", e.driver_version},
+          {"cuda_driver_version", e.cuda_driver_version},
+          {"cuda_runtime_version", e.cuda_runtime_version},
+          {"cupti_version", e.cupti_version},
+          {"nvml_version", e.nvml_version},
+          {"nvml_note", e.nvml_note},
+          {"gpus_at_start", gpus(e.gpus_at_start)},
+          {"gpus_at_end", gpus(e.gpus_at_end)},
+          {"libraries", e.libraries},
+          {"flop_formula", e.flop_formula},
+          {"byte_formula", e.byte_formula}};
+}
+
+RunEnvironment environment_from_json(const json& j, const std::string& path) {
+  JsonReader r(j, path);
+  RunEnvironment e;
+  e.driver_version = r.text_or("driver_version", "");
+  e.cuda_driver_version = r.text_or("cuda_driver_version", "");
+  e.cuda_runtime_version = r.text_or("cuda_runtime_version", "");
+  e.cupti_version = r.text_or("cupti_version", "");
+  e.nvml_version = r.text_or("nvml_version", "");
+  e.nvml_note = r.text_or("nvml_note", "");
+  e.flop_formula = r.text_or("flop_formula", "");
+  e.byte_formula = r.text_or("byte_formula", "");
+  auto gpus = [&](const char* key) {
+    std::vector<GpuState> out;
+    if (!r.has(key)) return out;
+    const json& a = r.array(key);
+    for (std::size_t i = 0; i < a.size(); ++i) {
+      JsonReader g(a[i], r.sub(key) + "[" + std::to_string(i) + "]");
+      GpuState s;
+      s.device = g.text_or("device", "");
+      s.uuid = g.text_or("uuid", "");
+      s.sm_clock_mhz = g.has("sm_clock_mhz") ? int(g.integer("sm_clock_mhz")) : 0;
+      s.memory_clock_mhz = g.has("memory_clock_mhz") ? int(g.integer("memory_clock_mhz")) : 0;
+      s.max_sm_clock_mhz = g.has("max_sm_clock_mhz") ? int(g.integer("max_sm_clock_mhz")) : 0;
+      s.max_memory_clock_mhz = g.has("max_memory_clock_mhz") ? int(g.integer("max_memory_clock_mhz")) : 0;
+      s.power_limit_w = g.has("power_limit_w") ? g.number("power_limit_w") : 0;
+      if (g.has("persistence_mode") && !g.at("persistence_mode").is_null()) s.persistence_mode = g.boolean("persistence_mode");
+      s.other_processes = g.has("other_processes") ? int(g.integer("other_processes")) : -1;
+      s.processes = g.texts_or_empty("processes");
+      out.push_back(std::move(s));
+    }
+    return out;
+  };
+  e.gpus_at_start = gpus("gpus_at_start");
+  e.gpus_at_end = gpus("gpus_at_end");
+  e.libraries = libraries_or_empty(r);
+  return e;
+}
 
 ResultDocument document_from_json(const json& j) {
   JsonReader r(j, "");
@@ -383,6 +463,7 @@ ResultDocument document_from_json(const json& j) {
     for (std::size_t i = 0; i < ds.size(); ++i) doc.devices.push_back(device_from_json(ds[i], "devices[" + std::to_string(i) + "]"));
   }
   if (r.has("settings")) doc.settings = settings_from_json(r.at("settings"), "settings");
+  if (r.has("environment")) doc.environment = environment_from_json(r.at("environment"), "environment");
   const json& recs = r.array("records");
   if (recs.size() > JsonBounds::max_records)
     bad_json("records", "has " + std::to_string(recs.size()) + " records; at most " +

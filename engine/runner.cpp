@@ -2,6 +2,8 @@
 // happened. Only cancellation and a lost device stop the walk; every other failure becomes a record.
 #include "attnscope/runner.hpp"
 
+#include "attnscope/platform.hpp"
+
 #include <chrono>
 
 
@@ -131,6 +133,12 @@ Record Runner::run_one(const Problem& p, int64_t point, const Backend& b, const 
     if (r.latency_us.median > 0) r.gbs = double(p.bytes_moved()) / (r.latency_us.median * 1e-6) / 1e9;
     const double bw = exec_.device().peak_bandwidth_gbs;
     r.pct_of_bandwidth = bw > 0 ? 100.0 * r.gbs / bw : 0.0;
+    // The memory clock it ran at and whether anything else was on the GPU (NVML; the SM clock is measured).
+    if (exec_.device().kind == DeviceKind::Cuda)
+      if (const std::optional<GpuState> g = platform::gpu_state(exec_.device())) {
+        r.memory_clock_mhz = g->memory_clock_mhz;
+        r.other_processes = g->other_processes >= 0 ? std::optional<int>(g->other_processes) : std::nullopt;
+      }
   } catch (const Cancelled& e) {
     r.status = Status::Cancelled;
     r.message = e.what();

@@ -2,10 +2,12 @@
 // Where the CUDA-free runtime meets the CUDA layer. engine/cuda implements these when the build has a
 // toolkit; engine/no_cuda.cpp implements them otherwise (reporting why there is no GPU).
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "attnscope/device.hpp"
+#include "attnscope/environment.hpp"
 #include "attnscope/executor.hpp"
 
 namespace attnscope {
@@ -20,6 +22,12 @@ struct GpuProbe {
 namespace platform {
 GpuProbe probe_gpus();
 std::unique_ptr<Executor> make_gpu_executor(const DeviceInfo& device);  // throws std::runtime_error
+// Reproducibility facts (environment.hpp): the driver, CUDA, CUPTI and NVML versions and the state of
+// each GPU in `gpus` now (fills gpus_at_start). Never throws; what cannot be known is left empty, with
+// nvml_note saying why.
+RunEnvironment probe_environment(const std::vector<DeviceInfo>& gpus);
+// One GPU's state now (clocks, other processes); nullopt where NVML cannot tell.
+std::optional<GpuState> gpu_state(const DeviceInfo& gpu);
 }  // namespace platform
 
 // The CPU, then every real GPU, then the what-if profiles (DeviceList is in device.hpp).

@@ -41,6 +41,9 @@ struct Problem {
   // 4·B·Hq·D·unmasked_pairs: the two GEMMs QKᵀ and PV (FlashAttention's benchmark convention;
   // causal counts only the unmasked half exactly, which is ≈ 0.5·N² for square problems).
   double flops() const;
+  // The two formulas above in words, written into every result file beside the numbers they make.
+  static const char* flops_formula();
+  static const char* bytes_formula();
 
   std::string describe() const;  // "B=2 Hq=16 Hkv=16 Nq=8192 Nk=8192 d=128 bfloat16 causal"
   bool operator==(const Problem&) const = default;

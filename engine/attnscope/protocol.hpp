@@ -4,15 +4,15 @@
 // result-file loader speak it through the same code.
 //
 //   `run --stream`, one JSON line each (the stream is also a result file, results.hpp):
-//     {"type":"start", "protocol_version":2, "schema_version":1, "tool_version":..., "device":{...},
-//      "settings":{...}, "total":N, "start_at":K}
+//     {"type":"start", "protocol_version":3, "schema_version":2, "tool_version":..., "device":{...},
+//      "devices":[...] (sharded), "settings":{...}, "environment":{...}, "total":N, "start_at":K}
 //     {"type":"progress", "done":k, "total":N, "item":i, "point":p, "backend":"id", "problem":{...}, "elapsed_s":t}
 //     {"type":"record", "item":i, "record":{...}}
 //     {"type":"end", "done":k, "total":N, "cancelled":false}
 //     {"type":"log", "level":"warning", "message":"..."}   (diagnostics; readers show or skip them)
-//   `backends --json` (one document): {"type":"eligibility", "protocol_version":2, "device":{...},
+//   `backends --json` (one document): {"type":"eligibility", "protocol_version":3, "device":{...},
 //      "probes":[{"problem":{...}, "backends":[{id, name, ..., "eligible", "rules":[...], "memory", "accepted_by"}]}]}
-//   `devices --json` (one document): {"type":"devices", "protocol_version":2, "devices":[...],
+//   `devices --json` (one document): {"type":"devices", "protocol_version":3, "devices":[...],
 //      "why_no_gpu":"...", "built_with_cuda":true}
 //
 // "item" is the index in the run plan (points × backends, point-major); a restarted worker is given
@@ -36,7 +36,11 @@
 namespace attnscope {
 
 // 2: `backends` answers every probe of a sweep in one document; documents say which message they are.
-inline constexpr int kProtocolVersion = 2;
+// 3: start lines carry the run's environment (environment.hpp) and a sharded run's devices; records
+//    their memory clock and the other processes on the GPU; a resumed stream repeats the kept records;
+//    `run --items-from-stdin` (a shard worker). Version 2 is still read: 3 only adds optional fields.
+inline constexpr int kProtocolVersion = 3;
+inline constexpr int kOldestProtocolVersion = 2;
 
 struct StartMessage {
   ResultDocument header;  // version, host, device, settings; no records

@@ -54,6 +54,10 @@ struct Record {
   std::vector<std::string> kernels;  // kernel names of one sample, in launch order
   bool converged = true;
   double sm_clock_mhz = 0;
+  // NVML right after the item: the memory clock, and how many other processes were on the GPU (sharing
+  // it perturbs the timing). 0 / nullopt: unknown (the CPU, or no NVML).
+  double memory_clock_mhz = 0;
+  std::optional<int> other_processes;
 
   MemoryStats memory;
   std::optional<Accuracy> accuracy;

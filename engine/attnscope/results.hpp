@@ -9,11 +9,14 @@
 #include <nlohmann/json_fwd.hpp>
 
 #include "attnscope/device.hpp"
+#include "attnscope/environment.hpp"
 #include "attnscope/record.hpp"
 
 namespace attnscope {
 
-inline constexpr int kSchemaVersion = 1;
+// 2: the run's environment, a sharded run's devices, records' memory clock and other processes.
+inline constexpr int kSchemaVersion = 2;
+inline constexpr int kOldestSchemaVersion = 1;  // still read: the fields 2 added are optional
 
 struct HostInfo {
   std::string hostname, os, cpu;
@@ -37,6 +40,7 @@ struct ResultDocument {
   DeviceInfo device;               // the device of the run (the first, when it was sharded)
   std::vector<DeviceInfo> devices; // every device a sharded run used, one worker each; empty otherwise
   RunSettingsInfo settings;
+  RunEnvironment environment;  // clocks, versions, sharing, formulas (environment.hpp); empty in older files
   std::vector<Record> records;
   // Not saved: what a reader should know about how this document was read (a stream cut off
   // mid-line, a run that never finished). Shown by the app next to the loaded file.
@@ -58,6 +62,8 @@ nlohmann::json to_json(const RuleResult& r);
 RuleResult rule_from_json(const nlohmann::json& j, const std::string& path);  // rule, kind, met, reason required
 nlohmann::json to_json(const Record& r);
 Record record_from_json(const nlohmann::json& j, const std::string& path);
+nlohmann::json to_json(const RunEnvironment& e);
+RunEnvironment environment_from_json(const nlohmann::json& j, const std::string& path);
 nlohmann::json to_json(const ResultDocument& doc);
 ResultDocument document_from_json(const nlohmann::json& j);  // validates; throws FormatError
 

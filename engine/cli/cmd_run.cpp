@@ -4,15 +4,15 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
-#include <deque>
-#include <set>
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstring>
+#include <deque>
 #include <fstream>
 #include <iostream>
 #include <memory>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -215,6 +215,20 @@ ResultDocument new_document(const RunArgs& a, const std::vector<std::string>& ar
   return doc;
 }
 
+// Versions, clocks, sharing and formulas for the result file (environment.hpp).
+RunEnvironment environment_for(const Registry& reg, const std::vector<DeviceInfo>& devices) {
+  std::vector<DeviceInfo> gpus;
+  for (const auto& d : devices)
+    if (d.kind == DeviceKind::Cuda && std::none_of(gpus.begin(), gpus.end(), [&](const DeviceInfo& g) { return g.id == d.id; }))
+      gpus.push_back(d);
+  RunEnvironment e = platform::probe_environment(gpus);
+  for (const auto& b : reg.backends())
+    for (const auto& [name, version] : b->library_versions()) e.libraries[name] = version;
+  e.flop_formula = Problem::flops_formula();
+  e.byte_formula = Problem::bytes_formula();
+  return e;
+}
+
 // A journal left by an earlier run: refused without --resume, read with it.
 std::optional<JournalState> prior_journal(const RunArgs& a, const std::string& journal) {
   if (a.resume && journal.empty()) field_error("resume", "resume needs --json or --csv: the journal lives beside them");
@@ -333,6 +347,7 @@ int run_sweep(const RunArgs& a, const std::vector<std::string>& argv) {
   const MeasureSettings settings = measure_settings(a, device);
   ResultDocument doc = new_document(a, argv, device, settings, plan);
   if (sharded) doc.devices = run_devices;
+  doc.environment = environment_for(reg, run_devices);
   if (a.items_from_stdin) return run_items_from_stdin(a, device, doc, points, plan, reg, settings);
   std::unique_ptr<Executor> exec;
   if (!sharded)
@@ -509,6 +524,10 @@ int run_sweep(const RunArgs& a, const std::vector<std::string>& argv) {
   // The files hold the plan's order, whichever worker finished first (variants of one item keep theirs).
   std::stable_sort(records.begin(), records.end(), [](const auto& x, const auto& y) { return x.first < y.first; });
   for (auto& [item, r] : records) doc.records.push_back(std::move(r));
+  for (const auto& g : doc.environment.gpus_at_start)  // the clocks once more, now the work is done
+    if (const auto d = std::find_if(run_devices.begin(), run_devices.end(), [&](const DeviceInfo& x) { return x.id == g.device; });
+        d != run_devices.end())
+      if (std::optional<GpuState> s = platform::gpu_state(*d)) doc.environment.gpus_at_end.push_back(std::move(*s));
   const bool written = write_result_files(a, doc);
   const bool incomplete = device_lost || (!left.empty() && !cancelled);
   // The journal goes once the files hold everything; it stays for --resume after a lost device.

@@ -103,6 +103,8 @@ DeviceInfo DeviceOptions::resolve(const DeviceList& list) const {
     DeviceInfo d = resolve_device(list, profile.rfind("profile:", 0) == 0 ? profile : "profile:" + profile);
     return d;
   }
+  // A sharded run's devices ("all", "cuda:0,cuda:1") are judged on the first: `backends` answers for it.
+  if (device.find(',') != std::string::npos || device == "all") return resolve_all(list).front();
   if (!device.empty()) return resolve_device(list, device);
   for (const auto& d : list.devices)
     if (d.kind == DeviceKind::Cuda) return d;

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include <filesystem>
+#include <iostream>
 #include <thread>
 
 #include "attnscope/results.hpp"
@@ -66,5 +67,26 @@ TEST(GpuShardedRun, TwoWorkersOnCuda0MergeInPlanOrderAndResumeAfterKillNine) {
     EXPECT_EQ(r.device, "cuda:0") << i;
     EXPECT_EQ(r.status, Status::Ok) << i << ": " << r.message;
     if (r.accuracy) EXPECT_TRUE(r.accuracy->pass) << i;
+    // NVML after each item: the memory clock, and the other worker on cuda:0 is another process.
+    EXPECT_GT(r.memory_clock_mhz, 0) << i;
+    ASSERT_TRUE(r.other_processes.has_value()) << i;
+    EXPECT_GE(*r.other_processes, 0) << i;
   }
+  // The reproducibility facts of the run (NVML loaded at run time, CUDA and CUPTI versions).
+  const RunEnvironment& e = doc.environment;
+  EXPECT_TRUE(e.nvml_note.empty()) << e.nvml_note;
+  EXPECT_FALSE(e.driver_version.empty());
+  EXPECT_FALSE(e.cuda_runtime_version.empty());
+  EXPECT_FALSE(e.cupti_version.empty());
+  ASSERT_EQ(e.gpus_at_start.size(), 1u);  // one GPU, listed once for its two workers
+  EXPECT_EQ(e.gpus_at_start[0].device, "cuda:0");
+  EXPECT_GT(e.gpus_at_start[0].max_sm_clock_mhz, 0);
+  EXPECT_GT(e.gpus_at_start[0].power_limit_w, 0);
+  EXPECT_TRUE(e.gpus_at_start[0].persistence_mode.has_value());
+  ASSERT_EQ(e.gpus_at_end.size(), 1u);
+  EXPECT_EQ(e.flop_formula, Problem::flops_formula());
+  std::cout << "[ info ] cuda:0 at the start: SM " << e.gpus_at_start[0].sm_clock_mhz << " MHz, memory "
+            << e.gpus_at_start[0].memory_clock_mhz << " MHz, power limit " << e.gpus_at_start[0].power_limit_w
+            << " W, other processes " << e.gpus_at_start[0].other_processes << "; driver " << e.driver_version
+            << ", CUPTI " << e.cupti_version << std::endl;
 }
