@@ -1,9 +1,11 @@
 // The reproducibility facts of a CUDA build: versions from the runtime, the driver and CUPTI; each GPU's
 // state from NVML (cuda/nvml.hpp), found by its PCI bus id because NVML and CUDA may number GPUs apart.
 #include <cuda_runtime.h>
-#include <cupti.h>
+
+#include <cstdint>
 
 #include "attnscope/platform.hpp"
+#include "cuda/cuda_libraries.hpp"
 #include "cuda/nvml.hpp"
 
 namespace attnscope::platform {
@@ -39,8 +41,10 @@ RunEnvironment probe_environment(const std::vector<DeviceInfo>& gpus) {
   int v = 0;
   if (cudaDriverGetVersion(&v) == cudaSuccess) e.cuda_driver_version = version_text(v);
   if (cudaRuntimeGetVersion(&v) == cudaSuccess) e.cuda_runtime_version = version_text(v);
+  // CUPTI is opened at run time (cuda_libraries.hpp); CUptiResult 0 is CUPTI_SUCCESS.
   uint32_t cupti = 0;
-  if (cuptiGetVersion(&cupti) == CUPTI_SUCCESS) e.cupti_version = std::to_string(cupti);
+  if (auto* get = cuda_libraries::cupti().function<int(uint32_t*)>("cuptiGetVersion"); get && get(&cupti) == 0)
+    e.cupti_version = std::to_string(cupti);
   e.nvml_note = nvml::why_unavailable();
   e.driver_version = nvml::driver_version();
   e.nvml_version = nvml::nvml_version();

@@ -1,6 +1,7 @@
 #include "cuda/nvml.hpp"
 
-#include <dlfcn.h>
+#include "cuda/dynamic_library.hpp"
+
 #include <unistd.h>
 
 #include <mutex>
@@ -37,24 +38,23 @@ struct Api {
 
 // The first of `names` the library has.
 template <class F>
-bool resolve(void* lib, F& f, std::initializer_list<const char*> names) {
+bool resolve(const dynlib::Library& lib, F& f, std::initializer_list<const char*> names) {
   for (const char* n : names)
-    if (void* s = dlsym(lib, n)) {
+    if (void* s = lib.symbol(n)) {
       f = reinterpret_cast<F>(s);
       return true;
     }
   return false;
 }
 
-// Opens the library and resolves every symbol once (the one place that knows how NVML is loaded).
+// Opens NVML through the run-time loader and resolves every symbol once.
 const Api& api() {
   static Api a;
   static std::once_flag once;
   std::call_once(once, [] {
-    void* lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
-    if (!lib) {
-      const char* e = dlerror();
-      a.why_not = std::string("libnvidia-ml.so.1 (NVML, part of the NVIDIA driver) not found: ") + (e ? e : "") +
+    const dynlib::Library lib = dynlib::Library::open({"libnvidia-ml.so.1"});
+    if (!lib.loaded()) {
+      a.why_not = "libnvidia-ml.so.1 (NVML, part of the NVIDIA driver) not found: " + lib.why_not() +
                   "; clocks, power limit and sharing are not recorded";
       return;
     }
