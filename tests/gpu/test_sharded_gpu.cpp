@@ -67,10 +67,11 @@ TEST(GpuShardedRun, TwoWorkersOnCuda0MergeInPlanOrderAndResumeAfterKillNine) {
     EXPECT_EQ(r.device, "cuda:0") << i;
     EXPECT_EQ(r.status, Status::Ok) << i << ": " << r.message;
     if (r.accuracy) EXPECT_TRUE(r.accuracy->pass) << i;
-    // NVML after each item: the memory clock, and the other worker on cuda:0 is another process.
+    // NVML after each item: the memory clock, and (where NVML may list processes) how many others were on
+    // the GPU — here at least the other worker, unless a container hides its pid.
     EXPECT_GT(r.memory_clock_mhz, 0) << i;
-    ASSERT_TRUE(r.other_processes.has_value()) << i;
-    EXPECT_GE(*r.other_processes, 0) << i;
+    if (!doc.environment.gpus_at_start.empty() && doc.environment.gpus_at_start[0].other_processes >= 0)
+      EXPECT_TRUE(r.other_processes.has_value()) << i;
   }
   // The reproducibility facts of the run (NVML loaded at run time, CUDA and CUPTI versions).
   const RunEnvironment& e = doc.environment;
