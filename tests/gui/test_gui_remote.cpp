@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <QComboBox>
+#include <QFile>
 #include <QSignalSpy>
 #include <QSettings>
 #include <QTemporaryDir>
@@ -152,4 +153,23 @@ TEST(GuiRemote, AllGpusIsOfferedWhenAHostHasSeveral) {
   combo->setCurrentIndex(combo->findData(ProblemPanel::kRemoteSetupEntry));
   EXPECT_EQ(asked.size(), 1);
   EXPECT_EQ(panel.spec().device, QStringLiteral("all"));
+}
+
+TEST(GuiShardedRun, ASweepOverTwoWorkersArrivesWholeAndLeavesNoTemporaryFile) {
+  // "cpu,cpu" stands in for "all" on a machine with several GPUs: the same coordinator and journal.
+  RunController run;
+  QSignalSpy finished(&run, &RunController::finished);
+  ASSERT_TRUE(run.start({"cpu,cpu", {"--seq", "64,128,192"}, {"cpu-reference", "cpu-math"}, kQuick}));
+  EXPECT_TRUE(run.resumable());
+  ASSERT_TRUE(finished.wait(60000));
+  EXPECT_EQ(finished[0][0].value<RunController::Outcome>(), RunController::Outcome::Completed)
+      << finished[0][1].toString().toStdString();
+  ASSERT_EQ(run.records().size(), 6u);
+  EXPECT_EQ(pointsAndBackends(run.records()).size(), 6u);
+  ASSERT_EQ(run.document().devices.size(), 2u);  // the coordinator's start line names both workers
+  const qsizetype json = run.lastArguments().indexOf("--json");
+  ASSERT_GE(json, 0);
+  const QString file = run.lastArguments().value(json + 1);
+  EXPECT_FALSE(QFile::exists(file)) << file.toStdString();
+  EXPECT_FALSE(QFile::exists(file + ".journal.jsonl"));
 }
