@@ -520,7 +520,12 @@ TEST(GuiWindow, CancelFromTheWindowStopsWithinASecondAndKeepsFinishedRows) {
   ASSERT_TRUE(done.wait(5000));
   EXPECT_LE(t.elapsed(), 1000);
   EXPECT_EQ(done[0][0].value<RunController::Outcome>(), RunController::Outcome::Cancelled);
-  EXPECT_EQ(w->resultsModel()->rowCount(), 1);
+  // The finished point is kept; the point cut short may also be there, as the worker's own cancelled
+  // record, when the worker wrote it before it stopped (a race the test must not depend on).
+  const int rows = w->resultsModel()->rowCount();
+  ASSERT_TRUE(rows == 1 || rows == 2) << rows;
+  EXPECT_EQ(w->resultsModel()->record(0).status, Status::Ok);
+  if (rows == 2) EXPECT_EQ(w->resultsModel()->record(1).status, Status::Cancelled);
   EXPECT_TRUE(w->progressText().contains("Cancelled")) << w->progressText().toStdString();
   EXPECT_TRUE(w->runAction()->isEnabled());
 }
