@@ -1,10 +1,11 @@
 #!/usr/bin/env python3
-"""Join attnscope-cli result documents with torch_sdpa_bench.py's output and print one table: for each
-shape and each of our backends, our TFLOP/s, the matching PyTorch SDPA backend's TFLOP/s, and the ratio.
+"""Join attnscope-cli result documents of our backends with those of PyTorch's SDPA library backends
+(torch-flash, torch-efficient, torch-cudnn, torch-math; measured by the same executor) and print one table:
+for each shape and each of our backends, our TFLOP/s, the matching PyTorch SDPA backend's TFLOP/s, and the ratio.
 Matching: cublas-math and naive <-> math, mem-efficient (and mem-efficient-fma, its fp32 CUDA-core kernel)
 <-> efficient, flash2 <-> flash, cudnn <-> cudnn.
 
-  python3 scripts/bench_table.py --ours a.json b.json [--torch torch.json] [--markdown table.md]
+  python3 scripts/bench_table.py --ours a.json b.json [--torch torch.jsonl] [--markdown table.md]
 """
 import argparse
 import json
@@ -39,12 +40,16 @@ def load_ours(files):
 
 
 def load_torch(path):
+    """PyTorch's SDPA rows by (dtype, d, causal, N) and backend name without "torch-"."""
     out = {}
     if not path or not os.path.exists(path):
         return out
-    with open(path) as f:
-        for r in json.load(f)["rows"]:
-            out.setdefault((r["dtype"], r["head_dim"], bool(r["causal"]), r["seq"]), {})[r["backend"]] = r
+    for r in records_of(path):
+        if not r["backend"].startswith("torch-"):
+            continue
+        p = r["problem"]
+        row = dict(r, peak_mib=((r.get("memory") or {}).get("peak") or 0) / 2**20)
+        out.setdefault((p["dtype"], p["head_dim"], bool(p["causal"]), p["q_len"]), {})[r["backend"][6:]] = row
     return out
 
 

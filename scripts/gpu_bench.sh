@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One command on a GPU machine: build, run the GPU tests, benchmark our backends over the standard grid
-# with attnscope-cli, time PyTorch's SDPA backends on the same shapes (when torch imports), and print
+# with attnscope-cli, time PyTorch's SDPA backends on the same shapes (library backends torch-*, measured by
+# the same executor; greyed when torch does not import), and print
 # one comparison table last. Run from the repository root.
 #
 #   scripts/gpu_bench.sh [BACKENDS]          e.g. scripts/gpu_bench.sh flash2,mem-efficient
@@ -32,7 +33,7 @@ read -r -a EXTRA <<<"${ATTNSCOPE_BENCH_ARGS:---min-samples 10 --min-time 0.1 --m
 OUT="${OUT:-$PWD/bench-out}"
 BUILD="${ATTNSCOPE_BUILD_DIR:-build-gpu}"
 mkdir -p "$OUT"
-# At most a handful of files: build.log, gpu_tests.log, run.log, bench_{full,causal}.json, torch_sdpa.json, table.md.
+# At most a handful of files: build.log, gpu_tests.log, run.log, bench_{full,causal}.jsonl, torch.jsonl, table.md.
 LOG="$OUT/run.log"
 export PYTHONUNBUFFERED=1
 has() { [[ ",$PHASES," == *",$1,"* ]]; }
@@ -156,21 +157,23 @@ PY
 fi
 
 if has torch; then
-  if python3 -c "import torch; assert torch.cuda.is_available()" 2>/dev/null; then
-    stamp "torch SDPA backends"
-    tb="${ATTNSCOPE_BENCH_TORCH_BACKENDS:-flash,efficient,cudnn,math}"
-    limited 10 python3 scripts/torch_sdpa_bench.py --json "$OUT/torch_sdpa.json" --dtype "$DTYPES" \
-      --backends "$tb" >>"$LOG" 2>&1
-    echo "torch exit code $? ($(python3 -c 'import torch; print(torch.__version__)'))"
-  else
-    echo "PyTorch with CUDA is not importable here; skipping the torch comparison"
-  fi
+  # PyTorch's SDPA backends as AttnScope library backends: same executor, CUPTI spans and cold L2 as ours
+  # (docs/python-backends.md). The interpreter is python3 on PATH unless ATTNSCOPE_PYTHON names one.
+  stamp "PyTorch SDPA backends (library backends torch-*)"
+  tb="${ATTNSCOPE_BENCH_TORCH_BACKENDS:-flash,efficient,cudnn,math}"
+  tb="torch-${tb//,/,torch-}"
+  : >"$OUT/torch.jsonl"
+  for flag in "" --causal; do
+    limited 10 "$CLI" run --device cuda:0 --tokens 16384 --hidden 2048 --seq "$SEQ" --head-dim 64,128 \
+      --dtype "$DTYPES" $flag --backends "$tb" "${EXTRA[@]}" --stream >>"$OUT/torch.jsonl" 2>>"$LOG"
+    echo "torch $flag exit code $?"
+  done
 fi
 
 if has table; then
   stamp "table"
   python3 scripts/bench_table.py --ours "$OUT/bench_full.jsonl" "$OUT/bench_causal.jsonl" \
-    --torch "$OUT/torch_sdpa.json" --markdown "$OUT/table.md"
+    --torch "$OUT/torch.jsonl" --markdown "$OUT/table.md"
   if has decode || has smallk; then
     python3 scripts/issue5_tables.py --bandwidth "$OUT/bandwidth.json" --decode "$OUT/decode.jsonl" \
       --smallk "$OUT/smallk.jsonl" --markdown "$OUT/issue5.md"

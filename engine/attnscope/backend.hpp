@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -124,6 +125,17 @@ class Backend {
   virtual std::unique_ptr<Backend> with_variant(const std::string&) const { return nullptr; }
   // The variant a run of p uses (known after check() on a real device), for the record; empty if none.
   virtual std::string variant_used(const Problem&) const { return {}; }
+
+  // For backends that call a library keeping memory of its own (PyTorch's caching allocator; see
+  // docs/python-backends.md). run() may leave its output in the library's memory; the executor calls
+  // publish_output once after the memory pass, outside every timed region and before the accuracy
+  // check, to copy it into t.o.
+  virtual void publish_output(const Problem&, const Tensors&, ExecContext&) const {}
+  // Bytes the library's own allocator handed out during the last run() (CUPTI sees none once a caching
+  // allocator is warm); nullopt for backends whose memory CUPTI and ExecContext see.
+  virtual std::optional<uint64_t> library_peak_bytes() const { return std::nullopt; }
+  // Called after the last run of an item: give the library's cached memory back to the device.
+  virtual void release_library_memory() const {}
 
   std::vector<RuleResult> requirements(const Problem& p, const DeviceInfo& d) const;  // unmet only
 };

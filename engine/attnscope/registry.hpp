@@ -41,5 +41,8 @@ class Registry {
 
 // Every backend built into this binary (defined in kernels/builtin.cpp).
 void register_builtin_backends(Registry& r);
+// The Python libraries' backends (kernels/python_libs): starts the embedded interpreter on first use;
+// without one, a single row says why (docs/python-backends.md).
+void register_library_backends(Registry& r);
 
 }  // namespace attnscope

@@ -61,6 +61,7 @@ int run_backends(const BackendsArgs& a) {
   report.device = a.device.resolve(discover_devices());
   Registry reg;
   register_builtin_backends(reg);
+  register_library_backends(reg);
   for (const Problem& p : a.every_point ? points : eligibility_probes(points))
     report.probes.push_back({p, reg.evaluate_all(p, report.device, a.plans || a.verbose)});
 

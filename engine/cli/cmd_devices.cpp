@@ -7,7 +7,9 @@
 #include "attnscope/build_info.hpp"
 #include "attnscope/platform.hpp"
 #include "attnscope/protocol.hpp"
+#include "attnscope/python_host.hpp"
 #include "attnscope/registry.hpp"
+#include "attnscope/results.hpp"
 #include "attnscope/rules.hpp"
 #include "commands.hpp"
 #include "format.hpp"
@@ -53,14 +55,29 @@ void print_table(const DeviceList& list) {
       std::cout << d.id << " timer note: " << d.timer_note << '\n';
 }
 
-// Library → version over the registered backends that report any ({"cuDNN": "9.19.0", ...}).
-std::map<std::string, std::string> backend_libraries() {
+// Library versions of every registered backend that reports any (cuDNN, PyTorch, xFormers, ...).
+std::map<std::string, std::string> registered_libraries() {
   Registry reg;
   register_builtin_backends(reg);
-  std::map<std::string, std::string> all;
+  register_library_backends(reg);
+  std::map<std::string, std::string> out;
   for (const auto& b : reg.backends())
-    for (const auto& [name, version] : b->library_versions()) all[name] = version;
-  return all;
+    for (const auto& [name, version] : b->library_versions()) out[name] = version;
+  return out;
+}
+
+void print_libraries(const python::HostStatus& st, const std::map<std::string, std::string>& libs) {
+  std::cout << "\nPython for library backends: ";
+  if (st.ready)
+    std::cout << st.executable << " (" << st.version << ", " << st.choice.chosen_by << "; " << st.library << ")\n";
+  else
+    std::cout << "none — " << st.problem << (st.hint.empty() ? "" : "\n  fix: " + st.hint) << '\n';
+  std::cout << "  choose another with --python PATH or ATTNSCOPE_PYTHON=PATH ('none' turns it off)\n";
+  if (!libs.empty()) {
+    std::cout << "Libraries:";
+    for (const auto& [name, version] : libs) std::cout << ' ' << name << ' ' << version << ';';
+    std::cout << '\n';
+  }
 }
 
 }  // namespace
@@ -71,16 +88,13 @@ Command add_devices_command(CLI::App& app) {
   sub->add_flag("--json", *json, "Print the device list as the worker protocol's devices document (attnscope/protocol.hpp)");
   return [json] {
     DeviceList list = discover_devices();
-    list.libraries = backend_libraries();
+    list.libraries = registered_libraries();
+    const python::HostStatus& py = python::host_status();
     if (*json) {
       std::cout << json_pretty(to_json(DeviceReport{list, build::with_cuda()})) << std::endl;
     } else {
       print_table(list);
-      if (!list.libraries.empty()) {
-        std::string text;
-        for (const auto& [name, version] : list.libraries) text += (text.empty() ? "" : ", ") + name + " " + version;
-        std::cout << "Libraries: " << text << '\n';
-      }
+      print_libraries(py, list.libraries);
     }
     return kExitOk;
   };

@@ -335,6 +335,9 @@ int run_sweep(const RunArgs& a, const std::vector<std::string>& argv) {
   register_builtin_backends(reg);
   register_test_fault_backends(reg);  // only when the GPU fault tests ask for them (test_faults.hpp)
   const std::vector<std::string> ids = split_ids(a.backends, a.backends_opt->count() > 0);
+  // The library backends start Python (and import PyTorch): only when the plan may include them.
+  if (ids.empty() || std::any_of(ids.begin(), ids.end(), [&](const std::string& id) { return !reg.find(id); }))
+    register_library_backends(reg);
   if (uint64_t(points.size()) * std::max<uint64_t>(1, ids.empty() ? reg.backends().size() : ids.size()) > kMaxPlanItems)
     field_error(a.problem.swept_options(), "the plan has " + std::to_string(points.size()) + " points × " +
                                                std::to_string(ids.empty() ? reg.backends().size() : ids.size()) +

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "attnscope/problem.hpp"
+#include "attnscope/python_host.hpp"
 #include "attnscope/results.hpp"
 #include "commands.hpp"
 #include "options.hpp"
@@ -14,6 +15,12 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", std::string(ATTNSCOPE_VERSION));
   app.require_subcommand(1);
   app.footer("Exit codes: 0 ok, 1 runtime failure, 2 bad usage or input.");
+  std::string python;
+  app.add_option("--python", python,
+                 "Python interpreter for the library backends (PyTorch, xFormers, ...): a path or a name on PATH; "
+                 "'none' turns them off. Default: $ATTNSCOPE_PYTHON, else python3 on PATH")
+      ->type_name("PYTHON");
+  app.fallthrough();  // --python may also follow the subcommand
   Command devices = add_devices_command(app);
   Command backends = add_backends_command(app);
   Command run = add_run_command(app, args);
@@ -26,6 +33,7 @@ int main(int argc, char** argv) {
     const int code = app.exit(e);  // prints help / the parse error
     return code == 0 ? kExitOk : kExitUsage;
   }
+  if (!python.empty()) attnscope::python::select_interpreter(python, "--python");
   try {
     if (app.got_subcommand("devices")) return devices();
     if (app.got_subcommand("backends")) return backends();
