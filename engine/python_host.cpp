@@ -229,7 +229,8 @@ void start(State& s) {
   a.Py_InitializeEx(0);  // 0: no signal handlers, Ctrl-C stays the CLI's
   nlohmann::json path = info["path"];
   path.push_back(bridge_directory());
-  const std::string setup = "import sys, json, faulthandler\n"
+  // No .pyc files next to the bridge's sources (the source tree may be read-only or shared).
+  const std::string setup = "import sys, json, faulthandler\nsys.dont_write_bytecode = True\n"
                             "sys.path[:] = json.loads(bytes.fromhex('" + hex(path.dump()) + "').decode())\n"
                             "sys.executable = bytes.fromhex('" + hex(info.value("executable", st.executable)) +
                             "').decode()\nsys.argv = [sys.executable]\nfaulthandler.enable()\n";

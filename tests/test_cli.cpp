@@ -66,9 +66,11 @@ class Cli : public ::testing::Test {
 // Fast measurement settings so the suite stays quick on two cores.
 const std::string kQuick = " --device cpu --min-samples 2 --min-time 0 --max-time 0.2 --heads 2 --head-dim 16 ";
 
+// Every backend the CLI registers: ours and the library backends (as the same Python sees them).
 std::vector<std::string> backend_ids() {
   Registry reg;
   register_builtin_backends(reg);
+  register_library_backends(reg);
   std::vector<std::string> ids;
   for (const auto& b : reg.backends()) ids.push_back(b->info().id);
   return ids;

@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "attnscope/platform.hpp"
 #include "attnscope/python_host.hpp"
 #include "attnscope/registry.hpp"
 #include "attnscope/results.hpp"

@@ -80,9 +80,14 @@ class LibraryBackend : public Backend {
     const bool can_ask = d.kind == DeviceKind::Cuda && build::with_cuda() && environment_.empty();
     if (!can_ask) return rules;
     try {
-      const json unmet = python::call("check", {{"id", info_.id}, {"problem", to_json(p)}, {"device", ordinal_of(d)}});
-      for (const auto& r : unmet) rules.push_back(unmet_rule(r));
-      if (unmet.empty()) {
+      const json answer = python::call("check", {{"id", info_.id}, {"problem", to_json(p)}, {"device", ordinal_of(d)}});
+      bool any_unmet = false;
+      for (const auto& r : answer) {
+        rules.push_back(unmet_rule(r));
+        rules.back().met = r.value("met", false);  // met: what the library would pick, for the reader
+        any_unmet |= !rules.back().met;
+      }
+      if (!any_unmet) {
         RuleResult ok;
         ok.rule = "library_verdict";
         ok.kind = RuleKind::Input;

@@ -65,16 +65,33 @@ def op_list(r):
 
 
 def op_check(r):
-    return _backend(r).check(_problem(r), _device(r["device"]))
+    """The backend's unmet rules, then (met, for the reader) what its library would pick by itself."""
+    b, p, device = _backend(r), _problem(r), _device(r["device"])
+    out = b.check(p, device)
+    for d in _dispatch(p, device):
+        if d["library"] == b.library:
+            text = d["text"] + ("" if d["backend"] != b.id else " — this backend")
+            out.append({"rule": "library_dispatch", "kind": "input", "field": "problem", "observed": d["chosen"],
+                        "required": "", "met": True, "reason": text, "hint": ""})
+    return out
+
+
+_dispatched = {}
+
+
+def _dispatch(p, device):
+    key = (json.dumps(p, sort_keys=True), str(device))
+    if key not in _dispatched:
+        out = [torch_sdpa.dispatch(p, device)]
+        x = xformers_ops.dispatch(p, device)
+        if x is not None:
+            out.append(x)
+        _dispatched[key] = out
+    return _dispatched[key]
 
 
 def op_dispatch(r):
-    p, device = _problem(r), _device(r["device"])
-    out = [torch_sdpa.dispatch(p, device)]
-    x = xformers_ops.dispatch(p, device)
-    if x is not None:
-        out.append(x)
-    return out
+    return _dispatch(_problem(r), _device(r["device"]))
 
 
 def op_run(r):

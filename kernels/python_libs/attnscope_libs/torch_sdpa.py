@@ -99,9 +99,9 @@ def dispatch(p, device):
         picked = names.get(int(choice), str(choice))
         ids = {"FLASH_ATTENTION": "torch-flash", "EFFICIENT_ATTENTION": "torch-efficient",
                "CUDNN_ATTENTION": "torch-cudnn", "MATH": "torch-math"}
-        return {"library": "PyTorch SDPA", "version": torch.__version__, "chosen": picked,
-                "backend": ids.get(picked, ""), "text": f"F.scaled_dot_product_attention would run {picked}",
+        return {"library": "PyTorch", "version": torch.__version__, "chosen": picked,
+                "backend": ids.get(picked, ""), "text": f"F.scaled_dot_product_attention would run {picked} ({ids.get(picked, picked)})",
                 "lines": texts}
     except Exception as e:
-        return {"library": "PyTorch SDPA", "version": torch.__version__, "chosen": "", "backend": "",
+        return {"library": "PyTorch", "version": torch.__version__, "chosen": "", "backend": "",
                 "text": strip_trigger(e), "lines": []}

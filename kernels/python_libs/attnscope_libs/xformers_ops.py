@@ -79,17 +79,14 @@ class XformersOp(LibraryBackend):
         self.memory_complexity = "O(N): output + LSE"
         self.shines = "what xFormers users deploy; compare with the operator xFormers would pick on its own"
 
-    def environment(self):
-        return super().environment() + build_mismatch()
-
     def check(self, p, device):
-        torch, _ = load("torch")
+        """The build mismatch (ours, naming the versions) first, then the operator's own lines verbatim."""
         fmha = load("xformers.ops.fmha")[0]
         try:
             texts = with_probe_inputs(p, device, lambda q, k, v: self.op.not_supported_reasons(_inputs(fmha, p, q, k, v)))
-        except ValueError as e:  # Inputs.validate_inputs refuses the shapes outright
-            texts = [str(e)]
-        return [reason(t, f"xformers {self.op.NAME}") for t in texts]
+        except Exception as e:  # Inputs.validate_inputs refuses the shapes outright, or the operator's check fails
+            texts = [f"{type(e).__name__}: {e}"]
+        return build_mismatch() + [reason(t, f"xformers {self.op.NAME}") for t in texts]
 
     def run(self, p, q, k, v):
         fmha = load("xformers.ops.fmha")[0]
@@ -134,7 +131,7 @@ def dispatch(p, device):
         try:
             op = fmha.dispatch._dispatch_fw(inp, False)
             return {"chosen": op.NAME, "backend": "xformers-" + slug(op.NAME),
-                    "text": f"memory_efficient_attention would run {op.NAME}", "lines": []}
+                    "text": f"memory_efficient_attention would run {op.NAME} (xformers-{slug(op.NAME)})", "lines": []}
         except (NotImplementedError, ValueError) as e:
             return {"chosen": "", "backend": "", "text": f"{type(e).__name__}: {e}", "lines": []}
     result = with_probe_inputs(p, device, pick)
