@@ -97,7 +97,6 @@ Record Runner::run_one(const Problem& p, int64_t point, const Backend& b, const 
   r.timer = exec_.device().timer;
   r.libraries = b.library_versions();
   try {
-    r.libraries = b.library_versions();
     r.flops = p.flops();
     const Verdict v = reg_.evaluate(b, p, exec_.device());
     r.memory.predicted_output = v.memory.output_bytes;

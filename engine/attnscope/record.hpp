@@ -52,7 +52,6 @@ struct Record {
   std::optional<Summary> busy_us; // sum of kernel durations (CUPTI only)
   std::vector<double> samples_us; // raw spans
   std::vector<std::string> kernels;  // kernel names of one sample, in launch order
-  std::map<std::string, std::string> libraries;  // library versions the backend ran ({"torch": "2.11.0+cu130"})
   bool converged = true;
   double sm_clock_mhz = 0;
   // NVML right after the item: the memory clock, and how many other processes were on the GPU (sharing
