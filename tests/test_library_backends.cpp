@@ -148,7 +148,7 @@ TEST(Records, LibrariesRoundTripThroughJsonAndCsv) {
   EXPECT_FALSE(to_json(none).contains("libraries"));
   std::ostringstream csv;
   write_csv({r}, csv);
-  EXPECT_NE(csv.str().find(",libraries,message\n"), std::string::npos);
+  EXPECT_NE(csv.str().find(",libraries,variant,message\n"), std::string::npos);
   EXPECT_NE(csv.str().find("torch=2.11.0+cu130;xformers=0.0.35"), std::string::npos);
 }
 
