@@ -14,6 +14,13 @@ def slug(op_name):
     return re.sub(r"[^A-Za-z0-9]+", "-", op_name.split("@")[0]).strip("-")
 
 
+def _cuda_version_text(cuda):
+    """cpp_lib.json's CUDA version: 1208 (major·100 + minor, as 0.0.35 writes it) or 12080 (CUDA's own form)."""
+    if not isinstance(cuda, int):
+        return str(cuda)
+    return f"{cuda // 1000}.{cuda % 1000 // 10}" if cuda >= 10000 else f"{cuda // 100}.{cuda % 100}"
+
+
 def build_mismatch():
     """The environment rule for C++/CUDA extensions that did not load (built for another PyTorch/Python)."""
     lib, _ = load("xformers._cpp_lib")
@@ -26,11 +33,11 @@ def build_mismatch():
     built = meta.get("version", {}) if isinstance(meta, dict) else {}
     if built:
         cuda = built.get("cuda")
-        cuda_text = f"{cuda // 1000}.{cuda % 1000 // 10}" if isinstance(cuda, int) else str(cuda)
+        cuda_text = _cuda_version_text(cuda)
         text = (f"xFormers {version('xformers')} was built for PyTorch {built.get('torch')} (CUDA {cuda_text}), "
                 f"Python {built.get('python')}; this environment has PyTorch {torch.__version__} "
                 f"(CUDA {torch.version.cuda}), Python {platform.python_version()} — its C++/CUDA extensions did not "
-                f"load, so every operator that needs them answers \"xFormers wasn't build with CUDA support\"")
+                f"load, so xFormers refuses every CUDA operator with \"xFormers wasn't build with CUDA support\"")
     else:
         text = f"xFormers {version('xformers')} could not load its C++/CUDA extensions: {exc}"
     torch_release = torch.__version__.split("+")[0]
