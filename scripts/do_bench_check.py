@@ -1,0 +1,65 @@
+#!/usr/bin/env python3
+"""Sanity bar for the library backends' timing (issue 13): time the same library calls that
+`attnscope-cli run` measured, with triton.testing.do_bench (cold L2: do_bench clears a 256 MB buffer
+before every repetition), and compare the medians with AttnScope's records of the same points.
+
+The calls are the bridge's own (kernels/python_libs/attnscope_libs), so both sides run exactly the same
+Python; inputs are [B, H, N, D] tensors of the problem's shape and dtype. Our median is the record's
+CUPTI span median; do_bench's is CUDA events around each call.
+
+  python3 scripts/do_bench_check.py --records a.jsonl b.jsonl [--seq 8192] [--head-dim 128] [--dtype bfloat16]
+"""
+import argparse
+import os
+import sys
+
+from bench_table import records_of
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "kernels", "python_libs"))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--records", nargs="+", required=True, help="attnscope-cli run --stream outputs")
+    ap.add_argument("--seq", type=int, default=8192)
+    ap.add_argument("--head-dim", type=int, default=128)
+    ap.add_argument("--dtype", default="bfloat16")
+    ap.add_argument("--tolerance", type=float, default=0.05)
+    args = ap.parse_args()
+
+    import torch
+    import triton.testing
+    from attnscope_libs import bridge
+    from attnscope_libs.tensors import kv_shape, q_shape, torch_dtype
+
+    backends = bridge.backends()
+    points = [r for path in args.records for r in records_of(path)
+              if r["backend"] in backends and r["status"] == "ok" and r["problem"]["q_len"] == args.seq
+              and r["problem"]["head_dim"] == args.head_dim and r["problem"]["dtype"] == args.dtype]
+    if not points:
+        print(f"no ok library record at N={args.seq} d={args.head_dim} {args.dtype}")
+        return 1
+    print(f"{'backend':>28} {'causal':>6} {'ours µs':>10} {'do_bench µs':>12} {'ours/do_bench':>14}  within ±{args.tolerance:.0%}")
+    outside = 0
+    for r in points:
+        p = dict(r["problem"], scale=r["problem"].get("scale"))
+        g = torch.Generator(device="cuda").manual_seed(0)
+        dt = torch_dtype(p["dtype"])
+        q = torch.randn(q_shape(p), device="cuda", dtype=dt, generator=g)
+        k, v = (torch.randn(kv_shape(p), device="cuda", dtype=dt, generator=g) for _ in range(2))
+        b = backends[r["backend"]]
+        ms = triton.testing.do_bench(lambda: b.run(p, q, k, v), warmup=25, rep=200, return_mode="median")
+        ours = r["latency_us"]["median"]
+        ratio = ours / (ms * 1e3)
+        ok = abs(ratio - 1) <= args.tolerance
+        outside += not ok
+        print(f"{r['backend']:>28} {'yes' if p['causal'] else 'no':>6} {ours:10.1f} {ms * 1e3:12.1f} {ratio:14.3f}  "
+              f"{'yes' if ok else 'NO'}")
+        del q, k, v
+        torch.cuda.empty_cache()
+    print(f"{len(points) - outside} of {len(points)} within ±{args.tolerance:.0%}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
