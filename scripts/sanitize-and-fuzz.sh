@@ -28,7 +28,9 @@ cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILE
   -DCMAKE_CXX_FLAGS="-O1 $SAN -fsanitize=fuzzer-no-link" -DCMAKE_EXE_LINKER_FLAGS="$SAN"
 cmake --build "$BUILD" -j "$JOBS" --target attnscope_tests attnscope-cli attnscope_fuzz_results
 
-export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
+# The embedded CPython of the library backends is never finalized: scripts/lsan-suppressions.txt says why.
+export ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+  LSAN_OPTIONS="suppressions=$ROOT/scripts/lsan-suppressions.txt:print_suppressions=0"
 ctest --test-dir "$BUILD" -j "$JOBS" --output-on-failure
 
 corpus="$BUILD/fuzz-corpus"

@@ -62,8 +62,9 @@ class LibraryBackend : public Backend {
     library_ = listing.value("library", "the library");
     quadratic_ = listing.value("memory_model", "linear") == "quadratic";
     for (const auto& r : listing.value("environment", json::array())) environment_.push_back(unmet_rule(r));
-    for (const auto& [name, version] : listing.value("versions", json::object()).items())
-      versions_[name] = version.get<std::string>();
+    // A named copy: items() of the temporary that value() returns would dangle inside the loop.
+    const json versions = listing.value("versions", json::object());
+    for (const auto& [name, version] : versions.items()) versions_[name] = version.get<std::string>();
   }
 
   const BackendInfo& info() const override { return info_; }
