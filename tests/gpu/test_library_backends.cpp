@@ -70,7 +70,15 @@ Record measure(const Backend& b, const Problem& p) {
   return runner.run_one(p, 0, b, s, cancel);
 }
 
-bool is_library(const Backend& b) { return !b.library_versions().empty() && b.info().id != "python-libraries"; }
+// A Python library backend (not one of ours: our cudnn reports library versions too, cuDNN's).
+bool is_library(const Backend& b) {
+  static const Registry libraries = [] {
+    Registry reg;
+    register_library_backends(reg);
+    return reg;
+  }();
+  return libraries.find(b.info().id) != nullptr && b.info().id != "python-libraries";
+}
 
 struct Case {
   DType dtype;
