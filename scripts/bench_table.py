@@ -90,13 +90,18 @@ def main():
             rows.append([key[0], str(key[1]), "yes" if key[2] else "no", str(key[3]), str(p["batch"]),
                          str(p["q_heads"]), backend, cell, f"{peak / 2**20:.0f}" if peak else "-", tname, tcell,
                          f"{tpeak:.0f}" if tpeak is not None else "-", ratio])
+    print_table(head, rows, args.markdown)
+
+
+def print_table(head, rows, markdown=None):
+    """Right-aligned columns on stdout, and the same table as markdown when a path is given."""
     widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(head)]
     fmt = "  ".join("{:>%d}" % w for w in widths)
     print(fmt.format(*head))
     for r in rows:
         print(fmt.format(*r))
-    if args.markdown:
-        with open(args.markdown, "w") as f:
+    if markdown:
+        with open(markdown, "w") as f:
             f.write("| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n")
             for r in rows:
                 f.write("| " + " | ".join(r) + " |\n")

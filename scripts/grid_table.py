@@ -8,7 +8,7 @@ A cell that did not run shows its status; a record that failed its fp64 check is
 """
 import argparse
 
-from bench_table import records_of
+from bench_table import print_table, records_of
 
 
 def cell(r):
@@ -50,15 +50,7 @@ def main():
             ok = ra and rb and ra["status"] == "ok" and rb["status"] == "ok"
             out.append(f"{ra['tflops'] / rb['tflops']:.2f}×" if ok else "-")
         rows.append(out)
-    widths = [max(len(h), *(len(r[i]) for r in rows)) if rows else len(h) for i, h in enumerate(head)]
-    print("  ".join(h.rjust(w) for h, w in zip(head, widths)))
-    for r in rows:
-        print("  ".join(c.rjust(w) for c, w in zip(r, widths)))
-    if args.markdown:
-        with open(args.markdown, "w") as f:
-            f.write("| " + " | ".join(head) + " |\n|" + "---|" * len(head) + "\n")
-            for r in rows:
-                f.write("| " + " | ".join(r) + " |\n")
+    print_table(head, rows, args.markdown)
 
 
 if __name__ == "__main__":
