@@ -16,6 +16,12 @@ if(TARGET attnscope)
           DESTINATION ${CMAKE_INSTALL_DATADIR}/icons/hicolor/scalable/apps)
 endif()
 
+# The library backends' Python bridge and our Triton kernel, in the same relative places as in the source
+# tree (python_libs/ and triton_flash/ side by side): the installed programs import them from there.
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/kernels/python_libs/attnscope_libs
+        DESTINATION ${ATTNSCOPE_DATA_INSTALL_DIR}/python_libs FILES_MATCHING PATTERN "*.py" PATTERN "__pycache__" EXCLUDE)
+install(FILES ${PROJECT_SOURCE_DIR}/kernels/triton_flash/triton_flash.py DESTINATION ${ATTNSCOPE_DATA_INSTALL_DIR}/triton_flash)
+
 # --- man pages from --help (help2man) -----------------------------------------------------------
 find_program(ATTNSCOPE_HELP2MAN help2man)
 find_program(ATTNSCOPE_GZIP gzip)

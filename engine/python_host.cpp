@@ -8,11 +8,15 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <mutex>
 #include <vector>
 
 #ifndef ATTNSCOPE_BRIDGE_DIR
 #define ATTNSCOPE_BRIDGE_DIR ""
+#endif
+#ifndef ATTNSCOPE_BRIDGE_INSTALL_DIR
+#define ATTNSCOPE_BRIDGE_INSTALL_DIR "share/attnscope/python_libs"
 #endif
 
 namespace attnscope::python {
@@ -276,6 +280,14 @@ InterpreterChoice interpreter_choice() {
 
 std::string bridge_directory() {
   if (const char* env = std::getenv("ATTNSCOPE_BRIDGE_DIR"); env && *env) return env;
+  // An installed program (PREFIX/bin) uses the bridge installed with it (PREFIX/share/attnscope/python_libs);
+  // one in a build tree has none there and uses the source tree's.
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const std::filesystem::path installed = exe.parent_path().parent_path() / ATTNSCOPE_BRIDGE_INSTALL_DIR;
+    if (std::filesystem::exists(installed / "attnscope_libs" / "bridge.py", ec)) return installed.string();
+  }
   return ATTNSCOPE_BRIDGE_DIR;
 }
 

@@ -35,7 +35,8 @@ class PythonError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// The bridge module's directory (kernels/python_libs), compiled in; ATTNSCOPE_BRIDGE_DIR overrides.
+// The bridge module's directory: ATTNSCOPE_BRIDGE_DIR, else the installed one beside the program
+// (PREFIX/share/attnscope/python_libs), else the source tree's kernels/python_libs (compiled in).
 std::string bridge_directory();
 
 // Starts the interpreter on first use (once per process) and imports the bridge.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Checks an installed AttnScope (a `cmake --install` prefix or the .deb's /usr) the way a user meets it:
 #  1. the installed CLI links none of the CUDA libraries (they are opened at run time);
-#  2. `attnscope-cli devices` and a CPU sweep run from the installed path;
+#  2. `attnscope-cli devices` and a CPU sweep run from the installed path, and `backends` finds the
+#     library backends' Python bridge installed beside it;
 #  3. with every CUDA library hidden (a private mount namespace with an empty tmpfs over each CUDA
 #     folder and /dev/null over CUDA libraries in shared folders), the CLI still starts, names each
 #     missing library with its fix, greys every GPU backend with the missing-driver reason (cublas-math
@@ -44,6 +45,13 @@ check_cpu_records() {  # $1: a result file of the CPU sweep below
   fail "CPU run failed: $(cat "$WORK/cpu.log")"
 check_cpu_records "$WORK/cpu.json"
 echo "ok: devices and a CPU sweep from $PREFIX/bin"
+# The library backends' Python bridge is installed with the programs and found beside them (no source tree).
+"$CLI" backends --device cpu --seq 64 --head-dim 32 >"$WORK/backends.txt" 2>&1 || fail "attnscope-cli backends failed"
+if grep -q "bridge module did not import" "$WORK/backends.txt"; then
+  fail "the installed CLI did not find its Python bridge: $(grep -m1 "bridge module" "$WORK/backends.txt")"
+fi
+grep -q "triton-flash\|python-libraries" "$WORK/backends.txt" || fail "backends lists no library row"
+echo "ok: the library rows are listed from the installed bridge (or greyed for want of Python)"
 
 # 3. The same with the CUDA libraries hidden.
 if [ "$(id -u)" -eq 0 ] && unshare -m true 2>/dev/null; then ns=(unshare -m)
