@@ -7,7 +7,7 @@ namespace attnscope::gui {
 namespace {
 
 // Okabe & Ito (2008) first, then Paul Tol's "muted" set; yellow is left out (unreadable on white).
-constexpr std::array<std::pair<const char*, QRgb>, 10> kKnown{{
+constexpr std::array<std::pair<const char*, QRgb>, 11> kKnown{{
     {"flash2", 0x0072B2},                // blue
     {"mem-efficient", 0xE69F00},         // orange
     {"cublas-math", 0x009E73},           // bluish green
@@ -18,6 +18,7 @@ constexpr std::array<std::pair<const char*, QRgb>, 10> kKnown{{
     {"cpu-reference", 0x332288},         // indigo
     {"cpu-math", 0x999933},              // olive
     {"mem-efficient-fma", 0x44AA99},     // teal
+    {"triton-flash", 0xCC6677},          // rose (it shared a spare with torch-cudnn, which it is charted beside)
 }};
 // For ids not listed above: colours none of the known ones use.
 constexpr std::array<QRgb, 6> kSpare{0x117733, 0xAA4499, 0x88CCEE, 0xDDCC77, 0x661100, 0x6699CC};
