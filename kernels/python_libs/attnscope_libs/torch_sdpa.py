@@ -64,20 +64,20 @@ class TorchSdpa(LibraryBackend):
 def backends():
     linear = "O(N): output + LSE; the score matrix never leaves on-chip memory"
     return [
-        TorchSdpa("flash", "FLASH_ATTENTION", "can_use_flash_attention", "PyTorch SDPA — flash (bundled FlashAttention-2)",
+        TorchSdpa("flash", "FLASH_ATTENTION", "can_use_flash_attention", "SDPA flash (PyTorch's bundled FlashAttention-2)",
                   "flash", "F.scaled_dot_product_attention pinned to SDPBackend.FLASH_ATTENTION: the FlashAttention-2 "
                   "kernels compiled into PyTorch (tiled online softmax, K/V streamed through shared memory).",
                   linear, "fp16/bf16 training and inference on sm80+, head dim ≤ 256", "linear"),
         TorchSdpa("efficient", "EFFICIENT_ATTENTION", "can_use_efficient_attention",
-                  "PyTorch SDPA — memory-efficient (xFormers CUTLASS kernel)", "tiled",
+                  "SDPA mem-efficient (PyTorch's xFormers CUTLASS kernel)", "tiled",
                   "F.scaled_dot_product_attention pinned to SDPBackend.EFFICIENT_ATTENTION: the CUTLASS "
                   "memory-efficient kernel from xFormers vendored in ATen; runs float32 too.", linear,
                   "float32 or older GPUs, arbitrary masks", "linear"),
-        TorchSdpa("cudnn", "CUDNN_ATTENTION", "can_use_cudnn_attention", "PyTorch SDPA — cuDNN fused attention",
+        TorchSdpa("cudnn", "CUDNN_ATTENTION", "can_use_cudnn_attention", "SDPA cuDNN (PyTorch, cuDNN fused attention)",
                   "vendor", "F.scaled_dot_product_attention pinned to SDPBackend.CUDNN_ATTENTION: cuDNN's fused "
                   "flash-style SDPA graph (PyTorch's default on H100 with cuDNN ≥ 9.15).", linear,
                   "Hopper and Blackwell fp16/bf16", "linear"),
-        TorchSdpa("math", "MATH", None, "PyTorch SDPA — math (unfused)", "math",
+        TorchSdpa("math", "MATH", None, "SDPA math (PyTorch, unfused)", "math",
                   "F.scaled_dot_product_attention pinned to SDPBackend.MATH: QKᵀ by matmul, softmax, then PV, each a "
                   "separate kernel with the score matrix in global memory.",
                   "O(B·H·N²): scores and probabilities materialized", "any dtype and shape; the reference path",

@@ -24,7 +24,7 @@ def _kernel():
 
 class TritonFlash(LibraryBackend):
     id = "triton-flash"
-    name = "Triton fused attention (AttnScope's own)"
+    name = "Triton flash (AttnScope's own Triton kernel)"
     library = "Triton"
     packages = ("torch", "triton")
     family = "flash"
