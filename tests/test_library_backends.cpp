@@ -171,3 +171,12 @@ TEST(LibraryCli, PythonCanBeTurnedOffOrPointedElsewhere) {
   EXPECT_NE(out.find("Python for library backends: none"), std::string::npos) << out;
   EXPECT_NE(out.find("--python PATH or ATTNSCOPE_PYTHON=PATH"), std::string::npos) << out;
 }
+
+TEST(LibraryCli, ShardWorkersUseTheInterpreterNamedBeforeRun) {
+  // --python before `run` is not in the argv a shard worker is given from `run` on: the coordinator
+  // passes its choice on, so the workers judge the library rows with the same (here: missing) Python.
+  const std::string out = cli("", "--python /no/such/python3 run --device cpu,cpu --seq 32,48 --heads 2 --head-dim 16 "
+                                  "--dtype float32 --backends cpu-math,python-libraries --min-samples 2 --min-time 0 "
+                                  "--max-time 0.05 --stream");  // JSON lines: each record with every unmet rule
+  EXPECT_NE(out.find("no Python interpreter '/no/such/python3' (--python)"), std::string::npos) << out;
+}

@@ -20,6 +20,7 @@
 #include "attnscope/cpu_executor.hpp"
 #include "attnscope/file_output.hpp"
 #include "attnscope/protocol.hpp"
+#include "attnscope/python_host.hpp"
 #include "attnscope/results.hpp"
 #include "attnscope/rules.hpp"
 #include "attnscope/runner.hpp"
@@ -260,7 +261,8 @@ std::string joined(const std::vector<std::string>& v) {
 // A shard worker's command line: this run's options without the ones the coordinator keeps to itself
 // (devices, files, resuming), plus its own device, --stream and --items-from-stdin.
 std::vector<std::string> worker_argv(const std::vector<std::string>& argv, const std::string& device, int64_t threads) {
-  static const std::vector<std::string> kWithValue = {"--device", "--profile", "--json", "--csv", "--start-at", "--threads"};
+  static const std::vector<std::string> kWithValue = {"--device", "--profile", "--json", "--csv", "--start-at", "--threads",
+                                                      "--python"};
   static const std::vector<std::string> kFlags = {"--resume", "--stream", "--items-from-stdin"};
   std::vector<std::string> out = {self_executable(), "run"};
   const auto run_at = std::find(argv.begin(), argv.end(), "run");
@@ -274,6 +276,9 @@ std::vector<std::string> worker_argv(const std::vector<std::string>& argv, const
     out.push_back(*it);
   }
   out.insert(out.end(), {"--device", device, "--stream", "--items-from-stdin"});
+  // The library backends' interpreter, also when --python came before `run` (where argv above starts).
+  if (const python::InterpreterChoice py = python::interpreter_choice(); py.chosen_by == "--python")
+    out.insert(out.end(), {"--python", py.requested});
   if (threads > 0) out.insert(out.end(), {"--threads", std::to_string(threads)});
   return out;
 }
