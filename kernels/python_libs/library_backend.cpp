@@ -70,7 +70,9 @@ class LibraryBackend : public Backend {
   const BackendInfo& info() const override { return info_; }
 
   std::vector<RuleResult> check(const Problem& p, const DeviceInfo& d) const override {
-    std::vector<RuleResult> rules = RuleSet(p, d).target(Target::Cuda).built_with_cuda(build::with_cuda()).take();
+    // The libraries drive the GPU through the same NVIDIA driver as ours.
+    std::vector<RuleResult> rules =
+        RuleSet(p, d).target(Target::Cuda).built_with_cuda(build::with_cuda()).runtime_library("cuda-driver").take();
     rules.insert(rules.end(), environment_.begin(), environment_.end());
     if (d.kind == DeviceKind::Profile) {
       rules.push_back(environment_rule(
@@ -173,7 +175,7 @@ class NoPythonBackend : public Backend {
   }
   const BackendInfo& info() const override { return info_; }
   std::vector<RuleResult> check(const Problem& p, const DeviceInfo& d) const override {
-    std::vector<RuleResult> rules = RuleSet(p, d).target(Target::Cuda).take();
+    std::vector<RuleResult> rules = RuleSet(p, d).target(Target::Cuda).runtime_library("cuda-driver").take();
     rules.push_back(rule_);
     return rules;
   }
