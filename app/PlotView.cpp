@@ -415,7 +415,12 @@ void PlotView::refreshControls() {
   updatingControls_ = true;
   kindBox_->setCurrentIndex(kindBox_->findData(int(kind_)));
   panelBox_->setCurrentIndex(panelBox_->findData(int(panels_)));
-  panelBox_->setEnabled(kind_ != Kind::Roofline);
+  // On a what-if profile the chart is the memory prediction and nothing else: the metric choice does not
+  // apply (the box keeps the choice for when something measured is shown again).
+  panelBox_->setEnabled(kind_ != Kind::Roofline && !model_.predictedOnly);
+  panelBox_->setToolTip(model_.predictedOnly
+                            ? tr("Nothing is measured on a what-if profile: the chart is each backend's predicted memory")
+                            : QString());
   xBox_->clear();
   for (SweepAxis a : model_.axisChoices()) xBox_->addItem(axisTitle(a), int(a));
   if (xBox_->count() == 0) xBox_->addItem(axisTitle(model_.axis), int(model_.axis));

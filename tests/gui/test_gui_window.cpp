@@ -435,6 +435,11 @@ TEST(GuiWindow, AWhatIfProfileChartsEachBackendsPredictedMemoryAgainstN) {
   const PlotView* plot = w->plotView();
   EXPECT_TRUE(plot->model().title.startsWith("Predicted for What-if")) << plot->model().title.toStdString();
   EXPECT_EQ(plot->metrics(), std::vector<Metric>{Metric::PredictedMemory});
+  // The metric box does not offer "All four charts" where only the prediction exists.
+  const auto* metricBox = plot->findChild<QComboBox*>(QStringLiteral("plotPanels"));
+  ASSERT_NE(metricBox, nullptr);
+  EXPECT_TRUE(QTest::qWaitFor([&] { return !metricBox->isEnabled(); }, 2000));  // controls follow the model
+  EXPECT_TRUE(metricBox->toolTip().contains("predicted memory")) << metricBox->toolTip().toStdString();
   auto values = [&](const char* id) {
     std::vector<double> v;
     for (const PlotSeries& s : plot->model().series)
