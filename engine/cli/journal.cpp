@@ -81,8 +81,11 @@ JournalState read_journal(const std::string& path) {
 }
 
 Journal::Journal(const std::string& path, const nlohmann::json* start_line) : path_(path) {
+  // A new journal appears whole with its start line (temporary file, fsync, rename): kill -9 between
+  // creating it and writing that line would otherwise leave an empty journal that neither a reader nor
+  // --resume can place. The lines after it are appended.
+  if (start_line) write_file_atomically(path, json_line(*start_line) + "\n", "the journal");
   out_ = std::make_unique<DurableLineWriter>(path, "the journal");
-  if (start_line) out_->write_line(json_line(*start_line));
 }
 
 void Journal::started(int64_t item, int64_t total) {
