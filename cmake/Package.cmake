@@ -55,6 +55,7 @@ endif()
 # texts are taken from where this machine has them; resources/copyright.head says what AttnScope's is.
 set(_copyright ${PROJECT_BINARY_DIR}/copyright)
 file(READ ${PROJECT_SOURCE_DIR}/resources/copyright.head _text)
+set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/resources/copyright.head)
 set(_notices
     "nlohmann/json (compiled in)|/usr/share/doc/nlohmann-json3-dev/copyright"
     "CLI11 (compiled in)|/usr/share/doc/libcli11-dev/copyright")
@@ -84,7 +85,7 @@ foreach(n IN LISTS _notices)
   endif()
 endforeach()
 file(WRITE ${_copyright} "${_text}")
-install(FILES ${PROJECT_SOURCE_DIR}/README.md ${_copyright} DESTINATION ${ATTNSCOPE_DOCDIR})
+install(FILES ${PROJECT_SOURCE_DIR}/README.md ${PROJECT_SOURCE_DIR}/LICENSE ${_copyright} DESTINATION ${ATTNSCOPE_DOCDIR})
 
 # --- the .deb -----------------------------------------------------------------------------------
 set(CPACK_GENERATOR DEB)
@@ -99,6 +100,10 @@ set(CPACK_PACKAGE_DESCRIPTION
     "Contains the Qt desktop app (attnscope) and the CLI (attnscope-cli). The CUDA libraries are optional:\n"
     "without the NVIDIA driver, CUPTI or cuBLAS the programs still start, say what is missing, and run the CPU backends.")
 string(REPLACE ";" "" CPACK_PACKAGE_DESCRIPTION "${CPACK_PACKAGE_DESCRIPTION}")
+# AttnScope is GPL-3.0-or-later (LICENSE; README.md says why and lists the licences of what it uses). A
+# .deb has no licence field: Debian reads /usr/share/doc/attnscope/copyright, installed above.
+set(CPACK_RESOURCE_FILE_LICENSE ${PROJECT_SOURCE_DIR}/LICENSE)
+set(CPACK_RESOURCE_FILE_README ${PROJECT_SOURCE_DIR}/README.md)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SECTION science)
 # Debian's package names for what the binaries link (Qt 6, QCustomPlot, OpenBLAS, libstdc++), found by

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Checks an installed AttnScope (a `cmake --install` prefix or the .deb's /usr) the way a user meets it:
+#  0. the licence is installed: share/doc/attnscope/LICENSE (GPL-3) and copyright naming GPL-3.0-or-later;
 #  1. the installed CLI links none of the CUDA libraries (they are opened at run time);
 #  2. `attnscope-cli devices` and a CPU sweep run from the installed path, and `backends` finds the
 #     library backends' Python bridge installed beside it;
@@ -21,6 +22,14 @@ for f in share/applications/attnscope.desktop share/icons/hicolor/scalable/apps/
          share/doc/attnscope/README.md share/doc/attnscope/copyright; do
   [ -f "$PREFIX/$f" ] || [ ! -x "$PREFIX/bin/attnscope" ] || fail "$PREFIX/$f is missing"
 done
+# The licence (GPL-3.0-or-later) with the program: the GPL text and the Debian copyright file naming it.
+doc="$PREFIX/share/doc/attnscope"
+[ -f "$doc/LICENSE" ] || fail "$doc/LICENSE is missing"
+head -n 3 "$doc/LICENSE" | grep -q "GNU GENERAL PUBLIC LICENSE" && head -n 3 "$doc/LICENSE" | grep -q "Version 3, 29 June 2007" ||
+  fail "$doc/LICENSE is not the GPL-3 text"
+grep -q "^License: GPL-3.0-or-later" "$doc/copyright" || fail "$doc/copyright does not name AttnScope's licence"
+grep -q "either version 3 of the License" "$doc/copyright" || fail "$doc/copyright lacks the GPL-3+ notice"
+echo "ok: $doc has LICENSE (GPL-3) and copyright naming GPL-3.0-or-later"
 if command -v help2man >/dev/null; then
   [ -f "$PREFIX/share/man/man1/attnscope-cli.1.gz" ] || fail "no man page attnscope-cli.1.gz"
   zcat "$PREFIX/share/man/man1/attnscope-cli.1.gz" | grep -q "seq" || fail "the man page lacks the subcommands' options"
