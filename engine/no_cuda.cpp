@@ -24,6 +24,8 @@ RunEnvironment probe_environment(const std::vector<DeviceInfo>& gpus) {
 
 std::optional<GpuState> gpu_state(const DeviceInfo&) { return std::nullopt; }
 
+std::vector<std::string> gpus_holding_context() { return {}; }
+
 }  // namespace attnscope::platform
 
 namespace attnscope {

@@ -28,6 +28,9 @@ std::unique_ptr<Executor> make_gpu_executor(const DeviceInfo& device);  // throw
 RunEnvironment probe_environment(const std::vector<DeviceInfo>& gpus);
 // One GPU's state now (clocks, other processes); nullopt where NVML cannot tell.
 std::optional<GpuState> gpu_state(const DeviceInfo& gpu);
+// The GPUs on which this process holds a CUDA context now ("cuda:0"); discovery leaves none, so a
+// process that only coordinates others (a sharded run) holds none while they measure.
+std::vector<std::string> gpus_holding_context();
 }  // namespace platform
 
 // The CPU, then every real GPU, then the what-if profiles (DeviceList is in device.hpp).

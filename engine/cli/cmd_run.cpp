@@ -503,6 +503,14 @@ int run_sweep(const RunArgs& a, const std::vector<std::string>& argv) {
       ev.on_stderr = [&](const std::string& dev, const std::string& line) {
         std::cerr << "[" << dev << "] " << line << std::endl;
       };
+      // The coordinator only hands out items: a context of its own would hold GPU memory (and count as
+      // another process on the GPU) all run long. Discovery leaves none; say so if something else did.
+      for (const std::string& gpu : platform::gpus_holding_context()) {
+        const std::string warning = "the coordinator holds a CUDA context on " + gpu +
+                                    " while its workers measure (GPU memory they cannot use)";
+        std::cerr << "attnscope-cli: warning: " << warning << std::endl;
+        if (a.stream) std::cout << to_line(LogMessage{"warning", warning}) << std::endl;
+      }
       left = run_shards(workers, std::move(todo), ev, cancel);
     }
   }

@@ -84,12 +84,12 @@ std::string text_from(Return (*f)(char*, unsigned)) {
   return f && f(buf, sizeof buf) == kSuccess ? std::string(buf) : std::string();
 }
 
-// Processes on the GPU other than this one and its parent (the app, or the coordinator of a sharded run,
-// which may hold a context from discovering devices). -1 when NVML cannot list them.
+// Processes on the GPU other than this one (the app and a sharded run's coordinator hold no context, so
+// they are not among them; another worker on the same GPU is). -1 when NVML cannot list them.
 int other_processes(Device d, std::vector<std::string>& described) {
   const Api& a = api();
   if (!a.compute_processes) return -1;
-  const unsigned self = unsigned(getpid()), parent = unsigned(getppid());
+  const unsigned self = unsigned(getpid());
   int others = 0;
   for (auto* list : {a.compute_processes, a.graphics_processes}) {
     if (!list) continue;
@@ -103,7 +103,7 @@ int other_processes(Device d, std::vector<std::string>& described) {
     }
     if (r != kSuccess) return -1;
     for (unsigned i = 0; i < n; ++i) {
-      if (infos[i].pid == self || infos[i].pid == parent) continue;
+      if (infos[i].pid == self) continue;
       ++others;
       described.push_back("pid " + std::to_string(infos[i].pid) +
                           (infos[i].usedGpuMemory < (1ull << 62) ? " (" + std::to_string(infos[i].usedGpuMemory >> 20) + " MiB)" : ""));

@@ -11,6 +11,7 @@
 #include "cuda/cuda_executor.hpp"
 #include "cuda/cuda_libraries.hpp"
 #include "cuda/cupti_tracer.hpp"
+#include "cuda/primary_context.hpp"
 
 namespace attnscope::platform {
 namespace {
@@ -102,9 +103,10 @@ GpuProbe probe_gpus() {
     d.sm_clock_mhz = attribute(cudaDevAttrClockRate, i) / 1000;
     d.memory_clock_mhz = attribute(cudaDevAttrMemoryClockRate, i) / 1000;
     d.memory_bus_bits = attribute(cudaDevAttrGlobalMemoryBusWidth, i);
-    size_t free_b = 0, total_b = 0;
-    if (cudaSetDevice(i) == cudaSuccess && cudaMemGetInfo(&free_b, &total_b) == cudaSuccess) d.memory_free = free_b;
-    else cudaGetLastError();
+    // Not cudaSetDevice + cudaMemGetInfo: they leave a context (~0.5 GB) on every GPU for the life of the
+    // process, and a sharded run's coordinator (and each worker, on the other GPUs) would keep them while
+    // the workers measure.
+    if (const auto m = cuda::memory_leaving_no_context(i)) d.memory_free = m->free;
     d.driver_version = (kmod.empty() ? "" : kmod + " ") + "(CUDA " + cuda_version_text(driver) + ")";
     d.runtime_version = cuda_version_text(runtime);
     d.timer = tracer.available() ? "cupti" : "cuda-events";
@@ -115,9 +117,20 @@ GpuProbe probe_gpus() {
     fill_peaks_from_architecture(d);
     out.devices.push_back(std::move(d));
   }
-  if (count > 0) cudaSetDevice(0);
   if (out.devices.empty()) out.why_none = "CUDA reports devices but none could be queried";
   return out;
+}
+
+std::vector<std::string> gpus_holding_context() {
+  std::vector<std::string> held;
+  int count = 0;
+  if (!cuda_libraries::driver().loaded() || cudaGetDeviceCount(&count) != cudaSuccess) {
+    cudaGetLastError();
+    return held;
+  }
+  for (int i = 0; i < count; ++i)
+    if (cuda::primary_context_active(i).value_or(false)) held.push_back("cuda:" + std::to_string(i));
+  return held;
 }
 
 std::unique_ptr<Executor> make_gpu_executor(const DeviceInfo& device) {

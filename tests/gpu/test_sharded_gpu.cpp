@@ -11,8 +11,12 @@
 #include <iostream>
 #include <thread>
 
+#include <cuda_runtime.h>
+
+#include "attnscope/platform.hpp"
 #include "attnscope/results.hpp"
 #include "cli_process.hpp"
+#include "cuda/primary_context.hpp"
 #include "gpu_check.hpp"
 
 using namespace attnscope;
@@ -52,6 +56,8 @@ TEST(GpuShardedRun, TwoWorkersOnCuda0MergeInPlanOrderAndResumeAfterKillNine) {
 
   const Result resumed = run_cli(dir, with(args, {"--resume"}));
   ASSERT_EQ(resumed.code, 0) << resumed.err;
+  // The coordinator checks its own contexts as it starts the workers (GpuContexts below checks the check).
+  EXPECT_EQ(resumed.err.find("holds a CUDA context"), std::string::npos) << resumed.err;
   EXPECT_NE(resumed.err.find(std::to_string(kept) + " finished item(s) kept, " + std::to_string(16 - kept) + " to measure"),
             std::string::npos)
       << resumed.err;
@@ -90,4 +96,28 @@ TEST(GpuShardedRun, TwoWorkersOnCuda0MergeInPlanOrderAndResumeAfterKillNine) {
             << e.gpus_at_start[0].memory_clock_mhz << " MHz, power limit " << e.gpus_at_start[0].power_limit_w
             << " W, other processes " << e.gpus_at_start[0].other_processes << "; driver " << e.driver_version
             << ", CUPTI " << e.cupti_version << std::endl;
+}
+
+// Device discovery (what every run, `devices` and a sharded run's coordinator do first) reads each GPU's
+// memory without leaving a context there; and the check the coordinator relies on sees a context that
+// exists. Run alone (ctest runs each test in its own process): a context made by an earlier test of the
+// same process cannot be told apart from one discovery left.
+TEST(GpuContexts, DiscoveryLeavesNoContextAndAContextIsSeen) {
+  const DeviceList list = discover_devices();
+  int gpus = 0;
+  for (const DeviceInfo& d : list.devices) gpus += d.kind == DeviceKind::Cuda;
+  if (gpus == 0) GTEST_SKIP() << "no GPU: " << list.why_no_gpu;
+  for (const DeviceInfo& d : list.devices)
+    if (d.kind == DeviceKind::Cuda) EXPECT_GT(d.memory_free, 0u) << d.id << ": free memory read without a context";
+  const std::vector<std::string> after_discovery = platform::gpus_holding_context();
+  EXPECT_TRUE(after_discovery.empty()) << "discovery left a context on " << after_discovery.front();
+  ASSERT_EQ(cudaSetDevice(0), cudaSuccess);
+  ASSERT_EQ(cudaFree(nullptr), cudaSuccess);  // the runtime's context on cuda:0
+  EXPECT_EQ(cuda::primary_context_active(0), std::optional<bool>(true));
+  const std::vector<std::string> held = platform::gpus_holding_context();
+  EXPECT_EQ(held, std::vector<std::string>{"cuda:0"});
+  discover_devices();  // a context someone holds stays: discovery only drops the ones it made
+  EXPECT_EQ(cuda::primary_context_active(0), std::optional<bool>(true));
+  ASSERT_EQ(cudaDeviceReset(), cudaSuccess);
+  EXPECT_EQ(cuda::primary_context_active(0), std::optional<bool>(false));
 }
