@@ -52,6 +52,10 @@ RunController::~RunController() {
     process_->kill();
     process_->waitForFinished(2000);
   }
+  if (cleanup_) {  // let the remote clean-up finish (an ssh round trip) rather than kill it with the app
+    cleanup_->disconnect(this);
+    cleanup_->waitForFinished(5000);
+  }
 }
 
 bool RunController::start(const RunRequest& request) {
@@ -440,6 +444,8 @@ void RunController::finish(Outcome outcome, const QString& message) {
   if (resumable_ && !isRemoteDevice(request_.device)) {  // this side's temporary files (the records are here)
     QFile::remove(journalFile_);
     QFile::remove(journalFile_ + QStringLiteral(".journal.jsonl"));
+  } else if (resumable_ && journalStarted_) {  // a worker there made the files: remove them there
+    removeRemoteFiles();
   }
   clock_.stop();
   killTimer_.stop();
@@ -448,6 +454,28 @@ void RunController::finish(Outcome outcome, const QString& message) {
   updateTiming();
   emit progressed(progress_);
   emit finished(outcome, message);
+}
+
+void RunController::removeRemoteFiles() {
+  // Through the worker's own command, so whatever reaches attnscope-cli on that host (ssh options, a
+  // container) reaches this too. The last worker there has ended: its records are all on this side.
+  auto* p = new QProcess(this);
+  cleanup_ = p;
+  const QString file = journalFile_, host = remote_.host();
+  auto done = [this, p, file, host](bool ok, const QString& why) {
+    const QString message = ok ? QString() : tr("Could not remove the run's files (%1) on %2: %3").arg(file, host, why);
+    if (!ok) emit workerLog(QStringLiteral("warning"), message);
+    emit remoteFilesRemoved(ok, message);
+    p->deleteLater();
+  };
+  connect(p, &QProcess::finished, this, [p, done](int code, QProcess::ExitStatus status) {
+    const QString err = QString::fromLocal8Bit(p->readAllStandardError()).trimmed().right(300);
+    done(status == QProcess::NormalExit && code == 0, err.isEmpty() ? tr("exit code %1").arg(code) : err);
+  });
+  connect(p, &QProcess::errorOccurred, this, [p, done](QProcess::ProcessError e) {
+    if (e == QProcess::FailedToStart) done(false, p->errorString());
+  });
+  remote_.start(*p, {QStringLiteral("remove-run"), file});
 }
 
 }  // namespace attnscope::gui

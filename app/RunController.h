@@ -63,6 +63,9 @@ class RunController : public QObject {
   // Runs on the remote host and sharded runs ("all", "cuda:0,cuda:1") keep a journal on the worker's side
   // (`--json FILE`); a worker that dies (a dropped connection) is continued with `--resume`, which
   // repeats the finished records (the ones this side already holds are skipped) and measures the rest.
+  // When a run on the remote host ends (completed, cancelled or failed), `remove-run FILE` through the
+  // same remote command removes what it left there (the file and its journal); remoteFilesRemoved says
+  // how that went, and a failure is also a workerLog warning.
   bool resumable() const { return resumable_; }
   QString workerPath() const { return worker_; }
   // The kill grace after SIGTERM (ms).
@@ -98,6 +101,7 @@ class RunController : public QObject {
   void workerRestarted(qint64 startAt, const QString& why);
   void workerLog(const QString& level, const QString& message);
   void finished(attnscope::gui::RunController::Outcome outcome, const QString& message);
+  void remoteFilesRemoved(bool ok, const QString& message);
 
  private:
   void launch(int64_t startAt);
@@ -105,6 +109,7 @@ class RunController : public QObject {
   void handleLine(const QByteArray& line);
   void onFinished(int exitCode, QProcess::ExitStatus status);
   void finish(Outcome outcome, const QString& message);
+  void removeRemoteFiles();
   QString deathDescription(int exitCode, QProcess::ExitStatus status) const;
   void updateTiming();
   void itemFinished(int64_t item, const Record& r);  // feeds the ETA
@@ -123,6 +128,7 @@ class RunController : public QObject {
   QHash<qint64, qsizetype> provisional_;  // item → index of the error recorded when its worker died
   RunRequest request_;
   QPointer<QProcess> process_;
+  QPointer<QProcess> cleanup_;  // remove-run on the remote host, after a run there
   QTimer killTimer_;
   QTimer clock_;  // refreshes elapsed/ETA between worker messages
   QTimer watchdog_;

@@ -363,3 +363,33 @@ TEST_F(Cli, SigtermCancelsCleanlyAndKeepsFinishedRecords) {
   EXPECT_EQ(doc.records[0].status, Status::Ineligible);
   EXPECT_EQ(doc.records[1].status, Status::Cancelled);
 }
+
+// What a run leaves on the host it ran on (the app's remote runs: /tmp there) goes with `remove-run`: the
+// result file, a journal and a killed writer's temporary file. Anything that is not AttnScope's stays.
+TEST_F(Cli, RemoveRunRemovesTheRunsFilesAndNothingElse) {
+  const std::string done = file("done.json").string();
+  ASSERT_EQ(run("run" + kQuick + "--seq 16 --dtype float32 --backends cpu-reference --json '" + done + "'").code, 0);
+  std::ofstream(file(".done.json.a1B2c3")) << "{\"cut";          // write_file_atomically's temporary name
+  std::ofstream(file(".done.json.too-long")) << "not a temporary";  // another name: stays
+  // An interrupted run's journal is the worker protocol's lines (journal.hpp).
+  const CliResult streamed = run("run" + kQuick + "--seq 16 --dtype float32 --backends cpu-reference --stream");
+  ASSERT_EQ(streamed.code, 0) << streamed.err;
+  const std::string cut = file("cut.json").string();
+  std::ofstream(cut + ".journal.jsonl") << streamed.out;
+  std::ofstream(file("notes.json")) << "{\"mine\": true}\n";
+
+  CliResult r = run("remove-run '" + done + "'");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("removed 2 file(s)"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(done));
+  EXPECT_FALSE(fs::exists(file(".done.json.a1B2c3")));
+  EXPECT_TRUE(fs::exists(file(".done.json.too-long")));
+  r = run("remove-run '" + cut + "'");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_FALSE(fs::exists(cut + ".journal.jsonl"));
+  r = run("remove-run '" + file("notes.json").string() + "'");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("is not an AttnScope result file or journal; nothing removed"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::exists(file("notes.json")));
+  EXPECT_EQ(run("remove-run '" + file("never-made.json").string() + "'").code, 0);  // nothing there: nothing to do
+}

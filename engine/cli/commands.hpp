@@ -21,5 +21,6 @@ Command add_devices_command(CLI::App& app);
 Command add_backends_command(CLI::App& app);
 Command add_run_command(CLI::App& app, const std::vector<std::string>& argv);
 Command add_bandwidth_command(CLI::App& app);  // cmd_bandwidth.cpp (split-kv-decode's denominator)
+Command add_remove_run_command(CLI::App& app);  // cmd_remove_run.cpp (the app's remote-host clean-up)
 
 }  // namespace attnscope::cli

@@ -25,6 +25,7 @@ int main(int argc, char** argv) {
   Command backends = add_backends_command(app);
   Command run = add_run_command(app, args);
   Command bandwidth = add_bandwidth_command(app);
+  Command remove_run = add_remove_run_command(app);
 
   reject_empty_values(app);
   try {
@@ -39,6 +40,7 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("backends")) return backends();
     if (app.got_subcommand("run")) return run();
     if (app.got_subcommand("bandwidth")) return bandwidth();
+    if (app.got_subcommand("remove-run")) return remove_run();
     return kExitUsage;
   } catch (const attnscope::InvalidInput& e) {
     for (const auto& fe : e.errors())

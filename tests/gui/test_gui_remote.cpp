@@ -2,7 +2,8 @@
 // `ssh user@gpu-box attnscope-cli` and reads the same JSON lines over the channel. Here a stand-in for
 // ssh (data/fake-ssh.sh) forwards to the local CLI, once cleanly and once dropping the connection in
 // the middle of a sweep: the item it dropped on shows an error at once, the sweep resumes from the
-// worker's journal, and the item's real record takes the error's place.
+// worker's journal, and the item's real record takes the error's place. Whatever way a run ends, what it
+// left in the remote /tmp is removed through the same command.
 #include <gtest/gtest.h>
 
 #include <QComboBox>
@@ -38,6 +39,22 @@ std::set<std::pair<int64_t, std::string>> pointsAndBackends(const std::vector<Re
   std::set<std::pair<int64_t, std::string>> out;
   for (const Record& r : records) out.insert({r.problem.q_len, r.backend});
   return out;
+}
+
+// The run's --json file on the remote host (the stand-in's host is this machine), from the worker's arguments.
+QString remoteFileOf(const RunController& run) {
+  const qsizetype json = run.lastArguments().indexOf("--json");
+  return json >= 0 ? run.lastArguments().value(json + 1) : QString();
+}
+
+// After the run, `remove-run` through the remote command took the file and its journal off the host.
+void expectNothingLeftOnTheHost(QSignalSpy& removed, const RunController& run) {
+  ASSERT_TRUE(!removed.isEmpty() || removed.wait(30000)) << "no clean-up on the remote host";
+  EXPECT_TRUE(removed[0][0].toBool()) << removed[0][1].toString().toStdString();
+  const QString file = remoteFileOf(run);
+  ASSERT_TRUE(file.startsWith("/tmp/attnscope-run-")) << file.toStdString();
+  EXPECT_FALSE(QFile::exists(file)) << file.toStdString();
+  EXPECT_FALSE(QFile::exists(file + ".journal.jsonl")) << file.toStdString();
 }
 
 }  // namespace
@@ -81,6 +98,7 @@ TEST(GuiRemote, ASweepOnTheRemoteHostStreamsBackLikeALocalOne) {
   run.setRemoteCommand(remoteCommand());
   QSignalSpy finished(&run, &RunController::finished);
   QSignalSpy arrived(&run, &RunController::recordReady);
+  QSignalSpy removed(&run, &RunController::remoteFilesRemoved);
   ASSERT_TRUE(run.start({"remote:cpu", {"--seq", "64,128"}, {"cpu-reference", "cpu-math"}, kQuick}));
   ASSERT_TRUE(finished.wait(60000));
   EXPECT_EQ(finished[0][0].value<RunController::Outcome>(), RunController::Outcome::Completed)
@@ -90,6 +108,21 @@ TEST(GuiRemote, ASweepOnTheRemoteHostStreamsBackLikeALocalOne) {
   for (const Record& r : run.records()) EXPECT_EQ(r.status, Status::Ok) << r.message;
   EXPECT_TRUE(run.resumable());
   EXPECT_TRUE(run.lastArguments().contains("--json"));
+  expectNothingLeftOnTheHost(removed, run);
+}
+
+TEST(GuiRemote, ACancelledRemoteRunLeavesNothingOnTheHost) {
+  RunController run;
+  run.setRemoteCommand(remoteCommand());
+  QSignalSpy finished(&run, &RunController::finished);
+  QSignalSpy removed(&run, &RunController::remoteFilesRemoved);
+  QObject::connect(&run, &RunController::recordReady, &run, [&run] { run.cancel(); });
+  ASSERT_TRUE(run.start({"remote:cpu", {"--seq", "64:512:+64"}, {"cpu-reference", "cpu-math"}, kQuick}));
+  ASSERT_TRUE(finished.wait(60000));
+  EXPECT_EQ(finished[0][0].value<RunController::Outcome>(), RunController::Outcome::Cancelled)
+      << finished[0][1].toString().toStdString();
+  EXPECT_LT(run.records().size(), 16u);
+  expectNothingLeftOnTheHost(removed, run);
 }
 
 TEST(GuiRemote, ADroppedConnectionIsAnErrorOnTheItemAndTheSweepResumesAndCompletes) {
@@ -103,6 +136,7 @@ TEST(GuiRemote, ADroppedConnectionIsAnErrorOnTheItemAndTheSweepResumesAndComplet
   QSignalSpy finished(&run, &RunController::finished);
   QSignalSpy restarted(&run, &RunController::workerRestarted);
   QSignalSpy replaced(&run, &RunController::recordReplaced);
+  QSignalSpy removed(&run, &RunController::remoteFilesRemoved);
   std::vector<Record> seen;
   QObject::connect(&run, &RunController::recordReady, [&](const Record& r) { seen.push_back(r); });
   ASSERT_TRUE(run.start({"remote:cpu", {"--seq", "64,128"}, {"cpu-reference", "cpu-math"}, kQuick}));
@@ -122,6 +156,7 @@ TEST(GuiRemote, ADroppedConnectionIsAnErrorOnTheItemAndTheSweepResumesAndComplet
   ASSERT_EQ(run.records().size(), 4u);
   for (const Record& r : run.records()) EXPECT_EQ(r.status, Status::Ok) << r.message;
   EXPECT_EQ(pointsAndBackends(run.records()).size(), 4u);
+  expectNothingLeftOnTheHost(removed, run);  // also the journal the dropped worker began
 }
 
 TEST(GuiRemote, AllGpusIsOfferedWhenAHostHasSeveral) {
