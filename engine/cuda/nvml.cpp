@@ -10,7 +10,14 @@
 namespace attnscope::nvml {
 namespace {
 
-// The few NVML declarations used, from NVML's documented C API (no nvml.h is needed to build).
+// The few NVML declarations used, from NVML's documented C API (no nvml.h is needed to build). Checked
+// (2026-12-06) against the NVML API reference (R590, Device Queries) and nvidia-ml-py 13.615.71's
+// pynvml.py, which binds the same symbols: every signature below matches; nvmlReturn_t,
+// nvmlClockType_t and nvmlEnableState_t are C enums (int-sized); NVML_CLOCK_SM 1, NVML_CLOCK_MEM 2,
+// NVML_ERROR_INSUFFICIENT_SIZE 7; the power limit is in milliwatts; nvmlProcessInfo_t of the _v2 and _v3
+// process lists is {pid, usedGpuMemory, gpuInstanceId, computeInstanceId} (v1's has only the first two,
+// so the unversioned lists are never used), usedGpuMemory ULLONG_MAX when not available; the version
+// strings need 80 bytes, the UUID 96 (NVML_DEVICE_UUID_V2_BUFFER_SIZE).
 using Device = struct NvmlDeviceOpaque*;
 using Return = int;  // nvmlReturn_t: 0 is NVML_SUCCESS
 constexpr Return kSuccess = 0, kInsufficientSize = 7;
