@@ -103,10 +103,14 @@ GpuProbe probe_gpus() {
     d.sm_clock_mhz = attribute(cudaDevAttrClockRate, i) / 1000;
     d.memory_clock_mhz = attribute(cudaDevAttrMemoryClockRate, i) / 1000;
     d.memory_bus_bits = attribute(cudaDevAttrGlobalMemoryBusWidth, i);
-    // Not cudaSetDevice + cudaMemGetInfo: they leave a context (~0.5 GB) on every GPU for the life of the
-    // process, and a sharded run's coordinator (and each worker, on the other GPUs) would keep them while
-    // the workers measure.
+    // Through the driver first, not cudaSetDevice + cudaMemGetInfo: those leave a context (~0.5 GB) on
+    // every GPU for the life of the process, and a sharded run's coordinator (and each worker, on the
+    // other GPUs) would keep them while the workers measure.
+    size_t free_b = 0, total_b = 0;
     if (const auto m = cuda::memory_leaving_no_context(i)) d.memory_free = m->free;
+    else if (cudaSetDevice(i) == cudaSuccess && cudaMemGetInfo(&free_b, &total_b) == cudaSuccess)
+      d.memory_free = free_b;  // the driver would not say: a context stays, and a coordinator warns of it
+    else cudaGetLastError();
     d.driver_version = (kmod.empty() ? "" : kmod + " ") + "(CUDA " + cuda_version_text(driver) + ")";
     d.runtime_version = cuda_version_text(runtime);
     d.timer = tracer.available() ? "cupti" : "cuda-events";
