@@ -36,6 +36,7 @@
 #include "ResultsModel.h"
 #include "ResultsView.h"
 #include "RunFacts.h"
+#include "attnscope/licence.hpp"
 
 // Resources compiled into a static library must be registered by hand (outside any namespace).
 static void initAttnScopeResources() { Q_INIT_RESOURCE(attnscope); }
@@ -232,8 +233,9 @@ void MainWindow::buildMenus() {
     QMessageBox::about(this, tr("About AttnScope"),
                        tr("<b>AttnScope %1</b><p>Which attention backends can run your problem on your GPU, why "
                           "the others cannot, and what each costs in time and memory.</p><p>Runs happen in the "
-                          "worker <code>attnscope-cli</code>. Charts use QCustomPlot (GPL-3.0-or-later).</p>")
-                           .arg(QStringLiteral(ATTNSCOPE_VERSION)));
+                          "worker <code>attnscope-cli</code>. Charts use QCustomPlot (GPL-3.0-or-later).</p><p>%2</p>")
+                           .arg(QStringLiteral(ATTNSCOPE_VERSION),
+                                QString::fromUtf8(attnscope::kLicenceNotice).toHtmlEscaped().replace('\n', QStringLiteral("<br>"))));
   });
 
   QToolBar* bar = addToolBar(tr("Run"));

@@ -24,6 +24,7 @@
 #include "ResultSet.h"
 #include "WorkerLocator.h"
 #include "WorkerProtocol.h"
+#include "attnscope/licence.hpp"
 
 using namespace attnscope::gui;
 
@@ -141,7 +142,9 @@ int main(int argc, char** argv) {
   QApplication app(argc, argv);
   QCoreApplication::setOrganizationName(QStringLiteral("AttnScope"));
   QCoreApplication::setApplicationName(QStringLiteral("attnscope"));
-  QCoreApplication::setApplicationVersion(QStringLiteral(ATTNSCOPE_VERSION));
+  // `attnscope --version` prints it with the licence, as the CLI does (help2man makes the man page's
+  // COPYRIGHT section from it).
+  QCoreApplication::setApplicationVersion(QStringLiteral(ATTNSCOPE_VERSION "\n") + QString::fromUtf8(attnscope::kLicenceNotice));
 
   QCommandLineParser cli;
   cli.setApplicationDescription(QStringLiteral("AttnScope: which attention backends can run your problem, why not, and what they cost."));

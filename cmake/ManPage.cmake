@@ -1,7 +1,8 @@
 # Writes one man page from a program's own --help (cmake -P, at build time; see Package.cmake):
 # help2man reads `PROGRAM --help`, and each subcommand that help lists (CLI11's "Subcommands:" block)
-# adds its own `--help` text as a section, so the page cannot drift from the options. Then gzip -9n, as
-# Debian ships man pages. In: PROGRAM OUTPUT NAME VERSION HELP2MAN GZIP
+# adds its own `--help` text as a section, so the page cannot drift from the options; `--version` gives
+# the version and the licence (COPYRIGHT). Then gzip -9n, as Debian ships man pages.
+# In: PROGRAM OUTPUT NAME HELP2MAN GZIP
 set(include_file "${OUTPUT}.include")
 set(text "")
 execute_process(COMMAND "${PROGRAM}" --help OUTPUT_VARIABLE top RESULT_VARIABLE rc)
@@ -36,7 +37,8 @@ if(text)
   file(WRITE "${include_file}" "${text}")
   set(include_option "--include=${include_file}")
 endif()
-execute_process(COMMAND "${HELP2MAN}" --no-info "--version-string=${VERSION}" "--name=${NAME}"
+# The version and the COPYRIGHT section (the licence) come from the program's own --version.
+execute_process(COMMAND "${HELP2MAN}" --no-info "--name=${NAME}"
                         ${include_option} "--output=${OUTPUT}" "${PROGRAM}"
                 RESULT_VARIABLE rc ERROR_VARIABLE err)
 if(NOT rc EQUAL 0)

@@ -32,7 +32,7 @@ function(attnscope_man_page target summary)
     # The GUI prints its help without a display.
     COMMAND ${CMAKE_COMMAND} -E env QT_QPA_PLATFORM=offscreen
             ${CMAKE_COMMAND} -DPROGRAM=$<TARGET_FILE:${target}> -DOUTPUT=${page} "-DNAME=${summary}"
-            -DVERSION=${PROJECT_VERSION} -DHELP2MAN=${ATTNSCOPE_HELP2MAN} -DGZIP=${ATTNSCOPE_GZIP}
+            -DHELP2MAN=${ATTNSCOPE_HELP2MAN} -DGZIP=${ATTNSCOPE_GZIP}
             -P ${PROJECT_SOURCE_DIR}/cmake/ManPage.cmake
     DEPENDS ${target} ${PROJECT_SOURCE_DIR}/cmake/ManPage.cmake
     COMMENT "Man page ${target}.1 from ${target} --help"

@@ -393,3 +393,12 @@ TEST_F(Cli, RemoveRunRemovesTheRunsFilesAndNothingElse) {
   EXPECT_TRUE(fs::exists(file("notes.json")));
   EXPECT_EQ(run("remove-run '" + file("never-made.json").string() + "'").code, 0);  // nothing there: nothing to do
 }
+
+// GNU style: the program, its version and its licence (help2man makes the man page's COPYRIGHT from it).
+TEST_F(Cli, VersionNamesTheProgramAndItsLicence) {
+  const CliResult r = run("--version");
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.rfind(std::string("attnscope-cli ") + ATTNSCOPE_VERSION + "\n", 0), 0u) << r.out;
+  EXPECT_NE(r.out.find("License GPL-3.0-or-later"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("NO WARRANTY"), std::string::npos) << r.out;
+}

@@ -1,6 +1,7 @@
 // attnscope-cli: devices, backends and runs from a terminal, and the worker process behind the GUI.
 #include <iostream>
 
+#include "attnscope/licence.hpp"
 #include "attnscope/problem.hpp"
 #include "attnscope/python_host.hpp"
 #include "attnscope/results.hpp"
@@ -12,7 +13,7 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv, argv + argc);
   CLI::App app{"AttnScope: which attention backends can run this problem on this device, why the others "
                "cannot, and what each one costs in time and memory."};
-  app.set_version_flag("--version", std::string(ATTNSCOPE_VERSION));
+  app.set_version_flag("--version", "attnscope-cli " + std::string(ATTNSCOPE_VERSION) + "\n" + attnscope::kLicenceNotice);
   app.require_subcommand(1);
   app.footer("Exit codes: 0 ok, 1 runtime failure, 2 bad usage or input.");
   std::string python;

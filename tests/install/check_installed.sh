@@ -29,10 +29,12 @@ head -n 3 "$doc/LICENSE" | grep -q "GNU GENERAL PUBLIC LICENSE" && head -n 3 "$d
   fail "$doc/LICENSE is not the GPL-3 text"
 grep -q "^License: GPL-3.0-or-later" "$doc/copyright" || fail "$doc/copyright does not name AttnScope's licence"
 grep -q "either version 3 of the License" "$doc/copyright" || fail "$doc/copyright lacks the GPL-3+ notice"
-echo "ok: $doc has LICENSE (GPL-3) and copyright naming GPL-3.0-or-later"
+"$CLI" --version | grep -q "License GPL-3.0-or-later" || fail "attnscope-cli --version does not name the licence"
+echo "ok: $doc has LICENSE (GPL-3) and copyright naming GPL-3.0-or-later; --version names it"
 if command -v help2man >/dev/null; then
   [ -f "$PREFIX/share/man/man1/attnscope-cli.1.gz" ] || fail "no man page attnscope-cli.1.gz"
   zcat "$PREFIX/share/man/man1/attnscope-cli.1.gz" | grep -q "seq" || fail "the man page lacks the subcommands' options"
+  zcat "$PREFIX/share/man/man1/attnscope-cli.1.gz" | grep -q 'GPL\\-3.0\\-or\\-later' || fail "the man page does not name the licence"
 fi
 
 # 1. No CUDA library among the CLI's dependencies.
