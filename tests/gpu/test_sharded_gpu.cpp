@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <thread>
@@ -99,25 +100,28 @@ TEST(GpuShardedRun, TwoWorkersOnCuda0MergeInPlanOrderAndResumeAfterKillNine) {
 }
 
 // Device discovery (what every run, `devices` and a sharded run's coordinator do first) reads each GPU's
-// memory without leaving a context there; and the check the coordinator relies on sees a context that
-// exists. Run alone (ctest runs each test in its own process): a context made by an earlier test of the
-// same process cannot be told apart from one discovery left.
+// memory without leaving a context there, and the check the coordinator relies on sees a context that
+// exists. Alone in its process (ctest) nothing holds a context at the start; after other tests of the
+// same process it compares with what they left, and leaves cuda:0 as it found it.
 TEST(GpuContexts, DiscoveryLeavesNoContextAndAContextIsSeen) {
+  const std::vector<std::string> before = platform::gpus_holding_context();
   const DeviceList list = discover_devices();
   int gpus = 0;
   for (const DeviceInfo& d : list.devices) gpus += d.kind == DeviceKind::Cuda;
   if (gpus == 0) GTEST_SKIP() << "no GPU: " << list.why_no_gpu;
   for (const DeviceInfo& d : list.devices)
     if (d.kind == DeviceKind::Cuda) EXPECT_GT(d.memory_free, 0u) << d.id << ": free memory read without a context";
-  const std::vector<std::string> after_discovery = platform::gpus_holding_context();
-  EXPECT_TRUE(after_discovery.empty()) << "discovery left a context on " << after_discovery.front();
+  EXPECT_EQ(platform::gpus_holding_context(), before) << "discovery changed which GPUs hold a context";
+  const bool had_one = cuda::primary_context_active(0).value_or(false);
   ASSERT_EQ(cudaSetDevice(0), cudaSuccess);
-  ASSERT_EQ(cudaFree(nullptr), cudaSuccess);  // the runtime's context on cuda:0
+  ASSERT_EQ(cudaFree(nullptr), cudaSuccess);  // the runtime's context on cuda:0 (made now, or the one there)
   EXPECT_EQ(cuda::primary_context_active(0), std::optional<bool>(true));
   const std::vector<std::string> held = platform::gpus_holding_context();
-  EXPECT_EQ(held, std::vector<std::string>{"cuda:0"});
+  EXPECT_NE(std::find(held.begin(), held.end(), "cuda:0"), held.end());
   discover_devices();  // a context someone holds stays: discovery only drops the ones it made
   EXPECT_EQ(cuda::primary_context_active(0), std::optional<bool>(true));
-  ASSERT_EQ(cudaDeviceReset(), cudaSuccess);
-  EXPECT_EQ(cuda::primary_context_active(0), std::optional<bool>(false));
+  if (!had_one) {
+    ASSERT_EQ(cudaDeviceReset(), cudaSuccess);
+    EXPECT_EQ(cuda::primary_context_active(0), std::optional<bool>(false));
+  }
 }
