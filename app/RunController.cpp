@@ -51,6 +51,8 @@ RunController::~RunController() {
     process_->disconnect(this);
     process_->kill();
     process_->waitForFinished(2000);
+    // The app closes mid-run: the run cannot be continued, so what it began on the remote host goes too.
+    if (resumable_ && journalStarted_ && isRemoteDevice(request_.device)) removeRemoteFiles();
   }
   if (cleanup_) {  // let the remote clean-up finish (an ssh round trip) rather than kill it with the app
     cleanup_->disconnect(this);

@@ -63,9 +63,9 @@ class RunController : public QObject {
   // Runs on the remote host and sharded runs ("all", "cuda:0,cuda:1") keep a journal on the worker's side
   // (`--json FILE`); a worker that dies (a dropped connection) is continued with `--resume`, which
   // repeats the finished records (the ones this side already holds are skipped) and measures the rest.
-  // When a run on the remote host ends (completed, cancelled or failed), `remove-run FILE` through the
-  // same remote command removes what it left there (the file and its journal); remoteFilesRemoved says
-  // how that went, and a failure is also a workerLog warning.
+  // When a run on the remote host ends (completed, cancelled or failed, or the app closes mid-run),
+  // `remove-run FILE` through the same remote command removes what it left there (the file and its
+  // journal); remoteFilesRemoved says how that went, and a failure is also a workerLog warning.
   bool resumable() const { return resumable_; }
   QString workerPath() const { return worker_; }
   // The kill grace after SIGTERM (ms).

@@ -11,6 +11,7 @@
 #include <QSignalSpy>
 #include <QSettings>
 #include <QTemporaryDir>
+#include <memory>
 #include <set>
 
 #include "DeviceListService.h"
@@ -123,6 +124,20 @@ TEST(GuiRemote, ACancelledRemoteRunLeavesNothingOnTheHost) {
       << finished[0][1].toString().toStdString();
   EXPECT_LT(run.records().size(), 16u);
   expectNothingLeftOnTheHost(removed, run);
+}
+
+TEST(GuiRemote, ClosingTheAppMidRunLeavesNothingOnTheHost) {
+  auto run = std::make_unique<RunController>();
+  run->setRemoteCommand(remoteCommand());
+  QSignalSpy arrived(run.get(), &RunController::recordReady);
+  ASSERT_TRUE(run->start({"remote:cpu", {"--seq", "64:512:+64"}, {"cpu-reference", "cpu-math"}, kQuick}));
+  ASSERT_TRUE(arrived.wait(60000));
+  const QString file = remoteFileOf(*run);
+  ASSERT_TRUE(file.startsWith("/tmp/attnscope-run-")) << file.toStdString();
+  ASSERT_TRUE(QFile::exists(file + ".journal.jsonl"));  // the run is under way there
+  run.reset();  // the window closes: the worker is killed, the clean-up runs before the app goes
+  EXPECT_FALSE(QFile::exists(file + ".journal.jsonl")) << file.toStdString();
+  EXPECT_FALSE(QFile::exists(file)) << file.toStdString();
 }
 
 TEST(GuiRemote, ADroppedConnectionIsAnErrorOnTheItemAndTheSweepResumesAndCompletes) {
