@@ -37,7 +37,7 @@ TEST(Flash3Rules, H100AcceptsBothHeadDimsInBothSixteenBitTypes) {
     for (const flash3::TileShape& s : flash3::kTileShapes)
       for (bool causal : {false, true}) {
         const auto rs = backend().check(problem(t, s.head_dim, causal), profile("h100"));
-        for (const char* id : {"device_kind", "compute_capability", "dtype", "head_dim_set", "head_dim_multiple"})
+        for (const char* id : {"device_kind", "compute_capability", "dtype", "head_dim_max", "head_dim_multiple"})
           EXPECT_TRUE(must_have(rs, id).met) << id << ": " << must_have(rs, id).reason;
       }
 }
@@ -80,12 +80,20 @@ TEST(Flash3Rules, Float32AndUncompiledHeadDimsAreInputProblems) {
   EXPECT_FALSE(dt.met);
   EXPECT_EQ(dt.kind, RuleKind::Input);
   EXPECT_TRUE(contains(dt.hint, "float16 or bfloat16")) << dt.hint;
+  // Every multiple of 8 up to 256 runs (uncompiled ones on the next compiled head dim); nothing else.
   for (int64_t d = 1; d <= 300; ++d) {
-    const bool accepted = must_have(backend().check(problem(DType::F16, d), profile("h100")), "head_dim_set").met;
+    const auto rs = backend().check(problem(DType::F16, d), profile("h100"));
+    const bool accepted = must_have(rs, "head_dim_max").met && must_have(rs, "head_dim_multiple").met;
+    EXPECT_EQ(accepted, d % 8 == 0 && d <= 256) << d;
     EXPECT_EQ(accepted, flash3::tile_shape(d) != nullptr) << d;
+    if (accepted) EXPECT_GE(flash3::tile_shape(d)->head_dim, d) << d;
   }
-  const RuleResult d96 = must_have(backend().check(problem(DType::F16, 96), profile("h100")), "head_dim_set");
-  EXPECT_TRUE(contains(d96.reason, "flash2")) << d96.reason;  // where the other head dims run
+  EXPECT_EQ(flash3::compiled_head_dim(96), 128);
+  EXPECT_EQ(flash3::compiled_head_dim(8), 64);
+  EXPECT_EQ(flash3::compiled_head_dim(136), 256);
+  const RuleResult d264 = must_have(backend().check(problem(DType::F16, 264), profile("h100")), "head_dim_max");
+  EXPECT_FALSE(d264.met);
+  EXPECT_TRUE(contains(d264.reason, "next one up")) << d264.reason;
 }
 
 TEST(Flash3Rules, WithoutCudaInTheBuildItIsGreyedWithThatReason) {
@@ -104,7 +112,8 @@ TEST(Flash3Rules, TeachingTextSaysWhatEachHopperFeatureBuys) {
 }
 
 TEST(Flash3Rules, SharedMemoryOfEveryTileShapeFitsHopper) {
-  for (const flash3::TileShape& s : flash3::kTileShapes) EXPECT_LE(s.shared_memory_bytes(), 227 * 1024) << s.head_dim;
+  for (const flash3::TileShape& s : flash3::kTileShapes) EXPECT_LE(s.kernel_shared_memory_bytes(), 227 * 1024) << s.head_dim;
+  for (const flash3::TileShape& s : flash3::kAlternativeTiles) EXPECT_LE(s.kernel_shared_memory_bytes(), 227 * 1024) << s.name();
 }
 
 }  // namespace

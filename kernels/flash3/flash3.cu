@@ -6,7 +6,9 @@
 #include <cuda_runtime.h>
 
 #include <array>
+#include <atomic>
 #include <cstdlib>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 #include <string>
@@ -19,7 +21,7 @@ namespace attnscope::flash3 {
 
 // Defined in flash3_kernel.cuh, instantiated in flash3_hdim<D>.cu (the default tiles with ping-pong)
 // and flash3_hdim128_ladder.cu (the ladder's lower rungs, bfloat16 d=128).
-template <class Element, int kHeadDim, int kBlockN, int kStages, int kConsumers, Schedule kSchedule, bool kCausal>
+template <class Element, int kHeadDim, int kBlockN, int kStages, int kConsumers, Schedule kSchedule, bool kPersistent, bool kCausal>
 void run(const TensorMaps& maps, const Params& p, cudaStream_t stream);
 
 // Defined in flash3_hdim128_ladder.cu: row i of kAlternativeTiles → its bfloat16 ping-pong launcher.
@@ -81,7 +83,7 @@ int alternative_from_env(const Params& p, TileShape& tile) {
   std::string compiled;
   for (size_t i = 0; i < kAlternativeTiles.size(); ++i) {
     const TileShape& t = kAlternativeTiles[i];
-    if (t.head_dim != p.head_dim || t.causal != p.causal) continue;
+    if (t.head_dim != tile.head_dim || t.causal != p.causal) continue;
     compiled += " " + t.name();
     if (p.bf16 && t.name() == s) return tile = t, int(i);
   }
@@ -89,24 +91,93 @@ int alternative_from_env(const Params& p, TileShape& tile) {
                            tile.name() + "; bfloat16 alternatives:" + (compiled.empty() ? " none" : compiled) + ")");
 }
 
+// The grid: the table row's, unless ATTNSCOPE_FLASH3_GRID=persistent|blocks asks for the other one (both
+// are compiled for every row of kTileShapes, so each can be measured against the other).
+bool persistent_from_env(bool table_default) {
+  const char* s = std::getenv("ATTNSCOPE_FLASH3_GRID");
+  if (s == nullptr || *s == '\0') return table_default;
+  if (std::string(s) == "persistent") return true;
+  if (std::string(s) == "blocks") return false;
+  throw std::runtime_error(std::string("flash3: ATTNSCOPE_FLASH3_GRID=") + s + " is not persistent or blocks");
+}
+
 template <class Element, int kHeadDim, bool kCausal>
 void run_with_choice(const TensorMaps& maps, const Params& p, cudaStream_t s) {
   constexpr TileShape kTile = *tile_shape(kHeadDim, kCausal);
   if constexpr (std::is_same_v<Element, __nv_bfloat16> && kHeadDim == 128) {
     switch (schedule_from_env()) {
-      case Schedule::kSerial: return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kSerial, kCausal>(maps, p, s);
-      case Schedule::kOverlap: return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kOverlap, kCausal>(maps, p, s);
+      case Schedule::kSerial:
+        return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kSerial, false, kCausal>(maps, p, s);
+      case Schedule::kOverlap:
+        return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kOverlap, false, kCausal>(maps, p, s);
       case Schedule::kPingPong: break;
     }
   }
-  run<Element, kHeadDim, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kPingPong, kCausal>(maps, p, s);
+  if (persistent_from_env(kTile.persistent))
+    run<Element, kHeadDim, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kPingPong, true, kCausal>(maps, p, s);
+  else
+    run<Element, kHeadDim, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kPingPong, false, kCausal>(maps, p, s);
 }
 
 }  // namespace
 
+int multiprocessors() {
+  static std::mutex mutex;
+  static std::map<int, int> by_device;
+  int dev = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess) throw std::runtime_error("flash3: cannot query the current device");
+  std::lock_guard<std::mutex> lock(mutex);
+  auto it = by_device.find(dev);
+  if (it == by_device.end()) {
+    int sms = 0;
+    if (cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess || sms <= 0)
+      throw std::runtime_error("flash3: cannot query the number of multiprocessors");
+    it = by_device.emplace(dev, sms).first;
+  }
+  return it->second;
+}
+
+int* tile_counter_for_launch() {
+  // 256 counters per device, zeroed once; launch i takes counter i % 256. Each kernel leaves its
+  // counter at zero, so a counter is only ever shared by launches 256 apart, long finished by then.
+  constexpr int kPool = 256;
+  static std::mutex mutex;
+  static std::map<int, int*> pools;
+  static std::atomic<unsigned> next{0};
+  int dev = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess) throw std::runtime_error("flash3: cannot query the current device");
+  int* pool = nullptr;
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    auto it = pools.find(dev);
+    if (it == pools.end()) {
+      if (cudaMalloc(&pool, kPool * sizeof(int)) != cudaSuccess || cudaMemset(pool, 0, kPool * sizeof(int)) != cudaSuccess)
+        throw std::runtime_error("flash3: cannot allocate the tile counters of the persistent grid");
+      it = pools.emplace(dev, pool).first;
+    }
+    pool = it->second;
+  }
+  return pool + next.fetch_add(1) % kPool;
+}
+
+int causal_section_heads(const Params& p) {
+  const char* s = std::getenv("ATTNSCOPE_FLASH3_ORDER");
+  if (s != nullptr && *s != '\0' && std::string(s) != "lpt") {
+    if (std::string(s) == "heads") return 0;
+    throw std::runtime_error(std::string("flash3: ATTNSCOPE_FLASH3_ORDER=") + s + " is not lpt or heads");
+  }
+  const int64_t kv_head_bytes = int64_t(p.kv_len) * p.head_dim * 2 * 2;  // K and V of one KV head
+  constexpr int64_t kL2Share = int64_t(32) << 20;
+  int64_t kv_heads = 1;
+  while (kv_heads * 2 * kv_head_bytes <= kL2Share) kv_heads *= 2;
+  return int(std::min<int64_t>(kv_heads * (p.q_heads / p.kv_heads), p.batch * p.q_heads));
+}
+
 void forward(const Params& p, void* stream) {
   const auto s = static_cast<cudaStream_t>(stream);
-  if (!tile_shape(p.head_dim, p.causal)) throw std::runtime_error("flash3: no kernel for head_dim " + std::to_string(p.head_dim));
+  if (!tile_shape(p.head_dim, p.causal))
+    throw std::runtime_error("flash3: no kernel for head_dim " + std::to_string(p.head_dim) + " (multiples of 8 up to " +
+                             std::to_string(kMaxHeadDim) + " run)");
   int dev = 0, major = 0, minor = 0;
   if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess ||
       cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) != cudaSuccess)
@@ -127,8 +198,11 @@ void forward(const Params& p, void* stream) {
   if (alternative >= 0) return kAlternativeRuns[size_t(alternative)](maps, p, s);
   auto go = [&](auto element, auto causal) {
     using E = decltype(element);
-    if (p.head_dim == 64) return run_with_choice<E, 64, decltype(causal)::value>(maps, p, s);
-    if (p.head_dim == 128) return run_with_choice<E, 128, decltype(causal)::value>(maps, p, s);
+    switch (compiled_head_dim(p.head_dim)) {
+      case 64: return run_with_choice<E, 64, decltype(causal)::value>(maps, p, s);
+      case 128: return run_with_choice<E, 128, decltype(causal)::value>(maps, p, s);
+      case 256: return run_with_choice<E, 256, decltype(causal)::value>(maps, p, s);
+    }
   };
   auto with_mask = [&](auto element) {
     if (p.causal) return go(element, std::true_type{});

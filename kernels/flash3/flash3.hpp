@@ -20,52 +20,80 @@ struct TileShape {
   // Two consumers take turns on the tensor cores (ping-pong); three (FA3's choice for d=64, whose
   // multiplies are short next to its softmax) go round in a ring, so two softmaxes run under one GEMM.
   int consumers = 2;
+  // A persistent grid (one block per SM walking a list of tiles: the next tile's loads run under this
+  // one's epilogue; causal tiles handed out longest first through an atomic counter) instead of one
+  // block per tile.
+  bool persistent = false;
   constexpr int block_m() const { return 64 * consumers; }
   // Q tile (reused for the output), `stages` K and V tiles, the mbarriers, and 1 KiB so the tiles can
   // start on the 1024-byte boundary the 128-byte swizzle needs.
   constexpr int shared_memory_bytes() const {
     return (block_m() + 2 * stages * block_n) * head_dim * 2 + 1024 + 256;
   }
-  // How ATTNSCOPE_FLASH3_TILE names it: <block_m>x<block_n>x<stages>.
+  // The output gets its own shared-memory tile when it fits next to Q and the rings, so the next tile's
+  // Q can load while this one's output is stored; otherwise it goes out through the Q tile.
+  constexpr int q_bytes() const { return block_m() * head_dim * 2; }
+  constexpr bool separate_output() const { return persistent && shared_memory_bytes() + q_bytes() <= 227 * 1024; }
+  constexpr int kernel_shared_memory_bytes() const { return shared_memory_bytes() + (separate_output() ? q_bytes() : 0); }
+  // How ATTNSCOPE_FLASH3_TILE names it: <block_m>x<block_n>x<stages>, "p" for the persistent grid.
   std::string name() const {
-    return std::to_string(block_m()) + "x" + std::to_string(block_n) + "x" + std::to_string(stages);
+    return std::to_string(block_m()) + "x" + std::to_string(block_n) + "x" + std::to_string(stages) + (persistent ? "p" : "");
   }
 };
 
 // Chosen by measurement on an H100 (bfloat16, B·N = 16k, NOTES.md, docs/performance.md), among the
 // spill-free candidates: d=128 non-causal takes 128×176 (S 88 + P 44 + O 64 registers per consumer
-// thread; 2 stages = 208 KiB; 684 vs 661 TFLOP/s for 128×128 at N = 8k), causal keeps 128×128 (128×176
-// was 3 % faster but spills 56 bytes with the mask code); d=64 non-causal takes FA3's three consumers,
-// 192×128 with 4 stages (160 registers each; 529–540 vs 429 TFLOP/s at N = 8k: its GEMMs are short next to
-// its softmax, so two softmaxes must hide under one GEMM), causal keeps two (three spill 120 bytes).
-inline constexpr std::array<TileShape, 4> kTileShapes = {{
+// thread; 2 stages = 208 KiB; 684 vs 661 TFLOP/s for 128×128 at N = 8k), causal 128×128; d=64 takes FA3's
+// three consumers, 192×128 with 4 stages (160 registers each; 529–540 vs 429 TFLOP/s at N = 8k without a
+// mask: its GEMMs are short next to its softmax, so two softmaxes must hide under one GEMM); d=256 takes
+// FA3's 128×80 (Q 64 KiB + two stages of K and V: 224 KiB; O alone is 128 registers). Causal rows run on
+// the persistent grid (longest tiles first from an atomic counter).
+inline constexpr std::array<TileShape, 6> kTileShapes = {{
     {64, false, 128, 4, 3},
-    {64, true, 128, 4},
+    {64, true, 128, 4, 3, true},
     {128, false, 176, 2},
-    {128, true, 128, 2},
+    {128, true, 128, 2, 2, true},
+    {256, false, 80, 2},
+    {256, true, 80, 2, 2, true},
 }};
 
 // Other tiles, compiled for bfloat16 ping-pong only and picked with ATTNSCOPE_FLASH3_TILE=<name()>
 // (flash3.cu): the ladder's "before tile tuning" rungs (d=128 non-causal on 128×128, d=64 non-causal
 // with two consumers: the first version's tiles) and the alternatives the rows above were measured
-// against.
-inline constexpr std::array<TileShape, 8> kAlternativeTiles = {{
+// against, on either grid ("p": persistent).
+inline constexpr std::array<TileShape, 11> kAlternativeTiles = {{
     {128, false, 128, 2},
     {128, false, 128, 3},
     {128, false, 192, 2},
+    {128, false, 192, 2, 2, true},
     {128, true, 128, 3},
     {128, true, 176, 2},
+    {128, true, 176, 2, 2, true},
     {64, false, 128, 4},
     {64, false, 192, 4},
-    {64, true, 128, 4, 3},
+    {64, true, 128, 4},
+    {64, true, 128, 4, 2, true},
 }};
 
-constexpr const TileShape* tile_shape(int64_t head_dim, bool causal) {
+// Head dims that are not compiled run on the next compiled one: TMA fills the missing columns of Q, K
+// and V with zeros (exact: they add nothing to Q·Kᵀ and give zero output columns) and drops them when
+// the output is stored — FlashAttention's rounding up, at the price of the padded columns' work.
+inline constexpr int64_t kMaxHeadDim = 256;
+constexpr int64_t compiled_head_dim(int64_t head_dim) {
+  int64_t best = 0;
   for (const TileShape& t : kTileShapes)
-    if (t.head_dim == head_dim && t.causal == causal) return &t;
+    if (t.head_dim >= head_dim && (best == 0 || t.head_dim < best)) best = t.head_dim;
+  return head_dim > 0 && head_dim % 8 == 0 ? best : 0;
+}
+
+// The row a problem runs on (its head dim rounded up to a compiled one), or null if there is none.
+constexpr const TileShape* tile_shape(int64_t head_dim, bool causal) {
+  const int64_t compiled = compiled_head_dim(head_dim);
+  for (const TileShape& t : kTileShapes)
+    if (t.head_dim == compiled && t.causal == causal) return &t;
   return nullptr;
 }
-// Whether any kernel exists for this head dim (the rules' question).
+// Whether any kernel runs this head dim (the rules' question).
 constexpr const TileShape* tile_shape(int64_t head_dim) { return tile_shape(head_dim, false); }
 
 // The same problem description as flash2's (pointers, shape, dtype, mask, scale): one definition.

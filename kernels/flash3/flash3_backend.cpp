@@ -1,7 +1,6 @@
 // flash3: our FlashAttention-3 style forward kernel on Hopper's own instructions (TMA, mbarriers,
 // wgmma, setmaxnreg; sm_90a). Rules, teaching text and the launch; the kernel is in flash3_kernel.cuh,
 // its tile shapes in flash3.hpp, what was tried and measured in NOTES.md.
-#include <algorithm>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -22,17 +21,9 @@ constexpr int kHopper = 90;
 // Hopper gives a block up to 227 KiB of shared memory; every tile shape must fit (no runtime rule).
 static_assert([] {
   for (const flash3::TileShape& t : flash3::kTileShapes)
-    if (t.shared_memory_bytes() > 227 * 1024) return false;
+    if (t.kernel_shared_memory_bytes() > 227 * 1024) return false;
   return true;
 }());
-
-// The compiled head dims: the rows of the kernels' own tile table.
-std::vector<int64_t> compiled_head_dims() {
-  std::vector<int64_t> dims;
-  for (const flash3::TileShape& t : flash3::kTileShapes)
-    if (std::find(dims.begin(), dims.end(), t.head_dim) == dims.end()) dims.push_back(t.head_dim);
-  return dims;
-}
 
 RuleResult hopper_rule(const DeviceInfo& d) {
   RuleResult r;
@@ -78,14 +69,18 @@ class Flash3Backend final : public CudaBackend {
         "consumers take turns in a ring (two softmaxes under one GEMM). The online softmax is FlashAttention's: running row "
         "maximum and sum in the exp2 domain, one 1/sum at the end; the output leaves through shared memory "
         "and a TMA store, with the log-sum-exp per row. Causal masks are bottom-right aligned (query i sees "
-        "key j iff j ≤ i + kv_len − q_len); tiles wholly above the diagonal are never loaded, the heaviest "
-        "causal tiles start first. GQA/MQA blocks read their shared KV head directly. Head dims 64 and 128 "
-        "are compiled today.",
+        "key j iff j ≤ i + kv_len − q_len); tiles wholly above the diagonal are never loaded. Causal work is "
+        "uneven (a query tile near the end sees all keys, one near the start almost none), so the tiles are "
+        "handed out longest first, a few heads at a time so that their K and V stay in L2 (FA3's order); on "
+        "the persistent grid one block per SM takes tile after tile from an atomic counter and loads the next "
+        "tile's K and V while the current one's output is stored. GQA/MQA blocks read their shared KV head "
+        "directly. Head dims 64, 128 and 256 are compiled; any other multiple of 8 runs on the next one up "
+        "with zero-filled columns (correct, but it pays for the padding).",
         "O(B·H·Nq·d) for the output plus O(B·H·Nq) for the fp32 log-sum-exp — O(N) in the sequence length; "
-        "per block 145–209 KiB of shared memory (Q tile and the K/V rings). The Nq × Nk score matrix never exists.",
-        "float16/bfloat16 prefill and training-style shapes on H100/H200 (sm90) with head dim 64 or 128: long "
-        "sequences, causal or not, GQA. Elsewhere flash2 runs the same algorithm on mma.sync; other head dims "
-        "go to flash2 or mem-efficient."};
+        "per block 145–225 KiB of shared memory (Q tile and the K/V rings). The Nq × Nk score matrix never exists.",
+        "float16/bfloat16 prefill and training-style shapes on H100/H200 (sm90) with head dim 64, 128 or 256 "
+        "(others up to 256 run padded): long sequences, causal or not, GQA. Elsewhere flash2 runs the same "
+        "algorithm on mma.sync."};
     return kInfo;
   }
 
@@ -97,9 +92,9 @@ class Flash3Backend final : public CudaBackend {
     if (d.is_gpu()) rules.custom(hopper_rule(d));
     rules.dtype_in({DType::F16, DType::BF16},
                    {.reason = "wgmma here takes 16-bit inputs; float32 would need TF32, which changes the numerics"})
-        .head_dim_in(compiled_head_dims(),
-                     {.reason = "each head dim is a separately compiled kernel with its own tile shape; this version "
-                                "has 64 and 128 — flash2 covers 32, 96 and 256"})
+        .head_dim_at_most(flash3::kMaxHeadDim,
+                          {.reason = "kernels are compiled for head dims 64, 128 and 256; any other multiple of 8 runs on "
+                                     "the next one up, its missing columns filled with zeros by the copy engine"})
         .head_dim_multiple_of(8, {.reason = "Q, K and V rows are copied by TMA in 16-byte units of 8 float16/bfloat16 values"});
     return rules.take();
   }

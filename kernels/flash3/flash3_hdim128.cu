@@ -1,13 +1,22 @@
 // flash3 kernels for head dim 128 (float16 and bfloat16, causal and not; ping-pong, each mask's tile from
-// kTileShapes). One file per head dim so the instantiations compile in parallel.
+// kTileShapes, on both grids: ATTNSCOPE_FLASH3_GRID picks the one the table does not). One file per head
+// dim so the instantiations compile in parallel.
 #include "flash3/flash3_kernel.cuh"
 
 namespace attnscope::flash3 {
 namespace {
 constexpr TileShape kFull = *tile_shape(128, false), kCausal = *tile_shape(128, true);
 }  // namespace
-template void run<__half, 128, kFull.block_n, kFull.stages, kFull.consumers, Schedule::kPingPong, false>(const TensorMaps&, const Params&, cudaStream_t);
-template void run<__half, 128, kCausal.block_n, kCausal.stages, kCausal.consumers, Schedule::kPingPong, true>(const TensorMaps&, const Params&, cudaStream_t);
-template void run<__nv_bfloat16, 128, kFull.block_n, kFull.stages, kFull.consumers, Schedule::kPingPong, false>(const TensorMaps&, const Params&, cudaStream_t);
-template void run<__nv_bfloat16, 128, kCausal.block_n, kCausal.stages, kCausal.consumers, Schedule::kPingPong, true>(const TensorMaps&, const Params&, cudaStream_t);
+#define ATTNSCOPE_FLASH3_DEFAULT(element, tile, persistent)                                                       \
+  template void run<element, 128, tile.block_n, tile.stages, tile.consumers, Schedule::kPingPong, persistent, tile.causal>( \
+      const TensorMaps&, const Params&, cudaStream_t)
+ATTNSCOPE_FLASH3_DEFAULT(__half, kFull, false);
+ATTNSCOPE_FLASH3_DEFAULT(__half, kFull, true);
+ATTNSCOPE_FLASH3_DEFAULT(__half, kCausal, false);
+ATTNSCOPE_FLASH3_DEFAULT(__half, kCausal, true);
+ATTNSCOPE_FLASH3_DEFAULT(__nv_bfloat16, kFull, false);
+ATTNSCOPE_FLASH3_DEFAULT(__nv_bfloat16, kFull, true);
+ATTNSCOPE_FLASH3_DEFAULT(__nv_bfloat16, kCausal, false);
+ATTNSCOPE_FLASH3_DEFAULT(__nv_bfloat16, kCausal, true);
+#undef ATTNSCOPE_FLASH3_DEFAULT
 }  // namespace attnscope::flash3

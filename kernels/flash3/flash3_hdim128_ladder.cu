@@ -12,14 +12,18 @@ constexpr TileShape kFull = *tile_shape(128, false), kCausal = *tile_shape(128, 
 template <size_t... I>
 constexpr std::array<RunFn, sizeof...(I)> alternatives(std::index_sequence<I...>) {
   return {&run<__nv_bfloat16, kAlternativeTiles[I].head_dim, kAlternativeTiles[I].block_n, kAlternativeTiles[I].stages,
-               kAlternativeTiles[I].consumers, Schedule::kPingPong, kAlternativeTiles[I].causal>...};
+               kAlternativeTiles[I].consumers, Schedule::kPingPong, kAlternativeTiles[I].persistent, kAlternativeTiles[I].causal>...};
 }
 }  // namespace
 
-template void run<__nv_bfloat16, 128, kFull.block_n, kFull.stages, kFull.consumers, Schedule::kSerial, false>(const TensorMaps&, const Params&, cudaStream_t);
-template void run<__nv_bfloat16, 128, kCausal.block_n, kCausal.stages, kCausal.consumers, Schedule::kSerial, true>(const TensorMaps&, const Params&, cudaStream_t);
-template void run<__nv_bfloat16, 128, kFull.block_n, kFull.stages, kFull.consumers, Schedule::kOverlap, false>(const TensorMaps&, const Params&, cudaStream_t);
-template void run<__nv_bfloat16, 128, kCausal.block_n, kCausal.stages, kCausal.consumers, Schedule::kOverlap, true>(const TensorMaps&, const Params&, cudaStream_t);
+#define ATTNSCOPE_FLASH3_RUNG(schedule, tile)                                                                  \
+  template void run<__nv_bfloat16, 128, tile.block_n, tile.stages, tile.consumers, schedule, false, tile.causal>(      \
+      const TensorMaps&, const Params&, cudaStream_t)
+ATTNSCOPE_FLASH3_RUNG(Schedule::kSerial, kFull);
+ATTNSCOPE_FLASH3_RUNG(Schedule::kSerial, kCausal);
+ATTNSCOPE_FLASH3_RUNG(Schedule::kOverlap, kFull);
+ATTNSCOPE_FLASH3_RUNG(Schedule::kOverlap, kCausal);
+#undef ATTNSCOPE_FLASH3_RUNG
 
 // Row i of kAlternativeTiles → its launcher (flash3.cu looks the requested tile up here).
 extern const std::array<RunFn, kAlternativeTiles.size()> kAlternativeRuns =

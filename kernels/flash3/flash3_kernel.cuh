@@ -19,6 +19,7 @@
 #include <cuda.h>
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <climits>
 #include <cmath>
 #include <stdexcept>
@@ -40,7 +41,29 @@ struct KernelArgs {
   int q_len, kv_len;
   int num_m_blocks;         // ceil(q_len / kBlockM)
   float scale, scale_log2;  // softmax scale; the same times log2(e)
+  int total_tiles;          // num_m_blocks · B · Hq
+  int bh_count;             // B · Hq
+  // Tile order. 0: head by head (causal: each head's longest query tiles first). > 0: longest first
+  // across sections of this many heads whose K and V fit in L2 together (FA3's order for causal).
+  int section_heads;
+  int* tile_counter;        // persistent causal grid: the next tile to hand out (null: tile += gridDim.x)
 };
+
+// Which (batch·head, query tile) the tile-th unit of work is (see KernelArgs::section_heads).
+__device__ __forceinline__ void tile_coords(int tile, const KernelArgs& a, bool causal, int& bh, int& m_block) {
+  const int m_blocks = a.num_m_blocks;
+  if (a.section_heads > 0) {
+    const int per_section = a.section_heads * m_blocks;
+    const int section = tile / per_section, in_section = tile - section * per_section;
+    const int heads = min(a.section_heads, a.bh_count - section * a.section_heads);  // the last one may be short
+    m_block = m_blocks - 1 - in_section / heads;
+    bh = section * a.section_heads + in_section % heads;
+  } else {
+    bh = tile / m_blocks;
+    m_block = tile % m_blocks;
+    if (causal) m_block = m_blocks - 1 - m_block;
+  }
+}
 
 namespace detail {
 template <class F, int... I>
@@ -57,30 +80,36 @@ __device__ __forceinline__ void static_for(F&& f) {
 #define ATTNSCOPE_FLASH3_DEVICE_CODE 1
 #endif
 
-// Online softmax of one S tile (a consumer thread's two rows, first_row and first_row + 8), in place:
-// new row maxima, S becomes P = 2^(S·scale_log2 − m·scale_log2), row sums updated; alpha receives the
-// factor O must be scaled by. P is packed into wgmma's A registers only later (pack_p), after the
-// warpgroup's previous P·V has finished: defining A registers while a wgmma stage is open makes
-// ptxas serialize the wgmmas. kMask: keys past kv_len (TMA zero-filled them: their score would be 0,
-// not −∞) and, causal, keys past each row's diagonal count as −∞; only the tiles that hold such keys
-// pay for the compares.
-template <class Cfg, bool kCausal, bool kMask>
-__device__ __forceinline__ void online_softmax(float (&s)[Cfg::kSFloats], int n_start, int first_row, int lane,
-                                               const KernelArgs& a, float (&row_max)[2], float (&row_sum)[2],
-                                               float (&alpha)[2]) {
-  constexpr int kBlockN = Cfg::kBlockN;
+// Keys past kv_len (TMA zero-filled them: their score would be 0, not −∞) and, causal, keys past each
+// row's diagonal count as −∞. Only tiles that hold such keys pay for it, before the one softmax path:
+// one compare against a per-row limit and a select per score (a second, masked copy of the softmax
+// made ptxas spill the three-consumer causal tile).
+template <class Cfg, bool kCausal>
+__device__ __forceinline__ void mask_scores(float (&s)[Cfg::kSFloats], int n_start, int first_row, int lane,
+                                            const KernelArgs& a) {
   const int key0 = n_start + 2 * (lane % 4);
 #pragma unroll
   for (int r = 0; r < 2; ++r) {
-    if constexpr (kMask) {
-      const int row = first_row + 8 * r;
-      const int last_key = kCausal ? min(a.kv_len - 1, row + a.kv_len - a.q_len) : a.kv_len - 1;
+    const int row = first_row + 8 * r;
+    const int last_key = kCausal ? min(a.kv_len - 1, row + a.kv_len - a.q_len) : a.kv_len - 1;
+    const int limit = last_key - key0;  // column 8j + c of this thread is masked iff 8j + c > limit
 #pragma unroll
-      for (int j = 0; j < kBlockN / 8; ++j)
+    for (int j = 0; j < Cfg::kBlockN / 8; ++j)
 #pragma unroll
-        for (int c = 0; c < 2; ++c)
-          if (key0 + 8 * j + c > last_key) s[4 * j + 2 * r + c] = -INFINITY;
-    }
+      for (int c = 0; c < 2; ++c) s[4 * j + 2 * r + c] = 8 * j + c > limit ? -INFINITY : s[4 * j + 2 * r + c];
+  }
+}
+
+// Online softmax of one S tile (a consumer thread's two rows), in place: new row maxima, S becomes
+// P = 2^(S·scale_log2 − m·scale_log2), row sums updated; alpha receives the factor O must be scaled by.
+// P is packed into wgmma's A registers only later (pack_p), after the warpgroup's previous P·V has
+// finished: defining A registers while a wgmma stage is open makes ptxas serialize the wgmmas.
+template <class Cfg>
+__device__ __forceinline__ void online_softmax(float (&s)[Cfg::kSFloats], const KernelArgs& a, float (&row_max)[2],
+                                               float (&row_sum)[2], float (&alpha)[2]) {
+  constexpr int kBlockN = Cfg::kBlockN;
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
     // Four independent partial maxima/sums instead of one chain of kBlockN/4 dependent instructions:
     // the consumer warp is one of only two per scheduler, so latency is not hidden by other warps.
     float mp[4] = {row_max[r], -INFINITY, -INFINITY, -INFINITY};
@@ -125,29 +154,45 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
   using Element = typename Cfg::Element;
   constexpr int D = Cfg::kHeadDim, kBlockM = Cfg::kBlockM, kBlockN = Cfg::kBlockN, kStages = Cfg::kStages;
   constexpr Schedule kSchedule = Cfg::kSchedule;
+  constexpr bool kPersistent = Cfg::kPersistent;
 
   extern __shared__ unsigned char smem_raw[];
   const uint32_t base = (smem_addr(smem_raw) + 1023) & ~1023u;  // 128-byte swizzle atoms are 1 KiB
   const uint32_t sQ = base, sK = base + Cfg::kOffK, sV = base + Cfg::kOffV;
+  const uint32_t sO = Cfg::kSeparateO ? base + Cfg::kOffO : sQ;
   const uint32_t bar_q = base + Cfg::kOffBarriers;
   auto bar_k_full = [&](int s) { return bar_q + 8 * (1 + s); };
   auto bar_v_full = [&](int s) { return bar_q + 8 * (1 + kStages + s); };
   auto bar_k_empty = [&](int s) { return bar_q + 8 * (1 + 2 * kStages + s); };
   auto bar_v_empty = [&](int s) { return bar_q + 8 * (1 + 3 * kStages + s); };
+  // Persistent grid: the Q tile is a one-slot ring too (empty once every consumer warp is done with it),
+  // and the tile index travels with it through shared memory (written before the producer arrives on
+  // bar_q, read after the consumers' wait on it: the mbarrier orders the two).
+  const uint32_t bar_q_empty = bar_q + 8 * (1 + 4 * kStages);
+  const uint32_t s_tile = bar_q_empty + 8;
 
-  const int bh = blockIdx.x / a.num_m_blocks;
-  const int m_block = kCausal ? a.num_m_blocks - 1 - blockIdx.x % a.num_m_blocks : blockIdx.x % a.num_m_blocks;
-  const int batch = bh / a.q_heads, head = bh % a.q_heads;
-  const int kv_bh = batch * a.kv_heads + head / a.group;
-  const int m_start = m_block * kBlockM;
-  const int q_rows = min(kBlockM, a.q_len - m_start);
   const int causal_shift = a.kv_len - a.q_len;  // query i sees key j iff j <= i + causal_shift
-  const int n_end = kCausal ? min(a.kv_len, max(0, m_start + q_rows + causal_shift)) : a.kv_len;
-  const int n_blocks = (n_end + kBlockN - 1) / kBlockN;
+  // One unit of work: 64·consumers query rows of one (batch, head) against their key tiles.
+  struct Work {
+    int bh, kv_bh, m_start, q_rows, n_blocks;
+  };
+  auto work_of = [&](int tile) {
+    Work w;
+    int m_block;
+    tile_coords(tile, a, kCausal, w.bh, m_block);
+    const int batch = w.bh / a.q_heads, head = w.bh % a.q_heads;
+    w.kv_bh = batch * a.kv_heads + head / a.group;
+    w.m_start = m_block * kBlockM;
+    w.q_rows = min(kBlockM, a.q_len - w.m_start);
+    const int n_end = kCausal ? min(a.kv_len, max(0, w.m_start + w.q_rows + causal_shift)) : a.kv_len;
+    w.n_blocks = (n_end + kBlockN - 1) / kBlockN;
+    return w;
+  };
 
   const int warpgroup = threadIdx.x / 128;
   if (threadIdx.x == 0) {
     mbar_init(bar_q, 1);
+    mbar_init(bar_q_empty, 4 * Cfg::kConsumers);
     for (int s = 0; s < kStages; ++s) {
       mbar_init(bar_k_full(s), 1);
       mbar_init(bar_v_full(s), 1);
@@ -161,30 +206,65 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
   if (warpgroup == 0) {
     // ---------------------------------------------------------------- producer
     setmaxnreg_dec<Cfg::kProducerRegs>();
-    if (threadIdx.x == 0 && n_blocks > 0) {
+    if (threadIdx.x == 0) {
       prefetch_tensor_map(&maps.q), prefetch_tensor_map(&maps.k), prefetch_tensor_map(&maps.v);
-      mbar_arrive_expect_tx(bar_q, Cfg::kQBytes);
+      int ring = 0;  // K (and V) tiles loaded so far: tile `ring + it` goes to slot (ring + it) % kStages
+      int tile = blockIdx.x;
+      for (int job = 0;; ++job) {
+        const bool valid = tile < a.total_tiles;
+        const Work w = work_of(valid ? tile : 0);
+        const int n_blocks = valid ? w.n_blocks : 0;
+        // Tile `it` (keys from the end backwards) goes to its ring slot; the wait on the slot's empty
+        // barrier passes once the consumers released the tile kStages earlier.
+        auto load = [&](const CUtensorMap* map, uint32_t ring_base, uint32_t full, uint32_t empty, int it) {
+          const int r = ring + it;
+          mbar_wait(empty, ((r / kStages) & 1) ^ 1);
+          mbar_arrive_expect_tx(full, Cfg::kTileBytes);
 #pragma unroll
-      for (int c = 0; c < Cfg::kColBlocks; ++c) tma_load_3d(sQ + c * kBlockM * 128, &maps.q, bar_q, 64 * c, m_start, bh);
-      // Tile `it` (keys from the end backwards) goes to slot it % kStages of its ring; the wait on the
-      // slot's empty barrier passes once the consumers released the tile kStages earlier.
-      auto load = [&](const CUtensorMap* map, uint32_t ring, uint32_t full, uint32_t empty, int it) {
-        mbar_wait(empty, ((it / kStages) & 1) ^ 1);
-        mbar_arrive_expect_tx(full, Cfg::kTileBytes);
+          for (int c = 0; c < Cfg::kColBlocks; ++c)
+            tma_load_3d(ring_base + (r % kStages) * Cfg::kTileBytes + c * kBlockN * 128, map, full, 64 * c,
+                        (n_blocks - 1 - it) * kBlockN, w.kv_bh);
+        };
+        auto load_k = [&](int it) { load(&maps.k, sK, bar_k_full((ring + it) % kStages), bar_k_empty((ring + it) % kStages), it); };
+        auto load_v = [&](int it) { load(&maps.v, sV, bar_v_full((ring + it) % kStages), bar_v_empty((ring + it) % kStages), it); };
+        // The first K tile does not need the Q tile to be free: on the persistent grid it loads while the
+        // consumers still finish the previous tile.
+        if (n_blocks > 0) load_k(0);
+        if constexpr (kPersistent) {
+          mbar_wait(bar_q_empty, (job & 1) ^ 1);  // the consumers are done with the previous Q (and index)
+          st_shared_s32(s_tile, tile);
+          if (!valid) {
+            mbar_arrive(bar_q);  // no more work: the consumers read the index past the end and stop
+            break;
+          }
+        }
+        // The next tile is asked for now, so the atomic's round trip hides under this tile's loads.
+        int next = tile + int(gridDim.x);
+        if (kPersistent && a.tile_counter != nullptr) {
+          const int taken = atomicAdd(a.tile_counter, 1);
+          next = taken + int(gridDim.x);
+          // Every block asks once per tile it has taken (its first from blockIdx.x): total_tiles requests
+          // in all, the last of which finds no tile left (the grid has at most total_tiles blocks) and
+          // leaves the counter at zero for the next launch that draws it from the pool.
+          if (taken == a.total_tiles - 1) atomicExch(a.tile_counter, 0);
+        }
+        if (n_blocks > 0) {
+          mbar_arrive_expect_tx(bar_q, Cfg::kQBytes);
 #pragma unroll
-        for (int c = 0; c < Cfg::kColBlocks; ++c)
-          tma_load_3d(ring + (it % kStages) * Cfg::kTileBytes + c * kBlockN * 128, map, full, 64 * c,
-                      (n_blocks - 1 - it) * kBlockN, kv_bh);
-      };
-      auto load_k = [&](int it) { load(&maps.k, sK, bar_k_full(it % kStages), bar_k_empty(it % kStages), it); };
-      auto load_v = [&](int it) { load(&maps.v, sV, bar_v_full(it % kStages), bar_v_empty(it % kStages), it); };
-      // K(it) before V(it − 1): the order the consumers need them in (Q·K(it)ᵀ is issued with P·V(it − 1)).
-      load_k(0);
-      for (int it = 1; it < n_blocks; ++it) {
-        load_k(it);
-        load_v(it - 1);
+          for (int c = 0; c < Cfg::kColBlocks; ++c) tma_load_3d(sQ + c * kBlockM * 128, &maps.q, bar_q, 64 * c, w.m_start, w.bh);
+          // K(it) before V(it − 1): the order the consumers need them in (Q·K(it)ᵀ is issued with P·V(it − 1)).
+          for (int it = 1; it < n_blocks; ++it) {
+            load_k(it);
+            load_v(it - 1);
+          }
+          load_v(n_blocks - 1);
+        } else if constexpr (kPersistent) {
+          mbar_arrive(bar_q);  // nothing to load, but the consumers still learn the tile (its rows are zeros)
+        }
+        ring += n_blocks;
+        if constexpr (!kPersistent) break;
+        tile = next;
       }
-      load_v(n_blocks - 1);
     }
     return;
   }
@@ -196,12 +276,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
   // wgmma's accumulator layout: warp w holds rows 16w..16w+15; lane holds rows lane/4 and lane/4 + 8,
   // columns 8j + 2·(lane%4) + {0, 1} of every n8 block j (the mma.sync C layout, repeated along N).
   const int tile_row0 = 64 * cw + 16 * warp + lane / 4;  // + 8·r
-  const uint32_t sQ_wg = sQ + 64 * cw * 128;
-
-  float o[Cfg::kOFloats];
-#pragma unroll
-  for (int i = 0; i < Cfg::kOFloats; ++i) o[i] = 0.f;
-  float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f};
+  const uint32_t sQ_wg = sQ + 64 * cw * 128, sO_wg = sO + 64 * cw * 128;
 
   // S = Q·Kᵀ for the K tile in stage s: D/16 wgmma k-steps. Within a 64-column block a k16 step is
   // +32 bytes on the descriptor's start address (the swizzle is applied to the computed address).
@@ -217,146 +292,184 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     });
     warpgroup_commit();
   };
-  // O += P·V for the V tile in stage s: kBlockN/16 k-steps of 16 keys (= 16 rows × 128 bytes); V is
-  // read transposed (MN-major), its 64-column blocks kBlockN·128 bytes apart.
-  auto issue_o = [&](uint32_t (&p)[kBlockN / 16][4], int s) {
-    const uint32_t v_tile = sV + s * Cfg::kTileBytes;
-    fence_regs(o);
-    fence_regs(p);
-    warpgroup_arrive();
-    detail::static_for<kBlockN / 16>([&](auto kp) {
-      const uint64_t db = make_desc_sw128(v_tile + kp * 16 * 128, kBlockN * 128, 1024);
-      wgmma::Op<Element, D>::rs(o, p[kp], db, 1);
-    });
-    warpgroup_commit();
-  };
-  auto softmax = [&](float (&s_acc)[Cfg::kSFloats], int n_start, float (&alpha)[2]) {
-    const bool ragged = n_start + kBlockN > a.kv_len;
-    const bool diagonal = kCausal && n_start + kBlockN - 1 > m_start + 64 * cw + causal_shift;
-    const int first_row = m_start + tile_row0;
-    if (ragged || diagonal)
-      online_softmax<Cfg, kCausal, true>(s_acc, n_start, first_row, lane, a, row_max, row_sum, alpha);
-    else
-      online_softmax<Cfg, kCausal, false>(s_acc, n_start, first_row, lane, a, row_max, row_sum, alpha);
-  };
-  auto rescale_o = [&](const float (&alpha)[2]) {
-#pragma unroll
-    for (int j = 0; j < D / 8; ++j)
-#pragma unroll
-      for (int e = 0; e < 4; ++e) o[4 * j + e] *= alpha[e / 2];
-  };
-  // Every consumer warp arrives (after its own wgmma wait): the slot is free once all eight have.
+  // Every consumer warp arrives (after its own wgmma wait): the slot is free once all of them have.
   auto release = [&](uint32_t empty_bar) {
     __syncwarp();
     if (lane == 0) mbar_arrive(empty_bar);
   };
   // Ping-pong: the consumers issue their GEMMs in a ring, cw after cw − 1: each waits on its own turn
   // barrier (its 128 threads + the 128 of the one before, which arrive when done issuing) and then
-  // arrives on the next one's. Every consumer takes the same number of turns; the last one skips its
-  // final arrive, which balances the first turn given to consumer 0 at the start (NOTES.md).
+  // arrives on the next one's. The last consumer opens the ring once at the start and consumer 0 takes
+  // the last consumer's final arrival at the very end, so every bar.arrive meets its bar.sync.
   constexpr int kC = Cfg::kConsumers;
   auto turn_begin = [&] {
     if constexpr (kSchedule == Schedule::kPingPong) named_barrier_sync(Cfg::kTurnBarrier + cw, 256);
   };
-  auto turn_end = [&](bool last) {
-    if constexpr (kSchedule == Schedule::kPingPong)
-      if (!(last && cw == kC - 1)) named_barrier_arrive(Cfg::kTurnBarrier + (cw + 1) % kC, 256);
+  auto turn_end = [&] {
+    if constexpr (kSchedule == Schedule::kPingPong) named_barrier_arrive(Cfg::kTurnBarrier + (cw + 1) % kC, 256);
   };
-  auto stage_of = [](int it) { return it % kStages; };
-  auto phase_of = [](int it) { return uint32_t(it / kStages) & 1; };
+  if constexpr (kSchedule == Schedule::kPingPong)
+    if (cw == kC - 1) named_barrier_arrive(Cfg::kTurnBarrier, 256);  // consumer 0 goes first
+  auto stage_of = [](int r) { return r % kStages; };
+  auto phase_of = [](int r) { return uint32_t(r / kStages) & 1; };
+  // With a separate output tile the Q tile is free for the next tile's Q once the last Q·Kᵀ is done;
+  // otherwise only once the output stored through it has been read out.
+  auto release_q_after_gemm = [&] {
+    if constexpr (kPersistent && Cfg::kSeparateO) release(bar_q_empty);
+  };
 
-  if (n_blocks > 0) {
-    mbar_wait(bar_q, 0);
-    if constexpr (kSchedule == Schedule::kSerial) {
-      for (int it = 0; it < n_blocks; ++it) {
-        const int s = stage_of(it);
+  int ring = 0;
+  for (int job = 0;; ++job) {
+    int tile = blockIdx.x;
+    if constexpr (kPersistent) {
+      mbar_wait(bar_q, job & 1);  // the tile index, and its Q if it has keys to see
+      tile = ld_shared_s32(s_tile);
+      if (tile >= a.total_tiles) break;
+    }
+    const Work w = work_of(tile);
+    const int n_blocks = w.n_blocks, m_start = w.m_start;
+
+    float o[Cfg::kOFloats];
+#pragma unroll
+    for (int i = 0; i < Cfg::kOFloats; ++i) o[i] = 0.f;
+    float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f};
+
+    // O += P·V for the V tile in stage s: kBlockN/16 k-steps of 16 keys (= 16 rows × 128 bytes); V is
+    // read transposed (MN-major), its 64-column blocks kBlockN·128 bytes apart.
+    auto issue_o = [&](uint32_t (&p)[kBlockN / 16][4], int s) {
+      const uint32_t v_tile = sV + s * Cfg::kTileBytes;
+      fence_regs(o);
+      fence_regs(p);
+      warpgroup_arrive();
+      detail::static_for<kBlockN / 16>([&](auto kp) {
+        const uint64_t db = make_desc_sw128(v_tile + kp * 16 * 128, kBlockN * 128, 1024);
+        wgmma::Op<Element, D>::rs(o, p[kp], db, 1);
+      });
+      warpgroup_commit();
+    };
+    auto softmax = [&](float (&s_acc)[Cfg::kSFloats], int n_start, float (&alpha)[2]) {
+      const bool ragged = n_start + kBlockN > a.kv_len;
+      const bool diagonal = kCausal && n_start + kBlockN - 1 > m_start + 64 * cw + causal_shift;
+      if (ragged || diagonal) mask_scores<Cfg, kCausal>(s_acc, n_start, m_start + tile_row0, lane, a);
+      online_softmax<Cfg>(s_acc, a, row_max, row_sum, alpha);
+    };
+    auto rescale_o = [&](const float (&alpha)[2]) {
+#pragma unroll
+      for (int j = 0; j < D / 8; ++j)
+#pragma unroll
+        for (int e = 0; e < 4; ++e) o[4 * j + e] *= alpha[e / 2];
+    };
+
+    if (n_blocks > 0) {
+      if constexpr (!kPersistent) mbar_wait(bar_q, 0);
+      if constexpr (kSchedule == Schedule::kSerial) {
+        for (int it = 0; it < n_blocks; ++it) {
+          const int s = stage_of(ring + it);
+          float s_acc[Cfg::kSFloats];
+          uint32_t p[kBlockN / 16][4];
+          float alpha[2];
+          mbar_wait(bar_k_full(s), phase_of(ring + it));
+          issue_s(s_acc, s);
+          warpgroup_wait<0>();
+          fence_regs(s_acc);
+          release(bar_k_empty(s));
+          if (it == n_blocks - 1) release_q_after_gemm();
+          softmax(s_acc, (n_blocks - 1 - it) * kBlockN, alpha);
+          pack_p<Cfg>(s_acc, p);
+          rescale_o(alpha);
+          mbar_wait(bar_v_full(s), phase_of(ring + it));
+          issue_o(p, s);
+          warpgroup_wait<0>();
+          fence_regs(o);
+          release(bar_v_empty(s));
+        }
+      } else {
         float s_acc[Cfg::kSFloats];
         uint32_t p[kBlockN / 16][4];
         float alpha[2];
-        mbar_wait(bar_k_full(s), phase_of(it));
-        issue_s(s_acc, s);
+        const int s0 = stage_of(ring);
+        mbar_wait(bar_k_full(s0), phase_of(ring));
+        turn_begin();
+        issue_s(s_acc, s0);
+        turn_end();
         warpgroup_wait<0>();
         fence_regs(s_acc);
-        release(bar_k_empty(s));
-        softmax(s_acc, (n_blocks - 1 - it) * kBlockN, alpha);
+        release(bar_k_empty(s0));
+        if (n_blocks == 1) release_q_after_gemm();
+        softmax(s_acc, (n_blocks - 1) * kBlockN, alpha);  // alpha = 0 on an all-zero O: nothing to rescale
         pack_p<Cfg>(s_acc, p);
-        rescale_o(alpha);
-        mbar_wait(bar_v_full(s), phase_of(it));
-        issue_o(p, s);
+        for (int it = 1; it < n_blocks; ++it) {
+          const int s = stage_of(ring + it), s_prev = stage_of(ring + it - 1);
+          mbar_wait(bar_k_full(s), phase_of(ring + it));
+          mbar_wait(bar_v_full(s_prev), phase_of(ring + it - 1));
+          turn_begin();
+          issue_s(s_acc, s);
+          issue_o(p, s_prev);
+          turn_end();
+          warpgroup_wait<1>();  // S(it) done; P·V(it−1) may still run while we do the softmax
+          fence_regs(s_acc);
+          release(bar_k_empty(s));  // the producer can refill this K slot during our softmax
+          if (it == n_blocks - 1) release_q_after_gemm();
+          softmax(s_acc, (n_blocks - 1 - it) * kBlockN, alpha);
+          warpgroup_wait<0>();
+          fence_regs(o);
+          release(bar_v_empty(s_prev));
+          rescale_o(alpha);
+          pack_p<Cfg>(s_acc, p);
+          fence_regs(o);  // the rescale and the packing happen before the next wgmmas are issued
+          fence_regs(p);
+        }
+        const int s_last = stage_of(ring + n_blocks - 1);
+        mbar_wait(bar_v_full(s_last), phase_of(ring + n_blocks - 1));
+        turn_begin();
+        issue_o(p, s_last);
+        turn_end();
         warpgroup_wait<0>();
         fence_regs(o);
-        release(bar_v_empty(s));
+        release(bar_v_empty(s_last));
       }
     } else {
-      if constexpr (kSchedule == Schedule::kPingPong)
-        if (cw == kC - 1) named_barrier_arrive(Cfg::kTurnBarrier, 256);  // consumer 0 goes first
-      float s_acc[Cfg::kSFloats];
-      uint32_t p[kBlockN / 16][4];
-      float alpha[2];
-      mbar_wait(bar_k_full(0), 0);
-      turn_begin();
-      issue_s(s_acc, 0);
-      turn_end(false);
-      warpgroup_wait<0>();
-      fence_regs(s_acc);
-      release(bar_k_empty(0));
-      softmax(s_acc, (n_blocks - 1) * kBlockN, alpha);  // alpha = 0 on an all-zero O: nothing to rescale
-      pack_p<Cfg>(s_acc, p);
-      for (int it = 1; it < n_blocks; ++it) {
-        const int s = stage_of(it), s_prev = stage_of(it - 1);
-        mbar_wait(bar_k_full(s), phase_of(it));
-        mbar_wait(bar_v_full(s_prev), phase_of(it - 1));
-        turn_begin();
-        issue_s(s_acc, s);
-        issue_o(p, s_prev);
-        turn_end(false);
-        warpgroup_wait<1>();  // S(it) done; P·V(it−1) may still run while we do the softmax
-        fence_regs(s_acc);
-        release(bar_k_empty(s));  // the producer can refill this K slot during our softmax
-        softmax(s_acc, (n_blocks - 1 - it) * kBlockN, alpha);
-        warpgroup_wait<0>();
-        fence_regs(o);
-        release(bar_v_empty(s_prev));
-        rescale_o(alpha);
-        pack_p<Cfg>(s_acc, p);
-        fence_regs(o);  // the rescale and the packing happen before the next wgmmas are issued
-        fence_regs(p);
-      }
-      const int s_last = stage_of(n_blocks - 1);
-      mbar_wait(bar_v_full(s_last), phase_of(n_blocks - 1));
-      turn_begin();
-      issue_o(p, s_last);
-      turn_end(true);
-      warpgroup_wait<0>();
-      fence_regs(o);
-      release(bar_v_empty(s_last));
+      release_q_after_gemm();  // nothing was loaded into Q for this tile
     }
-  }
+    ring += n_blocks;
 
-  // ---- epilogue: O / l into this warpgroup's rows of the Q tile (swizzled like the map), TMA store ----
-#pragma unroll
-  for (int r = 0; r < 2; ++r) {
-    const float l = sm80::quad_sum(row_sum[r]);
-    const float inv_l = attn::inverse_sum(l);  // a row that sees no key outputs zeros
-    const int tile_row = tile_row0 + 8 * r;
-    if (a.lse != nullptr && lane % 4 == 0 && tile_row < q_rows)
-      a.lse[int64_t(bh) * a.q_len + m_start + tile_row] = l > 0.f ? row_max[r] * a.scale + logf(l) : -INFINITY;
-#pragma unroll
-    for (int j = 0; j < D / 8; ++j) {
-      // Column 8j + 2·(lane%4): 16-byte chunk j % 8 of column block j / 8, XOR'ed with row % 8.
-      const uint32_t addr = sQ + (j / 8) * kBlockM * 128 + tile_row * 128 + (((j % 8) ^ (tile_row % 8)) * 16) + 4 * (lane % 4);
-      const uint32_t packed = sm80::pack2<Element>(o[4 * j + 2 * r] * inv_l, o[4 * j + 2 * r + 1] * inv_l);
-      asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(addr), "r"(packed) : "memory");
+    // ---- epilogue: O / l into this warpgroup's rows of the output tile (swizzled like the map), TMA store ----
+    if constexpr (kPersistent && Cfg::kSeparateO) {
+      // The previous tile's store must have finished reading the output tile before it is rewritten.
+      if (t == 0) tma_store_wait_read();
+      named_barrier_sync(Cfg::kEpilogueBarrier + cw, 128);
     }
-  }
-  fence_proxy_async();              // the copy engine reads what ordinary stores wrote
-  named_barrier_sync(Cfg::kEpilogueBarrier + cw, 128);  // this warpgroup's 64 rows are complete
-  if (t == 0) {
 #pragma unroll
-    for (int c = 0; c < Cfg::kColBlocks; ++c) tma_store_3d(&maps.o, sQ_wg + c * kBlockM * 128, 64 * c, m_start + 64 * cw, bh);
-    tma_store_commit();
-    tma_store_wait_read();
+    for (int r = 0; r < 2; ++r) {
+      const float l = sm80::quad_sum(row_sum[r]);
+      const float inv_l = attn::inverse_sum(l);  // a row that sees no key outputs zeros
+      const int tile_row = tile_row0 + 8 * r;
+      if (a.lse != nullptr && lane % 4 == 0 && tile_row < w.q_rows)
+        a.lse[int64_t(w.bh) * a.q_len + m_start + tile_row] = l > 0.f ? row_max[r] * a.scale + logf(l) : -INFINITY;
+#pragma unroll
+      for (int j = 0; j < D / 8; ++j) {
+        // Column 8j + 2·(lane%4): 16-byte chunk j % 8 of column block j / 8, XOR'ed with row % 8.
+        const uint32_t addr = sO + (j / 8) * kBlockM * 128 + tile_row * 128 + (((j % 8) ^ (tile_row % 8)) * 16) + 4 * (lane % 4);
+        const uint32_t packed = sm80::pack2<Element>(o[4 * j + 2 * r] * inv_l, o[4 * j + 2 * r + 1] * inv_l);
+        asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(addr), "r"(packed) : "memory");
+      }
+    }
+    fence_proxy_async();                                   // the copy engine reads what ordinary stores wrote
+    named_barrier_sync(Cfg::kEpilogueBarrier + cw, 128);  // this warpgroup's 64 rows are complete
+    if (t == 0) {
+#pragma unroll
+      for (int c = 0; c < Cfg::kColBlocks; ++c) tma_store_3d(&maps.o, sO_wg + c * kBlockM * 128, 64 * c, m_start + 64 * cw, w.bh);
+      tma_store_commit();
+      if constexpr (!(kPersistent && Cfg::kSeparateO)) tma_store_wait_read();
+      // Q and O share the tile: the next Q may load once this warpgroup's rows have been read out.
+      if constexpr (kPersistent && !Cfg::kSeparateO) mbar_arrive_count(bar_q_empty, 4);
+    }
+    if constexpr (!kPersistent) break;
   }
+  if constexpr (kPersistent && Cfg::kSeparateO)
+    if (t == 0) tma_store_wait_read();  // shared memory must outlive the last store's reads
+  if constexpr (kSchedule == Schedule::kPingPong)
+    if (cw == 0) named_barrier_sync(Cfg::kTurnBarrier, 256);  // the last consumer's final arrival
 #endif
 }
 
@@ -378,17 +491,25 @@ void launch(const TensorMaps& maps, const Params& p, cudaStream_t stream) {
   a.num_m_blocks = int((p.q_len + Cfg::kBlockM - 1) / Cfg::kBlockM);
   a.scale = p.scale;
   a.scale_log2 = p.scale * attn::kLog2e;
-  const int64_t blocks = int64_t(a.num_m_blocks) * p.batch * p.q_heads;
-  if (blocks > INT_MAX) throw std::runtime_error("flash3: problem needs " + std::to_string(blocks) + " blocks; at most 2^31-1");
-  if (blocks == 0) return;
-  kernel<<<dim3(unsigned(blocks)), dim3(Cfg::kThreads), Cfg::kSmemBytes, stream>>>(maps, a);
+  const int64_t tiles = int64_t(a.num_m_blocks) * p.batch * p.q_heads;
+  if (tiles > INT_MAX) throw std::runtime_error("flash3: problem needs " + std::to_string(tiles) + " tiles; at most 2^31-1");
+  if (tiles == 0) return;
+  a.total_tiles = int(tiles);
+  a.bh_count = int(p.batch * p.q_heads);
+  a.section_heads = kCausal ? causal_section_heads(p) : 0;
+  unsigned blocks = unsigned(tiles);
+  if constexpr (Cfg::kPersistent) {
+    blocks = unsigned(std::min<int64_t>(tiles, multiprocessors()));
+    if (kCausal) a.tile_counter = tile_counter_for_launch();
+  }
+  kernel<<<dim3(blocks), dim3(Cfg::kThreads), Cfg::kSmemBytes, stream>>>(maps, a);
   e = cudaGetLastError();
   if (e != cudaSuccess) throw std::runtime_error(std::string("flash3: kernel launch failed: ") + cudaGetErrorString(e));
 }
 
-template <class Element, int kHeadDim, int kBlockN, int kStages, int kConsumers, Schedule kSchedule, bool kCausal>
+template <class Element, int kHeadDim, int kBlockN, int kStages, int kConsumers, Schedule kSchedule, bool kPersistent, bool kCausal>
 void run(const TensorMaps& maps, const Params& p, cudaStream_t stream) {
-  launch<Traits<Element, kHeadDim, kBlockN, kStages, kConsumers, kSchedule>, kCausal>(maps, p, stream);
+  launch<Traits<Element, kHeadDim, kBlockN, kStages, kConsumers, kSchedule, kPersistent>, kCausal>(maps, p, stream);
 }
 
 }  // namespace attnscope::flash3

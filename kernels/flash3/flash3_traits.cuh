@@ -18,8 +18,9 @@ namespace attnscope::flash3 {
 //               barriers), so one warpgroup's softmax runs under the other's GEMMs.
 enum class Schedule { kSerial, kOverlap, kPingPong };
 
-template <class Element_, int kHeadDim_, int kBlockN_, int kStages_, int kConsumers_, Schedule kSchedule_>
+template <class Element_, int kHeadDim_, int kBlockN_, int kStages_, int kConsumers_, Schedule kSchedule_, bool kPersistent_>
 struct KernelConfig {
+  static constexpr bool kPersistent = kPersistent_;
   using Element = Element_;
   static constexpr int kHeadDim = kHeadDim_;
   static constexpr int kBlockN = kBlockN_;
@@ -46,7 +47,12 @@ struct KernelConfig {
   static constexpr int kTileBytes = kBlockN * kHeadDim * 2;  // one K or V tile
   static constexpr int kOffK = kQBytes;
   static constexpr int kOffV = kOffK + kStages * kTileBytes;
-  static constexpr int kOffBarriers = kOffV + kStages * kTileBytes;
+  // The persistent grid's output tile (1 KiB aligned like the others), when it fits
+  // (TileShape::separate_output); otherwise O goes out through the Q tile.
+  static constexpr bool kSeparateO =
+      TileShape{kHeadDim, false, kBlockN, kStages, kConsumers, kPersistent}.separate_output();
+  static constexpr int kOffO = kOffV + kStages * kTileBytes;
+  static constexpr int kOffBarriers = kOffO + (kSeparateO ? kQBytes : 0);
   static constexpr int kSmemBytes = kOffBarriers + 256 + 1024;  // + room to align the base to 1024
 
   static constexpr int kSFloats = kBlockN / 2;   // S accumulator floats per consumer thread
@@ -54,7 +60,8 @@ struct KernelConfig {
 
   static_assert(kHeadDim % 64 == 0, "tiles are whole 128-byte swizzle columns");
   static_assert(kBlockN % 16 == 0 && kBlockN <= 256, "wgmma N is a multiple of 16 up to 256 (S) and k16 steps (P·V)");
-  static_assert((4 * kStages + 1) * 8 <= 256, "the barriers (Q; K full/empty, V full/empty per stage) fit their 256 bytes");
+  static_assert((4 * kStages + 2) * 8 + 4 <= 256,
+                "the barriers (Q full/empty; K full/empty, V full/empty per stage) and the tile index fit their 256 bytes");
 };
 
 // The tensor maps a launch needs (flash3.cu makes them): Q boxes of 64 columns × kBlockM rows, O boxes
@@ -66,11 +73,23 @@ struct TensorMaps {
 // A launcher for one compiled configuration (flash3_kernel.cuh's run<>), for tables of alternatives.
 using RunFn = void (*)(const TensorMaps&, const flash2::Params&, cudaStream_t);
 
+// The persistent grid's causal tiles are handed out by an atomic counter in global memory (flash3.cu):
+// one counter per launch from a pool, so launches on different streams never share one; the kernel
+// leaves it at zero again when it ends.
+int* tile_counter_for_launch();
+// Streaming multiprocessors of the current device (the persistent grid's size).
+int multiprocessors();
+// Causal tile order (KernelArgs::section_heads): longest tiles first over sections of query heads whose
+// K and V fit in L2 together (FA3's: 32 MiB of K and V per section, a power of two of KV heads, times the
+// GQA group), or 0 (head by head) when ATTNSCOPE_FLASH3_ORDER=heads asks for the older order.
+int causal_section_heads(const flash2::Params& p);
+
 // One kernel configuration from a row of kTileShapes: the launch picks the row (flash3.cu); the ladder's
 // extra rungs pass another row of the same head dim (e.g. the causal 128×128 tile for a non-causal run).
-template <class Element, int kHeadDim, int kBlockN, int kStages, int kConsumers, Schedule kSchedule>
-struct Traits : KernelConfig<Element, kHeadDim, kBlockN, kStages, kConsumers, kSchedule> {
-  static_assert(Traits::kSmemBytes == TileShape{kHeadDim, false, kBlockN, kStages, kConsumers}.shared_memory_bytes(),
+template <class Element, int kHeadDim, int kBlockN, int kStages, int kConsumers, Schedule kSchedule, bool kPersistent>
+struct Traits : KernelConfig<Element, kHeadDim, kBlockN, kStages, kConsumers, kSchedule, kPersistent> {
+  static_assert(Traits::kSmemBytes ==
+                    TileShape{kHeadDim, false, kBlockN, kStages, kConsumers, kPersistent}.kernel_shared_memory_bytes(),
                 "rules and kernel agree on shared memory");
 };
 

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # One device call for flash3 with prebuilt binaries (nothing compiled there). Run from the repository
 # root:  OUT=dir kernels/flash3/gpu_run.sh STEPS...   where STEPS are any of
-#   sanity  flash3 at N=1k (bfloat16, d=64 and 128, causal and not) under a short timeout: a hang stops the
-#           script here (exit 3) instead of eating the call;
+#   sanity  flash3 at N=1k (bfloat16, d=64, 128 and 256, causal and not, both grids) under a short timeout: a
+#           hang stops the script here (exit 3) instead of eating the call;
 #   tests   the flash3 GPU tests (fp64 reference, poisoned outputs, every schedule and alternative tile,
 #           the HGMMA check via cuobjdump) and the kernels' resource usage;
 #   ladder  bfloat16 N=8k (B·N = 16k, H·d = 2048): flash3 with every schedule (ATTNSCOPE_FLASH3_SCHEDULE)
@@ -11,7 +11,12 @@
 #   grid    the standard grid for flash3, flash2 and cudnn in DTYPES (default bfloat16), causal and not,
 #           and BEFORE's flash3 on the same grid;
 #   altgrid the standard grid for flash3 alone on alternative tiles (ALTS="causal d tile,..." triples; default
-#           d=128 non-causal 128x192x2 and d=64 non-causal 128x128x4, the two-consumer tile), bfloat16.
+#           d=128 non-causal 128x192x2 and d=64 non-causal 128x128x4, the two-consumer tile), bfloat16;
+#   variants the standard grid for flash3 alone under environment settings (VARIANTS="label:causal:dims:VAR=x+VAR=y;...";
+#           default: both grids and both causal orders against the table's defaults), bfloat16;
+#   d256    the standard grid at head dim 256 (H = 8) for flash3 and cudnn, both masks, bfloat16 (and its
+#           persistent-grid variant);
+#   padded  head dims without their own kernel (80, 96, 112; B·N = 16k, H = 16, N = 8k) for flash3 and cudnn.
 # cudnn runs on PyTorch's libcudnn when the device has it (the library the issue's bar is measured with).
 set -uo pipefail
 BUILD="${BUILD:-build}"
@@ -38,9 +43,11 @@ for step in "$@"; do
   case $step in
     sanity)
       t sanity
-      for flag in "" --causal; do
-        timeout 20 "$CLI" run "${GRID[@]}" --seq 1024 --head-dim 64,128 --dtype bfloat16 $flag --backends flash3 \
-          >>"$OUT/sanity.jsonl" 2>>"$OUT/run.log" || { echo "sanity failed (exit $?)"; tail -5 "$OUT/run.log"; exit 3; }
+      for grid in "" persistent blocks; do
+        for flag in "" --causal; do
+          ATTNSCOPE_FLASH3_GRID=$grid timeout 20 "$CLI" run "${GRID[@]}" --seq 1024 --head-dim 64,128,256 --dtype bfloat16 $flag \
+            --backends flash3 >>"$OUT/sanity.jsonl" 2>>"$OUT/run.log" || { echo "sanity failed (exit $?)"; tail -5 "$OUT/run.log"; exit 3; }
+        done
       done
       grep -o '"status":"[a-z_]*"\|"pass":[a-z]*\|"tflops":[0-9.]*' "$OUT/sanity.jsonl" | sort | uniq -c
       ;;
@@ -55,11 +62,14 @@ for step in "$@"; do
       t ladder
       for c in 0 1; do
         # The default, flash2, cudnn and BEFORE at this point come from the grid step (same call).
+        # The lower rungs run on the one-block-per-tile grid; "+ persistent" is the last rung.
         point serial $c 128 ATTNSCOPE_FLASH3_SCHEDULE=serial
         point overlap $c 128 ATTNSCOPE_FLASH3_SCHEDULE=overlap
+        point pingpong-blocks $c 128 ATTNSCOPE_FLASH3_GRID=blocks
+        point pingpong-persistent $c 128 ATTNSCOPE_FLASH3_GRID=persistent
       done
-      for alt in "0 128 128x128x2" "0 128 128x128x3" "0 128 128x192x2" "1 128 128x128x3" "1 128 128x176x2" \
-                 "0 64 128x192x4" "0 64 128x128x4" "1 64 192x128x4"; do
+      for alt in ${LADDER_ALTS:-"0 128 128x128x2" "0 128 128x128x3" "0 128 128x192x2" "0 128 128x192x2p" "1 128 128x128x3" \
+                 "1 128 128x176x2" "1 128 128x176x2p" "0 64 128x192x4" "0 64 128x128x4" "1 64 128x128x4" "1 64 128x128x4p"}; do
         set -- $alt
         point "tile-$3" "$1" "$2" ATTNSCOPE_FLASH3_TILE="$3"
       done
@@ -70,9 +80,9 @@ for step in "$@"; do
         for c in full causal; do
           flag=(); [[ $c == causal ]] && flag=(--causal)
           t "grid $dt $c"
-          timeout 60 "$CLI" run "${GRID[@]}" --seq 1024:16384:x2 --head-dim 64,128 --dtype "$dt" "${flag[@]}" \
+          timeout 60 "$CLI" run "${GRID[@]}" --seq 1024:16384:x2 --head-dim "${HEAD_DIMS:-64,128}" --dtype "$dt" "${flag[@]}" \
             --backends "${GRID_BACKENDS:-flash3,flash2,cudnn}" >"$OUT/grid_${dt}_$c.jsonl" 2>>"$OUT/run.log"
-          [ -n "${BEFORE:-}" ] && timeout 30 "$BEFORE" run "${GRID[@]}" --seq 1024:16384:x2 --head-dim 64,128 --dtype "$dt" \
+          [ -n "${BEFORE:-}" ] && timeout 30 "$BEFORE" run "${GRID[@]}" --seq 1024:16384:x2 --head-dim "${HEAD_DIMS:-64,128}" --dtype "$dt" \
             "${flag[@]}" --backends flash3 2>>"$OUT/run.log" | sed 's/^{/{"variant":"before",/' >>"$OUT/grid_${dt}_$c.jsonl"
         done
       done
@@ -90,6 +100,38 @@ for step in "$@"; do
       done
       python3 kernels/flash3/table.py grid "$OUT"/grid_*.jsonl "$OUT/altgrid.jsonl" | tee "$OUT/grid.md"
       ;;
+    variants)
+      t variants
+      def="blocks-lpt:1:64,128:ATTNSCOPE_FLASH3_GRID=blocks;blocks-heads:1:64,128:ATTNSCOPE_FLASH3_GRID=blocks+ATTNSCOPE_FLASH3_ORDER=heads;persistent:0:64,128:ATTNSCOPE_FLASH3_GRID=persistent"
+      IFS=';' read -ra vs <<<"${VARIANTS:-$def}"
+      for v in "${vs[@]}"; do
+        IFS=':' read -r label causal dims envs <<<"$v"
+        flag=(); [[ $causal == 1 ]] && flag=(--causal)
+        env ${envs//+/ } timeout 40 "$CLI" run "${GRID[@]}" --seq 1024:16384:x2 --head-dim "$dims" --dtype bfloat16 "${flag[@]}" \
+          --backends flash3 2>>"$OUT/run.log" | sed "s/^{/{\"variant\":\"$label\",/" >>"$OUT/variants.jsonl"
+      done
+      ;;
+    d256)
+      t d256
+      for c in full causal; do
+        flag=(); [[ $c == causal ]] && flag=(--causal)
+        timeout 40 "$CLI" run "${GRID[@]}" --seq 1024:16384:x2 --head-dim 256 --dtype bfloat16 "${flag[@]}" \
+          --backends flash3,cudnn >>"$OUT/d256.jsonl" 2>>"$OUT/run.log"
+        ATTNSCOPE_FLASH3_GRID=$([[ $c == causal ]] && echo blocks || echo persistent) timeout 40 "$CLI" run "${GRID[@]}" \
+          --seq 4096:16384:x2 --head-dim 256 --dtype bfloat16 "${flag[@]}" --backends flash3 2>>"$OUT/run.log" |
+          sed 's/^{/{"variant":"other-grid",/' >>"$OUT/d256.jsonl"
+      done
+      python3 kernels/flash3/table.py grid "$OUT/d256.jsonl" | tee "$OUT/d256.md"
+      ;;
+    padded)
+      t padded
+      for c in "" --causal; do
+        timeout 40 "$CLI" run --device cuda:0 --tokens 16384 --heads 16 "${TIMING[@]}" --stream --seq 8192 --head-dim 80,96,112 \
+          --dtype bfloat16 $c --backends flash3,cudnn >>"$OUT/padded.jsonl" 2>>"$OUT/run.log"
+      done
+      python3 kernels/flash3/table.py grid "$OUT/padded.jsonl" | tee "$OUT/padded.md"
+      ;;
   esac
 done
+[ -f "$OUT/variants.jsonl" ] && python3 kernels/flash3/table.py grid "$OUT"/grid_bfloat16_*.jsonl "$OUT/variants.jsonl" | tee "$OUT/variants.md"
 t done

@@ -28,6 +28,10 @@ __device__ __forceinline__ void mbar_arrive_expect_tx(uint32_t bar, uint32_t byt
 __device__ __forceinline__ void mbar_arrive(uint32_t bar) {
   asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar) : "memory");
 }
+// Arrive `count` times at once (one thread speaking for a whole warpgroup's warps).
+__device__ __forceinline__ void mbar_arrive_count(uint32_t bar, uint32_t count) {
+  asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar), "r"(count) : "memory");
+}
 // Block until the phase with this parity has completed. A fresh barrier counts as having completed
 // the phase of parity 1, so a producer's first wait on an "empty" barrier passes at once. After 2^30
 // failed tries (each try_wait may also suspend the thread for a while: many seconds in all, where a
@@ -48,6 +52,16 @@ __device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity) {
       "DONE_%=:\n}\n" ::"r"(bar),
       "r"(parity)
       : "memory");
+}
+
+// A 32-bit value in shared memory at a 32-bit shared address (the tile index the producer hands over).
+__device__ __forceinline__ void st_shared_s32(uint32_t addr, int v) {
+  asm volatile("st.shared.s32 [%0], %1;\n" ::"r"(addr), "r"(v) : "memory");
+}
+__device__ __forceinline__ int ld_shared_s32(uint32_t addr) {
+  int v;
+  asm volatile("ld.shared.s32 %0, [%1];\n" : "=r"(v) : "r"(addr) : "memory");
+  return v;
 }
 
 // ---- TMA -----------------------------------------------------------------------------------------

@@ -1,6 +1,6 @@
-// flash3 on the GPU against the fp64 reference: float16 and bfloat16, head dims 64 and 128, causal and
-// not, GQA/MQA, lengths 1, 1000 and 4097 (not multiples of any tile), q_len ≠ kv_len both ways
-// (including rows that see no key), outputs and LSE poisoned before each run; every rung of the
+// flash3 on the GPU against the fp64 reference: float16 and bfloat16, head dims 64, 128 and 256 and the
+// multiples of 8 between them (padded), causal and not, both grids and tile orders, GQA/MQA, lengths
+// 1, 1000 and 4097 (not multiples of any tile), q_len ≠ kv_len both ways (including rows that see no key), outputs and LSE poisoned before each run; every rung of the
 // schedule ladder; and the SASS of every flash3 kernel contains HGMMA (wgmma), not only HMMA.
 // Tolerance: at most twice the error of a plain low-precision computation on the same inputs.
 #include <cuda_runtime.h>
@@ -90,7 +90,43 @@ TEST(Flash3GpuCausal, RowsThatSeeNoKeyAreZeroWithMinusInfLse) {
   REQUIRE_HOPPER();
   // q_len − kv_len = 260: the first 260 rows see nothing (two whole 128-row tiles and part of a third).
   for (DType t : {DType::F16, DType::BF16})
-    for (int64_t d : {64, 128}) expect_matches_reference(make(t, 1, 2, 2, 300, 40, d, true));
+    for (int64_t d : {64, 128, 256}) expect_matches_reference(make(t, 1, 2, 2, 300, 40, d, true));
+}
+
+// Head dims without their own kernel run on the next compiled one (zero-filled columns): every one
+// lands on a different tile and on the ragged column block of its kernel.
+TEST_P(Flash3Gpu, UncompiledHeadDimsRunOnTheNextKernel) {
+  REQUIRE_HOPPER();
+  const auto [t, causal] = GetParam();
+  for (int64_t d : {8, 32, 40, 72, 80, 96, 112, 136, 192, 248}) {
+    SCOPED_TRACE(d);
+    expect_matches_reference(make(t, 1, 4, 2, 300, 517, d, causal), 4, 50 + uint64_t(d));
+  }
+}
+
+// Both grids (one block per tile, or a persistent block per SM taking tiles from a counter) and both
+// causal tile orders compute the same function, whatever the table's default is: several tiles per
+// block, rows that see no key, GQA, lengths that are not multiples of any tile.
+TEST(Flash3GpuGrid, PersistentAndBlockGridsAndBothOrdersMatchTheReference) {
+  REQUIRE_HOPPER();
+  for (const char* grid : {"persistent", "blocks"})
+    for (const char* order : {"lpt", "heads"}) {
+      SCOPED_TRACE(std::string(grid) + " " + order);
+      ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_GRID", grid, 1), 0);
+      ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_ORDER", order, 1), 0);
+      for (const flash3::TileShape& s : flash3::kTileShapes) {
+        if (std::string(order) == "heads" && !s.causal) continue;  // the order only applies to causal tiles
+        SCOPED_TRACE(std::to_string(s.head_dim) + (s.causal ? " causal" : " full"));
+        // 2·16 heads × 8–11 query tiles: more tiles than SMs, so persistent blocks take several each.
+        expect_matches_reference(make(DType::BF16, 2, 16, 4, 1100, 1100, s.head_dim, s.causal), 1, 61);
+        expect_matches_reference(make(DType::F16, 1, 6, 2, 700, 150, s.head_dim, s.causal), 3, 62);  // rows with no key
+      }
+    }
+  unsetenv("ATTNSCOPE_FLASH3_ORDER");
+  ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_GRID", "rings", 1), 0);
+  const auto refused = gputest::run_against_reference(backend(), make(DType::BF16, 1, 1, 1, 16, 16, 128, false));
+  EXPECT_NE(refused.error.find("ATTNSCOPE_FLASH3_GRID=rings"), std::string::npos) << refused.error;
+  unsetenv("ATTNSCOPE_FLASH3_GRID");
 }
 
 INSTANTIATE_TEST_SUITE_P(SixteenBit, Flash3Gpu, ::testing::Combine(::testing::Values(DType::F16, DType::BF16), ::testing::Bool()),
@@ -130,10 +166,12 @@ TEST(Flash3GpuLadder, AlternativeTilesMatchTheReference) {
   unsetenv("ATTNSCOPE_FLASH3_TILE");
 }
 
-TEST(Flash3GpuLimits, UncompiledHeadDimAndFloat32AreRefusedNotComputed) {
+TEST(Flash3GpuLimits, HeadDimsWithoutAKernelAndFloat32AreRefusedNotComputed) {
   REQUIRE_HOPPER();
-  const auto d96 = gputest::run_against_reference(backend(), make(DType::F16, 1, 1, 1, 16, 16, 96, false));
-  EXPECT_NE(d96.error.find("head_dim 96"), std::string::npos) << d96.error;
+  for (int64_t d : {100, 264}) {
+    const auto refused = gputest::run_against_reference(backend(), make(DType::F16, 1, 1, 1, 16, 16, d, false));
+    EXPECT_NE(refused.error.find("head_dim " + std::to_string(d)), std::string::npos) << refused.error;
+  }
   const auto f32 = gputest::run_against_reference(backend(), make(DType::F32, 1, 1, 1, 16, 16, 64, false));
   EXPECT_NE(f32.error.find("float32"), std::string::npos) << f32.error;
 }
@@ -174,9 +212,9 @@ TEST(Flash3Sass, EveryKernelUsesHgmma) {
     }
   }
   close_function();
-  // 2 head dims × 2 dtypes × 2 masks (ping-pong) + bf16 d128's serial and overlap rungs × 2 masks + the
-  // alternative tiles.
-  EXPECT_EQ(kernels, 12 + int(flash3::kAlternativeTiles.size()));
+  // Every table row × 2 dtypes × 2 grids (ping-pong) + bf16 d128's serial and overlap rungs × 2 masks +
+  // the alternative tiles.
+  EXPECT_EQ(kernels, int(flash3::kTileShapes.size()) * 4 + 4 + int(flash3::kAlternativeTiles.size()));
   EXPECT_EQ(with_hgmma, kernels);
 }
 
