@@ -64,7 +64,7 @@ CUtensorMap make_map(const void* data, bool bf16, int64_t heads, int64_t rows, i
 
 // The schedule: ping-pong unless ATTNSCOPE_FLASH3_SCHEDULE names a lower rung of the ladder
 // (serial, overlap) — compiled for bfloat16, head dim 128 only, the cell where FA3's ablation is
-// measured (kernels/flash3/NOTES.md).
+// measured (kernels/flash3/NOTES.md), on the one-block-per-tile grid ("+ persistent" is the last rung).
 Schedule schedule_from_env() {
   const char* s = std::getenv("ATTNSCOPE_FLASH3_SCHEDULE");
   if (s == nullptr || *s == '\0' || std::string(s) == "pingpong") return Schedule::kPingPong;
@@ -73,8 +73,8 @@ Schedule schedule_from_env() {
   throw std::runtime_error(std::string("flash3: ATTNSCOPE_FLASH3_SCHEDULE=") + s + " is not serial, overlap or pingpong");
 }
 
-// The tile: the table's row for (head dim, mask), unless ATTNSCOPE_FLASH3_TILE=<block_m>x<block_n>x<stages>
-// names a row of kAlternativeTiles for this problem (bfloat16, ping-pong). Anything else named there is
+// The tile: the table's row for (head dim, mask), unless ATTNSCOPE_FLASH3_TILE=<block_m>x<block_n>x<stages>[p]
+// names a row of kAlternativeTiles for this problem (bfloat16, ping-pong, the row's own grid). Anything else named there is
 // refused, not silently ignored. Returns the alternative's index, or -1 for the default row.
 int alternative_from_env(const Params& p, TileShape& tile) {
   tile = *tile_shape(p.head_dim, p.causal);

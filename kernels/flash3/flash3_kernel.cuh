@@ -512,4 +512,21 @@ void run(const TensorMaps& maps, const Params& p, cudaStream_t stream) {
   launch<Traits<Element, kHeadDim, kBlockN, kStages, kConsumers, kSchedule, kPersistent>, kCausal>(maps, p, stream);
 }
 
+// The table's kernels for one head dim: both dtypes, both masks (each with its row of kTileShapes),
+// ping-pong, on both grids (ATTNSCOPE_FLASH3_GRID picks the one the table does not). Used by the
+// flash3_hdim<D>.cu files, one per head dim so that they compile in parallel.
+#define ATTNSCOPE_FLASH3_ONE(element, d, causal, persistent)                                                    \
+  template void run<element, d, tile_shape(d, causal)->block_n, tile_shape(d, causal)->stages,                 \
+                    tile_shape(d, causal)->consumers, Schedule::kPingPong, persistent, causal>(const TensorMaps&, \
+                                                                                              const Params&, cudaStream_t)
+#define ATTNSCOPE_FLASH3_HEAD_DIM(d)                                                                               \
+  ATTNSCOPE_FLASH3_ONE(__half, d, false, false);                                                                   \
+  ATTNSCOPE_FLASH3_ONE(__half, d, false, true);                                                                    \
+  ATTNSCOPE_FLASH3_ONE(__half, d, true, false);                                                                    \
+  ATTNSCOPE_FLASH3_ONE(__half, d, true, true);                                                                     \
+  ATTNSCOPE_FLASH3_ONE(__nv_bfloat16, d, false, false);                                                            \
+  ATTNSCOPE_FLASH3_ONE(__nv_bfloat16, d, false, true);                                                             \
+  ATTNSCOPE_FLASH3_ONE(__nv_bfloat16, d, true, false);                                                             \
+  ATTNSCOPE_FLASH3_ONE(__nv_bfloat16, d, true, true)
+
 }  // namespace attnscope::flash3
