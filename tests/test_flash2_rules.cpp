@@ -41,7 +41,7 @@ const DeviceInfo& profile(const char* name) { return *find_profile(name); }
 // The input rules and the device rules this backend owns (kernel_image depends on how this binary was
 // built and is tested with the rule builders).
 void expect_input_and_device_rules_met(const std::vector<RuleResult>& rs) {
-  for (const char* id : {"device_kind", "compute_capability", "dtype", "head_dim_set", "head_dim_multiple", "shared_memory"})
+  for (const char* id : {"device_kind", "compute_capability", "dtype", "head_dim_max", "head_dim_multiple", "shared_memory"})
     EXPECT_TRUE(must_have(rs, id).met) << id << ": " << must_have(rs, id).reason;
 }
 
@@ -68,7 +68,7 @@ TEST(Flash2Rules, T4IsGreyedWithTheSm80ReasonAndPointsToMemEfficient) {
   EXPECT_TRUE(contains(cc.hint, "cublas-math or naive")) << cc.hint;  // backends without an sm80 rule
   EXPECT_FALSE(has_rule(rs, "shared_memory"));     // judged only where the kernel could run at all
   EXPECT_TRUE(must_have(rs, "dtype").met);         // the input itself is fine: only the device is not
-  EXPECT_TRUE(must_have(rs, "head_dim_set").met);
+  EXPECT_TRUE(must_have(rs, "head_dim_max").met);
 }
 
 TEST(Flash2Rules, Float32IsAnInputProblemNamingBothSixteenBitTypes) {
@@ -81,25 +81,30 @@ TEST(Flash2Rules, Float32IsAnInputProblemNamingBothSixteenBitTypes) {
   EXPECT_TRUE(contains(r.hint, "float16 or bfloat16")) << r.hint;
 }
 
-TEST(Flash2Rules, HeadDimOutsideTheCompiledSetNamesTheNearestAllowed) {
-  struct Case { int64_t d, nearest; };
-  for (const Case c : {Case{80, 96}, Case{48, 64}, Case{112, 128}, Case{160, 128}, Case{200, 256}, Case{16, 32}, Case{512, 256}}) {
+TEST(Flash2Rules, UncompiledHeadDimsRunOnTheNextKernelUpTo256) {
+  // FlashAttention-2 accepts every multiple of 8 up to 256 (80 and 112 included): those without their
+  // own kernel run on the next compiled one.
+  struct Case { int64_t d, kernel; };
+  for (const Case c : {Case{80, 96}, Case{48, 64}, Case{112, 128}, Case{160, 256}, Case{200, 256}, Case{16, 32}, Case{8, 32}}) {
     SCOPED_TRACE(c.d);
-    const auto rs = backend().check(problem(DType::BF16, c.d), profile("h100"));
-    const RuleResult r = must_have(rs, "head_dim_set");
-    EXPECT_FALSE(r.met);
-    EXPECT_EQ(r.observed, std::to_string(c.d));
-    EXPECT_TRUE(contains(r.reason, "32, 64, 96, 128, 256")) << r.reason;
-    EXPECT_TRUE(contains(r.hint, "nearest allowed: head_dim " + std::to_string(c.nearest))) << r.hint;
-    EXPECT_TRUE(must_have(rs, "head_dim_multiple").met);  // all of these are multiples of 8
+    expect_input_and_device_rules_met(backend().check(problem(DType::BF16, c.d), profile("h100")));
+    ASSERT_NE(flash2::tile_shape(c.d), nullptr);
+    EXPECT_EQ(flash2::tile_shape(c.d)->head_dim, c.kernel);
   }
+  const RuleResult r = must_have(backend().check(problem(DType::BF16, 512), profile("h100")), "head_dim_max");
+  EXPECT_FALSE(r.met);
+  EXPECT_EQ(r.observed, "512");
+  EXPECT_TRUE(contains(r.reason, "32, 64, 96, 128 and 256")) << r.reason;
+  EXPECT_TRUE(contains(r.hint, "256")) << r.hint;
 }
 
-TEST(Flash2Rules, HeadDimSetIsExactlyTheCompiledKernels) {
-  // The rule and the kernel table agree on every head dim up to past the largest.
+TEST(Flash2Rules, HeadDimRulesAndTheKernelTableAgree) {
+  // The rules and the kernel table agree on every head dim up to past the largest.
   for (int64_t d = 1; d <= 300; ++d) {
-    const bool accepted = must_have(backend().check(problem(DType::F16, d), profile("h100")), "head_dim_set").met;
+    const auto rs = backend().check(problem(DType::F16, d), profile("h100"));
+    const bool accepted = must_have(rs, "head_dim_max").met && must_have(rs, "head_dim_multiple").met;
     EXPECT_EQ(accepted, flash2::tile_shape(d) != nullptr) << d;
+    EXPECT_EQ(accepted, d % 8 == 0 && d <= 256) << d;
   }
 }
 
@@ -109,15 +114,13 @@ TEST(Flash2Rules, HeadDimNotAMultipleOfEightSaysWhyAndWhereToPad) {
   EXPECT_FALSE(m.met);
   EXPECT_TRUE(contains(m.reason, "16-byte")) << m.reason;
   EXPECT_TRUE(contains(m.hint, "104")) << m.hint;
-  // Both head-dim rules are shown, each with its own value.
-  EXPECT_FALSE(must_have(rs, "head_dim_set").met);
-  EXPECT_TRUE(contains(must_have(rs, "head_dim_set").hint, "nearest allowed: head_dim 96"));
+  EXPECT_TRUE(must_have(rs, "head_dim_max").met);  // 100 is in range: only the multiple is wrong
 }
 
 TEST(Flash2Rules, EveryUnmetRuleIsListedTogether) {
-  // float32 at head dim 100 on a T4: device, dtype and both head-dim rules, all at once.
-  const auto unmet = backend().requirements(problem(DType::F32, 100), profile("t4"));
-  for (const char* id : {"compute_capability", "dtype", "head_dim_set", "head_dim_multiple"})
+  // float32 at head dim 300 on a T4: device, dtype and both head-dim rules, all at once.
+  const auto unmet = backend().requirements(problem(DType::F32, 300), profile("t4"));
+  for (const char* id : {"compute_capability", "dtype", "head_dim_max", "head_dim_multiple"})
     EXPECT_TRUE(has_rule(unmet, id)) << id;
 }
 

@@ -37,7 +37,8 @@ static_assert(kTileShapes.size() == 5 && kTileShapes[0].head_dim == 32 && kTileS
 
 void forward(const Params& p, void* stream) {
   const auto s = static_cast<cudaStream_t>(stream);
-  const bool found = head_dim_switch(p.head_dim, [&](auto d) {
+  const TileShape* shape = tile_shape(p.head_dim);
+  const bool found = shape != nullptr && head_dim_switch(shape->head_dim, [&](auto d) {
     if (p.bf16)
       run<__nv_bfloat16, decltype(d)::value>(p, s);
     else

@@ -27,10 +27,13 @@ inline constexpr std::array<TileShape, 5> kTileShapes = {{
     {256, 64, 32, 4, false, 2},   // 16 rows per warp: O 128 + S 16
 }};
 
-// The row for head_dim, or null when no kernel is compiled for it.
+// The row a head dim runs on: its own, or for any other multiple of 8 up to 256 the next compiled one
+// (FlashAttention-2's rounding: the missing columns are zero-filled on load and not stored); null
+// when there is none.
 constexpr const TileShape* tile_shape(int64_t head_dim) {
+  if (head_dim <= 0 || head_dim % 8 != 0) return nullptr;
   for (const TileShape& t : kTileShapes)
-    if (t.head_dim == head_dim) return &t;
+    if (t.head_dim >= head_dim) return &t;  // the rows are in increasing head dim
   return nullptr;
 }
 

@@ -18,12 +18,8 @@ namespace {
 // all sm80 instructions; no pre-Ampere path is compiled.
 constexpr int kMinComputeCapability = 80;
 
-// The compiled head dims: the rows of the kernels' own tile table.
-std::vector<int64_t> compiled_head_dims() {
-  std::vector<int64_t> dims;
-  for (const flash2::TileShape& t : flash2::kTileShapes) dims.push_back(t.head_dim);
-  return dims;
-}
+// Head dims run: every multiple of 8 up to the largest compiled one (flash2.hpp's tile_shape).
+constexpr int64_t kMaxHeadDim = flash2::kTileShapes.back().head_dim;
 
 class Flash2Backend final : public CudaBackend {
  public:
@@ -47,12 +43,14 @@ class Flash2Backend final : public CudaBackend {
         "aligned (query i sees key j iff j ≤ i + kv_len − q_len); tiles wholly above the diagonal are "
         "never loaded, only the diagonal and ragged-end tiles are masked element by element, and the "
         "heaviest causal tiles are launched first. GQA/MQA blocks read their shared KV head directly. "
-        "Head dims 32, 64, 96, 128 and 256 are separate compiled kernels with their own tile shapes.",
+        "Head dims 32, 64, 96, 128 and 256 are separate compiled kernels with their own tile shapes; any other "
+        "multiple of 8 up to 256 (80, 112, …) runs on the next one up, its missing columns zero-filled on "
+        "load and left out of the store, as FlashAttention-2 does — correct, at the padded head dim's cost.",
         "O(B·H·Nq·d) for the output plus O(B·H·Nq) for the fp32 log-sum-exp — O(N) in the sequence length; "
         "per block 40–96 KiB of shared memory. The Nq × Nk score matrix never exists.",
         "float16/bfloat16 prefill and training-style shapes on Ampere, Ada and Hopper GPUs with a head dim "
-        "of 32, 64, 96, 128 or 256: long sequences, causal or not, GQA. On Hopper the wgmma/TMA kernels "
-        "(FlashAttention-3, cuDNN) are faster still; for float32 or other head dims use mem-efficient; "
+        "up to 256 (fastest at 32, 64, 96, 128 or 256): long sequences, causal or not, GQA. On Hopper the "
+        "wgmma/TMA kernels (FlashAttention-3, cuDNN) are faster still; for float32 use mem-efficient; "
         "for one query row against a long cache, split-KV decode fills the GPU better."};
     return kInfo;
   }
@@ -65,8 +63,9 @@ class Flash2Backend final : public CudaBackend {
         .dtype_in({DType::F16, DType::BF16},
                   {.reason = "tensor-core mma.sync takes 16-bit inputs; float32 would need TF32, which changes "
                              "the numerics"})
-        .head_dim_in(compiled_head_dims(),
-                     {.reason = "each head dim is a separately compiled kernel with its own tile shape"})
+        .head_dim_at_most(kMaxHeadDim, {.reason = "kernels are compiled for head dims 32, 64, 96, 128 and 256; any other "
+                                                  "multiple of 8 runs on the next one up, its missing columns "
+                                                  "zero-filled on load"})
         .head_dim_multiple_of(8, {.reason = "Q, K and V rows are copied in 16-byte pieces of 8 float16/bfloat16 values"});
     if (const flash2::TileShape* shape = flash2::tile_shape(p.head_dim))
       rules.shared_memory_fits(uint64_t(shape->shared_memory_bytes()), "head_dim " + std::to_string(p.head_dim),

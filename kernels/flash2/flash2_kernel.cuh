@@ -34,6 +34,9 @@ struct KernelArgs {
   int q_len, kv_len;
   int num_m_blocks;               // ceil(q_len / kBlockM)
   float scale_log2;               // scale · log2(e)
+  // The tensors' own head dim (row stride) and its 16-byte chunks: a head dim without a kernel runs on
+  // the next compiled one (D ≥ head_dim), the missing columns zero-filled on load, not stored.
+  int head_dim, chunks;
 };
 
 namespace detail {
@@ -45,10 +48,11 @@ __device__ __forceinline__ void static_for_impl(F&& f, std::integer_sequence<int
   (f(std::integral_constant<int, I>{}), ...);
 }
 
-// Copy a [kRows × D] tile (rows >= valid_rows zero-filled) from global (row stride D) into a swizzled
-// shared tile. Asynchronous: the caller commits and waits.
+// Copy a [kRows × D] tile (rows >= valid_rows and 16-byte chunks >= valid_chunks zero-filled) from
+// global (row stride ld elements) into a swizzled shared tile. Asynchronous: the caller commits and waits.
 template <class Cfg, int kRows>
-__device__ __forceinline__ void load_tile(uint32_t s_tile, const typename Cfg::Element* g, int valid_rows) {
+__device__ __forceinline__ void load_tile(uint32_t s_tile, const typename Cfg::Element* g, int valid_rows, int ld,
+                                          int valid_chunks) {
   using Swz = sm80::Swizzle<Cfg::kHeadDim>;
   constexpr int D = Cfg::kHeadDim, kThreads = Cfg::kThreads;
   constexpr int kChunks = kRows * Swz::kChunks;  // 16-byte chunks in the tile
@@ -58,19 +62,19 @@ __device__ __forceinline__ void load_tile(uint32_t s_tile, const typename Cfg::E
     constexpr int kRowsPerPass = kThreads / Swz::kChunks;
     const int row = threadIdx.x / Swz::kChunks, chunk = threadIdx.x % Swz::kChunks;
     const uint32_t s_thread = s_tile + 2 * Swz::offset(row, chunk);
-    const auto* g_thread = g + row * D + chunk * 8;
+    const auto* g_thread = g + row * ld + chunk * 8;
 #pragma unroll
     for (int i = 0; i < kChunks / kThreads; ++i) {
-      const bool valid = row + i * kRowsPerPass < valid_rows;
-      sm80::cp_async_16(s_thread + i * kRowsPerPass * D * 2, valid ? g_thread + i * kRowsPerPass * D : g, valid);
+      const bool valid = row + i * kRowsPerPass < valid_rows && chunk < valid_chunks;
+      sm80::cp_async_16(s_thread + i * kRowsPerPass * D * 2, valid ? g_thread + i * kRowsPerPass * ld : g, valid);
     }
   } else {
 #pragma unroll
     for (int i = 0; i < kChunks / kThreads; ++i) {
       const int c = threadIdx.x + i * kThreads;
       const int row = c / Swz::kChunks, chunk = c % Swz::kChunks;
-      const bool valid = row < valid_rows;
-      sm80::cp_async_16(s_tile + 2 * Swz::offset(row, chunk), valid ? g + row * D + chunk * 8 : g, valid);
+      const bool valid = row < valid_rows && chunk < valid_chunks;
+      sm80::cp_async_16(s_tile + 2 * Swz::offset(row, chunk), valid ? g + row * ld + chunk * 8 : g, valid);
     }
   }
 }
@@ -110,10 +114,10 @@ __global__ void __launch_bounds__(Cfg::kThreads) forward_kernel(const KernelArgs
   const int q_rows = min(kBlockM, a.q_len - m_start);  // valid rows of this tile
   const int causal_shift = a.kv_len - a.q_len;         // query i sees key j iff j <= i + causal_shift
 
-  const Element* gQ = a.q + (int64_t(bh) * a.q_len + m_start) * D;  // [q_rows × D]
+  const Element* gQ = a.q + (int64_t(bh) * a.q_len + m_start) * a.head_dim;  // [q_rows × head_dim]
   // K and V of this head: [Nk × D] each at the same offset (one 64-bit register instead of two
   // pointers; the bases stay in the kernel's parameter bank).
-  const int64_t kv_offset = int64_t(kv_head) * a.kv_len * D;
+  const int64_t kv_offset = int64_t(kv_head) * a.kv_len * a.head_dim;
 
   // Keys [0, n_end) are visible to at least one row of this tile.
   const int n_end = kCausal ? min(a.kv_len, max(0, m_start + q_rows + causal_shift)) : a.kv_len;
@@ -123,15 +127,17 @@ __global__ void __launch_bounds__(Cfg::kThreads) forward_kernel(const KernelArgs
   auto stage_offset = [](int nb) -> uint32_t { return Cfg::kStages == 2 ? uint32_t(nb & 1) * kStageBytes : 0u; };
   auto load_k = [&](int nb) {
     const int n0 = nb * kBlockN;
-    detail::load_tile<Cfg, kBlockN>(sK_addr + stage_offset(nb), a.k + kv_offset + int64_t(n0) * D, a.kv_len - n0);
+    detail::load_tile<Cfg, kBlockN>(sK_addr + stage_offset(nb), a.k + kv_offset + int64_t(n0) * a.head_dim, a.kv_len - n0,
+                                    a.head_dim, a.chunks);
   };
   auto load_v = [&](int nb) {
     const int n0 = nb * kBlockN;
-    detail::load_tile<Cfg, kBlockN>(sV_addr + stage_offset(nb), a.v + kv_offset + int64_t(n0) * D, a.kv_len - n0);
+    detail::load_tile<Cfg, kBlockN>(sV_addr + stage_offset(nb), a.v + kv_offset + int64_t(n0) * a.head_dim, a.kv_len - n0,
+                                    a.head_dim, a.chunks);
   };
 
   // ---- prologue: Q and the last K tile (and its V with two stages) ----
-  detail::load_tile<Cfg, kBlockM>(sQ_addr, gQ, q_rows);
+  detail::load_tile<Cfg, kBlockM>(sQ_addr, gQ, q_rows, a.head_dim, a.chunks);
   if (n_blocks > 0) {
     load_k(n_blocks - 1);
     if constexpr (Cfg::kStages == 2) load_v(n_blocks - 1);
@@ -279,14 +285,14 @@ __global__ void __launch_bounds__(Cfg::kThreads) forward_kernel(const KernelArgs
     }
   }
   __syncthreads();
-  Element* gO = a.o + (int64_t(bh) * a.q_len + m_start) * D;
+  Element* gO = a.o + (int64_t(bh) * a.q_len + m_start) * a.head_dim;
   constexpr int kChunks = kBlockM * Swz::kChunks;
 #pragma unroll
   for (int i = 0; i < kChunks / Cfg::kThreads; ++i) {
     const int c = threadIdx.x + i * Cfg::kThreads;
     const int row = c / Swz::kChunks, chunk = c % Swz::kChunks;
-    if (row < q_rows)
-      *reinterpret_cast<uint4*>(gO + row * D + chunk * 8) = *reinterpret_cast<const uint4*>(sQ + Swz::offset(row, chunk));
+    if (row < q_rows && chunk < a.chunks)
+      *reinterpret_cast<uint4*>(gO + row * a.head_dim + chunk * 8) = *reinterpret_cast<const uint4*>(sQ + Swz::offset(row, chunk));
   }
 }
 
@@ -312,6 +318,8 @@ void launch(const Params& p, cudaStream_t stream) {
   a.kv_len = int(p.kv_len);
   a.num_m_blocks = int((p.q_len + Cfg::kBlockM - 1) / Cfg::kBlockM);
   a.scale_log2 = p.scale * attn::kLog2e;
+  a.head_dim = p.head_dim;
+  a.chunks = p.head_dim / 8;
   const int64_t blocks = int64_t(a.num_m_blocks) * p.batch * p.q_heads;
   if (blocks > INT_MAX) throw std::runtime_error("flash2: problem needs " + std::to_string(blocks) + " blocks; at most 2^31-1");
   if (blocks == 0) return;

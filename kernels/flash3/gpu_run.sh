@@ -16,7 +16,7 @@
 #           default: both grids and both causal orders against the table's defaults), bfloat16;
 #   d256    the standard grid at head dim 256 (H = 8) for flash3 and cudnn, both masks, bfloat16 (and its
 #           persistent-grid variant);
-#   padded  head dims without their own kernel (80, 96, 112; B·N = 16k, H = 16, N = 8k) for flash3 and cudnn.
+#   padded  head dims without their own kernel (80, 96, 112; B·N = 16k, H = 16, N = 8k) for flash3, flash2 and cudnn.
 # cudnn runs on PyTorch's libcudnn when the device has it (the library the bar is measured with).
 set -uo pipefail
 BUILD="${BUILD:-build}"
@@ -83,7 +83,7 @@ for step in "$@"; do
           timeout 60 "$CLI" run "${GRID[@]}" --seq 1024:16384:x2 --head-dim "${HEAD_DIMS:-64,128}" --dtype "$dt" "${flag[@]}" \
             --backends "${GRID_BACKENDS:-flash3,flash2,cudnn}" >"$OUT/grid_${dt}_$c.jsonl" 2>>"$OUT/run.log"
           [ -n "${BEFORE:-}" ] && timeout 30 "$BEFORE" run "${GRID[@]}" --seq 1024:16384:x2 --head-dim "${HEAD_DIMS:-64,128}" --dtype "$dt" \
-            "${flag[@]}" --backends flash3 2>>"$OUT/run.log" | sed 's/^{/{"variant":"before",/' >>"$OUT/grid_${dt}_$c.jsonl"
+            "${flag[@]}" --backends "${BEFORE_BACKENDS:-flash3}" 2>>"$OUT/run.log" | sed 's/^{/{"variant":"before",/' >>"$OUT/grid_${dt}_$c.jsonl"
         done
       done
       python3 kernels/flash3/table.py grid "$OUT"/grid_*.jsonl | tee "$OUT/grid.md"
@@ -127,7 +127,7 @@ for step in "$@"; do
       t padded
       for c in "" --causal; do
         timeout 40 "$CLI" run --device cuda:0 --tokens 16384 --heads 16 "${TIMING[@]}" --stream --seq 8192 --head-dim 80,96,112 \
-          --dtype bfloat16 $c --backends flash3,cudnn >>"$OUT/padded.jsonl" 2>>"$OUT/run.log"
+          --dtype bfloat16 $c --backends flash3,flash2,cudnn >>"$OUT/padded.jsonl" 2>>"$OUT/run.log"
       done
       python3 kernels/flash3/table.py grid "$OUT/padded.jsonl" | tee "$OUT/padded.md"
       ;;

@@ -38,7 +38,7 @@ def key_of(r):
 mode, paths = sys.argv[1], sys.argv[2:]
 cells = {}  # key -> {column: record}
 for variant, r in records(paths):
-    column = r["backend"] if r["backend"] != "flash3" or variant in (None, "default") else f"flash3 {variant}"
+    column = r["backend"] if variant in (None, "default") else f"{r['backend']} {variant}"
     cells.setdefault(key_of(r), {})[column] = r
 
 if mode == "ladder":
@@ -54,15 +54,17 @@ if mode == "ladder":
                 print(f"| {column} | {key[1]} | {'yes' if key[2] else 'no'} | {text} | {ratio(t, base)} | {ratio(t, cudnn)} |")
 else:
     variants = sorted({c for row in cells.values() for c in row if c.startswith("flash3 ")} - {"flash3 before"})
-    head = ["flash3", "flash3 before"] + variants + ["flash2", "cudnn", "flash3 / cudnn", "flash3 / before", "flash3 / flash2"]
-    head += [f"{v} / cudnn" for v in variants]
+    flash2 = ["flash2", "flash2 before"] if any("flash2 before" in row for row in cells.values()) else ["flash2"]
+    head = ["flash3", "flash3 before"] + variants + flash2 + ["cudnn", "flash3 / cudnn", "flash3 / before", "flash3 / flash2"]
+    head += [f"{v} / cudnn" for v in variants] + (["flash2 / before"] if len(flash2) == 2 else [])
     print("| dtype | d | causal | N | " + " | ".join(head) + " |")
     print("|---|---:|:---:|---:|" + "---:|" * len(head))
     for key in sorted(cells):
         row = cells[key]
-        got = {c: value(row.get(c)) for c in ["flash3", "flash3 before", "flash2", "cudnn"] + variants}
+        got = {c: value(row.get(c)) for c in ["flash3", "flash3 before", "flash2", "flash2 before", "cudnn"] + variants}
         t = {c: v[0] for c, v in got.items()}
-        texts = [got[c][1] for c in ["flash3", "flash3 before"] + variants + ["flash2", "cudnn"]]
+        texts = [got[c][1] for c in ["flash3", "flash3 before"] + variants + flash2 + ["cudnn"]]
         texts += [ratio(t["flash3"], t["cudnn"]), ratio(t["flash3"], t["flash3 before"]), ratio(t["flash3"], t["flash2"])]
         texts += [ratio(t[v], t["cudnn"]) for v in variants]
+        texts += [ratio(t["flash2"], t["flash2 before"])] if len(flash2) == 2 else []
         print(f"| {key[0]} | {key[1]} | {'yes' if key[2] else 'no'} | {key[3]} | " + " | ".join(texts) + " |")

@@ -60,6 +60,17 @@ TEST_P(Flash2Gpu, RaggedLengthsWithGqa) {
   expect_matches_reference(make(t, 2, 2, 1, 129, 1000, 32, causal), 4);
 }
 
+// Head dims without their own kernel (FlashAttention-2 accepts them) run on the next compiled one with
+// zero-filled columns: 80 and 112, and head dims that land on each of the other compiled kernels.
+TEST_P(Flash2Gpu, UncompiledHeadDimsRunOnTheNextKernel) {
+  ATTNSCOPE_REQUIRE_GPU();
+  const auto [t, causal] = GetParam();
+  for (int64_t d : {8, 24, 40, 80, 112, 136, 248}) {
+    SCOPED_TRACE(d);
+    expect_matches_reference(make(t, 1, 4, 2, 300, 517, d, causal), 4, 50 + uint64_t(d));
+  }
+}
+
 TEST(Flash2GpuCausal, RowsThatSeeNoKeyAreZeroWithMinusInfLse) {
   ATTNSCOPE_REQUIRE_GPU();
   // q_len − kv_len = 260: the first 260 rows see nothing (two whole 128-row tiles and part of a third).
@@ -73,10 +84,12 @@ INSTANTIATE_TEST_SUITE_P(SixteenBit, Flash2Gpu, ::testing::Combine(::testing::Va
                                   (std::get<1>(info.param) ? "_causal" : "_full");
                          });
 
-TEST(Flash2GpuLimits, UncompiledHeadDimAndFloat32AreRefusedNotComputed) {
+TEST(Flash2GpuLimits, HeadDimsWithoutAKernelAndFloat32AreRefusedNotComputed) {
   ATTNSCOPE_REQUIRE_GPU();
-  const auto d80 = gputest::run_against_reference(backend(), make(DType::F16, 1, 1, 1, 16, 16, 80, false));
-  EXPECT_NE(d80.error.find("head_dim 80"), std::string::npos) << d80.error;
+  for (int64_t d : {100, 264}) {
+    const auto refused = gputest::run_against_reference(backend(), make(DType::F16, 1, 1, 1, 16, 16, d, false));
+    EXPECT_NE(refused.error.find("head_dim " + std::to_string(d)), std::string::npos) << refused.error;
+  }
   const auto f32 = gputest::run_against_reference(backend(), make(DType::F32, 1, 1, 1, 16, 16, 64, false));
   EXPECT_NE(f32.error.find("float32"), std::string::npos) << f32.error;
 }
