@@ -3,7 +3,7 @@
 # root:  OUT=dir kernels/flash3/gpu_run.sh STEPS...   where STEPS are any of
 #   sanity  flash3 at N=1k (bfloat16, d=64, 128 and 256, causal and not, both grids) under a short timeout: a
 #           hang stops the script here (exit 3) instead of eating the call;
-#   tests   the flash3 GPU tests (fp64 reference, poisoned outputs, every schedule and alternative tile,
+#   tests   the flash3 GPU tests (TESTS: another gtest filter) (fp64 reference, poisoned outputs, every schedule and alternative tile,
 #           the HGMMA check via cuobjdump) and the kernels' resource usage;
 #   ladder  bfloat16 N=8k (B·N = 16k, H·d = 2048): flash3 with every schedule (ATTNSCOPE_FLASH3_SCHEDULE)
 #           and alternative tile (ATTNSCOPE_FLASH3_TILE), d=128 and 64, causal and not; its table joins
@@ -53,7 +53,7 @@ for step in "$@"; do
       ;;
     tests)
       t tests
-      timeout 200 "$BUILD/tests/attnscope_gpu_tests" --gtest_filter='*Flash3*' >"$OUT/tests.log" 2>&1
+      timeout 200 "$BUILD/tests/attnscope_gpu_tests" --gtest_filter="${TESTS:-*Flash3*}" >"$OUT/tests.log" 2>&1
       echo "tests exit code $?" | tee -a "$OUT/tests.log"
       grep -E "^\[  (FAILED|PASSED|SKIPPED) +\]|^\[==========\]|Failure|error" "$OUT/tests.log" | head -30
       /usr/local/cuda/bin/cuobjdump --dump-resource-usage "$CLI" 2>&1 | grep -A1 "flash3" >"$OUT/resources.txt"
