@@ -5,8 +5,9 @@
 #           hang stops the script here (exit 3) instead of eating the call;
 #   tests   the flash3 GPU tests (TESTS: another gtest filter) (fp64 reference, poisoned outputs, every schedule and alternative tile,
 #           the HGMMA check via cuobjdump) and the kernels' resource usage;
-#   ladder  bfloat16 N=8k (B·N = 16k, H·d = 2048): flash3 with every schedule (ATTNSCOPE_FLASH3_SCHEDULE)
-#           and alternative tile (ATTNSCOPE_FLASH3_TILE), d=128 and 64, causal and not; its table joins
+#   ladder  bfloat16 N=8k (B·N = 16k, H·d = 2048): flash3 with every schedule (ATTNSCOPE_FLASH3_SCHEDULE), both
+#           grids and the alternative tiles (ATTNSCOPE_FLASH3_TILE; LADDER_ALTS=none skips them: altgrid has them
+#           at every N), d=128 and 64, causal and not; its table joins
 #           the grid step's N=8k rows (default flash3, flash2, cudnn, BEFORE), so run grid first;
 #   grid    the standard grid for flash3, flash2 and cudnn in DTYPES (default bfloat16), causal and not,
 #           and BEFORE's flash3 on the same grid;
@@ -68,7 +69,7 @@ for step in "$@"; do
         point pingpong-blocks $c 128 ATTNSCOPE_FLASH3_GRID=blocks
         point pingpong-persistent $c 128 ATTNSCOPE_FLASH3_GRID=persistent
       done
-      for alt in ${LADDER_ALTS:-"0 128 128x128x2" "0 128 128x128x3" "0 128 128x192x2" "0 128 128x192x2p" "1 128 128x128x3" \
+      [ "${LADDER_ALTS:-}" = none ] || for alt in ${LADDER_ALTS:-"0 128 128x128x2" "0 128 128x128x3" "0 128 128x192x2" "0 128 128x192x2p" "1 128 128x128x3" \
                  "1 128 128x176x2" "1 128 128x176x2p" "0 64 128x192x4" "0 64 128x128x4" "1 64 128x128x4" "1 64 128x128x4p"}; do
         set -- $alt
         point "tile-$3" "$1" "$2" ATTNSCOPE_FLASH3_TILE="$3"
