@@ -46,7 +46,7 @@ struct KernelArgs {
   // Tile order. 0: head by head (causal: each head's longest query tiles first). > 0: longest first
   // across sections of this many heads whose K and V fit in L2 together (FA3's order for causal).
   int section_heads;
-  int* tile_counter;        // persistent causal grid: the next tile to hand out (null: tile += gridDim.x)
+  int* tile_counter;        // persistent causal grid: the next tile to hand out (non-causal: tile += gridDim.x)
 };
 
 // Which (batch·head, query tile) the tile-th unit of work is (see KernelArgs::section_heads).
@@ -240,7 +240,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
         }
         // The next tile is asked for now, so the atomic's round trip hides under this tile's loads.
         int next = tile + int(gridDim.x);
-        if (kPersistent && a.tile_counter != nullptr) {
+        if constexpr (kPersistent && kCausal) {  // non-causal tiles are dealt statically (no atomic: the
+                                                 // producer's 24 registers spilled with it)
           const int taken = atomicAdd(a.tile_counter, 1);
           next = taken + int(gridDim.x);
           // Every block asks once per tile it has taken (its first from blockIdx.x): total_tiles requests
