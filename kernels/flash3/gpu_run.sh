@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # One device call for flash3 with prebuilt binaries (nothing compiled there). Run from the repository
 # root:  OUT=dir kernels/flash3/gpu_run.sh STEPS...   where STEPS are any of
-#   sanity  flash3 at N=1k (bfloat16, d=64, 128 and 256, causal and not, both grids) under a short timeout: a
+#   sanity  flash3 at N=1k (bfloat16, d=64, 128 and 256, causal and not, default and persistent grid) under a short timeout: a
 #           hang stops the script here (exit 3) instead of eating the call;
 #   tests   the flash3 GPU tests (TESTS: another gtest filter) (fp64 reference, poisoned outputs, every schedule and alternative tile,
 #           the HGMMA check via cuobjdump) and the kernels' resource usage;
@@ -44,7 +44,7 @@ for step in "$@"; do
   case $step in
     sanity)
       t sanity
-      for grid in "" persistent blocks; do
+      for grid in "" persistent; do
         for flag in "" --causal; do
           ATTNSCOPE_FLASH3_GRID=$grid timeout 20 "$CLI" run "${GRID[@]}" --seq 1024 --head-dim 64,128,256 --dtype bfloat16 $flag \
             --backends flash3 >>"$OUT/sanity.jsonl" 2>>"$OUT/run.log" || { echo "sanity failed (exit $?)"; tail -5 "$OUT/run.log"; exit 3; }
