@@ -41,19 +41,27 @@ struct TileShape {
   }
 };
 
-// Chosen by measurement on an H100 (bfloat16, B·N = 16k, NOTES.md, docs/performance.md), among the
-// spill-free candidates: d=128 non-causal takes 128×176 (S 88 + P 44 + O 64 registers per consumer
-// thread; 2 stages = 208 KiB; 684 vs 661 TFLOP/s for 128×128 at N = 8k), causal 128×128; d=64 takes FA3's
-// three consumers, 192×128 with 4 stages (160 registers each; 529–540 vs 429 TFLOP/s at N = 8k without a
-// mask: its GEMMs are short next to its softmax, so two softmaxes must hide under one GEMM); d=256 takes
-// FA3's 128×80 (Q 64 KiB + two stages of K and V: 224 KiB; O alone is 128 registers). Causal rows run on
-// the persistent grid (longest tiles first from an atomic counter).
+// Chosen by measurement on an H100 (bfloat16, B·N = 16k, NOTES.md, docs/performance.md; "call 3" is
+// results/issue15-h100-2026-12-06/call3/), among the spill-free candidates:
+//  * d=64: FA3's three consumers, 192×128 with 4 stages (160 registers each: its GEMMs are short next to its
+//    softmax, so two softmaxes must hide under one GEMM), both masks, on the persistent grid. Call 3, N = 8k:
+//    non-causal 551 (persistent) / 546 (blocks); causal 504 vs 420 for two consumers (128×128×4, blocks) —
+//    three consumers spilled 120 bytes with a mask until the mask became a select before the softmax.
+//  * d=128 non-causal: 128×176 (S 88 + P 44 + O 64 registers per consumer thread; 2 stages = 208 KiB),
+//    one block per tile: the persistent grid measured within ±2 % of it at every N (call 3), 128×192 +1 %
+//    from 8k and −6 % at 1k.
+//  * d=128 causal: 128×128, persistent (call 3: 639 vs 629 on blocks in the same order, 572 before; 128×176
+//    is 0–3 % faster from 8k but 10–20 % slower at 1k–2k).
+//  * d=256: FA3's 128×80 (Q 64 KiB + two stages of K and V: 224 KiB; O alone is 128 registers), persistent
+//    (call 3 non-causal 731–759 vs 697–736 on blocks from N = 4k; 1k and 2k were measured on blocks only.
+//    Causal: blocks was 2–3 % faster at 8k–16k and equal at 4k, not measured below; persistent stays, the
+//    one measured at every N).
 inline constexpr std::array<TileShape, 6> kTileShapes = {{
-    {64, false, 128, 4, 3},
+    {64, false, 128, 4, 3, true},
     {64, true, 128, 4, 3, true},
     {128, false, 176, 2},
     {128, true, 128, 2, 2, true},
-    {256, false, 80, 2},
+    {256, false, 80, 2, 2, true},
     {256, true, 80, 2, 2, true},
 }};
 
