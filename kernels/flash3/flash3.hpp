@@ -86,7 +86,11 @@ inline constexpr std::array<TileShape, 11> kAlternativeTiles = {{
 // Head dims that are not compiled run on the next compiled one: TMA fills the missing columns of Q, K
 // and V with zeros (exact: they add nothing to Q·Kᵀ and give zero output columns) and drops them when
 // the output is stored — FlashAttention's rounding up, at the price of the padded columns' work.
-inline constexpr int64_t kMaxHeadDim = 256;
+inline constexpr int64_t kMaxHeadDim = [] {
+  int64_t most = 0;
+  for (const TileShape& t : kTileShapes) most = t.head_dim > most ? t.head_dim : most;
+  return most;
+}();
 constexpr int64_t compiled_head_dim(int64_t head_dim) {
   int64_t best = 0;
   for (const TileShape& t : kTileShapes)
