@@ -6,36 +6,95 @@
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFormLayout>
+#include <QGridLayout>
+#include <QGroupBox>
+#include <QLabel>
 #include <QHBoxLayout>
 #include <QLineEdit>
 #include <QPushButton>
 #include <QSettings>
 #include <QSpinBox>
 #include <QDir>
+#include <QVBoxLayout>
+#include <algorithm>
 #include <cmath>
+
+#include "BackendColors.h"
 
 namespace attnscope::gui {
 
-ExportDialog::ExportDialog(const QString& suggestedPath, QSize windowSize, PlotView::Kind kind, PlotView::Panels panels,
-                           QWidget* parent)
+ExportDialog::ExportDialog(const QString& suggestedPath, QSize windowSize, const PlotView::Choices& current,
+                           std::vector<PlotSource> sources, QWidget* parent)
     : QDialog(parent),
       path_(new QLineEdit(suggestedPath)),
       kind_(new QComboBox),
       panels_(new QComboBox),
+      x_(new QComboBox),
+      baseline_(new QComboBox),
+      filters_(new QWidget),
+      filterForm_(new QFormLayout(filters_)),
       preset_(new QComboBox),
       widthIn100_(new QSpinBox),
       heightIn100_(new QSpinBox),
       fontPt_(new QSpinBox),
       dpi_(new QSpinBox),
       data_(new QCheckBox(tr("Also save what the chart shows as CSV (same name, .csv)"))),
-      window_(windowSize) {
+      window_(windowSize),
+      current_(current),
+      sources_(std::move(sources)) {
   setWindowTitle(tr("Export chart"));
   for (const auto& [label, k] : PlotView::kindChoices()) kind_->addItem(label, int(k));
   for (const auto& [label, p] : PlotView::panelChoices()) panels_->addItem(label, int(p));
-  kind_->setCurrentIndex(kind_->findData(int(kind)));
-  panels_->setCurrentIndex(panels_->findData(int(panels)));
+  kind_->setCurrentIndex(kind_->findData(int(current.kind)));
+  panels_->setCurrentIndex(panels_->findData(int(current.panels)));
+  path_->setObjectName(QStringLiteral("exportPath"));
   kind_->setObjectName(QStringLiteral("exportKind"));
   panels_->setObjectName(QStringLiteral("exportPanels"));
+  x_->setObjectName(QStringLiteral("exportX"));
+  baseline_->setObjectName(QStringLiteral("exportBaseline"));
+  x_->setToolTip(tr("The field on the x axis (--x); every other field that varies is a panel or a filter"));
+  baseline_->setToolTip(tr("The speed-up chart divides this backend's median latency by each backend's (--baseline)"));
+
+  // The window's model names the x field, the baseline and every backend; the backends are listed from a
+  // model that keeps every value of every field, so one the filters now leave out can still be ticked.
+  PlotOptions o = current.options;
+  o.singlePanel = current.kind == PlotView::Kind::Roofline;
+  const PlotModel model = buildPlotModel(sources_, o);
+  for (SweepAxis a : model.axisChoices()) x_->addItem(axisTitle(a), int(a));
+  if (x_->count() == 0) x_->addItem(axisTitle(model.axis), int(model.axis));
+  x_->setCurrentIndex(x_->findData(int(model.axis)));
+  for (const QString& id : model.backends) baseline_->addItem(backendShortName(id), id);
+  baseline_->setCurrentIndex(baseline_->findData(model.baseline));
+  PlotOptions everything;
+  everything.singlePanel = true;
+  for (const PlotField& f : model.fields) everything.only[f.field] = f.values;
+  auto* backends = new QWidget;
+  auto* backendGrid = new QGridLayout(backends);
+  backendGrid->setContentsMargins(0, 0, 0, 0);
+  QStringList keys;
+  for (const PlotSeries& s : buildPlotModel(sources_, everything).series) {
+    if (keys.contains(s.key)) continue;
+    keys << s.key;
+    auto* box = new QCheckBox(s.name);
+    box->setObjectName(QStringLiteral("exportShow:") + s.key);
+    box->setProperty("key", s.key);
+    box->setChecked(!current.hidden.contains(s.key));
+    backendGrid->addWidget(box, int(shown_.size()) / 3, int(shown_.size()) % 3);
+    shown_.push_back(box);
+  }
+  filterForm_->setContentsMargins(0, 0, 0, 0);
+  rebuildFilters();
+  connect(x_, &QComboBox::currentIndexChanged, this, &ExportDialog::rebuildFilters);
+  auto followKind = [this] {
+    const bool roofline = PlotView::Kind(kind_->currentData().toInt()) == PlotView::Kind::Roofline;
+    panels_->setEnabled(!roofline);  // a roofline is TFLOP/s against FLOP per byte, whatever the metric
+    x_->setEnabled(!roofline);
+    baseline_->setEnabled(!roofline && PlotView::Panels(panels_->currentData().toInt()) == PlotView::Panels::Speedup);
+  };
+  connect(kind_, &QComboBox::currentIndexChanged, this, followKind);
+  connect(panels_, &QComboBox::currentIndexChanged, this, followKind);
+  followKind();
+
   preset_->addItem(tr("Double column (7 in)"), QStringLiteral("double"));
   preset_->addItem(tr("Single column (3.5 in)"), QStringLiteral("single"));
   preset_->addItem(tr("Slide 16:9 (13.3 in)"), QStringLiteral("slide"));
@@ -65,6 +124,14 @@ ExportDialog::ExportDialog(const QString& suggestedPath, QSize windowSize, PlotV
   form->addRow(tr("File (.pdf .png .svg)"), file);
   form->addRow(tr("Chart"), kind_);
   form->addRow(tr("Metric"), panels_);
+  form->addRow(tr("x axis"), x_);
+  form->addRow(tr("Baseline"), baseline_);
+  auto* show = new QGroupBox(tr("Show (two or more values of a field make panels)"));
+  auto* showLayout = new QVBoxLayout(show);
+  showLayout->addWidget(filters_);
+  if (!shown_.empty()) showLayout->addWidget(new QLabel(tr("Backends:")));
+  showLayout->addWidget(backends);
+  form->addRow(show);
   form->addRow(tr("Size"), preset_);
   form->addRow(tr("Width × height"), size);
   form->addRow(tr("Text"), fontPt_);
@@ -94,6 +161,60 @@ ExportDialog::ExportDialog(const QString& suggestedPath, QSize windowSize, PlotV
   s.endGroup();
 }
 
+// One row per field the user may narrow (not the ones that follow from another), a box per value, ticked
+// as the chart shows them; changing the x field keeps the ticks made so far.
+void ExportDialog::rebuildFilters() {
+  PlotOptions o = chosenOptions();
+  o.singlePanel = current_.kind == PlotView::Kind::Roofline;
+  const PlotModel model = buildPlotModel(sources_, o);
+  while (filterForm_->rowCount() > 0) filterForm_->removeRow(0);
+  only_.clear();
+  for (const PlotField& f : model.fields) {
+    if (f.derived) continue;
+    auto* row = new QWidget;
+    auto* boxes = new QHBoxLayout(row);
+    boxes->setContentsMargins(0, 0, 0, 0);
+    std::vector<QCheckBox*>& group = only_[f.field];
+    for (const QString& v : f.values) {
+      auto* box = new QCheckBox(v);
+      box->setObjectName(QStringLiteral("exportOnly:%1=%2").arg(fieldKey(f.field), v));
+      box->setChecked(f.selected.contains(v));
+      boxes->addWidget(box);
+      group.push_back(box);
+      connect(box, &QCheckBox::toggled, this, [&group, box](bool on) {
+        // At least one value of a field stays shown (as in the window's Filter menu).
+        if (!on && std::none_of(group.begin(), group.end(), [](QCheckBox* b) { return b->isChecked(); })) box->setChecked(true);
+      });
+    }
+    boxes->addStretch(1);
+    filterForm_->addRow(axisTitle(f.field), row);
+  }
+}
+
+PlotOptions ExportDialog::chosenOptions() const {
+  PlotOptions o = current_.options;
+  o.x = SweepAxis(x_->currentData().toInt());
+  if (baseline_->count() > 0) o.baseline = baseline_->currentData().toString();
+  for (const auto& [field, group] : only_) {
+    QStringList values;
+    for (const QCheckBox* box : group)
+      if (box->isChecked()) values << box->text();
+    o.only[field] = values;
+  }
+  return o;
+}
+
+PlotView::Choices ExportDialog::choices() const {
+  PlotView::Choices c{PlotView::Kind(kind_->currentData().toInt()), PlotView::Panels(panels_->currentData().toInt()),
+                      chosenOptions(), current_.hidden};
+  for (const QCheckBox* box : shown_) {
+    const QString key = box->property("key").toString();
+    if (box->isChecked()) c.hidden.remove(key);
+    else c.hidden.insert(key);
+  }
+  return c;
+}
+
 void ExportDialog::accept() {
   QSettings s;
   s.beginGroup(QStringLiteral("export"));
@@ -117,8 +238,6 @@ void ExportDialog::applyPreset() {
 }
 
 QString ExportDialog::path() const { return path_->text(); }
-PlotView::Kind ExportDialog::kind() const { return PlotView::Kind(kind_->currentData().toInt()); }
-PlotView::Panels ExportDialog::panels() const { return PlotView::Panels(panels_->currentData().toInt()); }
 
 ExportSpec ExportDialog::spec() const {
   return ExportSpec{QSizeF(widthIn100_->value() * 0.72, heightIn100_->value() * 0.72), double(dpi_->value()), fontPt_->value()};

@@ -1,37 +1,47 @@
 #pragma once
-// "Export chart…": the file, the chart kind and metric (--kind/--panels: they start as the window shows
-// them and the window follows what is exported), a figure size (single column, double column, 16:9 slide,
-// or the window's), the text size in points, PNG resolution, and whether to write the chart's data (.csv)
-// beside it. The x field, filters and hidden series are the window's, as --x/--only/--hide set them. The size, text, resolution
-// and data choices are remembered (QSettings "export/") for the next export, also after a restart.
+// "Export chart…": the same choices as the command line (`attnscope FILES --export …`), starting as the
+// window shows them: chart kind (--kind), metric (--panels), x field (--x), speed-up baseline
+// (--baseline), the values each field shows (--only: head dim, dtype, causal, …), which backends are
+// drawn (--hide), a figure size (single column, double column, 16:9 slide, or the window's: --size,
+// --width/--height), text size (--font-pt), PNG resolution (--dpi), and the chart's data beside it
+// (--chart-data, .csv). The window then shows what was exported. The size, text, resolution and data
+// choices are remembered (QSettings "export/"); the chart choices are the window's, which it keeps.
 #include <QDialog>
+#include <map>
 
 #include "PlotView.h"
 
+class QCheckBox;
 class QComboBox;
+class QFormLayout;
 class QLineEdit;
 class QSpinBox;
-class QCheckBox;
+class QWidget;
 
 namespace attnscope::gui {
 
 class ExportDialog : public QDialog {
   Q_OBJECT
  public:
-  ExportDialog(const QString& suggestedPath, QSize windowSize, PlotView::Kind kind = PlotView::Kind::Lines,
-               PlotView::Panels panels = PlotView::Panels::All, QWidget* parent = nullptr);
-  PlotView::Kind kind() const;
-  PlotView::Panels panels() const;
+  ExportDialog(const QString& suggestedPath, QSize windowSize, const PlotView::Choices& current = {},
+               std::vector<PlotSource> sources = {}, QWidget* parent = nullptr);
+  PlotView::Choices choices() const;  // what the export (and then the window) shows
   QString path() const;
   ExportSpec spec() const;
   QString dataPath() const;  // "" unless the data is wanted
-  void accept() override;    // remembers the choices
+  void accept() override;    // remembers the size, text, resolution and data choices
 
  private:
   void applyPreset();
+  void rebuildFilters();  // the x field decides which fields are filters (the others follow from it)
+  PlotOptions chosenOptions() const;
   QLineEdit* path_;
   QComboBox* kind_;
   QComboBox* panels_;
+  QComboBox* x_;
+  QComboBox* baseline_;
+  QWidget* filters_;
+  QFormLayout* filterForm_;
   QComboBox* preset_;
   QSpinBox* widthIn100_;
   QSpinBox* heightIn100_;
@@ -39,6 +49,10 @@ class ExportDialog : public QDialog {
   QSpinBox* dpi_;
   QCheckBox* data_;
   QSize window_;
+  PlotView::Choices current_;
+  std::vector<PlotSource> sources_;
+  std::map<SweepAxis, std::vector<QCheckBox*>> only_;  // field → one box per value
+  std::vector<QCheckBox*> shown_;                      // one box per series key (property "key")
 };
 
 }  // namespace attnscope::gui

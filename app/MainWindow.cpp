@@ -204,7 +204,7 @@ void MainWindow::buildMenus() {
   file->addSeparator();
   QAction* save = file->addAction(tr("&Save results (JSON/CSV)…"), this, &MainWindow::chooseAndSaveResults);
   save->setShortcut(QKeySequence::Save);
-  QAction* exp = file->addAction(tr("&Export chart (PNG/PDF/SVG)…"), this, &MainWindow::chooseAndExportChart);
+  QAction* exp = exportAction_ = file->addAction(tr("&Export chart (PNG/PDF/SVG)…"), this, &MainWindow::chooseAndExportChart);
   exp->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_E));
   file->addSeparator();
   QAction* quit = file->addAction(tr("&Quit"), this, &QWidget::close);
@@ -467,10 +467,9 @@ void MainWindow::chooseAndExportChart() {
   const QString dir = lastDir().isEmpty() ? QDir::homePath() : lastDir();
   QSettings settings;  // the last export's name and format are the next one's suggestion
   const QString suggested = settings.value(QStringLiteral("export/lastPath"), QDir(dir).filePath(QStringLiteral("attnscope-chart.pdf"))).toString();
-  ExportDialog dialog(suggested, plot_->size(), plot_->kind(), plot_->panels(), this);
+  ExportDialog dialog(suggested, plot_->size(), plot_->choices(), plot_->sources(), this);
   if (dialog.exec() != QDialog::Accepted || dialog.path().isEmpty()) return;
-  plot_->setKind(dialog.kind());  // what is exported is what the window then shows
-  plot_->setPanels(dialog.panels());
+  plot_->setChoices(dialog.choices());  // what is exported is what the window then shows
   settings.setValue(QStringLiteral("export/lastPath"), dialog.path());
   QString error = plot_->exportTo(dialog.path(), dialog.spec());
   if (error.isEmpty() && !dialog.dataPath().isEmpty()) error = plot_->exportTo(dialog.dataPath(), dialog.spec());

@@ -63,6 +63,7 @@ class MainWindow : public QMainWindow {
   MessageBar* messageBar() const { return message_; }
   QAction* runAction() const { return runAction_; }
   QAction* cancelAction() const { return cancelAction_; }
+  QAction* exportAction() const { return exportAction_; }  // File ▸ Export chart… (the Export dialog)
   QString progressText() const;
   QStringList recentFiles() const { return recent_; }
 
@@ -113,6 +114,7 @@ class MainWindow : public QMainWindow {
   bool unsaved_ = false;  // a run's records that were neither saved nor replaced by an opened file
   QAction* runAction_ = nullptr;
   QAction* cancelAction_ = nullptr;
+  QAction* exportAction_ = nullptr;
   QMenu* recentMenu_ = nullptr;
   QProgressBar* progressBar_;
   QLabel* progressLabel_;

@@ -487,13 +487,12 @@ namespace {
 struct ChartRow {
   const PlotSeries* series;
   const PlotPoint* point;
-  std::optional<double> value;
 };
-std::vector<ChartRow> chartRows(const PlotModel& m, Metric metric, const QSet<QString>& hidden) {
+std::vector<ChartRow> chartRows(const PlotModel& m, const QSet<QString>& hidden) {
   std::vector<ChartRow> rows;
   for (const PlotSeries& s : m.series)
     if (!hidden.contains(s.key))
-      for (const PlotPoint& p : s.points) rows.push_back({&s, &p, p.value(metric)});
+      for (const PlotPoint& p : s.points) rows.push_back({&s, &p});
   return rows;
 }
 // "predicted" says a value was not measured; otherwise the record's status.
@@ -502,27 +501,40 @@ QString csvField(QString s) {
   if (s.contains(QLatin1Char(',')) || s.contains(QLatin1Char('"'))) s = QLatin1Char('"') + s.replace(QLatin1String("\""), QLatin1String("\"\"")) + QLatin1Char('"');
   return s;
 }
+QString number(std::optional<double> v) { return v ? QString::number(*v, 'g', 8) : QString(); }
+const QString kIntensityTitle = QStringLiteral("arithmetic intensity [FLOP/byte]");
 }  // namespace
 
-QString chartDataCsv(const PlotModel& m, Metric metric, const QSet<QString>& hidden) {
+QString chartDataCsv(const PlotModel& m, const std::vector<Metric>& metrics, const QSet<QString>& hidden, bool intensity) {
   QString out = QStringLiteral("# %1\n").arg(m.title);
-  out += QStringLiteral("panel,backend,name,%1,%2,status\n").arg(csvField(axisTitle(m.axis)), csvField(metricTitle(metric)));
-  for (const ChartRow& r : chartRows(m, metric, hidden))
-    out += QStringList{csvField(m.facets[std::size_t(r.series->facet)]), r.series->backend, csvField(r.series->name), r.point->xText,
-                       r.value ? QString::number(*r.value, 'g', 8) : QString(), statusOf(*r.point)}
-               .join(QLatin1Char(',')) + QLatin1Char('\n');
+  QStringList header{QStringLiteral("panel"), QStringLiteral("backend"), QStringLiteral("name"), csvField(axisTitle(m.axis))};
+  if (intensity) header << csvField(kIntensityTitle);
+  for (Metric metric : metrics) header << csvField(metricTitle(metric));
+  out += header.join(QLatin1Char(',')) + QStringLiteral(",status\n");
+  for (const ChartRow& r : chartRows(m, hidden)) {
+    QStringList row{csvField(m.facets[std::size_t(r.series->facet)]), r.series->backend, csvField(r.series->name), r.point->xText};
+    if (intensity) row << number(r.point->intensity());
+    for (Metric metric : metrics) row << number(r.point->value(metric));
+    out += row.join(QLatin1Char(',')) + QLatin1Char(',') + statusOf(*r.point) + QLatin1Char('\n');
+  }
   return out;
 }
 
-QString chartDataJson(const PlotModel& m, Metric metric, const QSet<QString>& hidden) {
+QString chartDataJson(const PlotModel& m, const std::vector<Metric>& metrics, const QSet<QString>& hidden, bool intensity) {
   QJsonArray points;
-  for (const ChartRow& r : chartRows(m, metric, hidden)) {
+  for (const ChartRow& r : chartRows(m, hidden)) {
     QJsonObject o{{"panel", m.facets[std::size_t(r.series->facet)]}, {"backend", r.series->backend}, {"name", r.series->name},
                   {"x", r.point->xText}, {"status", statusOf(*r.point)}};
-    if (r.value) o.insert(QStringLiteral("value"), *r.value);
+    if (intensity) o.insert(QStringLiteral("intensity"), r.point->intensity() ? QJsonValue(*r.point->intensity()) : QJsonValue());
+    QJsonObject values;
+    for (Metric metric : metrics) values.insert(metricTitle(metric), r.point->value(metric) ? QJsonValue(*r.point->value(metric)) : QJsonValue());
+    o.insert(QStringLiteral("values"), values);
     points.append(o);
   }
-  const QJsonObject doc{{"title", m.title}, {"x", axisTitle(m.axis)}, {"metric", metricTitle(metric)}, {"points", points}};
+  QJsonArray titles;
+  for (Metric metric : metrics) titles.append(metricTitle(metric));
+  QJsonObject doc{{"title", m.title}, {"x", axisTitle(m.axis)}, {"metrics", titles}, {"points", points}};
+  if (intensity) doc.insert(QStringLiteral("intensity"), kIntensityTitle);
   return QString::fromUtf8(QJsonDocument(doc).toJson(QJsonDocument::Indented));
 }
 

@@ -113,8 +113,9 @@ std::optional<CopyBandwidth> copyBandwidthBeside(const QString& resultPath, cons
 SweepAxis chooseAxis(const std::vector<PlotSource>& sources);
 PlotModel buildPlotModel(const std::vector<PlotSource>& sources, const PlotOptions& options = {});
 
-// Exactly what a chart shows (visible series, chosen metric), as CSV or JSON.
-QString chartDataCsv(const PlotModel& m, Metric metric, const QSet<QString>& hidden);
-QString chartDataJson(const PlotModel& m, Metric metric, const QSet<QString>& hidden);
+// Exactly what a chart shows (visible series, filters, x field, every metric drawn; the roofline's x is
+// the arithmetic intensity), as CSV or JSON.
+QString chartDataCsv(const PlotModel& m, const std::vector<Metric>& metrics, const QSet<QString>& hidden, bool intensity = false);
+QString chartDataJson(const PlotModel& m, const std::vector<Metric>& metrics, const QSet<QString>& hidden, bool intensity = false);
 
 }  // namespace attnscope::gui

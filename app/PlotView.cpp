@@ -348,6 +348,17 @@ void PlotView::setHidden(const QSet<QString>& keys) {
   emit viewChanged();
 }
 
+void PlotView::setChoices(const Choices& c) {
+  const bool panelsChange = c.panels != panels_;
+  kind_ = c.kind;
+  panels_ = c.panels;
+  options_ = c.options;
+  hidden_ = c.hidden;
+  rebuildModel();
+  if (panelsChange) emit panelsChanged(panels_);
+  emit viewChanged();
+}
+
 void PlotView::setPanels(Panels p) {
   if (p == panels_) return;
   panels_ = p;
@@ -928,11 +939,12 @@ QString PlotView::exportTo(const QString& path, int width, int height, double sc
 QString PlotView::exportTo(const QString& path, const ExportSpec& spec) {
   const QString suffix = QFileInfo(path).suffix().toLower();
   if (suffix == QLatin1String("csv") || suffix == QLatin1String("json")) {
-    // Exactly what the chart shows: one metric (the first shown), the visible series, the filters.
-    const Metric m = metrics().front();
+    // Exactly what the chart shows: every metric drawn, the visible series, the filters, the x field.
+    const bool intensity = kind_ == Kind::Roofline && !model_.predictedOnly;
     QSaveFile file(path);
     if (!file.open(QIODevice::WriteOnly)) return tr("Could not write %1: %2").arg(path, file.errorString());
-    file.write((suffix == QLatin1String("csv") ? chartDataCsv(model_, m, hidden_) : chartDataJson(model_, m, hidden_)).toUtf8());
+    file.write((suffix == QLatin1String("csv") ? chartDataCsv(model_, metrics(), hidden_, intensity)
+                                               : chartDataJson(model_, metrics(), hidden_, intensity)).toUtf8());
     return file.commit() ? QString() : tr("Could not write %1: %2").arg(path, file.errorString());
   }
   if (suffix != QLatin1String("png") && suffix != QLatin1String("pdf") && suffix != QLatin1String("svg"))

@@ -58,6 +58,16 @@ class PlotView : public QWidget {
   const PlotOptions& options() const { return options_; }
   void setHidden(const QSet<QString>& keys);  // series keys (backend ids; "id@2" for an overlay's file)
   const QSet<QString>& hidden() const { return hidden_; }
+  // Every choice at once (the command line's and the Export dialog's), with one rebuild.
+  struct Choices {
+    Kind kind = Kind::Lines;
+    Panels panels = Panels::All;
+    PlotOptions options;  // x field, filters (--only), speed-up baseline
+    QSet<QString> hidden;
+  };
+  Choices choices() const { return {kind_, panels_, options_, hidden_}; }
+  void setChoices(const Choices& c);
+  const std::vector<PlotSource>& sources() const { return sources_; }
   std::vector<Metric> metrics() const;        // the metrics the current view draws
   // The chart choices (kind, metric, x field, filters, baseline, hidden series) under "plot/", so the
   // app opens the way it was left. Values a later file lacks are ignored by the model, not dropped.

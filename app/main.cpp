@@ -51,14 +51,9 @@ void learnBackendNames() {
   }
 }
 
-// The chart choices shared by the command line and the Export dialog: kind, metric, x field, filters,
-// hidden backends, baseline. Returns an error sentence naming the option, or "".
-struct ChartChoices {
-  PlotView::Kind kind = PlotView::Kind::Lines;
-  PlotView::Panels panels = PlotView::Panels::All;
-  PlotOptions options;
-  QSet<QString> hidden;
-};
+// The chart choices of the command line (the Export dialog offers the same): kind, metric, x field,
+// filters, hidden backends, baseline. Returns an error sentence naming the option, or "".
+using ChartChoices = PlotView::Choices;
 
 QString parseChoices(const QCommandLineParser& cli, ChartChoices& c) {
   static const QHash<QString, PlotView::Kind> kinds{
@@ -117,10 +112,7 @@ int exportHeadless(const QStringList& files, const QString& out, const QString& 
   } else {
     PlotView view;  // never shown: QCustomPlot lays out and paints at the export size
     view.resize(int(spec.sizePt.width() * 1.5), int(spec.sizePt.height() * 1.5));
-    view.setKind(choices.kind);
-    view.setPanels(choices.panels);
-    view.setOptions(choices.options);
-    view.setHidden(choices.hidden);
+    view.setChoices(choices);
     view.setSources(std::move(sources));
     error = view.exportTo(out, spec);
     if (error.isEmpty() && !data.isEmpty()) error = view.exportTo(data, spec);
@@ -230,10 +222,7 @@ int main(int argc, char** argv) {
   }
   for (const char* option : {"kind", "panels", "x", "only", "hide", "baseline"})
     if (cli.isSet(QLatin1String(option))) {
-      window.plotView()->setKind(choices.kind);
-      window.plotView()->setPanels(choices.panels);
-      window.plotView()->setOptions(choices.options);
-      window.plotView()->setHidden(choices.hidden);
+      window.plotView()->setChoices(choices);
       break;
     }
   window.show();

@@ -409,9 +409,11 @@ TEST(GuiWindow, ChartChoicesAndExportSettingsPersistAcrossSessions) {
   ASSERT_TRUE(plot->model().field(SweepAxis::HeadDim));
   EXPECT_EQ(plot->model().field(SweepAxis::HeadDim)->selected, QStringList{QStringLiteral("128")});
   EXPECT_EQ(plot->panelCount(), 1) << "d=128 only: one panel";
-  ExportDialog dialog(QStringLiteral("/tmp/x.pdf"), QSize(800, 600), plot->kind(), plot->panels());
-  EXPECT_EQ(dialog.kind(), PlotView::Kind::Bars) << "the dialog starts with the window's chart";
-  EXPECT_EQ(dialog.panels(), PlotView::Panels::Speedup);
+  ExportDialog dialog(QStringLiteral("/tmp/x.pdf"), QSize(800, 600), plot->choices(), plot->sources());
+  EXPECT_EQ(dialog.choices().kind, PlotView::Kind::Bars) << "the dialog starts with the window's chart";
+  EXPECT_EQ(dialog.choices().panels, PlotView::Panels::Speedup);
+  EXPECT_EQ(dialog.choices().options.baseline, QStringLiteral("flash2"));
+  EXPECT_EQ(dialog.choices().hidden, QSet<QString>{QStringLiteral("naive")});
   EXPECT_EQ(dialog.findChild<QComboBox*>(QStringLiteral("exportPreset"))->currentData().toString(), QStringLiteral("single"));
   EXPECT_EQ(dialog.spec().fontPt, 9);
   EXPECT_NEAR(dialog.spec().sizePt.width(), 3.5 * 72, 1);
