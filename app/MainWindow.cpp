@@ -194,6 +194,21 @@ void MainWindow::buildDocks() {
   resizeDocks({p}, {330}, Qt::Horizontal);
 }
 
+void MainWindow::showEvent(QShowEvent* event) {
+  QMainWindow::showEvent(event);
+  fitToScreen();  // now the window manager's frame is known
+}
+
+void MainWindow::fitToScreen() {
+  if (!screen()) return;
+  const QRect avail = screen()->availableGeometry();
+  const QSize frame = frameGeometry().size() - size();  // the window manager's border and title
+  const QSize fitted = size().boundedTo(avail.size() - frame);
+  if (fitted != size()) resize(fitted);
+  if (!avail.contains(frameGeometry())) move(std::clamp(x(), avail.left(), std::max(avail.left(), avail.right() - frameGeometry().width())),
+                                               std::clamp(y(), avail.top(), std::max(avail.top(), avail.bottom() - frameGeometry().height())));
+}
+
 void MainWindow::buildMenus() {
   QMenu* file = menuBar()->addMenu(tr("&File"));
   QAction* open = file->addAction(tr("&Open results…"), this, &MainWindow::chooseAndOpen);
@@ -525,6 +540,7 @@ void MainWindow::loadSettings() {
   lastDir_ = s.value(QStringLiteral("lastDir")).toString();
   plot_->restoreChoices(s);
   restoreGeometry(s.value(QStringLiteral("window/geometry")).toByteArray());
+  fitToScreen();  // a geometry saved on a larger screen (or at another scale) must not hang off this one
   restoreState(s.value(QStringLiteral("window/state")).toByteArray(), kStateVersion);
   rebuildRecentMenu();
 }

@@ -72,12 +72,14 @@ class MainWindow : public QMainWindow {
 
  protected:
   void closeEvent(QCloseEvent* event) override;
+  void showEvent(QShowEvent* event) override;
   void dragEnterEvent(QDragEnterEvent* event) override;
   void dropEvent(QDropEvent* event) override;
 
  private:
   void buildMenus();
   void buildDocks();
+  void fitToScreen();
   void loadSettings();
   void saveSettings() const;
   void onSpecChanged();

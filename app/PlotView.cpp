@@ -225,6 +225,7 @@ PlotView::PlotView(QWidget* parent)
       panelBox_(new QComboBox(this)),
       xBox_(new QComboBox(this)),
       baselineBox_(new QComboBox(this)),
+      baselineLabel_(new QLabel(tr("baseline:"), this)),
       filterButton_(new QToolButton(this)),
       style_(std::make_unique<Style>(Style::screen())),
       scene_(std::make_unique<Scene>()) {
@@ -242,12 +243,17 @@ PlotView::PlotView(QWidget* parent)
   filterButton_->setObjectName(QStringLiteral("plotFilter"));
   auto* help = new QLabel(tr("Wheel: zoom · drag: pan · double-click: reset · legend click: hide/show"), this);
   help->setStyleSheet(QStringLiteral("color:palette(mid)"));
+  // The bar must not make the window wider than a small screen: the hint is clipped (its text is also the
+  // tooltip) and the combos may shrink below their longest entry (their lists still show it whole).
+  help->setToolTip(help->text());
+  help->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+  for (QComboBox* box : {kindBox_, panelBox_, xBox_, baselineBox_}) box->setMinimumWidth(box == panelBox_ ? 90 : 60);
   auto* bar = new QHBoxLayout;
   bar->addWidget(kindBox_);
   bar->addWidget(panelBox_);
   bar->addWidget(new QLabel(tr("x:"), this));
   bar->addWidget(xBox_);
-  bar->addWidget(new QLabel(tr("baseline:"), this));
+  bar->addWidget(baselineLabel_);
   bar->addWidget(baselineBox_);
   bar->addWidget(filterButton_);
   bar->addWidget(help, 1);
@@ -256,7 +262,7 @@ PlotView::PlotView(QWidget* parent)
   layout->addLayout(bar);
   layout->addWidget(plot_, 1);
   plot_->setObjectName(QStringLiteral("plot"));
-  plot_->setMinimumSize(360, 260);
+  plot_->setMinimumSize(300, 240);  // with the problem column, the window still fits an 800 px wide screen
   plot_->setMouseTracking(true);
   plot_->setNoAntialiasingOnDrag(true);
   plot_->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom | QCP::iSelectLegend);
@@ -439,7 +445,9 @@ void PlotView::refreshControls() {
   baselineBox_->clear();
   for (const QString& id : model_.backends) baselineBox_->addItem(backendShortName(id), id);
   baselineBox_->setCurrentIndex(baselineBox_->findData(model_.baseline));
-  baselineBox_->setEnabled(panels_ == Panels::Speedup && kind_ != Kind::Roofline);
+  const bool speedup = panels_ == Panels::Speedup && kind_ != Kind::Roofline && !model_.predictedOnly;
+  baselineBox_->setVisible(speedup);
+  baselineLabel_->setVisible(speedup);
 
   QMenu* menu = filterButton_->menu();
   menu->clear();

@@ -19,6 +19,7 @@
 class QCustomPlot;
 class QSettings;
 class QComboBox;
+class QLabel;
 class QMouseEvent;
 class QToolButton;
 class QResizeEvent;
@@ -112,6 +113,7 @@ class PlotView : public QWidget {
   QComboBox* panelBox_;
   QComboBox* xBox_;
   QComboBox* baselineBox_;
+  QLabel* baselineLabel_;  // the baseline is asked for only where it means something (speed-up)
   QToolButton* filterButton_;
   std::vector<PlotSource> sources_;
   PlotModel model_;

@@ -85,6 +85,8 @@ ProblemPanel::ProblemPanel(QWidget* parent)
   issues_->setStyleSheet(QStringLiteral("color:#b00020"));
   deviceNote_->setWordWrap(false);  // a wrapped label in a form row gets clipped; the reason is in its tooltip
   deviceNote_->setObjectName(QStringLiteral("deviceNote"));
+  presets_->setObjectName(QStringLiteral("problemPresets"));
+  device_->setObjectName(QStringLiteral("problemDevice"));
 
   auto* form = new QFormLayout(this);
   form->addRow(presets_);

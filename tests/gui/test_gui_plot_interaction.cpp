@@ -92,7 +92,7 @@ TEST(GuiPlotInteraction, ABackendWithNoMeasuredPointHasAGreyLegendEntryThatSaysW
   QCPPlottableLegendItem* grey = nullptr;
   for (int i = 0; i < legend->itemCount(); ++i) {
     auto* item = qobject_cast<QCPPlottableLegendItem*>(legend->item(i));
-    if (item && item->plottable()->name().startsWith(backendDisplayName("cpu-math"))) grey = item;
+    if (item && item->plottable()->name().startsWith(backendShortName("cpu-math"))) grey = item;  // legends use the short name
   }
   ASSERT_NE(grey, nullptr);
   EXPECT_TRUE(grey->plottable()->name().endsWith("(n/a)"));
