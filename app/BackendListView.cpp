@@ -1,6 +1,7 @@
 #include "BackendListView.h"
 
 #include <QLabel>
+#include <QRegularExpression>
 #include <QListView>
 #include <QSplitter>
 #include <QStyledItemDelegate>
@@ -8,6 +9,7 @@
 #include <QTextBrowser>
 #include <QVBoxLayout>
 
+#include "BackendColors.h"
 #include "BackendListModel.h"
 #include "EligibilityService.h"
 
@@ -31,11 +33,27 @@ class EligibilityDelegate : public QStyledItemDelegate {
   }
 };
 
+// "O(N²)" when the backend's memory text names a score matrix (Nq·Nk or N²) before its first clause ends,
+// else "O(N)".
+QString memoryOrder(const QString& complexity) {
+  const QString head = complexity.section(QRegularExpression(QStringLiteral("[:;—]")), 0, 0);
+  const bool quadratic = head.contains(QStringLiteral("Nq·Nk")) || head.contains(QStringLiteral("N²"));
+  return quadratic ? QStringLiteral("<b>O(N²)</b>") : QStringLiteral("O(N)");
+}
+
+// The first clause of a sentence ("Checking correctness", "float32 or older GPUs"), at most ~55 characters.
+QString firstClause(const QString& text) {
+  QString head = text.section(QRegularExpression(QStringLiteral("[:;]|\\. |, e\\.g\\.|, where ")), 0, 0).trimmed();
+  if (head.endsWith(QLatin1Char('.'))) head.chop(1);
+  if (head.size() > 56) head = head.left(54).section(QLatin1Char(' '), 0, -2) + QStringLiteral(" …");
+  return head;
+}
+
 }  // namespace
 
 BackendListView::BackendListView(BackendListModel* model, QWidget* parent)
-    : QWidget(parent), model_(model), list_(new QListView(this)), details_(new QTextBrowser(this)),
-      overview_(new QTextBrowser(this)), runFacts_(new QTextBrowser(this)), status_(new QLabel(this)) {
+    : QWidget(parent), model_(model), list_(new QListView(this)), details_(new QTextBrowser), overview_(new QTextBrowser),
+      runFacts_(new QTextBrowser), guide_(new QTabWidget), status_(new QLabel(this)) {
   list_->setModel(model_);
   list_->setItemDelegate(new EligibilityDelegate(list_));
   list_->setMouseTracking(true);
@@ -48,22 +66,24 @@ BackendListView::BackendListView(BackendListModel* model, QWidget* parent)
   status_->setTextFormat(Qt::PlainText);  // quotes worker output
   status_->setVisible(false);
 
+  // The overview first, the selected backend's text below it: a student sees the whole field, then one
+  // backend in depth. The table takes what it needs; the text gets the rest.
   overview_->setObjectName(QStringLiteral("backendOverview"));
-  auto* tabs = new QTabWidget(this);
-  tabs->addTab(details_, tr("Details"));
-  tabs->addTab(overview_, tr("Compare all"));
+  auto* teach = new QSplitter(Qt::Vertical);
+  teach->setObjectName(QStringLiteral("backendGuideSplit"));
+  teach->addWidget(overview_);
+  teach->addWidget(details_);
+  teach->setStretchFactor(0, 2);
+  teach->setStretchFactor(1, 3);
+  guide_->setObjectName(QStringLiteral("backendGuide"));
+  guide_->addTab(teach, tr("Backends"));
   runFacts_->setObjectName(QStringLiteral("runFacts"));
   runFacts_->setPlaceholderText(tr("Run a sweep or open a result file to see how it was measured."));
-  tabs->addTab(runFacts_, tr("Run"));
-  auto* split = new QSplitter(Qt::Vertical, this);
-  split->addWidget(list_);
-  split->addWidget(tabs);
-  split->setStretchFactor(0, 1);
-  split->setStretchFactor(1, 2);  // the text is what a student reads: give it the room
+  guide_->addTab(runFacts_, tr("Run"));
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(status_);
-  layout->addWidget(split);
+  layout->addWidget(list_);
 
   connect(list_->selectionModel(), &QItemSelectionModel::currentChanged, this, &BackendListView::showDetails);
   connect(model_, &QAbstractItemModel::dataChanged, this, &BackendListView::showDetails);
@@ -83,21 +103,24 @@ void BackendListView::showDetails() {
 }
 
 void BackendListView::showOverview() {
-  // Every fact here has its home in the backend (its info and its rules); this only lays them side by side.
-  QString html = tr("<p>Which backend for which job, side by side. Memory is how the extra memory grows with the "
-                    "sequence length N: N² means a score matrix per head, which is what long sequences cannot afford.</p>");
-  html += QStringLiteral("<table border='1' cellspacing='0' cellpadding='3' width='100%'><tr><th>%1</th><th>%2</th><th>%3</th><th>%4</th><th>%5</th></tr>")
-              .arg(tr("backend"), tr("runs on"), tr("dtypes"), tr("memory"), tr("shines at"));
+  // Every fact here has its home in the backend (its info and its rules); this only lays them side by side,
+  // shortened to one line each: the memory order and the first clause of "shines".
+  QString html = tr("<p style='margin:0'><small>Memory: how the extra memory grows with the sequence length N (<b>N²</b>: a "
+                    "score matrix per head, which long sequences cannot afford). Click a backend for how it works.</small></p>");
+  html += QStringLiteral("<table border='1' cellspacing='0' cellpadding='1' width='100%' style='font-size:small'><tr><th>%1</th><th>%2</th><th>%3</th><th>%4</th></tr>")
+              .arg(tr("backend"), tr("dtypes"), tr("memory"), tr("best for"));
   for (const BackendStatus& s : model_->statuses()) {
     QString dtypes = tr("all");
     for (const ProbeVerdict& p : s.probes)
       for (const RuleResult& r : p.rules)
         if (r.rule == "dtype" && !r.required.empty()) dtypes = QString::fromStdString(r.required);
-    html += QStringLiteral("<tr><td><b>%1</b></td><td>%2</td><td>%3</td><td>%4</td><td>%5</td></tr>")
-                .arg(QString::fromStdString(s.info.name).toHtmlEscaped(),
-                     s.info.target == Target::Cuda ? tr("GPU") : tr("CPU"), dtypes.toHtmlEscaped(),
-                     QString::fromStdString(s.info.memory_complexity).toHtmlEscaped(),
-                     QString::fromStdString(s.info.shines).toHtmlEscaped());
+    const QString where = s.info.target == Target::Cuda ? QString() : tr(" (CPU)");
+    dtypes.replace(QStringLiteral("bfloat16"), QStringLiteral("bf16")).replace(QStringLiteral("float"), QStringLiteral("fp"));
+    dtypes.replace(QStringLiteral(" or "), QStringLiteral(", "));
+    html += QStringLiteral("<tr><td>%1%2</td><td>%3</td><td>%4</td><td>%5</td></tr>")
+                .arg(backendShortName(QString::fromStdString(s.info.id)).toHtmlEscaped(), where, dtypes.toHtmlEscaped(),
+                     memoryOrder(QString::fromStdString(s.info.memory_complexity)),
+                     firstClause(QString::fromStdString(s.info.shines)).toHtmlEscaped());
   }
   overview_->setHtml(html + QStringLiteral("</table>"));
 }

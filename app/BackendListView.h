@@ -1,13 +1,15 @@
 #pragma once
-// The backend list widget: the checkable list (ineligible rows drawn greyed but still selectable) and,
-// below it two tabs: "Compare" (one table of every backend: where it runs, its dtypes, how its memory
-// grows, where it shines), "Details" (the selected backend's teaching text and its rules met/unmet) and
-// "Run" (how the shown results were measured: versions, clocks, sharing, formulas).
+// The backend list widget: the checkable list (ineligible rows drawn greyed but still selectable), and the
+// guide the main window docks beside it — tab "Backends": the overview table of every backend (where it
+// runs, its dtypes, how its memory grows with N, what it is for) above the selected backend's teaching
+// text and its rules met/unmet; tab "Run": how the shown results were measured (versions, clocks,
+// sharing, formulas).
 #include <QWidget>
 
 class QListView;
 class QTextBrowser;
 class QLabel;
+class QTabWidget;
 
 namespace attnscope::gui {
 
@@ -21,6 +23,7 @@ class BackendListView : public QWidget {
   QTextBrowser* details() const { return details_; }
   QTextBrowser* overview() const { return overview_; }
   QTextBrowser* runFacts() const { return runFacts_; }  // "Run": how the shown results were measured (RunFacts.h)
+  QTabWidget* guide() const { return guide_; }          // overview + details, and Run: the window docks it
   void setStatusText(const QString& text);  // "checking…", or why the list could not be read
 
  private:
@@ -31,6 +34,7 @@ class BackendListView : public QWidget {
   QTextBrowser* details_;
   QTextBrowser* overview_;
   QTextBrowser* runFacts_;
+  QTabWidget* guide_;
   QLabel* status_;
 };
 

@@ -188,10 +188,21 @@ void MainWindow::buildDocks() {
   // the table needs the full width.
   setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
   dock(tr("Results"), QStringLiteral("resultsDock"), resultsView_, Qt::BottomDockWidgetArea);
-  // Never larger than the screen it opens on (a 1280×720 laptop, or ×2 scaling on 2560×1440).
+  // Never larger than the screen it opens on (a 1280×720 laptop, or ×2 scaling on 2560×1440); on a
+  // 1080p screen nearly all of it, so the guide's text can be read without scrolling.
   const QRect screen = this->screen() ? this->screen()->availableGeometry() : QRect(0, 0, 1400, 900);
-  resize(std::min(1400, int(screen.width() * 0.95)), std::min(900, int(screen.height() * 0.9)));
+  const QSize size(std::min(1900, int(screen.width() * 0.96)), std::min(1060, int(screen.height() * 0.95)));
+  resize(size);
+  // The guide (overview table above the selected backend's text) is a full-height column on the right
+  // where the screen is wide enough; on a small screen it sits under the backend list.
+  const bool wide = size.width() >= 1500;
+  QDockWidget* g = dock(tr("Guide"), QStringLiteral("guideDock"), backendView_->guide(),
+                        wide ? Qt::RightDockWidgetArea : Qt::LeftDockWidgetArea);
+  if (wide) setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
+  else splitDockWidget(b, g, Qt::Vertical);
   resizeDocks({p}, {330}, Qt::Horizontal);
+  if (wide) resizeDocks({g}, {std::min(640, size.width() * 34 / 100)}, Qt::Horizontal);
+  resizeDocks({p, b}, {p->minimumSizeHint().height(), size.height()}, Qt::Vertical);  // the list gets the rest
 }
 
 void MainWindow::showEvent(QShowEvent* event) {

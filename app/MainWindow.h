@@ -32,7 +32,7 @@ class ResultsView;
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:
-  static constexpr int kStateVersion = 1;  // bump when docks change, so an old layout is ignored
+  static constexpr int kStateVersion = 2;  // bump when docks change, so an old layout is ignored
 
   explicit MainWindow(QWidget* parent = nullptr);
   ~MainWindow() override;
