@@ -319,15 +319,29 @@ void PlotView::refreshNames() {
   if (namesVersion_ != backendNamesVersion()) rebuildModel();
 }
 
+// As many legend columns as the widest entry allows (names such as "Memory-efficient tiled, fp32 on CUDA
+// cores (n/a)" must not run into the next column), at most six.
 int PlotView::legendColumns() const {
-  const int entryWidth = style_->legend.pixelSize() > 0 ? style_->legend.pixelSize() * 15 : 170;
+  int widest = 0;
+  const QFontMetrics metrics(style_->legend);
+  if (plot_->legend)
+    for (int i = 0; i < plot_->legend->itemCount(); ++i)
+      if (auto* item = qobject_cast<QCPPlottableLegendItem*>(plot_->legend->item(i)))
+        widest = std::max(widest, metrics.horizontalAdvance(item->plottable()->name()));
+  const int fallback = style_->legend.pixelSize() > 0 ? style_->legend.pixelSize() * 15 : 170;
+  const int entryWidth = widest > 0 ? widest + int(style_->marker * 3) + 30 : fallback;  // icon, paddings, gap
   return std::max(1, std::min(6, plot_->viewport().width() / entryWidth));
+}
+
+void PlotView::rewrapLegend() {
+  plot_->legend->setWrap(legendColumns());
+  plot_->legend->setFillOrder(plot_->legend->fillOrder(), true);  // setWrap alone leaves the entries where they were
 }
 
 void PlotView::resizeEvent(QResizeEvent* event) {
   QWidget::resizeEvent(event);
   if (plot_->legend && plot_->legend->wrap() != legendColumns()) {
-    plot_->legend->setWrap(legendColumns());
+    rewrapLegend();
     plot_->replot(QCustomPlot::rpQueuedReplot);
   }
 }
@@ -442,6 +456,7 @@ void PlotView::refreshControls() {
   for (SweepAxis a : model_.axisChoices()) xBox_->addItem(axisTitle(a), int(a));
   if (xBox_->count() == 0) xBox_->addItem(axisTitle(model_.axis), int(model_.axis));
   xBox_->setCurrentIndex(xBox_->findData(int(model_.axis)));
+  xBox_->setEnabled(kind_ != Kind::Roofline);  // a roofline's x is the arithmetic intensity
   baselineBox_->clear();
   for (const QString& id : model_.backends) baselineBox_->addItem(backendShortName(id), id);
   baselineBox_->setCurrentIndex(baselineBox_->findData(model_.baseline));
@@ -863,6 +878,7 @@ void PlotView::rebuild() {
     panel.rect->setRangeZoomAxes(x, y);
     panel.rect->setRangeDragAxes(x, y);
   }
+  if (plot_->legend) rewrapLegend();  // now that the entries' names are known
   plot_->replot(QCustomPlot::rpQueuedReplot);
 }
 

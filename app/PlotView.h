@@ -101,6 +101,7 @@ class PlotView : public QWidget {
 
  private:
   int legendColumns() const;
+  void rewrapLegend();
   int namesVersion_ = -1;
   struct Style;
   void rebuild();

@@ -8,6 +8,7 @@
 #include <QRegularExpression>
 #include <QStandardPaths>
 #include <QTemporaryDir>
+#include <QTest>
 #include <set>
 
 #include <qcustomplot.h>
@@ -269,4 +270,30 @@ TEST(GuiCharts, DecodeAsPercentOfTheMeasuredCopyBandwidthBesideTheFile) {
     if (auto* item = qobject_cast<QCPPlottableLegendItem*>(view.plot()->legend->item(i)))
       explained = explained || item->plottable()->name().startsWith("dotted: predicted");
   EXPECT_TRUE(explained) << "the measured memory chart draws and explains the predicted twins";
+}
+
+// Every legend entry gets the width its name needs, at any window width (the columns follow the widest
+// name; QCPLegend::setWrap alone left entries in too many columns, cutting names such as "Memory-efficient
+// tiled" short).
+TEST(GuiCharts, LegendEntriesAreNeverCutShort) {
+  PlotView view;
+  view.resize(1400, 800);
+  view.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&view));
+  view.setSources({h100("bench_full.jsonl"), h100("bench_causal.jsonl")});
+  for (int width : {1400, 700, 1100, 500}) {
+    view.resize(width, 700);
+    ASSERT_TRUE(QTest::qWaitFor([&] { return view.plot()->viewport().width() <= width && view.plot()->viewport().width() > width - 40; }, 5000));
+    view.plot()->replot();
+    QCPLegend* legend = view.plot()->legend;
+    ASSERT_NE(legend, nullptr);
+    int entries = 0;
+    for (int i = 0; i < legend->itemCount(); ++i) {
+      QCPAbstractLegendItem* item = legend->item(i);
+      if (!item) continue;  // an empty cell of the last row
+      ++entries;
+      EXPECT_GE(item->outerRect().width() + 1, item->minimumOuterSizeHint().width()) << "entry " << i << " at width " << width;
+    }
+    EXPECT_GE(entries, 4);
+  }
 }
