@@ -1,4 +1,8 @@
 """PyTorch's scaled_dot_product_attention pinned to one backend, and which one PyTorch would pick."""
+import os
+import re
+import sys
+import tempfile
 import warnings
 
 from .base import LibraryBackend, top_left_causal_rule
@@ -16,16 +20,48 @@ def _params(torch, q, k, v, p):
 
 
 def _warnings_of(fn):
-    """Runs fn() and returns (its value, the texts of the warnings it raised, in order, once each)."""
+    """Runs fn() and returns (its value, the texts of the warnings it raised, in order, once each): Python
+    warnings, and PyTorch C++ warnings that reached stderr through c10's logger instead."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        value = fn()
+        value, stderr_text = _with_stderr_captured(fn)
     texts = []
-    for w in caught:
-        t = strip_trigger(w.message)
+    for t in [strip_trigger(w.message) for w in caught] + _c10_warnings(stderr_text):
         if t and t not in texts:
             texts.append(t)
     return value, texts
+
+
+def _with_stderr_captured(fn):
+    """Runs fn() with file descriptor 2 sent to a temporary file; returns (its value, what was written there).
+    Why: torch.backends.cuda.can_use_* are bound without PyTorch's Python warning handler (torch 2.11), so
+    their reasons (TORCH_WARN in sdp_utils.cpp) are printed by c10's logger on stderr, not raised as warnings."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with tempfile.TemporaryFile() as tmp:
+            os.dup2(tmp.fileno(), 2)
+            try:
+                value = fn()
+            finally:
+                sys.stderr.flush()
+                os.dup2(saved, 2)
+            tmp.seek(0)
+            text = tmp.read().decode(errors="replace")
+    finally:
+        os.close(saved)
+    rest = "".join(line for line in text.splitlines(keepends=True) if not _C10_WARNING.search(line))
+    if rest:
+        sys.stderr.write(rest)  # what was not a probe's reason still reaches the log
+    return value, text
+
+
+# c10's log line: "[W1206 20:04:52.081179141 sdp_utils.cpp:180] Warning: <text> (function <name>)"
+_C10_WARNING = re.compile(r"^\[W[^\]]*\] Warning: (.*?)(?: \(function [^)]*\))?\s*$", re.M)
+
+
+def _c10_warnings(text):
+    return [strip_trigger(m.group(1)) for m in _C10_WARNING.finditer(text)]
 
 
 class TorchSdpa(LibraryBackend):
