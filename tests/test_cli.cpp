@@ -297,6 +297,7 @@ TEST_F(Cli, BadInputExitsTwoNamingTheField) {
       {"run --device profile:t4 --seq 64", "device"},
       {"run --device cpu --seq 64 --backends cpu-math --start-at 5", "start-at"},
       {"run --device cpu --seq 64 --min-samples 0", "min-samples"},
+      {"run --device cpu --seq 64 --warmup-time -1", "--warmup-time is -1.000000 s; allowed: 0 to 3600 s"},
       // Checked before the device, so these fail the same way with or without a GPU.
       {"bandwidth --read-mib 0", "--read-mib is 0"},
       {"bandwidth --read-mib 32,100000", "--read-mib is 100000; allowed range is 1 to 65536"},

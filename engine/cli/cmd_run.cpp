@@ -40,9 +40,10 @@ struct RunArgs {
   std::string backends, json_file, csv_file;
   bool stream = false, warm_l2 = false, no_check = false, resume = false, each_plan = false, items_from_stdin = false;
   int64_t start_at = 0, min_samples = 0, threads = 0;
-  double min_time = 0, max_time = 0, noise = 0;
+  double min_time = 0, max_time = 0, noise = 0, warmup_time = 0;
   uint64_t seed = 1234;
   CLI::Option *min_samples_opt = nullptr, *min_time_opt = nullptr, *max_time_opt = nullptr, *noise_opt = nullptr,
+              *warmup_time_opt = nullptr,
               *threads_opt = nullptr, *backends_opt = nullptr, *start_at_opt = nullptr;
 };
 
@@ -128,6 +129,12 @@ MeasureSettings measure_settings(const RunArgs& a, const DeviceInfo& d) {
     if (!(a.noise > 0 && a.noise < 1))
       errors.push_back({"noise", "noise is " + std::to_string(a.noise) + "; allowed: 0 < noise < 1 (relative CI half-width)"});
     s.stopping.noise_target = a.noise;
+  }
+  if (a.warmup_time_opt->count()) {
+    if (!(a.warmup_time >= 0 && a.warmup_time <= kMaxTimeCapS))
+      errors.push_back({"warmup_time", "warmup_time is " + std::to_string(a.warmup_time) + " s; allowed: 0 to " +
+                                           std::to_string(int(kMaxTimeCapS)) + " s"});
+    s.warmup_min_time_s = a.warmup_time;
   }
   if (!errors.empty()) throw InvalidInput(std::move(errors));
   s.cold_l2 = !a.warm_l2;
@@ -594,6 +601,8 @@ Command add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
   a->min_samples_opt = sub->add_option("--min-samples", a->min_samples, "Minimum timed samples per point (default 10; CPU 3)");
   a->min_time_opt = sub->add_option("--min-time", a->min_time, "Minimum measured seconds per point (default 0.5; CPU 0.2)");
   a->max_time_opt = sub->add_option("--max-time", a->max_time, "Wall-clock cap in seconds per point (default 15; CPU 5)");
+  a->warmup_time_opt = sub->add_option("--warmup-time", a->warmup_time,
+                                       "Minimum warm-up seconds per point, after its minimum runs (default 0.1 after 3 runs; CPU 0 after 1)");
   a->noise_opt = sub->add_option("--noise", a->noise, "Target relative 95% CI half-width of the median (default 0.01; CPU 0.05)");
   sub->add_flag("--warm", a->warm_l2, "Keep L2 warm between samples (default: flush it, cold)");
   sub->add_option("--seed", a->seed, "Seed of the random inputs")->capture_default_str();

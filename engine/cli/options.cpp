@@ -161,7 +161,7 @@ std::string option_for_field(const std::string& field) {
       {"scale", "--scale"},       {"tokens", "--tokens"},     {"hidden", "--hidden"},
       {"device", "--device"},     {"backends", "--backends"}, {"start_at", "--start-at"},
       {"min_samples", "--min-samples"}, {"min_time", "--min-time"}, {"max_time", "--max-time"},
-      {"noise", "--noise"},       {"threads", "--threads"},   {"sweep", "the sweep"}};
+      {"noise", "--noise"},       {"warmup_time", "--warmup-time"}, {"threads", "--threads"},   {"sweep", "the sweep"}};
   auto it = kOptions.find(field);
   return it == kOptions.end() ? field : it->second;
 }
