@@ -153,6 +153,39 @@ TEST(DeviceInputs, BitIdenticalToHostInputs) {
   }
 }
 
+// The next backend of a point is checked against the kept reference; anything that changes what the
+// reference reads (another problem, a backend that wrote into its inputs) computes a fresh one.
+TEST(AccuracyCheck, ReusesTheReferenceOnlyForTheSameInputs) {
+  ATTNSCOPE_REQUIRE_GPU();
+  for (int64_t len : {int64_t(96), int64_t(2048)}) {  // the fp64 host reference, then the fp32 GPU one
+    Problem p;
+    p.batch = 1, p.q_heads = 4, p.kv_heads = 2, p.q_len = p.kv_len = len, p.head_dim = 64, p.dtype = DType::F16;
+    cuda::Stream s;
+    const std::size_t esz = size_of(p.dtype);
+    cuda::DeviceBuffer q(p.q_elements() * esz, "Q"), k(p.kv_elements() * esz, "K"), v(p.kv_elements() * esz, "V"),
+        o(p.o_elements() * esz, "O");
+    cuda::fill_inputs(p, q.get(), k.get(), v.get(), 7, s.get());
+    s.sync();
+    ASSERT_EQ(cudaMemcpy(o.get(), q.get(), o.bytes(), cudaMemcpyDeviceToDevice), cudaSuccess);  // any output will do
+    const uint64_t before = cuda::references_computed();
+    const Accuracy first = cuda::check_accuracy(p, q.get(), k.get(), v.get(), o.get(), 4, s.get());
+    EXPECT_EQ(cuda::references_computed(), before + 1) << len;
+    const Accuracy kept = cuda::check_accuracy(p, q.get(), k.get(), v.get(), o.get(), 4, s.get());
+    EXPECT_EQ(cuda::references_computed(), before + 1) << len;
+    EXPECT_EQ(kept.rel_l2, first.rel_l2);
+    EXPECT_EQ(kept.max_abs, first.max_abs);
+    EXPECT_EQ(kept.reference, first.reference);
+    // A backend that wrote into the last KV head's V (the last checked query head reads it).
+    ASSERT_EQ(cudaMemset(static_cast<unsigned char*>(v.get()) + v.bytes() - 64, 0, 64), cudaSuccess);
+    const Accuracy scribbled = cuda::check_accuracy(p, q.get(), k.get(), v.get(), o.get(), 4, s.get());
+    EXPECT_EQ(cuda::references_computed(), before + 2) << len;
+    EXPECT_NE(scribbled.rel_l2, first.rel_l2);
+    p.causal = true;
+    cuda::check_accuracy(p, q.get(), k.get(), v.get(), o.get(), 4, s.get());
+    EXPECT_EQ(cuda::references_computed(), before + 3) << len;
+  }
+}
+
 TEST(Cupti, TracingIsAvailableOnThisMachine) {
   ATTNSCOPE_REQUIRE_GPU();
   auto& t = cuda::CuptiTracer::instance();
