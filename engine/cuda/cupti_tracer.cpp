@@ -213,10 +213,10 @@ void CuptiTracer::consume(const uint8_t* buffer, std::size_t valid_bytes, uint64
   }
 }
 
-RegionTrace CuptiTracer::take(uint64_t id) {
+RegionTrace CuptiTracer::take(uint64_t id, bool flush) {
   RegionTrace out;
   if (!available_) return out;
-  api().cuptiActivityFlushAll(0);
+  if (flush) api().cuptiActivityFlushAll(0);
   std::lock_guard lock(mu_);
   auto region_of = [&](uint32_t corr) -> uint64_t {
     auto it = external_.find(corr);

@@ -62,7 +62,8 @@ class CuptiTracer {
 
   // Flushes CUPTI's buffers (call after the region's work completed, e.g. after a stream sync) and
   // returns the records of region id. Records of earlier regions and unattributed ones are dropped.
-  RegionTrace take(uint64_t id);
+  // Regions taken in order after one flush (flush = false for the later ones) share its cost.
+  RegionTrace take(uint64_t id, bool flush = true);
 
   // Buffer callbacks (public for the C callback trampolines).
   void consume(const uint8_t* buffer, std::size_t valid_bytes, uint64_t dropped);
