@@ -5,7 +5,10 @@ before every repetition), and compare the medians with AttnScope's records of th
 
 The calls are the bridge's own (kernels/python_libs/attnscope_libs), so both sides run exactly the same
 Python; inputs are [B, H, N, D] tensors of the problem's shape and dtype. Our median is the record's
-CUPTI span median; do_bench's is CUDA events around each call.
+CUPTI span median; do_bench's is CUDA events around each call, so it also holds whatever host work the
+library does before its kernel starts (the GPU waits for it after the L2 clear). The last column times the
+same call replayed from a CUDA graph, still by do_bench with its L2 clear: launch and host work left out,
+which shows how much of a difference is the library's host side rather than the kernel.
 
   python3 scripts/do_bench_check.py --records a.jsonl b.jsonl [--seq 8192] [--head-dim 128] [--dtype bfloat16]
 """
@@ -16,6 +19,24 @@ import sys
 from bench_table import records_of
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "kernels", "python_libs"))
+
+
+def graph_replay_ms(torch, triton, call):
+    """do_bench's median of the call replayed from a CUDA graph, or None where the call cannot be captured."""
+    try:
+        stream = torch.cuda.Stream()
+        stream.wait_stream(torch.cuda.current_stream())
+        with torch.cuda.stream(stream):
+            for _ in range(3):
+                call()  # warm-up outside the capture (plans, autotuning, lazy loading)
+        torch.cuda.current_stream().wait_stream(stream)
+        graph = torch.cuda.CUDAGraph()
+        with torch.cuda.graph(graph):
+            call()
+        return triton.testing.do_bench(graph.replay, warmup=25, rep=100, return_mode="median")
+    except Exception as e:  # a library that synchronizes or allocates in ways capture refuses
+        print(f"  (no CUDA graph: {type(e).__name__}: {str(e).splitlines()[0][:120] if str(e) else ''})")
+        return None
 
 
 def main():
@@ -39,7 +60,8 @@ def main():
     if not points:
         print(f"no ok library record at N={args.seq} d={args.head_dim} {args.dtype}")
         return 1
-    print(f"{'backend':>28} {'causal':>6} {'ours µs':>10} {'do_bench µs':>12} {'ours/do_bench':>14}  within ±{args.tolerance:.0%}")
+    print(f"{'backend':>28} {'causal':>6} {'ours µs':>10} {'do_bench µs':>12} {'ours/do_bench':>14}  "
+          f"within ±{args.tolerance:.0%}  {'graph µs':>9} {'ours/graph':>10}")
     outside = 0
     for r in points:
         p = dict(r["problem"], scale=r["problem"].get("scale"))
@@ -53,8 +75,10 @@ def main():
         ratio = ours / (ms * 1e3)
         ok = abs(ratio - 1) <= args.tolerance
         outside += not ok
+        graph = graph_replay_ms(torch, triton, lambda: b.run(p, q, k, v))
+        tail = f"{graph * 1e3:9.1f} {ours / (graph * 1e3):10.3f}" if graph else f"{'n/a':>9} {'':>10}"
         print(f"{r['backend']:>28} {'yes' if p['causal'] else 'no':>6} {ours:10.1f} {ms * 1e3:12.1f} {ratio:14.3f}  "
-              f"{'yes' if ok else 'NO'}")
+              f"{'yes' if ok else 'NO':>9}  {tail}")
         del q, k, v
         torch.cuda.empty_cache()
     print(f"{len(points) - outside} of {len(points)} within ±{args.tolerance:.0%}")
