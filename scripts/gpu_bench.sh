@@ -112,11 +112,11 @@ if has interactive; then
   # Keep in step with ProblemSpec::measurementArgs (app/ProblemSpec.cpp): the app's default rule.
   APP_RULE=(--min-samples 10 --min-time 0 --max-time 1 --warmup-time 0.02)
   # The app's Prefill preset on its first problem (Problem's defaults: B=1, Hq=Hkv=16).
-  PRESET=(--batch 1 --heads 16 --kv-heads 16 --seq 512:16384:x2 --head-dim 128 --dtype bfloat16)
+  PRESET=(--batch 1 --heads 16 --kv-heads 16 --head-dim 128 --dtype bfloat16)
   for rule in app full; do
     # The full rule takes longest on the shortest lengths (thousands of samples a point): it runs them last,
     # so a deadline cuts those, and the comparison below uses the points both runs have.
-    args=(--seq 16384,8192,4096,2048,1024,512); [[ $rule == app ]] && args=("${APP_RULE[@]}")
+    args=(--seq 16384,8192,4096,2048,1024,512); [[ $rule == app ]] && args=(--seq 512:16384:x2 "${APP_RULE[@]}")
     stamp "interactive: Prefill preset, $rule rule ${args[*]}"
     t0=$(date +%s.%N)
     limited 60 "$CLI" run --device cuda:0 "${PRESET[@]}" "${args[@]}" --stream >"$OUT/interactive_$rule.jsonl" 2>>"$LOG"
