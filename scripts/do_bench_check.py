@@ -39,6 +39,17 @@ def graph_replay_ms(torch, triton, call):
         return None
 
 
+def kernels_of(torch, call):
+    """The CUDA kernels one call launches, by name, as PyTorch's profiler (CUPTI underneath) sees them."""
+    from torch.profiler import ProfilerActivity, profile
+    call()
+    torch.cuda.synchronize()
+    with profile(activities=[ProfilerActivity.CUDA]) as prof:
+        call()
+        torch.cuda.synchronize()
+    return [e.name for e in prof.events() if e.device_type.name == "CUDA" and "Memset" not in e.name]
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--records", nargs="+", required=True, help="attnscope-cli run --stream outputs")
@@ -46,6 +57,8 @@ def main():
     ap.add_argument("--head-dim", type=int, default=128)
     ap.add_argument("--dtype", default="bfloat16")
     ap.add_argument("--tolerance", type=float, default=0.05)
+    ap.add_argument("--kernels", action="store_true",
+                    help="also list the kernels each call launches here, next to the record's (CUPTI) kernel names")
     args = ap.parse_args()
 
     import torch
@@ -79,6 +92,9 @@ def main():
         tail = f"{graph * 1e3:9.1f} {ours / (graph * 1e3):10.3f}" if graph else f"{'n/a':>9} {'':>10}"
         print(f"{r['backend']:>28} {'yes' if p['causal'] else 'no':>6} {ours:10.1f} {ms * 1e3:12.1f} {ratio:14.3f}  "
               f"{'yes' if ok else 'NO':>9}  {tail}")
+        if args.kernels:
+            print(f"  kernels here:   {[n[:90] for n in kernels_of(torch, lambda: b.run(p, q, k, v))]}")
+            print(f"  kernels ours:   {[n[:90] for n in r.get('kernels', [])]}")
         del q, k, v
         torch.cuda.empty_cache()
     print(f"{len(points) - outside} of {len(points)} within ±{args.tolerance:.0%}")
