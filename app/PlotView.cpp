@@ -158,6 +158,7 @@ QStringList ExportSpec::presetNames() { return {QStringLiteral("single"), QStrin
 struct PlotView::Style {
   QFont tick, label, title, legend, facet;
   double line = 2, marker = 6;
+  bool forPrint = false;  // an export: hidden series leave the legend (the window greys them, a click shows them)
   static Style screen() {
     Style s;
     s.tick = s.label = s.legend = s.facet = QApplication::font();
@@ -176,6 +177,7 @@ struct PlotView::Style {
     s.title.setPixelSize(pt + 1);
     s.title.setBold(true);
     s.facet.setBold(true);
+    s.forPrint = true;
     s.line = std::max(1.0, pt / 6.0);
     s.marker = pt * 0.7;
     return s;
@@ -728,7 +730,7 @@ void PlotView::rebuild() {
       plottable->setProperty("key", s.key);
       plottable->setVisible(!hidden);
       line.plottable = plottable;
-      if (inLegend.insert(s.key).second) {
+      if (!(hidden && st.forPrint) && inLegend.insert(s.key).second) {
         scene_->legendKey[plottable] = s.key;
         if (unavailable) {
           // Nothing measured: a greyed legend entry whose tooltip gives the reason (hoverTextAt).

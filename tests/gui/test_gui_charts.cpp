@@ -168,6 +168,18 @@ TEST(GuiCharts, HiddenSeriesAndFiltersSurviveViewSwitchesAndReachTheData) {
   EXPECT_TRUE(csv.contains(",flash2,"));
   EXPECT_FALSE(csv.contains("float32")) << "the dtype filter (float16) applies to the data too";
   EXPECT_EQ(csv.count(QLatin1Char('\n')), 2 + 4 * 2 * 6);  // comment, header, 4 backends × 2 panels × 6 N
+  // The figure leaves it out of its legend too (the window keeps a grey entry to click it back).
+  ASSERT_EQ(view.exportTo(dir.filePath("grid.svg"), *ExportSpec::preset("double")), QString());
+  QFile svg(dir.filePath("grid.svg"));
+  ASSERT_TRUE(svg.open(QIODevice::ReadOnly));
+  const QString drawn = QString::fromUtf8(svg.readAll());
+  EXPECT_FALSE(drawn.contains(backendShortName("naive") + "<")) << "hidden naive is in the exported legend";
+  EXPECT_TRUE(drawn.contains(backendShortName("flash2") + "<"));
+  bool greyEntry = false;
+  for (int i = 0; i < view.plot()->legend->itemCount(); ++i)
+    if (auto* item = qobject_cast<QCPPlottableLegendItem*>(view.plot()->legend->item(i)))
+      greyEntry = greyEntry || item->plottable()->property("key").toString() == "naive";
+  EXPECT_TRUE(greyEntry) << "the window still lists the hidden series";
 }
 
 TEST(GuiCharts, ADoubleColumnPdfOfTheGridIsSevenInchesWideWithNoTextUnderSevenPoints) {
