@@ -111,7 +111,9 @@ TEST(GuiRoughEdges, EscClosesAPopupWithoutCancellingTheSweepAndQuittingMidSweepA
   ASSERT_TRUE(QTest::qWaitFor([&] { return w->resultsModel()->rowCount() >= 1; }, 60000));
   ASSERT_TRUE(w->runController()->running());
 
-  // A combo's list is open over the window; one Esc closes it and nothing else.
+  // A combo's list is open over the window; one Esc closes it and nothing else. (The review saw the old
+  // QAction shortcut fire under xcb; the offscreen platform does not reproduce that path, so this holds
+  // the behaviour, and MainWindow's guard on activePopupWidget() holds it under X11.)
   auto* kind = w->plotView()->findChild<QComboBox*>(QStringLiteral("plotKind"));
   ASSERT_NE(kind, nullptr);
   kind->showPopup();
