@@ -535,6 +535,12 @@ void PlotView::rebuild() {
   } else {
     plot_->plotLayout()->addElement(0, 0, titleElement);
   }
+  if (model_.empty()) {
+    // Nothing to draw: the sentence, centred, says what to do; empty axes with made-up 1–10 ranges would
+    // only mislead (and took half the first screen).
+    plot_->replot(QCustomPlot::rpQueuedReplot);
+    return;
+  }
   auto* grid = new QCPLayoutGrid;
   grid->setRowSpacing(2);
   grid->setColumnSpacing(4);

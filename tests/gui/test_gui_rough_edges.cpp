@@ -3,7 +3,8 @@
 // cancelling the sweep, quitting mid-sweep asks first, the presets leave their backends eligible, the
 // what-if profiles are named once, and a cancelled point is neither data nor "n/a". The others have
 // theirs beside the code they test: stale verdicts (GuiWindow.InvalidFieldIsMarkedAndRunIsDisabled), quit
-// with unsaved results (GuiWindow.ACpuSweepRunsEndToEnd…), the ETA (GuiEta.*).
+// with unsaved results (GuiWindow.ACpuSweepRunsEndToEnd…), the ETA (GuiEta.*). Also the first screen
+// without data (review item 19).
 #include <gtest/gtest.h>
 
 #include <QAbstractItemView>
@@ -16,6 +17,8 @@
 #include <QSignalSpy>
 #include <QTest>
 #include <QTimer>
+
+#include <qcustomplot.h>
 
 #include "BackendListModel.h"
 #include "DeviceListService.h"
@@ -210,4 +213,17 @@ TEST(GuiRoughEdges, ACancelledPointIsNeitherDataNorNa) {
   }
   EXPECT_EQ(points, int(records.size()) - 1);
   EXPECT_EQ(view.plottedPointCount(Metric::Latency), int(records.size()) - 1);
+}
+
+// The first screen (review item 19): before anything is measured or opened the chart area says what to do
+// and draws no axes with made-up 1–10 ranges.
+TEST(GuiRoughEdges, NothingToShowDrawsASentenceNotEmptyAxes) {
+  PlotView view;
+  view.resize(1000, 700);
+  view.setSources({});
+  EXPECT_EQ(view.panelCount(), 0);
+  EXPECT_EQ(view.plot()->axisRectCount(), 0);
+  auto* sentence = qobject_cast<QCPTextElement*>(view.plot()->plotLayout()->element(0, 0));
+  ASSERT_NE(sentence, nullptr);
+  EXPECT_TRUE(sentence->text().startsWith("No results yet")) << sentence->text().toStdString();
 }
