@@ -626,7 +626,7 @@ void PlotView::rebuild() {
     yExtent[m] = {lo * f, hi * f};
   }
 
-  std::set<QString> inLegend;
+  std::set<QString> inLegend, noPrediction;
   QCPGraph* predictedKey = nullptr;  // one legend entry explaining the dotted twins
   const int bottomRowStart = int(scene_->panels.size()) - columns;
   for (int pi = 0; pi < int(scene_->panels.size()); ++pi) {
@@ -736,7 +736,11 @@ void PlotView::rebuild() {
       plottable->setProperty("key", s.key);
       plottable->setVisible(!hidden);
       line.plottable = plottable;
-      if (!(hidden && st.forPrint) && inLegend.insert(s.key).second) {
+      // A what-if chart lists only what it predicts: the backends with no prediction on the profile are
+      // counted under the legend instead (the Backends list says why), or they would crowd out the lesson.
+      const bool unlisted = (hidden && st.forPrint) || (unavailable && model_.predictedOnly);
+      if (unavailable && model_.predictedOnly) noPrediction.insert(s.key);
+      if (!unlisted && inLegend.insert(s.key).second) {
         scene_->legendKey[plottable] = s.key;
         if (unavailable) {
           // Nothing measured: a greyed legend entry whose tooltip gives the reason (hoverTextAt).
@@ -885,6 +889,14 @@ void PlotView::rebuild() {
     }
     panel.rect->setRangeZoomAxes(x, y);
     panel.rect->setRangeDragAxes(x, y);
+  }
+  for (const QString& key : inLegend) noPrediction.erase(key);
+  if (!noPrediction.empty()) {
+    auto* note = new QCPTextElement(plot_, tr("+ %n backend(s) with no prediction on this profile (n/a: the Backends list says why)", "",
+                                              int(noPrediction.size())), st.legend);
+    note->setTextColor(Qt::gray);
+    plot_->plotLayout()->addElement(3, 0, note);
+    plot_->plotLayout()->setRowStretchFactor(3, 0.001);
   }
   if (plot_->legend) rewrapLegend();  // now that the entries' names are known
   plot_->replot(QCustomPlot::rpQueuedReplot);
