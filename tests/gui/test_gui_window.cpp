@@ -29,6 +29,8 @@
 #include <QTimer>
 #include <QToolTip>
 
+#include <qcustomplot.h>
+
 #include "BackendColors.h"
 #include "BackendListModel.h"
 #include "BackendListView.h"
@@ -480,6 +482,10 @@ TEST(GuiWindow, AWhatIfProfileChartsEachBackendsPredictedMemoryAgainstN) {
   }
   EXPECT_GT(naive.back(), 80.0 * 1024) << "N=64k needs more than the H100's 80 GB and is still drawn";
   EXPECT_GT(plot->plottedPointCount(Metric::PredictedMemory), 14);
+  // The legend lists what is predicted; backends with none here are counted under it, not listed.
+  for (int i = 0; i < plot->plot()->legend->itemCount(); ++i)
+    if (auto* item = qobject_cast<QCPPlottableLegendItem*>(plot->plot()->legend->item(i)))
+      EXPECT_FALSE(item->plottable()->name().endsWith("(n/a)")) << item->plottable()->name().toStdString();
   QTemporaryDir dir;
   ASSERT_EQ(w->plotView()->exportTo(dir.filePath("predicted.png"), *ExportSpec::preset("double")), QString());
   EXPECT_EQ(plot->gapMarkerCount(), 0) << "backends that cannot run there are greyed in the legend, not crossed at every N";
