@@ -53,6 +53,7 @@ ProblemPanel::ProblemPanel(QWidget* parent)
       kvHeads_(spin(int(ProblemLimits::max_heads), this)), qLen_(new QLineEdit(this)), kvLen_(new QLineEdit(this)),
       headDim_(new QLineEdit(this)), dtypeBox_(new QWidget(this)), causal_(new QCheckBox(tr("causal (bottom-right)"), this)),
       quick_(new QCheckBox(tr("quick look (2 samples, ≤ 1 s per point)"), this)),
+      sustained_(new QCheckBox(tr("sustained, to publish (≥ 0.5 s of kernels per point)"), this)),
       eachPlan_(new QCheckBox(tr("each cuDNN plan as its own series"), this)),
       scale_(new QLineEdit(this)), device_(new QComboBox(this)), presets_(new QComboBox(this)), issues_(new QLabel(this)),
       deviceNote_(new QLabel(this)) {
@@ -87,6 +88,8 @@ ProblemPanel::ProblemPanel(QWidget* parent)
   deviceNote_->setObjectName(QStringLiteral("deviceNote"));
   presets_->setObjectName(QStringLiteral("problemPresets"));
   device_->setObjectName(QStringLiteral("problemDevice"));
+  quick_->setObjectName(QStringLiteral("quickLook"));
+  sustained_->setObjectName(QStringLiteral("sustainedRule"));
 
   auto* form = new QFormLayout(this);
   form->addRow(presets_);
@@ -102,6 +105,14 @@ ProblemPanel::ProblemPanel(QWidget* parent)
   form->addRow(QString(), causal_);
   form->addRow(tr("Scale"), scale_);
   form->addRow(QString(), quick_);
+  form->addRow(QString(), sustained_);
+  sustained_->setToolTip(tr("On a GPU the app stops a point once its median is known to ±1 % (≤ 1 s): a burst. "
+                            "Checked, it measures as attnscope-cli run does — at least 0.5 s of kernels a point — "
+                            "a sustained load, which on long kernels lowers the SM clock a few percent. Papers' "
+                            "numbers are sustained; the sweep takes several times longer."));
+  // Two different promises about the numbers: one at a time.
+  connect(quick_, &QCheckBox::toggled, this, [this](bool on) { if (on) sustained_->setChecked(false); });
+  connect(sustained_, &QCheckBox::toggled, this, [this](bool on) { if (on) quick_->setChecked(false); });
   form->addRow(QString(), eachPlan_);
   eachPlan_->setToolTip(tr("cuDNN often has several engines (plans) for one problem. Besides its heuristic choice "
                            "(the cudnn series), measure every plan it offers as cudnn[plan]."));
@@ -109,7 +120,7 @@ ProblemPanel::ProblemPanel(QWidget* parent)
 
   for (QSpinBox* s : {batch_, qHeads_, kvHeads_}) connect(s, &QSpinBox::valueChanged, this, &ProblemPanel::onEdited);
   for (QLineEdit* e : {qLen_, kvLen_, headDim_, scale_}) connect(e, &QLineEdit::textChanged, this, &ProblemPanel::onEdited);
-  for (QCheckBox* c : {causal_, quick_, eachPlan_}) connect(c, &QCheckBox::toggled, this, &ProblemPanel::onEdited);
+  for (QCheckBox* c : {causal_, quick_, sustained_, eachPlan_}) connect(c, &QCheckBox::toggled, this, &ProblemPanel::onEdited);
   connect(device_, &QComboBox::currentIndexChanged, this, [this] {
     if (!loading_ && device_->currentData().toString() == kRemoteSetupEntry) {
       // Not a device: go back to the one before and ask for the remote host's command.
@@ -148,6 +159,7 @@ ProblemSpec ProblemPanel::spec() const {
   s.scale = scale_->text();
   s.device = device_->currentData().toString();
   s.quick = quick_->isChecked();
+  s.sustained = sustained_->isChecked();
   s.eachPlan = eachPlan_->isChecked();
   return s;
 }
@@ -163,6 +175,7 @@ void ProblemPanel::setSpec(const ProblemSpec& s) {
   for (auto it = dtypes_.begin(); it != dtypes_.end(); ++it) it.value()->setChecked(s.dtypes.contains(it.key()));
   causal_->setChecked(s.causal);
   quick_->setChecked(s.quick);
+  sustained_->setChecked(s.sustained);
   eachPlan_->setChecked(s.eachPlan);
   scale_->setText(s.scale);
   // A saved device (a what-if profile, cuda:0) is restored before the worker has listed the devices:

@@ -58,6 +58,7 @@ class ProblemPanel : public QWidget {
   QWidget* dtypeBox_;
   QCheckBox* causal_;
   QCheckBox* quick_;
+  QCheckBox* sustained_;
   QCheckBox* eachPlan_;
   QLineEdit* scale_;
   QComboBox* device_;

@@ -35,7 +35,7 @@ QStringList ProblemSpec::measurementArgs() const {
   // The app stops a point on the 1 % noise target alone (≥ 10 samples, ≤ 1 s) and warms up for ≥ 3 runs
   // and 0.02 s; scripts/gpu_bench.sh phase `interactive` compares the medians with the full rule's
   // (docs/performance.md, "Interactive sweeps"). The CPU keeps the worker's CPU defaults.
-  if (device.startsWith(QStringLiteral("cuda")))
+  if (device.startsWith(QStringLiteral("cuda")) && !sustained)
     return a << QStringLiteral("--min-samples") << QStringLiteral("10") << QStringLiteral("--min-time")
              << QStringLiteral("0") << QStringLiteral("--max-time") << QStringLiteral("1")
              << QStringLiteral("--warmup-time") << QStringLiteral("0.02");
@@ -55,6 +55,7 @@ void ProblemSpec::save(QSettings& s) const {
   s.setValue("scale", scale);
   s.setValue("device", device);
   s.setValue("quick", quick);
+  s.setValue("sustained", sustained);
   s.setValue("eachPlan", eachPlan);
   s.endGroup();
 }
@@ -77,6 +78,7 @@ ProblemSpec ProblemSpec::load(const QSettings& s) {
   p.scale = v("scale", d.scale).toString();
   p.device = v("device", d.device).toString();
   p.quick = v("quick", d.quick).toBool();
+  p.sustained = v("sustained", d.sustained).toBool();
   p.eachPlan = v("eachPlan", d.eachPlan).toBool();
   return p;
 }

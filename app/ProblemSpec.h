@@ -26,6 +26,7 @@ struct ProblemSpec {
   QString device = QStringLiteral("cpu");
   bool eachPlan = false;  // also measure every plan a library offers (cuDNN's engines) as its own series
   bool quick = false;  // fewer samples and a short time cap: a first look, not a publishable number
+  bool sustained = false;  // the worker's full rule on a GPU (≥ 0.5 s of kernels a point): numbers to publish
 
   bool operator==(const ProblemSpec&) const = default;
 
@@ -34,7 +35,8 @@ struct ProblemSpec {
   QStringList problemArgs() const;
   // problemArgs() for `backends`: with each plan measured, also ask which plans there are.
   QStringList eligibilityArgs() const;
-  QStringList measurementArgs() const;  // quick look, the GPU's interactive rule, or (CPU) the worker's defaults
+  // Quick look, the GPU's interactive rule, or the worker's defaults (CPU, or `sustained` on a GPU).
+  QStringList measurementArgs() const;
   void save(QSettings& s) const;
   static ProblemSpec load(const QSettings& s);
 };

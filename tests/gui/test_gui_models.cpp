@@ -174,6 +174,26 @@ TEST(GuiProblemSpec, EachPlanAsksTheWorkerToMeasureEveryCudnnPlan) {
   EXPECT_TRUE(s.measurementArgs().contains(QStringLiteral("--min-samples")));
 }
 
+// On a GPU: the interactive rule by default; "sustained" hands the point to the worker's full rule (the
+// numbers to publish); the CPU always keeps the worker's CPU defaults; quick look is its own rule.
+TEST(GuiProblemSpec, SustainedRuleLeavesTheGpuPointToTheWorkersDefaults) {
+  ProblemSpec s;
+  s.device = QStringLiteral("cuda:0");
+  const QStringList interactive = s.measurementArgs();
+  EXPECT_EQ(interactive.join(' ').toStdString(), "--min-samples 10 --min-time 0 --max-time 1 --warmup-time 0.02");
+  s.sustained = true;
+  EXPECT_TRUE(s.measurementArgs().isEmpty());
+  s.device = QStringLiteral("cpu");
+  EXPECT_TRUE(s.measurementArgs().isEmpty());
+  s.sustained = false;
+  EXPECT_TRUE(s.measurementArgs().isEmpty());
+  QTemporaryDir dir;
+  QSettings settings(dir.filePath(QStringLiteral("s.ini")), QSettings::IniFormat);
+  s.sustained = true;
+  s.save(settings);
+  EXPECT_TRUE(ProblemSpec::load(settings).sustained);
+}
+
 TEST(GuiBackendList, WithEachPlanTheDetailsListThePlansOfEveryProbe) {
   ProblemSpec s;
   EXPECT_FALSE(s.eligibilityArgs().contains(QStringLiteral("--plans")));  // listing builds a plan: only when asked

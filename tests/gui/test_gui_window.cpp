@@ -565,6 +565,27 @@ TEST(GuiWindow, CancelFromTheWindowStopsWithinASecondAndKeepsFinishedRows) {
   EXPECT_TRUE(w->runAction()->isEnabled());
 }
 
+// Quick look and the sustained rule promise different things about the numbers: ticking one clears the other.
+TEST(GuiProblemPanel, QuickLookAndTheSustainedRuleExcludeEachOther) {
+  ProblemPanel panel;
+  auto* quick = panel.findChild<QCheckBox*>(QStringLiteral("quickLook"));
+  auto* sustained = panel.findChild<QCheckBox*>(QStringLiteral("sustainedRule"));
+  ASSERT_NE(quick, nullptr);
+  ASSERT_NE(sustained, nullptr);
+  sustained->setChecked(true);
+  EXPECT_TRUE(panel.spec().sustained);
+  quick->setChecked(true);
+  EXPECT_FALSE(sustained->isChecked());
+  EXPECT_TRUE(panel.spec().quick);
+  EXPECT_FALSE(panel.spec().sustained);
+  sustained->setChecked(true);
+  EXPECT_FALSE(quick->isChecked());
+  ProblemSpec spec = panel.spec();
+  EXPECT_TRUE(spec.sustained && !spec.quick);
+  panel.setSpec(ProblemSpec{});
+  EXPECT_FALSE(sustained->isChecked());
+}
+
 TEST(GuiProblemPanel, TheDeviceNoteNamesEachMissingCudaLibraryWithItsFix) {
   // A machine with a GPU but neither CUPTI nor cuBLAS on the loader's path, as discovery reports it.
   DeviceList list;
