@@ -283,6 +283,7 @@ void ProblemPanel::onEdited() {
     check_.issues.append({QStringLiteral("device"), tr("choose a device")});
   markFields();
   const DeviceInfo d = currentDevice();
+  sustained_->setEnabled(d.kind == DeviceKind::Cuda);  // the CPU always takes the worker's CPU rule
   // The CUDA libraries this machine lacks (a real device carries the machine's list), each as the rule a
   // greyed backend shows: what is lost, then the fix.
   QStringList missing, why;

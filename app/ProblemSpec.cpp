@@ -1,5 +1,6 @@
 #include "ProblemSpec.h"
 
+#include "WorkerLocator.h"
 #include "attnscope/sweep.hpp"
 
 namespace attnscope::gui {
@@ -35,7 +36,10 @@ QStringList ProblemSpec::measurementArgs() const {
   // The app stops a point on the 1 % noise target alone (≥ 10 samples, ≤ 1 s) and warms up for ≥ 3 runs
   // and 0.02 s; scripts/gpu_bench.sh phase `interactive` compares the medians with the full rule's
   // (docs/performance.md, "Interactive sweeps"). The CPU keeps the worker's CPU defaults.
-  if (device.startsWith(QStringLiteral("cuda")) && !sustained)
+  // A GPU here, on a remote host ("remote:cuda:0") or all of them ("all").
+  const QString id = deviceIdOf(device);
+  const bool gpu = id.startsWith(QStringLiteral("cuda")) || id == QStringLiteral("all");
+  if (gpu && !sustained)
     return a << QStringLiteral("--min-samples") << QStringLiteral("10") << QStringLiteral("--min-time")
              << QStringLiteral("0") << QStringLiteral("--max-time") << QStringLiteral("1")
              << QStringLiteral("--warmup-time") << QStringLiteral("0.02");

@@ -181,6 +181,11 @@ TEST(GuiProblemSpec, SustainedRuleLeavesTheGpuPointToTheWorkersDefaults) {
   s.device = QStringLiteral("cuda:0");
   const QStringList interactive = s.measurementArgs();
   EXPECT_EQ(interactive.join(' ').toStdString(), "--min-samples 10 --min-time 0 --max-time 1 --warmup-time 0.02");
+  for (const char* gpu : {"remote:cuda:1", "all", "remote:all"}) {
+    s.device = QString::fromLatin1(gpu);
+    EXPECT_EQ(s.measurementArgs(), interactive) << gpu;
+  }
+  s.device = QStringLiteral("cuda:0");
   s.sustained = true;
   EXPECT_TRUE(s.measurementArgs().isEmpty());
   s.device = QStringLiteral("cpu");

@@ -619,4 +619,11 @@ TEST(GuiProblemPanel, TheDeviceNoteNamesEachMissingCudaLibraryWithItsFix) {
       << tip;
   EXPECT_NE(tip.find("cuBLAS not found: cublas-math cannot run"), std::string::npos) << tip;
   EXPECT_EQ(tip.find("NVIDIA driver"), std::string::npos) << tip;  // found: not a problem
+  // The sustained rule is a GPU's choice; the CPU always runs the worker's CPU rule.
+  auto* sustained = panel.findChild<QCheckBox*>(QStringLiteral("sustainedRule"));
+  ASSERT_NE(sustained, nullptr);
+  EXPECT_TRUE(sustained->isEnabled());
+  spec.device = QStringLiteral("cpu");
+  panel.setSpec(spec);
+  EXPECT_FALSE(sustained->isEnabled());
 }
