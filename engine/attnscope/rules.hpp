@@ -12,10 +12,10 @@
 namespace attnscope {
 
 // A backend's own words on a standard rule. Empty fields keep the standard text.
-struct Why {
-  std::string reason;       // why this backend has the rule; appended to the reason in parentheses
-  std::string hint;         // the fix for this backend; replaces the standard hint
-  std::string alternative;  // where else to go; appended to the hint after "; "
+struct Why {  // default member initializers: `{.reason = …}` may leave the others out without a warning
+  std::string reason{};       // why this backend has the rule; appended to the reason in parentheses
+  std::string hint{};         // the fix for this backend; replaces the standard hint
+  std::string alternative{};  // where else to go; appended to the hint after "; "
 };
 
 class RuleSet {
