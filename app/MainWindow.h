@@ -104,9 +104,9 @@ class MainWindow : public QMainWindow {
   BackendListView* backendView_;
   EligibilityService* eligibility_;
   EligibilityService* forecast_;  // every point's predicted memory, for a what-if profile
+  DeviceListService* devices_;
   DeviceListService* remoteDevices_;
   QString remoteCommandLine_;
-  DeviceListService* devices_;
   RunController* run_;
   ResultsModel* results_;
   ResultsView* resultsView_;
