@@ -194,12 +194,16 @@ void MainWindow::buildDocks() {
   const QSize size(std::min(1900, int(screen.width() * 0.96)), std::min(1060, int(screen.height() * 0.95)));
   resize(size);
   // The guide (overview table above the selected backend's text) is a full-height column on the right
-  // where the screen is wide enough; on a small screen it sits under the backend list.
+  // where the screen is wide enough (1080p); on a smaller one (1280×720) it is a tab beside the backend
+  // list, so the chart keeps its width and the left column its height.
   const bool wide = size.width() >= 1500;
   QDockWidget* g = dock(tr("Guide"), QStringLiteral("guideDock"), backendView_->guide(),
                         wide ? Qt::RightDockWidgetArea : Qt::LeftDockWidgetArea);
   if (wide) setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
-  else splitDockWidget(b, g, Qt::Vertical);
+  else {
+    tabifyDockWidget(b, g);
+    b->raise();  // the list (what runs) in front; the guide is one click away
+  }
   resizeDocks({p}, {330}, Qt::Horizontal);
   if (wide) resizeDocks({g}, {std::min(640, size.width() * 34 / 100)}, Qt::Horizontal);
   resizeDocks({p, b}, {p->minimumSizeHint().height(), size.height()}, Qt::Vertical);  // the list gets the rest

@@ -626,6 +626,13 @@ void PlotView::rebuild() {
     yExtent[m] = {lo * f, hi * f};
   }
 
+  // A y title longer than its panel is tall would run into the next row's: then only its unit ("[GB/s]").
+  const int rows = (int(scene_->panels.size()) + std::max(1, columns) - 1) / std::max(1, columns);
+  auto fitLabel = [&](const QString& label) {
+    const double rowHeight = plot_->viewport().height() * 0.75 / std::max(1, rows);
+    if (QFontMetrics(st.label).horizontalAdvance(label) <= rowHeight || !label.contains(QLatin1Char('['))) return label;
+    return QLatin1Char('[') + label.section(QLatin1Char('['), -1);
+  };
   std::set<QString> inLegend, noPrediction;
   QCPGraph* predictedKey = nullptr;  // one legend entry explaining the dotted twins
   const int bottomRowStart = int(scene_->panels.size()) - columns;
@@ -645,7 +652,7 @@ void PlotView::rebuild() {
     const double scaleY = panel.metric == Metric::Latency ? unit.perMs : 1.0;
     if (bottomRow) x->setLabel(roofline ? tr("arithmetic intensity [FLOP/byte]") : axisTitle(model_.axis));
     // Four short rows: the label without its "(median, p10–p90)" detail, or it runs into the next row's.
-    if (leftColumn) y->setLabel(metrics.size() > 1 ? axisLabel(panel.metric, unit).section(QStringLiteral(" ("), 0, 0) : axisLabel(panel.metric, unit));
+    if (leftColumn) y->setLabel(fitLabel(metrics.size() > 1 ? axisLabel(panel.metric, unit).section(QStringLiteral(" ("), 0, 0) : axisLabel(panel.metric, unit)));
     if (roofline) {
       setLogAxis(x, 10);
     } else if (model_.categorical || bars) {
@@ -885,7 +892,7 @@ void PlotView::rebuild() {
       one->setClipAxisRect(panel.rect);
       one->setPen(QPen(Qt::black, std::max(1.0, st.line / 2), Qt::DashLine));
       if (!logY) y->setRange(0, std::max(y->range().upper, 1.2));
-      if (leftColumn) y->setLabel(tr("speed-up vs %1 [×]").arg(backendShortName(model_.baseline)));
+      if (leftColumn) y->setLabel(fitLabel(tr("speed-up vs %1 [×]").arg(backendShortName(model_.baseline))));
     }
     panel.rect->setRangeZoomAxes(x, y);
     panel.rect->setRangeDragAxes(x, y);

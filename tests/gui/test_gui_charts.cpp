@@ -309,3 +309,26 @@ TEST(GuiCharts, LegendEntriesAreNeverCutShort) {
     EXPECT_GE(entries, 4);
   }
 }
+
+// A y title is never taller than its panel (on a 1280×720 screen the decode chart's "memory throughput
+// [GB/s]" ran into the next row's): where it does not fit, only its unit is written.
+TEST(GuiCharts, YTitlesFitTheirPanels) {
+  for (QSize size : {QSize(1400, 900), QSize(850, 380)}) {
+    PlotView view;
+    view.resize(size);
+    view.show();
+    ASSERT_TRUE(QTest::qWaitForWindowExposed(&view));
+    view.setPanels(PlotView::Panels::Bandwidth);
+    view.setSources({h100("decode.jsonl")});
+    view.plot()->replot();
+    int labelled = 0;
+    for (QCPAxisRect* rect : view.plot()->axisRects()) {
+      const QCPAxis* y = rect->axis(QCPAxis::atLeft);
+      if (y->label().isEmpty()) continue;
+      ++labelled;
+      EXPECT_LE(QFontMetrics(y->labelFont()).horizontalAdvance(y->label()), rect->outerRect().height() + 4)
+          << y->label().toStdString() << " in a " << rect->outerRect().height() << " px panel";
+    }
+    EXPECT_EQ(labelled, 2) << "one per row";
+  }
+}
