@@ -4,6 +4,9 @@
 
 #include <QDir>
 #include <QFile>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QProcess>
 #include <QRegularExpression>
 #include <QStandardPaths>
@@ -148,6 +151,30 @@ TEST(GuiCharts, ABackendHasOneColourInEveryFileInTheWindowAndInTheExport) {
   std::set<QRgb> distinct;
   for (const auto& [id, c] : seen) distinct.insert(c.rgb());
   EXPECT_EQ(distinct.size(), seen.size());  // no two backends share a colour
+}
+
+// Every backend the worker lists here (ours and the library rows, whatever imports on this machine) has a
+// colour of its own: a chart of all of them never draws two in one colour.
+TEST(GuiCharts, EveryBackendTheWorkerListsHasAColourOfItsOwn) {
+  QProcess cli;
+  cli.start(QString::fromLocal8Bit(qgetenv("ATTNSCOPE_CLI")),
+            {"backends", "--device", "cpu", "--seq", "64", "--head-dim", "64", "--json"});
+  ASSERT_TRUE(cli.waitForFinished(120000));
+  const QJsonDocument doc = QJsonDocument::fromJson(cli.readAllStandardOutput());
+  std::map<QRgb, QString> owner;
+  int listed = 0;
+  for (const QJsonValue probe : doc.object().value(QStringLiteral("probes")).toArray())
+    for (const QJsonValue b : probe.toObject().value(QStringLiteral("backends")).toArray()) {
+      const QString id = b.toObject().value(QStringLiteral("id")).toString();
+      ASSERT_FALSE(id.isEmpty());
+      const QColor c = backendColor(id);
+      EXPECT_NE(c, unavailableColor()) << id.toStdString();
+      auto [it, fresh] = owner.emplace(c.rgb(), id);
+      EXPECT_TRUE(fresh || it->second == id) << id.toStdString() << " and " << it->second.toStdString() << " share "
+                                             << c.name().toStdString();
+      ++listed;
+    }
+  EXPECT_GE(owner.size(), 10u) << listed;  // ours alone are ten
 }
 
 TEST(GuiCharts, HiddenSeriesAndFiltersSurviveViewSwitchesAndReachTheData) {
