@@ -73,7 +73,19 @@ void rememberBackendName(const QString& backendId, const QString& displayName) {
   ++namesVersion;
 }
 
-QString backendDisplayName(const QString& backendId) { return names().value(backendId, backendId); }
+namespace {
+// Ids no build lists any more but the project's older result files hold (no worker will teach their names).
+QString retiredBackendName(const QString& backendId) {
+  if (backendId == QLatin1String("mem-efficient-3xtf32"))  // until 2026-11-26: now mem-efficient's float32 path
+    return QStringLiteral("Memory-efficient tiled with fp32 via 3×TF32 tensor cores (retired id)");
+  return backendId;
+}
+}  // namespace
+
+QString backendDisplayName(const QString& backendId) {
+  const auto it = names().constFind(backendId);
+  return it != names().constEnd() ? *it : retiredBackendName(backendId);
+}
 
 QString backendShortName(const QString& backendId) { return backendDisplayName(backendId).section(QStringLiteral(" ("), 0, 0); }
 

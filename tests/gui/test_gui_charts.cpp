@@ -177,6 +177,13 @@ TEST(GuiCharts, EveryBackendTheWorkerListsHasAColourOfItsOwn) {
   EXPECT_GE(owner.size(), 10u) << listed;  // ours alone are ten
 }
 
+// The 2026-11-26 files hold a backend id no build lists any more: it still reads as a name, not an id.
+TEST(GuiCharts, ARetiredBackendIdOfOlderFilesStillHasItsName) {
+  EXPECT_EQ(backendShortName(QStringLiteral("mem-efficient-3xtf32")).toStdString(),
+            "Memory-efficient tiled with fp32 via 3×TF32 tensor cores");
+  EXPECT_EQ(backendDisplayName(QStringLiteral("some-future-backend")).toStdString(), "some-future-backend");
+}
+
 TEST(GuiCharts, HiddenSeriesAndFiltersSurviveViewSwitchesAndReachTheData) {
   PlotView view;
   view.resize(1200, 800);
