@@ -110,10 +110,16 @@ void BackendListView::showOverview() {
   html += QStringLiteral("<table border='1' cellspacing='0' cellpadding='1' width='100%' style='font-size:small'><tr><th>%1</th><th>%2</th><th>%3</th><th>%4</th></tr>")
               .arg(tr("backend"), tr("dtypes"), tr("memory"), tr("best for"));
   for (const BackendStatus& s : model_->statuses()) {
-    QString dtypes = tr("all");
+    // A dtype rule says which dtypes; without one, a library backend's dtypes are the library's to say on the
+    // device (its own verdict, or it could not be imported here), and only ours accept every dtype.
+    QString dtypes;
+    bool library = false;
     for (const ProbeVerdict& p : s.probes)
-      for (const RuleResult& r : p.rules)
+      for (const RuleResult& r : p.rules) {
         if (r.rule == "dtype" && !r.required.empty()) dtypes = QString::fromStdString(r.required);
+        library |= r.rule == "import" || r.rule == "library";
+      }
+    if (dtypes.isEmpty()) dtypes = library ? tr("the library's") : tr("all");
     const QString where = s.info.target == Target::Cuda ? QString() : tr(" (CPU)");
     dtypes.replace(QStringLiteral("bfloat16"), QStringLiteral("bf16")).replace(QStringLiteral("float"), QStringLiteral("fp"));
     dtypes.replace(QStringLiteral(" or "), QStringLiteral(", "));

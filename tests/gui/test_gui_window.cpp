@@ -122,6 +122,24 @@ TEST(GuiWindow, Float32GreysDtypeRestrictedBackendsWithTheReasonLiveFromTheWorke
   EXPECT_FALSE(model->index(row).data(Qt::ToolTipRole).toString().contains("dtype is float32"));
 }
 
+// The overview's dtype column: ours from their dtype rule, "all" where no rule limits it, and for a library row
+// that has no rule of ours the library's own say (here it cannot be imported, so the column must not read "all").
+TEST(GuiWindow, TheOverviewLeavesALibrarysDtypesToTheLibrary) {
+  auto w = makeWindow();
+  ProblemSpec spec;
+  spec.device = "cpu";
+  applyAndWait(*w, spec);
+  if (w->backendModel()->rowOf("torch-flash") < 0) GTEST_SKIP() << "no library rows here (no embeddable Python)";
+  const QStringList lines = w->backendView()->overview()->toPlainText().split('\n');
+  auto lineOf = [&](const char* id) {
+    const int at = lines.indexOf(QRegularExpression("^" + QRegularExpression::escape(backendShortName(id)) + "\\b.*"));
+    return at < 0 ? QString() : lines.mid(at, 3).join(' ').simplified();
+  };
+  EXPECT_TRUE(lineOf("torch-flash").contains("the library's")) << lineOf("torch-flash").toStdString();
+  EXPECT_TRUE(lineOf("cpu-reference").contains(" all ")) << lineOf("cpu-reference").toStdString();
+  EXPECT_TRUE(lineOf("flash2").contains("fp16, bf16")) << lineOf("flash2").toStdString();
+}
+
 TEST(GuiWindow, SwitchingToFloat16EnablesTheFp16OnlyBackend) {
   gui_test::ScopedEnv worker("ATTNSCOPE_CLI", dataPath("fake-worker.sh").toLocal8Bit());
   auto w = makeWindow();
