@@ -703,7 +703,10 @@ void PlotView::rebuild() {
         if (v && panel.metric == Metric::Latency && !bars && !roofline) {
           const double lo = p.record.latency_us.p10 / 1000.0 * scaleY, hi = p.record.latency_us.p90 / 1000.0 * scaleY;
           errKeys << key, errValues << *v, errMinus << std::max(0.0, *v - lo), errPlus << std::max(0.0, hi - *v);
-        } else if (!v && !p.ok() && !roofline && !bars && !p.predicted) {  // bars, predictions: the legend's "(n/a)" says it
+        } else if (!v && !p.ok() && !roofline && !bars && !p.predicted && !unavailable) {
+          // A gap in a series that ran elsewhere is crossed where it is. Bars, predictions and a backend that
+          // ran nowhere: the legend's "(n/a)" says it (a GPU run greys a dozen library rows; crossed at every
+          // N they covered the bottom of every chart).
           auto* mark = new QCPItemText(plot_);
           mark->setText(QStringLiteral("✕"));
           mark->setColor(colour);
