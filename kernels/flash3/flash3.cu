@@ -21,7 +21,8 @@ namespace attnscope::flash3 {
 
 // Defined in flash3_kernel.cuh, instantiated in flash3_hdim<D>.cu (the default tiles with ping-pong)
 // and flash3_hdim128_ladder.cu (the ladder's lower rungs, bfloat16 d=128).
-template <class Element, int kHeadDim, int kBlockN, int kStages, int kConsumers, Schedule kSchedule, bool kPersistent, bool kCausal>
+template <class Element, int kHeadDim, int kBlockN, int kStages, int kConsumers, Schedule kSchedule, bool kPersistent, bool kCausal,
+          int kCluster = 1>
 void run(const TensorMaps& maps, const Params& p, cudaStream_t stream);
 
 // Defined in flash3_hdim128_ladder.cu: row i of kAlternativeTiles → its bfloat16 ping-pong launcher.
@@ -101,6 +102,39 @@ bool persistent_from_env(bool table_default) {
   throw std::runtime_error(std::string("flash3: ATTNSCOPE_FLASH3_GRID=") + s + " is not persistent or blocks");
 }
 
+// Clusters: the table row's, unless ATTNSCOPE_FLASH3_CLUSTER=1|2 asks for the other (compiled for d=128
+// non-causal, both dtypes: flash3_hdim128.cu). Two means one block per tile, in pairs sharing K and V.
+int cluster_from_env(const TileShape& row) {
+  const char* s = std::getenv("ATTNSCOPE_FLASH3_CLUSTER");
+  if (s == nullptr || *s == '\0') return row.cluster;
+  if (std::string(s) == "1") return 1;
+  if (std::string(s) == "2" && row.head_dim == 128 && row.can_cluster(2)) return 2;
+  throw std::runtime_error(std::string("flash3: ATTNSCOPE_FLASH3_CLUSTER=") + s +
+                           " is not 1, or 2 (compiled for head dim 128 without a causal mask only)");
+}
+
+// The long-sequence tile (kLongTiles) for this problem, or null: ATTNSCOPE_FLASH3_LONG=on (the default: from
+// the row's min_keys), always (at every length: the measurement against the table's row) or off.
+const TileShape* long_tile_from_env(const Params& p) {
+  const char* s = std::getenv("ATTNSCOPE_FLASH3_LONG");
+  const std::string mode = s == nullptr || *s == '\0' ? "on" : s;
+  if (mode != "on" && mode != "off" && mode != "always")
+    throw std::runtime_error("flash3: ATTNSCOPE_FLASH3_LONG=" + mode + " is not on, off or always");
+  for (const LongTile& l : kLongTiles)
+    if (l.tile.head_dim == compiled_head_dim(p.head_dim) && l.tile.causal == p.causal &&
+        (mode == "always" || (mode == "on" && p.kv_len >= l.min_keys)))
+      return &l.tile;
+  return nullptr;
+}
+
+template <class Element>
+void run_long(const TensorMaps& maps, const Params& p, cudaStream_t s) {
+  static_assert(kLongTiles.size() == 1, "one long-sequence row: dispatch more here when adding one");
+  constexpr TileShape kLong = kLongTiles[0].tile;
+  run<Element, kLong.head_dim, kLong.block_n, kLong.stages, kLong.consumers, Schedule::kPingPong, kLong.persistent, kLong.causal>(
+      maps, p, s);
+}
+
 template <class Element, int kHeadDim, bool kCausal>
 void run_with_choice(const TensorMaps& maps, const Params& p, cudaStream_t s) {
   constexpr TileShape kTile = *tile_shape(kHeadDim, kCausal);
@@ -112,6 +146,12 @@ void run_with_choice(const TensorMaps& maps, const Params& p, cudaStream_t s) {
         return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kOverlap, false, kCausal>(maps, p, s);
       case Schedule::kPingPong: break;
     }
+  }
+  if constexpr (kHeadDim == 128 && !kCausal) {
+    if (cluster_from_env(kTile) == 2)
+      return run<Element, kHeadDim, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kPingPong, false, kCausal, 2>(maps, p, s);
+  } else {
+    cluster_from_env(*tile_shape(kHeadDim, kCausal));  // refuses a request for clusters here
   }
   if (persistent_from_env(kTile.persistent))
     run<Element, kHeadDim, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kPingPong, true, kCausal>(maps, p, s);
@@ -190,12 +230,17 @@ void forward(const Params& p, void* stream) {
   const int alternative = alternative_from_env(p, tile);
   if (alternative >= 0 && schedule_from_env() != Schedule::kPingPong)
     throw std::runtime_error("flash3: ATTNSCOPE_FLASH3_TILE's alternatives are compiled with the ping-pong schedule only");
+  // A named alternative or a lower rung of the ladder is taken as asked; otherwise long sequences may
+  // move to their wider tile.
+  const TileShape* long_tile = alternative < 0 && schedule_from_env() == Schedule::kPingPong ? long_tile_from_env(p) : nullptr;
+  if (long_tile != nullptr) tile = *long_tile;
   TensorMaps maps;
   maps.q = make_map(p.q, p.bf16, p.batch * p.q_heads, p.q_len, p.head_dim, tile.block_m());
   maps.k = make_map(p.k, p.bf16, p.batch * p.kv_heads, p.kv_len, p.head_dim, tile.block_n);
   maps.v = make_map(p.v, p.bf16, p.batch * p.kv_heads, p.kv_len, p.head_dim, tile.block_n);
   maps.o = make_map(p.o, p.bf16, p.batch * p.q_heads, p.q_len, p.head_dim, 64);
   if (alternative >= 0) return kAlternativeRuns[size_t(alternative)](maps, p, s);
+  if (long_tile != nullptr) return p.bf16 ? run_long<__nv_bfloat16>(maps, p, s) : run_long<__half>(maps, p, s);
   auto go = [&](auto element, auto causal) {
     using E = decltype(element);
     switch (compiled_head_dim(p.head_dim)) {

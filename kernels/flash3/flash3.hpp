@@ -24,6 +24,10 @@ struct TileShape {
   // one's epilogue; causal tiles handed out longest first through an atomic counter) instead of one
   // block per tile.
   bool persistent = false;
+  // Blocks per cluster (one-block-per-tile grid, non-causal only): two blocks take neighbouring query
+  // tiles of one head and load each K and V tile half each, multicast into both (TMA multicast), so L2
+  // serves every K/V byte once per pair instead of once per block (FA3's choice at d=128 non-causal).
+  int cluster = 1;
   constexpr int block_m() const { return 64 * consumers; }
   // Q tile (reused for the output), `stages` K and V tiles, the mbarriers, and 1 KiB so the tiles can
   // start on the 1024-byte boundary the 128-byte swizzle needs.
@@ -35,9 +39,14 @@ struct TileShape {
   constexpr int q_bytes() const { return block_m() * head_dim * 2; }
   constexpr bool separate_output() const { return persistent && shared_memory_bytes() + q_bytes() <= 227 * 1024; }
   constexpr int kernel_shared_memory_bytes() const { return shared_memory_bytes() + (separate_output() ? q_bytes() : 0); }
-  // How ATTNSCOPE_FLASH3_TILE names it: <block_m>x<block_n>x<stages>, "p" for the persistent grid.
+  // Multicast splits each K/V tile by its 64-column blocks, so the head dim must hold a multiple of
+  // `cluster` of them; the two blocks must see the same key tiles (no causal diagonal between them).
+  constexpr bool can_cluster(int blocks) const { return !causal && (head_dim / 64) % blocks == 0; }
+  // How ATTNSCOPE_FLASH3_TILE names it: <block_m>x<block_n>x<stages>, "p" for the persistent grid, "c2" for
+  // clusters of two.
   std::string name() const {
-    return std::to_string(block_m()) + "x" + std::to_string(block_n) + "x" + std::to_string(stages) + (persistent ? "p" : "");
+    return std::to_string(block_m()) + "x" + std::to_string(block_n) + "x" + std::to_string(stages) + (persistent ? "p" : "") +
+           (cluster > 1 ? "c" + std::to_string(cluster) : "");
   }
 };
 
@@ -68,20 +77,32 @@ inline constexpr std::array<TileShape, 6> kTileShapes = {{
 // Other tiles, compiled for bfloat16 ping-pong only and picked with ATTNSCOPE_FLASH3_TILE=<name()>
 // (flash3.cu): the ladder's "before tile tuning" rungs (d=128 non-causal on 128×128, d=64 non-causal
 // with two consumers: the first version's tiles) and the alternatives the rows above were measured
-// against, on either grid ("p": persistent).
-inline constexpr std::array<TileShape, 11> kAlternativeTiles = {{
+// against, on either grid ("p": persistent; "c2": clusters of two).
+inline constexpr std::array<TileShape, 12> kAlternativeTiles = {{
     {128, false, 128, 2},
+    {128, false, 160, 2, 2, true},     // persistent with the output in its own tile (224 KiB)
+    {128, false, 192, 2, 2, false, 2},  // the widest key tile, clusters of two
     {128, false, 128, 3},
     {128, false, 192, 2},
     {128, false, 192, 2, 2, true},
     {128, true, 128, 3},
     {128, true, 176, 2},
-    {128, true, 176, 2, 2, true},
     {64, false, 128, 4},
     {64, false, 192, 4},
     {64, true, 128, 4},
     {64, true, 128, 4, 2, true},
 }};
+
+// Long sequences: from `min_keys` keys on, a row's problems run on this wider key tile instead (both
+// dtypes compiled, ping-pong): fewer, longer iterations pay once the causal diagonal's masked tiles are
+// a small share. Call 3 (bfloat16 d=128 causal, 128×176×2 persistent vs the row's 128×128×2 persistent):
+// −19 % at 1k, −10 % at 2k, −3.5 % at 4k, +0.4 % at 8k, +2.4 % at 16k. ATTNSCOPE_FLASH3_LONG=off|on|always
+// (flash3.cu) turns it off or applies it at every length.
+struct LongTile {
+  TileShape tile;
+  int64_t min_keys;
+};
+inline constexpr std::array<LongTile, 1> kLongTiles = {{{{128, true, 176, 2, 2, true}, 16384}}};
 
 // Head dims that are not compiled run on the next compiled one: TMA fills the missing columns of Q, K
 // and V with zeros (exact: they add nothing to Q·Kᵀ and give zero output columns) and drops them when

@@ -3,4 +3,8 @@
 
 namespace attnscope::flash3 {
 ATTNSCOPE_FLASH3_HEAD_DIM(128);
+ATTNSCOPE_FLASH3_CLUSTERED(__half, 128);
+ATTNSCOPE_FLASH3_CLUSTERED(__nv_bfloat16, 128);
+ATTNSCOPE_FLASH3_LONG_TILE(__half, 0);
+ATTNSCOPE_FLASH3_LONG_TILE(__nv_bfloat16, 0);
 }  // namespace attnscope::flash3

@@ -12,7 +12,8 @@ constexpr TileShape kFull = *tile_shape(128, false), kCausal = *tile_shape(128, 
 template <size_t... I>
 constexpr std::array<RunFn, sizeof...(I)> alternatives(std::index_sequence<I...>) {
   return {&run<__nv_bfloat16, kAlternativeTiles[I].head_dim, kAlternativeTiles[I].block_n, kAlternativeTiles[I].stages,
-               kAlternativeTiles[I].consumers, Schedule::kPingPong, kAlternativeTiles[I].persistent, kAlternativeTiles[I].causal>...};
+               kAlternativeTiles[I].consumers, Schedule::kPingPong, kAlternativeTiles[I].persistent, kAlternativeTiles[I].causal,
+               kAlternativeTiles[I].cluster>...};
 }
 }  // namespace
 

@@ -155,6 +155,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
   constexpr int D = Cfg::kHeadDim, kBlockM = Cfg::kBlockM, kBlockN = Cfg::kBlockN, kStages = Cfg::kStages;
   constexpr Schedule kSchedule = Cfg::kSchedule;
   constexpr bool kPersistent = Cfg::kPersistent;
+  constexpr int kCluster = Cfg::kCluster;
+  static_assert(kCluster == 1 || !kCausal, "the blocks of a cluster must see the same key tiles");
 
   extern __shared__ unsigned char smem_raw[];
   const uint32_t base = (smem_addr(smem_raw) + 1023) & ~1023u;  // 128-byte swizzle atoms are 1 KiB
@@ -196,12 +198,17 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     for (int s = 0; s < kStages; ++s) {
       mbar_init(bar_k_full(s), 1);
       mbar_init(bar_v_full(s), 1);
-      mbar_init(bar_k_empty(s), 4 * Cfg::kConsumers);  // one arrival per consumer warp
-      mbar_init(bar_v_empty(s), 4 * Cfg::kConsumers);
+      // One arrival per consumer warp of every block in the cluster: a slot is refilled (in all of
+      // them, by multicast) only once each of them is done with it.
+      mbar_init(bar_k_empty(s), 4 * Cfg::kConsumers * kCluster);
+      mbar_init(bar_v_empty(s), 4 * Cfg::kConsumers * kCluster);
     }
     fence_barrier_init();
   }
-  __syncthreads();
+  if constexpr (kCluster > 1)
+    cluster_sync();  // the other block's barriers exist before its multicasts and arrivals reach them
+  else
+    __syncthreads();
 
   if (warpgroup == 0) {
     // ---------------------------------------------------------------- producer
@@ -210,6 +217,9 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       prefetch_tensor_map(&maps.q), prefetch_tensor_map(&maps.k), prefetch_tensor_map(&maps.v);
       int ring = 0;  // K (and V) tiles loaded so far: tile `ring + it` goes to slot (ring + it) % kStages
       int tile = blockIdx.x;
+      // In a cluster this block loads its share of the column blocks of every K and V tile, into both blocks.
+      constexpr int kOwnCols = Cfg::kColBlocks / kCluster;
+      const int first_col = kCluster > 1 ? int(cluster_ctarank()) * kOwnCols : 0;
       for (int job = 0;; ++job) {
         const bool valid = tile < a.total_tiles;
         const Work w = work_of(valid ? tile : 0);
@@ -219,11 +229,16 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
         auto load = [&](const CUtensorMap* map, uint32_t ring_base, uint32_t full, uint32_t empty, int it) {
           const int r = ring + it;
           mbar_wait(empty, ((r / kStages) & 1) ^ 1);
-          mbar_arrive_expect_tx(full, Cfg::kTileBytes);
+          mbar_arrive_expect_tx(full, Cfg::kTileBytes);  // in a cluster: half from this block, half from the other
 #pragma unroll
-          for (int c = 0; c < Cfg::kColBlocks; ++c)
-            tma_load_3d(ring_base + (r % kStages) * Cfg::kTileBytes + c * kBlockN * 128, map, full, 64 * c,
-                        (n_blocks - 1 - it) * kBlockN, w.kv_bh);
+          for (int i = 0; i < kOwnCols; ++i) {
+            const int c = first_col + i;
+            const uint32_t dst = ring_base + (r % kStages) * Cfg::kTileBytes + c * kBlockN * 128;
+            if constexpr (kCluster > 1)
+              tma_load_3d_multicast(dst, map, full, uint16_t((1u << kCluster) - 1), 64 * c, (n_blocks - 1 - it) * kBlockN, w.kv_bh);
+            else
+              tma_load_3d(dst, map, full, 64 * c, (n_blocks - 1 - it) * kBlockN, w.kv_bh);
+          }
         };
         auto load_k = [&](int it) { load(&maps.k, sK, bar_k_full((ring + it) % kStages), bar_k_empty((ring + it) % kStages), it); };
         auto load_v = [&](int it) { load(&maps.v, sV, bar_v_full((ring + it) % kStages), bar_v_empty((ring + it) % kStages), it); };
@@ -267,6 +282,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
         tile = next;
       }
     }
+    if constexpr (kCluster > 1) cluster_sync();  // see the consumers' end
     return;
   }
 
@@ -297,6 +313,16 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
   auto release = [&](uint32_t empty_bar) {
     __syncwarp();
     if (lane == 0) mbar_arrive(empty_bar);
+  };
+  // A K or V slot: in a cluster every block's copy of the slot is refilled by one multicast, so each
+  // consumer warp tells every block (lane i arrives on block i's barrier).
+  auto release_kv = [&](uint32_t empty_bar) {
+    if constexpr (kCluster > 1) {
+      __syncwarp();
+      if (lane < kCluster) mbar_arrive_cluster(empty_bar, uint32_t(lane));
+    } else {
+      release(empty_bar);
+    }
   };
   // Ping-pong: the consumers issue their GEMMs in a ring, cw after cw − 1: each waits on its own turn
   // barrier (its 128 threads + the 128 of the one before, which arrive when done issuing) and then
@@ -373,7 +399,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
           issue_s(s_acc, s);
           warpgroup_wait<0>();
           fence_regs(s_acc);
-          release(bar_k_empty(s));
+          release_kv(bar_k_empty(s));
           if (it == n_blocks - 1) release_q_after_gemm();
           softmax(s_acc, (n_blocks - 1 - it) * kBlockN, alpha);
           pack_p<Cfg>(s_acc, p);
@@ -382,7 +408,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
           issue_o(p, s);
           warpgroup_wait<0>();
           fence_regs(o);
-          release(bar_v_empty(s));
+          release_kv(bar_v_empty(s));
         }
       } else {
         float s_acc[Cfg::kSFloats];
@@ -395,7 +421,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
         turn_end();
         warpgroup_wait<0>();
         fence_regs(s_acc);
-        release(bar_k_empty(s0));
+        release_kv(bar_k_empty(s0));
         if (n_blocks == 1) release_q_after_gemm();
         softmax(s_acc, (n_blocks - 1) * kBlockN, alpha);  // alpha = 0 on an all-zero O: nothing to rescale
         pack_p<Cfg>(s_acc, p);
@@ -409,12 +435,12 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
           turn_end();
           warpgroup_wait<1>();  // S(it) done; P·V(it−1) may still run while we do the softmax
           fence_regs(s_acc);
-          release(bar_k_empty(s));  // the producer can refill this K slot during our softmax
+          release_kv(bar_k_empty(s));  // the producer can refill this K slot during our softmax
           if (it == n_blocks - 1) release_q_after_gemm();
           softmax(s_acc, (n_blocks - 1 - it) * kBlockN, alpha);
           warpgroup_wait<0>();
           fence_regs(o);
-          release(bar_v_empty(s_prev));
+          release_kv(bar_v_empty(s_prev));
           rescale_o(alpha);
           pack_p<Cfg>(s_acc, p);
           fence_regs(o);  // the rescale and the packing happen before the next wgmmas are issued
@@ -427,7 +453,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
         turn_end();
         warpgroup_wait<0>();
         fence_regs(o);
-        release(bar_v_empty(s_last));
+        release_kv(bar_v_empty(s_last));
       }
     } else {
       release_q_after_gemm();  // nothing was loaded into Q for this tile
@@ -471,12 +497,19 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     if (t == 0) tma_store_wait_read();  // shared memory must outlive the last store's reads
   if constexpr (kSchedule == Schedule::kPingPong)
     if (cw == 0) named_barrier_sync(Cfg::kTurnBarrier, 256);  // the last consumer's final arrival
+  // Neither block of a cluster leaves while the other may still arrive on its empty barriers.
+  if constexpr (kCluster > 1) cluster_sync();
 #endif
 }
 
 // Host side: configure shared memory, launch on `stream`. The tensor maps come from flash3.cu.
 template <class Cfg, bool kCausal>
 void launch(const TensorMaps& maps, const Params& p, cudaStream_t stream) {
+  // A cluster pairs neighbouring query tiles of one head: with an odd number of them per head a pair
+  // would straddle two heads (different K and V), so such launches run unclustered.
+  if constexpr (Cfg::kCluster > 1)
+    if ((p.q_len + Cfg::kBlockM - 1) / Cfg::kBlockM % Cfg::kCluster != 0)
+      return launch<typename Cfg::Unclustered, kCausal>(maps, p, stream);
   const auto kernel = forward_kernel<Cfg, kCausal>;
   cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::kSmemBytes);
   if (e != cudaSuccess)
@@ -503,14 +536,30 @@ void launch(const TensorMaps& maps, const Params& p, cudaStream_t stream) {
     blocks = unsigned(std::min<int64_t>(tiles, multiprocessors()));
     if (kCausal) a.tile_counter = tile_counter_for_launch();
   }
-  kernel<<<dim3(blocks), dim3(Cfg::kThreads), Cfg::kSmemBytes, stream>>>(maps, a);
+  if constexpr (Cfg::kCluster > 1) {
+    cudaLaunchConfig_t config{};
+    config.gridDim = dim3(blocks);  // tiles = B·H · an even number of query tiles
+    config.blockDim = dim3(Cfg::kThreads);
+    config.dynamicSmemBytes = Cfg::kSmemBytes;
+    config.stream = stream;
+    cudaLaunchAttribute cluster{};
+    cluster.id = cudaLaunchAttributeClusterDimension;
+    cluster.val.clusterDim.x = Cfg::kCluster, cluster.val.clusterDim.y = 1, cluster.val.clusterDim.z = 1;
+    config.attrs = &cluster;
+    config.numAttrs = 1;
+    e = cudaLaunchKernelEx(&config, kernel, maps, a);
+    if (e != cudaSuccess) throw std::runtime_error(std::string("flash3: cluster launch failed: ") + cudaGetErrorString(e));
+  } else {
+    kernel<<<dim3(blocks), dim3(Cfg::kThreads), Cfg::kSmemBytes, stream>>>(maps, a);
+  }
   e = cudaGetLastError();
   if (e != cudaSuccess) throw std::runtime_error(std::string("flash3: kernel launch failed: ") + cudaGetErrorString(e));
 }
 
-template <class Element, int kHeadDim, int kBlockN, int kStages, int kConsumers, Schedule kSchedule, bool kPersistent, bool kCausal>
+template <class Element, int kHeadDim, int kBlockN, int kStages, int kConsumers, Schedule kSchedule, bool kPersistent, bool kCausal,
+          int kCluster = 1>
 void run(const TensorMaps& maps, const Params& p, cudaStream_t stream) {
-  launch<Traits<Element, kHeadDim, kBlockN, kStages, kConsumers, kSchedule, kPersistent>, kCausal>(maps, p, stream);
+  launch<Traits<Element, kHeadDim, kBlockN, kStages, kConsumers, kSchedule, kPersistent, kCluster>, kCausal>(maps, p, stream);
 }
 
 // The table's kernels for one head dim: both dtypes, both masks (each with its row of kTileShapes),
@@ -529,5 +578,18 @@ void run(const TensorMaps& maps, const Params& p, cudaStream_t stream) {
   ATTNSCOPE_FLASH3_ONE(__nv_bfloat16, d, false, true);                                                             \
   ATTNSCOPE_FLASH3_ONE(__nv_bfloat16, d, true, false);                                                             \
   ATTNSCOPE_FLASH3_ONE(__nv_bfloat16, d, true, true)
+
+// The non-causal row's tile in clusters of two (ATTNSCOPE_FLASH3_CLUSTER), both dtypes: head dims with an
+// even number of 64-column blocks (each block of the pair loads half of every K and V tile).
+#define ATTNSCOPE_FLASH3_CLUSTERED(element, d)                                                                       \
+  template void run<element, d, tile_shape(d, false)->block_n, tile_shape(d, false)->stages,                        \
+                    tile_shape(d, false)->consumers, Schedule::kPingPong, false, false, 2>(const TensorMaps&,       \
+                                                                                          const Params&, cudaStream_t)
+
+// Row i of kLongTiles (the wider tile long sequences run on), one dtype.
+#define ATTNSCOPE_FLASH3_LONG_TILE(element, i)                                                                        \
+  template void run<element, kLongTiles[i].tile.head_dim, kLongTiles[i].tile.block_n, kLongTiles[i].tile.stages,     \
+                    kLongTiles[i].tile.consumers, Schedule::kPingPong, kLongTiles[i].tile.persistent,               \
+                    kLongTiles[i].tile.causal>(const TensorMaps&, const Params&, cudaStream_t)
 
 }  // namespace attnscope::flash3

@@ -18,9 +18,13 @@ namespace attnscope::flash3 {
 //               barriers), so one warpgroup's softmax runs under the other's GEMMs.
 enum class Schedule { kSerial, kOverlap, kPingPong };
 
-template <class Element_, int kHeadDim_, int kBlockN_, int kStages_, int kConsumers_, Schedule kSchedule_, bool kPersistent_>
+template <class Element_, int kHeadDim_, int kBlockN_, int kStages_, int kConsumers_, Schedule kSchedule_, bool kPersistent_,
+          int kCluster_ = 1>
 struct KernelConfig {
   static constexpr bool kPersistent = kPersistent_;
+  // Blocks per cluster sharing each K/V tile by TMA multicast (TileShape::cluster); block r of a cluster
+  // loads column blocks [r·kColBlocks/kCluster, (r+1)·kColBlocks/kCluster) of every K and V tile.
+  static constexpr int kCluster = kCluster_;
   using Element = Element_;
   static constexpr int kHeadDim = kHeadDim_;
   static constexpr int kBlockN = kBlockN_;
@@ -59,6 +63,8 @@ struct KernelConfig {
   static constexpr int kOFloats = kHeadDim / 2;  // O accumulator floats per consumer thread
 
   static_assert(kHeadDim % 64 == 0, "tiles are whole 128-byte swizzle columns");
+  static_assert(kCluster == 1 || (!kPersistent && kColBlocks % kCluster == 0),
+                "clusters: one block per tile, each block loading whole 64-column blocks of K and V");
   static_assert(kBlockN % 16 == 0 && kBlockN <= 256, "wgmma N is a multiple of 16 up to 256 (S) and k16 steps (P·V)");
   static_assert((4 * kStages + 2) * 8 + 4 <= 256,
                 "the barriers (Q full/empty; K full/empty, V full/empty per stage) and the tile index fit their 256 bytes");
@@ -86,11 +92,14 @@ int causal_section_heads(const flash2::Params& p);
 
 // One kernel configuration from a row of kTileShapes: the launch picks the row (flash3.cu); the ladder's
 // extra rungs pass another row of the same head dim (e.g. the causal 128×128 tile for a non-causal run).
-template <class Element, int kHeadDim, int kBlockN, int kStages, int kConsumers, Schedule kSchedule, bool kPersistent>
-struct Traits : KernelConfig<Element, kHeadDim, kBlockN, kStages, kConsumers, kSchedule, kPersistent> {
+template <class Element, int kHeadDim, int kBlockN, int kStages, int kConsumers, Schedule kSchedule, bool kPersistent,
+          int kCluster = 1>
+struct Traits : KernelConfig<Element, kHeadDim, kBlockN, kStages, kConsumers, kSchedule, kPersistent, kCluster> {
   static_assert(Traits::kSmemBytes ==
                     TileShape{kHeadDim, false, kBlockN, kStages, kConsumers, kPersistent}.kernel_shared_memory_bytes(),
                 "rules and kernel agree on shared memory");
+  // The same kernel without the cluster: launches whose query tiles do not pair up within a head.
+  using Unclustered = Traits<Element, kHeadDim, kBlockN, kStages, kConsumers, kSchedule, kPersistent, 1>;
 };
 
 }  // namespace attnscope::flash3

@@ -15,6 +15,8 @@
 #           d=128 non-causal 128x192x2 and d=64 non-causal 128x128x4, the two-consumer tile), bfloat16;
 #   variants the standard grid for flash3 alone under environment settings (VARIANTS="label:causal:dims:VAR=x+VAR=y;...";
 #           default: both grids and both causal orders against the table's defaults), bfloat16;
+#   vgrid   the standard grid for flash3 alone under environment settings in any dtype (VGRID=
+#           "label:dtype:causal:dims:VAR=x+VAR=y;...", e.g. clusters, alternative tiles, the long-sequence tile);
 #   d256    the standard grid at head dim 256 (H = 8) for flash3 and cudnn, both masks, bfloat16 (and its
 #           persistent-grid variant);
 #   padded  head dims without their own kernel (80, 96, 112; B·N = 16k, H = 16, N = 8k) for flash3, flash2 and cudnn.
@@ -50,6 +52,13 @@ for step in "$@"; do
             --backends flash3 >>"$OUT/sanity.jsonl" 2>>"$OUT/run.log" || { echo "sanity failed (exit $?)"; tail -5 "$OUT/run.log"; exit 3; }
         done
       done
+      # Clusters of two (multicast K/V) and the long-sequence tile: a hang would show here first.
+      for envs in ATTNSCOPE_FLASH3_CLUSTER=2 ATTNSCOPE_FLASH3_TILE=128x192x2c2 ATTNSCOPE_FLASH3_TILE=128x160x2p; do
+        env $envs timeout 20 "$CLI" run "${GRID[@]}" --seq 1024 --head-dim 128 --dtype bfloat16 --backends flash3 \
+          >>"$OUT/sanity.jsonl" 2>>"$OUT/run.log" || { echo "sanity $envs failed (exit $?)"; tail -5 "$OUT/run.log"; exit 3; }
+      done
+      ATTNSCOPE_FLASH3_LONG=always timeout 20 "$CLI" run "${GRID[@]}" --seq 1024 --head-dim 128 --dtype bfloat16 --causal \
+        --backends flash3 >>"$OUT/sanity.jsonl" 2>>"$OUT/run.log" || { echo "sanity long failed (exit $?)"; tail -5 "$OUT/run.log"; exit 3; }
       grep -o '"status":"[a-z_]*"\|"pass":[a-z]*\|"tflops":[0-9.]*' "$OUT/sanity.jsonl" | sort | uniq -c
       ;;
     tests)
@@ -70,7 +79,7 @@ for step in "$@"; do
         point pingpong-persistent $c 128 ATTNSCOPE_FLASH3_GRID=persistent
       done
       [ "${LADDER_ALTS:-}" = none ] || for alt in ${LADDER_ALTS:-"0 128 128x128x2" "0 128 128x128x3" "0 128 128x192x2" "0 128 128x192x2p" "1 128 128x128x3" \
-                 "1 128 128x176x2" "1 128 128x176x2p" "0 64 128x192x4" "0 64 128x128x4" "1 64 128x128x4" "1 64 128x128x4p"}; do
+                 "1 128 128x176x2" "0 64 128x192x4" "0 64 128x128x4" "1 64 128x128x4" "1 64 128x128x4p"}; do
         set -- $alt
         point "tile-$3" "$1" "$2" ATTNSCOPE_FLASH3_TILE="$3"
       done
@@ -111,6 +120,17 @@ for step in "$@"; do
         env ${envs//+/ } timeout 40 "$CLI" run "${GRID[@]}" --seq 1024:16384:x2 --head-dim "$dims" --dtype bfloat16 "${flag[@]}" \
           --backends flash3 2>>"$OUT/run.log" | sed "s/^{/{\"variant\":\"$label\",/" >>"$OUT/variants.jsonl"
       done
+      ;;
+    vgrid)
+      t vgrid
+      IFS=';' read -ra vs <<<"${VGRID:?vgrid needs VGRID}"
+      for v in "${vs[@]}"; do
+        IFS=':' read -r label dt causal dims envs <<<"$v"
+        flag=(); [[ $causal == 1 ]] && flag=(--causal)
+        env ${envs//+/ } timeout 40 "$CLI" run "${GRID[@]}" --seq 1024:16384:x2 --head-dim "$dims" --dtype "$dt" "${flag[@]}" \
+          --backends flash3 2>>"$OUT/run.log" | sed "s/^{/{\"variant\":\"$label\",/" >>"$OUT/vgrid.jsonl"
+      done
+      python3 kernels/flash3/table.py grid "$OUT"/grid_*.jsonl "$OUT/vgrid.jsonl" | tee "$OUT/vgrid.md"
       ;;
     d256)
       t d256

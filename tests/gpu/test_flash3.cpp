@@ -129,6 +129,44 @@ TEST(Flash3GpuGrid, PersistentAndBlockGridsAndBothOrdersMatchTheReference) {
   unsetenv("ATTNSCOPE_FLASH3_GRID");
 }
 
+// Clusters of two blocks sharing each K/V tile by TMA multicast (ATTNSCOPE_FLASH3_CLUSTER=2, d=128 without
+// a mask) compute the same function: an even number of query tiles per head (1000 rows: 8 tiles) runs
+// clustered, an odd one (4097: 33) falls back to single blocks; GQA, ragged key lengths, both dtypes.
+// A cluster where it is not compiled (causal) is refused.
+TEST(Flash3GpuGrid, ClustersOfTwoMatchTheReference) {
+  REQUIRE_HOPPER();
+  ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_CLUSTER", "2", 1), 0);
+  for (DType t : {DType::F16, DType::BF16}) {
+    SCOPED_TRACE(to_string(t));
+    expect_matches_reference(make(t, 2, 8, 2, 1000, 1000, 128, false), 2, 71);
+    expect_matches_reference(make(t, 1, 4, 1, 1000, 517, 128, false), 2, 72);
+    expect_matches_reference(make(t, 1, 2, 2, 4097, 300, 128, false), 1, 73);
+    expect_matches_reference(make(t, 1, 2, 1, 256, 4097, 96, false), 2, 74);  // padded head dim, one pair
+  }
+  const auto refused = gputest::run_against_reference(backend(), make(DType::BF16, 1, 1, 1, 16, 16, 128, true));
+  EXPECT_NE(refused.error.find("ATTNSCOPE_FLASH3_CLUSTER=2"), std::string::npos) << refused.error;
+  unsetenv("ATTNSCOPE_FLASH3_CLUSTER");
+}
+
+// The long-sequence tile (kLongTiles: d=128 causal on 128×176) computes the same function, both dtypes:
+// at every length (ATTNSCOPE_FLASH3_LONG=always), from its threshold on (the default), and not at all.
+TEST(Flash3GpuGrid, LongSequenceTileMatchesTheReference) {
+  REQUIRE_HOPPER();
+  const flash3::LongTile& l = flash3::kLongTiles[0];
+  for (const char* mode : {"always", "on", "off"}) {
+    SCOPED_TRACE(mode);
+    ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_LONG", mode, 1), 0);
+    for (DType t : {DType::F16, DType::BF16}) {
+      expect_matches_reference(make(t, 2, 4, 2, 1000, 1000, l.tile.head_dim, l.tile.causal), 2, 81);
+      expect_matches_reference(make(t, 1, 2, 1, 300, l.min_keys + 5, l.tile.head_dim, l.tile.causal), 2, 82);
+    }
+  }
+  ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_LONG", "sometimes", 1), 0);
+  const auto refused = gputest::run_against_reference(backend(), make(DType::BF16, 1, 1, 1, 16, 16, 128, true));
+  EXPECT_NE(refused.error.find("ATTNSCOPE_FLASH3_LONG=sometimes"), std::string::npos) << refused.error;
+  unsetenv("ATTNSCOPE_FLASH3_LONG");
+}
+
 INSTANTIATE_TEST_SUITE_P(SixteenBit, Flash3Gpu, ::testing::Combine(::testing::Values(DType::F16, DType::BF16), ::testing::Bool()),
                          [](const auto& info) {
                            return std::string(to_string(std::get<0>(info.param))) +
@@ -213,8 +251,9 @@ TEST(Flash3Sass, EveryKernelUsesHgmma) {
   }
   close_function();
   // Every table row × 2 dtypes × 2 grids (ping-pong) + bf16 d128's serial and overlap rungs × 2 masks +
-  // the alternative tiles.
-  EXPECT_EQ(kernels, int(flash3::kTileShapes.size()) * 4 + 4 + int(flash3::kAlternativeTiles.size()));
+  // the alternative tiles + d=128 non-causal in clusters of two × 2 dtypes + the long-sequence tiles × 2 dtypes.
+  EXPECT_EQ(kernels, int(flash3::kTileShapes.size()) * 4 + 4 + int(flash3::kAlternativeTiles.size()) + 2 +
+                         2 * int(flash3::kLongTiles.size()));
   EXPECT_EQ(with_hgmma, kernels);
 }
 
