@@ -190,6 +190,7 @@ struct PlotView::Scene {
     Metric metric;
     int facet = 0;
     QCPAxisRect* rect = nullptr;
+    QString yTitle;  // the whole y title (left column only); fitYTitles() may show only its unit
   };
   struct Line {
     int series = 0;
@@ -287,6 +288,7 @@ PlotView::PlotView(QWidget* parent)
     o.baseline = baselineBox_->itemData(i).toString();
     setOptions(o);
   });
+  connect(plot_, &QCustomPlot::afterLayout, this, &PlotView::fitYTitles);
   connect(plot_, &QCustomPlot::mouseMove, this, &PlotView::onMouseMove);
   connect(plot_, &QCustomPlot::mouseDoubleClick, this, [this](QMouseEvent*) { rebuild(); });
   connect(plot_, &QCustomPlot::legendClick, this, [this](QCPLegend*, QCPAbstractLegendItem* item, QMouseEvent*) {
@@ -338,6 +340,22 @@ int PlotView::legendColumns() const {
 void PlotView::rewrapLegend() {
   plot_->legend->setWrap(legendColumns());
   plot_->legend->setFillOrder(plot_->legend->fillOrder(), true);  // setWrap alone leaves the entries where they were
+}
+
+// A y title longer than its panel is tall would run into the next row's (or be cut at the window's edge):
+// then only its unit ("[GB/s]"). Run after every layout — a rebuild, a resize of the window, a legend that
+// wraps onto more rows, an export at its own size — with the panels' real heights. Both forms take the same
+// margin (one line of the label font), so changing the text here leaves the layout as it is.
+void PlotView::fitYTitles() {
+  for (const Scene::Panel& p : scene_->panels) {
+    if (p.yTitle.isEmpty()) continue;
+    QCPAxis* y = p.rect->axis(QCPAxis::atLeft);
+    // The title is centred on the axis: it may use the shorter of the margins above and below it twice.
+    const QMargins m = p.rect->margins();
+    const int room = p.rect->height() + 2 * std::min(m.top(), m.bottom());
+    const bool fits = QFontMetrics(y->labelFont()).horizontalAdvance(p.yTitle) <= room || !p.yTitle.contains(QLatin1Char('['));
+    y->setLabel(fits ? p.yTitle : QLatin1Char('[') + p.yTitle.section(QLatin1Char('['), -1));
+  }
 }
 
 void PlotView::resizeEvent(QResizeEvent* event) {
@@ -569,7 +587,7 @@ void PlotView::rebuild() {
       }
       // Columns line up; rows keep their own bottom margin (only the last row carries the x title).
       rect->setMarginGroup(QCP::msLeft | QCP::msRight, margins);
-      scene_->panels.push_back({metrics[mi], f, rect});
+      scene_->panels.push_back({metrics[mi], f, rect, QString()});
     }
 
   plot_->legend = new QCPLegend;
@@ -626,13 +644,6 @@ void PlotView::rebuild() {
     yExtent[m] = {lo * f, hi * f};
   }
 
-  // A y title longer than its panel is tall would run into the next row's: then only its unit ("[GB/s]").
-  const int rows = (int(scene_->panels.size()) + std::max(1, columns) - 1) / std::max(1, columns);
-  auto fitLabel = [&](const QString& label) {
-    const double rowHeight = plot_->viewport().height() * 0.75 / std::max(1, rows);
-    if (QFontMetrics(st.label).horizontalAdvance(label) <= rowHeight || !label.contains(QLatin1Char('['))) return label;
-    return QLatin1Char('[') + label.section(QLatin1Char('['), -1);
-  };
   std::set<QString> inLegend, noPrediction;
   QCPGraph* predictedKey = nullptr;  // one legend entry explaining the dotted twins
   const int bottomRowStart = int(scene_->panels.size()) - columns;
@@ -652,7 +663,11 @@ void PlotView::rebuild() {
     const double scaleY = panel.metric == Metric::Latency ? unit.perMs : 1.0;
     if (bottomRow) x->setLabel(roofline ? tr("arithmetic intensity [FLOP/byte]") : axisTitle(model_.axis));
     // Four short rows: the label without its "(median, p10–p90)" detail, or it runs into the next row's.
-    if (leftColumn) y->setLabel(fitLabel(metrics.size() > 1 ? axisLabel(panel.metric, unit).section(QStringLiteral(" ("), 0, 0) : axisLabel(panel.metric, unit)));
+    if (leftColumn) {
+      scene_->panels[std::size_t(pi)].yTitle =
+          metrics.size() > 1 ? axisLabel(panel.metric, unit).section(QStringLiteral(" ("), 0, 0) : axisLabel(panel.metric, unit);
+      y->setLabel(panel.yTitle);  // fitted to the panel's height once it is laid out (fitYTitles)
+    }
     if (roofline) {
       setLogAxis(x, 10);
     } else if (model_.categorical || bars) {
@@ -895,7 +910,7 @@ void PlotView::rebuild() {
       one->setClipAxisRect(panel.rect);
       one->setPen(QPen(Qt::black, std::max(1.0, st.line / 2), Qt::DashLine));
       if (!logY) y->setRange(0, std::max(y->range().upper, 1.2));
-      if (leftColumn) y->setLabel(fitLabel(tr("speed-up vs %1 [×]").arg(backendShortName(model_.baseline))));
+      if (leftColumn) y->setLabel(scene_->panels[std::size_t(pi)].yTitle = tr("speed-up vs %1 [×]").arg(backendShortName(model_.baseline)));
     }
     panel.rect->setRangeZoomAxes(x, y);
     panel.rect->setRangeDragAxes(x, y);

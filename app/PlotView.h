@@ -102,6 +102,7 @@ class PlotView : public QWidget {
  private:
   int legendColumns() const;
   void rewrapLegend();
+  void fitYTitles();  // after every layout: a y title that is taller than its panel shows its unit only
   int namesVersion_ = -1;
   struct Style;
   void rebuild();

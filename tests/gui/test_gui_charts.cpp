@@ -366,3 +366,40 @@ TEST(GuiCharts, YTitlesFitTheirPanels) {
     EXPECT_EQ(labelled, 2) << "one per row";
   }
 }
+
+// The y titles follow the window, not only a rebuild: made short, the panels' titles drop to their unit
+// at once (they overflowed into the next row until something rebuilt the chart); made tall again, the
+// whole title comes back.
+TEST(GuiCharts, YTitlesAreFittedAgainWhenTheWindowIsResized) {
+  PlotView view;
+  view.resize(1400, 900);
+  view.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&view));
+  view.setPanels(PlotView::Panels::Bandwidth);
+  view.setSources({h100("decode.jsonl")});
+  view.plot()->replot();
+  auto titles = [&] {
+    QStringList out;
+    for (QCPAxisRect* rect : view.plot()->axisRects()) {
+      const QCPAxis* y = rect->axis(QCPAxis::atLeft);
+      if (y->label().isEmpty()) continue;
+      out << y->label();
+      EXPECT_LE(QFontMetrics(y->labelFont()).horizontalAdvance(y->label()), rect->outerRect().height())
+          << y->label().toStdString() << " in a " << rect->outerRect().height() << " px panel at "
+          << view.width() << "×" << view.height();
+    }
+    return out;
+  };
+  const QStringList tall = titles();
+  ASSERT_EQ(tall.size(), 2);
+  EXPECT_TRUE(tall.front().contains(QStringLiteral("throughput"))) << tall.front().toStdString();
+  // Narrower and shorter: the legend wraps onto more rows and the panels lose height. No rebuild asked.
+  view.resize(620, 330);
+  QTest::qWait(50);
+  const QStringList shortTitles = titles();
+  ASSERT_EQ(shortTitles.size(), 2);
+  EXPECT_TRUE(shortTitles.front().startsWith(QLatin1Char('['))) << shortTitles.front().toStdString();
+  view.resize(1400, 900);
+  QTest::qWait(50);
+  EXPECT_EQ(titles(), tall);
+}
