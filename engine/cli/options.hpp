@@ -1,5 +1,5 @@
 #pragma once
-// Options shared by `backends` and `run`: the problem (with sweep syntax) and the device.
+// Options shared by `backends` and `run`: the problem (problem_options.hpp) and the device.
 #include <cstdint>
 #include <string>
 
@@ -7,25 +7,9 @@
 
 #include "attnscope/platform.hpp"
 #include "attnscope/sweep.hpp"
+#include "problem_options.hpp"
 
 namespace attnscope::cli {
-
-struct ProblemOptions {
-  // Problem's defaults (problem.hpp): the one set of problem defaults, shared with the GUI.
-  int64_t batch = Problem{}.batch, heads = Problem{}.q_heads, kv_heads = 0;
-  std::string seq, q_len, kv_len, head_dim = std::to_string(Problem{}.head_dim),
-                                  dtype = std::string(to_string(Problem{}.dtype));
-  bool causal = false;
-  double scale = 0;
-  int64_t tokens = 0, hidden = 0;
-  CLI::Option *kv_heads_opt = nullptr, *scale_opt = nullptr, *tokens_opt = nullptr, *hidden_opt = nullptr,
-              *batch_opt = nullptr, *heads_opt = nullptr;
-
-  void add_to(CLI::App& app);
-  SweepSpec sweep() const;           // throws InvalidInput naming the field
-  std::string describe() const;      // the options as typed, for the result file
-  std::string swept_options() const; // "--q-len, --head-dim": the typed options giving several values
-};
 
 struct DeviceOptions {
   std::string device, profile;
@@ -36,11 +20,6 @@ struct DeviceOptions {
   // test of the sharding, not a measurement), "all" (every GPU), or the one device resolve() gives.
   std::vector<DeviceInfo> resolve_all(const DeviceList& list) const;
 };
-
-// Throws InvalidInput for one field (CLI exit code 2).
-[[noreturn]] inline void field_error(std::string field, std::string message) {
-  throw InvalidInput({FieldError{std::move(field), std::move(message)}});
-}
 
 // Adds to every option of every subcommand that takes a value a check that the value is not empty.
 void reject_empty_values(CLI::App& app);
