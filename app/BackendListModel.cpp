@@ -56,6 +56,8 @@ Qt::ItemFlags BackendListModel::flags(const QModelIndex& index) const {
 void BackendListModel::setStatuses(const QList<BackendStatus>& statuses) {
   for (const BackendStatus& s : statuses)
     rememberBackendName(QString::fromStdString(s.info.id), QString::fromStdString(s.info.name));
+  // Every listed backend gets its own entry, so the saved choice holds it whatever the default.
+  for (const BackendStatus& s : statuses) wanted_.insert(QString::fromStdString(s.info.id), wanted(QString::fromStdString(s.info.id)));
   bool sameRows = statuses.size() == statuses_.size();
   for (int i = 0; sameRows && i < statuses.size(); ++i) sameRows = statuses[i].info.id == statuses_[i].info.id;
   if (sameRows) {
@@ -92,6 +94,15 @@ void BackendListModel::setWanted(const QString& id, bool w) {
 
 void BackendListModel::setWantedMap(const QHash<QString, bool>& m) {
   wanted_ = m;
+  unlistedWanted_ = true;
+  if (!statuses_.isEmpty()) emit dataChanged(index(0), index(int(statuses_.size()) - 1));
+  emit selectionChanged();
+}
+
+void BackendListModel::setWantedOnly(const QStringList& ids) {
+  wanted_.clear();
+  for (const QString& id : ids) wanted_.insert(id, true);
+  unlistedWanted_ = false;
   if (!statuses_.isEmpty()) emit dataChanged(index(0), index(int(statuses_.size()) - 1));
   emit selectionChanged();
 }

@@ -33,14 +33,17 @@ class BackendListModel : public QAbstractListModel {
   void setWanted(const QString& id, bool wanted);
   QHash<QString, bool> wantedMap() const { return wanted_; }
   void setWantedMap(const QHash<QString, bool>& m);
+  // Only these are wanted (the backends a file ran); every other one, listed now or later, is not.
+  void setWantedOnly(const QStringList& ids);
 
  signals:
   void selectionChanged();
 
  private:
-  bool wanted(const QString& id) const { return wanted_.value(id, true); }
+  bool wanted(const QString& id) const { return wanted_.value(id, unlistedWanted_); }
   QList<BackendStatus> statuses_;
-  QHash<QString, bool> wanted_;  // survives eligibility flips; default: wanted
+  QHash<QString, bool> wanted_;  // survives eligibility flips
+  bool unlistedWanted_ = true;   // a backend not in wanted_: wanted, unless setWantedOnly said otherwise
 };
 
 }  // namespace attnscope::gui

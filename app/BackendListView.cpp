@@ -97,6 +97,8 @@ void BackendListView::setStatusText(const QString& text) {
   status_->setVisible(!text.isEmpty());
 }
 
+QString BackendListView::statusText() const { return status_->text(); }
+
 void BackendListView::showDetails() {
   const QModelIndex current = list_->currentIndex();
   details_->setHtml(current.isValid() ? current.data(BackendListModel::DetailsRole).toString() : QString());

@@ -25,6 +25,7 @@ class BackendListView : public QWidget {
   QTextBrowser* runFacts() const { return runFacts_; }  // "Run": how the shown results were measured (RunFacts.h)
   QTabWidget* guide() const { return guide_; }          // overview + details, and Run: the window docks it
   void setStatusText(const QString& text);  // "checking…", or why the list could not be read
+  QString statusText() const;
 
  private:
   void showDetails();

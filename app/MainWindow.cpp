@@ -27,6 +27,7 @@
 
 #include "BackendListModel.h"
 #include "ExportDialog.h"
+#include "FileProblem.h"
 #include "BackendListView.h"
 #include "DeviceListService.h"
 #include "EligibilityService.h"
@@ -106,10 +107,11 @@ MainWindow::MainWindow(QWidget* parent)
   connect(problem_, &ProblemPanel::specChanged, this, &MainWindow::onSpecChanged);
   connect(backends_, &BackendListModel::selectionChanged, this, &MainWindow::updateRunEnabled);
   connect(eligibility_, &EligibilityService::updated, this, [this](const QList<BackendStatus>& s) {
-    if (!problem_->valid()) return;  // an answer for the last valid problem, arriving after an invalid edit
+    // An answer for the last valid problem, arriving after an invalid edit, is dropped.
+    if (!problem_->valid() && standInDevice().isEmpty()) return;
     backends_->setStatuses(s);
     plot_->refreshNames();  // legends use the display names this list brings
-    backendView_->setStatusText(QString());
+    backendView_->setStatusText(backendStatusNote());
     if (!backendView_->list()->currentIndex().isValid() && backends_->rowCount() > 0)
       backendView_->list()->setCurrentIndex(backends_->index(0));  // the details pane is never empty
     updateRunEnabled();
@@ -301,17 +303,34 @@ std::vector<PlotSource> MainWindow::plotSources() const {
 }
 
 void MainWindow::onSpecChanged() {
+  if (fileSpec_ && !problemDifferences(*fileSpec_, problem_->spec()).isEmpty()) forgetFileProblem();
   requestForecast();
-  if (problem_->valid()) {
-    eligibility_->request(problem_->spec().eligibilityArgs(), problem_->spec().device);
-    backendView_->setStatusText(QString());
+  const QString standIn = standInDevice();
+  if (problem_->valid() || !standIn.isEmpty()) {
+    eligibility_->request(problem_->spec().eligibilityArgs(), problem_->valid() ? problem_->spec().device : standIn);
   } else {
     backends_->setStatuses({});  // verdicts for an earlier problem would be wrong for this one
     predicted_.clear();
     schedulePlotRefresh();
-    backendView_->setStatusText(tr("Fix the problem fields to see which backends can run."));
   }
+  backendView_->setStatusText(backendStatusNote());
   updateRunEnabled();
+}
+
+QString MainWindow::standInDevice() const {
+  const bool onlyTheDevice = problem_->fileDeviceMissing() && problem_->check().issues.size() == 1;
+  return onlyTheDevice ? problem_->fileDeviceProfile() : QString();
+}
+
+QString MainWindow::backendStatusNote() const {
+  if (problem_->valid()) return {};
+  if (const QString standIn = standInDevice(); !standIn.isEmpty())
+    return tr("The file's GPU is not on this machine: the backends are judged on %1. Choose a device above to run.")
+        .arg(problem_->deviceLabel(standIn));
+  if (problem_->fileDeviceMissing() && problem_->check().issues.size() == 1)
+    return tr("The file's device is not on this machine: choose a device above to see which backends can run this "
+              "problem here.");
+  return tr("Fix the problem fields to see which backends can run.");
 }
 
 void MainWindow::updateRunEnabled() {
@@ -333,6 +352,7 @@ bool MainWindow::startRun() {
                      problem_->check().points};
   primary_ = ResultSet{tr("run"), QString(), {}};
   overlay_.reset();
+  forgetFileProblem();
   refreshViews();
   message_->hide();
   if (!run_->start(request)) return false;
@@ -340,6 +360,7 @@ bool MainWindow::startRun() {
   cancelButton_->setEnabled(true);
   progressBar_->setVisible(true);
   progressBar_->setRange(0, 0);  // busy until the worker says how many items there are
+  problem_->showFileDevice({}, QString());  // the list no longer offers a file's device this machine lacks
   updateRunEnabled();
   saveSettings();
   return true;
@@ -432,6 +453,7 @@ bool MainWindow::openResultFile(const QString& path) {
   // A cut or unfinished stream still loads; say what is missing.
   if (primary_.doc.load_warnings.empty()) message_->hide();
   else message_->show(MessageBar::Level::Warning, QString::fromStdString(primary_.doc.load_warnings.front()));
+  showFileProblem();
   addRecent(primary_.path);
   lastDir_ = QFileInfo(primary_.path).absolutePath();
   setWindowTitle(tr("AttnScope — %1").arg(primary_.label));
@@ -449,6 +471,7 @@ bool MainWindow::overlayResultFile(const QString& path) {
   overlay_ = std::move(*loaded.set);
   if (overlay_->label == primary_.label) overlay_->label += tr(" (overlay)");
   refreshViews();
+  describeFileProblem();
   addRecent(overlay_->path);
   return true;
 }
@@ -456,6 +479,43 @@ bool MainWindow::overlayResultFile(const QString& path) {
 void MainWindow::clearOverlay() {
   overlay_.reset();
   refreshViews();
+  describeFileProblem();
+}
+
+void MainWindow::showFileProblem() {
+  // Run must measure what the window shows: the file's problem and device, and the backends it ran.
+  const FileProblem file = fileProblem(primary_.doc, problem_->spec());
+  fileSpec_ = file.spec;  // before setSpec: its specChanged must not count as an edit
+  fileNotes_ = file.notes;
+  fileFromCommandLine_ = file.fromCommandLine;
+  problem_->setSpec(file.spec);
+  if (!file.backends.isEmpty()) backends_->setWantedOnly(file.backends);
+  problem_->showFileDevice(file.device, primary_.label);
+  describeFileProblem();
+}
+
+void MainWindow::describeFileProblem() {
+  if (!fileSpec_) return;
+  QStringList lines{fileFromCommandLine_ ? tr("The form shows %1's run (its command line).").arg(primary_.label)
+                                         : tr("The form shows %1's problem (from its records).").arg(primary_.label)};
+  for (const QString& n : fileNotes_) lines << n.left(1).toUpper() + n.mid(1) + QLatin1Char('.');
+  if (overlay_) {
+    // Two files, one form: it keeps the first file's problem; say how the second one's differs.
+    const FileProblem other = fileProblem(overlay_->doc, *fileSpec_);
+    const QStringList differs = problemDifferences(*fileSpec_, other.spec);
+    if (!differs.isEmpty())
+      lines << tr("%1 differs in %2: Run measures %3's problem.").arg(overlay_->label, differs.join(QStringLiteral(", ")), primary_.label);
+    if (other.device.name != primary_.doc.device.name)
+      lines << tr("%1 was measured on %2.").arg(overlay_->label, QString::fromStdString(other.device.name));
+  }
+  problem_->setSourceNote(lines.join(QLatin1Char(' ')));
+}
+
+void MainWindow::forgetFileProblem() {
+  if (!fileSpec_) return;
+  fileSpec_.reset();
+  fileNotes_.clear();
+  problem_->setSourceNote(QString());
 }
 
 QString MainWindow::saveResults(const QString& path) {

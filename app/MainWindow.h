@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "PlotData.h"
+#include "ProblemSpec.h"
 #include "ResultSet.h"
 #include "RunController.h"
 
@@ -91,6 +92,13 @@ class MainWindow : public QMainWindow {
   void requestForecast();
   void schedulePlotRefresh();
   void refreshRunFacts();          // the details pane's "Run" tab (RunFacts.h)
+  void showFileProblem();          // the form takes the opened file's problem, device and backends
+  void describeFileProblem();      // the form's note: which file it shows, and how the overlay differs
+  void forgetFileProblem();        // a run, or an edit: the form no longer shows a file's problem
+  // A file's GPU this machine lacks, with the problem otherwise valid: the backend list is judged on
+  // the what-if profile of that model instead (and says so). "" otherwise.
+  QString standInDevice() const;
+  QString backendStatusNote() const;  // the list's status line for the form as it is
   void addRecent(const QString& path);
   void rebuildRecentMenu();
   void chooseAndOpen();
@@ -124,6 +132,9 @@ class MainWindow : public QMainWindow {
   QTimer plotRefresh_;
 
   ResultSet primary_;               // the live run or the opened file
+  std::optional<ProblemSpec> fileSpec_;  // the problem the form took from primary_'s file, until edited
+  QStringList fileNotes_;          // what the form could not show as that file has it
+  bool fileFromCommandLine_ = false;
   std::optional<ResultSet> overlay_;
   std::vector<Record> predicted_;  // forecast_'s answer for the problem and profile shown
   DeviceInfo predictedDevice_;

@@ -4,6 +4,7 @@
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QRegularExpression>
 #include <QSignalBlocker>
 #include <QFormLayout>
 #include <QHBoxLayout>
@@ -39,9 +40,9 @@ const Preset kPresets[] = {
 
 const char* const kDtypeNames[] = {"float32", "float16", "bfloat16"};
 
-QSpinBox* spin(int max, QWidget* parent) {
+QSpinBox* spin(int max, QWidget* parent, int min = 1) {
   auto* s = new QSpinBox(parent);
-  s->setRange(1, max);
+  s->setRange(min, max);
   s->setAccelerated(true);
   return s;
 }
@@ -50,13 +51,15 @@ QSpinBox* spin(int max, QWidget* parent) {
 
 ProblemPanel::ProblemPanel(QWidget* parent)
     : QWidget(parent), batch_(spin(int(ProblemLimits::max_batch), this)), qHeads_(spin(int(ProblemLimits::max_heads), this)),
-      kvHeads_(spin(int(ProblemLimits::max_heads), this)), qLen_(new QLineEdit(this)), kvLen_(new QLineEdit(this)),
+      kvHeads_(spin(int(ProblemLimits::max_heads), this)),
+      tokens_(spin(int(ProblemLimits::max_len), this, 0)), hidden_(spin(int(ProblemLimits::max_heads * ProblemLimits::max_head_dim), this, 0)),
+      qLen_(new QLineEdit(this)), kvLen_(new QLineEdit(this)),
       headDim_(new QLineEdit(this)), dtypeBox_(new QWidget(this)), causal_(new QCheckBox(tr("causal (bottom-right)"), this)),
       quick_(new QCheckBox(tr("quick look (2 samples, ≤ 1 s per point)"), this)),
       sustained_(new QCheckBox(tr("sustained, to publish (≥ 0.5 s of kernels per point)"), this)),
       eachPlan_(new QCheckBox(tr("each cuDNN plan as its own series"), this)),
       scale_(new QLineEdit(this)), device_(new QComboBox(this)), presets_(new QComboBox(this)), issues_(new QLabel(this)),
-      deviceNote_(new QLabel(this)) {
+      deviceNote_(new QLabel(this)), sourceNote_(new QLabel(this)) {
   qLen_->setPlaceholderText(tr("e.g. 4096 or 512:16384:x2"));
   kvLen_->setPlaceholderText(tr("same as query length"));
   headDim_->setPlaceholderText(tr("e.g. 64 or 64,128"));
@@ -66,6 +69,13 @@ ProblemPanel::ProblemPanel(QWidget* parent)
   qLen_->setToolTip(sweepHelp);
   kvLen_->setToolTip(sweepHelp + tr(" Empty: each point uses its query length (self-attention)."));
   headDim_->setToolTip(sweepHelp);
+  // 0 is "off": the benchmark grid's constant work per point, as attnscope-cli --tokens / --hidden.
+  tokens_->setSpecialValueText(tr("off"));
+  hidden_->setSpecialValueText(tr("off"));
+  tokens_->setToolTip(tr("Query tokens per point (attnscope-cli --tokens): the batch at each point is tokens / query "
+                         "length, so every point does the same work. Off: the batch field."));
+  hidden_->setToolTip(tr("Model width (attnscope-cli --hidden): the query heads at each point are width / head dim; "
+                         "KV heads keep the ratio of the two heads fields. Off: the heads fields."));
   kvHeads_->setToolTip(tr("Key/value heads. Fewer than query heads is grouped-query attention (GQA); "
                           "it must divide the number of query heads."));
 
@@ -86,6 +96,10 @@ ProblemPanel::ProblemPanel(QWidget* parent)
   issues_->setStyleSheet(QStringLiteral("color:#b00020"));
   deviceNote_->setWordWrap(false);  // a wrapped label in a form row gets clipped; the reason is in its tooltip
   deviceNote_->setObjectName(QStringLiteral("deviceNote"));
+  sourceNote_->setObjectName(QStringLiteral("sourceNote"));
+  sourceNote_->setWordWrap(true);
+  sourceNote_->setTextFormat(Qt::PlainText);  // file names
+  sourceNote_->setVisible(false);
   presets_->setObjectName(QStringLiteral("problemPresets"));
   device_->setObjectName(QStringLiteral("problemDevice"));
   quick_->setObjectName(QStringLiteral("quickLook"));
@@ -93,10 +107,13 @@ ProblemPanel::ProblemPanel(QWidget* parent)
 
   auto* form = new QFormLayout(this);
   form->addRow(presets_);
+  form->addRow(sourceNote_);
   form->addRow(tr("Device"), device_);
   form->addRow(deviceNote_);
   form->addRow(tr("Batch"), batch_);
+  form->addRow(tr("Tokens (B·N)"), tokens_);
   form->addRow(tr("Query heads"), qHeads_);
+  form->addRow(tr("Width (H·d)"), hidden_);
   form->addRow(tr("KV heads"), kvHeads_);
   form->addRow(tr("Query length"), qLen_);
   form->addRow(tr("Key length"), kvLen_);
@@ -118,7 +135,7 @@ ProblemPanel::ProblemPanel(QWidget* parent)
                            "(the cudnn series), measure every plan it offers as cudnn[plan]."));
   form->addRow(issues_);
 
-  for (QSpinBox* s : {batch_, qHeads_, kvHeads_}) connect(s, &QSpinBox::valueChanged, this, &ProblemPanel::onEdited);
+  for (QSpinBox* s : {batch_, qHeads_, kvHeads_, tokens_, hidden_}) connect(s, &QSpinBox::valueChanged, this, &ProblemPanel::onEdited);
   for (QLineEdit* e : {qLen_, kvLen_, headDim_, scale_}) connect(e, &QLineEdit::textChanged, this, &ProblemPanel::onEdited);
   for (QCheckBox* c : {causal_, quick_, sustained_, eachPlan_}) connect(c, &QCheckBox::toggled, this, &ProblemPanel::onEdited);
   connect(device_, &QComboBox::currentIndexChanged, this, [this] {
@@ -130,7 +147,10 @@ ProblemPanel::ProblemPanel(QWidget* parent)
       return;
     }
     lastDevice_ = device_->currentData().toString();
-    if (!loading_) wantedDevice_ = device_->currentData().toString();
+    if (!loading_) {
+      wantedDevice_ = device_->currentData().toString();
+      followFile_ = false;  // the user's choice from now on
+    }
     onEdited();
   });
   connect(presets_, &QComboBox::activated, this, &ProblemPanel::applyPreset);
@@ -149,6 +169,8 @@ ProblemSpec ProblemPanel::spec() const {
   s.batch = batch_->value();
   s.qHeads = qHeads_->value();
   s.kvHeads = kvHeads_->value();
+  s.tokens = tokens_->value();
+  s.hidden = hidden_->value();
   s.qLen = qLen_->text();
   s.kvLen = kvLen_->text();
   s.headDim = headDim_->text();
@@ -169,6 +191,8 @@ void ProblemPanel::setSpec(const ProblemSpec& s) {
   batch_->setValue(s.batch);
   qHeads_->setValue(s.qHeads);
   kvHeads_->setValue(s.kvHeads);
+  tokens_->setValue(s.tokens);
+  hidden_->setValue(s.hidden);
   qLen_->setText(s.qLen);
   kvLen_->setText(s.kvLen);
   headDim_->setText(s.headDim);
@@ -228,6 +252,17 @@ void ProblemPanel::fillDevices() {
   };
   addList(devices_, QString(), QString());
   if (!remoteHost_.isEmpty()) addList(remoteDevices_, kRemoteDevicePrefix, remoteHost_);
+  // A file's device this machine does not have: listed first, so the form says what ran the file.
+  const QString fileAddress = addressOfFileDevice();
+  if (!fileDevice_.id.empty() && fileAddress.isEmpty()) {
+    device_->insertItem(0, tr("%1 — %2's device, not on this machine").arg(QString::fromStdString(fileDevice_.name), fileLabel_),
+                        kFileDeviceEntry);
+    device_->setItemData(0, tr("The file was measured on %1 (%2); this machine (and the remote host) has no such device.")
+                                .arg(QString::fromStdString(fileDevice_.name), QString::fromStdString(fileDevice_.id)),
+                         Qt::ToolTipRole);
+    device_->setItemData(0, QColor(0xb0, 0x00, 0x20), Qt::ForegroundRole);
+  }
+  if (followFile_) wantedDevice_ = fileAddress.isEmpty() && !fileDevice_.id.empty() ? kFileDeviceEntry : fileAddress;
   add(tr("Remote host…"), kRemoteSetupEntry,
       tr("Run attnscope-cli on another machine over SSH (e.g. ssh user@gpu-box attnscope-cli)"));
   // The device chosen or restored wins once a list holds it (a remote one arrives later than the local list).
@@ -241,12 +276,64 @@ void ProblemPanel::fillDevices() {
 
 DeviceInfo ProblemPanel::currentDevice() const {
   const QString address = device_->currentData().toString();
+  if (address == kFileDeviceEntry) return fileDevice_;
   const DeviceList& list = isRemoteDevice(address) ? remoteDevices_ : devices_;
   const std::string id = deviceIdOf(address).toStdString();
   for (const DeviceInfo& d : list.devices)
     if (d.id == id || (id == "all" && d.kind == DeviceKind::Cuda)) return d;
   return {};
 }
+
+QString ProblemPanel::addressOfFileDevice() const {
+  if (fileDevice_.id.empty()) return {};
+  // The same device: the CPU is the CPU; a GPU is the same model (its index may differ on this machine).
+  auto same = [&](const DeviceInfo& d) {
+    return d.kind == fileDevice_.kind && (d.kind == DeviceKind::Cpu || (d.kind == DeviceKind::Cuda && d.name == fileDevice_.name));
+  };
+  for (const DeviceInfo& d : devices_.devices)
+    if (same(d) && d.id == fileDevice_.id) return QString::fromStdString(d.id);
+  for (const DeviceInfo& d : devices_.devices)
+    if (same(d)) return QString::fromStdString(d.id);
+  if (!remoteHost_.isEmpty())
+    for (const DeviceInfo& d : remoteDevices_.devices)
+      if (same(d)) return kRemoteDevicePrefix + QString::fromStdString(d.id);
+  return {};
+}
+
+QString ProblemPanel::fileDeviceProfile() const {
+  if (!fileDeviceMissing()) return {};
+  // The profile named by a word of the device's name: "NVIDIA H100 80GB HBM3" → profile:h100.
+  const QStringList words = QString::fromStdString(fileDevice_.name).toUpper().split(QRegularExpression(QStringLiteral("[\\s-]+")));
+  for (const DeviceInfo& d : devices_.devices)
+    if (d.kind == DeviceKind::Profile && words.contains(QString::fromStdString(d.id).section(QLatin1Char(':'), -1).toUpper()))
+      return QString::fromStdString(d.id);
+  return {};
+}
+
+QString ProblemPanel::deviceLabel(const QString& address) const { return device_->itemText(device_->findData(address)); }
+
+QString ProblemPanel::fileDeviceProblem() const {
+  const QString profile = fileDeviceProfile();
+  return tr("%1 was measured on %2 (%3), which is not on this machine; choose a device here to run it%4")
+      .arg(fileLabel_, QString::fromStdString(fileDevice_.name), QString::fromStdString(fileDevice_.id),
+           profile.isEmpty() ? QString() : tr(", or %1 to see which backends it could run").arg(deviceLabel(profile)));
+}
+
+void ProblemPanel::showFileDevice(const DeviceInfo& device, const QString& fileLabel) {
+  fileDevice_ = device;
+  fileLabel_ = fileLabel;
+  followFile_ = !device.id.empty();
+  fillDevices();
+}
+
+void ProblemPanel::setSourceNote(const QString& text) {
+  sourceNote_->setText(text);
+  sourceNote_->setVisible(!text.isEmpty());
+}
+
+bool ProblemPanel::fileDeviceMissing() const { return device_->currentData().toString() == kFileDeviceEntry; }
+
+QString ProblemPanel::sourceNote() const { return sourceNote_->text(); }
 
 QWidget* ProblemPanel::fieldWidget(const QString& field) const {
   static const QHash<QString, QString> aliases{{"heads", "q_heads"}, {"num_heads", "q_heads"}, {"seq", "q_len"},
@@ -255,6 +342,8 @@ QWidget* ProblemPanel::fieldWidget(const QString& field) const {
   if (f == "batch") return batch_;
   if (f == "q_heads") return qHeads_;
   if (f == "kv_heads") return kvHeads_;
+  if (f == "tokens") return tokens_;
+  if (f == "hidden") return hidden_;
   if (f == "q_len") return qLen_;
   if (f == "kv_len") return kvLen_;
   if (f == "head_dim") return headDim_;
@@ -271,6 +360,7 @@ void ProblemPanel::applyPreset(int index) {
   s.qLen = QString::fromLatin1(p.qLen);
   s.kvLen = QString::fromLatin1(p.kvLen);
   s.headDim = QString::fromLatin1(p.headDim);
+  s.tokens = s.hidden = 0;  // a preset is one batch and one set of heads
   if (p.dtypes[0] != '\0') s.dtypes = QString::fromLatin1(p.dtypes).split(',');
   presets_->setCurrentIndex(0);
   setSpec(s);
@@ -281,6 +371,8 @@ void ProblemPanel::onEdited() {
   check_ = checkSpec(spec());
   if (check_.ok() && device_->currentData().toString().isEmpty())
     check_.issues.append({QStringLiteral("device"), tr("choose a device")});
+  if (fileDeviceMissing()) check_.issues.append({QStringLiteral("device"), fileDeviceProblem()});
+  batch_->setEnabled(tokens_->value() == 0);  // with tokens the batch follows from each point's length
   markFields();
   const DeviceInfo d = currentDevice();
   sustained_->setEnabled(d.kind == DeviceKind::Cuda);  // the CPU always takes the worker's CPU rule
@@ -314,7 +406,7 @@ void ProblemPanel::onEdited() {
 
 void ProblemPanel::markFields() {
   QStringList general;
-  for (const char* name : {"batch", "q_heads", "kv_heads", "q_len", "kv_len", "head_dim", "dtype", "scale", "device"}) {
+  for (const char* name : {"batch", "tokens", "q_heads", "hidden", "kv_heads", "q_len", "kv_len", "head_dim", "dtype", "scale", "device"}) {
     const QString field = QString::fromLatin1(name);
     QWidget* w = fieldWidget(field);
     const QString msg = check_.messageFor(field);

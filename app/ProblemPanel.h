@@ -36,6 +36,18 @@ class ProblemPanel : public QWidget {
   static inline const QString kRemoteSetupEntry = QStringLiteral("remote-setup");
   // The widget that shows a field's problems ("q_len", "head_dim", ...), for tests and focus.
   QWidget* fieldWidget(const QString& field) const;
+  // The device a result file shown was measured on (its first, for a sharded run). Selected when this
+  // machine or the remote host has it; otherwise listed as "not on this machine" and selected, marked as a
+  // problem, so the form never claims another device ran the file. An empty id forgets it.
+  void showFileDevice(const DeviceInfo& device, const QString& fileLabel);
+  bool fileDeviceMissing() const;
+  // For a missing file device, the what-if profile of the same GPU model ("profile:h100"), or "".
+  QString fileDeviceProfile() const;
+  QString deviceLabel(const QString& address) const;  // as the device list shows it
+  static inline const QString kFileDeviceEntry = QStringLiteral("file-device");
+  // One line over the form saying where its values came from (an opened file); empty hides it.
+  void setSourceNote(const QString& text);
+  QString sourceNote() const;
   QString fieldError(const QString& field) const { return check_.messageFor(field); }
 
  signals:
@@ -47,10 +59,14 @@ class ProblemPanel : public QWidget {
   void applyPreset(int index);
   void markFields();
   void fillDevices();
+  QString addressOfFileDevice() const;  // where the file's device is in the lists, or ""
+  QString fileDeviceProblem() const;    // why the file's device cannot be used here, and what to pick instead
 
   QSpinBox* batch_;
   QSpinBox* qHeads_;
   QSpinBox* kvHeads_;
+  QSpinBox* tokens_;
+  QSpinBox* hidden_;
   QLineEdit* qLen_;
   QLineEdit* kvLen_;
   QLineEdit* headDim_;
@@ -65,6 +81,10 @@ class ProblemPanel : public QWidget {
   QComboBox* presets_;
   QLabel* issues_;
   QLabel* deviceNote_;
+  QLabel* sourceNote_;
+  DeviceInfo fileDevice_;  // empty id: no file's device to show
+  QString fileLabel_;
+  bool followFile_ = false;  // select the file's device when a device list arrives (until the user picks one)
   DeviceList devices_;
   QString remoteHost_;
   DeviceList remoteDevices_;

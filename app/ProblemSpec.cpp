@@ -7,6 +7,8 @@ namespace attnscope::gui {
 QStringList ProblemSpec::problemArgs() const {
   QStringList a{QStringLiteral("--batch"), QString::number(batch), QStringLiteral("--heads"), QString::number(qHeads),
                 QStringLiteral("--kv-heads"), QString::number(kvHeads)};
+  if (tokens > 0) a << QStringLiteral("--tokens") << QString::number(tokens);
+  if (hidden > 0) a << QStringLiteral("--hidden") << QString::number(hidden);
   if (kvLen.trimmed().isEmpty()) {
     a << QStringLiteral("--seq") << qLen.trimmed();
   } else {
@@ -51,6 +53,8 @@ void ProblemSpec::save(QSettings& s) const {
   s.setValue("batch", batch);
   s.setValue("qHeads", qHeads);
   s.setValue("kvHeads", kvHeads);
+  s.setValue("tokens", tokens);
+  s.setValue("hidden", hidden);
   s.setValue("qLen", qLen);
   s.setValue("kvLen", kvLen);
   s.setValue("headDim", headDim);
@@ -73,6 +77,8 @@ ProblemSpec ProblemSpec::load(const QSettings& s) {
   p.batch = v("batch", d.batch).toInt();
   p.qHeads = v("qHeads", d.qHeads).toInt();
   p.kvHeads = v("kvHeads", d.kvHeads).toInt();
+  p.tokens = v("tokens", d.tokens).toInt();
+  p.hidden = v("hidden", d.hidden).toInt();
   p.qLen = v("qLen", d.qLen).toString();
   p.kvLen = v("kvLen", d.kvLen).toString();
   p.headDim = v("headDim", d.headDim).toString();
@@ -105,6 +111,8 @@ SpecCheck checkSpec(const ProblemSpec& spec) {
   sweep.base.q_heads = spec.qHeads;
   sweep.base.kv_heads = spec.kvHeads;
   sweep.base.causal = spec.causal;
+  if (spec.tokens > 0) sweep.total_tokens = spec.tokens;
+  if (spec.hidden > 0) sweep.hidden = spec.hidden;
   // Each field is parsed on its own so every bad field is reported at once, not only the first.
   try {
     sweep.q_lens = parse_int_sweep(spec.qLen.trimmed().toStdString(), "q_len");

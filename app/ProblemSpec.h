@@ -21,6 +21,9 @@ struct ProblemSpec {
   QString kvLen;  // empty: the same as the query length at every point (self-attention)
   QString headDim = QString::number(Problem{}.head_dim);
   QStringList dtypes{QString::fromUtf8(to_string(Problem{}.dtype).data(), qsizetype(to_string(Problem{}.dtype).size()))};
+  // The benchmark grid's constant work per point (attnscope-cli --tokens / --hidden); 0: off.
+  int tokens = 0;  // batch = tokens / query length at each point
+  int hidden = 0;  // query heads = hidden / head dim at each point (KV heads keep the GQA ratio)
   bool causal = false;
   QString scale;  // empty: 1/sqrt(head_dim)
   QString device = QStringLiteral("cpu");

@@ -404,9 +404,10 @@ TEST(GuiWindow, ProblemBackendChoicesAndRecentFilesPersistAcrossSessions) {
   spec.causal = true;
   {
     auto w = makeWindow();
+    // Opened first: a file sets the form and the backends to its own (test_gui_file_problem.cpp).
+    ASSERT_TRUE(w->openResultFile(dataPath("cpu_run.json")));
     applyAndWait(*w, spec);
     w->backendModel()->setWanted("cpu-math", false);
-    ASSERT_TRUE(w->openResultFile(dataPath("cpu_run.json")));
     w->close();  // saves settings
   }
   auto again = makeWindow();
