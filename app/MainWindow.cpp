@@ -211,6 +211,16 @@ void MainWindow::buildDocks() {
   resizeDocks({p, b}, {p->minimumSizeHint().height(), size.height()}, Qt::Vertical);  // the list gets the rest
 }
 
+void MainWindow::fitProblemDock() {
+  auto* dock = findChild<QDockWidget*>(QStringLiteral("problemDock"));
+  if (!dock || !dock->isVisible() || dock->isFloating()) return;
+  // A word-wrapped line (where a file's values came from, a field's error) needs more height at the dock's
+  // width than its size hint says; without it the form's rows squeeze and the lines are cut.
+  const int slack = fontMetrics().height() / 2;  // QFormLayout's height-for-width runs a few pixels short
+  const int need = slack + (problem_->hasHeightForWidth() ? problem_->heightForWidth(problem_->width()) : problem_->sizeHint().height());
+  if (need > problem_->height()) resizeDocks({dock}, {dock->height() + need - problem_->height()}, Qt::Vertical);
+}
+
 void MainWindow::showEvent(QShowEvent* event) {
   QMainWindow::showEvent(event);
   fitToScreen();  // now the window manager's frame is known
@@ -315,6 +325,7 @@ void MainWindow::onSpecChanged() {
   }
   backendView_->setStatusText(backendStatusNote());
   updateRunEnabled();
+  QTimer::singleShot(0, this, &MainWindow::fitProblemDock);  // once the notes have their text
 }
 
 QString MainWindow::standInDevice() const {
@@ -497,18 +508,19 @@ void MainWindow::showFileProblem() {
 void MainWindow::describeFileProblem() {
   if (!fileSpec_) return;
   QStringList lines{fileFromCommandLine_ ? tr("The form shows %1's run (its command line).").arg(primary_.label)
-                                         : tr("The form shows %1's problem (from its records).").arg(primary_.label)};
+                                         : tr("The form shows %1's problem (its records).").arg(primary_.label)};
   for (const QString& n : fileNotes_) lines << n.left(1).toUpper() + n.mid(1) + QLatin1Char('.');
   if (overlay_) {
     // Two files, one form: it keeps the first file's problem; say how the second one's differs.
     const FileProblem other = fileProblem(overlay_->doc, *fileSpec_);
     const QStringList differs = problemDifferences(*fileSpec_, other.spec);
     if (!differs.isEmpty())
-      lines << tr("%1 differs in %2: Run measures %3's problem.").arg(overlay_->label, differs.join(QStringLiteral(", ")), primary_.label);
+      lines << tr("%1 differs in %2.").arg(overlay_->label, differs.join(QStringLiteral(", ")));
     if (other.device.name != primary_.doc.device.name)
       lines << tr("%1 was measured on %2.").arg(overlay_->label, QString::fromStdString(other.device.name));
   }
   problem_->setSourceNote(lines.join(QLatin1Char(' ')));
+  QTimer::singleShot(0, this, &MainWindow::fitProblemDock);
 }
 
 void MainWindow::forgetFileProblem() {

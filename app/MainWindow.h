@@ -80,6 +80,7 @@ class MainWindow : public QMainWindow {
  private:
   void buildMenus();
   void buildDocks();
+  void fitProblemDock();  // taller when the form's wrapped notes need it (docks ignore height-for-width)
   void fitToScreen();
   void loadSettings();
   void saveSettings() const;

@@ -8,6 +8,7 @@
 #include <QSignalBlocker>
 #include <QFormLayout>
 #include <QHBoxLayout>
+#include <QVBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
 #include <QSpinBox>
@@ -105,9 +106,13 @@ ProblemPanel::ProblemPanel(QWidget* parent)
   quick_->setObjectName(QStringLiteral("quickLook"));
   sustained_->setObjectName(QStringLiteral("sustainedRule"));
 
-  auto* form = new QFormLayout(this);
-  form->addRow(presets_);
-  form->addRow(sourceNote_);
+  // The presets and the note on where the values came from above the form: a word-wrapped row of a
+  // QFormLayout gets too little height and is cut.
+  auto* column = new QVBoxLayout(this);
+  column->addWidget(presets_);
+  column->addWidget(sourceNote_);
+  auto* form = new QFormLayout;
+  column->addLayout(form);
   form->addRow(tr("Device"), device_);
   form->addRow(deviceNote_);
   form->addRow(tr("Batch"), batch_);
@@ -133,7 +138,7 @@ ProblemPanel::ProblemPanel(QWidget* parent)
   form->addRow(QString(), eachPlan_);
   eachPlan_->setToolTip(tr("cuDNN often has several engines (plans) for one problem. Besides its heuristic choice "
                            "(the cudnn series), measure every plan it offers as cudnn[plan]."));
-  form->addRow(issues_);
+  column->addWidget(issues_);  // below the form, wrapped: see the note above
 
   for (QSpinBox* s : {batch_, qHeads_, kvHeads_, tokens_, hidden_}) connect(s, &QSpinBox::valueChanged, this, &ProblemPanel::onEdited);
   for (QLineEdit* e : {qLen_, kvLen_, headDim_, scale_}) connect(e, &QLineEdit::textChanged, this, &ProblemPanel::onEdited);
@@ -314,9 +319,9 @@ QString ProblemPanel::deviceLabel(const QString& address) const { return device_
 
 QString ProblemPanel::fileDeviceProblem() const {
   const QString profile = fileDeviceProfile();
-  return tr("%1 was measured on %2 (%3), which is not on this machine; choose a device here to run it%4")
-      .arg(fileLabel_, QString::fromStdString(fileDevice_.name), QString::fromStdString(fileDevice_.id),
-           profile.isEmpty() ? QString() : tr(", or %1 to see which backends it could run").arg(deviceLabel(profile)));
+  return tr("%1 (%2), the file's device, is not on this machine: choose one here to run%3")
+      .arg(QString::fromStdString(fileDevice_.name), QString::fromStdString(fileDevice_.id),
+           profile.isEmpty() ? QString() : tr(" (%1 shows its rules)").arg(deviceLabel(profile).section(QStringLiteral(" ("), 0, 0)));
 }
 
 void ProblemPanel::showFileDevice(const DeviceInfo& device, const QString& fileLabel) {

@@ -74,7 +74,8 @@ TEST(GuiFileProblem, AnH100FileSetsTheFormFromItsCommandLineAndSaysItsGpuIsNotHe
   EXPECT_TRUE(deviceBox(*w)->currentText().contains("not on this machine"));
   EXPECT_FALSE(w->problemPanel()->valid());
   const QString why = w->problemPanel()->fieldError(QStringLiteral("device"));
-  EXPECT_TRUE(why.contains("not on this machine") && why.contains("What-if: NVIDIA H100")) << why.toStdString();
+  EXPECT_TRUE(why.contains("NVIDIA H100 80GB HBM3") && why.contains("not on this machine") && why.contains("What-if: NVIDIA H100"))
+      << why.toStdString();
   EXPECT_FALSE(w->runAction()->isEnabled());
   EXPECT_TRUE(w->runAction()->toolTip().contains("not on this machine")) << w->runAction()->toolTip().toStdString();
   // The backend list is judged on the what-if profile of that GPU (not left empty), and says so.
