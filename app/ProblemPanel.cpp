@@ -101,8 +101,14 @@ ProblemPanel::ProblemPanel(QWidget* parent)
   sourceNote_->setWordWrap(true);
   sourceNote_->setTextFormat(Qt::PlainText);  // file names
   sourceNote_->setVisible(false);
+  // Wrapped lines take the column's width; they must not widen it (the dock, and narrow the chart).
+  for (QLabel* l : {sourceNote_, issues_}) l->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
   presets_->setObjectName(QStringLiteral("problemPresets"));
   device_->setObjectName(QStringLiteral("problemDevice"));
+  // Long entries (a file's device that is not here, "host: GPU") must not widen the dock and narrow the
+  // chart: the list shows them whole, the field cuts them.
+  device_->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
+  device_->setMinimumContentsLength(24);
   quick_->setObjectName(QStringLiteral("quickLook"));
   sustained_->setObjectName(QStringLiteral("sustainedRule"));
 
