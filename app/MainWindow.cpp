@@ -216,7 +216,7 @@ void MainWindow::fitProblemDock() {
   if (!dock || !dock->isVisible() || dock->isFloating()) return;
   // A word-wrapped line (where a file's values came from, a field's error) needs more height at the dock's
   // width than its size hint says; without it the form's rows squeeze and the lines are cut.
-  const int slack = fontMetrics().height() / 2;  // QFormLayout's height-for-width runs a few pixels short
+  const int slack = fontMetrics().height() / 2;  // height-for-width of wrapped text is an estimate: a little spare
   const int need = slack + (problem_->hasHeightForWidth() ? problem_->heightForWidth(problem_->width()) : problem_->sizeHint().height());
   if (need > problem_->height()) resizeDocks({dock}, {dock->height() + need - problem_->height()}, Qt::Vertical);
 }
