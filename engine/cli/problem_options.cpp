@@ -117,7 +117,7 @@ std::optional<TypedProblem> recorded_problem(const std::vector<std::string>& arg
   std::reverse(args.begin(), args.end());  // CLI11 takes the arguments last first
   try {
     app.parse(args);
-    problem.sweep();  // validates, as the run did
+    expand(problem.sweep());  // every point validated, as the run did (at most kMaxSweepPoints)
   } catch (const std::exception&) {
     return std::nullopt;
   }
