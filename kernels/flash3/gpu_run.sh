@@ -15,8 +15,10 @@
 #           d=128 non-causal 128x192x2 and d=64 non-causal 128x128x4, the two-consumer tile), bfloat16;
 #   variants the standard grid for flash3 alone under environment settings (VARIANTS="label:causal:dims:VAR=x+VAR=y;...";
 #           default: both grids and both causal orders against the table's defaults), bfloat16;
+#   cells   parts of the standard grid for flash3 and cudnn (GRID_BACKENDS) at the defaults (CELLS="dtype:causal:dims:seq;...",
+#           seq as attnscope-cli takes it, e.g. 1024:16384:x2), written as grid_cells.jsonl for the tables;
 #   vgrid   the standard grid for flash3 alone under environment settings in any dtype (VGRID=
-#           "label:dtype:causal:dims:VAR=x+VAR=y;...", e.g. clusters, alternative tiles, the long-sequence tile);
+#           "label:dtype:causal:dims:VAR=x+VAR=y[:seq];...", e.g. clusters, alternative tiles, the long-sequence tile);
 #   d256    the standard grid at head dim 256 (H = 8) for flash3 and cudnn, both masks, bfloat16 (and its
 #           persistent-grid variant);
 #   padded  head dims without their own kernel (80, 96, 112; B·N = 16k, H = 16, N = 8k) for flash3, flash2 and cudnn.
@@ -121,13 +123,24 @@ for step in "$@"; do
           --backends flash3 2>>"$OUT/run.log" | sed "s/^{/{\"variant\":\"$label\",/" >>"$OUT/variants.jsonl"
       done
       ;;
+    cells)
+      t cells
+      IFS=';' read -ra cs <<<"${CELLS:?cells needs CELLS}"
+      for c in "${cs[@]}"; do
+        IFS=':' read -r dt causal dims seq <<<"$c"
+        flag=(); [[ $causal == 1 ]] && flag=(--causal)
+        timeout 60 "$CLI" run "${GRID[@]}" --seq "$seq" --head-dim "$dims" --dtype "$dt" "${flag[@]}" \
+          --backends "${GRID_BACKENDS:-flash3,cudnn}" >>"$OUT/grid_cells.jsonl" 2>>"$OUT/run.log"
+      done
+      python3 kernels/flash3/table.py grid "$OUT/grid_cells.jsonl" | tee "$OUT/grid.md"
+      ;;
     vgrid)
       t vgrid
       IFS=';' read -ra vs <<<"${VGRID:?vgrid needs VGRID}"
       for v in "${vs[@]}"; do
-        IFS=':' read -r label dt causal dims envs <<<"$v"
+        IFS=':' read -r label dt causal dims envs seq <<<"$v"
         flag=(); [[ $causal == 1 ]] && flag=(--causal)
-        env ${envs//+/ } timeout 40 "$CLI" run "${GRID[@]}" --seq 1024:16384:x2 --head-dim "$dims" --dtype "$dt" "${flag[@]}" \
+        env ${envs//+/ } timeout 40 "$CLI" run "${GRID[@]}" --seq "${seq:-1024:16384:x2}" --head-dim "$dims" --dtype "$dt" "${flag[@]}" \
           --backends flash3 2>>"$OUT/run.log" | sed "s/^{/{\"variant\":\"$label\",/" >>"$OUT/vgrid.jsonl"
       done
       python3 kernels/flash3/table.py grid "$OUT"/grid_*.jsonl "$OUT/vgrid.jsonl" | tee "$OUT/vgrid.md"
