@@ -60,7 +60,7 @@ struct TileShape {
 //    one block per tile: the persistent grid measured within ±2 % of it at every N (call 3), 128×192 +1 %
 //    from 8k and −6 % at 1k.
 //  * d=128 causal: 128×128, persistent (call 3: 639 vs 629 on blocks in the same order, 572 before; 128×176
-//    is 0–3 % faster from 8k but 10–20 % slower at 1k–2k).
+//    is 0–3 % faster from 8k but 10–20 % slower at 1k–2k: it takes over from 16k keys, kLongTiles below).
 //  * d=256: FA3's 128×80 (Q 64 KiB + two stages of K and V: 224 KiB; O alone is 128 registers), persistent
 //    (call 3 non-causal 731–759 vs 697–736 on blocks from N = 4k; 1k and 2k were measured on blocks only.
 //    Causal: blocks was 2–3 % faster at 8k–16k and equal at 4k, not measured below; persistent stays, the
