@@ -100,7 +100,8 @@ def kernel_us_in_contexts(torch, call, kernel, l2_bytes, n=15):
     """Median duration (µs, from the profiler's CUPTI records) of `kernel` when each call is preceded by
     do_bench's L2 clear (zeroing 256 MB: the L2 is left full of dirty lines), by a read of 2× the L2 like
     our executor's flush (clean lines), or by nothing; each back to back as do_bench runs, and with the
-    host waiting for the GPU plus a 2 ms pause between calls, as our batches of one ~1 ms sample do."""
+    host waiting for the GPU plus a 2 ms pause between calls, like the gaps between our executor's batches
+    (about 2 ms of GPU work each, then the host's wait and CUPTI's flush)."""
     import time
     from torch.profiler import ProfilerActivity, profile
     zero = torch.empty(256 * 1024 * 1024, dtype=torch.int8, device="cuda")
@@ -185,8 +186,10 @@ def main():
             print(f"  kernels here:   {[n[:90] for n in kernels_of(torch, lambda: b.run(p, q, k, v))]}")
             print(f"  kernels ours:   {[n[:90] for n in r.get('kernels', [])]}")
         if args.contexts and r.get("kernels"):
-            spans = kernel_us_in_contexts(torch, lambda: b.run(p, q, k, v), r["kernels"][-1], torch.cuda.get_device_properties(0).L2_cache_size)
-            print("  kernel µs:      " + ", ".join(f"{k} {v:.1f}" if v else f"{k} n/a" for k, v in spans.items()))
+            l2_bytes = torch.cuda.get_device_properties(0).L2_cache_size
+            spans = kernel_us_in_contexts(torch, lambda: b.run(p, q, k, v), r["kernels"][-1], l2_bytes)
+            print("  kernel µs:      " + ", ".join(f"{label} {us:.1f}" if us else f"{label} n/a"
+                                                    for label, us in spans.items()))
         del q, k, v
         torch.cuda.empty_cache()
     print(f"{len(points) - outside} of {len(points)} within ±{args.tolerance:.0%}")
