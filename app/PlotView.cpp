@@ -190,8 +190,10 @@ struct PlotView::Scene {
     Metric metric;
     int facet = 0;
     QCPAxisRect* rect = nullptr;
-    QString yTitle;  // the whole y title (left column only); fitYTitles() may show only its unit
+    QString yTitle;  // the whole y title (left column only); fitTitles() may show only its unit
   };
+  QCPTextElement* title = nullptr;  // the chart's title; fitTitles() may break it after the device name
+  QString titleText;                // its whole text, on one line
   struct Line {
     int series = 0;
     Metric metric;
@@ -288,7 +290,7 @@ PlotView::PlotView(QWidget* parent)
     o.baseline = baselineBox_->itemData(i).toString();
     setOptions(o);
   });
-  connect(plot_, &QCustomPlot::afterLayout, this, &PlotView::fitYTitles);
+  connect(plot_, &QCustomPlot::afterLayout, this, &PlotView::fitTitles);
   connect(plot_, &QCustomPlot::mouseMove, this, &PlotView::onMouseMove);
   connect(plot_, &QCustomPlot::mouseDoubleClick, this, [this](QMouseEvent*) { rebuild(); });
   connect(plot_, &QCustomPlot::legendClick, this, [this](QCPLegend*, QCPAbstractLegendItem* item, QMouseEvent*) {
@@ -342,11 +344,26 @@ void PlotView::rewrapLegend() {
   plot_->legend->setFillOrder(plot_->legend->fillOrder(), true);  // setWrap alone leaves the entries where they were
 }
 
-// A y title longer than its panel is tall would run into the next row's (or be cut at the window's edge):
-// then only its unit ("[GB/s]"). Run after every layout — a rebuild, a resize of the window, a legend that
-// wraps onto more rows, an export at its own size — with the panels' real heights. Both forms take the same
-// margin (one line of the label font), so changing the text here leaves the layout as it is.
-void PlotView::fitYTitles() {
+// The titles follow the space they are laid out in, so they are fitted after every layout — a rebuild, a
+// resize of the window, a legend that wraps onto more rows, an export at its own size — never only when the
+// chart is rebuilt.
+// * The chart's title, wider than the plot, breaks after the device name. That changes its height, so the
+//   layout is run again at once (the frame being drawn then has the new height; nothing loops: the width
+//   it is fitted to does not depend on it).
+// * A y title longer than its panel is tall would run into the next row's (or be cut at the window's edge):
+//   then only its unit ("[GB/s]"). Both forms take the same margin (one line of the label font), so
+//   changing the text leaves the layout as it is.
+void PlotView::fitTitles() {
+  if (QCPTextElement* title = scene_->title) {
+    QString shown = scene_->titleText;
+    if (QFontMetrics(title->font()).horizontalAdvance(shown) > plot_->viewport().width() * 0.95)
+      shown.replace(QStringLiteral(" — "), QStringLiteral("\n"));
+    if (shown != title->text()) {
+      title->setText(shown);
+      for (auto phase : {QCPLayoutElement::upPreparation, QCPLayoutElement::upMargins, QCPLayoutElement::upLayout})
+        plot_->plotLayout()->update(phase);
+    }
+  }
   for (const Scene::Panel& p : scene_->panels) {
     if (p.yTitle.isEmpty()) continue;
     QCPAxis* y = p.rect->axis(QCPAxis::atLeft);
@@ -536,11 +553,10 @@ void PlotView::rebuild() {
   const QString title = !model_.empty() ? model_.title
                         : anyRecord     ? tr("Nothing to show: the filters leave no point")
                                         : tr("No results yet — choose a problem and press Run, or open a result file");
-  // A long title on a narrow figure breaks after the device name.
-  QString shownTitle = title;
-  if (QFontMetrics(st.title).horizontalAdvance(title) > plot_->viewport().width() * 0.95)
-    shownTitle.replace(QStringLiteral(" — "), QStringLiteral("\n"));
-  auto* titleElement = new QCPTextElement(plot_, shownTitle, st.title);
+  // On one line here; a title wider than the plot breaks after the device name once it is laid out (fitTitles).
+  auto* titleElement = new QCPTextElement(plot_, title, st.title);
+  scene_->title = titleElement;
+  scene_->titleText = title;
   const std::vector<Metric> shown = metrics();
   if (!model_.copyNote.isEmpty() && std::find(shown.begin(), shown.end(), Metric::PctCopy) != shown.end()) {
     // Which copy bandwidth the percentages are of, once under the title (measured, with its file and method).
@@ -666,7 +682,7 @@ void PlotView::rebuild() {
     if (leftColumn) {
       scene_->panels[std::size_t(pi)].yTitle =
           metrics.size() > 1 ? axisLabel(panel.metric, unit).section(QStringLiteral(" ("), 0, 0) : axisLabel(panel.metric, unit);
-      y->setLabel(panel.yTitle);  // fitted to the panel's height once it is laid out (fitYTitles)
+      y->setLabel(panel.yTitle);  // fitted to the panel's height once it is laid out (fitTitles)
     }
     if (roofline) {
       setLogAxis(x, 10);

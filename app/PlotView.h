@@ -102,7 +102,7 @@ class PlotView : public QWidget {
  private:
   int legendColumns() const;
   void rewrapLegend();
-  void fitYTitles();  // after every layout: a y title that is taller than its panel shows its unit only
+  void fitTitles();  // after every layout: the chart's title and the y titles fitted to their room
   int namesVersion_ = -1;
   struct Style;
   void rebuild();

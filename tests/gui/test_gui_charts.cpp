@@ -403,3 +403,40 @@ TEST(GuiCharts, YTitlesAreFittedAgainWhenTheWindowIsResized) {
   QTest::qWait(50);
   EXPECT_EQ(titles(), tall);
 }
+
+// The chart's title follows the window too: wider than the plot it breaks after the device name, and a
+// wide window puts it back on one line — with no rebuild in between (the same title element throughout),
+// each line fitting the plot, and nothing drawn over: the panels start below the title's lines.
+TEST(GuiCharts, TheTitleIsFittedAgainWhenTheWindowIsResized) {
+  PlotView view;
+  view.resize(1600, 900);
+  view.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&view));
+  view.setSources({h100("bench_full.jsonl")});
+  view.plot()->replot();
+  QCPTextElement* title = nullptr;
+  for (QCPLayoutElement* e : view.plot()->plotLayout()->elements(true))
+    if (auto* t = qobject_cast<QCPTextElement*>(e); t && t->text().contains(QStringLiteral("NVIDIA H100"))) title = t;
+  ASSERT_NE(title, nullptr);
+  const QString whole = view.model().title;
+  ASSERT_TRUE(whole.contains(QStringLiteral(" — "))) << whole.toStdString();
+  auto expectFitted = [&](const char* when) {
+    const QFontMetrics metrics(title->font());
+    for (const QString& line : title->text().split(QLatin1Char('\n')))
+      EXPECT_LE(metrics.horizontalAdvance(line), view.plot()->viewport().width()) << when << ": " << line.toStdString();
+    EXPECT_GE(title->outerRect().height(), metrics.lineSpacing() * int(title->text().count(QLatin1Char('\n')) + 1)) << when;
+    for (QCPAxisRect* rect : view.plot()->axisRects())
+      EXPECT_GE(rect->outerRect().top(), title->outerRect().bottom()) << when << ": a panel under the title";
+  };
+  EXPECT_EQ(title->text().toStdString(), whole.toStdString());
+  expectFitted("wide");
+  view.resize(400, 700);
+  QTest::qWait(50);
+  ASSERT_GT(QFontMetrics(title->font()).horizontalAdvance(whole), view.plot()->viewport().width()) << "a window too narrow for it";
+  EXPECT_EQ(title->text().toStdString(), QString(whole).replace(QStringLiteral(" — "), QStringLiteral("\n")).toStdString());
+  expectFitted("narrow");
+  view.resize(1600, 900);
+  QTest::qWait(50);
+  EXPECT_EQ(title->text().toStdString(), whole.toStdString());
+  expectFitted("wide again");
+}
