@@ -119,7 +119,7 @@ void fromRecords(const std::vector<Record>& records, ProblemSpec& s, QStringList
 FileProblem fileProblem(const ResultDocument& doc, const ProblemSpec& base) {
   FileProblem out;
   out.spec = base;
-  out.device = doc.device;
+  out.devices = doc.devices.empty() ? std::vector<DeviceInfo>{doc.device} : doc.devices;
   if (const auto typed = cli::recorded_problem(doc.settings.argv)) {
     fromCommandLine(*typed, out.spec);
     out.fromCommandLine = covers(out.spec, doc.records);

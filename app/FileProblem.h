@@ -13,7 +13,7 @@ namespace attnscope::gui {
 struct FileProblem {
   ProblemSpec spec;        // `base` with the file's problem fields; device and measurement choices kept
   bool fromCommandLine = false;
-  DeviceInfo device;       // the device the file was measured on (the first of a sharded run)
+  std::vector<DeviceInfo> devices;  // the devices it was measured on: one, or a sharded run's GPUs (one worker each)
   QStringList backends;    // the backends it ran, in plan order
   QStringList notes;       // what the form cannot show as the file has it ("batch varies: 1, 4 — shown: 1")
 };

@@ -371,7 +371,7 @@ bool MainWindow::startRun() {
   cancelButton_->setEnabled(true);
   progressBar_->setVisible(true);
   progressBar_->setRange(0, 0);  // busy until the worker says how many items there are
-  problem_->showFileDevice({}, QString());  // the list no longer offers a file's device this machine lacks
+  problem_->showFileDevices({}, QString());  // the list no longer offers a file's device this machine lacks
   updateRunEnabled();
   saveSettings();
   return true;
@@ -501,7 +501,7 @@ void MainWindow::showFileProblem() {
   fileFromCommandLine_ = file.fromCommandLine;
   problem_->setSpec(file.spec);
   if (!file.backends.isEmpty()) backends_->setWantedOnly(file.backends);
-  problem_->showFileDevice(file.device, primary_.label);
+  problem_->showFileDevices(file.devices, primary_.label);
   describeFileProblem();
 }
 
@@ -516,8 +516,8 @@ void MainWindow::describeFileProblem() {
     const QStringList differs = problemDifferences(*fileSpec_, other.spec);
     if (!differs.isEmpty())
       lines << tr("%1 differs in %2.").arg(overlay_->label, differs.join(QStringLiteral(", ")));
-    if (other.device.name != primary_.doc.device.name)
-      lines << tr("%1 was measured on %2.").arg(overlay_->label, QString::fromStdString(other.device.name));
+    if (overlay_->doc.device.name != primary_.doc.device.name)
+      lines << tr("%1 was measured on %2.").arg(overlay_->label, QString::fromStdString(overlay_->doc.device.name));
   }
   problem_->setSourceNote(lines.join(QLatin1Char(' ')));
   QTimer::singleShot(0, this, &MainWindow::fitProblemDock);

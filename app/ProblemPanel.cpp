@@ -236,6 +236,30 @@ namespace {
 int gpuCount(const DeviceList& list) {
   return int(std::count_if(list.devices.begin(), list.devices.end(), [](const DeviceInfo& d) { return d.kind == DeviceKind::Cuda; }));
 }
+
+// The same device: the CPU is the CPU; a GPU is the same model (its index may differ on this machine).
+bool sameDevice(const DeviceInfo& a, const DeviceInfo& b) {
+  return a.kind == b.kind && (a.kind == DeviceKind::Cpu || (a.kind == DeviceKind::Cuda && a.name == b.name));
+}
+
+// For each of a file's devices, the device of a host that stands in for it (null: none there): the same id
+// first, then any other of the same model. A GPU stands in for one of them only (a sharded run had one
+// worker per GPU); the CPU for all ("cpu,cpu" shards over one CPU).
+std::vector<const DeviceInfo*> matchDevices(const std::vector<DeviceInfo>& file, const DeviceList& host) {
+  std::vector<const DeviceInfo*> out(file.size(), nullptr);
+  auto taken = [&](const DeviceInfo& d) {
+    return d.kind != DeviceKind::Cpu && std::find(out.begin(), out.end(), &d) != out.end();
+  };
+  for (const bool sameIdOnly : {true, false})
+    for (std::size_t i = 0; i < file.size(); ++i)
+      for (const DeviceInfo& d : host.devices)
+        if (!out[i] && !taken(d) && sameDevice(d, file[i]) && (!sameIdOnly || d.id == file[i].id)) out[i] = &d;
+  return out;
+}
+
+QString idAndName(const DeviceInfo& d) {
+  return QStringLiteral("%1 (%2)").arg(QString::fromStdString(d.id), QString::fromStdString(d.name));
+}
 }  // namespace
 
 void ProblemPanel::fillDevices() {
@@ -263,17 +287,37 @@ void ProblemPanel::fillDevices() {
   };
   addList(devices_, QString(), QString());
   if (!remoteHost_.isEmpty()) addList(remoteDevices_, kRemoteDevicePrefix, remoteHost_);
+  const QString fileAddress = addressOfFileDevices();
+  if (deviceIdOf(fileAddress).contains(QLatin1Char(','))) {
+    // Some of the GPUs here (or there) are the sharded run's: an entry for just those, as it ran.
+    const QStringList ids = deviceIdOf(fileAddress).split(QLatin1Char(','));
+    QString label = tr("%1's %2 GPUs: %3 (one worker each)").arg(fileLabel_).arg(ids.size()).arg(ids.join(QStringLiteral(", ")));
+    if (isRemoteDevice(fileAddress)) label = QStringLiteral("%1: %2").arg(remoteHost_, label);
+    add(label, fileAddress, tr("The sweep is shared out over these GPUs, one worker process per GPU, as the file's run was"));
+  }
   // A file's device this machine does not have: listed first, so the form says what ran the file.
-  const QString fileAddress = addressOfFileDevice();
-  if (!fileDevice_.id.empty() && fileAddress.isEmpty()) {
-    device_->insertItem(0, tr("%1 — %2's device, not on this machine").arg(QString::fromStdString(fileDevice_.name), fileLabel_),
-                        kFileDeviceEntry);
-    device_->setItemData(0, tr("The file was measured on %1 (%2); this machine (and the remote host) has no such device.")
-                                .arg(QString::fromStdString(fileDevice_.name), QString::fromStdString(fileDevice_.id)),
-                         Qt::ToolTipRole);
+  if (!fileDevices_.empty() && fileAddress.isEmpty()) {
+    const DeviceInfo& first = fileDevices_.front();
+    QString label = tr("%1 — %2's device, not on this machine").arg(QString::fromStdString(first.name), fileLabel_);
+    QString tip = tr("The file was measured on %1 (%2); this machine (and the remote host) has no such device.")
+                      .arg(QString::fromStdString(first.name), QString::fromStdString(first.id));
+    if (fileDevices_.size() > 1) {
+      QStringList models;
+      for (const DeviceInfo& d : fileDevices_)
+        if (!models.contains(QString::fromStdString(d.name))) models << QString::fromStdString(d.name);
+      const auto here = matchDevices(fileDevices_, devices_);
+      const auto missing = std::count(here.begin(), here.end(), nullptr);
+      label = missing == qsizetype(here.size())
+                  ? tr("%1× %2 — %3's devices, not on this machine").arg(fileDevices_.size()).arg(models.join(QStringLiteral(" + ")), fileLabel_)
+                  : tr("%1× %2 — %3's devices, %4 of them not on this machine")
+                        .arg(fileDevices_.size()).arg(models.join(QStringLiteral(" + ")), fileLabel_).arg(missing);
+      tip = fileDevicesWhere();
+    }
+    device_->insertItem(0, label, kFileDeviceEntry);
+    device_->setItemData(0, tip, Qt::ToolTipRole);
     device_->setItemData(0, QColor(0xb0, 0x00, 0x20), Qt::ForegroundRole);
   }
-  if (followFile_) wantedDevice_ = fileAddress.isEmpty() && !fileDevice_.id.empty() ? kFileDeviceEntry : fileAddress;
+  if (followFile_) wantedDevice_ = fileAddress.isEmpty() && !fileDevices_.empty() ? kFileDeviceEntry : fileAddress;
   add(tr("Remote host…"), kRemoteSetupEntry,
       tr("Run attnscope-cli on another machine over SSH (e.g. ssh user@gpu-box attnscope-cli)"));
   // The device chosen or restored wins once a list holds it (a remote one arrives later than the local list).
@@ -287,34 +331,53 @@ void ProblemPanel::fillDevices() {
 
 DeviceInfo ProblemPanel::currentDevice() const {
   const QString address = device_->currentData().toString();
-  if (address == kFileDeviceEntry) return fileDevice_;
+  if (address == kFileDeviceEntry) return fileDevices_.front();
   const DeviceList& list = isRemoteDevice(address) ? remoteDevices_ : devices_;
-  const std::string id = deviceIdOf(address).toStdString();
+  // A sharded sweep ("all", "cuda:0,cuda:2") is judged on its first GPU.
+  const std::string id = deviceIdOf(address).section(QLatin1Char(','), 0, 0).toStdString();
   for (const DeviceInfo& d : list.devices)
     if (d.id == id || (id == "all" && d.kind == DeviceKind::Cuda)) return d;
   return {};
 }
 
-QString ProblemPanel::addressOfFileDevice() const {
-  if (fileDevice_.id.empty()) return {};
-  // The same device: the CPU is the CPU; a GPU is the same model (its index may differ on this machine).
-  auto same = [&](const DeviceInfo& d) {
-    return d.kind == fileDevice_.kind && (d.kind == DeviceKind::Cpu || (d.kind == DeviceKind::Cuda && d.name == fileDevice_.name));
+QString ProblemPanel::addressOfFileDevices() const {
+  // Every one of the file's devices on one host: a sharded run ran on one machine.
+  auto addressOn = [&](const DeviceList& host, const QString& prefix) -> QString {
+    const std::vector<const DeviceInfo*> match = matchDevices(fileDevices_, host);
+    if (match.empty() || std::find(match.begin(), match.end(), nullptr) != match.end()) return {};
+    if (match.size() == 1) return prefix + QString::fromStdString(match.front()->id);
+    const bool everyGpu = match.front()->kind == DeviceKind::Cuda && int(match.size()) == gpuCount(host);
+    if (everyGpu) return prefix + QStringLiteral("all");
+    QStringList ids;
+    for (const DeviceInfo* d : match) ids << QString::fromStdString(d->id);
+    return prefix + ids.join(QLatin1Char(','));
   };
-  for (const DeviceInfo& d : devices_.devices)
-    if (same(d) && d.id == fileDevice_.id) return QString::fromStdString(d.id);
-  for (const DeviceInfo& d : devices_.devices)
-    if (same(d)) return QString::fromStdString(d.id);
-  if (!remoteHost_.isEmpty())
-    for (const DeviceInfo& d : remoteDevices_.devices)
-      if (same(d)) return kRemoteDevicePrefix + QString::fromStdString(d.id);
-  return {};
+  if (const QString local = addressOn(devices_, QString()); !local.isEmpty()) return local;
+  return remoteHost_.isEmpty() ? QString() : addressOn(remoteDevices_, kRemoteDevicePrefix);
+}
+
+QString ProblemPanel::fileDevicesWhere() const {
+  // Said of the host that has more of them (the remote host's GPUs are the point of having one).
+  auto here = matchDevices(fileDevices_, devices_);
+  QString host = tr("here");
+  if (!remoteHost_.isEmpty()) {
+    const auto there = matchDevices(fileDevices_, remoteDevices_);
+    if (std::count(there.begin(), there.end(), nullptr) < std::count(here.begin(), here.end(), nullptr)) {
+      here = there;
+      host = tr("on %1").arg(remoteHost_);
+    }
+  }
+  QStringList each;
+  for (std::size_t i = 0; i < fileDevices_.size(); ++i)
+    each << (here[i] ? tr("%1 is %2 as %3").arg(idAndName(fileDevices_[i]), host, QString::fromStdString(here[i]->id))
+                     : tr("%1 is not on this machine").arg(idAndName(fileDevices_[i])));
+  return tr("The file was measured on %1 GPUs, one worker each: %2.").arg(fileDevices_.size()).arg(each.join(QStringLiteral("; ")));
 }
 
 QString ProblemPanel::fileDeviceProfile() const {
   if (!fileDeviceMissing()) return {};
   // The profile named by a word of the device's name: "NVIDIA H100 80GB HBM3" → profile:h100.
-  const QStringList words = QString::fromStdString(fileDevice_.name).toUpper().split(QRegularExpression(QStringLiteral("[\\s-]+")));
+  const QStringList words = QString::fromStdString(fileDevices_.front().name).toUpper().split(QRegularExpression(QStringLiteral("[\\s-]+")));
   for (const DeviceInfo& d : devices_.devices)
     if (d.kind == DeviceKind::Profile && words.contains(QString::fromStdString(d.id).section(QLatin1Char(':'), -1).toUpper()))
       return QString::fromStdString(d.id);
@@ -325,15 +388,18 @@ QString ProblemPanel::deviceLabel(const QString& address) const { return device_
 
 QString ProblemPanel::fileDeviceProblem() const {
   const QString profile = fileDeviceProfile();
+  const QString rules = profile.isEmpty() ? QString() : tr(" (%1 shows its rules)").arg(deviceLabel(profile).section(QStringLiteral(" ("), 0, 0));
+  if (fileDevices_.size() > 1) return tr("%1 Choose a device here to run%2").arg(fileDevicesWhere(), rules);
+  const DeviceInfo& d = fileDevices_.front();
   return tr("%1 (%2), the file's device, is not on this machine: choose one here to run%3")
-      .arg(QString::fromStdString(fileDevice_.name), QString::fromStdString(fileDevice_.id),
-           profile.isEmpty() ? QString() : tr(" (%1 shows its rules)").arg(deviceLabel(profile).section(QStringLiteral(" ("), 0, 0)));
+      .arg(QString::fromStdString(d.name), QString::fromStdString(d.id), rules);
 }
 
-void ProblemPanel::showFileDevice(const DeviceInfo& device, const QString& fileLabel) {
-  fileDevice_ = device;
+void ProblemPanel::showFileDevices(const std::vector<DeviceInfo>& devices, const QString& fileLabel) {
+  fileDevices_ = devices;
+  if (!fileDevices_.empty() && fileDevices_.front().id.empty()) fileDevices_.clear();  // a file that names none
   fileLabel_ = fileLabel;
-  followFile_ = !device.id.empty();
+  followFile_ = !fileDevices_.empty();
   fillDevices();
 }
 

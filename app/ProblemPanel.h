@@ -29,17 +29,19 @@ class ProblemPanel : public QWidget {
   // The devices of the remote host (WorkerLocator.h), listed as "host: name" after the local ones;
   // an empty host removes them.
   void setRemoteDevices(const QString& host, const DeviceList& devices);
-  // The device the spec names, as the worker described it (empty id when unknown). For "all GPUs" the
-  // first GPU: a sharded sweep is judged on it.
+  // The device the spec names, as the worker described it (empty id when unknown). For a sharded sweep
+  // ("all GPUs", "cuda:0,cuda:2") its first GPU: it is judged on that one.
   DeviceInfo currentDevice() const;
   // The device list's last entry, "Remote host…": it asks for the command, never becomes the device.
   static inline const QString kRemoteSetupEntry = QStringLiteral("remote-setup");
   // The widget that shows a field's problems ("q_len", "head_dim", ...), for tests and focus.
   QWidget* fieldWidget(const QString& field) const;
-  // The device a result file shown was measured on (its first, for a sharded run). Selected when this
-  // machine or the remote host has it; otherwise listed as "not on this machine" and selected, marked as a
-  // problem, so the form never claims another device ran the file. An empty id forgets it.
-  void showFileDevice(const DeviceInfo& device, const QString& fileLabel);
+  // The devices a result file shown was measured on: one, or every GPU of a sharded run (one worker each).
+  // Selected when this machine or the remote host has them all: one device as itself, a sharded run's
+  // GPUs as "All N GPUs" when they are every GPU there, else as an entry of just those ("cuda:0,cuda:2").
+  // Otherwise listed as "not on this machine" and selected, marked as a problem that names which of them
+  // are here and which are not, so the form never claims other devices ran the file. Empty forgets them.
+  void showFileDevices(const std::vector<DeviceInfo>& devices, const QString& fileLabel);
   bool fileDeviceMissing() const;
   // For a missing file device, the what-if profile of the same GPU model ("profile:h100"), or "".
   QString fileDeviceProfile() const;
@@ -59,8 +61,9 @@ class ProblemPanel : public QWidget {
   void applyPreset(int index);
   void markFields();
   void fillDevices();
-  QString addressOfFileDevice() const;  // where the file's device is in the lists, or ""
-  QString fileDeviceProblem() const;    // why the file's device cannot be used here, and what to pick instead
+  QString addressOfFileDevices() const;  // where the file's devices are in the lists, or ""
+  QString fileDeviceProblem() const;     // why the file's devices cannot be used here, and what to pick instead
+  QString fileDevicesWhere() const;      // a sharded run's GPUs: which of them are here (as which) and which not
 
   QSpinBox* batch_;
   QSpinBox* qHeads_;
@@ -82,7 +85,7 @@ class ProblemPanel : public QWidget {
   QLabel* issues_;
   QLabel* deviceNote_;
   QLabel* sourceNote_;
-  DeviceInfo fileDevice_;  // empty id: no file's device to show
+  std::vector<DeviceInfo> fileDevices_;  // empty: no file's device to show
   QString fileLabel_;
   bool followFile_ = false;  // select the file's device when a device list arrives (until the user picks one)
   DeviceList devices_;

@@ -16,6 +16,7 @@
 #include "BackendListView.h"
 #include "DeviceListService.h"
 #include "EligibilityService.h"
+#include "FileProblem.h"
 #include "MainWindow.h"
 #include "ProblemPanel.h"
 #include "ResultSet.h"
@@ -193,4 +194,105 @@ TEST(GuiFileProblem, TwoFilesWithDifferentProblemsKeepTheFirstsAndSaySo) {
   EXPECT_TRUE(note.contains("bench_full.jsonl") && note.contains("bench_causal.jsonl differs in causal")) << note.toStdString();
   w->clearOverlay();
   EXPECT_FALSE(w->problemPanel()->sourceNote().contains("bench_causal")) << w->problemPanel()->sourceNote().toStdString();
+}
+
+namespace {
+
+DeviceInfo gpu(int index, const char* name = "NVIDIA H100 80GB HBM3") {
+  DeviceInfo d;
+  d.id = "cuda:" + std::to_string(index);
+  d.kind = DeviceKind::Cuda;
+  d.name = name;
+  return d;
+}
+
+// A machine with the CPU and `gpus` H100s.
+DeviceList machineWith(int gpus) {
+  DeviceList list;
+  DeviceInfo cpu;
+  cpu.id = "cpu";
+  cpu.name = "CPU";
+  list.devices.push_back(cpu);
+  for (int i = 0; i < gpus; ++i) list.devices.push_back(gpu(i));
+  return list;
+}
+
+QComboBox* deviceBox(ProblemPanel& p) { return p.findChild<QComboBox*>(QStringLiteral("problemDevice")); }
+
+}  // namespace
+
+// A sharded run (run --device cuda:0,cuda:1) was measured on every GPU it names, not on its first only: the
+// form selects them all where the list can say so, and otherwise says which of them are here and which not.
+TEST(GuiFileProblem, AShardedRunsGpusAreSelectedTogetherOrSaidWhichAreHere) {
+  const std::vector<DeviceInfo> sharded{gpu(0), gpu(1)};
+  {  // Two H100s here: the two of them are every GPU, "All 2 GPUs".
+    ProblemPanel p;
+    p.setDevices(machineWith(2));
+    p.showFileDevices(sharded, QStringLiteral("f.jsonl"));
+    EXPECT_EQ(p.spec().device, QStringLiteral("all"));
+    EXPECT_TRUE(p.valid()) << p.fieldError(QStringLiteral("device")).toStdString();
+  }
+  {  // Four here: just the file's two, as one entry; judged on its first. Shown before the list arrives too.
+    ProblemPanel p;
+    p.showFileDevices({gpu(1), gpu(3)}, QStringLiteral("f.jsonl"));
+    p.setDevices(machineWith(4));
+    EXPECT_EQ(p.spec().device, QStringLiteral("cuda:1,cuda:3"));
+    EXPECT_TRUE(deviceBox(p)->currentText().contains("f.jsonl's 2 GPUs: cuda:1, cuda:3")) << deviceBox(p)->currentText().toStdString();
+    EXPECT_EQ(p.currentDevice().id, "cuda:1");
+    EXPECT_TRUE(p.valid()) << p.fieldError(QStringLiteral("device")).toStdString();
+  }
+  {  // One of them here: never the one in place of the two. The problem names each, here or not.
+    ProblemPanel p;
+    p.setDevices(machineWith(1));
+    p.showFileDevices(sharded, QStringLiteral("f.jsonl"));
+    EXPECT_EQ(p.spec().device, ProblemPanel::kFileDeviceEntry);
+    EXPECT_FALSE(p.valid());
+    EXPECT_TRUE(deviceBox(p)->currentText().contains("2× NVIDIA H100 80GB HBM3 — f.jsonl's devices, 1 of them not on this machine"))
+        << deviceBox(p)->currentText().toStdString();
+    const QString why = p.fieldError(QStringLiteral("device"));
+    EXPECT_TRUE(why.contains("measured on 2 GPUs, one worker each: cuda:0 (NVIDIA H100 80GB HBM3) is here as cuda:0; "
+                             "cuda:1 (NVIDIA H100 80GB HBM3) is not on this machine"))
+        << why.toStdString();
+  }
+  {  // None here (the CPU only); on a remote host with both, they are selected there.
+    ProblemPanel p;
+    p.setDevices(machineWith(0));
+    p.showFileDevices(sharded, QStringLiteral("f.jsonl"));
+    EXPECT_TRUE(deviceBox(p)->currentText().contains("2× NVIDIA H100 80GB HBM3 — f.jsonl's devices, not on this machine"))
+        << deviceBox(p)->currentText().toStdString();
+    const QString why = p.fieldError(QStringLiteral("device"));
+    EXPECT_TRUE(why.contains("cuda:0 (NVIDIA H100 80GB HBM3) is not on this machine; cuda:1 (NVIDIA H100 80GB HBM3) is not on this machine"))
+        << why.toStdString();
+    p.setRemoteDevices(QStringLiteral("gpu-box"), machineWith(2));
+    EXPECT_EQ(p.spec().device, QStringLiteral("remote:all"));
+    EXPECT_TRUE(p.valid()) << p.fieldError(QStringLiteral("device")).toStdString();
+  }
+}
+
+// The same from a file: a copy of a real H100 run made into a two-GPU one (its records split between
+// cuda:0 and cuda:1, the start line naming both) opens with both GPUs named, here not on this machine.
+TEST(GuiFileProblem, AShardedFileNamesEveryGpuItRanOn) {
+  LoadOutcome loaded = loadResultFile(h100File("bench_full.jsonl"));
+  ASSERT_TRUE(loaded.set);
+  ResultDocument& doc = loaded.set->doc;
+  DeviceInfo second = doc.device;
+  second.id = "cuda:1";
+  doc.devices = {doc.device, second};
+  for (std::size_t i = 0; i < doc.records.size(); ++i) doc.records[i].device = doc.devices[i % 2].id;
+  QTemporaryDir dir;
+  const QString path = dir.filePath(QStringLiteral("sharded.json"));
+  ASSERT_TRUE(saveResultFile(doc, path).isEmpty());
+  const FileProblem file = fileProblem(loadResultFile(path).set->doc, ProblemSpec{});
+  ASSERT_EQ(file.devices.size(), 2u);
+  EXPECT_EQ(file.devices[1].id, "cuda:1");
+  auto w = cpuWindow();
+  ASSERT_TRUE(w->openResultFile(path));
+  if (hasDeviceNamed(*w, QStringLiteral("NVIDIA H100 80GB HBM3")))
+    GTEST_SKIP() << "this machine has the file's GPU model: the ProblemPanel test above covers the choices";
+  EXPECT_TRUE(deviceBox(*w)->currentText().contains("2× NVIDIA H100 80GB HBM3 — sharded.json's devices, not on this machine"))
+      << deviceBox(*w)->currentText().toStdString();
+  const QString why = w->problemPanel()->fieldError(QStringLiteral("device"));
+  EXPECT_TRUE(why.contains("cuda:0 (NVIDIA H100 80GB HBM3) is not on this machine; cuda:1 (NVIDIA H100 80GB HBM3) is not on this machine"))
+      << why.toStdString();
+  EXPECT_FALSE(w->runAction()->isEnabled());
 }
