@@ -53,7 +53,7 @@ QString firstClause(const QString& text) {
 
 BackendListView::BackendListView(BackendListModel* model, QWidget* parent)
     : QWidget(parent), model_(model), list_(new QListView(this)), details_(new QTextBrowser), overview_(new QTextBrowser),
-      runFacts_(new QTextBrowser), guide_(new QTabWidget), status_(new QLabel(this)) {
+      runFacts_(new QTextBrowser), guide_(new QTabWidget), status_(new QLabel(this)), missing_(new QLabel(this)) {
   list_->setModel(model_);
   list_->setItemDelegate(new EligibilityDelegate(list_));
   list_->setMouseTracking(true);
@@ -65,6 +65,12 @@ BackendListView::BackendListView(BackendListModel* model, QWidget* parent)
   status_->setWordWrap(true);
   status_->setTextFormat(Qt::PlainText);  // quotes worker output
   status_->setVisible(false);
+  missing_->setObjectName(QStringLiteral("backendsMissing"));
+  missing_->setWordWrap(true);
+  missing_->setTextFormat(Qt::PlainText);  // ids from a file
+  missing_->setStyleSheet(QStringLiteral("color:#b00020"));
+  missing_->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);  // wraps to the dock, never widens it
+  missing_->setVisible(false);
 
   // The overview first, the selected backend's text below it: a student sees the whole field, then one
   // backend in depth. The table takes what it needs; the text gets the rest.
@@ -83,6 +89,7 @@ BackendListView::BackendListView(BackendListModel* model, QWidget* parent)
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(status_);
+  layout->addWidget(missing_);
   layout->addWidget(list_);
 
   connect(list_->selectionModel(), &QItemSelectionModel::currentChanged, this, &BackendListView::showDetails);
@@ -98,6 +105,13 @@ void BackendListView::setStatusText(const QString& text) {
 }
 
 QString BackendListView::statusText() const { return status_->text(); }
+
+void BackendListView::setMissingNote(const QString& text) {
+  missing_->setText(text);
+  missing_->setVisible(!text.isEmpty());
+}
+
+QString BackendListView::missingNote() const { return missing_->text(); }
 
 void BackendListView::showDetails() {
   const QModelIndex current = list_->currentIndex();

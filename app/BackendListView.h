@@ -26,6 +26,10 @@ class BackendListView : public QWidget {
   QTabWidget* guide() const { return guide_; }          // overview + details, and Run: the window docks it
   void setStatusText(const QString& text);  // "checking…", or why the list could not be read
   QString statusText() const;
+  // What the list cannot show: an opened file's backends this build does not have (red, like the form's
+  // device that is not on this machine). Empty hides it.
+  void setMissingNote(const QString& text);
+  QString missingNote() const;
 
  private:
   void showDetails();
@@ -37,6 +41,7 @@ class BackendListView : public QWidget {
   QTextBrowser* runFacts_;
   QTabWidget* guide_;
   QLabel* status_;
+  QLabel* missing_;
 };
 
 }  // namespace attnscope::gui

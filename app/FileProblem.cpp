@@ -133,6 +133,30 @@ FileProblem fileProblem(const ResultDocument& doc, const ProblemSpec& base) {
   return out;
 }
 
+QString missingBackendsNote(const QStringList& fileBackends, const QList<BackendStatus>& listed, const QString& fileLabel) {
+  if (listed.isEmpty()) return {};
+  QStringList missing;
+  // Without Python the worker lists one row, python-libraries, in place of every library backend
+  // (kernels/python_libs/library_backend.cpp); its rule "python" says why.
+  const BackendStatus* noPython = nullptr;
+  for (const QString& id : fileBackends)
+    if (std::none_of(listed.begin(), listed.end(), [&](const BackendStatus& s) { return QString::fromStdString(s.info.id) == id; }))
+      missing << id;
+  for (const BackendStatus& s : listed)
+    if (s.info.id == "python-libraries") noPython = &s;
+  if (missing.isEmpty()) return {};
+  QString why;
+  if (noPython)
+    for (const RuleResult& r : noPython->unmetRules())
+      if (r.rule == "python")
+        why = tr(" Library backends are registered only when Python is found: %1 — fix: %2.")
+                  .arg(QString::fromStdString(r.reason), QString::fromStdString(r.hint));
+  const QString ids = missing.join(QStringLiteral(", "));
+  const QString note = why.isEmpty() ? tr("Not in this build: %1 (%2 ran them).").arg(ids, fileLabel)
+                                     : tr("Not registered here: %1 (%2 ran them).").arg(ids, fileLabel) + why;
+  return note + QLatin1Char(' ') + tr("They cannot be checked to run again; their records still plot.");
+}
+
 QStringList problemDifferences(const ProblemSpec& a, const ProblemSpec& b) {
   QStringList out;
   if (a.batch != b.batch || a.tokens != b.tokens) out << tr("batch");

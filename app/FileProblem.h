@@ -5,6 +5,7 @@
 #include <QString>
 #include <QStringList>
 
+#include "EligibilityService.h"
 #include "ProblemSpec.h"
 #include "attnscope/results.hpp"
 
@@ -19,6 +20,11 @@ struct FileProblem {
 };
 
 FileProblem fileProblem(const ResultDocument& doc, const ProblemSpec& base);
+
+// The backends a file ran that the worker does not list (`listed`: every backend this build registers),
+// which therefore cannot be checked in the backend list: which ids and why, for the user ("" when none
+// is missing, or while nothing is listed yet). Their records still plot.
+QString missingBackendsNote(const QStringList& fileBackends, const QList<BackendStatus>& listed, const QString& fileLabel);
 
 // The problem fields in which two specs differ, named as the form names them ("causal", "head dim").
 QStringList problemDifferences(const ProblemSpec& a, const ProblemSpec& b);

@@ -110,6 +110,7 @@ MainWindow::MainWindow(QWidget* parent)
     // An answer for the last valid problem, arriving after an invalid edit, is dropped.
     if (!problem_->valid() && standInDevice().isEmpty()) return;
     backends_->setStatuses(s);
+    describeMissingBackends();
     plot_->refreshNames();  // legends use the display names this list brings
     backendView_->setStatusText(backendStatusNote());
     if (!backendView_->list()->currentIndex().isValid() && backends_->rowCount() > 0)
@@ -498,11 +499,17 @@ void MainWindow::showFileProblem() {
   const FileProblem file = fileProblem(primary_.doc, problem_->spec());
   fileSpec_ = file.spec;  // before setSpec: its specChanged must not count as an edit
   fileNotes_ = file.notes;
+  fileBackends_ = file.backends;
   fileFromCommandLine_ = file.fromCommandLine;
   problem_->setSpec(file.spec);
   if (!file.backends.isEmpty()) backends_->setWantedOnly(file.backends);
   problem_->showFileDevices(file.devices, primary_.label);
   describeFileProblem();
+  describeMissingBackends();
+}
+
+void MainWindow::describeMissingBackends() {
+  backendView_->setMissingNote(missingBackendsNote(fileBackends_, backends_->statuses(), primary_.label));
 }
 
 void MainWindow::describeFileProblem() {
@@ -527,6 +534,8 @@ void MainWindow::forgetFileProblem() {
   if (!fileSpec_) return;
   fileSpec_.reset();
   fileNotes_.clear();
+  fileBackends_.clear();
+  describeMissingBackends();
   problem_->setSourceNote(QString());
 }
 

@@ -95,6 +95,7 @@ class MainWindow : public QMainWindow {
   void refreshRunFacts();          // the details pane's "Run" tab (RunFacts.h)
   void showFileProblem();          // the form takes the opened file's problem, device and backends
   void describeFileProblem();      // the form's note: which file it shows, and how the overlay differs
+  void describeMissingBackends();  // over the backend list: the file's backends this build does not have
   void forgetFileProblem();        // a run, or an edit: the form no longer shows a file's problem
   // A file's GPU this machine lacks, with the problem otherwise valid: the backend list is judged on
   // the what-if profile of that model instead (and says so). "" otherwise.
@@ -135,6 +136,7 @@ class MainWindow : public QMainWindow {
   ResultSet primary_;               // the live run or the opened file
   std::optional<ProblemSpec> fileSpec_;  // the problem the form took from primary_'s file, until edited
   QStringList fileNotes_;          // what the form could not show as that file has it
+  QStringList fileBackends_;       // the backends that file ran (some may be missing from this build)
   bool fileFromCommandLine_ = false;
   std::optional<ResultSet> overlay_;
   std::vector<Record> predicted_;  // forecast_'s answer for the problem and profile shown

@@ -6,11 +6,13 @@
 
 #include <QAction>
 #include <QComboBox>
+#include <QLabel>
 #include <QMimeData>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
 #include <QUrl>
+#include <set>
 
 #include "BackendListModel.h"
 #include "BackendListView.h"
@@ -18,6 +20,7 @@
 #include "EligibilityService.h"
 #include "FileProblem.h"
 #include "MainWindow.h"
+#include "PlotView.h"
 #include "ProblemPanel.h"
 #include "ResultSet.h"
 #include "gui_test_util.h"
@@ -295,4 +298,42 @@ TEST(GuiFileProblem, AShardedFileNamesEveryGpuItRanOn) {
   EXPECT_TRUE(why.contains("cuda:0 (NVIDIA H100 80GB HBM3) is not on this machine; cuda:1 (NVIDIA H100 80GB HBM3) is not on this machine"))
       << why.toStdString();
   EXPECT_FALSE(w->runAction()->isEnabled());
+}
+
+// A file from a GPU build whose library backends ran (torch-flash, torch-efficient, torch-cudnn,
+// triton-flash), opened where Python is off so this build registers none of them: the backend list has no
+// row to check for them — and none is made up — so the note over it names each id and why; the file's
+// records of them still plot.
+TEST(GuiFileProblem, AFilesBackendsThisBuildLacksAreNamedWithWhyAndStillPlot) {
+  gui_test::ScopedEnv noPython("ATTNSCOPE_PYTHON", "none");
+  auto w = cpuWindow();
+  QSignalSpy judged(w->eligibility(), &EligibilityService::updated);
+  ASSERT_TRUE(w->openResultFile(h100File("../issue13-h100-2026-12-06/grid_full.jsonl")));
+  while (w->backendModel()->rowCount() == 0 || w->eligibility()->busy()) ASSERT_TRUE(judged.wait(30000));
+  for (const char* id : {"torch-flash", "torch-efficient", "torch-cudnn", "triton-flash"})
+    EXPECT_EQ(w->backendModel()->rowOf(QString::fromLatin1(id)), -1) << id;
+  const QString note = w->backendView()->missingNote();
+  EXPECT_TRUE(note.startsWith("Not registered here: torch-flash, torch-efficient, torch-cudnn, triton-flash (grid_full.jsonl ran them)."))
+      << note.toStdString();
+  EXPECT_TRUE(note.contains("their records still plot")) << note.toStdString();
+  EXPECT_TRUE(note.contains("Python is turned off")) << note.toStdString();  // the why, from the worker's own rule
+  EXPECT_TRUE(w->backendView()->findChild<QLabel*>(QStringLiteral("backendsMissing"))->isVisibleTo(w->backendView()));
+  std::set<QString> plotted;
+  for (const PlotSeries& s : w->plotView()->model().series) plotted.insert(s.key);
+  EXPECT_TRUE(plotted.count(QStringLiteral("torch-cudnn")) && plotted.count(QStringLiteral("triton-flash")));
+  // A file of this build's backends only: no note.
+  ASSERT_TRUE(w->openResultFile(dataPath("cpu_run.json")));
+  EXPECT_TRUE(w->backendView()->missingNote().isEmpty()) << w->backendView()->missingNote().toStdString();
+}
+
+// Without the stand-in row for the library backends (Python found), a missing id is simply not in this
+// build; nothing is said before the worker has listed the build's backends.
+TEST(GuiFileProblem, TheMissingBackendsNoteNamesOnlyWhatTheBuildDoesNotList) {
+  BackendStatus flash2;
+  flash2.info.id = "flash2";
+  EXPECT_TRUE(missingBackendsNote({"flash2", "flash9"}, {}, QStringLiteral("f.jsonl")).isEmpty());
+  const QString note = missingBackendsNote({"flash2", "flash9"}, {flash2}, QStringLiteral("f.jsonl"));
+  EXPECT_EQ(note.toStdString(), "Not in this build: flash9 (f.jsonl ran them). They cannot be checked to run again; their records still plot.");
+  EXPECT_FALSE(note.contains("Python")) << note.toStdString();
+  EXPECT_TRUE(missingBackendsNote({"flash2"}, {flash2}, QStringLiteral("f.jsonl")).isEmpty());
 }
