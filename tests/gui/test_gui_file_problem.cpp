@@ -1,7 +1,8 @@
 // Opening a result file sets the problem form from the file's run: its recorded command line (read by
-// attnscope-cli's own option parser) or its records, the device it was measured on — marked as not here
-// when this machine has no such device — and the backends it ran. Two files with different problems: the
-// form keeps the first one's and says how the second differs.
+// attnscope-cli's own option parser) or its records, the devices it was measured on (every GPU of a sharded
+// run) — marked as not here when this machine has no such device — and the backends it ran, naming those
+// this build does not have. Two files with different problems: the form keeps the first one's and says how
+// the second differs.
 #include <gtest/gtest.h>
 
 #include <QAction>
