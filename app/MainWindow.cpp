@@ -337,7 +337,11 @@ QString MainWindow::standInDevice() const {
 QString MainWindow::backendStatusNote() const {
   if (problem_->valid()) return {};
   if (const QString standIn = standInDevice(); !standIn.isEmpty())
-    return tr("The file's GPU is not on this machine: the backends are judged on %1. Choose a device above to run.")
+    return (problem_->fileDeviceCount() > 1
+                ? tr("The file's %1 GPUs are not all on this machine: the backends are judged on %2. Choose a device "
+                     "above to run.").arg(problem_->fileDeviceCount())
+                : tr("The file's GPU is not on this machine: the backends are judged on %1. Choose a device above to "
+                     "run."))
         .arg(problem_->deviceLabel(standIn));
   if (problem_->fileDeviceMissing() && problem_->check().issues.size() == 1)
     return tr("The file's device is not on this machine: choose a device above to see which backends can run this "

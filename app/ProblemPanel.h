@@ -43,6 +43,7 @@ class ProblemPanel : public QWidget {
   // are here and which are not, so the form never claims other devices ran the file. Empty forgets them.
   void showFileDevices(const std::vector<DeviceInfo>& devices, const QString& fileLabel);
   bool fileDeviceMissing() const;
+  std::size_t fileDeviceCount() const { return fileDevices_.size(); }  // a sharded run's GPUs, else 1 or 0
   // For a missing file device, the what-if profile of the same GPU model ("profile:h100"), or "".
   QString fileDeviceProfile() const;
   QString deviceLabel(const QString& address) const;  // as the device list shows it

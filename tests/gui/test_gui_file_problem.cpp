@@ -298,6 +298,9 @@ TEST(GuiFileProblem, AShardedFileNamesEveryGpuItRanOn) {
   const QString why = w->problemPanel()->fieldError(QStringLiteral("device"));
   EXPECT_TRUE(why.contains("cuda:0 (NVIDIA H100 80GB HBM3) is not on this machine; cuda:1 (NVIDIA H100 80GB HBM3) is not on this machine"))
       << why.toStdString();
+  EXPECT_TRUE(w->backendView()->statusText().contains("The file's 2 GPUs are not all on this machine: the backends are "
+                                                      "judged on What-if: NVIDIA H100"))
+      << w->backendView()->statusText().toStdString();
   EXPECT_FALSE(w->runAction()->isEnabled());
 }
 
