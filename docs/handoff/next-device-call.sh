@@ -53,9 +53,16 @@ t "do_bench, with the kernel's own duration in each context"
 timeout 120 python3 scripts/do_bench_check.py --records $OUT/lib8k_a.jsonl --contexts 2>&1 \
   | grep -v "XFORMERS\|UserWarning\|_warn_once" | tee $OUT/do_bench.txt
 t "flash3 call 4: cells against cudnn, variants, then the flash3/flash2/executor GPU tests"
+# TRIM=1 (short of device time): only the d=128 non-causal cells and clusters, the long tile's off switch, and the new tests.
+if [ "${TRIM:-0}" = 1 ]; then
+  export TESTS='*Flash3GpuGrid.Clusters*:*Flash3GpuGrid.LongSequence*:*Executor*:*Cupti*'
+  export CELLS='bfloat16:0:128:1024:16384:x2;bfloat16:1:128:8192:16384:x2'
+  export VGRID='c2:bfloat16:0:128:ATTNSCOPE_FLASH3_CLUSTER=2;long-off:bfloat16:1:128:ATTNSCOPE_FLASH3_LONG=off:8192:16384:x2'
+else
 export TESTS='*Flash3*:*Flash2*:*Executor*:*Cupti*:*AccuracyCheck*:*L2Flush*'
 export CELLS='bfloat16:0:128:1024:16384:x2;float16:0:128:1024:16384:x2;float16:0:64:1024:16384:x2;bfloat16:1:128:8192:16384:x2;float16:1:128:8192:16384:x2'
 export VGRID='c2:bfloat16:0:128:ATTNSCOPE_FLASH3_CLUSTER=2;c2:float16:0:128:ATTNSCOPE_FLASH3_CLUSTER=2;tile-128x192x2c2:bfloat16:0:128:ATTNSCOPE_FLASH3_TILE=128x192x2c2:4096:16384:x2;tile-128x160x2p:bfloat16:0:128:ATTNSCOPE_FLASH3_TILE=128x160x2p:4096:16384:x2;long-off:bfloat16:1:128:ATTNSCOPE_FLASH3_LONG=off:8192:16384:x2;long-off:float16:1:128:ATTNSCOPE_FLASH3_LONG=off:8192:16384:x2'
+fi
 [ "$S" = 0 ] && timeout 260 $F3 cells vgrid tests 2>&1 | tail -70
 t done
 # At most 8 files come back: everything in one archive, the two tables beside it.
