@@ -205,7 +205,9 @@ void time_samples(Session& x, const Outputs& out, Measurement& m) {
   // With CUPTI as the timer, samples go in batches: each is still an L2 flush and one run in its own
   // correlation region, but the host waits for the GPU and flushes CUPTI once a batch. Per sample, that
   // wait and cuptiActivityFlushAll cost ~0.5 ms on an H100 — 50× a 10 µs kernel, and most of a sweep of
-  // short points. A batch holds about 2 ms of GPU work (at most 32 samples).
+  // short points. A batch holds about 2 ms of GPU work (at most 32 samples). Not more: with 20 ms batches
+  // the GPU never rests between them and an H100 at its 700 W limit ran torch-cudnn at 1755 MHz instead of
+  // 1981, 5 % slower (docs/performance.md, 2026-12-07), away from what do_bench's short bursts measure.
   int batch = 1;
   while (x.use_cupti && m.timer == "cupti") {
     x.check_cancel();
