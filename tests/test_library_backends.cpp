@@ -161,6 +161,23 @@ TEST(LibraryCli, BackendsListsTheLibraryRowsGreyedWithTheImportReason) {
     EXPECT_NE(out.find(s), std::string::npos) << s << "\n" << out;
 }
 
+// The libraries' own choice closes every probe of `backends`; it is asked only of a real CUDA GPU, and
+// elsewhere the line says why not (the GPU test LibraryBackendsGpu.Dispatch* checks the answers there).
+TEST(LibraryCli, BackendsSaysWhyTheLibrariesOwnChoiceIsNotAskedOffTheGpu) {
+  std::string out = cli("", "backends --seq 256 --device cpu --dtype float16,float32");
+  std::size_t n = 0;
+  for (std::size_t at = 0; (at = out.find("Libraries' own choice: not asked (the libraries choose among CUDA kernels; "
+                                          "cpu is not a CUDA GPU)", at)) != std::string::npos; ++at) ++n;
+  EXPECT_EQ(n, 2u) << out;  // one per probe (two dtypes)
+  out = cli("", "backends --seq 256 --device profile:h100");
+  EXPECT_NE(out.find("Libraries' own choice: not asked (the libraries choose on the GPU they run on; a what-if "
+                     "profile has none to ask)"), std::string::npos) << out;
+  const std::string json = cli("", "backends --seq 256 --device cpu --json");
+  const auto j = nlohmann::json::parse(json.substr(json.find('{')));  // past any interpreter warning
+  EXPECT_EQ(j.at("probes")[0].at("dispatch").at("note"), "the libraries choose among CUDA kernels; cpu is not a CUDA GPU");
+  EXPECT_TRUE(j.at("probes")[0].at("dispatch").at("libraries").empty());
+}
+
 TEST(LibraryCli, PythonCanBeTurnedOffOrPointedElsewhere) {
   std::string out = cli("ATTNSCOPE_PYTHON=none", "backends --seq 256 --device cpu");
   EXPECT_NE(out.find("[ineligible] python-libraries"), std::string::npos) << out;

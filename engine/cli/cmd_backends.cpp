@@ -13,6 +13,7 @@
 #include "commands.hpp"
 #include "format.hpp"
 #include "options.hpp"
+#include "python_libs/library_dispatch.hpp"
 
 namespace attnscope::cli {
 namespace {
@@ -55,6 +56,25 @@ void print_verdict(const Verdict& v, bool verbose) {
   }
 }
 
+// The libraries' own choice for a probe, verbatim: one line per library, then the library's own lines
+// (e.g. xFormers' reason per operator under "No operator found").
+void print_dispatch(const nlohmann::json& d) {
+  if (const auto note = d.value("note", std::string()); !note.empty()) {
+    std::cout << "Libraries' own choice: not asked (" << note << ")\n";
+    return;
+  }
+  if (d.at("libraries").empty()) return;
+  std::cout << "Libraries' own choice:\n";
+  for (const auto& lib : d.at("libraries")) {
+    std::string text = lib.value("text", std::string());  // xFormers' error spans lines: one per operator
+    for (std::size_t at = text.find('\n'); at != std::string::npos; at = text.find('\n', at + 7)) text.replace(at, 1, "\n      ");
+    std::cout << "  " << lib.value("library", std::string()) << ' ' << lib.value("version", std::string()) << ": "
+              << text << '\n';
+    for (const auto& line : lib.value("lines", nlohmann::json::array()))
+      if (line.is_string() && !line.get<std::string>().empty()) std::cout << "      " << line.get<std::string>() << '\n';
+  }
+}
+
 int run_backends(const BackendsArgs& a) {
   const std::vector<Problem> points = expand(a.problem.sweep());
   EligibilityReport report;
@@ -65,15 +85,23 @@ int run_backends(const BackendsArgs& a) {
   for (const Problem& p : a.every_point ? points : eligibility_probes(points))
     report.probes.push_back({p, reg.evaluate_all(p, report.device, a.plans || a.verbose)});
 
+  // What the libraries themselves would do with each probe (PyTorch's SDPA pick, xFormers' operator or its
+  // "No operator found" text), asked once per probe; on the CPU or a what-if profile the note says why not.
+  std::vector<nlohmann::json> dispatch;
+  for (const ProbeReport& probe : report.probes) dispatch.push_back(library_dispatch(probe.problem, report.device));
+
   if (a.json) {
-    std::cout << json_pretty(to_json(report)) << std::endl;
+    nlohmann::json out = to_json(report);
+    for (std::size_t i = 0; i < dispatch.size(); ++i) out["probes"][i]["dispatch"] = dispatch[i];
+    std::cout << json_pretty(out) << std::endl;
     return kExitOk;
   }
   std::cout << "Device:  " << report.device.id << " — " << report.device.name << '\n';
   if (report.probes.size() > 1)
     std::cout << "Sweep:   " << points.size() << " point(s), judged at " << report.probes.size()
               << " probe(s)" << (a.every_point ? "\n" : ": every dtype × head dim at the smallest and largest lengths\n");
-  for (const ProbeReport& probe : report.probes) {
+  for (std::size_t i = 0; i < report.probes.size(); ++i) {
+    const ProbeReport& probe = report.probes[i];
     std::cout << "\nProblem: " << probe.problem.describe() << "\n\n";
     std::size_t eligible = 0;
     for (const auto& v : probe.verdicts) {
@@ -84,6 +112,7 @@ int run_backends(const BackendsArgs& a) {
     if (!probe.verdicts.empty() && !probe.verdicts.front().accepted_by.empty())
       std::cout << ": " << join(probe.verdicts.front().accepted_by);
     std::cout << '\n';
+    print_dispatch(dispatch[i]);
   }
   return kExitOk;
 }
