@@ -67,7 +67,9 @@ void print_dispatch(const nlohmann::json& d) {
   std::cout << "Libraries' own choice:\n";
   for (const auto& lib : d.at("libraries")) {
     std::string text = lib.value("text", std::string());  // xFormers' error spans lines: one per operator
-    for (std::size_t at = text.find('\n'); at != std::string::npos; at = text.find('\n', at + 7)) text.replace(at, 1, "\n      ");
+    const std::string indented = "\n      ";
+    for (std::size_t at = text.find('\n'); at != std::string::npos; at = text.find('\n', at + indented.size()))
+      text.replace(at, 1, indented);
     std::cout << "  " << lib.value("library", std::string()) << ' ' << lib.value("version", std::string()) << ": "
               << text << '\n';
     for (const auto& line : lib.value("lines", nlohmann::json::array()))
