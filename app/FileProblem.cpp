@@ -6,6 +6,7 @@
 #include <set>
 #include <tuple>
 
+#include "attnscope/registry.hpp"
 #include "recorded_problem.hpp"
 
 namespace attnscope::gui {
@@ -136,17 +137,15 @@ FileProblem fileProblem(const ResultDocument& doc, const ProblemSpec& base) {
 QString missingBackendsNote(const QStringList& fileBackends, const QList<BackendStatus>& listed, const QString& fileLabel) {
   if (listed.isEmpty()) return {};
   QStringList missing;
-  // Without Python the worker lists one row, python-libraries, in place of every library backend
-  // (kernels/python_libs/library_backend.cpp); its rule "python" says why.
-  const BackendStatus* noPython = nullptr;
   for (const QString& id : fileBackends)
     if (std::none_of(listed.begin(), listed.end(), [&](const BackendStatus& s) { return QString::fromStdString(s.info.id) == id; }))
       missing << id;
-  for (const BackendStatus& s : listed)
-    if (s.info.id == "python-libraries") noPython = &s;
   if (missing.isEmpty()) return {};
+  // Without Python the worker lists one row in place of every library backend; its rule "python" says why.
+  const auto noPython = std::find_if(listed.begin(), listed.end(),
+                                     [](const BackendStatus& s) { return s.info.id == kNoPythonBackendId; });
   QString why;
-  if (noPython)
+  if (noPython != listed.end())
     for (const RuleResult& r : noPython->unmetRules())
       if (r.rule == "python")
         why = tr(" Library backends are registered only when Python is found: %1 — fix: %2.")

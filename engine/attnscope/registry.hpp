@@ -44,5 +44,7 @@ void register_builtin_backends(Registry& r);
 // The Python libraries' backends (kernels/python_libs): starts the embedded interpreter on first use;
 // without one, a single row says why (docs/python-backends.md).
 void register_library_backends(Registry& r);
+// The id of that single row, which stands in for every library backend (the app reads its rule "python").
+inline constexpr const char* kNoPythonBackendId = "python-libraries";
 
 }  // namespace attnscope

@@ -163,7 +163,7 @@ class LibraryBackend : public Backend {
 class NoPythonBackend : public Backend {
  public:
   explicit NoPythonBackend(const python::HostStatus& st) {
-    info_.id = "python-libraries";
+    info_.id = kNoPythonBackendId;
     info_.name = "Library backends (PyTorch SDPA, xFormers, FlashAttention, FlashInfer, triton-flash)";
     info_.family = "library";
     info_.target = Target::Cuda;

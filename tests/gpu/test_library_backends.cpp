@@ -77,7 +77,7 @@ bool is_library(const Backend& b) {
     register_library_backends(reg);
     return reg;
   }();
-  return libraries.find(b.info().id) != nullptr && b.info().id != "python-libraries";
+  return libraries.find(b.info().id) != nullptr && b.info().id != kNoPythonBackendId;
 }
 
 struct Case {
