@@ -64,14 +64,16 @@ CUtensorMap make_map(const void* data, bool bf16, int64_t heads, int64_t rows, i
 }
 
 // The schedule: ping-pong unless ATTNSCOPE_FLASH3_SCHEDULE names a lower rung of the ladder
-// (serial, overlap) — compiled for bfloat16, head dim 128 only, the cell where FA3's ablation is
+// (unspecialized, serial, overlap) — compiled for bfloat16, head dim 128 only, the cell where FA3's ablation is
 // measured (kernels/flash3/NOTES.md), on the one-block-per-tile grid ("+ persistent" is the last rung).
 Schedule schedule_from_env() {
   const char* s = std::getenv("ATTNSCOPE_FLASH3_SCHEDULE");
   if (s == nullptr || *s == '\0' || std::string(s) == "pingpong") return Schedule::kPingPong;
   if (std::string(s) == "overlap") return Schedule::kOverlap;
   if (std::string(s) == "serial") return Schedule::kSerial;
-  throw std::runtime_error(std::string("flash3: ATTNSCOPE_FLASH3_SCHEDULE=") + s + " is not serial, overlap or pingpong");
+  if (std::string(s) == "unspecialized") return Schedule::kUnspecialized;
+  throw std::runtime_error(std::string("flash3: ATTNSCOPE_FLASH3_SCHEDULE=") + s +
+                           " is not unspecialized, serial, overlap or pingpong");
 }
 
 // The tile: the table's row for (head dim, mask), unless ATTNSCOPE_FLASH3_TILE=<block_m>x<block_n>x<stages>[p]
@@ -140,6 +142,8 @@ void run_with_choice(const TensorMaps& maps, const Params& p, cudaStream_t s) {
   constexpr TileShape kTile = *tile_shape(kHeadDim, kCausal);
   if constexpr (std::is_same_v<Element, __nv_bfloat16> && kHeadDim == 128) {
     switch (schedule_from_env()) {
+      case Schedule::kUnspecialized:
+        return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kUnspecialized, false, kCausal>(maps, p, s);
       case Schedule::kSerial:
         return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kSerial, false, kCausal>(maps, p, s);
       case Schedule::kOverlap:

@@ -1,5 +1,5 @@
 // The ladder's other rungs for bfloat16 — the dtype where each Hopper mechanism's gain is measured
-// (kernels/flash3/NOTES.md): the serial and overlap schedules on d=128's default tiles
+// (kernels/flash3/NOTES.md): the unspecialized, serial and overlap schedules on d=128's default tiles
 // (ATTNSCOPE_FLASH3_SCHEDULE), and ping-pong on every tile of kAlternativeTiles (ATTNSCOPE_FLASH3_TILE).
 #include <utility>
 
@@ -20,6 +20,8 @@ constexpr std::array<RunFn, sizeof...(I)> alternatives(std::index_sequence<I...>
 #define ATTNSCOPE_FLASH3_RUNG(schedule, tile)                                                                  \
   template void run<__nv_bfloat16, 128, tile.block_n, tile.stages, tile.consumers, schedule, false, tile.causal>(      \
       const TensorMaps&, const Params&, cudaStream_t)
+ATTNSCOPE_FLASH3_RUNG(Schedule::kUnspecialized, kFull);
+ATTNSCOPE_FLASH3_RUNG(Schedule::kUnspecialized, kCausal);
 ATTNSCOPE_FLASH3_RUNG(Schedule::kSerial, kFull);
 ATTNSCOPE_FLASH3_RUNG(Schedule::kSerial, kCausal);
 ATTNSCOPE_FLASH3_RUNG(Schedule::kOverlap, kFull);

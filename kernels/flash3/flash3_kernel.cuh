@@ -210,38 +210,47 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
   else
     __syncthreads();
 
-  if (warpgroup == 0) {
+  // The r-th K or V tile of this block's ring (keys from n_block·kBlockN of head kv_bh) into its slot, once
+  // the consumers have released the tile kStages before it. In a cluster this block loads its share of the
+  // 64-column blocks, into every block of the cluster (same offset, same full barrier).
+  auto load_kv = [&](bool is_v, int r, int n_block, int kv_bh) {
+    constexpr int kOwnCols = Cfg::kColBlocks / kCluster;
+    const int first_col = kCluster > 1 ? int(cluster_ctarank()) * kOwnCols : 0;
+    const int slot = r % kStages;
+    const uint32_t full = is_v ? bar_v_full(slot) : bar_k_full(slot);
+    mbar_wait(is_v ? bar_v_empty(slot) : bar_k_empty(slot), ((r / kStages) & 1) ^ 1);
+    mbar_arrive_expect_tx(full, Cfg::kTileBytes);  // in a cluster: half from this block, half from the other
+#pragma unroll
+    for (int i = 0; i < kOwnCols; ++i) {
+      const int c = first_col + i;
+      const uint32_t dst = (is_v ? sV : sK) + slot * Cfg::kTileBytes + c * kBlockN * 128;
+      const CUtensorMap* map = is_v ? &maps.v : &maps.k;
+      if constexpr (kCluster > 1)
+        tma_load_3d_multicast(dst, map, full, uint16_t((1u << kCluster) - 1), 64 * c, n_block * kBlockN, kv_bh);
+      else
+        tma_load_3d(dst, map, full, 64 * c, n_block * kBlockN, kv_bh);
+    }
+  };
+  auto load_q = [&](const Work& w) {
+    mbar_arrive_expect_tx(bar_q, Cfg::kQBytes);
+#pragma unroll
+    for (int c = 0; c < Cfg::kColBlocks; ++c) tma_load_3d(sQ + c * kBlockM * 128, &maps.q, bar_q, 64 * c, w.m_start, w.bh);
+  };
+
+  if (Cfg::kSpecialized && warpgroup == 0) {
     // ---------------------------------------------------------------- producer
     setmaxnreg_dec<Cfg::kProducerRegs>();
     if (threadIdx.x == 0) {
       prefetch_tensor_map(&maps.q), prefetch_tensor_map(&maps.k), prefetch_tensor_map(&maps.v);
       int ring = 0;  // K (and V) tiles loaded so far: tile `ring + it` goes to slot (ring + it) % kStages
       int tile = blockIdx.x;
-      // In a cluster this block loads its share of the column blocks of every K and V tile, into both blocks.
-      constexpr int kOwnCols = Cfg::kColBlocks / kCluster;
-      const int first_col = kCluster > 1 ? int(cluster_ctarank()) * kOwnCols : 0;
       for (int job = 0;; ++job) {
         const bool valid = tile < a.total_tiles;
         const Work w = work_of(valid ? tile : 0);
         const int n_blocks = valid ? w.n_blocks : 0;
-        // Tile `it` (keys from the end backwards) goes to its ring slot; the wait on the slot's empty
-        // barrier passes once the consumers released the tile kStages earlier.
-        auto load = [&](const CUtensorMap* map, uint32_t ring_base, uint32_t full, uint32_t empty, int it) {
-          const int r = ring + it;
-          mbar_wait(empty, ((r / kStages) & 1) ^ 1);
-          mbar_arrive_expect_tx(full, Cfg::kTileBytes);  // in a cluster: half from this block, half from the other
-#pragma unroll
-          for (int i = 0; i < kOwnCols; ++i) {
-            const int c = first_col + i;
-            const uint32_t dst = ring_base + (r % kStages) * Cfg::kTileBytes + c * kBlockN * 128;
-            if constexpr (kCluster > 1)
-              tma_load_3d_multicast(dst, map, full, uint16_t((1u << kCluster) - 1), 64 * c, (n_blocks - 1 - it) * kBlockN, w.kv_bh);
-            else
-              tma_load_3d(dst, map, full, 64 * c, (n_blocks - 1 - it) * kBlockN, w.kv_bh);
-          }
-        };
-        auto load_k = [&](int it) { load(&maps.k, sK, bar_k_full((ring + it) % kStages), bar_k_empty((ring + it) % kStages), it); };
-        auto load_v = [&](int it) { load(&maps.v, sV, bar_v_full((ring + it) % kStages), bar_v_empty((ring + it) % kStages), it); };
+        // Tile `it` of this job walks the keys from the end backwards.
+        auto load_k = [&](int it) { load_kv(false, ring + it, n_blocks - 1 - it, w.kv_bh); };
+        auto load_v = [&](int it) { load_kv(true, ring + it, n_blocks - 1 - it, w.kv_bh); };
         // The first K tile does not need the Q tile to be free: on the persistent grid it loads while the
         // consumers still finish the previous tile.
         if (n_blocks > 0) load_k(0);
@@ -265,9 +274,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
           if (taken == a.total_tiles - 1) atomicExch(a.tile_counter, 0);
         }
         if (n_blocks > 0) {
-          mbar_arrive_expect_tx(bar_q, Cfg::kQBytes);
-#pragma unroll
-          for (int c = 0; c < Cfg::kColBlocks; ++c) tma_load_3d(sQ + c * kBlockM * 128, &maps.q, bar_q, 64 * c, w.m_start, w.bh);
+          load_q(w);
           // K(it) before V(it − 1): the order the consumers need them in (Q·K(it)ᵀ is issued with P·V(it − 1)).
           for (int it = 1; it < n_blocks; ++it) {
             load_k(it);
@@ -287,8 +294,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
   }
 
   // ------------------------------------------------------------------ consumers
-  setmaxnreg_inc<Cfg::kConsumerRegs>();
-  const int cw = warpgroup - 1;  // consumer index: rows 64·cw .. +63 of the tile
+  if constexpr (Cfg::kSpecialized) setmaxnreg_inc<Cfg::kConsumerRegs>();
+  const int cw = warpgroup - (Cfg::kSpecialized ? 1 : 0);  // consumer index: rows 64·cw .. +63 of the tile
   const int t = threadIdx.x % 128, warp = t / 32, lane = t % 32;
   // wgmma's accumulator layout: warp w holds rows 16w..16w+15; lane holds rows lane/4 and lane/4 + 8,
   // columns 8j + 2·(lane%4) + {0, 1} of every n8 block j (the mma.sync C layout, repeated along N).
@@ -387,10 +394,28 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
         for (int e = 0; e < 4; ++e) o[4 * j + e] *= alpha[e / 2];
     };
 
+    // Without a producer, thread 0 issues the copies in its own program order: Q and the first kStages − 1
+    // K/V tiles now, then at the top of each step the tile kStages − 1 ahead, after waiting (and with it its
+    // warpgroup) until every consumer has released that slot's previous tile.
+    const bool self_loading = !Cfg::kSpecialized && threadIdx.x == 0;
+    auto load_ahead = [&](int it) {
+      if (self_loading && it < n_blocks) {
+        load_kv(false, ring + it, n_blocks - 1 - it, w.kv_bh);
+        load_kv(true, ring + it, n_blocks - 1 - it, w.kv_bh);
+      }
+    };
     if (n_blocks > 0) {
+      if constexpr (!Cfg::kSpecialized) {
+        if (self_loading) {
+          prefetch_tensor_map(&maps.q), prefetch_tensor_map(&maps.k), prefetch_tensor_map(&maps.v);
+          load_q(w);
+        }
+        for (int it = 0; it < kStages - 1; ++it) load_ahead(it);
+      }
       if constexpr (!kPersistent) mbar_wait(bar_q, 0);
-      if constexpr (kSchedule == Schedule::kSerial) {
+      if constexpr (kSchedule == Schedule::kSerial || kSchedule == Schedule::kUnspecialized) {
         for (int it = 0; it < n_blocks; ++it) {
+          if constexpr (!Cfg::kSpecialized) load_ahead(it + kStages - 1);
           const int s = stage_of(ring + it);
           float s_acc[Cfg::kSFloats];
           uint32_t p[kBlockN / 16][4];

@@ -10,13 +10,15 @@
 namespace attnscope::flash3 {
 
 // How the consumer warpgroups order their work (the rungs of FA3's ablation, each measurable):
+//   kUnspecialized — kSerial without the producer warpgroup: one consumer thread issues the TMA copies
+//               itself, kStages − 1 tiles ahead, waiting in line for a free slot (TMA + wgmma alone).
 //   kSerial   — per K/V tile: S = Q·Kᵀ, wait, softmax, O += P·V, wait. The tensor cores idle during
 //               the softmax; only the producer warp's TMA runs ahead (warp specialization alone).
 //   kOverlap  — S(j+1) = Q·K(j+1)ᵀ is issued before O += P(j)·V(j), and the softmax of S(j+1) runs
 //               while P(j)·V(j) is still on the tensor cores (FA3's intra-warpgroup pipelining).
 //   kPingPong — kOverlap, and the two consumer warpgroups take turns to issue their GEMMs (named
 //               barriers), so one warpgroup's softmax runs under the other's GEMMs.
-enum class Schedule { kSerial, kOverlap, kPingPong };
+enum class Schedule { kUnspecialized, kSerial, kOverlap, kPingPong };
 
 template <class Element_, int kHeadDim_, int kBlockN_, int kStages_, int kConsumers_, Schedule kSchedule_, bool kPersistent_,
           int kCluster_ = 1>
@@ -32,10 +34,13 @@ struct KernelConfig {
   static constexpr Schedule kSchedule = kSchedule_;
   static constexpr int kConsumers = kConsumers_;
   static constexpr int kBlockM = 64 * kConsumers;
-  static constexpr int kThreads = 128 * (1 + kConsumers);  // warpgroup 0 produces, the others consume
+  // Warp specialization: warpgroup 0 produces, the others consume. Without it every warpgroup consumes.
+  static constexpr bool kSpecialized = kSchedule != Schedule::kUnspecialized;
+  static constexpr int kThreads = 128 * (kConsumers + (kSpecialized ? 1 : 0));
 
   // Registers per thread after setmaxnreg: the producer keeps a few, the consumers take the rest
   // (two consumers: 128·24 + 256·240 = 64 512; three: 128·24 + 384·160 = 64 512; of 65 536).
+  // Unspecialized there is no setmaxnreg: 256 threads get up to 255 registers each from the launch bounds.
   static constexpr int kProducerRegs = 24;
   static constexpr int kConsumerRegs = kConsumers == 2 ? 240 : 160;
   static_assert(kConsumers == 2 || kConsumers == 3, "register split written for two or three consumers");
@@ -63,6 +68,8 @@ struct KernelConfig {
   static constexpr int kOFloats = kHeadDim / 2;  // O accumulator floats per consumer thread
 
   static_assert(kHeadDim % 64 == 0, "tiles are whole 128-byte swizzle columns");
+  static_assert(kSpecialized || (!kPersistent && kCluster == 1),
+                "unspecialized: one block per tile, unclustered (the rung below warp specialization)");
   static_assert(kCluster == 1 || (!kPersistent && kColBlocks % kCluster == 0),
                 "clusters: one block per tile, each block loading whole 64-column blocks of K and V");
   static_assert(kBlockN % 16 == 0 && kBlockN <= 256, "wgmma N is a multiple of 16 up to 256 (S) and k16 steps (P·V)");

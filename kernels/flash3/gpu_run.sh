@@ -21,6 +21,9 @@
 #           "label:dtype:causal:dims:VAR=x+VAR=y[:seq];...", e.g. clusters, alternative tiles, the long-sequence tile);
 #   d256    the standard grid at head dim 256 (H = 8) for flash3 and cudnn, both masks, bfloat16 (and its
 #           persistent-grid variant);
+#   profile Nsight Compute on one launch of flash3's and of cudnn's kernel, bfloat16 d=128 N=8k (PROFILE_CAUSAL="0 1" adds
+#           causal): tensor-pipe, MUFU (xu) and issue-slot use, warp stalls — where the time short of the tensor-core peak
+#           goes (ncu takes CUPTI for itself: the CLI then times with CUDA events; ncu's clocks are locked to base);
 #   padded  head dims without their own kernel (80, 96, 112; B·N = 16k, H = 16, N = 8k) for flash3, flash2 and cudnn.
 # cudnn runs on PyTorch's libcudnn when the device has it (the library the issue's bar is measured with).
 set -uo pipefail
@@ -54,8 +57,9 @@ for step in "$@"; do
             --backends flash3 >>"$OUT/sanity.jsonl" 2>>"$OUT/run.log" || { echo "sanity failed (exit $?)"; tail -5 "$OUT/run.log"; exit 3; }
         done
       done
-      # Clusters of two (multicast K/V) and the long-sequence tile: a hang would show here first.
-      for envs in ATTNSCOPE_FLASH3_CLUSTER=2 ATTNSCOPE_FLASH3_TILE=128x192x2c2 ATTNSCOPE_FLASH3_TILE=128x160x2p; do
+      # Clusters of two (multicast K/V), the alternative tiles and the self-loading rung: a hang would show here first.
+      for envs in ATTNSCOPE_FLASH3_CLUSTER=2 ATTNSCOPE_FLASH3_TILE=128x192x2c2 ATTNSCOPE_FLASH3_TILE=128x160x2p \
+                  ATTNSCOPE_FLASH3_SCHEDULE=unspecialized; do
         env $envs timeout 20 "$CLI" run "${GRID[@]}" --seq 1024 --head-dim 128 --dtype bfloat16 --backends flash3 \
           >>"$OUT/sanity.jsonl" 2>>"$OUT/run.log" || { echo "sanity $envs failed (exit $?)"; tail -5 "$OUT/run.log"; exit 3; }
       done
@@ -75,6 +79,7 @@ for step in "$@"; do
       for c in 0 1; do
         # The default, flash2, cudnn and BEFORE at this point come from the grid step (same call).
         # The lower rungs run on the one-block-per-tile grid; "+ persistent" is the last rung.
+        point unspecialized $c 128 ATTNSCOPE_FLASH3_SCHEDULE=unspecialized
         point serial $c 128 ATTNSCOPE_FLASH3_SCHEDULE=serial
         point overlap $c 128 ATTNSCOPE_FLASH3_SCHEDULE=overlap
         point pingpong-blocks $c 128 ATTNSCOPE_FLASH3_GRID=blocks
@@ -85,7 +90,7 @@ for step in "$@"; do
         set -- $alt
         point "tile-$3" "$1" "$2" ATTNSCOPE_FLASH3_TILE="$3"
       done
-      python3 kernels/flash3/table.py ladder "$OUT/ladder.jsonl" "$OUT"/grid_bfloat16_*.jsonl | tee "$OUT/ladder.md"
+      python3 kernels/flash3/table.py ladder "$OUT/ladder.jsonl" "$OUT"/grid_*.jsonl | tee "$OUT/ladder.md"
       ;;
     grid)
       for dt in $DTYPES; do
@@ -156,6 +161,22 @@ for step in "$@"; do
           sed 's/^{/{"variant":"other-grid",/' >>"$OUT/d256.jsonl"
       done
       python3 kernels/flash3/table.py grid "$OUT/d256.jsonl" | tee "$OUT/d256.md"
+      ;;
+    profile)
+      t profile
+      NCU=$(command -v ncu || echo /usr/local/cuda/bin/ncu)
+      for c in ${PROFILE_CAUSAL:-0}; do
+        flag=(); [[ $c == 1 ]] && flag=(--causal)
+        for b in flash3:forward_kernel cudnn:'sdpa|fprop|fmha'; do
+          timeout 120 "$NCU" --target-processes all -k "regex:${b#*:}" -c 1 --section SpeedOfLight --section ComputeWorkloadAnalysis \
+            --section SchedulerStats --section WarpStateStats --section InstructionStats --section Occupancy \
+            --section LaunchStats "$CLI" run --device cuda:0 --tokens 16384 --hidden 2048 --min-samples 1 --max-time 1 --seq 8192 \
+            --head-dim 128 --dtype bfloat16 "${flag[@]}" --backends "${b%%:*}" >"$OUT/ncu-${b%%:*}-causal$c.txt" 2>&1 \
+            || echo "ncu ${b%%:*} causal=$c failed (exit $?)"
+          grep -E "Duration|Compute \(SM\) Throughput|Issue Slots Busy|Executed Ipc Active|No Eligible|Registers Per|Stall|pipe" \
+            "$OUT/ncu-${b%%:*}-causal$c.txt" | head -30
+        done
+      done
       ;;
     padded)
       t padded

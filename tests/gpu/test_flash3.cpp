@@ -174,9 +174,9 @@ INSTANTIATE_TEST_SUITE_P(SixteenBit, Flash3Gpu, ::testing::Combine(::testing::Va
                          });
 
 // The lower rungs of the ladder (bfloat16, d=128) compute the same function as the default.
-TEST(Flash3GpuLadder, SerialAndOverlapSchedulesMatchTheReference) {
+TEST(Flash3GpuLadder, LowerRungSchedulesMatchTheReference) {
   REQUIRE_HOPPER();
-  for (const char* schedule : {"serial", "overlap", "pingpong"}) {
+  for (const char* schedule : {"unspecialized", "serial", "overlap", "pingpong"}) {
     SCOPED_TRACE(schedule);
     ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_SCHEDULE", schedule, 1), 0);
     for (bool causal : {false, true}) {
@@ -250,9 +250,9 @@ TEST(Flash3Sass, EveryKernelUsesHgmma) {
     }
   }
   close_function();
-  // Every table row × 2 dtypes × 2 grids (ping-pong) + bf16 d128's serial and overlap rungs × 2 masks +
-  // the alternative tiles + d=128 non-causal in clusters of two × 2 dtypes + the long-sequence tiles × 2 dtypes.
-  EXPECT_EQ(kernels, int(flash3::kTileShapes.size()) * 4 + 4 + int(flash3::kAlternativeTiles.size()) + 2 +
+  // Every table row × 2 dtypes × 2 grids (ping-pong) + bf16 d128's unspecialized, serial and overlap rungs × 2
+  // masks + the alternative tiles + d=128 non-causal in clusters of two × 2 dtypes + the long-sequence tiles × 2 dtypes.
+  EXPECT_EQ(kernels, int(flash3::kTileShapes.size()) * 4 + 6 + int(flash3::kAlternativeTiles.size()) + 2 +
                          2 * int(flash3::kLongTiles.size()));
   EXPECT_EQ(with_hgmma, kernels);
 }
