@@ -3,7 +3,8 @@
 // launcher. Included by the per-head-dim instantiation files flash3_hdim*.cu.
 //
 // One block = 64 query rows per consumer warpgroup (two, or three for d=64's alternative tile) of one
-// (batch, query head), plus the producer warpgroup:
+// (batch, query head), plus the producer warpgroup (except on the ladder's lowest rung, Schedule::kUnspecialized,
+// where consumer thread 0 issues the copies itself):
 //   warpgroup 0 (producer): after giving most of its registers away (setmaxnreg), one thread issues
 //     TMA copies — Q once, then K and V tiles into two kStages-deep shared-memory rings, V one tile
 //     behind K (the consumers multiply Q·K(j+1)ᵀ together with P(j)·V(j)). Each copy completes on an
@@ -213,9 +214,9 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
   // The r-th K or V tile of this block's ring (keys from n_block·kBlockN of head kv_bh) into its slot, once
   // the consumers have released the tile kStages before it. In a cluster this block loads its share of the
   // 64-column blocks, into every block of the cluster (same offset, same full barrier).
+  constexpr int kOwnCols = Cfg::kColBlocks / kCluster;
+  const int first_col = kCluster > 1 ? int(cluster_ctarank()) * kOwnCols : 0;
   auto load_kv = [&](bool is_v, int r, int n_block, int kv_bh) {
-    constexpr int kOwnCols = Cfg::kColBlocks / kCluster;
-    const int first_col = kCluster > 1 ? int(cluster_ctarank()) * kOwnCols : 0;
     const int slot = r % kStages;
     const uint32_t full = is_v ? bar_v_full(slot) : bar_k_full(slot);
     mbar_wait(is_v ? bar_v_empty(slot) : bar_k_empty(slot), ((r / kStages) & 1) ^ 1);
