@@ -88,12 +88,33 @@ TEST(Flash3Rules, Float32AndUncompiledHeadDimsAreInputProblems) {
     EXPECT_EQ(accepted, flash3::tile_shape(d) != nullptr) << d;
     if (accepted) EXPECT_GE(flash3::tile_shape(d)->head_dim, d) << d;
   }
-  EXPECT_EQ(flash3::compiled_head_dim(96), 128);
+  EXPECT_EQ(flash3::compiled_head_dim(104), 128);
   EXPECT_EQ(flash3::compiled_head_dim(8), 64);
   EXPECT_EQ(flash3::compiled_head_dim(136), 256);
   const RuleResult d264 = must_have(backend().check(problem(DType::F16, 264), profile("h100")), "head_dim_max");
   EXPECT_FALSE(d264.met);
   EXPECT_TRUE(contains(d264.reason, "next one up")) << d264.reason;
+}
+
+// d=96 has its own kernel (64-byte swizzle, three 32-column blocks); 72–88 run on it, padded, instead of on 128.
+TEST(Flash3Rules, HeadDims72To96RunOnTheNinetySixKernel) {
+  for (int64_t d = 72; d <= 96; d += 8) {
+    EXPECT_EQ(flash3::compiled_head_dim(d), 96) << d;
+    for (bool causal : {false, true}) {
+      const flash3::TileShape* t = flash3::tile_shape(d, causal);
+      ASSERT_NE(t, nullptr) << d;
+      EXPECT_EQ(t->head_dim, 96) << d;
+      EXPECT_EQ(t->causal, causal) << d;
+    }
+  }
+  EXPECT_EQ(flash3::compiled_head_dim(64), 64);
+  EXPECT_EQ(flash3::compiled_head_dim(65), 0);  // not a multiple of 8
+  EXPECT_EQ(flash3::swizzle_row_bytes(96), 64);
+  EXPECT_EQ(flash3::block_columns(96), 32);
+  for (int64_t d : {64, 128, 256}) EXPECT_EQ(flash3::swizzle_row_bytes(d), 128) << d;
+  // The rule's reason names every compiled head dim.
+  const RuleResult r = must_have(backend().check(problem(DType::F16, 264), profile("h100")), "head_dim_max");
+  EXPECT_TRUE(contains(r.reason, "64, 96, 128 and 256")) << r.reason;
 }
 
 TEST(Flash3Rules, WithoutCudaInTheBuildItIsGreyedWithThatReason) {

@@ -45,17 +45,19 @@ PFN_cuTensorMapEncodeTiled_v12000 encode_fn() {
 }
 
 // [heads, rows, head_dim] row-major, viewed as a 3-D tensor so a box never crosses from one head into
-// the next: rows past the end are zero-filled on load and dropped on store. Boxes are 64 columns
-// (128 bytes, the 128-byte swizzle's width) × box_rows rows.
-CUtensorMap make_map(const void* data, bool bf16, int64_t heads, int64_t rows, int head_dim, int box_rows) {
+// the next: rows past the end are zero-filled on load and dropped on store (columns past head_dim too, when
+// a smaller head dim runs on a compiled one). Boxes are one swizzle row wide — row_bytes = 128 (64 columns,
+// SWIZZLE_128B) or 64 (32 columns, SWIZZLE_64B), the compiled head dim's swizzle_row_bytes — × box_rows rows.
+CUtensorMap make_map(const void* data, bool bf16, int64_t heads, int64_t rows, int head_dim, int box_rows, int row_bytes) {
   CUtensorMap m{};
   const cuuint64_t dims[3] = {cuuint64_t(head_dim), cuuint64_t(rows), cuuint64_t(heads)};
   const cuuint64_t strides[2] = {cuuint64_t(head_dim) * 2, cuuint64_t(rows) * head_dim * 2};  // bytes, dims 1..2
-  const cuuint32_t box[3] = {64, cuuint32_t(box_rows), 1};
+  const cuuint32_t box[3] = {cuuint32_t(row_bytes / 2), cuuint32_t(box_rows), 1};
   const cuuint32_t elem_strides[3] = {1, 1, 1};
   const CUresult r = encode_fn()(&m, bf16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 : CU_TENSOR_MAP_DATA_TYPE_FLOAT16, 3,
                                  const_cast<void*>(data), dims, strides, box, elem_strides, CU_TENSOR_MAP_INTERLEAVE_NONE,
-                                 CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                                 row_bytes == 128 ? CU_TENSOR_MAP_SWIZZLE_128B : CU_TENSOR_MAP_SWIZZLE_64B,
+                                 CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
                                  CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
   if (r != CUDA_SUCCESS)
     throw std::runtime_error("flash3: cuTensorMapEncodeTiled failed (error " + std::to_string(int(r)) +
@@ -239,16 +241,23 @@ void forward(const Params& p, void* stream) {
   const TileShape* long_tile = alternative < 0 && schedule_from_env() == Schedule::kPingPong ? long_tile_from_env(p) : nullptr;
   if (long_tile != nullptr) tile = *long_tile;
   TensorMaps maps;
-  maps.q = make_map(p.q, p.bf16, p.batch * p.q_heads, p.q_len, p.head_dim, tile.block_m());
-  maps.k = make_map(p.k, p.bf16, p.batch * p.kv_heads, p.kv_len, p.head_dim, tile.block_n);
-  maps.v = make_map(p.v, p.bf16, p.batch * p.kv_heads, p.kv_len, p.head_dim, tile.block_n);
-  maps.o = make_map(p.o, p.bf16, p.batch * p.q_heads, p.q_len, p.head_dim, 64);
+  const int row_bytes = swizzle_row_bytes(tile.head_dim);  // the compiled kernel's layout, not p.head_dim's
+  maps.q = make_map(p.q, p.bf16, p.batch * p.q_heads, p.q_len, p.head_dim, tile.block_m(), row_bytes);
+  maps.k = make_map(p.k, p.bf16, p.batch * p.kv_heads, p.kv_len, p.head_dim, tile.block_n, row_bytes);
+  maps.v = make_map(p.v, p.bf16, p.batch * p.kv_heads, p.kv_len, p.head_dim, tile.block_n, row_bytes);
+  maps.o = make_map(p.o, p.bf16, p.batch * p.q_heads, p.q_len, p.head_dim, 64, row_bytes);
   if (alternative >= 0) return kAlternativeRuns[size_t(alternative)](maps, p, s);
   if (long_tile != nullptr) return p.bf16 ? run_long<__nv_bfloat16>(maps, p, s) : run_long<__half>(maps, p, s);
+  static_assert([] {
+    for (const TileShape& t : kTileShapes)
+      if (t.head_dim != 64 && t.head_dim != 96 && t.head_dim != 128 && t.head_dim != 256) return false;
+    return true;
+  }(), "every compiled head dim has its case below (and its flash3_hdim<D>.cu)");
   auto go = [&](auto element, auto causal) {
     using E = decltype(element);
     switch (compiled_head_dim(p.head_dim)) {
       case 64: return run_with_choice<E, 64, decltype(causal)::value>(maps, p, s);
+      case 96: return run_with_choice<E, 96, decltype(causal)::value>(maps, p, s);
       case 128: return run_with_choice<E, 128, decltype(causal)::value>(maps, p, s);
       case 256: return run_with_choice<E, 256, decltype(causal)::value>(maps, p, s);
     }

@@ -9,6 +9,14 @@
 
 namespace attnscope::flash3 {
 
+// Shared-memory tiles are stored in column blocks whose rows are one swizzle width long, 8 rows to a
+// swizzle atom (the layout TMA writes and wgmma's descriptors read): 128-byte rows (64 columns,
+// CU_TENSOR_MAP_SWIZZLE_128B) when the head dim is a multiple of 64, otherwise 64-byte rows (32 columns,
+// SWIZZLE_64B) — FA3's choice (cute's shared-memory layout selector) for multiples of 32 such as 96,
+// which would be one and a half 128-byte blocks.
+constexpr int swizzle_row_bytes(int64_t head_dim) { return head_dim % 64 == 0 ? 128 : 64; }
+constexpr int block_columns(int64_t head_dim) { return swizzle_row_bytes(head_dim) / 2; }  // 16-bit elements
+
 // One block = one producer warpgroup (TMA) + `consumers` consumer warpgroups of 64 query rows each;
 // block_n keys per K/V tile, `stages` K tiles and `stages` V tiles in flight in the shared-memory rings.
 // One row per head dim and mask (FA3 picks the key tile per mask too). The rules read the same rows as
@@ -30,7 +38,7 @@ struct TileShape {
   int cluster = 1;
   constexpr int block_m() const { return 64 * consumers; }
   // Q tile (reused for the output), `stages` K and V tiles, the mbarriers, and 1 KiB so the tiles can
-  // start on the 1024-byte boundary the 128-byte swizzle needs.
+  // start on the 1024-byte boundary the 128-byte swizzle needs (the 64-byte swizzle's atoms are 512 bytes).
   constexpr int shared_memory_bytes() const {
     return (block_m() + 2 * stages * block_n) * head_dim * 2 + 1024 + 256;
   }
@@ -39,9 +47,9 @@ struct TileShape {
   constexpr int q_bytes() const { return block_m() * head_dim * 2; }
   constexpr bool separate_output() const { return persistent && shared_memory_bytes() + q_bytes() <= 227 * 1024; }
   constexpr int kernel_shared_memory_bytes() const { return shared_memory_bytes() + (separate_output() ? q_bytes() : 0); }
-  // Multicast splits each K/V tile by its 64-column blocks, so the head dim must hold a multiple of
+  // Multicast splits each K/V tile by its column blocks, so the head dim must hold a multiple of
   // `cluster` of them; the two blocks must see the same key tiles (no causal diagonal between them).
-  constexpr bool can_cluster(int blocks) const { return !causal && (head_dim / 64) % blocks == 0; }
+  constexpr bool can_cluster(int blocks) const { return !causal && (head_dim / block_columns(head_dim)) % blocks == 0; }
   // How ATTNSCOPE_FLASH3_TILE names it: <block_m>x<block_n>x<stages>, "p" for the persistent grid, "c2" for
   // clusters of two.
   std::string name() const {
@@ -56,6 +64,15 @@ struct TileShape {
 //    softmax, so two softmaxes must hide under one GEMM), both masks, on the persistent grid. Call 3, N = 8k:
 //    non-causal 551 (persistent) / 546 (blocks); causal 504 vs 420 for two consumers (128×128×4, blocks) —
 //    three consumers spilled 120 bytes with a mask until the mask became a select before the softmax.
+//  * d=96 (not yet measured; chosen by arithmetic, NOTES.md): FA3's three consumers (192 query rows), 64-byte
+//    swizzle. A consumer holds S (block_n/2 floats), P (block_n/4 registers) and O (48 floats) in its 160
+//    registers: 192×128 (64 + 32 + 48 = 144) spilled 144–156 bytes; 192×112 (56 + 28 + 48 = 132, d=64's 128
+//    fits) is spill-free without a mask and spilled 24 bytes causal on the persistent grid; 192×96 (120) is
+//    spill-free with both. Why three: per 64×block_n tile at d=96 the two GEMMs take ~6·block_n tensor-core
+//    cycles and the softmax's exp2 ~4·block_n MUFU cycles (+ fixed costs), so with two consumers one softmax
+//    barely hides under the other's GEMMs (d=64, ratio 4:4, gained 25 % from a third consumer; d=128 is 8:4).
+//    Shared memory: 192×112×3 stages 163 KiB, 192×96×4 181 KiB, both + 36 KiB for the separate output tile.
+//    kAlternativeTiles has the two-consumer tiles (128×176×2: S 88 + P 44 + O 48 = 180 of 240; 128×128×2p).
 //  * d=128 non-causal: 128×176 (S 88 + P 44 + O 64 registers per consumer thread; 2 stages = 208 KiB),
 //    one block per tile: the persistent grid measured within ±2 % of it at every N (call 3), 128×192 +1 %
 //    from 8k and −6 % at 1k.
@@ -65,9 +82,11 @@ struct TileShape {
 //    (call 3 non-causal 731–759 vs 697–736 on blocks from N = 4k; 1k and 2k were measured on blocks only.
 //    Causal: blocks was 2–3 % faster at 8k–16k and equal at 4k, not measured below; persistent stays, the
 //    one measured at every N).
-inline constexpr std::array<TileShape, 6> kTileShapes = {{
+inline constexpr std::array<TileShape, 8> kTileShapes = {{
     {64, false, 128, 4, 3, true},
     {64, true, 128, 4, 3, true},
+    {96, false, 112, 3, 3, true},
+    {96, true, 96, 4, 3, true},
     {128, false, 176, 2},
     {128, true, 128, 2, 2, true},
     {256, false, 80, 2, 2, true},
@@ -78,7 +97,7 @@ inline constexpr std::array<TileShape, 6> kTileShapes = {{
 // (flash3.cu): the ladder's "before tile tuning" rungs (d=128 non-causal on 128×128, d=64 non-causal
 // with two consumers: the first version's tiles) and the alternatives the rows above were measured
 // against, on either grid ("p": persistent; "c2": clusters of two).
-inline constexpr std::array<TileShape, 12> kAlternativeTiles = {{
+inline constexpr std::array<TileShape, 15> kAlternativeTiles = {{
     {128, false, 128, 2},
     {128, false, 160, 2, 2, true},     // persistent with the output in its own tile (224 KiB)
     {128, false, 192, 2, 2, false, 2},  // the widest key tile, clusters of two
@@ -91,6 +110,9 @@ inline constexpr std::array<TileShape, 12> kAlternativeTiles = {{
     {64, false, 192, 4},
     {64, true, 128, 4},
     {64, true, 128, 4, 2, true},
+    {96, false, 176, 2},          // two consumers (d=128's non-causal tile)
+    {96, true, 128, 2, 2, true},  // two consumers (d=128's causal tile)
+    {96, true, 112, 3, 3},        // three consumers, the non-causal row's wider key tile (spills on the persistent grid)
 }};
 
 // Long sequences: from `min_keys` keys on, a row's problems run on this wider key tile instead (both

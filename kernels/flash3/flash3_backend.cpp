@@ -25,6 +25,17 @@ static_assert([] {
   return true;
 }());
 
+// "64, 96, 128 and 256": the head dims with their own kernels (kTileShapes), for the rules and the teaching text.
+std::string compiled_head_dims(const char* last = " and ") {
+  std::string text;
+  std::vector<int> dims;
+  for (const flash3::TileShape& t : flash3::kTileShapes)
+    if (!t.causal) dims.push_back(t.head_dim);
+  for (size_t i = 0; i < dims.size(); ++i)
+    text += (i == 0 ? "" : i + 1 == dims.size() ? last : ", ") + std::to_string(dims[i]);
+  return text;
+}
+
 RuleResult hopper_rule(const DeviceInfo& d) {
   RuleResult r;
   r.rule = "compute_capability";
@@ -51,7 +62,7 @@ class Flash3Backend final : public CudaBackend {
         "flash",
         Target::Cuda,
         "FlashAttention-3's forward structure (Shah et al. 2024) built on Hopper's own instructions. A block "
-        "owns 128 query rows of one (batch, head) — 192 for head dim 64 — and has one warpgroup "
+        "owns 128 query rows of one (batch, head) — 192 for head dims 64 and 96 — and has one warpgroup "
         "of 128 threads per 64 rows plus one more, with different jobs (warp specialization). The producer warpgroup gives most of its registers to the others "
         "(setmaxnreg) and one of its threads drives the TMA copy engine: one instruction fetches a whole Q, K "
         "or V tile described by a tensor map, writes it swizzled into shared memory and signals an mbarrier "
@@ -65,7 +76,7 @@ class Flash3Backend final : public CudaBackend {
         "S = Q·K(j+1)ᵀ and O += P(j)·V(j) together and computes the softmax of the new tile while the "
         "tensor cores work (intra-warpgroup overlap); the two consumer warpgroups also take turns issuing "
         "their multiplies (ping-pong, named barriers), so one's softmax — exp2 on the slower special-function "
-        "units — runs under the other's matrix work; at head dim 64 the multiplies are so short that three "
+        "units — runs under the other's matrix work; at head dims 64 and 96 the multiplies are so short that three "
         "consumers take turns in a ring (two softmaxes under one GEMM). The online softmax is FlashAttention's: running row "
         "maximum and sum in the exp2 domain, one 1/sum at the end; the output leaves through shared memory "
         "and a TMA store, with the log-sum-exp per row. Causal masks are bottom-right aligned (query i sees "
@@ -75,12 +86,13 @@ class Flash3Backend final : public CudaBackend {
         "the persistent grid one block per SM takes tile after tile from an atomic counter and loads the next "
         "tile's K and V while the current one's output is stored (on an H100 at N = 8k, d=128 causal: 609 TFLOP/s "
         "with tiles head by head, 629 longest first, 639 persistent; d=64 non-causal at N = 2k: 458 → 492). GQA/MQA "
-        "blocks read their shared KV head directly. Head dims 64, 128 and 256 are compiled; any other multiple of 8 runs on the next one up "
-        "with zero-filled columns (correct, but it pays for the padding).",
+        "blocks read their shared KV head directly. Head dims " + compiled_head_dims() + " are compiled (96 in blocks of 32 "
+        "columns with the 64-byte swizzle: 96 is no multiple of the 128-byte swizzle's 64 columns); any other multiple of 8 "
+        "runs on the next one up with zero-filled columns (correct, but it pays for the padding).",
         "O(B·H·Nq·d) for the output plus O(B·H·Nq) for the fp32 log-sum-exp — O(N) in the sequence length; "
         "per block 177–225 KiB of shared memory (Q tile and the K/V rings). The Nq × Nk score matrix never exists.",
-        "float16/bfloat16 prefill and training-style shapes on H100/H200 (sm90) with head dim 64, 128 or 256 "
-        "(others up to 256 run padded): long sequences, causal or not, GQA. Elsewhere flash2 runs the same "
+        "float16/bfloat16 prefill and training-style shapes on H100/H200 (sm90) with head dim " + compiled_head_dims(" or ") +
+            " (others up to 256 run padded): long sequences, causal or not, GQA. Elsewhere flash2 runs the same "
         "algorithm on mma.sync."};
     return kInfo;
   }
@@ -94,8 +106,9 @@ class Flash3Backend final : public CudaBackend {
     rules.dtype_in({DType::F16, DType::BF16},
                    {.reason = "wgmma here takes 16-bit inputs; float32 would need TF32, which changes the numerics"})
         .head_dim_at_most(flash3::kMaxHeadDim,
-                          {.reason = "kernels are compiled for head dims 64, 128 and 256; any other multiple of 8 runs on "
-                                     "the next one up, its missing columns filled with zeros by the copy engine"})
+                          {.reason = "kernels are compiled for head dims " + compiled_head_dims() +
+                                     "; any other multiple of 8 runs on the next one up, its missing columns filled "
+                                     "with zeros by the copy engine"})
         .head_dim_multiple_of(8, {.reason = "Q, K and V rows are copied by TMA in 16-byte units of 8 float16/bfloat16 values"});
     return rules.take();
   }

@@ -12,9 +12,10 @@
 //     barrier — a K slot as soon as its Q·Kᵀ has finished, a V slot after its P·V, so the next K
 //     load starts a whole softmax earlier than with one release per K/V pair.
 //   warpgroups 1.. (consumers, 64 rows each): S = Q·Kᵀ with wgmma from shared memory (both operands
-//     through 128-byte-swizzle descriptors), online softmax in registers (exp2 domain), O += P·V with
-//     P straight from the S accumulators as wgmma's register A operand. The key tiles are walked from
-//     the last to the first, so the masked ones (ragged end, causal diagonal) come first.
+//     through swizzled-layout descriptors: 128-byte rows, or 64-byte rows at head dim 96), online
+//     softmax in registers (exp2 domain), O += P·V with P straight from the S accumulators as wgmma's
+//     register A operand. The key tiles are walked from the last to the first, so the masked ones
+//     (ragged end, causal diagonal) come first.
 // The output goes back through the Q tile's shared memory and a TMA store (rows past q_len dropped by
 // the copy engine); the log-sum-exp is written per row.
 #include <cuda.h>
@@ -154,13 +155,15 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
   using namespace sm90;
   using Element = typename Cfg::Element;
   constexpr int D = Cfg::kHeadDim, kBlockM = Cfg::kBlockM, kBlockN = Cfg::kBlockN, kStages = Cfg::kStages;
+  // The tiles' swizzle (flash3_traits.cuh): row length in bytes, head-dim columns per column block.
+  constexpr int kRowBytes = Cfg::kRowBytes, kBlockCols = Cfg::kBlockCols;
   constexpr Schedule kSchedule = Cfg::kSchedule;
   constexpr bool kPersistent = Cfg::kPersistent;
   constexpr int kCluster = Cfg::kCluster;
   static_assert(kCluster == 1 || !kCausal, "the blocks of a cluster must see the same key tiles");
 
   extern __shared__ unsigned char smem_raw[];
-  const uint32_t base = (smem_addr(smem_raw) + 1023) & ~1023u;  // 128-byte swizzle atoms are 1 KiB
+  const uint32_t base = (smem_addr(smem_raw) + 1023) & ~1023u;  // swizzle atoms are 1 KiB (128-byte rows) or 512 bytes
   const uint32_t sQ = base, sK = base + Cfg::kOffK, sV = base + Cfg::kOffV;
   const uint32_t sO = Cfg::kSeparateO ? base + Cfg::kOffO : sQ;
   const uint32_t bar_q = base + Cfg::kOffBarriers;
@@ -224,18 +227,19 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
 #pragma unroll
     for (int i = 0; i < kOwnCols; ++i) {
       const int c = first_col + i;
-      const uint32_t dst = (is_v ? sV : sK) + slot * Cfg::kTileBytes + c * kBlockN * 128;
+      const uint32_t dst = (is_v ? sV : sK) + slot * Cfg::kTileBytes + c * kBlockN * kRowBytes;
       const CUtensorMap* map = is_v ? &maps.v : &maps.k;
       if constexpr (kCluster > 1)
-        tma_load_3d_multicast(dst, map, full, uint16_t((1u << kCluster) - 1), 64 * c, n_block * kBlockN, kv_bh);
+        tma_load_3d_multicast(dst, map, full, uint16_t((1u << kCluster) - 1), kBlockCols * c, n_block * kBlockN, kv_bh);
       else
-        tma_load_3d(dst, map, full, 64 * c, n_block * kBlockN, kv_bh);
+        tma_load_3d(dst, map, full, kBlockCols * c, n_block * kBlockN, kv_bh);
     }
   };
   auto load_q = [&](const Work& w) {
     mbar_arrive_expect_tx(bar_q, Cfg::kQBytes);
 #pragma unroll
-    for (int c = 0; c < Cfg::kColBlocks; ++c) tma_load_3d(sQ + c * kBlockM * 128, &maps.q, bar_q, 64 * c, w.m_start, w.bh);
+    for (int c = 0; c < Cfg::kColBlocks; ++c)
+      tma_load_3d(sQ + c * kBlockM * kRowBytes, &maps.q, bar_q, kBlockCols * c, w.m_start, w.bh);
   };
 
   if (Cfg::kSpecialized && warpgroup == 0) {
@@ -301,18 +305,19 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
   // wgmma's accumulator layout: warp w holds rows 16w..16w+15; lane holds rows lane/4 and lane/4 + 8,
   // columns 8j + 2·(lane%4) + {0, 1} of every n8 block j (the mma.sync C layout, repeated along N).
   const int tile_row0 = 64 * cw + 16 * warp + lane / 4;  // + 8·r
-  const uint32_t sQ_wg = sQ + 64 * cw * 128, sO_wg = sO + 64 * cw * 128;
+  const uint32_t sQ_wg = sQ + 64 * cw * kRowBytes, sO_wg = sO + 64 * cw * kRowBytes;
 
-  // S = Q·Kᵀ for the K tile in stage s: D/16 wgmma k-steps. Within a 64-column block a k16 step is
-  // +32 bytes on the descriptor's start address (the swizzle is applied to the computed address).
+  // S = Q·Kᵀ for the K tile in stage s: D/16 wgmma k-steps. Within a column block (64 or 32 columns) a k16
+  // step is +32 bytes on the descriptor's start address (the swizzle is applied to the computed address).
   auto issue_s = [&](float (&s_acc)[Cfg::kSFloats], int s) {
     const uint32_t k_tile = sK + s * Cfg::kTileBytes;
     fence_regs(s_acc);  // keep every write of these registers before the fence (else ptxas serializes)
     warpgroup_arrive();
     detail::static_for<D / 16>([&](auto kk) {
-      constexpr int c = kk / 4, k_bytes = (kk % 4) * 32;
-      const uint64_t da = make_desc_sw128(sQ_wg + c * kBlockM * 128 + k_bytes, 16, 1024);
-      const uint64_t db = make_desc_sw128(k_tile + c * kBlockN * 128 + k_bytes, 16, 1024);
+      constexpr int kSteps = kBlockCols / 16;  // k16 steps per column block
+      constexpr int c = kk / kSteps, k_bytes = (kk % kSteps) * 32;
+      const uint64_t da = make_desc<kRowBytes>(sQ_wg + c * kBlockM * kRowBytes + k_bytes, 16, Cfg::kAtomBytes);
+      const uint64_t db = make_desc<kRowBytes>(k_tile + c * kBlockN * kRowBytes + k_bytes, 16, Cfg::kAtomBytes);
       wgmma::Op<Element, kBlockN>::ss(s_acc, da, db, kk == 0 ? 0 : 1);
     });
     warpgroup_commit();
@@ -369,15 +374,15 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     for (int i = 0; i < Cfg::kOFloats; ++i) o[i] = 0.f;
     float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f};
 
-    // O += P·V for the V tile in stage s: kBlockN/16 k-steps of 16 keys (= 16 rows × 128 bytes); V is
-    // read transposed (MN-major), its 64-column blocks kBlockN·128 bytes apart.
+    // O += P·V for the V tile in stage s: kBlockN/16 k-steps of 16 keys (= 16 rows × kRowBytes); V is
+    // read transposed (MN-major), its column blocks kBlockN·kRowBytes bytes apart (the descriptor's lbo).
     auto issue_o = [&](uint32_t (&p)[kBlockN / 16][4], int s) {
       const uint32_t v_tile = sV + s * Cfg::kTileBytes;
       fence_regs(o);
       fence_regs(p);
       warpgroup_arrive();
       detail::static_for<kBlockN / 16>([&](auto kp) {
-        const uint64_t db = make_desc_sw128(v_tile + kp * 16 * 128, kBlockN * 128, 1024);
+        const uint64_t db = make_desc<kRowBytes>(v_tile + kp * 16 * kRowBytes, kBlockN * kRowBytes, Cfg::kAtomBytes);
         wgmma::Op<Element, D>::rs(o, p[kp], db, 1);
       });
       warpgroup_commit();
@@ -501,8 +506,10 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
         a.lse[int64_t(w.bh) * a.q_len + m_start + tile_row] = l > 0.f ? row_max[r] * a.scale + logf(l) : -INFINITY;
 #pragma unroll
       for (int j = 0; j < D / 8; ++j) {
-        // Column 8j + 2·(lane%4): 16-byte chunk j % 8 of column block j / 8, XOR'ed with row % 8.
-        const uint32_t addr = sO + (j / 8) * kBlockM * 128 + tile_row * 128 + (((j % 8) ^ (tile_row % 8)) * 16) + 4 * (lane % 4);
+        // Column 8j + 2·(lane%4): 16-byte chunk j % kChunks of column block j / kChunks, swizzled by the row.
+        constexpr int kChunks = kRowBytes / 16;
+        const uint32_t addr = sO + (j / kChunks) * kBlockM * kRowBytes + tile_row * kRowBytes +
+                              (swizzled_chunk<kRowBytes>(j % kChunks, tile_row) * 16) + 4 * (lane % 4);
         const uint32_t packed = sm80::pack2<Element>(o[4 * j + 2 * r] * inv_l, o[4 * j + 2 * r + 1] * inv_l);
         asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(addr), "r"(packed) : "memory");
       }
@@ -511,7 +518,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     named_barrier_sync(Cfg::kEpilogueBarrier + cw, 128);  // this warpgroup's 64 rows are complete
     if (t == 0) {
 #pragma unroll
-      for (int c = 0; c < Cfg::kColBlocks; ++c) tma_store_3d(&maps.o, sO_wg + c * kBlockM * 128, 64 * c, m_start + 64 * cw, w.bh);
+      for (int c = 0; c < Cfg::kColBlocks; ++c)
+        tma_store_3d(&maps.o, sO_wg + c * kBlockM * kRowBytes, kBlockCols * c, m_start + 64 * cw, w.bh);
       tma_store_commit();
       if constexpr (!(kPersistent && Cfg::kSeparateO)) tma_store_wait_read();
       // Q and O share the tile: the next Q may load once this warpgroup's rows have been read out.

@@ -48,10 +48,14 @@ struct KernelConfig {
   // for the ping-pong turns.
   static constexpr int kEpilogueBarrier = 1, kTurnBarrier = 1 + kConsumers;
 
-  // Shared memory. Every tile is stored as kHeadDim/64 column blocks of [rows × 64] elements, each row
-  // 128 bytes, 128-byte swizzled: the layout TMA writes with CU_TENSOR_MAP_SWIZZLE_128B and the one
-  // wgmma's descriptors read without bank conflicts.
-  static constexpr int kColBlocks = kHeadDim / 64;
+  // Shared memory. Every tile is stored as kColBlocks column blocks of [rows × kBlockCols] elements, each
+  // row kRowBytes long and swizzled across 8-row atoms (swizzle_row_bytes: 128 bytes = 64 columns, or 64
+  // bytes = 32 columns for head dims that are not a multiple of 64): the layout TMA writes with
+  // CU_TENSOR_MAP_SWIZZLE_128B / _64B and the one wgmma's descriptors read without bank conflicts.
+  static constexpr int kRowBytes = swizzle_row_bytes(kHeadDim);
+  static constexpr int kBlockCols = block_columns(kHeadDim);
+  static constexpr int kColBlocks = kHeadDim / kBlockCols;
+  static constexpr int kAtomBytes = 8 * kRowBytes;  // one swizzle atom: the descriptors' 8-row stride (SBO)
   static constexpr int kQBytes = kBlockM * kHeadDim * 2;
   static constexpr int kTileBytes = kBlockN * kHeadDim * 2;  // one K or V tile
   static constexpr int kOffK = kQBytes;
@@ -67,18 +71,19 @@ struct KernelConfig {
   static constexpr int kSFloats = kBlockN / 2;   // S accumulator floats per consumer thread
   static constexpr int kOFloats = kHeadDim / 2;  // O accumulator floats per consumer thread
 
-  static_assert(kHeadDim % 64 == 0, "tiles are whole 128-byte swizzle columns");
+  static_assert(kHeadDim % kBlockCols == 0 && kBlockCols % 16 == 0, "tiles are whole swizzle columns of whole k16 steps");
   static_assert(kSpecialized || (!kPersistent && kCluster == 1),
                 "unspecialized: one block per tile, unclustered (the rung below warp specialization)");
   static_assert(kCluster == 1 || (!kPersistent && kColBlocks % kCluster == 0),
-                "clusters: one block per tile, each block loading whole 64-column blocks of K and V");
+                "clusters: one block per tile, each block loading whole column blocks of K and V");
   static_assert(kBlockN % 16 == 0 && kBlockN <= 256, "wgmma N is a multiple of 16 up to 256 (S) and k16 steps (P·V)");
   static_assert((4 * kStages + 2) * 8 + 4 <= 256,
                 "the barriers (Q full/empty; K full/empty, V full/empty per stage) and the tile index fit their 256 bytes");
 };
 
-// The tensor maps a launch needs (flash3.cu makes them): Q boxes of 64 columns × kBlockM rows, O boxes
-// of 64 × 64 (one consumer warpgroup's rows), K and V boxes of 64 × kBlockN; all over [B·H, N, D].
+// The tensor maps a launch needs (flash3.cu makes them): Q boxes of kBlockCols columns × kBlockM rows, O
+// boxes of kBlockCols × 64 (one consumer warpgroup's rows), K and V boxes of kBlockCols × kBlockN; all over
+// [B·H, N, D].
 struct TensorMaps {
   CUtensorMap q, k, v, o;
 };

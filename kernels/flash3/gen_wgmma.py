@@ -3,7 +3,7 @@
 flash3 uses. wgmma names every accumulator register in its operand list (N/2 floats per thread), so
 the wrappers are generated rather than typed. Run from this folder: python3 gen_wgmma.py > wgmma_ops.cuh
 """
-NS = [64, 80, 128, 160, 176, 192, 256]
+NS = [64, 80, 96, 112, 128, 160, 176, 192, 256]
 TYPES = [("__half", "f16"), ("__nv_bfloat16", "bf16")]
 
 def regs(n, start=0):

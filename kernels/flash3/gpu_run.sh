@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # One device call for flash3 with prebuilt binaries (nothing compiled there). Run from the repository
 # root:  OUT=dir kernels/flash3/gpu_run.sh STEPS...   where STEPS are any of
-#   sanity  flash3 at N=1k (bfloat16, d=64, 128 and 256, causal and not, default and persistent grid) under a short timeout: a
-#           hang stops the script here (exit 3) instead of eating the call;
+#   sanity  flash3 at N=1k (bfloat16, d=64, 96, 128 and 256, causal and not, default and persistent grid; d=96's alternative
+#           tiles) under a short timeout: a hang stops the script here (exit 3) instead of eating the call;
 #   tests   the flash3 GPU tests (TESTS: another gtest filter) (fp64 reference, poisoned outputs, every schedule and alternative tile,
 #           the HGMMA check via cuobjdump) and the kernels' resource usage;
 #   ladder  bfloat16 N=8k (B·N = 16k, H·d = 2048): flash3 with every schedule (ATTNSCOPE_FLASH3_SCHEDULE), both
@@ -24,7 +24,9 @@
 #   profile Nsight Compute on one launch of flash3's and of cudnn's kernel, bfloat16 d=128 N=8k (PROFILE_CAUSAL="0 1" adds
 #           causal): tensor-pipe, MUFU (xu) and issue-slot use, warp stalls — where the time short of the tensor-core peak
 #           goes (ncu takes CUPTI for itself: the CLI then times with CUDA events; ncu's clocks are locked to base);
-#   padded  head dims without their own kernel (80, 96, 112; B·N = 16k, H = 16, N = 8k) for flash3, flash2 and cudnn.
+#   padded  head dims 80, 96 and 112 (B·N = 16k, H = 16, N = 8k) for flash3, flash2 and cudnn, and BEFORE's flash3: 96 on
+#           its own kernel (64-byte swizzle), 80 padded to 96, 112 to 128 (BEFORE, a binary without the d=96 kernel, runs
+#           80 and 96 padded to 128).
 # cudnn runs on PyTorch's libcudnn when the device has it (the library the issue's bar is measured with).
 set -uo pipefail
 BUILD="${BUILD:-build}"
@@ -53,7 +55,7 @@ for step in "$@"; do
       t sanity
       for grid in "" persistent; do
         for flag in "" --causal; do
-          ATTNSCOPE_FLASH3_GRID=$grid timeout 20 "$CLI" run "${GRID[@]}" --seq 1024 --head-dim 64,128,256 --dtype bfloat16 $flag \
+          ATTNSCOPE_FLASH3_GRID=$grid timeout 20 "$CLI" run "${GRID[@]}" --seq 1024 --head-dim 64,96,128,256 --dtype bfloat16 $flag \
             --backends flash3 >>"$OUT/sanity.jsonl" 2>>"$OUT/run.log" || { echo "sanity failed (exit $?)"; tail -5 "$OUT/run.log"; exit 3; }
         done
       done
@@ -62,6 +64,10 @@ for step in "$@"; do
                   ATTNSCOPE_FLASH3_SCHEDULE=unspecialized; do
         env $envs timeout 20 "$CLI" run "${GRID[@]}" --seq 1024 --head-dim 128 --dtype bfloat16 --backends flash3 \
           >>"$OUT/sanity.jsonl" 2>>"$OUT/run.log" || { echo "sanity $envs failed (exit $?)"; tail -5 "$OUT/run.log"; exit 3; }
+      done
+      for alt in :128x176x2 --causal:128x128x2p --causal:192x112x3; do  # d=96's alternative tiles: [flag]:tile
+        ATTNSCOPE_FLASH3_TILE=${alt#*:} timeout 20 "$CLI" run "${GRID[@]}" --seq 1024 --head-dim 96 --dtype bfloat16 ${alt%%:*} \
+          --backends flash3 >>"$OUT/sanity.jsonl" 2>>"$OUT/run.log" || { echo "sanity d=96 ${alt#*:} failed (exit $?)"; tail -5 "$OUT/run.log"; exit 3; }
       done
       ATTNSCOPE_FLASH3_LONG=always timeout 20 "$CLI" run "${GRID[@]}" --seq 1024 --head-dim 128 --dtype bfloat16 --causal \
         --backends flash3 >>"$OUT/sanity.jsonl" 2>>"$OUT/run.log" || { echo "sanity long failed (exit $?)"; tail -5 "$OUT/run.log"; exit 3; }
@@ -183,6 +189,8 @@ for step in "$@"; do
       for c in "" --causal; do
         timeout 40 "$CLI" run --device cuda:0 --tokens 16384 --heads 16 "${TIMING[@]}" --stream --seq 8192 --head-dim 80,96,112 \
           --dtype bfloat16 $c --backends flash3,flash2,cudnn >>"$OUT/padded.jsonl" 2>>"$OUT/run.log"
+        [ -n "${BEFORE:-}" ] && timeout 30 "$BEFORE" run --device cuda:0 --tokens 16384 --heads 16 "${TIMING[@]}" --stream --seq 8192 \
+          --head-dim 80,96,112 --dtype bfloat16 $c --backends flash3 2>>"$OUT/run.log" | sed 's/^{/{"variant":"before",/' >>"$OUT/padded.jsonl"
       done
       python3 kernels/flash3/table.py grid "$OUT/padded.jsonl" | tee "$OUT/padded.md"
       ;;

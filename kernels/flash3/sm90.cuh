@@ -120,18 +120,34 @@ __device__ __forceinline__ void fence_regs(uint32_t (&r)[N][M]) {
     for (int j = 0; j < M; ++j) asm volatile("" : "+r"(r[i][j])::"memory");
 }
 
-// Shared-memory matrix descriptor, 128-byte swizzle (the layout TMA writes with
-// CU_TENSOR_MAP_SWIZZLE_128B: 8 rows × 128 bytes per atom, 16-byte chunks XOR'ed with row % 8).
-// K-major operands (rows contiguous along k): sbo = 1024 (the next 8 rows), lbo unused.
-// MN-major operands (V: rows = k, contiguous along n): sbo = 1024 (next 8 k-rows), lbo = the next
-// 64-element block of n. Tiles must be 1024-byte aligned (base offset 0).
-__device__ __forceinline__ uint64_t make_desc_sw128(uint32_t smem, uint32_t lbo_bytes, uint32_t sbo_bytes) {
+// Shared-memory matrix descriptor for a swizzled tile with kRowBytes-long rows (PTX ISA, "Shared Memory
+// Matrix Layout" and "Matrix Descriptor Format"): 128 bytes (layout type 1, the layout TMA writes with
+// CU_TENSOR_MAP_SWIZZLE_128B: atoms of 8 rows × 128 bytes, cute's Swizzle<3,4,3>) or 64 bytes (layout type 2,
+// SWIZZLE_64B: atoms of 8 rows × 64 bytes, Swizzle<2,4,3>).
+// K-major operands (rows contiguous along k): sbo = 8 rows × kRowBytes (the next 8 rows), lbo unused; a
+// k16 step is +32 bytes within a row. MN-major operands (V: rows = k, contiguous along n): sbo = 8 rows ×
+// kRowBytes (the next 8 k-rows), lbo = the next kRowBytes/2-element block of n. Tiles start on the atom's
+// repeat (1024 or 512 bytes), so the base offset is 0.
+template <int kRowBytes>
+__device__ __forceinline__ uint64_t make_desc(uint32_t smem, uint32_t lbo_bytes, uint32_t sbo_bytes) {
+  static_assert(kRowBytes == 128 || kRowBytes == 64, "128- or 64-byte swizzle");
   uint64_t d = 0;
   d |= uint64_t((smem & 0x3FFFF) >> 4);
   d |= uint64_t((lbo_bytes >> 4) & 0x3FFF) << 16;
   d |= uint64_t((sbo_bytes >> 4) & 0x3FFF) << 32;
-  d |= uint64_t(1) << 62;  // swizzle mode 1 = 128B
+  d |= uint64_t(kRowBytes == 128 ? 1 : 2) << 62;  // swizzle mode: 1 = 128B, 2 = 64B
   return d;
+}
+
+// The 16-byte chunk of its row where chunk `chunk` of row `row` of a swizzled tile is stored (address bits
+// 4.. XOR'ed with bits 7.., as TMA and wgmma see it): 128-byte rows XOR the chunk (0..7) with row % 8,
+// 64-byte rows XOR it (0..3) with (row / 2) % 4.
+template <int kRowBytes>
+__device__ __forceinline__ int swizzled_chunk(int chunk, int row) {
+  if constexpr (kRowBytes == 128)
+    return chunk ^ (row % 8);
+  else
+    return chunk ^ ((row / 2) % 4);
 }
 
 // ---- thread block clusters ------------------------------------------------------------------------

@@ -1,5 +1,5 @@
-// flash3 on the GPU against the fp64 reference: float16 and bfloat16, head dims 64, 128 and 256 and the
-// multiples of 8 between them (padded), causal and not, both grids and tile orders, GQA/MQA, lengths
+// flash3 on the GPU against the fp64 reference: float16 and bfloat16, head dims 64, 96, 128 and 256 and the
+// multiples of 8 between them (padded; 72–88 on the 96 kernel's 64-byte-swizzled tiles), causal and not, both grids and tile orders, GQA/MQA, lengths
 // 1, 1000 and 4097 (not multiples of any tile), q_len ≠ kv_len both ways (including rows that see no key), outputs and LSE poisoned before each run; every rung of the
 // schedule ladder; and the SASS of every flash3 kernel contains HGMMA (wgmma), not only HMMA.
 // Tolerance: at most twice the error of a plain low-precision computation on the same inputs.
@@ -65,6 +65,7 @@ TEST_P(Flash3Gpu, Length4097CrossesEveryTileBoundary) {
   expect_matches_reference(make(t, 1, 2, 1, 4097, 4097, 64, causal), 1, 21);   // MQA
   expect_matches_reference(make(t, 1, 2, 2, 4097, 300, 128, causal), 1, 22);   // q_len > kv_len
   expect_matches_reference(make(t, 1, 2, 2, 300, 4097, 128, causal), 2, 23);   // q_len < kv_len
+  expect_matches_reference(make(t, 1, 4, 2, 4097, 4097, 96, causal), 2, 24);   // the 64-byte swizzle, GQA
 }
 
 TEST_P(Flash3Gpu, LengthOne) {
@@ -90,15 +91,16 @@ TEST(Flash3GpuCausal, RowsThatSeeNoKeyAreZeroWithMinusInfLse) {
   REQUIRE_HOPPER();
   // q_len − kv_len = 260: the first 260 rows see nothing (two whole 128-row tiles and part of a third).
   for (DType t : {DType::F16, DType::BF16})
-    for (int64_t d : {64, 128, 256}) expect_matches_reference(make(t, 1, 2, 2, 300, 40, d, true));
+    for (int64_t d : {64, 96, 128, 256}) expect_matches_reference(make(t, 1, 2, 2, 300, 40, d, true));
 }
 
 // Head dims without their own kernel run on the next compiled one (zero-filled columns): every one
-// lands on a different tile and on the ragged column block of its kernel.
+// lands on a different tile and on the ragged column block of its kernel (72, 80 and 88 on the 96
+// kernel's third 32-column block).
 TEST_P(Flash3Gpu, UncompiledHeadDimsRunOnTheNextKernel) {
   REQUIRE_HOPPER();
   const auto [t, causal] = GetParam();
-  for (int64_t d : {8, 32, 40, 72, 80, 96, 112, 136, 192, 248}) {
+  for (int64_t d : {8, 32, 40, 72, 80, 88, 112, 136, 192, 248}) {
     SCOPED_TRACE(d);
     expect_matches_reference(make(t, 1, 4, 2, 300, 517, d, causal), 4, 50 + uint64_t(d));
   }
@@ -141,10 +143,13 @@ TEST(Flash3GpuGrid, ClustersOfTwoMatchTheReference) {
     expect_matches_reference(make(t, 2, 8, 2, 1000, 1000, 128, false), 2, 71);
     expect_matches_reference(make(t, 1, 4, 1, 1000, 517, 128, false), 2, 72);
     expect_matches_reference(make(t, 1, 2, 2, 4097, 300, 128, false), 1, 73);
-    expect_matches_reference(make(t, 1, 2, 1, 256, 4097, 96, false), 2, 74);  // padded head dim, one pair
+    expect_matches_reference(make(t, 1, 2, 1, 256, 4097, 112, false), 2, 74);  // padded head dim, one pair
   }
   const auto refused = gputest::run_against_reference(backend(), make(DType::BF16, 1, 1, 1, 16, 16, 128, true));
   EXPECT_NE(refused.error.find("ATTNSCOPE_FLASH3_CLUSTER=2"), std::string::npos) << refused.error;
+  // d=96's three 32-column blocks cannot be split between two blocks: not compiled, refused.
+  const auto d96 = gputest::run_against_reference(backend(), make(DType::BF16, 1, 1, 1, 16, 16, 96, false));
+  EXPECT_NE(d96.error.find("ATTNSCOPE_FLASH3_CLUSTER=2"), std::string::npos) << d96.error;
   unsetenv("ATTNSCOPE_FLASH3_CLUSTER");
 }
 
@@ -250,8 +255,9 @@ TEST(Flash3Sass, EveryKernelUsesHgmma) {
     }
   }
   close_function();
-  // Every table row × 2 dtypes × 2 grids (ping-pong) + bf16 d128's unspecialized, serial and overlap rungs × 2
-  // masks + the alternative tiles + d=128 non-causal in clusters of two × 2 dtypes + the long-sequence tiles × 2 dtypes.
+  // Every table row (d=96's included: flash3_hdim96.cu) × 2 dtypes × 2 grids (ping-pong) + bf16 d128's unspecialized,
+  // serial and overlap rungs × 2 masks + the alternative tiles (bf16; d=96's two-consumer ones too) + d=128
+  // non-causal in clusters of two × 2 dtypes + the long-sequence tiles × 2 dtypes. Today 8·4 + 6 + 15 + 2 + 2 = 57.
   EXPECT_EQ(kernels, int(flash3::kTileShapes.size()) * 4 + 6 + int(flash3::kAlternativeTiles.size()) + 2 +
                          2 * int(flash3::kLongTiles.size()));
   EXPECT_EQ(with_hgmma, kernels);
