@@ -2,11 +2,12 @@
 # The device call the next session should make first (~420 s on an H100): flash3's call 4, which has still not run
 # (kernels/flash3/NOTES.md, docs/performance.md "Call 4"): clusters of two sharing K/V by TMA multicast, 128x160x2p,
 # 128x192x2c2, the long causal tile (default from 16k keys, float16 never run), the float16 grid of the d=64 persistent
-# default — `sanity` first: a cluster deadlock traps there, not in the tests — then the ladder's new lowest rung
+# default, and 2^x partly on the FMA pipes (ATTNSCOPE_FLASH3_EXP2=fma1|fma2, bf16 d=128) —
+# `sanity` first: a cluster deadlock traps there, not in the tests — then the ladder's new lowest rung
 # ("unspecialized": TMA + wgmma without warp specialization) beside the others and flash2 at N=8k, Nsight Compute on
 # flash3's and cudnn's d=128 kernels (where the time short of the tensor-core peak goes), the GPU tests of what landed
 # after e9ebf0b, and `backends` printing the libraries' own choice on a GPU (never run there).
-# TRIM=1 cuts it to ~200 s (d=128 cells, clusters, the long tile's off switch, the ladder, ncu, the new tests).
+# In two parts (PART=1, PART=2), each inside one call's 600 s.
 # Also pending: on a 2-GPU kind, scripts/shard_bench.sh (issue 17's <= 0.6x target).
 #
 # Prepare here (no GPU needed), from a checkout of main at /work/wt/final (the tests compile in absolute paths):
@@ -25,42 +26,46 @@ T0=$(date +%s); t() { save; echo "== $(( $(date +%s) - T0 )) s: $*"; }
 cd .gpu/final/tree && mkdir -p /work/wt && ln -sfn "$PWD" /work/wt/final
 tar -xJf ../bin.tar.xz
 # A binary from before the clusters ignores ATTNSCOPE_FLASH3_CLUSTER and would measure the default twice (2026-12-07,
-# call 16); one from before the unspecialized rung would fail the ladder step.
-grep -q ATTNSCOPE_FLASH3_LONG build-gpu/bin/attnscope-cli && grep -q unspecialized build-gpu/bin/attnscope-cli ||
+# call 16); one from before the unspecialized rung or the FMA 2^x would fail their steps.
+grep -q ATTNSCOPE_FLASH3_LONG build-gpu/bin/attnscope-cli && grep -q unspecialized build-gpu/bin/attnscope-cli &&
+  grep -q ATTNSCOPE_FLASH3_EXP2 build-gpu/bin/attnscope-cli ||
   { echo "build-gpu/bin/attnscope-cli predates this call's kernels"; exit 4; }
 TC=$(python3 -c "import nvidia.cudnn as m; print(list(m.__path__)[0] + '/lib')" 2>/dev/null)
 [ -f "$TC/libcudnn.so.9" ] && export ATTNSCOPE_CUDNN_LIBRARY="$TC/libcudnn.so.9" LD_LIBRARY_PATH="$TC:${LD_LIBRARY_PATH:-}"
 nvidia-smi --query-gpu=name,clocks.sm,power.draw,power.limit --format=csv,noheader
 F3="env OUT=$OUT/flash3 BUILD=build-gpu bash kernels/flash3/gpu_run.sh"
-t "flash3 sanity (each new kernel once at 1k, 20 s timeout)"
-$F3 sanity 2>&1 | tail -8; S=$?
-[ "$S" = 0 ] || { t "sanity failed: nothing else runs"; exit 3; }
-t "flash3 call 4: cells against cudnn, variants"
-# TRIM=1 (short of device time): only the d=128 non-causal cells and clusters, the long tile's off switch, and the new tests.
-if [ "${TRIM:-0}" = 1 ]; then
-  export TESTS='*Flash3GpuGrid.Clusters*:*Flash3GpuGrid.LongSequence*:*Flash3GpuLadder*:*Executor*:*Cupti*'
-  export CELLS='bfloat16:0:128:1024:16384:x2;bfloat16:1:128:8192:16384:x2'
-  export VGRID='c2:bfloat16:0:128:ATTNSCOPE_FLASH3_CLUSTER=2;long-off:bfloat16:1:128:ATTNSCOPE_FLASH3_LONG=off:8192:16384:x2'
-else
-export TESTS='*Flash3*:*Flash2*:*Executor*:*Cupti*:*AccuracyCheck*:*L2Flush*:*LibraryBackendsGpu*'
-export CELLS='bfloat16:0:128:1024:16384:x2;float16:0:128:1024:16384:x2;float16:0:64:1024:16384:x2;bfloat16:1:128:8192:16384:x2;float16:1:128:8192:16384:x2'
-export VGRID='c2:bfloat16:0:128:ATTNSCOPE_FLASH3_CLUSTER=2;c2:float16:0:128:ATTNSCOPE_FLASH3_CLUSTER=2;tile-128x192x2c2:bfloat16:0:128:ATTNSCOPE_FLASH3_TILE=128x192x2c2:4096:16384:x2;tile-128x160x2p:bfloat16:0:128:ATTNSCOPE_FLASH3_TILE=128x160x2p:4096:16384:x2;long-off:bfloat16:1:128:ATTNSCOPE_FLASH3_LONG=off:8192:16384:x2;long-off:float16:1:128:ATTNSCOPE_FLASH3_LONG=off:8192:16384:x2'
+# PART=1 (~330 s): sanity, the bfloat16 d=128 cells and float16 d=64 against cudnn, clusters and the FMA 2^x, the ladder
+# with flash2, Nsight Compute. PART=2 (~300 s; on the same warm machine right after): the float16 d=128 cells,
+# the other variants, the GPU tests, backends. No PART: both, for a call allowed ~11 minutes.
+P1=0; P2=0; [ "${PART:-12}" != 2 ] && P1=1; [ "${PART:-12}" != 1 ] && P2=1
+if [ $P1 = 1 ]; then
+  t "flash3 sanity (each new kernel once at 1k, 20 s timeout)"
+  $F3 sanity 2>&1 | tail -8; S=$?
+  [ "$S" = 0 ] || { t "sanity failed: nothing else runs"; exit 3; }
+  t "part 1: cells against cudnn, variants"
+  CELLS='bfloat16:0:128:1024:16384:x2;bfloat16:1:128:4096:16384:x2;float16:0:64:1024:16384:x2' \
+  VGRID='c2:bfloat16:0:128:ATTNSCOPE_FLASH3_CLUSTER=2;fma1:bfloat16:0:128:ATTNSCOPE_FLASH3_EXP2=fma1:2048:16384:x2;fma2:bfloat16:0:128:ATTNSCOPE_FLASH3_EXP2=fma2:4096:16384:x2;fma1:bfloat16:1:128:ATTNSCOPE_FLASH3_EXP2=fma1:4096:16384:x2;long-off:bfloat16:1:128:ATTNSCOPE_FLASH3_LONG=off:16384' \
+    timeout 170 $F3 cells vgrid 2>&1 | tail -40
+  t "the ladder at bf16 d=128 N=8k (flash2 beside it)"
+  for c in "" --causal; do
+    timeout 30 build-gpu/bin/attnscope-cli run --device cuda:0 --tokens 16384 --hidden 2048 --min-samples 10 --min-time 0.05 --max-time 0.5 \
+      --stream --seq 8192 --head-dim 128 --dtype bfloat16 $c --backends flash2 >>$OUT/flash3/grid_flash2.jsonl 2>>$OUT/flash3/run.log
+  done
+  LADDER_ALTS=none timeout 60 $F3 ladder 2>&1 | tail -16
+  t "Nsight Compute: flash3, cudnn, flash3 with EXP2=fma1 (bf16 d=128 N=8k)"
+  timeout 100 $F3 profile 2>&1 | tail -80
 fi
-timeout 200 $F3 cells vgrid 2>&1 | tail -50
-t "the ladder at bf16 d=128 N=8k (flash2 beside it) and Nsight Compute"
-for c in "" --causal; do
-  timeout 30 build-gpu/bin/attnscope-cli run --device cuda:0 --tokens 16384 --hidden 2048 --min-samples 10 --min-time 0.05 --max-time 0.5 \
-    --stream --seq 8192 --head-dim 128 --dtype bfloat16 $c --backends flash2 >>$OUT/flash3/grid_flash2.jsonl 2>>$OUT/flash3/run.log
-done
-LADDER_ALTS=none timeout 100 $F3 ladder 2>&1 | tail -16
-timeout 150 $F3 profile 2>&1 | tail -70
-t "GPU tests"
-timeout 200 $F3 tests 2>&1 | tail -30
-if [ "${TRIM:-0}" != 1 ]; then
+if [ $P2 = 1 ]; then
+  t "part 2: cells against cudnn, variants"
+  CELLS='float16:0:128:1024:16384:x2;float16:1:128:4096:16384:x2' \
+  VGRID='c2:float16:0:128:ATTNSCOPE_FLASH3_CLUSTER=2;tile-128x192x2c2:bfloat16:0:128:ATTNSCOPE_FLASH3_TILE=128x192x2c2:4096:16384:x2;tile-128x160x2p:bfloat16:0:128:ATTNSCOPE_FLASH3_TILE=128x160x2p:4096:16384:x2;long-off:float16:1:128:ATTNSCOPE_FLASH3_LONG=off:16384;fma2:bfloat16:1:128:ATTNSCOPE_FLASH3_EXP2=fma2:4096:16384:x2' \
+    timeout 130 $F3 cells vgrid 2>&1 | tail -30
+  t "GPU tests"
+  TESTS='*Flash3*:*Flash2*:*Executor*:*Cupti*:*AccuracyCheck*:*L2Flush*:*LibraryBackendsGpu*' timeout 200 $F3 tests 2>&1 | tail -30
   t "backends on the GPU: the libraries' own choice (PyTorch's SDPA pick, xFormers' operator or its refusal)"
   python3 -m pip install -q --no-index --no-deps --no-compile --target /tmp/xf ../xformers-0.0.35-*.whl && export PYTHONPATH=/tmp/xf
   for dt in float32 float16; do
-    timeout 60 build-gpu/bin/attnscope-cli backends --device cuda:0 --seq 4096 --head-dim 128 --dtype $dt 2>&1 | tee -a $OUT/backends.txt | grep -A4 "own choice"
+    timeout 40 build-gpu/bin/attnscope-cli backends --device cuda:0 --seq 4096 --head-dim 128 --dtype $dt 2>&1 | tee -a $OUT/backends.txt | grep -A4 "own choice"
   done
 fi
 t done  # at most 8 files come back: everything in one archive (save), the flash3 tables beside it

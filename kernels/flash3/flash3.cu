@@ -22,7 +22,7 @@ namespace attnscope::flash3 {
 // Defined in flash3_kernel.cuh, instantiated in flash3_hdim<D>.cu (the default tiles with ping-pong)
 // and flash3_hdim128_ladder.cu (the ladder's lower rungs, bfloat16 d=128).
 template <class Element, int kHeadDim, int kBlockN, int kStages, int kConsumers, Schedule kSchedule, bool kPersistent, bool kCausal,
-          int kCluster = 1>
+          int kCluster = 1, int kExp2OnFma = 0>
 void run(const TensorMaps& maps, const Params& p, cudaStream_t stream);
 
 // Defined in flash3_hdim128_ladder.cu: row i of kAlternativeTiles → its bfloat16 ping-pong launcher.
@@ -117,6 +117,18 @@ int cluster_from_env(const TileShape& row) {
                            " is not 1, or 2 (compiled for head dim 128 without a causal mask only)");
 }
 
+// How many of every four 8-key column blocks take their 2^x on the FMA pipes: 0 (ATTNSCOPE_FLASH3_EXP2=mufu,
+// the default), or 1 or 2 (fma1, fma2; compiled for bfloat16 d=128's default rows with ping-pong only, where the
+// softmax's MUFU time is measured against the tensor cores' — flash3_hdim128_ladder.cu).
+int exp2_on_fma_from_env(const Params& p) {
+  const char* s = std::getenv("ATTNSCOPE_FLASH3_EXP2");
+  if (s == nullptr || *s == '\0' || std::string(s) == "mufu") return 0;
+  const std::string v = s;
+  if ((v == "fma1" || v == "fma2") && p.bf16 && compiled_head_dim(p.head_dim) == 128) return v == "fma1" ? 1 : 2;
+  throw std::runtime_error("flash3: ATTNSCOPE_FLASH3_EXP2=" + v +
+                           " is not mufu, or fma1 / fma2 (compiled for bfloat16 with head dim 128 only)");
+}
+
 // The long-sequence tile (kLongTiles) for this problem, or null: ATTNSCOPE_FLASH3_LONG=on (the default: from
 // the row's min_keys), always (at every length: the measurement against the table's row) or off.
 const TileShape* long_tile_from_env(const Params& p) {
@@ -143,6 +155,13 @@ template <class Element, int kHeadDim, bool kCausal>
 void run_with_choice(const TensorMaps& maps, const Params& p, cudaStream_t s) {
   constexpr TileShape kTile = *tile_shape(kHeadDim, kCausal);
   if constexpr (std::is_same_v<Element, __nv_bfloat16> && kHeadDim == 128) {
+    const int on_fma = exp2_on_fma_from_env(p);
+    if (on_fma > 0 && schedule_from_env() != Schedule::kPingPong)
+      throw std::runtime_error("flash3: ATTNSCOPE_FLASH3_EXP2 is compiled with the ping-pong schedule only");
+    if (on_fma == 1)
+      return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kPingPong, kTile.persistent, kCausal, 1, 1>(maps, p, s);
+    if (on_fma == 2)
+      return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kPingPong, kTile.persistent, kCausal, 1, 2>(maps, p, s);
     switch (schedule_from_env()) {
       case Schedule::kUnspecialized:
         return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kUnspecialized, false, kCausal>(maps, p, s);
@@ -234,11 +253,12 @@ void forward(const Params& p, void* stream) {
   if (p.batch * p.q_heads * p.q_len == 0) return;
   TileShape tile{};
   const int alternative = alternative_from_env(p, tile);
-  if (alternative >= 0 && schedule_from_env() != Schedule::kPingPong)
-    throw std::runtime_error("flash3: ATTNSCOPE_FLASH3_TILE's alternatives are compiled with the ping-pong schedule only");
+  if (alternative >= 0 && (schedule_from_env() != Schedule::kPingPong || exp2_on_fma_from_env(p) != 0))
+    throw std::runtime_error("flash3: ATTNSCOPE_FLASH3_TILE's alternatives are compiled with the ping-pong schedule and MUFU's 2^x only");
   // A named alternative or a lower rung of the ladder is taken as asked; otherwise long sequences may
   // move to their wider tile.
-  const TileShape* long_tile = alternative < 0 && schedule_from_env() == Schedule::kPingPong ? long_tile_from_env(p) : nullptr;
+  const TileShape* long_tile =
+      alternative < 0 && schedule_from_env() == Schedule::kPingPong && exp2_on_fma_from_env(p) == 0 ? long_tile_from_env(p) : nullptr;
   if (long_tile != nullptr) tile = *long_tile;
   TensorMaps maps;
   const int row_bytes = swizzle_row_bytes(tile.head_dim);  // the compiled kernel's layout, not p.head_dim's

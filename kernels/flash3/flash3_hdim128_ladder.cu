@@ -28,6 +28,16 @@ ATTNSCOPE_FLASH3_RUNG(Schedule::kOverlap, kFull);
 ATTNSCOPE_FLASH3_RUNG(Schedule::kOverlap, kCausal);
 #undef ATTNSCOPE_FLASH3_RUNG
 
+// The default rows with one or two of every four column blocks' 2^x on the FMA pipes (ATTNSCOPE_FLASH3_EXP2).
+#define ATTNSCOPE_FLASH3_EXP2_ON_FMA(tile, blocks)                                                                          \
+  template void run<__nv_bfloat16, 128, tile.block_n, tile.stages, tile.consumers, Schedule::kPingPong, tile.persistent, \
+                    tile.causal, 1, blocks>(const TensorMaps&, const Params&, cudaStream_t)
+ATTNSCOPE_FLASH3_EXP2_ON_FMA(kFull, 1);
+ATTNSCOPE_FLASH3_EXP2_ON_FMA(kFull, 2);
+ATTNSCOPE_FLASH3_EXP2_ON_FMA(kCausal, 1);
+ATTNSCOPE_FLASH3_EXP2_ON_FMA(kCausal, 2);
+#undef ATTNSCOPE_FLASH3_EXP2_ON_FMA
+
 // Row i of kAlternativeTiles → its launcher (flash3.cu looks the requested tile up here).
 extern const std::array<RunFn, kAlternativeTiles.size()> kAlternativeRuns =
     alternatives(std::make_index_sequence<kAlternativeTiles.size()>{});

@@ -130,7 +130,8 @@ __device__ __forceinline__ void online_softmax(float (&s)[Cfg::kSFloats], const 
 #pragma unroll
       for (int c = 0; c < 2; ++c) {
         float& x = s[4 * j + 2 * r + c];
-        x = attn::exp2_fast(fmaf(x, a.scale_log2, -m_scaled));
+        const float e = fmaf(x, a.scale_log2, -m_scaled);
+        x = j % 4 < Cfg::kExp2OnFma ? attn::exp2_fma(e) : attn::exp2_fast(e);
         sp[(2 * j + c) % 4] += x;
       }
     const float sum = (sp[0] + sp[1]) + (sp[2] + sp[3]);
@@ -591,9 +592,10 @@ void launch(const TensorMaps& maps, const Params& p, cudaStream_t stream) {
 }
 
 template <class Element, int kHeadDim, int kBlockN, int kStages, int kConsumers, Schedule kSchedule, bool kPersistent, bool kCausal,
-          int kCluster = 1>
+          int kCluster = 1, int kExp2OnFma = 0>
 void run(const TensorMaps& maps, const Params& p, cudaStream_t stream) {
-  launch<Traits<Element, kHeadDim, kBlockN, kStages, kConsumers, kSchedule, kPersistent, kCluster>, kCausal>(maps, p, stream);
+  launch<Traits<Element, kHeadDim, kBlockN, kStages, kConsumers, kSchedule, kPersistent, kCluster, kExp2OnFma>, kCausal>(maps, p,
+                                                                                                                      stream);
 }
 
 // The table's kernels for one head dim: both dtypes, both masks (each with its row of kTileShapes),

@@ -21,9 +21,13 @@ namespace attnscope::flash3 {
 enum class Schedule { kUnspecialized, kSerial, kOverlap, kPingPong };
 
 template <class Element_, int kHeadDim_, int kBlockN_, int kStages_, int kConsumers_, Schedule kSchedule_, bool kPersistent_,
-          int kCluster_ = 1>
+          int kCluster_ = 1, int kExp2OnFma_ = 0>
 struct KernelConfig {
   static constexpr bool kPersistent = kPersistent_;
+  // Of every four 8-key column blocks of a row, how many take their 2^x on the FMA pipes (attn::exp2_fma)
+  // instead of MUFU.EX2 (ATTNSCOPE_FLASH3_EXP2): the softmax's exponentials split over two units.
+  static constexpr int kExp2OnFma = kExp2OnFma_;
+  static_assert(kExp2OnFma >= 0 && kExp2OnFma <= 4, "a number of column blocks out of four");
   // Blocks per cluster sharing each K/V tile by TMA multicast (TileShape::cluster); block r of a cluster
   // loads column blocks [r·kColBlocks/kCluster, (r+1)·kColBlocks/kCluster) of every K and V tile.
   static constexpr int kCluster = kCluster_;
@@ -105,13 +109,13 @@ int causal_section_heads(const flash2::Params& p);
 // One kernel configuration from a row of kTileShapes: the launch picks the row (flash3.cu); the ladder's
 // extra rungs pass another row of the same head dim (e.g. the causal 128×128 tile for a non-causal run).
 template <class Element, int kHeadDim, int kBlockN, int kStages, int kConsumers, Schedule kSchedule, bool kPersistent,
-          int kCluster = 1>
-struct Traits : KernelConfig<Element, kHeadDim, kBlockN, kStages, kConsumers, kSchedule, kPersistent, kCluster> {
+          int kCluster = 1, int kExp2OnFma = 0>
+struct Traits : KernelConfig<Element, kHeadDim, kBlockN, kStages, kConsumers, kSchedule, kPersistent, kCluster, kExp2OnFma> {
   static_assert(Traits::kSmemBytes ==
                     TileShape{kHeadDim, false, kBlockN, kStages, kConsumers, kPersistent}.kernel_shared_memory_bytes(),
                 "rules and kernel agree on shared memory");
   // The same kernel without the cluster: launches whose query tiles do not pair up within a head.
-  using Unclustered = Traits<Element, kHeadDim, kBlockN, kStages, kConsumers, kSchedule, kPersistent, 1>;
+  using Unclustered = Traits<Element, kHeadDim, kBlockN, kStages, kConsumers, kSchedule, kPersistent, 1, kExp2OnFma>;
 };
 
 }  // namespace attnscope::flash3

@@ -21,7 +21,8 @@
 #           "label:dtype:causal:dims:VAR=x+VAR=y[:seq];...", e.g. clusters, alternative tiles, the long-sequence tile);
 #   d256    the standard grid at head dim 256 (H = 8) for flash3 and cudnn, both masks, bfloat16 (and its
 #           persistent-grid variant);
-#   profile Nsight Compute on one launch of flash3's and of cudnn's kernel, bfloat16 d=128 N=8k (PROFILE_CAUSAL="0 1" adds
+#   profile Nsight Compute on one launch of flash3's (also with ATTNSCOPE_FLASH3_EXP2=fma1) and of cudnn's kernel, bfloat16
+#           d=128 N=8k (PROFILE_CAUSAL="0 1" adds
 #           causal): tensor-pipe, MUFU (xu) and issue-slot use, warp stalls — where the time short of the tensor-core peak
 #           goes (ncu takes CUPTI for itself: the CLI then times with CUDA events; ncu's clocks are locked to base);
 #   padded  head dims 80, 96 and 112 (B·N = 16k, H = 16, N = 8k) for flash3, flash2 and cudnn, and BEFORE's flash3: 96 on
@@ -173,14 +174,17 @@ for step in "$@"; do
       NCU=$(command -v ncu || echo /usr/local/cuda/bin/ncu)
       for c in ${PROFILE_CAUSAL:-0}; do
         flag=(); [[ $c == 1 ]] && flag=(--causal)
-        for b in flash3:forward_kernel cudnn:'sdpa|fprop|fmha'; do
-          timeout 120 "$NCU" --target-processes all -k "regex:${b#*:}" -c 1 --section SpeedOfLight --section ComputeWorkloadAnalysis \
-            --section SchedulerStats --section WarpStateStats --section InstructionStats --section Occupancy \
-            --section LaunchStats "$CLI" run --device cuda:0 --tokens 16384 --hidden 2048 --min-samples 1 --max-time 1 --seq 8192 \
-            --head-dim 128 --dtype bfloat16 "${flag[@]}" --backends "${b%%:*}" >"$OUT/ncu-${b%%:*}-causal$c.txt" 2>&1 \
-            || echo "ncu ${b%%:*} causal=$c failed (exit $?)"
+        # label, backend, kernel-name regex, environment
+        for entry in "flash3 flash3 forward_kernel X=" "cudnn cudnn sdpa|fprop|fmha X=" "flash3-fma1 flash3 forward_kernel ATTNSCOPE_FLASH3_EXP2=fma1"; do
+          read -r label b regex envs <<<"$entry"
+          env "$envs" timeout 120 "$NCU" --target-processes all -k "regex:$regex" -c 1 --section SpeedOfLight \
+            --section ComputeWorkloadAnalysis --section SchedulerStats --section WarpStateStats --section InstructionStats \
+            --section Occupancy --section LaunchStats "$CLI" run --device cuda:0 --tokens 16384 --hidden 2048 --min-samples 1 \
+            --max-time 1 --seq 8192 --head-dim 128 --dtype bfloat16 "${flag[@]}" --backends "$b" >"$OUT/ncu-$label-causal$c.txt" 2>&1 \
+            || echo "ncu $label causal=$c failed (exit $?)"
+          echo "-- $label causal=$c"
           grep -E "Duration|Compute \(SM\) Throughput|Issue Slots Busy|Executed Ipc Active|No Eligible|Registers Per|Stall|pipe" \
-            "$OUT/ncu-${b%%:*}-causal$c.txt" | head -30
+            "$OUT/ncu-$label-causal$c.txt" | head -24
         done
       done
       ;;

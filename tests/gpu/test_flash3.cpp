@@ -192,6 +192,21 @@ TEST(Flash3GpuLadder, LowerRungSchedulesMatchTheReference) {
   unsetenv("ATTNSCOPE_FLASH3_SCHEDULE");
 }
 
+// With part of the softmax's 2^x on the FMA pipes (a cubic, ATTNSCOPE_FLASH3_EXP2) the result is the same function
+// within the tolerance, and rows that see no key (4097 queries, 300 keys, causal) still output zeros.
+TEST(Flash3GpuLadder, Exp2OnTheFmaPipesMatchesTheReference) {
+  REQUIRE_HOPPER();
+  for (const char* exp2 : {"fma1", "fma2"}) {
+    SCOPED_TRACE(exp2);
+    ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_EXP2", exp2, 1), 0);
+    for (bool causal : {false, true}) {
+      expect_matches_reference(make(DType::BF16, 2, 4, 2, 1000, 1000, 128, causal), 2, 35);
+      expect_matches_reference(make(DType::BF16, 1, 2, 1, 4097, 300, 128, causal), 1, 36);
+    }
+  }
+  unsetenv("ATTNSCOPE_FLASH3_EXP2");
+}
+
 // Every alternative tile (ATTNSCOPE_FLASH3_TILE, bfloat16 ping-pong) computes the same function too,
 // including ragged ends that are not multiples of its key tile; a tile that is not compiled is refused.
 TEST(Flash3GpuLadder, AlternativeTilesMatchTheReference) {
@@ -256,9 +271,10 @@ TEST(Flash3Sass, EveryKernelUsesHgmma) {
   }
   close_function();
   // Every table row (d=96's included: flash3_hdim96.cu) × 2 dtypes × 2 grids (ping-pong) + bf16 d128's unspecialized,
-  // serial and overlap rungs × 2 masks + the alternative tiles (bf16; d=96's two-consumer ones too) + d=128
-  // non-causal in clusters of two × 2 dtypes + the long-sequence tiles × 2 dtypes. Today 8·4 + 6 + 15 + 2 + 2 = 57.
-  EXPECT_EQ(kernels, int(flash3::kTileShapes.size()) * 4 + 6 + int(flash3::kAlternativeTiles.size()) + 2 +
+  // serial and overlap rungs × 2 masks + its default rows with 2^x partly on the FMA pipes (2 splits × 2 masks) + the
+  // alternative tiles (bf16; d=96's two-consumer ones too) + d=128 non-causal in clusters of two × 2 dtypes + the
+  // long-sequence tiles × 2 dtypes. Today 8·4 + 6 + 4 + 15 + 2 + 2 = 61.
+  EXPECT_EQ(kernels, int(flash3::kTileShapes.size()) * 4 + 6 + 4 + int(flash3::kAlternativeTiles.size()) + 2 +
                          2 * int(flash3::kLongTiles.size()));
   EXPECT_EQ(with_hgmma, kernels);
 }
