@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# The device call the next session should make first (~420 s on an H100): flash3's call 4, which has still not run
+# The device call the next session should make first (~300-400 s on an H100): flash3's call 4, which has still not run
 # (kernels/flash3/NOTES.md, docs/performance.md "Call 4"): clusters of two sharing K/V by TMA multicast, 128x160x2p,
 # 128x192x2c2, the long causal tile (default from 16k keys, float16 never run), the float16 grid of the d=64 persistent
 # default, and 2^x partly on the FMA pipes (ATTNSCOPE_FLASH3_EXP2=fma1|fma2, bf16 d=128) —
 # `sanity` first: a cluster deadlock traps there, not in the tests — then the ladder's new lowest rung
 # ("unspecialized": TMA + wgmma without warp specialization) beside the others and flash2 at N=8k, Nsight Compute on
 # flash3's and cudnn's d=128 kernels (where the time short of the tensor-core peak goes), the GPU tests of what landed
-# after e9ebf0b, and `backends` printing the libraries' own choice on a GPU (never run there).
-# In two parts (PART=1, PART=2), each inside one call's 600 s.
+# after e9ebf0b, `backends` printing the libraries' own choice on a GPU (never run there), and the d=96 kernel.
+# Two parts (PART=1, PART=2) if one call's 600 s is not enough.
 # Also pending: on a 2-GPU kind, scripts/shard_bench.sh (issue 17's <= 0.6x target).
 #
 # Prepare here (no GPU needed), from a checkout of main at /work/wt/final (the tests compile in absolute paths):
@@ -34,9 +34,10 @@ TC=$(python3 -c "import nvidia.cudnn as m; print(list(m.__path__)[0] + '/lib')" 
 [ -f "$TC/libcudnn.so.9" ] && export ATTNSCOPE_CUDNN_LIBRARY="$TC/libcudnn.so.9" LD_LIBRARY_PATH="$TC:${LD_LIBRARY_PATH:-}"
 nvidia-smi --query-gpu=name,clocks.sm,power.draw,power.limit --format=csv,noheader
 F3="env OUT=$OUT/flash3 BUILD=build-gpu bash kernels/flash3/gpu_run.sh"
-# PART=1 (~330 s): sanity, the bfloat16 d=128 cells and float16 d=64 against cudnn, clusters and the FMA 2^x, the ladder
-# with flash2, Nsight Compute. PART=2 (~300 s; on the same warm machine right after): the float16 d=128 cells,
-# the other variants, the GPU tests, backends. No PART: both, for a call allowed ~11 minutes.
+# PART=1: sanity, the bfloat16 d=128 cells and float16 d=64 against cudnn, clusters and the FMA 2^x, the ladder with
+# flash2, Nsight Compute. PART=2: the float16 d=128 cells, the other variants, the GPU tests, backends, d=96 (its own
+# kernel since 892eae4) against cudnn and the padded path of BEFORE (../before.tar.xz: the d43a369 binary). No PART:
+# both (call 3's whole grid took 134 s; expect ~300-400 s).
 P1=0; P2=0; [ "${PART:-12}" != 2 ] && P1=1; [ "${PART:-12}" != 1 ] && P2=1
 if [ $P1 = 1 ]; then
   t "flash3 sanity (each new kernel once at 1k, 20 s timeout)"
@@ -67,5 +68,11 @@ if [ $P2 = 1 ]; then
   for dt in float32 float16; do
     timeout 40 build-gpu/bin/attnscope-cli backends --device cuda:0 --seq 4096 --head-dim 128 --dtype $dt 2>&1 | tee -a $OUT/backends.txt | grep -A4 "own choice"
   done
+  t "d=96 on its own kernel: padded (beside BEFORE, a binary that runs 80 and 96 padded to 128), its grid, the alternative tiles"
+  mkdir -p /tmp/before && tar -xJf ../before.tar.xz -C /tmp/before && B=/tmp/before/build-gpu/bin/attnscope-cli
+  BEFORE=$B timeout 60 $F3 padded 2>&1 | tail -8
+  BEFORE=$B HEAD_DIMS=96 GRID_BACKENDS=flash3,cudnn timeout 90 $F3 grid 2>&1 | grep '| bfloat16 | 96 '
+  VGRID='2c-128x176x2:bfloat16:0:96:ATTNSCOPE_FLASH3_TILE=128x176x2;2c-128x128x2p:bfloat16:1:96:ATTNSCOPE_FLASH3_TILE=128x128x2p;3c-192x112x3:bfloat16:1:96:ATTNSCOPE_FLASH3_TILE=192x112x3' \
+    timeout 60 $F3 vgrid 2>&1 | grep '| bfloat16 | 96 '
 fi
 t done  # at most 8 files come back: everything in one archive (save), the flash3 tables beside it
