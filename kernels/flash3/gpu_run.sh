@@ -39,7 +39,9 @@ T0=$(date +%s); t() { echo "== $(( $(date +%s) - T0 )) s: $*"; }
 TC=$(python3 -c "import nvidia.cudnn as m; print(list(m.__path__)[0] + '/lib')" 2>/dev/null)
 [ -f "$TC/libcudnn.so.9" ] && export ATTNSCOPE_CUDNN_LIBRARY="$TC/libcudnn.so.9" LD_LIBRARY_PATH="$TC:${LD_LIBRARY_PATH:-}"
 TIMING=(--min-samples 10 --min-time 0.05 --max-time 0.5)
-GRID=(--device cuda:0 --tokens 16384 --hidden 2048 "${TIMING[@]}" --stream)
+GRID=(--device cuda:0 --tokens 16384 --hidden "${HIDDEN:-2048}" "${TIMING[@]}" --stream)
+# d=96 does not divide 2048: its grid keeps H = 16 (HIDDEN=1536); D96 is the same for the sanity step.
+D96=(--device cuda:0 --tokens 16384 --hidden 1536 "${TIMING[@]}" --stream)
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,power.draw,temperature.gpu --format=csv | tee -a "$OUT/env.txt"
 
 # One point set for flash3 under an environment setting, tagged with a label in each record.
@@ -56,8 +58,10 @@ for step in "$@"; do
       t sanity
       for grid in "" persistent; do
         for flag in "" --causal; do
-          ATTNSCOPE_FLASH3_GRID=$grid timeout 20 "$CLI" run "${GRID[@]}" --seq 1024 --head-dim 64,96,128,256 --dtype bfloat16 $flag \
+          ATTNSCOPE_FLASH3_GRID=$grid timeout 20 "$CLI" run "${GRID[@]}" --seq 1024 --head-dim 64,128,256 --dtype bfloat16 $flag \
             --backends flash3 >>"$OUT/sanity.jsonl" 2>>"$OUT/run.log" || { echo "sanity failed (exit $?)"; tail -5 "$OUT/run.log"; exit 3; }
+          ATTNSCOPE_FLASH3_GRID=$grid timeout 20 "$CLI" run "${D96[@]}" --seq 1024 --head-dim 96 --dtype bfloat16 $flag \
+            --backends flash3 >>"$OUT/sanity.jsonl" 2>>"$OUT/run.log" || { echo "sanity d=96 failed (exit $?)"; tail -5 "$OUT/run.log"; exit 3; }
         done
       done
       # Clusters of two (multicast K/V), the alternative tiles and the self-loading rung: a hang would show here first.
@@ -67,7 +71,7 @@ for step in "$@"; do
           >>"$OUT/sanity.jsonl" 2>>"$OUT/run.log" || { echo "sanity $envs failed (exit $?)"; tail -5 "$OUT/run.log"; exit 3; }
       done
       for alt in :128x176x2 --causal:128x128x2p --causal:192x112x3; do  # d=96's alternative tiles: [flag]:tile
-        ATTNSCOPE_FLASH3_TILE=${alt#*:} timeout 20 "$CLI" run "${GRID[@]}" --seq 1024 --head-dim 96 --dtype bfloat16 ${alt%%:*} \
+        ATTNSCOPE_FLASH3_TILE=${alt#*:} timeout 20 "$CLI" run "${D96[@]}" --seq 1024 --head-dim 96 --dtype bfloat16 ${alt%%:*} \
           --backends flash3 >>"$OUT/sanity.jsonl" 2>>"$OUT/run.log" || { echo "sanity d=96 ${alt#*:} failed (exit $?)"; tail -5 "$OUT/run.log"; exit 3; }
       done
       ATTNSCOPE_FLASH3_LONG=always timeout 20 "$CLI" run "${GRID[@]}" --seq 1024 --head-dim 128 --dtype bfloat16 --causal \
@@ -174,12 +178,15 @@ for step in "$@"; do
       NCU=$(command -v ncu || echo /usr/local/cuda/bin/ncu)
       for c in ${PROFILE_CAUSAL:-0}; do
         flag=(); [[ $c == 1 ]] && flag=(--causal)
-        # label, backend, kernel-name regex, environment
-        for entry in "flash3 flash3 forward_kernel X=" "cudnn cudnn sdpa|fprop|fmha X=" "flash3-fma1 flash3 forward_kernel ATTNSCOPE_FLASH3_EXP2=fma1"; do
+        # PROFILE_ENTRIES: "label backend kernel-regex VAR=value;…"
+        IFS=';' read -ra entries <<<"${PROFILE_ENTRIES:-flash3 flash3 forward_kernel X=;cudnn cudnn sdpa|fprop|fmha X=;flash3-fma1 flash3 forward_kernel ATTNSCOPE_FLASH3_EXP2=fma1}"
+        for entry in "${entries[@]}"; do
           read -r label b regex envs <<<"$entry"
-          env "$envs" timeout 120 "$NCU" --target-processes all -k "regex:$regex" -c 1 --section SpeedOfLight \
-            --section ComputeWorkloadAnalysis --section SchedulerStats --section WarpStateStats --section InstructionStats \
-            --section Occupancy --section LaunchStats "$CLI" run --device cuda:0 --tokens 16384 --hidden 2048 --min-samples 1 \
+          # NCU_SET=full adds source-level warp-stall sampling (the kernels carry -lineinfo): which wait the idle tensor time is.
+          sections=(--section SpeedOfLight --section ComputeWorkloadAnalysis --section SchedulerStats --section WarpStateStats
+                    --section InstructionStats --section Occupancy --section LaunchStats)
+          [ "${NCU_SET:-}" = full ] && sections=(--set full --import-source yes --print-details all)
+          env "$envs" timeout 120 "$NCU" --target-processes all -k "regex:$regex" -c 1 "${sections[@]}" "$CLI" run --device cuda:0 --tokens 16384 --hidden 2048 --min-samples 1 \
             --max-time 1 --seq 8192 --head-dim 128 --dtype bfloat16 "${flag[@]}" --backends "$b" >"$OUT/ncu-$label-causal$c.txt" 2>&1 \
             || echo "ncu $label causal=$c failed (exit $?)"
           echo "-- $label causal=$c"
