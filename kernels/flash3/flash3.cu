@@ -143,12 +143,17 @@ const TileShape* long_tile_from_env(const Params& p) {
   return nullptr;
 }
 
-template <class Element>
-void run_long(const TensorMaps& maps, const Params& p, cudaStream_t s) {
-  static_assert(kLongTiles.size() == 1, "one long-sequence row: dispatch more here when adding one");
-  constexpr TileShape kLong = kLongTiles[0].tile;
-  run<Element, kLong.head_dim, kLong.block_n, kLong.stages, kLong.consumers, Schedule::kPingPong, kLong.persistent, kLong.causal>(
-      maps, p, s);
+// The kernel of the kLongTiles row that long_tile_from_env returned (I walks the rows at compile time).
+template <class Element, size_t I = 0>
+void run_long(const TileShape* tile, const TensorMaps& maps, const Params& p, cudaStream_t s) {
+  if constexpr (I < kLongTiles.size()) {
+    constexpr TileShape kLong = kLongTiles[I].tile;
+    if (tile != &kLongTiles[I].tile) return run_long<Element, I + 1>(tile, maps, p, s);
+    run<Element, kLong.head_dim, kLong.block_n, kLong.stages, kLong.consumers, Schedule::kPingPong, kLong.persistent,
+        kLong.causal>(maps, p, s);
+  } else {
+    throw std::logic_error("flash3: a long-sequence tile that is not a row of kLongTiles");
+  }
 }
 
 template <class Element, int kHeadDim, bool kCausal>
@@ -267,7 +272,8 @@ void forward(const Params& p, void* stream) {
   maps.v = make_map(p.v, p.bf16, p.batch * p.kv_heads, p.kv_len, p.head_dim, tile.block_n, row_bytes);
   maps.o = make_map(p.o, p.bf16, p.batch * p.q_heads, p.q_len, p.head_dim, 64, row_bytes);
   if (alternative >= 0) return kAlternativeRuns[size_t(alternative)](maps, p, s);
-  if (long_tile != nullptr) return p.bf16 ? run_long<__nv_bfloat16>(maps, p, s) : run_long<__half>(maps, p, s);
+  if (long_tile != nullptr)
+    return p.bf16 ? run_long<__nv_bfloat16>(long_tile, maps, p, s) : run_long<__half>(long_tile, maps, p, s);
   static_assert([] {
     for (const TileShape& t : kTileShapes)
       if (t.head_dim != 64 && t.head_dim != 96 && t.head_dim != 128 && t.head_dim != 256) return false;

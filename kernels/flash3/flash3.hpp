@@ -66,7 +66,7 @@ struct TileShape {
 //    non-causal 551 (persistent) / 546 (blocks); causal 504 vs 420 for two consumers (128×128×4, blocks) —
 //    three consumers spilled 120 bytes with a mask until the mask became a select before the softmax.
 //  * d=96 (chosen by arithmetic, NOTES.md; call 5, bf16 N = 8k: 617.7 / 576.8 TFLOP/s, 1.18× / 1.22× cudnn, the
-//    two-consumer alternatives 5–7 % below, except causal 128×128×2p +3–5 % from 8k): FA3's three consumers (192 query rows), 64-byte
+//    two-consumer alternatives 5–7 % below, except causal 128×128×2p +3–5 % from 8k: kLongTiles): FA3's three consumers (192 query rows), 64-byte
 //    swizzle. A consumer holds S (block_n/2 floats), P (block_n/4 registers) and O (48 floats) in its 160
 //    registers: 192×128 (64 + 32 + 48 = 144) spilled 144–156 bytes; 192×112 (56 + 28 + 48 = 132, d=64's 128
 //    fits) is spill-free without a mask and spilled 24 bytes causal on the persistent grid; 192×96 (120) is
@@ -74,7 +74,8 @@ struct TileShape {
 //    cycles and the softmax's exp2 ~4·block_n MUFU cycles (+ fixed costs), so with two consumers one softmax
 //    barely hides under the other's GEMMs (d=64, ratio 4:4, gained 25 % from a third consumer; d=128 is 8:4).
 //    Shared memory: 192×112×3 stages 163 KiB, 192×96×4 181 KiB, both + 36 KiB for the separate output tile.
-//    kAlternativeTiles has the two-consumer tiles (128×176×2: S 88 + P 44 + O 48 = 180 of 240; 128×128×2p).
+//    kAlternativeTiles has the two-consumer 128×176×2 (S 88 + P 44 + O 48 = 180 of 240); causal 128×128×2p is
+//    kLongTiles' d=96 row (from 8k keys).
 //  * d=128 non-causal: 128×176 (S 88 + P 44 + O 64 registers per consumer thread; 2 stages = 208 KiB),
 //    one block per tile: the persistent grid measured within ±2 % of it at every N (call 3), 128×192 +1 %
 //    from 8k and −6 % at 1k; call 5: 128×160 persistent with its own output tile −1 to −1.5 % from 8k, clusters
@@ -100,7 +101,7 @@ inline constexpr std::array<TileShape, 8> kTileShapes = {{
 // (flash3.cu): the ladder's "before tile tuning" rungs (d=128 non-causal on 128×128, d=64 non-causal
 // with two consumers: the first version's tiles) and the alternatives the rows above were measured
 // against, on either grid ("p": persistent; "c2": clusters of two).
-inline constexpr std::array<TileShape, 15> kAlternativeTiles = {{
+inline constexpr std::array<TileShape, 14> kAlternativeTiles = {{
     {128, false, 128, 2},
     {128, false, 160, 2, 2, true},     // persistent with the output in its own tile (224 KiB)
     {128, false, 192, 2, 2, false, 2},  // the widest key tile, clusters of two
@@ -114,20 +115,21 @@ inline constexpr std::array<TileShape, 15> kAlternativeTiles = {{
     {64, true, 128, 4},
     {64, true, 128, 4, 2, true},
     {96, false, 176, 2},          // two consumers (d=128's non-causal tile)
-    {96, true, 128, 2, 2, true},  // two consumers (d=128's causal tile)
     {96, true, 112, 3, 3},        // three consumers, the non-causal row's wider key tile (spills on the persistent grid)
 }};
 
-// Long sequences: from `min_keys` keys on, a row's problems run on this wider key tile instead (both
-// dtypes compiled, ping-pong): fewer, longer iterations pay once the causal diagonal's masked tiles are
-// a small share. Call 3 (bfloat16 d=128 causal, 128×176×2 persistent vs the row's 128×128×2 persistent):
-// −19 % at 1k, −10 % at 2k, −3.5 % at 4k, +0.4 % at 8k, +2.4 % at 16k. ATTNSCOPE_FLASH3_LONG=off|on|always
-// (flash3.cu) turns it off or applies it at every length.
+// Long sequences: from `min_keys` keys on, a row's problems run on this other tile instead (both dtypes
+// compiled, ping-pong): a wider key tile on two consumers pays once the causal diagonal's masked tiles are a
+// small share. d=128 (128×176×2 persistent vs the row's 128×128×2 persistent), call 3, bfloat16: −19 % at 1k,
+// −10 % at 2k, −3.5 % at 4k, +0.4 % at 8k, +2.4 % at 16k; call 5 at 16k: +3.3 % bfloat16, +3.4 % float16.
+// ATTNSCOPE_FLASH3_LONG=off|on|always (flash3.cu) turns it off or applies it at every length.
 struct LongTile {
   TileShape tile;
   int64_t min_keys;
 };
-inline constexpr std::array<LongTile, 1> kLongTiles = {{{{128, true, 176, 2, 2, true}, 16384}}};
+// d=96 causal from 8k keys on two consumers, 128×128×2 persistent (call 5, bf16: 594.9 / 629.0 at 8k / 16k against
+// the three-consumer row's 576.8 / 600.8, equal at 4k, −17 % at 1k).
+inline constexpr std::array<LongTile, 2> kLongTiles = {{{{128, true, 176, 2, 2, true}, 16384}, {{96, true, 128, 2, 2, true}, 8192}}};
 
 // Head dims that are not compiled run on the next compiled one: TMA fills the missing columns of Q, K
 // and V with zeros (exact: they add nothing to Q·Kᵀ and give zero output columns) and drops them when

@@ -153,17 +153,19 @@ TEST(Flash3GpuGrid, ClustersOfTwoMatchTheReference) {
   unsetenv("ATTNSCOPE_FLASH3_CLUSTER");
 }
 
-// The long-sequence tile (kLongTiles: d=128 causal on 128×176) computes the same function, both dtypes:
-// at every length (ATTNSCOPE_FLASH3_LONG=always), from its threshold on (the default), and not at all.
+// The long-sequence tiles (kLongTiles: d=128 causal on 128×176, d=96 causal on 128×128 with two consumers) compute
+// the same function, both dtypes: at every length ("always"), from their threshold ("on": a kv_len past it), and off.
 TEST(Flash3GpuGrid, LongSequenceTileMatchesTheReference) {
   REQUIRE_HOPPER();
-  const flash3::LongTile& l = flash3::kLongTiles[0];
-  for (const char* mode : {"always", "on", "off"}) {
-    SCOPED_TRACE(mode);
-    ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_LONG", mode, 1), 0);
-    for (DType t : {DType::F16, DType::BF16}) {
-      expect_matches_reference(make(t, 2, 4, 2, 1000, 1000, l.tile.head_dim, l.tile.causal), 2, 81);
-      expect_matches_reference(make(t, 1, 2, 1, 300, l.min_keys + 5, l.tile.head_dim, l.tile.causal), 2, 82);
+  for (const flash3::LongTile& l : flash3::kLongTiles) {
+    SCOPED_TRACE("head dim " + std::to_string(l.tile.head_dim) + " " + l.tile.name());
+    for (const char* mode : {"always", "on", "off"}) {
+      SCOPED_TRACE(mode);
+      ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_LONG", mode, 1), 0);
+      for (DType t : {DType::F16, DType::BF16}) {
+        expect_matches_reference(make(t, 2, 4, 2, 1000, 1000, l.tile.head_dim, l.tile.causal), 2, 81);
+        expect_matches_reference(make(t, 1, 2, 1, 300, l.min_keys + 5, l.tile.head_dim, l.tile.causal), 2, 82);
+      }
     }
   }
   ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_LONG", "sometimes", 1), 0);
@@ -273,7 +275,7 @@ TEST(Flash3Sass, EveryKernelUsesHgmma) {
   // Every table row (d=96's included: flash3_hdim96.cu) × 2 dtypes × 2 grids (ping-pong) + bf16 d128's unspecialized,
   // serial and overlap rungs × 2 masks + its default rows with 2^x partly on the FMA pipes (2 splits × 2 masks) + the
   // alternative tiles (bf16; d=96's two-consumer ones too) + d=128 non-causal in clusters of two × 2 dtypes + the
-  // long-sequence tiles × 2 dtypes. Today 8·4 + 6 + 4 + 15 + 2 + 2 = 61.
+  // long-sequence tiles × 2 dtypes. Today 8·4 + 6 + 4 + 14 + 2 + 4 = 62.
   EXPECT_EQ(kernels, int(flash3::kTileShapes.size()) * 4 + 6 + 4 + int(flash3::kAlternativeTiles.size()) + 2 +
                          2 * int(flash3::kLongTiles.size()));
   EXPECT_EQ(with_hgmma, kernels);
