@@ -119,7 +119,7 @@ int cluster_from_env(const TileShape& row) {
 
 // How many of every four 8-key column blocks take their 2^x on the FMA pipes: 0 (ATTNSCOPE_FLASH3_EXP2=mufu,
 // the default), or 1 or 2 (fma1, fma2; compiled for bfloat16 d=128's default rows with ping-pong only, where the
-// softmax's MUFU time is measured against the tensor cores' — flash3_hdim128_ladder.cu). Measured on an H100: 7–17 %
+// softmax's MUFU time is measured against the tensor cores' — flash3_hdim128_ladder.cu). Measured on an H100: 5–13 %
 // slower (MUFU is not what limits the kernel; NOTES.md, call 5), so it stays a switch for that lesson.
 int exp2_on_fma_from_env(const Params& p) {
   const char* s = std::getenv("ATTNSCOPE_FLASH3_EXP2");

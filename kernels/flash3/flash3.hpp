@@ -35,7 +35,7 @@ struct TileShape {
   // Blocks per cluster (one-block-per-tile grid, non-causal only): two blocks take neighbouring query
   // tiles of one head and load each K and V tile half each, multicast into both (TMA multicast), so L2
   // serves every K/V byte once per pair instead of once per block (FA3's choice at d=128 non-causal). Measured
-  // on an H100 (call 5): 25–29 % slower than unclustered, so no row uses it (NOTES.md says why).
+  // on an H100 (call 5): 22–29 % slower than unclustered, so no row uses it (NOTES.md says why).
   int cluster = 1;
   constexpr int block_m() const { return 64 * consumers; }
   // Q tile (reused for the output), `stages` K and V tiles, the mbarriers, and 1 KiB so the tiles can
@@ -66,20 +66,20 @@ struct TileShape {
 //    non-causal 551 (persistent) / 546 (blocks); causal 504 vs 420 for two consumers (128×128×4, blocks) —
 //    three consumers spilled 120 bytes with a mask until the mask became a select before the softmax.
 //  * d=96 (chosen by arithmetic, NOTES.md; call 5, bf16 N = 8k: 617.7 / 576.8 TFLOP/s, 1.18× / 1.22× cudnn, the
-//    two-consumer alternatives 5–7 % below, except causal 128×128×2p +3–5 % from 8k: kLongTiles): FA3's three consumers (192 query rows), 64-byte
-//    swizzle. A consumer holds S (block_n/2 floats), P (block_n/4 registers) and O (48 floats) in its 160
-//    registers: 192×128 (64 + 32 + 48 = 144) spilled 144–156 bytes; 192×112 (56 + 28 + 48 = 132, d=64's 128
-//    fits) is spill-free without a mask and spilled 24 bytes causal on the persistent grid; 192×96 (120) is
-//    spill-free with both. Why three: per 64×block_n tile at d=96 the two GEMMs take ~6·block_n tensor-core
-//    cycles and the softmax's exp2 ~4·block_n MUFU cycles (+ fixed costs), so with two consumers one softmax
-//    barely hides under the other's GEMMs (d=64, ratio 4:4, gained 25 % from a third consumer; d=128 is 8:4).
-//    Shared memory: 192×112×3 stages 163 KiB, 192×96×4 181 KiB, both + 36 KiB for the separate output tile.
-//    kAlternativeTiles has the two-consumer 128×176×2 (S 88 + P 44 + O 48 = 180 of 240); causal 128×128×2p is
-//    kLongTiles' d=96 row (from 8k keys).
+//    two-consumer alternatives 5–12 % below, except causal 128×128×2p +3–5 % from 8k: kLongTiles): FA3's three
+//    consumers (192 query rows), 64-byte swizzle. A consumer holds S (block_n/2 floats), P (block_n/4 registers) and O
+//    (48 floats) in its 160 registers: 192×128 (64 + 32 + 48 = 144) spilled 144–156 bytes; 192×112 (56 + 28 + 48 = 132,
+//    d=64's 128 fits) is spill-free without a mask and spilled 24 bytes causal on the persistent grid; 192×96 (120) is
+//    spill-free with both. Why three: per 64×block_n tile at d=96 the two GEMMs take ~6·block_n tensor-core cycles and
+//    the softmax's exp2 ~4·block_n MUFU cycles (+ fixed costs), so with two consumers one softmax barely hides under
+//    the other's GEMMs (d=64, ratio 4:4, gained 25 % from a third consumer; d=128 is 8:4). Shared memory: 192×112×3
+//    stages 163 KiB, 192×96×4 181 KiB, both + 36 KiB for the separate output tile. kAlternativeTiles has the
+//    two-consumer 128×176×2 (S 88 + P 44 + O 48 = 180 of 240); causal 128×128×2p is kLongTiles' d=96 row (from 8k
+//    keys).
 //  * d=128 non-causal: 128×176 (S 88 + P 44 + O 64 registers per consumer thread; 2 stages = 208 KiB),
 //    one block per tile: the persistent grid measured within ±2 % of it at every N (call 3), 128×192 +1 %
 //    from 8k and −6 % at 1k; call 5: 128×160 persistent with its own output tile −1 to −1.5 % from 8k, clusters
-//    of two −25 to −29 %.
+//    of two −22 to −29 %.
 //  * d=128 causal: 128×128, persistent (call 3: 639 vs 629 on blocks in the same order, 572 before; 128×176
 //    is 0–3 % faster from 8k but 10–20 % slower at 1k–2k: it takes over from 16k keys, kLongTiles below).
 //  * d=256: FA3's 128×80 (Q 64 KiB + two stages of K and V: 224 KiB; O alone is 128 registers), persistent
@@ -129,7 +129,10 @@ struct LongTile {
 };
 // d=96 causal from 8k keys on two consumers, 128×128×2 persistent (call 5, bf16: 594.9 / 629.0 at 8k / 16k against
 // the three-consumer row's 576.8 / 600.8, equal at 4k, −17 % at 1k).
-inline constexpr std::array<LongTile, 2> kLongTiles = {{{{128, true, 176, 2, 2, true}, 16384}, {{96, true, 128, 2, 2, true}, 8192}}};
+inline constexpr std::array<LongTile, 2> kLongTiles = {{
+    {{128, true, 176, 2, 2, true}, 16384},
+    {{96, true, 128, 2, 2, true}, 8192},
+}};
 
 // Head dims that are not compiled run on the next compiled one: TMA fills the missing columns of Q, K
 // and V with zeros (exact: they add nothing to Q·Kᵀ and give zero output columns) and drops them when

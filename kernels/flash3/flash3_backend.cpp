@@ -81,7 +81,7 @@ class Flash3Backend final : public CudaBackend {
         "d=128, N = 8k (TFLOP/s without / with a causal mask): flash2's mma.sync 387 / 345; TMA + wgmma with every warp "
         "both loading and computing 543 / 453; + warp specialization 611 / 579; + intra-warpgroup overlap 669 / 621; + "
         "ping-pong 682 / 631; + the persistent grid 680 / 639 (cuDNN 683 / 616). The special-function units are not "
-        "what is left: moving a quarter of the exp2 to the FMA units (a cubic) made it 7–10 % slower, and Nsight Compute "
+        "what is left: moving a quarter of the exp2 to the FMA units (a cubic) made it 5–10 % slower, and Nsight Compute "
         "finds the pipeline of the tensor cores busy in 74 % of the cycles, the special-function pipe in 38 %. The online softmax is FlashAttention's: running row "
         "maximum and sum in the exp2 domain, one 1/sum at the end; the output leaves through shared memory "
         "and a TMA store, with the log-sum-exp per row. Causal masks are bottom-right aligned (query i sees "
