@@ -130,30 +130,30 @@ int exp2_on_fma_from_env(const Params& p) {
                            " is not mufu, or fma1 / fma2 (compiled for bfloat16 with head dim 128 only)");
 }
 
-// The long-sequence tile (kLongTiles) for this problem, or null: ATTNSCOPE_FLASH3_LONG=on (the default: from
-// the row's min_keys), always (at every length: the measurement against the table's row) or off.
-const TileShape* long_tile_from_env(const Params& p) {
-  const char* s = std::getenv("ATTNSCOPE_FLASH3_LONG");
+// The length tile (kLengthTiles) for this problem, or null: ATTNSCOPE_FLASH3_LENGTH=on (the default: for kv_len in
+// the row's range), always (at every length: the measurement against the table's row) or off.
+const TileShape* length_tile_from_env(const Params& p) {
+  const char* s = std::getenv("ATTNSCOPE_FLASH3_LENGTH");
   const std::string mode = s == nullptr || *s == '\0' ? "on" : s;
   if (mode != "on" && mode != "off" && mode != "always")
-    throw std::runtime_error("flash3: ATTNSCOPE_FLASH3_LONG=" + mode + " is not on, off or always");
-  for (const LongTile& l : kLongTiles)
+    throw std::runtime_error("flash3: ATTNSCOPE_FLASH3_LENGTH=" + mode + " is not on, off or always");
+  for (const LengthTile& l : kLengthTiles)
     if (l.tile.head_dim == compiled_head_dim(p.head_dim) && l.tile.causal == p.causal &&
-        (mode == "always" || (mode == "on" && p.kv_len >= l.min_keys)))
+        (mode == "always" || (mode == "on" && p.kv_len >= l.min_keys && p.kv_len < l.max_keys)))
       return &l.tile;
   return nullptr;
 }
 
-// The kernel of the kLongTiles row that long_tile_from_env returned (I walks the rows at compile time).
+// The kernel of the kLengthTiles row that length_tile_from_env returned (I walks the rows at compile time).
 template <class Element, size_t I = 0>
-void run_long(const TileShape* tile, const TensorMaps& maps, const Params& p, cudaStream_t s) {
-  if constexpr (I < kLongTiles.size()) {
-    constexpr TileShape kLong = kLongTiles[I].tile;
-    if (tile != &kLongTiles[I].tile) return run_long<Element, I + 1>(tile, maps, p, s);
-    run<Element, kLong.head_dim, kLong.block_n, kLong.stages, kLong.consumers, Schedule::kPingPong, kLong.persistent,
-        kLong.causal>(maps, p, s);
+void run_length_tile(const TileShape* tile, const TensorMaps& maps, const Params& p, cudaStream_t s) {
+  if constexpr (I < kLengthTiles.size()) {
+    constexpr TileShape kTile = kLengthTiles[I].tile;
+    if (tile != &kLengthTiles[I].tile) return run_length_tile<Element, I + 1>(tile, maps, p, s);
+    run<Element, kTile.head_dim, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kPingPong, kTile.persistent,
+        kTile.causal>(maps, p, s);
   } else {
-    throw std::logic_error("flash3: a long-sequence tile that is not a row of kLongTiles");
+    throw std::logic_error("flash3: a length tile that is not a row of kLengthTiles");
   }
 }
 
@@ -244,6 +244,13 @@ int causal_section_heads(const Params& p) {
   return int(std::min<int64_t>(kv_heads * (p.q_heads / p.kv_heads), p.batch * p.q_heads));
 }
 
+bool skip_idle_keys_from_env() {
+  const char* s = std::getenv("ATTNSCOPE_FLASH3_SKIP");
+  if (s == nullptr || *s == '\0' || std::string(s) == "on") return true;
+  if (std::string(s) == "off") return false;
+  throw std::runtime_error(std::string("flash3: ATTNSCOPE_FLASH3_SKIP=") + s + " is not on or off");
+}
+
 void forward(const Params& p, void* stream) {
   const auto s = static_cast<cudaStream_t>(stream);
   if (!tile_shape(p.head_dim, p.causal))
@@ -261,11 +268,11 @@ void forward(const Params& p, void* stream) {
   const int alternative = alternative_from_env(p, tile);
   if (alternative >= 0 && (schedule_from_env() != Schedule::kPingPong || exp2_on_fma_from_env(p) != 0))
     throw std::runtime_error("flash3: ATTNSCOPE_FLASH3_TILE's alternatives are compiled with the ping-pong schedule and MUFU's 2^x only");
-  // A named alternative or a lower rung of the ladder is taken as asked; otherwise long sequences may
-  // move to their wider tile.
-  const TileShape* long_tile =
-      alternative < 0 && schedule_from_env() == Schedule::kPingPong && exp2_on_fma_from_env(p) == 0 ? long_tile_from_env(p) : nullptr;
-  if (long_tile != nullptr) tile = *long_tile;
+  // A named alternative or a lower rung of the ladder is taken as asked; otherwise the problem's length may
+  // move it to another tile.
+  const TileShape* length_tile =
+      alternative < 0 && schedule_from_env() == Schedule::kPingPong && exp2_on_fma_from_env(p) == 0 ? length_tile_from_env(p) : nullptr;
+  if (length_tile != nullptr) tile = *length_tile;
   TensorMaps maps;
   const int row_bytes = swizzle_row_bytes(tile.head_dim);  // the compiled kernel's layout, not p.head_dim's
   maps.q = make_map(p.q, p.bf16, p.batch * p.q_heads, p.q_len, p.head_dim, tile.block_m(), row_bytes);
@@ -273,8 +280,8 @@ void forward(const Params& p, void* stream) {
   maps.v = make_map(p.v, p.bf16, p.batch * p.kv_heads, p.kv_len, p.head_dim, tile.block_n, row_bytes);
   maps.o = make_map(p.o, p.bf16, p.batch * p.q_heads, p.q_len, p.head_dim, 64, row_bytes);
   if (alternative >= 0) return kAlternativeRuns[size_t(alternative)](maps, p, s);
-  if (long_tile != nullptr)
-    return p.bf16 ? run_long<__nv_bfloat16>(long_tile, maps, p, s) : run_long<__half>(long_tile, maps, p, s);
+  if (length_tile != nullptr)
+    return p.bf16 ? run_length_tile<__nv_bfloat16>(length_tile, maps, p, s) : run_length_tile<__half>(length_tile, maps, p, s);
   static_assert([] {
     for (const TileShape& t : kTileShapes)
       if (t.head_dim != 64 && t.head_dim != 96 && t.head_dim != 128 && t.head_dim != 256) return false;

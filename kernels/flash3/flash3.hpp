@@ -66,7 +66,7 @@ struct TileShape {
 //    non-causal 551 (persistent) / 546 (blocks); causal 504 vs 420 for two consumers (128×128×4, blocks) —
 //    three consumers spilled 120 bytes with a mask until the mask became a select before the softmax.
 //  * d=96 (chosen by arithmetic, NOTES.md; call 5, bf16 N = 8k: 617.7 / 576.8 TFLOP/s, 1.18× / 1.22× cudnn, the
-//    two-consumer alternatives 5–12 % below, except causal 128×128×2p +3–5 % from 8k: kLongTiles): FA3's three
+//    two-consumer alternatives 5–12 % below, except causal 128×128×2p +3–5 % from 8k: kLengthTiles): FA3's three
 //    consumers (192 query rows), 64-byte swizzle. A consumer holds S (block_n/2 floats), P (block_n/4 registers) and O
 //    (48 floats) in its 160 registers: 192×128 (64 + 32 + 48 = 144) spilled 144–156 bytes; 192×112 (56 + 28 + 48 = 132,
 //    d=64's 128 fits) is spill-free without a mask and spilled 24 bytes causal on the persistent grid; 192×96 (120) is
@@ -74,14 +74,14 @@ struct TileShape {
 //    the softmax's exp2 ~4·block_n MUFU cycles (+ fixed costs), so with two consumers one softmax barely hides under
 //    the other's GEMMs (d=64, ratio 4:4, gained 25 % from a third consumer; d=128 is 8:4). Shared memory: 192×112×3
 //    stages 163 KiB, 192×96×4 181 KiB, both + 36 KiB for the separate output tile. kAlternativeTiles has the
-//    two-consumer 128×176×2 (S 88 + P 44 + O 48 = 180 of 240); causal 128×128×2p is kLongTiles' d=96 row (from 8k
+//    two-consumer 128×176×2 (S 88 + P 44 + O 48 = 180 of 240); causal 128×128×2p is kLengthTiles' d=96 row (from 8k
 //    keys).
 //  * d=128 non-causal: 128×176 (S 88 + P 44 + O 64 registers per consumer thread; 2 stages = 208 KiB),
 //    one block per tile: the persistent grid measured within ±2 % of it at every N (call 3), 128×192 +1 %
 //    from 8k and −6 % at 1k; call 5: 128×160 persistent with its own output tile −1 to −1.5 % from 8k, clusters
 //    of two −22 to −29 %.
 //  * d=128 causal: 128×128, persistent (call 3: 639 vs 629 on blocks in the same order, 572 before; 128×176
-//    is 0–3 % faster from 8k but 10–20 % slower at 1k–2k: it takes over from 16k keys, kLongTiles below).
+//    is 0–3 % faster from 8k but 10–20 % slower at 1k–2k: it takes over from 16k keys, kLengthTiles below).
 //  * d=256: FA3's 128×80 (Q 64 KiB + two stages of K and V: 224 KiB; O alone is 128 registers), persistent
 //    (call 3 non-causal 731–759 vs 697–736 on blocks from N = 4k; 1k and 2k were measured on blocks only.
 //    Causal: blocks was 2–3 % faster at 8k–16k and equal at 4k, not measured below; persistent stays, the
@@ -118,20 +118,28 @@ inline constexpr std::array<TileShape, 14> kAlternativeTiles = {{
     {96, true, 112, 3, 3},        // three consumers, the non-causal row's wider key tile (spills on the persistent grid)
 }};
 
-// Long sequences: from `min_keys` keys on, a row's problems run on this other tile instead (both dtypes
-// compiled, ping-pong): a wider key tile on two consumers pays once the causal diagonal's masked tiles are a
-// small share. d=128 (128×176×2 persistent vs the row's 128×128×2 persistent), call 3, bfloat16: −19 % at 1k,
-// −10 % at 2k, −3.5 % at 4k, +0.4 % at 8k, +2.4 % at 16k; call 5 at 16k: +3.3 % bfloat16, +3.4 % float16.
-// ATTNSCOPE_FLASH3_LONG=off|on|always (flash3.cu) turns it off or applies it at every length.
-struct LongTile {
+// Lengths: a row's problems with min_keys <= kv_len < max_keys run on this other tile instead (both dtypes
+// compiled, ping-pong). ATTNSCOPE_FLASH3_LENGTH=off|on|always (flash3.cu) turns them off or applies them at every
+// length, so each can be measured against its row in one run.
+//  * Long causal sequences: a wider key tile on two consumers pays once the causal diagonal's masked tiles are a
+//    small share. d=128 (128×176×2 persistent vs the row's 128×128×2 persistent), call 3, bfloat16: −19 % at 1k,
+//    −10 % at 2k, −3.5 % at 4k, +0.4 % at 8k, +2.4 % at 16k; call 5 at 16k: +3.3 % bfloat16, +3.4 % float16.
+//    d=96 from 8k keys on two consumers, 128×128×2 persistent (call 5, bf16: 594.9 / 629.0 at 8k / 16k against the
+//    three-consumer row's 576.8 / 600.8, equal at 4k, −17 % at 1k).
+//  * Short non-causal sequences at d=128 (not yet measured): 128×128×2 on the persistent grid with the output in its
+//    own tile. A 1k-key query tile is only six 176-key steps (the last one 144 keys wide), so the row's prologue
+//    (Q and the first K waited for) and epilogue (the output stored through Q) are a fifth of a block's time
+//    (0.86× cudnn at 1k, 0.92× at 2k); here the next tile's Q loads during the last steps and the store drains
+//    under the next tile, and 128 divides the usual lengths.
+struct LengthTile {
   TileShape tile;
   int64_t min_keys;
+  int64_t max_keys = INT64_MAX;
 };
-// d=96 causal from 8k keys on two consumers, 128×128×2 persistent (call 5, bf16: 594.9 / 629.0 at 8k / 16k against
-// the three-consumer row's 576.8 / 600.8, equal at 4k, −17 % at 1k).
-inline constexpr std::array<LongTile, 2> kLongTiles = {{
+inline constexpr std::array<LengthTile, 3> kLengthTiles = {{
     {{128, true, 176, 2, 2, true}, 16384},
     {{96, true, 128, 2, 2, true}, 8192},
+    {{128, false, 128, 2, 2, true}, 0, 4096},
 }};
 
 // Head dims that are not compiled run on the next compiled one: TMA fills the missing columns of Q, K

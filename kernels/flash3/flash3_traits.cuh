@@ -74,6 +74,12 @@ struct KernelConfig {
 
   static constexpr int kSFloats = kBlockN / 2;   // S accumulator floats per consumer thread
   static constexpr int kOFloats = kHeadDim / 2;  // O accumulator floats per consumer thread
+  // Whether a consumer skips the key tiles that hold nothing for its own rows (KernelArgs::skip_idle_keys).
+  // Three consumers only: a 192-row tile's first consumer's rows end 128 keys before the block's diagonal, and
+  // the last query tile of a 1k sequence leaves two of them idle; in a 128-row tile the gain is a fraction of one
+  // key tile. And only where S, P and O leave a consumer 32 of its 160 registers: at 192×112 (d=96, 132 held)
+  // the skipping path cost 8–16 spilled bytes (ptxas), as a variable start did d=256's causal kernel.
+  static constexpr bool kSkipsIdleKeys = kConsumers > 2 && kSFloats + kBlockN / 4 + kOFloats <= 128;
 
   static_assert(kHeadDim % kBlockCols == 0 && kBlockCols % 16 == 0, "tiles are whole swizzle columns of whole k16 steps");
   static_assert(kSpecialized || (!kPersistent && kCluster == 1),
@@ -105,6 +111,9 @@ int multiprocessors();
 // K and V fit in L2 together (FA3's: 32 MiB of K and V per section, a power of two of KV heads, times the
 // GQA group), or 0 (head by head) when ATTNSCOPE_FLASH3_ORDER=heads asks for the older order.
 int causal_section_heads(const flash2::Params& p);
+// Whether a consumer skips the key tiles that hold nothing for its own 64 rows (KernelArgs::skip_idle_keys):
+// on unless ATTNSCOPE_FLASH3_SKIP=off asks for the older behaviour, so that the two can be measured in one run.
+bool skip_idle_keys_from_env();
 
 // One kernel configuration from a row of kTileShapes: the launch picks the row (flash3.cu); the ladder's
 // extra rungs pass another row of the same head dim (e.g. the causal 128×128 tile for a non-causal run).

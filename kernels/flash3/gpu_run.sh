@@ -2,7 +2,7 @@
 # One device call for flash3 with prebuilt binaries (nothing compiled there). Run from the repository
 # root:  OUT=dir kernels/flash3/gpu_run.sh STEPS...   where STEPS are any of
 #   sanity  flash3 at N=1k (bfloat16, d=64, 96, 128 and 256, causal and not, default and persistent grid; d=96's alternative
-#           tiles) under a short timeout: a hang stops the script here (exit 3) instead of eating the call;
+#           tiles, the length tiles at 1k, every consumer on the whole key range) under a short timeout: a hang stops the script here (exit 3) instead of eating the call;
 #   tests   the flash3 GPU tests (TESTS: another gtest filter) (fp64 reference, poisoned outputs, every schedule and alternative tile,
 #           the HGMMA check via cuobjdump) and the kernels' resource usage;
 #   ladder  bfloat16 N=8k (B·N = 16k, H·d = 2048): flash3 with every schedule (ATTNSCOPE_FLASH3_SCHEDULE), both
@@ -18,7 +18,8 @@
 #   cells   parts of the standard grid for flash3 and cudnn (GRID_BACKENDS) at the defaults (CELLS="dtype:causal:dims:seq;...",
 #           seq as attnscope-cli takes it, e.g. 1024:16384:x2), written as grid_cells.jsonl for the tables;
 #   vgrid   the standard grid for flash3 alone under environment settings in any dtype (VGRID=
-#           "label:dtype:causal:dims:VAR=x+VAR=y[:seq];...", e.g. clusters, alternative tiles, the long-sequence tile);
+#           "label:dtype:causal:dims:VAR=x+VAR=y[:seq];...", e.g. clusters, alternative tiles, the length tiles;
+#           HIDDEN=1536 for d=96);
 #   d256    the standard grid at head dim 256 (H = 8) for flash3 and cudnn, both masks, bfloat16 (and its
 #           persistent-grid variant);
 #   profile Nsight Compute on one launch of flash3's (also with ATTNSCOPE_FLASH3_EXP2=fma1) and of cudnn's kernel, bfloat16
@@ -74,10 +75,13 @@ for step in "$@"; do
         ATTNSCOPE_FLASH3_TILE=${alt#*:} timeout 20 "$CLI" run "${D96[@]}" --seq 1024 --head-dim 96 --dtype bfloat16 ${alt%%:*} \
           --backends flash3 >>"$OUT/sanity.jsonl" 2>>"$OUT/run.log" || { echo "sanity d=96 ${alt#*:} failed (exit $?)"; tail -5 "$OUT/run.log"; exit 3; }
       done
-      ATTNSCOPE_FLASH3_LONG=always timeout 20 "$CLI" run "${GRID[@]}" --seq 1024 --head-dim 128 --dtype bfloat16 --causal \
+      ATTNSCOPE_FLASH3_LENGTH=always timeout 20 "$CLI" run "${GRID[@]}" --seq 1024 --head-dim 128 --dtype bfloat16 --causal \
         --backends flash3 >>"$OUT/sanity.jsonl" 2>>"$OUT/run.log" || { echo "sanity long failed (exit $?)"; tail -5 "$OUT/run.log"; exit 3; }
-      ATTNSCOPE_FLASH3_LONG=always timeout 20 "$CLI" run "${D96[@]}" --seq 1024 --head-dim 96 --dtype float16 --causal \
+      ATTNSCOPE_FLASH3_LENGTH=always timeout 20 "$CLI" run "${D96[@]}" --seq 1024 --head-dim 96 --dtype float16 --causal \
         --backends flash3 >>"$OUT/sanity.jsonl" 2>>"$OUT/run.log" || { echo "sanity long d=96 failed (exit $?)"; tail -5 "$OUT/run.log"; exit 3; }
+      # Every consumer walking the block's whole key range (the older behaviour, ATTNSCOPE_FLASH3_SKIP=off), three consumers.
+      ATTNSCOPE_FLASH3_SKIP=off timeout 20 "$CLI" run "${GRID[@]}" --seq 1024 --head-dim 64 --dtype float16 --causal \
+        --backends flash3 >>"$OUT/sanity.jsonl" 2>>"$OUT/run.log" || { echo "sanity skip off failed (exit $?)"; tail -5 "$OUT/run.log"; exit 3; }
       grep -o '"status":"[a-z_]*"\|"pass":[a-z]*\|"tflops":[0-9.]*' "$OUT/sanity.jsonl" | sort | uniq -c
       ;;
     tests)

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 #include <tuple>
+#include <utility>
 
 #include <unistd.h>
 
@@ -153,25 +154,66 @@ TEST(Flash3GpuGrid, ClustersOfTwoMatchTheReference) {
   unsetenv("ATTNSCOPE_FLASH3_CLUSTER");
 }
 
-// The long-sequence tiles (kLongTiles: d=128 causal on 128×176, d=96 causal on 128×128 with two consumers) compute
-// the same function, both dtypes: at every length ("always"), from their threshold ("on": a kv_len past it), and off.
-TEST(Flash3GpuGrid, LongSequenceTileMatchesTheReference) {
+// The length tiles (kLengthTiles: d=128 causal on 128×176 and d=96 causal on 128×128 for long sequences, d=128
+// non-causal on 128×128 persistent for short ones) compute the same function, both dtypes: at every length
+// ("always"), by their range ("on": one kv_len inside it, one outside), and off.
+TEST(Flash3GpuGrid, LengthTilesMatchTheReference) {
   REQUIRE_HOPPER();
-  for (const flash3::LongTile& l : flash3::kLongTiles) {
+  for (const flash3::LengthTile& l : flash3::kLengthTiles) {
     SCOPED_TRACE("head dim " + std::to_string(l.tile.head_dim) + " " + l.tile.name());
+    const bool open_ended = l.max_keys == INT64_MAX;
+    const int64_t inside = open_ended ? l.min_keys + 5 : l.max_keys - 3, outside = open_ended ? l.min_keys - 5 : l.max_keys + 5;
     for (const char* mode : {"always", "on", "off"}) {
       SCOPED_TRACE(mode);
-      ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_LONG", mode, 1), 0);
+      ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_LENGTH", mode, 1), 0);
       for (DType t : {DType::F16, DType::BF16}) {
         expect_matches_reference(make(t, 2, 4, 2, 1000, 1000, l.tile.head_dim, l.tile.causal), 2, 81);
-        expect_matches_reference(make(t, 1, 2, 1, 300, l.min_keys + 5, l.tile.head_dim, l.tile.causal), 2, 82);
+        expect_matches_reference(make(t, 1, 2, 1, 300, inside, l.tile.head_dim, l.tile.causal), 2, 82);
+        expect_matches_reference(make(t, 1, 2, 1, 300, outside, l.tile.head_dim, l.tile.causal), 2, 83);
       }
     }
   }
-  ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_LONG", "sometimes", 1), 0);
+  ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_LENGTH", "sometimes", 1), 0);
   const auto refused = gputest::run_against_reference(backend(), make(DType::BF16, 1, 1, 1, 16, 16, 128, true));
-  EXPECT_NE(refused.error.find("ATTNSCOPE_FLASH3_LONG=sometimes"), std::string::npos) << refused.error;
-  unsetenv("ATTNSCOPE_FLASH3_LONG");
+  EXPECT_NE(refused.error.find("ATTNSCOPE_FLASH3_LENGTH=sometimes"), std::string::npos) << refused.error;
+  unsetenv("ATTNSCOPE_FLASH3_LENGTH");
+}
+
+// A consumer skips the key tiles that are all −∞ for its own rows (causal: past its last row's diagonal) and
+// every tile when its rows lie past q_len (ATTNSCOPE_FLASH3_SKIP, on by default). With it off every consumer
+// walks the block's whole range: both must give the same result on the tiles where it matters — 192-row tiles
+// (d=64, d=96) and 128-row ones, lengths that leave the last tile one or two consumers short, rows that see no
+// key, q_len ≠ kv_len, the persistent and the block grid, and every rung of the ladder.
+TEST(Flash3GpuGrid, SkippedKeyTilesChangeNothingButTime) {
+  REQUIRE_HOPPER();
+  for (const char* skip : {"off", "on"}) {
+    SCOPED_TRACE(skip);
+    ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_SKIP", skip, 1), 0);
+    for (const auto& [grid, t] : {std::pair{"persistent", DType::F16}, std::pair{"blocks", DType::BF16}}) {
+      SCOPED_TRACE(grid);
+      ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_GRID", grid, 1), 0);
+      for (int64_t d : {64, 96, 128})
+        for (bool causal : {false, true}) {
+          SCOPED_TRACE(std::to_string(d) + (causal ? " causal" : " full"));
+          expect_matches_reference(make(t, 2, 4, 2, 1000, 1000, d, causal), 2, 91);  // 1000 = 5·192 + 40
+          expect_matches_reference(make(t, 1, 4, 1, 1100, 1100, d, causal), 2, 92);  // 1100 = 5·192 + 140
+          expect_matches_reference(make(t, 1, 2, 2, 700, 150, d, causal), 2, 93);    // rows that see no key
+          expect_matches_reference(make(t, 1, 2, 1, 333, 1500, d, causal), 2, 94);   // q_len < kv_len
+        }
+    }
+    unsetenv("ATTNSCOPE_FLASH3_GRID");
+    for (const char* schedule : {"unspecialized", "serial", "overlap"}) {
+      SCOPED_TRACE(schedule);
+      ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_SCHEDULE", schedule, 1), 0);
+      expect_matches_reference(make(DType::BF16, 1, 2, 1, 1000, 1000, 128, true), 2, 95);
+      expect_matches_reference(make(DType::BF16, 1, 2, 1, 4097, 300, 128, true), 1, 96);
+    }
+    unsetenv("ATTNSCOPE_FLASH3_SCHEDULE");
+  }
+  ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_SKIP", "sometimes", 1), 0);
+  const auto refused = gputest::run_against_reference(backend(), make(DType::BF16, 1, 1, 1, 16, 16, 64, true));
+  EXPECT_NE(refused.error.find("ATTNSCOPE_FLASH3_SKIP=sometimes"), std::string::npos) << refused.error;
+  unsetenv("ATTNSCOPE_FLASH3_SKIP");
 }
 
 INSTANTIATE_TEST_SUITE_P(SixteenBit, Flash3Gpu, ::testing::Combine(::testing::Values(DType::F16, DType::BF16), ::testing::Bool()),
@@ -275,9 +317,9 @@ TEST(Flash3Sass, EveryKernelUsesHgmma) {
   // Every table row (d=96's included: flash3_hdim96.cu) × 2 dtypes × 2 grids (ping-pong) + bf16 d128's unspecialized,
   // serial and overlap rungs × 2 masks + its default rows with 2^x partly on the FMA pipes (2 splits × 2 masks) + the
   // alternative tiles (bf16; d=96's two-consumer ones too) + d=128 non-causal in clusters of two × 2 dtypes + the
-  // long-sequence tiles × 2 dtypes. Today 8·4 + 6 + 4 + 14 + 2 + 4 = 62.
+  // length tiles × 2 dtypes. Today 8·4 + 6 + 4 + 14 + 2 + 6 = 64.
   EXPECT_EQ(kernels, int(flash3::kTileShapes.size()) * 4 + 6 + 4 + int(flash3::kAlternativeTiles.size()) + 2 +
-                         2 * int(flash3::kLongTiles.size()));
+                         2 * int(flash3::kLengthTiles.size()));
   EXPECT_EQ(with_hgmma, kernels);
 }
 
