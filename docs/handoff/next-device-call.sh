@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The device call of 2026-12-07's fourth session ("call 6", ~8 min on an H100) for issue 15. What it checks:
+# The device call of 2026-12-07's fourth session ("call 6", ~5 min on an H100; ~8 with PROFILE=1) for issue 15. What it checks:
 #   * Consumers skip the key tiles that hold nothing for their own rows (ATTNSCOPE_FLASH3_SKIP, on by default): a
 #     192-row causal tile spans 192 keys of diagonal, and the last query tile of a 192-row tiling of 1k rows holds
 #     64 rows (the other two consumers computed zeros). Measured against SKIP=off in the same run: d=64 and d=96,
@@ -8,7 +8,7 @@
 #     (kLengthTiles), against the row's 128x176 blocks (ATTNSCOPE_FLASH3_LENGTH=off) at every N, and the short tile
 #     at every N (LENGTH=always) so the threshold can be set from this run alone; 128x160x2p at 1k-2k.
 #   * The GPU tests (SkippedKeyTilesChangeNothingButTime, LengthTilesMatchTheReference and the rest), sanity first.
-#   * Last, Nsight Compute with source-level stall sampling on flash3's and cudnn's d=128 kernels (bf16 N=8k).
+#   * Last, with PROFILE=1, Nsight Compute with source-level stall sampling on flash3's and cudnn's d=128 kernels.
 # Also pending: on a 2-GPU kind, scripts/shard_bench.sh (issue 17's <= 0.6x target).
 #
 # Prepare here (no GPU needed), from a checkout of main at /work/wt/final (the tests compile in absolute paths):
@@ -44,6 +44,7 @@ t "d=96 (H = 16) at the defaults beside cudnn, and SKIP=off"
 HIDDEN=1536 OUT=$OUT/d96 BUILD=build-gpu CELLS='bfloat16:0:96:1024:16384:x2;float16:0:96:1024:16384:x2;bfloat16:1:96:1024:16384:x2;float16:1:96:1024:16384:x2' \
 VGRID='skip-off:bfloat16:1:96:ATTNSCOPE_FLASH3_SKIP=off;skip-off:float16:1:96:ATTNSCOPE_FLASH3_SKIP=off;skip-off:bfloat16:0:96:ATTNSCOPE_FLASH3_SKIP=off:1024:2048:x2' \
   bash kernels/flash3/gpu_run.sh cells vgrid 2>&1 | tail -25
+[ -n "${PROFILE:-}" ] || { t done; exit 0; }  # ~220 s more: only when the device budget allows (PROFILE=1)
 t "Nsight Compute, full set with source-level stall sampling: flash3 and cudnn, bf16 d=128 N=8k, both masks"
 NCU_SET=full PROFILE_CAUSAL="0 1" PROFILE_ENTRIES='flash3 flash3 forward_kernel X=;cudnn cudnn sdpa|fprop|fmha X=' \
   timeout 220 $F3 profile 2>&1 | tail -40
