@@ -7,6 +7,7 @@
 #   * d=128 non-causal below 4k keys on its length tile, 128x128x2 persistent with its own output tile
 #     (kLengthTiles), against the row's 128x176 blocks (ATTNSCOPE_FLASH3_LENGTH=off) at every N, and the short tile
 #     at every N (LENGTH=always) so the threshold can be set from this run alone; 128x160x2p at 1k-2k.
+#   * d=128 on three consumers (bf16 alternatives): 192x80x3p without a mask, 192x64x4p causal, 1k-16k.
 #   * The GPU tests (SkippedKeyTilesChangeNothingButTime, LengthTilesMatchTheReference and the rest), sanity first.
 #   * Last, with PROFILE=1, Nsight Compute with source-level stall sampling on flash3's and cudnn's d=128 kernels.
 # Also pending: on a 2-GPU kind, scripts/shard_bench.sh (issue 17's <= 0.6x target).
@@ -38,7 +39,7 @@ t "flash3 GPU tests"
 TESTS='*Flash3*' timeout 200 $F3 tests 2>&1 | tail -12
 t "d=64 and d=128 at the defaults beside cudnn, both dtypes and masks; then SKIP=off and the length tiles"
 CELLS='bfloat16:0:64,128:1024:16384:x2;float16:0:64,128:1024:16384:x2;bfloat16:1:64,128:1024:16384:x2;float16:1:64,128:1024:16384:x2' \
-VGRID='skip-off:bfloat16:0:64:ATTNSCOPE_FLASH3_SKIP=off;skip-off:float16:0:64:ATTNSCOPE_FLASH3_SKIP=off;skip-off:bfloat16:1:64:ATTNSCOPE_FLASH3_SKIP=off;skip-off:float16:1:64:ATTNSCOPE_FLASH3_SKIP=off;skip-off:bfloat16:1:128:ATTNSCOPE_FLASH3_SKIP=off:8192:16384:x2;length-off:bfloat16:0:128:ATTNSCOPE_FLASH3_LENGTH=off;length-off:float16:0:128:ATTNSCOPE_FLASH3_LENGTH=off;length-always:bfloat16:0:128:ATTNSCOPE_FLASH3_LENGTH=always:4096:16384:x2;length-always:float16:0:128:ATTNSCOPE_FLASH3_LENGTH=always:4096:16384:x2;tile-128x160x2p:bfloat16:0:128:ATTNSCOPE_FLASH3_TILE=128x160x2p:1024:2048:x2' \
+VGRID='skip-off:bfloat16:0:64:ATTNSCOPE_FLASH3_SKIP=off;skip-off:float16:0:64:ATTNSCOPE_FLASH3_SKIP=off;skip-off:bfloat16:1:64:ATTNSCOPE_FLASH3_SKIP=off;skip-off:float16:1:64:ATTNSCOPE_FLASH3_SKIP=off;skip-off:bfloat16:1:128:ATTNSCOPE_FLASH3_SKIP=off:8192:16384:x2;length-off:bfloat16:0:128:ATTNSCOPE_FLASH3_LENGTH=off;length-off:float16:0:128:ATTNSCOPE_FLASH3_LENGTH=off;length-always:bfloat16:0:128:ATTNSCOPE_FLASH3_LENGTH=always:4096:16384:x2;length-always:float16:0:128:ATTNSCOPE_FLASH3_LENGTH=always:4096:16384:x2;tile-128x160x2p:bfloat16:0:128:ATTNSCOPE_FLASH3_TILE=128x160x2p:1024:2048:x2;tile-192x80x3p:bfloat16:0:128:ATTNSCOPE_FLASH3_TILE=192x80x3p;tile-192x64x4p:bfloat16:1:128:ATTNSCOPE_FLASH3_TILE=192x64x4p' \
   $F3 cells vgrid 2>&1 | tail -50
 t "d=96 (H = 16) at the defaults beside cudnn, and SKIP=off"
 HIDDEN=1536 OUT=$OUT/d96 BUILD=build-gpu CELLS='bfloat16:0:96:1024:16384:x2;float16:0:96:1024:16384:x2;bfloat16:1:96:1024:16384:x2;float16:1:96:1024:16384:x2' \

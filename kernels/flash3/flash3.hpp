@@ -101,7 +101,7 @@ inline constexpr std::array<TileShape, 8> kTileShapes = {{
 // (flash3.cu): the ladder's "before tile tuning" rungs (d=128 non-causal on 128×128, d=64 non-causal
 // with two consumers: the first version's tiles) and the alternatives the rows above were measured
 // against, on either grid ("p": persistent; "c2": clusters of two).
-inline constexpr std::array<TileShape, 14> kAlternativeTiles = {{
+inline constexpr std::array<TileShape, 16> kAlternativeTiles = {{
     {128, false, 128, 2},
     {128, false, 160, 2, 2, true},     // persistent with the output in its own tile (224 KiB)
     {128, false, 192, 2, 2, false, 2},  // the widest key tile, clusters of two
@@ -116,6 +116,11 @@ inline constexpr std::array<TileShape, 14> kAlternativeTiles = {{
     {64, true, 128, 4, 2, true},
     {96, false, 176, 2},          // two consumers (d=128's non-causal tile)
     {96, true, 112, 3, 3},        // three consumers, the non-causal row's wider key tile (spills on the persistent grid)
+    // d=128 on three consumers (192 query rows: a third less K/V traffic per FLOP than 128 rows, two softmaxes under
+    // each GEMM) with the narrow key tiles their 160 registers allow, output in its own tile: S 40 + P 20 + O 64 = 124
+    // without a mask; causal 192×80 spilled 8 B (the skipped key tiles' path), so S 32 + P 16 + O 64 = 112 there.
+    {128, false, 80, 3, 3, true},
+    {128, true, 64, 4, 3, true},
 }};
 
 // Lengths: a row's problems with min_keys <= kv_len < max_keys run on this other tile instead (both dtypes

@@ -67,10 +67,12 @@ for step in "$@"; do
       done
       # Clusters of two (multicast K/V), the alternative tiles and the self-loading rung: a hang would show here first.
       for envs in ATTNSCOPE_FLASH3_CLUSTER=2 ATTNSCOPE_FLASH3_TILE=128x192x2c2 ATTNSCOPE_FLASH3_TILE=128x160x2p \
-                  ATTNSCOPE_FLASH3_SCHEDULE=unspecialized; do
+                  ATTNSCOPE_FLASH3_SCHEDULE=unspecialized ATTNSCOPE_FLASH3_TILE=192x80x3p; do
         env $envs timeout 20 "$CLI" run "${GRID[@]}" --seq 1024 --head-dim 128 --dtype bfloat16 --backends flash3 \
           >>"$OUT/sanity.jsonl" 2>>"$OUT/run.log" || { echo "sanity $envs failed (exit $?)"; tail -5 "$OUT/run.log"; exit 3; }
       done
+      ATTNSCOPE_FLASH3_TILE=192x64x4p timeout 20 "$CLI" run "${GRID[@]}" --seq 1024 --head-dim 128 --dtype bfloat16 --causal \
+        --backends flash3 >>"$OUT/sanity.jsonl" 2>>"$OUT/run.log" || { echo "sanity 192x64x4p failed (exit $?)"; tail -5 "$OUT/run.log"; exit 3; }
       for alt in :128x176x2 --causal:192x112x3; do  # d=96's alternative tiles: [flag]:tile
         ATTNSCOPE_FLASH3_TILE=${alt#*:} timeout 20 "$CLI" run "${D96[@]}" --seq 1024 --head-dim 96 --dtype bfloat16 ${alt%%:*} \
           --backends flash3 >>"$OUT/sanity.jsonl" 2>>"$OUT/run.log" || { echo "sanity d=96 ${alt#*:} failed (exit $?)"; tail -5 "$OUT/run.log"; exit 3; }
