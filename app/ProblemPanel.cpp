@@ -58,7 +58,7 @@ ProblemPanel::ProblemPanel(QWidget* parent)
       headDim_(new QLineEdit(this)), dtypeBox_(new QWidget(this)), causal_(new QCheckBox(tr("causal (bottom-right)"), this)),
       quick_(new QCheckBox(tr("quick look (2 samples, ≤ 1 s per point)"), this)),
       sustained_(new QCheckBox(tr("sustained, to publish (≥ 0.5 s of kernels per point)"), this)),
-      eachPlan_(new QCheckBox(tr("each cuDNN plan as its own series"), this)),
+      eachPlan_(new QCheckBox(tr("each plan (cuDNN engine, flash3 rung) as its own series"), this)),
       scale_(new QLineEdit(this)), device_(new QComboBox(this)), presets_(new QComboBox(this)), issues_(new QLabel(this)),
       deviceNote_(new QLabel(this)), sourceNote_(new QLabel(this)) {
   qLen_->setPlaceholderText(tr("e.g. 4096 or 512:16384:x2"));
@@ -143,7 +143,8 @@ ProblemPanel::ProblemPanel(QWidget* parent)
   connect(sustained_, &QCheckBox::toggled, this, [this](bool on) { if (on) quick_->setChecked(false); });
   form->addRow(QString(), eachPlan_);
   eachPlan_->setToolTip(tr("cuDNN often has several engines (plans) for one problem. Besides its heuristic choice "
-                           "(the cudnn series), measure every plan it offers as cudnn[plan]."));
+                           "(the cudnn series), measure every plan it offers as cudnn[plan]; flash3's ladder rungs and "
+                           "alternative tiles likewise, as flash3[serial], flash3[tile-128x192x2], …"));
   column->addWidget(issues_);  // below the form, wrapped: see the note above
 
   for (QSpinBox* s : {batch_, qHeads_, kvHeads_, tokens_, hidden_}) connect(s, &QSpinBox::valueChanged, this, &ProblemPanel::onEdited);

@@ -27,7 +27,7 @@ struct ProblemSpec {
   bool causal = false;
   QString scale;  // empty: 1/sqrt(head_dim)
   QString device = QStringLiteral("cpu");
-  bool eachPlan = false;  // also measure every plan a library offers (cuDNN's engines) as its own series
+  bool eachPlan = false;  // also measure every plan a library offers (cuDNN's engines, flash3's rungs) as its own series
   bool quick = false;  // fewer samples and a short time cap: a first look, not a publishable number
   bool sustained = false;  // the worker's full rule on a GPU (≥ 0.5 s of kernels a point): numbers to publish
 

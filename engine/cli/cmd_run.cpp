@@ -607,8 +607,8 @@ Command add_run_command(CLI::App& app, const std::vector<std::string>& argv) {
   sub->add_flag("--warm", a->warm_l2, "Keep L2 warm between samples (default: flush it, cold)");
   sub->add_option("--seed", a->seed, "Seed of the random inputs")->capture_default_str();
   sub->add_flag("--each-plan", a->each_plan,
-                "Also measure every execution plan a library offers for each point (cuDNN's engines), each as its "
-                "own series <backend>[<plan>]");
+                "Also measure every execution plan a library offers for each point (cuDNN's engines, flash3's ladder "
+                "rungs and alternative tiles), each as its own series <backend>[<plan>]");
   sub->add_flag("--items-from-stdin", a->items_from_stdin,
                 "A shard worker: run the plan items read from stdin, one number a line (the coordinator of a "
                 "--device list starts these)")

@@ -1,6 +1,6 @@
 #pragma once
-// The flash3 kernels' host entry point. CUDA-free on purpose: flash3_backend.cpp includes it in every
-// build (the launcher itself exists only when ATTNSCOPE_HAVE_CUDA).
+// The flash3 kernels' tile tables. CUDA-free on purpose: flash3_backend.cpp and the rules include it in every
+// build.
 #include <array>
 #include <cstdint>
 #include <string>
@@ -175,10 +175,6 @@ constexpr const TileShape* tile_shape(int64_t head_dim) { return tile_shape(head
 // The same problem description as flash2's (pointers, shape, dtype, mask, scale): one definition.
 using Params = flash2::Params;
 
-#if ATTNSCOPE_HAVE_CUDA
-// Launches the forward kernel on `stream` (a cudaStream_t). Throws std::runtime_error for a head dim
-// without a kernel, a device that is not sm90, or a failed launch.
-void forward(const Params& p, void* stream);
-#endif
+// Which kernel runs for a problem, and its launch: flash3_choice.hpp.
 
 }  // namespace attnscope::flash3

@@ -1,7 +1,9 @@
 // flash3: our FlashAttention-3 style forward kernel on Hopper's own instructions (TMA, mbarriers,
 // wgmma, setmaxnreg; sm_90a). Rules, teaching text and the launch; the kernel is in flash3_kernel.cuh,
 // its tile shapes in flash3.hpp, what was tried and measured in NOTES.md.
+#include <algorithm>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -10,7 +12,7 @@
 #include "attnscope/build_info.hpp"
 #include "attnscope/rules.hpp"
 #include "flash2/flash2_params.hpp"
-#include "flash3/flash3.hpp"
+#include "flash3/flash3_choice.hpp"
 
 namespace attnscope {
 namespace {
@@ -53,10 +55,28 @@ RuleResult hopper_rule(const DeviceInfo& d) {
   return r;
 }
 
+flash3::Shape shape_of(const Problem& p) {
+  return {p.head_dim, p.causal, p.q_len, p.kv_len, p.dtype == DType::BF16};
+}
+
+// The named variant's overrides for p, or null where it is not compiled for p.
+std::optional<flash3::Overrides> variant_for(const std::string& name, const Problem& p) {
+  for (flash3::Variant& v : flash3::variants(shape_of(p)))
+    if (v.name == name) return std::move(v.overrides);
+  return std::nullopt;
+}
+
 class Flash3Backend final : public CudaBackend {
  public:
-  const BackendInfo& info() const override {
-    static const BackendInfo kInfo{
+  // variant: empty = the tables' choice under the ATTNSCOPE_FLASH3_* switches; otherwise one of
+  // flash3::variants() by name, whatever the switches say, as its own series flash3[<name>].
+  explicit Flash3Backend(std::string variant = {}) : variant_(std::move(variant)), info_(make_info(variant_)) {}
+
+  const BackendInfo& info() const override { return info_; }
+
+  // The backend's words, shared by its variants (make_info).
+  static BackendInfo base_info() {
+    return BackendInfo{
         "flash3",
         "FlashAttention-3 style (TMA + wgmma, ours)",
         "flash",
@@ -80,7 +100,8 @@ class Flash3Backend final : public CudaBackend {
         "consumers take turns in a ring (two softmaxes under one GEMM). What each step buys, measured on an H100 at bfloat16, "
         "d=128, N = 8k (TFLOP/s without / with a causal mask): flash2's mma.sync 387 / 345; TMA + wgmma with every warp "
         "both loading and computing 543 / 453; + warp specialization 611 / 579; + intra-warpgroup overlap 669 / 621; + "
-        "ping-pong 682 / 631; + the persistent grid 680 / 639 (cuDNN 683 / 616). The special-function units are not "
+        "ping-pong 682 / 631; + the persistent grid 680 / 639 (cuDNN 683 / 616); `attnscope-cli run --each-plan` (the app's "
+        "each-plan box) measures every rung and compiled alternative tile as its own series, e.g. flash3[serial]. The special-function units are not "
         "what is left: moving a quarter of the exp2 to the FMA units (a cubic) made it 5–10 % slower, and Nsight Compute "
         "finds the pipeline of the tensor cores busy in 74 % of the cycles, the special-function pipe in 38 %. The online softmax is FlashAttention's: running row "
         "maximum and sum in the exp2 domain, one 1/sum at the end; the output leaves through shared memory "
@@ -99,7 +120,6 @@ class Flash3Backend final : public CudaBackend {
         "float16/bfloat16 prefill and training-style shapes on H100/H200 (sm90) with head dim " + compiled_head_dims(" or ") +
             " (others up to 256 run padded): long sequences, causal or not, GQA. Elsewhere flash2 runs the same "
         "algorithm on mma.sync."};
-    return kInfo;
   }
 
   std::vector<RuleResult> check(const Problem& p, const DeviceInfo& d) const override {
@@ -115,6 +135,7 @@ class Flash3Backend final : public CudaBackend {
                                      "; any other multiple of 8 runs on the next one up, its missing columns filled "
                                      "with zeros by the copy engine"})
         .head_dim_multiple_of(8, {.reason = "Q, K and V rows are copied by TMA in 16-byte units of 8 float16/bfloat16 values"});
+    if (!variant_.empty()) rules.custom(variant_rule(p));
     return rules.take();
   }
 
@@ -126,9 +147,69 @@ class Flash3Backend final : public CudaBackend {
 
 #if ATTNSCOPE_HAVE_CUDA
   void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override {
-    flash3::forward(flash2::params_for("flash3", flash3::tile_shape(p.head_dim) != nullptr, p, t), ctx.stream());
+    const flash3::Params params = flash2::params_for("flash3", flash3::tile_shape(p.head_dim) != nullptr, p, t);
+    flash3::forward(params, choice(p), ctx.stream());
   }
 #endif
+
+  std::vector<std::string> variants(const Problem& p, const DeviceInfo&) const override {
+    if (!variant_.empty()) return {};
+    std::vector<std::string> names;
+    for (const flash3::Variant& v : flash3::variants(shape_of(p))) names.push_back(v.name);
+    return names;
+  }
+
+  std::unique_ptr<Backend> with_variant(const std::string& name) const override {
+    const auto& known = flash3::all_variant_names();
+    if (std::find(known.begin(), known.end(), name) == known.end()) return nullptr;
+    return std::make_unique<Flash3Backend>(name);
+  }
+
+  // What ran, e.g. "128x176x2 ping-pong, blocks" (flash3::describe); empty where nothing can run.
+  std::string variant_used(const Problem& p) const override {
+    try {
+      return flash3::describe(choice(p), shape_of(p));
+    } catch (const std::exception&) {
+      return {};
+    }
+  }
+
+ private:
+  // The kernel for p: the variant's, or the tables' under the environment's switches (which may refuse).
+  flash3::Choice choice(const Problem& p) const {
+    if (variant_.empty()) return flash3::choose(shape_of(p), flash3::overrides_from_env());
+    const std::optional<flash3::Overrides> o = variant_for(variant_, p);
+    if (!o) throw std::runtime_error("flash3: variant " + variant_ + " is not compiled for " + p.describe());
+    return flash3::choose(shape_of(p), *o);
+  }
+
+  RuleResult variant_rule(const Problem& p) const {
+    RuleResult r;
+    r.rule = "flash3_variant";
+    r.kind = RuleKind::Input;
+    r.field = "variant";
+    r.observed = variant_;
+    std::string compiled;
+    for (const flash3::Variant& v : flash3::variants(shape_of(p))) compiled += (compiled.empty() ? "" : ", ") + v.name;
+    r.required = compiled.empty() ? "none compiled" : compiled;
+    r.met = variant_for(variant_, p).has_value();
+    r.reason = "flash3 variant " + variant_ + (r.met ? " is" : " is not") + " compiled for " + p.describe() +
+               " (compiled: " + r.required + ")";
+    r.hint = "measure the variants compiled for each point with `attnscope-cli run --each-plan`";
+    return r;
+  }
+
+  static BackendInfo make_info(const std::string& variant) {
+    BackendInfo info = base_info();
+    if (!variant.empty()) {
+      info.id += "[" + variant + "]";
+      info.name = "flash3 variant " + variant;
+    }
+    return info;
+  }
+
+  std::string variant_;
+  BackendInfo info_;
 };
 
 }  // namespace

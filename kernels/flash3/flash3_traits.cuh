@@ -5,20 +5,11 @@
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 
-#include "flash3/flash3.hpp"
+#include "flash3/flash3_choice.hpp"
 
 namespace attnscope::flash3 {
 
-// How the consumer warpgroups order their work (the rungs of FA3's ablation, each measurable):
-//   kUnspecialized — kSerial without the producer warpgroup: one consumer thread issues the TMA copies
-//               itself, kStages − 1 tiles ahead, waiting in line for a free slot (TMA + wgmma alone).
-//   kSerial   — per K/V tile: S = Q·Kᵀ, wait, softmax, O += P·V, wait. The tensor cores idle during
-//               the softmax; only the producer warp's TMA runs ahead (warp specialization alone).
-//   kOverlap  — S(j+1) = Q·K(j+1)ᵀ is issued before O += P(j)·V(j), and the softmax of S(j+1) runs
-//               while P(j)·V(j) is still on the tensor cores (FA3's intra-warpgroup pipelining).
-//   kPingPong — kOverlap, and the two consumer warpgroups take turns to issue their GEMMs (named
-//               barriers), so one warpgroup's softmax runs under the other's GEMMs.
-enum class Schedule { kUnspecialized, kSerial, kOverlap, kPingPong };
+// Schedule (the rungs of FA3's ablation) lives in flash3_choice.hpp, with the host's choice of kernel.
 
 template <class Element_, int kHeadDim_, int kBlockN_, int kStages_, int kConsumers_, Schedule kSchedule_, bool kPersistent_,
           int kCluster_ = 1, int kExp2OnFma_ = 0>
@@ -109,10 +100,12 @@ int* tile_counter_for_launch();
 int multiprocessors();
 // Causal tile order (KernelArgs::section_heads): longest tiles first over sections of query heads whose
 // K and V fit in L2 together (FA3's: 32 MiB of K and V per section, a power of two of KV heads, times the
-// GQA group), or 0 (head by head) when ATTNSCOPE_FLASH3_ORDER=heads asks for the older order.
+// GQA group), or 0 (head by head) when the launch's Choice asks for the older order (ATTNSCOPE_FLASH3_ORDER=heads,
+// flash3[order-heads]).
 int causal_section_heads(const flash2::Params& p);
 // Whether a consumer skips the key tiles that hold nothing for its own 64 rows (KernelArgs::skip_idle_keys):
-// on unless ATTNSCOPE_FLASH3_SKIP=off asks for the older behaviour, so that the two can be measured in one run.
+// on unless the launch's Choice asks for the older behaviour (ATTNSCOPE_FLASH3_SKIP=off, flash3[skip-off]), so
+// that the two can be measured in one run. (The name predates the Choice: the kernel's launch calls it.)
 bool skip_idle_keys_from_env();
 
 // One kernel configuration from a row of kTileShapes: the launch picks the row (flash3.cu); the ladder's

@@ -5,9 +5,9 @@
 #           tiles, the length tiles at 1k, every consumer on the whole key range) under a short timeout: a hang stops the script here (exit 3) instead of eating the call;
 #   tests   the flash3 GPU tests (TESTS: another gtest filter) (fp64 reference, poisoned outputs, every schedule and alternative tile,
 #           the HGMMA check via cuobjdump) and the kernels' resource usage;
-#   ladder  bfloat16 N=8k (B·N = 16k, H·d = 2048): flash3 with every schedule (ATTNSCOPE_FLASH3_SCHEDULE), both
-#           grids and the alternative tiles (ATTNSCOPE_FLASH3_TILE; LADDER_ALTS=none skips them: altgrid has them
-#           at every N), d=128 and 64, causal and not; its table joins
+#   ladder  bfloat16 N=8k (B·N = 16k, H·d = 2048): flash3 and every variant compiled for the point (`run --each-plan`:
+#           the schedules, both grids, clusters, 2^x splits, alternative and length tiles, order, skip; records
+#           flash3[<variant>]), d=128 and 64, causal and not; its table joins
 #           the grid step's N=8k rows (default flash3, flash2, cudnn, BEFORE), so run grid first;
 #   grid    the standard grid for flash3, flash2 and cudnn in DTYPES (default bfloat16), causal and not,
 #           and BEFORE's flash3 on the same grid;
@@ -44,14 +44,6 @@ GRID=(--device cuda:0 --tokens 16384 --hidden "${HIDDEN:-2048}" "${TIMING[@]}" -
 # d=96 does not divide 2048: its grid keeps H = 16 (HIDDEN=1536); D96 is the same for the sanity step.
 D96=(--device cuda:0 --tokens 16384 --hidden 1536 "${TIMING[@]}" --stream)
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,power.draw,temperature.gpu --format=csv | tee -a "$OUT/env.txt"
-
-# One point set for flash3 under an environment setting, tagged with a label in each record.
-point() {  # label causal(0/1) head_dim env...
-  local label=$1 causal=$2 d=$3; shift 3
-  local flag=(); [[ $causal == 1 ]] && flag=(--causal)
-  env "$@" timeout 20 "${CLI_USED:-$CLI}" run "${GRID[@]}" --seq 8192 --head-dim "$d" --dtype bfloat16 "${flag[@]}" \
-    --backends "${BACKENDS:-flash3}" 2>>"$OUT/run.log" | sed "s/^{/{\"variant\":\"$label\",/" >>"$OUT/ladder.jsonl"
-}
 
 for step in "$@"; do
   case $step in
@@ -95,19 +87,13 @@ for step in "$@"; do
       ;;
     ladder)
       t ladder
-      for c in 0 1; do
-        # The default, flash2, cudnn and BEFORE at this point come from the grid step (same call).
-        # The lower rungs run on the one-block-per-tile grid; "+ persistent" is the last rung.
-        point unspecialized $c 128 ATTNSCOPE_FLASH3_SCHEDULE=unspecialized
-        point serial $c 128 ATTNSCOPE_FLASH3_SCHEDULE=serial
-        point overlap $c 128 ATTNSCOPE_FLASH3_SCHEDULE=overlap
-        point pingpong-blocks $c 128 ATTNSCOPE_FLASH3_GRID=blocks
-        point pingpong-persistent $c 128 ATTNSCOPE_FLASH3_GRID=persistent
-      done
-      [ "${LADDER_ALTS:-}" = none ] || for alt in ${LADDER_ALTS:-"0 128 128x128x2" "0 128 128x128x3" "0 128 128x192x2" "0 128 128x192x2p" "1 128 128x128x3" \
-                 "1 128 128x176x2" "0 64 128x192x4" "0 64 128x128x4" "1 64 128x128x4" "1 64 128x128x4p"}; do
-        set -- $alt
-        point "tile-$3" "$1" "$2" ATTNSCOPE_FLASH3_TILE="$3"
+      # flash2, cudnn and BEFORE at this point come from the grid step (same call). The lower rungs run on the
+      # one-block-per-tile grid; "+ persistent" is the last rung (pingpong-persistent).
+      for d in 128 64; do
+        for flag in "" --causal; do
+          timeout 150 "$CLI" run "${GRID[@]}" --seq 8192 --head-dim $d --dtype bfloat16 $flag --backends flash3 --each-plan \
+            >>"$OUT/ladder.jsonl" 2>>"$OUT/run.log" || echo "ladder d=$d $flag failed (exit $?)"
+        done
       done
       python3 kernels/flash3/table.py ladder "$OUT/ladder.jsonl" "$OUT"/grid_*.jsonl | tee "$OUT/ladder.md"
       ;;

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Tables from gpu_run.sh's output (attnscope-cli JSON lines; flash3 rows may carry a "variant" tag).
+"""Tables from gpu_run.sh's output (attnscope-cli JSON lines; flash3 rows may carry a "variant" tag, or come from
+`run --each-plan` as backend flash3[<variant>]: both make the column "flash3 <variant>").
   table.py ladder FILES...         one row per variant (schedule / tile / older binary) at N=8k
   table.py grid grid_*.jsonl        the standard grid: flash3 vs cudnn, flash2 and the older binary
 TFLOP/s as attnscope-cli reports them (CUPTI span, cold L2); a failed accuracy check is marked."""
@@ -30,6 +31,13 @@ def ratio(a, b):
     return f"{a / b:.2f}×" if a and b else "-"
 
 
+def column_of(variant, backend):
+    if backend.endswith("]") and "[" in backend:  # a named variant, e.g. flash3[serial]
+        backend, name = backend[:-1].split("[", 1)
+        variant = name if variant in (None, "default") else f"{name} {variant}"
+    return backend if variant in (None, "default") else f"{backend} {variant}"
+
+
 def key_of(r):
     p = r["problem"]
     return p["dtype"], p["head_dim"], bool(p["causal"]), p["q_len"]
@@ -38,7 +46,7 @@ def key_of(r):
 mode, paths = sys.argv[1], sys.argv[2:]
 cells = {}  # key -> {column: record}
 for variant, r in records(paths):
-    column = r["backend"] if variant in (None, "default") else f"{r['backend']} {variant}"
+    column = column_of(variant, r["backend"])
     cells.setdefault(key_of(r), {})[column] = r
 
 if mode == "ladder":
@@ -48,7 +56,7 @@ if mode == "ladder":
         row = cells[key]
         base, _ = value(row.get("flash3"))
         cudnn, _ = value(row.get("cudnn"))
-        for column in ["cudnn", "flash2"] + sorted(c for c in row if c.startswith("flash3")):
+        for column in ["cudnn", "flash2"] + [c for c in row if c.startswith("flash3")]:  # as measured: ladder order
             if column in row:
                 t, text = value(row[column])
                 print(f"| {column} | {key[1]} | {'yes' if key[2] else 'no'} | {text} | {ratio(t, base)} | {ratio(t, cudnn)} |")

@@ -1,7 +1,7 @@
 // flash3 on the GPU against the fp64 reference: float16 and bfloat16, head dims 64, 96, 128 and 256 and the
 // multiples of 8 between them (padded; 72–88 on the 96 kernel's 64-byte-swizzled tiles), causal and not, both grids and tile orders, GQA/MQA, lengths
 // 1, 1000 and 4097 (not multiples of any tile), q_len ≠ kv_len both ways (including rows that see no key), outputs and LSE poisoned before each run; every rung of the
-// schedule ladder; and the SASS of every flash3 kernel contains HGMMA (wgmma), not only HMMA.
+// schedule ladder and every named variant; and the SASS of every flash3 kernel contains HGMMA (wgmma), not only HMMA.
 // Tolerance: at most twice the error of a plain low-precision computation on the same inputs.
 #include <cuda_runtime.h>
 #include <gtest/gtest.h>
@@ -266,6 +266,29 @@ TEST(Flash3GpuLadder, AlternativeTilesMatchTheReference) {
   const auto refused = gputest::run_against_reference(backend(), make(DType::BF16, 1, 1, 1, 16, 16, 128, false));
   EXPECT_NE(refused.error.find("ATTNSCOPE_FLASH3_TILE=128x48x9"), std::string::npos) << refused.error;
   unsetenv("ATTNSCOPE_FLASH3_TILE");
+}
+
+// Every named variant (flash3[<name>], what `run --each-plan` measures) of problems that cover them all — the ladder's
+// cell in both masks, three-consumer tiles with their skip, the d=96 and d=256 kernels, a float16 problem and a length
+// tile's range — computes the same function, whatever the switches say (a variant ignores them).
+TEST(Flash3GpuLadder, EveryVariantMatchesTheReference) {
+  REQUIRE_HOPPER();
+  ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_SCHEDULE", "overlap", 1), 0);  // ignored by every variant
+  int measured = 0;
+  for (const Problem& p : {make(DType::BF16, 2, 4, 2, 1000, 1000, 128, false), make(DType::BF16, 1, 2, 1, 4097, 300, 128, true),
+                           make(DType::BF16, 1, 4, 2, 1100, 1100, 64, true), make(DType::F16, 1, 4, 1, 1000, 517, 64, false),
+                           make(DType::BF16, 1, 4, 2, 1000, 1000, 96, true), make(DType::BF16, 1, 2, 1, 300, 4097, 96, false),
+                           make(DType::F16, 1, 2, 2, 700, 150, 256, true)}) {
+    for (const std::string& name : backend().variants(p, *find_profile("h100"))) {
+      SCOPED_TRACE(p.describe() + " " + name);
+      const std::unique_ptr<Backend> variant = backend().with_variant(name);
+      ASSERT_TRUE(variant);
+      gputest::expect_matches_reference(*variant, p, 2, 101);
+      ++measured;
+    }
+  }
+  unsetenv("ATTNSCOPE_FLASH3_SCHEDULE");
+  EXPECT_GE(measured, 30);
 }
 
 TEST(Flash3GpuLimits, HeadDimsWithoutAKernelAndFloat32AreRefusedNotComputed) {

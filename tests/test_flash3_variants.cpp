@@ -1,0 +1,318 @@
+// Which flash3 kernel runs (flash3_choice.hpp), judged without a GPU: the table's row, the length tiles at both
+// sides of their ranges, alternatives and rungs by override; the ATTNSCOPE_FLASH3_* switches and their refusals; the
+// named variants per problem (ladder order, unique id-safe names) and the backend's variant API.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "attnscope/registry.hpp"
+#include "builtin_backend.hpp"
+#include "flash3/flash3_choice.hpp"
+
+using namespace attnscope;
+using flash3::Choice;
+using flash3::Overrides;
+using flash3::Schedule;
+using flash3::Shape;
+
+namespace {
+
+Shape shape(int64_t d, bool causal, int64_t kv_len, bool bf16 = true, int64_t q_len = 1024) {
+  return {d, causal, q_len, kv_len, bf16};
+}
+
+std::vector<std::string> names(const Shape& s) {
+  std::vector<std::string> out;
+  for (const flash3::Variant& v : flash3::variants(s)) out.push_back(v.name);
+  return out;
+}
+
+bool has(const std::vector<std::string>& list, const std::string& name) {
+  return std::find(list.begin(), list.end(), name) != list.end();
+}
+
+// The error text choose() or overrides_from_env() gives; empty if neither throws.
+std::string refusal(const Shape& s) {
+  try {
+    flash3::choose(s, flash3::overrides_from_env());
+  } catch (const std::runtime_error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+// Sets ATTNSCOPE_FLASH3_<name> for one test and unsets every switch afterwards.
+class Flash3Env : public ::testing::Test {
+ protected:
+  static constexpr const char* kSwitches[] = {"SCHEDULE", "TILE", "GRID", "CLUSTER", "EXP2", "LENGTH", "ORDER", "SKIP"};
+  void SetUp() override { clear(); }
+  void TearDown() override { clear(); }
+  static void set(const char* name, const char* value) {
+    ASSERT_EQ(setenv((std::string("ATTNSCOPE_FLASH3_") + name).c_str(), value, 1), 0);
+  }
+  static void clear() {
+    for (const char* s : kSwitches) unsetenv((std::string("ATTNSCOPE_FLASH3_") + s).c_str());
+  }
+};
+
+const flash3::LengthTile& length_tile(int64_t d, bool causal) {
+  for (const flash3::LengthTile& l : flash3::kLengthTiles)
+    if (l.tile.head_dim == d && l.tile.causal == causal) return l;
+  throw std::runtime_error("no length tile for this head dim and mask");
+}
+
+TEST(Flash3Choice, TheTableRowRunsByDefault) {
+  for (const flash3::TileShape& row : flash3::kTileShapes) {
+    const Choice c = flash3::choose(shape(row.head_dim, row.causal, 8192), {});
+    SCOPED_TRACE(row.name());
+    if (c.source == Choice::Source::kLength) continue;  // d=96 causal from 8k keys: the next test
+    EXPECT_EQ(c.source, Choice::Source::kRow);
+    EXPECT_EQ(c.tile.name(), row.name());
+    EXPECT_EQ(c.schedule, Schedule::kPingPong);
+    EXPECT_EQ(c.exp2_on_fma, 0);
+  }
+  // A head dim without its own kernel runs on the next one up.
+  EXPECT_EQ(flash3::choose(shape(80, false, 8192), {}).tile.name(), flash3::tile_shape(96, false)->name());
+  EXPECT_THROW(flash3::choose(shape(100, false, 8192), {}), std::runtime_error);
+}
+
+TEST(Flash3Choice, LengthTilesApplyInsideTheirRangeOnly) {
+  for (const flash3::LengthTile& l : flash3::kLengthTiles) {
+    SCOPED_TRACE(l.tile.name());
+    const flash3::TileShape& row = *flash3::tile_shape(l.tile.head_dim, l.tile.causal);
+    for (bool bf16 : {false, true}) {
+      const int64_t first = l.min_keys, last = l.max_keys == INT64_MAX ? l.min_keys + 100000 : l.max_keys - 1;
+      for (int64_t inside : {first, last}) {
+        const Choice c = flash3::choose(shape(l.tile.head_dim, l.tile.causal, inside, bf16), {});
+        EXPECT_EQ(c.source, Choice::Source::kLength) << inside;
+        EXPECT_EQ(c.tile.name(), l.tile.name()) << inside;
+      }
+      const int64_t outside = l.min_keys > 0 ? l.min_keys - 1 : l.max_keys;
+      EXPECT_EQ(flash3::choose(shape(l.tile.head_dim, l.tile.causal, outside, bf16), {}).tile.name(), row.name()) << outside;
+      Overrides off, always;
+      off.length = flash3::Length::kOff, always.length = flash3::Length::kAlways;
+      EXPECT_EQ(flash3::choose(shape(l.tile.head_dim, l.tile.causal, first, bf16), off).source, Choice::Source::kRow);
+      EXPECT_EQ(flash3::choose(shape(l.tile.head_dim, l.tile.causal, outside, bf16), always).tile.name(), l.tile.name());
+    }
+  }
+}
+
+TEST(Flash3Choice, OverridesPickTheirKernel) {
+  const flash3::TileShape& row = *flash3::tile_shape(128, false);
+  Overrides serial;
+  serial.schedule = Schedule::kSerial;
+  Choice c = flash3::choose(shape(128, false, 1024), serial);  // inside the short-sequence tile's range: the row runs
+  EXPECT_EQ(c.source, Choice::Source::kRow);
+  EXPECT_EQ(c.schedule, Schedule::kSerial);
+  const flash3::TileShape on_blocks{row.head_dim, false, row.block_n, row.stages};
+  EXPECT_EQ(c.tile.name(), on_blocks.name());  // the lower rungs run one block per tile
+  EXPECT_EQ(flash3::choose(shape(128, false, 1024, /*bf16=*/false), serial).schedule, Schedule::kPingPong);  // not compiled
+
+  Overrides tile;
+  tile.tile = "128x192x2";
+  c = flash3::choose(shape(128, false, 8192), tile);
+  EXPECT_EQ(c.source, Choice::Source::kAlternative);
+  EXPECT_EQ(c.tile.name(), "128x192x2");
+  EXPECT_EQ(flash3::kAlternativeTiles[size_t(c.index)].name(), "128x192x2");
+
+  Overrides blocks;
+  blocks.persistent = false;
+  c = flash3::choose(shape(128, true, 32768), blocks);  // an asked-for grid names the row, not the long tile
+  EXPECT_EQ(c.source, Choice::Source::kRow);
+  EXPECT_FALSE(c.tile.persistent);
+  EXPECT_EQ(c.tile.block_n, flash3::tile_shape(128, true)->block_n);
+
+  Overrides clusters;
+  clusters.cluster = 2;
+  c = flash3::choose(shape(128, false, 1024, false), clusters);
+  EXPECT_EQ(c.tile.cluster, 2);
+  EXPECT_FALSE(c.tile.persistent);
+  EXPECT_THROW(flash3::choose(shape(128, true, 1024), clusters), std::runtime_error);
+}
+
+TEST(Flash3Choice, DescribeNamesWhatRuns) {
+  const Shape long_causal = shape(128, true, 20000);
+  const std::string text = flash3::describe(flash3::choose(long_causal, {}), long_causal);
+  EXPECT_EQ(text.rfind(length_tile(128, true).tile.name() + " ping-pong, persistent (length tile: kv_len >= ", 0), 0u) << text;
+  const Shape row = shape(128, false, 8192);
+  EXPECT_EQ(flash3::describe(flash3::choose(row, {}), row), flash3::tile_shape(128, false)->name() + " ping-pong, blocks");
+  Overrides fma;
+  fma.exp2_on_fma = 1;
+  EXPECT_NE(flash3::describe(flash3::choose(row, fma), row).find("2^x fma1"), std::string::npos);
+  const Shape padded = shape(80, true, 1000);
+  Overrides heads;
+  heads.heads_order = true, heads.skip_idle_keys = false;
+  const std::string p = flash3::describe(flash3::choose(padded, heads), padded);
+  EXPECT_NE(p.find("tiles head by head"), std::string::npos) << p;
+  EXPECT_NE(p.find("d=80 padded to 96"), std::string::npos) << p;
+  EXPECT_NE(p.find("no key-tile skipping"), std::string::npos) << p;  // 192×96 causal skips
+}
+
+TEST_F(Flash3Env, TheSwitchesOverrideTheTable) {
+  set("SCHEDULE", "overlap");
+  Choice c = flash3::choose(shape(128, true, 8192), flash3::overrides_from_env());
+  EXPECT_EQ(c.schedule, Schedule::kOverlap);
+  EXPECT_FALSE(c.tile.persistent);
+  EXPECT_NE(flash3::describe(c, shape(128, true, 8192)).find("; env SCHEDULE=overlap"), std::string::npos);
+  clear();
+  set("TILE", "128x176x2");
+  EXPECT_EQ(flash3::choose(shape(128, true, 8192), flash3::overrides_from_env()).source, Choice::Source::kAlternative);
+  clear();
+  set("LENGTH", "always");
+  set("ORDER", "heads");
+  set("SKIP", "off");
+  c = flash3::choose(shape(128, true, 1024), flash3::overrides_from_env());
+  EXPECT_EQ(c.source, Choice::Source::kLength);
+  EXPECT_TRUE(c.heads_order);
+  EXPECT_FALSE(c.skip_idle_keys);
+  clear();
+  set("GRID", "persistent");
+  set("EXP2", "mufu");
+  set("SCHEDULE", "pingpong");
+  c = flash3::choose(shape(128, false, 8192), flash3::overrides_from_env());
+  EXPECT_TRUE(c.tile.persistent);
+  EXPECT_EQ(c.schedule, Schedule::kPingPong);
+}
+
+TEST_F(Flash3Env, BadValuesAreRefusedWithTheSwitchAndItsValues) {
+  const Shape bf16_128 = shape(128, false, 8192);
+  std::string alternatives;
+  for (const flash3::TileShape& t : flash3::kAlternativeTiles)
+    if (t.head_dim == 128 && !t.causal) alternatives += " " + t.name();
+  const std::vector<std::vector<std::string>> cases = {
+      {"SCHEDULE", "fast", "flash3: ATTNSCOPE_FLASH3_SCHEDULE=fast is not unspecialized, serial, overlap or pingpong"},
+      {"GRID", "rings", "flash3: ATTNSCOPE_FLASH3_GRID=rings is not persistent or blocks"},
+      {"CLUSTER", "3", "flash3: ATTNSCOPE_FLASH3_CLUSTER=3 is not 1, or 2 (compiled for head dim 128 without a causal mask only)"},
+      {"EXP2", "fma3", "flash3: ATTNSCOPE_FLASH3_EXP2=fma3 is not mufu, or fma1 / fma2 (compiled for bfloat16 with head dim 128 only)"},
+      {"LENGTH", "sometimes", "flash3: ATTNSCOPE_FLASH3_LENGTH=sometimes is not on, off or always"},
+      {"ORDER", "random", "flash3: ATTNSCOPE_FLASH3_ORDER=random is not lpt or heads"},
+      {"SKIP", "maybe", "flash3: ATTNSCOPE_FLASH3_SKIP=maybe is not on or off"},
+      {"TILE", "128x48x9", "flash3: ATTNSCOPE_FLASH3_TILE=128x48x9 is not compiled for this problem (default " +
+                               flash3::tile_shape(128, false)->name() + "; bfloat16 alternatives:" + alternatives + ")"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c[0]);
+    set(c[0].c_str(), c[1].c_str());
+    EXPECT_EQ(refusal(bf16_128), c[2]);
+    clear();
+  }
+  // Values a switch has, asked where they are not compiled.
+  set("CLUSTER", "2");
+  EXPECT_EQ(refusal(shape(128, true, 1024)),
+            "flash3: ATTNSCOPE_FLASH3_CLUSTER=2 is not 1, or 2 (compiled for head dim 128 without a causal mask only)");
+  EXPECT_EQ(refusal(shape(96, false, 1024)), refusal(shape(128, true, 1024)));
+  clear();
+  set("EXP2", "fma1");
+  EXPECT_EQ(refusal(shape(128, false, 1024, false)),
+            "flash3: ATTNSCOPE_FLASH3_EXP2=fma1 is not mufu, or fma1 / fma2 (compiled for bfloat16 with head dim 128 only)");
+  set("SCHEDULE", "serial");
+  EXPECT_EQ(refusal(bf16_128), "flash3: ATTNSCOPE_FLASH3_EXP2 is compiled with the ping-pong schedule only");
+  clear();
+  set("TILE", "128x192x2");
+  EXPECT_NE(refusal(shape(128, false, 8192, false)).find("is not compiled for this problem"), std::string::npos);  // float16
+  set("SCHEDULE", "serial");
+  EXPECT_EQ(refusal(bf16_128), "flash3: ATTNSCOPE_FLASH3_TILE's alternatives are compiled with the ping-pong schedule and MUFU's 2^x only");
+  clear();
+  EXPECT_EQ(refusal(bf16_128), "");
+}
+
+TEST(Flash3Variants, Bfloat16HeadDim128ListsTheLadderThenGridsClustersSplitsAndTiles) {
+  const std::vector<std::string> full = names(shape(128, false, 8192));
+  const std::vector<std::string> head = {"unspecialized", "serial", "overlap", "pingpong-blocks", "pingpong-persistent",
+                                         "cluster2", "fma1", "fma2"};
+  ASSERT_GE(full.size(), head.size());
+  EXPECT_EQ(std::vector<std::string>(full.begin(), full.begin() + long(head.size())), head);
+  // Then each alternative tile of this head dim and mask (a name says no head dim: 128x128x3 exists with both masks),
+  // then the length tile.
+  std::vector<std::string> tiles;
+  for (const flash3::TileShape& t : flash3::kAlternativeTiles)
+    if (t.head_dim == 128 && !t.causal) tiles.push_back("tile-" + t.name());
+  tiles.push_back("tile-" + length_tile(128, false).tile.name());
+  EXPECT_EQ(std::vector<std::string>(full.begin() + long(head.size()), full.end()), tiles);
+  EXPECT_FALSE(has(full, "order-heads"));
+  EXPECT_FALSE(has(full, "skip-off"));  // two consumers do not skip
+
+  const std::vector<std::string> causal = names(shape(128, true, 8192));
+  EXPECT_EQ(std::vector<std::string>(causal.begin(), causal.begin() + 5),
+            std::vector<std::string>(head.begin(), head.begin() + 5));
+  EXPECT_FALSE(has(causal, "cluster2"));
+  EXPECT_TRUE(has(causal, "fma1"));
+  EXPECT_TRUE(has(causal, "tile-128x176x2"));
+  EXPECT_TRUE(has(causal, "tile-" + length_tile(128, true).tile.name()));
+  EXPECT_EQ(causal.back(), "order-heads");
+}
+
+TEST(Flash3Variants, OtherProblemsListWhatIsCompiledForThem) {
+  // float16 d=64: no rungs, splits or alternatives; the grids, the order and the skip of its three consumers.
+  EXPECT_EQ(names(shape(64, false, 8192, false)), (std::vector<std::string>{"pingpong-blocks", "pingpong-persistent", "skip-off"}));
+  EXPECT_EQ(names(shape(64, true, 8192, false)),
+            (std::vector<std::string>{"pingpong-blocks", "pingpong-persistent", "order-heads", "skip-off"}));
+  // d=96 causal: the skip belongs to the three-consumer row, not to the two-consumer length tile from 8k keys.
+  const std::vector<std::string> d96 = names(shape(96, true, 1024));
+  EXPECT_TRUE(has(d96, "tile-192x112x3"));
+  EXPECT_TRUE(has(d96, "tile-" + length_tile(96, true).tile.name()));
+  EXPECT_TRUE(has(d96, "skip-off"));
+  EXPECT_FALSE(has(names(shape(96, true, 16384)), "skip-off"));
+  EXPECT_FALSE(has(d96, "serial"));
+  EXPECT_EQ(names(shape(96, false, 1024)), (std::vector<std::string>{"pingpong-blocks", "pingpong-persistent", "tile-128x176x2"}));
+  EXPECT_EQ(names(shape(256, true, 1024)), (std::vector<std::string>{"pingpong-blocks", "pingpong-persistent", "order-heads"}));
+  EXPECT_TRUE(names(shape(100, false, 1024)).empty());
+}
+
+TEST(Flash3Variants, NamesAreUniqueIdSafeAndEachRunsWhatItSays) {
+  for (bool bf16 : {false, true})
+    for (const flash3::TileShape& row : flash3::kTileShapes)
+      for (int64_t kv_len : {1000, 8192, 20000}) {
+        const Shape s = shape(row.head_dim, row.causal, kv_len, bf16);
+        const std::vector<flash3::Variant> vs = flash3::variants(s);
+        std::set<std::string> seen, kernels;
+        for (const flash3::Variant& v : vs) {
+          SCOPED_TRACE(v.name);
+          EXPECT_TRUE(seen.insert(v.name).second);
+          EXPECT_TRUE(std::all_of(v.name.begin(), v.name.end(), [](char ch) { return std::islower(ch) || std::isdigit(ch) || ch == '-'; }));
+          EXPECT_TRUE(has(flash3::all_variant_names(), v.name));
+          const Choice c = flash3::choose(s, v.overrides);  // compiled: no refusal
+          if (v.name.rfind("tile-", 0) == 0) EXPECT_EQ("tile-" + c.tile.name(), v.name);
+          kernels.insert(flash3::describe(c, s));
+        }
+        EXPECT_EQ(kernels.size(), vs.size()) << "two variants of one problem run the same kernel";
+      }
+}
+
+TEST(Flash3Variants, TheBackendNamesItsVariantsAndRefusesUnknownOnes) {
+  const Backend& b = testing_support::builtin_backend("flash3");
+  const Problem p = testing_support::make_problem(DType::BF16, 1, 16, 16, 8192, 8192, 128, true);
+  const std::vector<std::string> listed = b.variants(p, *find_profile("h100"));
+  EXPECT_EQ(listed, names(shape(128, true, 8192, true, 8192)));
+  EXPECT_FALSE(b.with_variant("warp-drive"));
+  EXPECT_FALSE(b.with_variant(""));
+  const auto serial = b.with_variant("serial");
+  ASSERT_NE(serial, nullptr);
+  EXPECT_EQ(serial->info().id, "flash3[serial]");
+  EXPECT_TRUE(serial->variants(p, *find_profile("h100")).empty());
+  EXPECT_TRUE(testing_support::rule_named(serial->check(p, *find_profile("h100")), "flash3_variant").met);
+  // float16 has no serial rung: greyed with the ones it has, not run.
+  const Problem f16 = testing_support::make_problem(DType::F16, 1, 16, 16, 8192, 8192, 128, true);
+  const RuleResult r = testing_support::rule_named(serial->check(f16, *find_profile("h100")), "flash3_variant");
+  EXPECT_FALSE(r.met);
+  EXPECT_NE(r.reason.find("pingpong-blocks"), std::string::npos) << r.reason;
+  // variant_used: the length tile by name, and a variant's kernel whatever the switches say.
+  const Problem long_causal = testing_support::make_problem(DType::BF16, 1, 16, 16, 20000, 20000, 128, true);
+  EXPECT_NE(b.variant_used(long_causal).find(length_tile(128, true).tile.name() + " ping-pong, persistent (length tile"),
+            std::string::npos)
+      << b.variant_used(long_causal);
+  ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_SCHEDULE", "overlap", 1), 0);
+  flash3::TileShape on_blocks = *flash3::tile_shape(128, true);
+  on_blocks.persistent = false;
+  EXPECT_EQ(serial->variant_used(p), on_blocks.name() + " serial, blocks");
+  EXPECT_NE(b.variant_used(p).find("overlap"), std::string::npos) << b.variant_used(p);
+  unsetenv("ATTNSCOPE_FLASH3_SCHEDULE");
+}
+
+}  // namespace
