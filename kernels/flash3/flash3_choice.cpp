@@ -1,5 +1,6 @@
 // The one decision of which flash3 kernel runs (flash3_choice.hpp): the tables, the environment's switches and
 // the named variants. CUDA-free, so a CPU build lists the variants and tests the decision.
+
 // GCC 12 warns falsely about "c" + std::to_string(...) once TileShape::name() is inlined here (GCC bug 105329).
 #if defined(__GNUC__) && !defined(__clang__) && __GNUC__ == 12
 #pragma GCC diagnostic ignored "-Wrestrict"
