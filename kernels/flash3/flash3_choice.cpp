@@ -18,16 +18,17 @@ namespace {
 
 [[noreturn]] void refuse(const std::string& text) { throw std::runtime_error("flash3: " + text); }
 
-// ATTNSCOPE_FLASH3_<name>'s value, remembered for the record; empty when unset or empty (both mean the default).
-// A value not among `allowed` (when given) is refused: "<switch>=<value> is not <allowed_text>".
+// The switch's value (`name` in full, so that the binary holds each name as a scripts' check looks for it), remembered
+// for the record without its prefix; empty when unset or empty (both mean the default). A value not among `allowed`
+// (when given) is refused: "<switch>=<value> is not <allowed_text>".
 std::string switch_value(const char* name, Overrides& o, std::initializer_list<std::string_view> allowed = {},
                          const char* allowed_text = "") {
-  const char* s = std::getenv((std::string("ATTNSCOPE_FLASH3_") + name).c_str());
+  const char* s = std::getenv(name);
   if (s == nullptr || *s == '\0') return {};
   const std::string v = s;
   if (allowed.size() != 0 && std::find(allowed.begin(), allowed.end(), v) == allowed.end())
-    refuse("ATTNSCOPE_FLASH3_" + std::string(name) + "=" + v + " is not " + allowed_text);
-  o.from_env.push_back(std::string(name) + "=" + v);
+    refuse(std::string(name) + "=" + v + " is not " + allowed_text);
+  o.from_env.push_back(std::string(name).substr(std::string_view(name).find("FLASH3_") + 7) + "=" + v);
   return v;
 }
 
@@ -59,31 +60,31 @@ Overrides overrides_from_env() {
   Overrides o;
   // SCHEDULE: a lower rung of the ladder — compiled for bfloat16 at head dim 128 only, the cell where FA3's ablation
   // is measured (NOTES.md), on the one-block-per-tile grid ("+ persistent" is the last rung).
-  const std::string schedule = switch_value("SCHEDULE", o, {"unspecialized", "serial", "overlap", "pingpong"},
+  const std::string schedule = switch_value("ATTNSCOPE_FLASH3_SCHEDULE", o, {"unspecialized", "serial", "overlap", "pingpong"},
                                             "unspecialized, serial, overlap or pingpong");
   if (schedule == "unspecialized") o.schedule = Schedule::kUnspecialized;
   if (schedule == "serial") o.schedule = Schedule::kSerial;
   if (schedule == "overlap") o.schedule = Schedule::kOverlap;
   // TILE=<block_m>x<block_n>x<stages>[p|c2]: a row of kAlternativeTiles, checked against the problem in choose().
-  o.tile = switch_value("TILE", o);
+  o.tile = switch_value("ATTNSCOPE_FLASH3_TILE", o);
   // GRID: the row's tile on the other grid (both are compiled for every row of kTileShapes).
-  const std::string grid = switch_value("GRID", o, {"persistent", "blocks"}, "persistent or blocks");
+  const std::string grid = switch_value("ATTNSCOPE_FLASH3_GRID", o, {"persistent", "blocks"}, "persistent or blocks");
   if (!grid.empty()) o.persistent = grid == "persistent";
   // CLUSTER=2: one block per tile, in pairs sharing K and V (d=128 non-causal, both dtypes: flash3_hdim128.cu).
-  if (switch_value("CLUSTER", o, {"1", "2"}, kClusterValues) == "2") o.cluster = 2;
+  if (switch_value("ATTNSCOPE_FLASH3_CLUSTER", o, {"1", "2"}, kClusterValues) == "2") o.cluster = 2;
   // EXP2=fma1|fma2: one or two of every four 8-key column blocks take their 2^x on the FMA pipes (bfloat16 d=128's
   // default rows, ping-pong: flash3_hdim128_ladder.cu). Measured on an H100: 5–13 % slower (MUFU is not what limits
   // the kernel; NOTES.md, call 5), so it stays a switch for that lesson.
-  const std::string exp2 = switch_value("EXP2", o, {"mufu", "fma1", "fma2"}, kExp2Values);
+  const std::string exp2 = switch_value("ATTNSCOPE_FLASH3_EXP2", o, {"mufu", "fma1", "fma2"}, kExp2Values);
   if (exp2 == "fma1" || exp2 == "fma2") o.exp2_on_fma = exp2[3] - '0';
   // LENGTH: kLengthTiles on (for kv_len in the row's range), off, or always (the measurement against the row).
-  const std::string length = switch_value("LENGTH", o, {"on", "off", "always"}, "on, off or always");
+  const std::string length = switch_value("ATTNSCOPE_FLASH3_LENGTH", o, {"on", "off", "always"}, "on, off or always");
   if (length == "off") o.length = Length::kOff;
   if (length == "always") o.length = Length::kAlways;
   // ORDER=heads: causal tiles head by head (the older order) instead of FA3's longest first in L2-sized sections.
-  o.heads_order = switch_value("ORDER", o, {"lpt", "heads"}, "lpt or heads") == "heads";
+  o.heads_order = switch_value("ATTNSCOPE_FLASH3_ORDER", o, {"lpt", "heads"}, "lpt or heads") == "heads";
   // SKIP=off: every consumer of a three-consumer tile walks the block's whole key range (the older behaviour).
-  o.skip_idle_keys = switch_value("SKIP", o, {"on", "off"}, "on or off") != "off";
+  o.skip_idle_keys = switch_value("ATTNSCOPE_FLASH3_SKIP", o, {"on", "off"}, "on or off") != "off";
   return o;
 }
 
