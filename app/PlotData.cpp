@@ -231,6 +231,7 @@ QString PlotPoint::hoverText(const QString& seriesName) const {
   auto row = [&](const QString& k, const QString& v) {
     html += QStringLiteral("<tr><td>%1&nbsp;</td><td>%2</td></tr>").arg(k, v.toHtmlEscaped());
   };
+  if (!r.variant.empty()) row(tr("ran"), qs(r.variant));  // the implementation: cuDNN's plan, flash3's kernel
   row(tr("median"), formatMicros(l.median));
   row(tr("p10 – p90"), formatMicros(l.p10) + QStringLiteral(" – ") + formatMicros(l.p90));
   row(tr("min / max"), formatMicros(l.min) + QStringLiteral(" / ") + formatMicros(l.max));

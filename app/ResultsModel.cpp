@@ -84,6 +84,7 @@ QVariant ResultsModel::data(const QModelIndex& index, int role) const {
   if (role == Qt::ToolTipRole) {
     QString tip = QString::fromStdString(p.describe());
     if (const QString why = recordProblemText(r); !why.isEmpty()) tip += QStringLiteral("\n") + why;
+    if (!r.variant.empty()) tip += QStringLiteral("\nran: ") + QString::fromStdString(r.variant);
     if (!r.kernels.empty()) {
       QStringList k;
       for (const std::string& name : r.kernels) k << QString::fromStdString(name);

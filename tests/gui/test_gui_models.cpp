@@ -401,3 +401,25 @@ TEST(GuiRunController, AMissingWorkerIsExplainedNotStarted) {
   ASSERT_EQ(finished.size(), 1);
   EXPECT_TRUE(finished[0][1].toString().contains("ATTNSCOPE_CLI"));
 }
+
+// A record that names the implementation that ran (cuDNN's plan, flash3's kernel) says so in the results table's
+// tooltip and in the chart's hover text, and one without says nothing about it.
+TEST(GuiResults, TheVariantThatRanIsShownWithTheRecord) {
+  LoadOutcome loaded = loadResultFile(dataPath("cpu_run.json"));
+  ASSERT_TRUE(loaded.set) << loaded.error.toStdString();
+  std::vector<Record> records = loaded.set->doc.records;
+  ASSERT_GE(records.size(), 2u);
+  ASSERT_EQ(records[0].status, Status::Ok);
+  records[0].backend = "flash3[serial]";
+  records[0].variant = "128x176x2 serial, blocks";
+  records[1].variant.clear();
+  ResultsModel model;
+  model.appendRecords(model.addSource("cpu_run.json"), records);
+  const QString tip = model.index(0, ResultsModel::ColBackend).data(Qt::ToolTipRole).toString();
+  EXPECT_TRUE(tip.contains("ran: 128x176x2 serial, blocks")) << tip.toStdString();
+  EXPECT_FALSE(model.index(1, ResultsModel::ColBackend).data(Qt::ToolTipRole).toString().contains("ran: "));
+  PlotPoint point;
+  point.record = records[0];
+  const QString hover = point.hoverText("flash3[serial]");
+  EXPECT_TRUE(hover.contains("128x176x2 serial, blocks")) << hover.toStdString();
+}
