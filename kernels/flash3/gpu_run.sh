@@ -80,7 +80,7 @@ for step in "$@"; do
       ;;
     tests)
       t tests
-      timeout 200 "$BUILD/tests/attnscope_gpu_tests" --gtest_filter="${TESTS:-*Flash3*}" >"$OUT/tests.log" 2>&1
+      timeout "${TESTS_TIMEOUT:-200}" "$BUILD/tests/attnscope_gpu_tests" --gtest_filter="${TESTS:-*Flash3*}" >"$OUT/tests.log" 2>&1
       echo "tests exit code $?" | tee -a "$OUT/tests.log"
       grep -E "^\[  (FAILED|PASSED|SKIPPED) +\]|^\[==========\]|Failure|error" "$OUT/tests.log" | head -30
       /usr/local/cuda/bin/cuobjdump --dump-resource-usage "$CLI" 2>&1 | grep -A1 "flash3" >"$OUT/resources.txt"
