@@ -13,7 +13,6 @@
 #include <stdexcept>
 #include <string>
 #include <type_traits>
-#include <utility>
 
 #include "flash3/flash3_choice.hpp"
 #include "flash3/flash3_traits.cuh"
@@ -24,7 +23,7 @@ namespace attnscope::flash3 {
 // and flash3_hdim128_ladder.cu (the ladder's lower rungs, bfloat16 d=128).
 template <class Element, int kHeadDim, int kBlockN, int kStages, int kConsumers, Schedule kSchedule, bool kPersistent, bool kCausal,
           int kCluster = 1, int kExp2OnFma = 0>
-void run(const TensorMaps& maps, const Params& p, cudaStream_t stream);
+void run(const TensorMaps& maps, const Params& p, const Choice& c, cudaStream_t stream);
 
 // Defined in flash3_hdim128_ladder.cu: row i of kAlternativeTiles → its bfloat16 ping-pong launcher.
 extern const std::array<RunFn, kAlternativeTiles.size()> kAlternativeRuns;
@@ -68,12 +67,12 @@ CUtensorMap make_map(const void* data, bool bf16, int64_t heads, int64_t rows, i
 
 // The kernel of kLengthTiles row `index` (I walks the rows at compile time).
 template <class Element, size_t I = 0>
-void run_length_tile(int index, const TensorMaps& maps, const Params& p, cudaStream_t s) {
+void run_length_tile(const Choice& c, const TensorMaps& maps, const Params& p, cudaStream_t s) {
   if constexpr (I < kLengthTiles.size()) {
     constexpr TileShape kTile = kLengthTiles[I].tile;
-    if (index != int(I)) return run_length_tile<Element, I + 1>(index, maps, p, s);
+    if (c.index != int(I)) return run_length_tile<Element, I + 1>(c, maps, p, s);
     run<Element, kTile.head_dim, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kPingPong, kTile.persistent,
-        kTile.causal>(maps, p, s);
+        kTile.causal>(maps, p, c, s);
   } else {
     throw std::logic_error("flash3: a length tile that is not a row of kLengthTiles");
   }
@@ -86,16 +85,16 @@ void run_row(const Choice& c, const TensorMaps& maps, const Params& p, cudaStrea
   constexpr TileShape kTile = *tile_shape(kHeadDim, kCausal);
   if constexpr (std::is_same_v<Element, __nv_bfloat16> && kHeadDim == 128) {
     if (c.exp2_on_fma == 1)
-      return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kPingPong, kTile.persistent, kCausal, 1, 1>(maps, p, s);
+      return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kPingPong, kTile.persistent, kCausal, 1, 1>(maps, p, c, s);
     if (c.exp2_on_fma == 2)
-      return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kPingPong, kTile.persistent, kCausal, 1, 2>(maps, p, s);
+      return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kPingPong, kTile.persistent, kCausal, 1, 2>(maps, p, c, s);
     switch (c.schedule) {
       case Schedule::kUnspecialized:
-        return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kUnspecialized, false, kCausal>(maps, p, s);
+        return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kUnspecialized, false, kCausal>(maps, p, c, s);
       case Schedule::kSerial:
-        return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kSerial, false, kCausal>(maps, p, s);
+        return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kSerial, false, kCausal>(maps, p, c, s);
       case Schedule::kOverlap:
-        return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kOverlap, false, kCausal>(maps, p, s);
+        return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kOverlap, false, kCausal>(maps, p, c, s);
       case Schedule::kPingPong: break;
     }
   } else if (c.exp2_on_fma != 0 || c.schedule != Schedule::kPingPong) {
@@ -103,35 +102,16 @@ void run_row(const Choice& c, const TensorMaps& maps, const Params& p, cudaStrea
   }
   if constexpr (kHeadDim == 128 && !kCausal) {
     if (c.tile.cluster == 2)
-      return run<Element, kHeadDim, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kPingPong, false, kCausal, 2>(maps, p, s);
+      return run<Element, kHeadDim, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kPingPong, false, kCausal, 2>(maps, p, c, s);
   } else if (c.tile.cluster != 1) {
     throw std::logic_error("flash3: clusters chosen where none are compiled");
   }
   if (c.tile.persistent)
-    run<Element, kHeadDim, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kPingPong, true, kCausal>(maps, p, s);
+    run<Element, kHeadDim, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kPingPong, true, kCausal>(maps, p, c, s);
   else
-    run<Element, kHeadDim, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kPingPong, false, kCausal>(maps, p, s);
+    run<Element, kHeadDim, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kPingPong, false, kCausal>(maps, p, c, s);
 }
 
-// The launch in progress on this thread: the kernel's host side asks it for the tile order and the skip
-// (causal_section_heads, skip_idle_keys_from_env), which thereby follow the Choice, not the environment.
-thread_local const Choice* launching = nullptr;
-
-// Whether skips_idle_keys (the rule the choice and the records read) agrees with the kernels' own
-// KernelConfig::kSkipsIdleKeys on every compiled tile.
-constexpr TileShape tile_of(const TileShape& t) { return t; }
-constexpr TileShape tile_of(const LengthTile& l) { return l.tile; }
-template <const auto& kTable, size_t... I>
-constexpr bool skip_rule_agrees(std::index_sequence<I...>) {
-  return ((KernelConfig<__half, tile_of(kTable[I]).head_dim, tile_of(kTable[I]).block_n, tile_of(kTable[I]).stages,
-                        tile_of(kTable[I]).consumers, Schedule::kPingPong, tile_of(kTable[I]).persistent>::kSkipsIdleKeys ==
-           skips_idle_keys(tile_of(kTable[I]))) &&
-          ...);
-}
-static_assert(skip_rule_agrees<kTileShapes>(std::make_index_sequence<kTileShapes.size()>{}) &&
-                  skip_rule_agrees<kAlternativeTiles>(std::make_index_sequence<kAlternativeTiles.size()>{}) &&
-                  skip_rule_agrees<kLengthTiles>(std::make_index_sequence<kLengthTiles.size()>{}),
-              "skips_idle_keys (flash3_choice.hpp) and KernelConfig::kSkipsIdleKeys agree on every compiled tile");
 }  // namespace
 
 int multiprocessors() {
@@ -173,16 +153,14 @@ int* tile_counter_for_launch() {
   return pool + next.fetch_add(1) % kPool;
 }
 
-int causal_section_heads(const Params& p) {
-  if (launching != nullptr && launching->heads_order) return 0;
+int causal_section_heads(const Params& p, bool heads_order) {
+  if (heads_order) return 0;
   const int64_t kv_head_bytes = int64_t(p.kv_len) * p.head_dim * 2 * 2;  // K and V of one KV head
   constexpr int64_t kL2Share = int64_t(32) << 20;
   int64_t kv_heads = 1;
   while (kv_heads * 2 * kv_head_bytes <= kL2Share) kv_heads *= 2;
   return int(std::min<int64_t>(kv_heads * (p.q_heads / p.kv_heads), p.batch * p.q_heads));
 }
-
-bool skip_idle_keys_from_env() { return launching == nullptr || launching->skip_idle_keys; }
 
 void forward(const Params& p, const Choice& c, void* stream) {
   const auto s = static_cast<cudaStream_t>(stream);
@@ -194,19 +172,15 @@ void forward(const Params& p, const Choice& c, void* stream) {
     throw std::runtime_error("flash3: needs compute capability 9.0 (sm_90a); this GPU is " + std::to_string(major) + "." +
                              std::to_string(minor));
   if (p.batch * p.q_heads * p.q_len == 0) return;
-  struct Launching {
-    explicit Launching(const Choice& c) { launching = &c; }
-    ~Launching() { launching = nullptr; }
-  } during(c);
   TensorMaps maps;
   const int row_bytes = swizzle_row_bytes(c.tile.head_dim);  // the compiled kernel's layout, not p.head_dim's
   maps.q = make_map(p.q, p.bf16, p.batch * p.q_heads, p.q_len, p.head_dim, c.tile.block_m(), row_bytes);
   maps.k = make_map(p.k, p.bf16, p.batch * p.kv_heads, p.kv_len, p.head_dim, c.tile.block_n, row_bytes);
   maps.v = make_map(p.v, p.bf16, p.batch * p.kv_heads, p.kv_len, p.head_dim, c.tile.block_n, row_bytes);
   maps.o = make_map(p.o, p.bf16, p.batch * p.q_heads, p.q_len, p.head_dim, 64, row_bytes);
-  if (c.source == Choice::Source::kAlternative) return kAlternativeRuns.at(size_t(c.index))(maps, p, s);
+  if (c.source == Choice::Source::kAlternative) return kAlternativeRuns.at(size_t(c.index))(maps, p, c, s);
   if (c.source == Choice::Source::kLength)
-    return p.bf16 ? run_length_tile<__nv_bfloat16>(c.index, maps, p, s) : run_length_tile<__half>(c.index, maps, p, s);
+    return p.bf16 ? run_length_tile<__nv_bfloat16>(c, maps, p, s) : run_length_tile<__half>(c, maps, p, s);
   static_assert([] {
     for (const TileShape& t : kTileShapes)
       if (t.head_dim != 64 && t.head_dim != 96 && t.head_dim != 128 && t.head_dim != 256) return false;

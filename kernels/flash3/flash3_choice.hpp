@@ -70,8 +70,11 @@ struct Choice {
 // dim without a kernel and for an override that is not compiled for this problem.
 Choice choose(const Shape& s, const Overrides& o);
 
-// Whether a kernel on `t` skips the key tiles its consumers' rows do not see: the rule of
-// KernelConfig::kSkipsIdleKeys (flash3_traits.cuh; flash3.cu asserts that both agree for every compiled tile).
+// Whether a kernel on `t` skips the key tiles its consumers' rows do not see (KernelConfig::kSkipsIdleKeys reads
+// it). Three consumers only: a 192-row tile's first consumer's rows end 128 keys before the block's diagonal, and
+// the last query tile of a 1k sequence leaves two of them idle; in a 128-row tile the gain is a fraction of one key
+// tile (and a variable first step spilled d=256's causal kernel 28 B). And only where S, P and O leave a consumer
+// 32 of its 160 registers: at 192×112 (d=96, 132 held) the skipping path spilled 8–16 B (ptxas).
 constexpr bool skips_idle_keys(const TileShape& t) {
   return t.consumers > 2 && t.block_n / 2 + t.block_n / 4 + t.head_dim / 2 <= 128;
 }

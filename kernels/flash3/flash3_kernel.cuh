@@ -578,12 +578,12 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
 
 // Host side: configure shared memory, launch on `stream`. The tensor maps come from flash3.cu.
 template <class Cfg, bool kCausal>
-void launch(const TensorMaps& maps, const Params& p, cudaStream_t stream) {
+void launch(const TensorMaps& maps, const Params& p, const Choice& c, cudaStream_t stream) {
   // A cluster pairs neighbouring query tiles of one head: with an odd number of them per head a pair
   // would straddle two heads (different K and V), so such launches run unclustered.
   if constexpr (Cfg::kCluster > 1)
     if ((p.q_len + Cfg::kBlockM - 1) / Cfg::kBlockM % Cfg::kCluster != 0)
-      return launch<typename Cfg::Unclustered, kCausal>(maps, p, stream);
+      return launch<typename Cfg::Unclustered, kCausal>(maps, p, c, stream);
   const auto kernel = forward_kernel<Cfg, kCausal>;
   cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::kSmemBytes);
   if (e != cudaSuccess)
@@ -604,8 +604,8 @@ void launch(const TensorMaps& maps, const Params& p, cudaStream_t stream) {
   if (tiles == 0) return;
   a.total_tiles = int(tiles);
   a.bh_count = int(p.batch * p.q_heads);
-  a.section_heads = kCausal ? causal_section_heads(p) : 0;
-  a.skip_idle_keys = skip_idle_keys_from_env();
+  a.section_heads = kCausal ? causal_section_heads(p, c.heads_order) : 0;
+  a.skip_idle_keys = c.skip_idle_keys;
   unsigned blocks = unsigned(tiles);
   if constexpr (Cfg::kPersistent) {
     blocks = unsigned(std::min<int64_t>(tiles, multiprocessors()));
@@ -633,8 +633,8 @@ void launch(const TensorMaps& maps, const Params& p, cudaStream_t stream) {
 
 template <class Element, int kHeadDim, int kBlockN, int kStages, int kConsumers, Schedule kSchedule, bool kPersistent, bool kCausal,
           int kCluster = 1, int kExp2OnFma = 0>
-void run(const TensorMaps& maps, const Params& p, cudaStream_t stream) {
-  launch<Traits<Element, kHeadDim, kBlockN, kStages, kConsumers, kSchedule, kPersistent, kCluster, kExp2OnFma>, kCausal>(maps, p,
+void run(const TensorMaps& maps, const Params& p, const Choice& c, cudaStream_t stream) {
+  launch<Traits<Element, kHeadDim, kBlockN, kStages, kConsumers, kSchedule, kPersistent, kCluster, kExp2OnFma>, kCausal>(maps, p, c,
                                                                                                                       stream);
 }
 
@@ -644,7 +644,7 @@ void run(const TensorMaps& maps, const Params& p, cudaStream_t stream) {
 #define ATTNSCOPE_FLASH3_ONE(element, d, causal, persistent)                                                    \
   template void run<element, d, tile_shape(d, causal)->block_n, tile_shape(d, causal)->stages,                 \
                     tile_shape(d, causal)->consumers, Schedule::kPingPong, persistent, causal>(const TensorMaps&, \
-                                                                                              const Params&, cudaStream_t)
+                                                                                              const Params&, const Choice&, cudaStream_t)
 #define ATTNSCOPE_FLASH3_HEAD_DIM(d)                                                                               \
   ATTNSCOPE_FLASH3_ONE(__half, d, false, false);                                                                   \
   ATTNSCOPE_FLASH3_ONE(__half, d, false, true);                                                                    \
@@ -660,12 +660,12 @@ void run(const TensorMaps& maps, const Params& p, cudaStream_t stream) {
 #define ATTNSCOPE_FLASH3_CLUSTERED(element, d)                                                                       \
   template void run<element, d, tile_shape(d, false)->block_n, tile_shape(d, false)->stages,                        \
                     tile_shape(d, false)->consumers, Schedule::kPingPong, false, false, 2>(const TensorMaps&,       \
-                                                                                          const Params&, cudaStream_t)
+                                                                                          const Params&, const Choice&, cudaStream_t)
 
 // Row i of kLengthTiles (the tile a row's problems of some lengths run on), one dtype.
 #define ATTNSCOPE_FLASH3_LENGTH_TILE(element, i)                                                                        \
   template void run<element, kLengthTiles[i].tile.head_dim, kLengthTiles[i].tile.block_n, kLengthTiles[i].tile.stages, \
                     kLengthTiles[i].tile.consumers, Schedule::kPingPong, kLengthTiles[i].tile.persistent,               \
-                    kLengthTiles[i].tile.causal>(const TensorMaps&, const Params&, cudaStream_t)
+                    kLengthTiles[i].tile.causal>(const TensorMaps&, const Params&, const Choice&, cudaStream_t)
 
 }  // namespace attnscope::flash3

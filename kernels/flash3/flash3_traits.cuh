@@ -65,12 +65,9 @@ struct KernelConfig {
 
   static constexpr int kSFloats = kBlockN / 2;   // S accumulator floats per consumer thread
   static constexpr int kOFloats = kHeadDim / 2;  // O accumulator floats per consumer thread
-  // Whether a consumer skips the key tiles that hold nothing for its own rows (KernelArgs::skip_idle_keys).
-  // Three consumers only: a 192-row tile's first consumer's rows end 128 keys before the block's diagonal, and
-  // the last query tile of a 1k sequence leaves two of them idle; in a 128-row tile the gain is a fraction of one
-  // key tile. And only where S, P and O leave a consumer 32 of its 160 registers: at 192×112 (d=96, 132 held)
-  // the skipping path cost 8–16 spilled bytes (ptxas), as a variable start did d=256's causal kernel.
-  static constexpr bool kSkipsIdleKeys = kConsumers > 2 && kSFloats + kBlockN / 4 + kOFloats <= 128;
+  // Whether a consumer skips the key tiles that hold nothing for its own rows (KernelArgs::skip_idle_keys): the
+  // rule and its reasons are flash3_choice.hpp's skips_idle_keys, which the records and the variants read too.
+  static constexpr bool kSkipsIdleKeys = skips_idle_keys(TileShape{kHeadDim, false, kBlockN, kStages, kConsumers, kPersistent});
 
   static_assert(kHeadDim % kBlockCols == 0 && kBlockCols % 16 == 0, "tiles are whole swizzle columns of whole k16 steps");
   static_assert(kSpecialized || (!kPersistent && kCluster == 1),
@@ -90,7 +87,8 @@ struct TensorMaps {
 };
 
 // A launcher for one compiled configuration (flash3_kernel.cuh's run<>), for tables of alternatives.
-using RunFn = void (*)(const TensorMaps&, const flash2::Params&, cudaStream_t);
+// The Choice (flash3_choice.hpp) travels with the launch: the tile order and the skip are kernel arguments.
+using RunFn = void (*)(const TensorMaps&, const flash2::Params&, const Choice&, cudaStream_t);
 
 // The persistent grid's causal tiles are handed out by an atomic counter in global memory (flash3.cu):
 // one counter per launch from a pool, so launches on different streams never share one; the kernel
@@ -102,11 +100,7 @@ int multiprocessors();
 // K and V fit in L2 together (FA3's: 32 MiB of K and V per section, a power of two of KV heads, times the
 // GQA group), or 0 (head by head) when the launch's Choice asks for the older order (ATTNSCOPE_FLASH3_ORDER=heads,
 // flash3[order-heads]).
-int causal_section_heads(const flash2::Params& p);
-// Whether a consumer skips the key tiles that hold nothing for its own 64 rows (KernelArgs::skip_idle_keys):
-// on unless the launch's Choice asks for the older behaviour (ATTNSCOPE_FLASH3_SKIP=off, flash3[skip-off]), so
-// that the two can be measured in one run. (The name predates the Choice: the kernel's launch calls it.)
-bool skip_idle_keys_from_env();
+int causal_section_heads(const flash2::Params& p, bool heads_order);
 
 // One kernel configuration from a row of kTileShapes: the launch picks the row (flash3.cu); the ladder's
 // extra rungs pass another row of the same head dim (e.g. the causal 128×128 tile for a non-causal run).
