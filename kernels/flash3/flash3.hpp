@@ -131,11 +131,12 @@ inline constexpr std::array<TileShape, 16> kAlternativeTiles = {{
 //    −10 % at 2k, −3.5 % at 4k, +0.4 % at 8k, +2.4 % at 16k; call 5 at 16k: +3.3 % bfloat16, +3.4 % float16.
 //    d=96 from 8k keys on two consumers, 128×128×2 persistent (call 5, bf16: 594.9 / 629.0 at 8k / 16k against the
 //    three-consumer row's 576.8 / 600.8, equal at 4k, −17 % at 1k).
-//  * Short non-causal sequences at d=128 (not yet measured): 128×128×2 on the persistent grid with the output in its
-//    own tile. A 1k-key query tile is only six 176-key steps (the last one 144 keys wide), so the row's prologue
-//    (Q and the first K waited for) and epilogue (the output stored through Q) are a fifth of a block's time
-//    (0.86× cudnn at 1k, 0.92× at 2k); here the next tile's Q loads during the last steps and the store drains
-//    under the next tile, and 128 divides the usual lengths.
+//  * Short non-causal sequences at d=128: 128×128×2 on the persistent grid with the output in its own tile, below
+//    8k keys. A 1k-key query tile is only six 176-key steps (the last one 144 keys wide), so the row's prologue
+//    (Q and the first K waited for) and epilogue (the output stored through Q) weigh on a block's time; here the
+//    next tile's Q loads during the last steps and the store drains under the next tile, and 128 divides the
+//    usual lengths. Call 6 (H100, against the row in the same run), bf16 / fp16: +10.1 / +10.0 % at 1k,
+//    +4.7 / +5.1 % at 2k, +1.5 / +1.2 % at 4k, −2.0 / −2.5 % at 8k, −2.6 / −3.0 % at 16k.
 struct LengthTile {
   TileShape tile;
   int64_t min_keys;
@@ -144,7 +145,7 @@ struct LengthTile {
 inline constexpr std::array<LengthTile, 3> kLengthTiles = {{
     {{128, true, 176, 2, 2, true}, 16384},
     {{96, true, 128, 2, 2, true}, 8192},
-    {{128, false, 128, 2, 2, true}, 0, 4096},
+    {{128, false, 128, 2, 2, true}, 0, 8192},
 }};
 
 // Head dims that are not compiled run on the next compiled one: TMA fills the missing columns of Q, K
