@@ -50,7 +50,7 @@ std::string refusal(const Shape& s) {
 // Sets ATTNSCOPE_FLASH3_<name> for one test and unsets every switch afterwards.
 class Flash3Env : public ::testing::Test {
  protected:
-  static constexpr const char* kSwitches[] = {"SCHEDULE", "TILE", "GRID", "CLUSTER", "EXP2", "LENGTH", "ORDER", "SKIP"};
+  static constexpr const char* kSwitches[] = {"SCHEDULE", "TILE", "GRID", "CLUSTER", "EXP2", "LENGTH", "ORDER"};
   void SetUp() override { clear(); }
   void TearDown() override { clear(); }
   static void set(const char* name, const char* value) {
@@ -147,11 +147,10 @@ TEST(Flash3Choice, DescribeNamesWhatRuns) {
   EXPECT_NE(flash3::describe(flash3::choose(row, fma), row).find("2^x fma1"), std::string::npos);
   const Shape padded = shape(80, true, 1000);
   Overrides heads;
-  heads.heads_order = true, heads.skip_idle_keys = false;
+  heads.heads_order = true;
   const std::string p = flash3::describe(flash3::choose(padded, heads), padded);
   EXPECT_NE(p.find("tiles head by head"), std::string::npos) << p;
   EXPECT_NE(p.find("d=80 padded to 96"), std::string::npos) << p;
-  EXPECT_NE(p.find("no key-tile skipping"), std::string::npos) << p;  // 192×96 causal skips
 }
 
 TEST_F(Flash3Env, TheSwitchesOverrideTheTable) {
@@ -166,11 +165,9 @@ TEST_F(Flash3Env, TheSwitchesOverrideTheTable) {
   clear();
   set("LENGTH", "always");
   set("ORDER", "heads");
-  set("SKIP", "off");
   c = flash3::choose(shape(128, true, 1024), flash3::overrides_from_env());
   EXPECT_EQ(c.source, Choice::Source::kLength);
   EXPECT_TRUE(c.heads_order);
-  EXPECT_FALSE(c.skip_idle_keys);
   clear();
   set("GRID", "persistent");
   set("EXP2", "mufu");
@@ -192,7 +189,6 @@ TEST_F(Flash3Env, BadValuesAreRefusedWithTheSwitchAndItsValues) {
       {"EXP2", "fma3", "flash3: ATTNSCOPE_FLASH3_EXP2=fma3 is not mufu, or fma1 / fma2 (compiled for bfloat16 with head dim 128 only)"},
       {"LENGTH", "sometimes", "flash3: ATTNSCOPE_FLASH3_LENGTH=sometimes is not on, off or always"},
       {"ORDER", "random", "flash3: ATTNSCOPE_FLASH3_ORDER=random is not lpt or heads"},
-      {"SKIP", "maybe", "flash3: ATTNSCOPE_FLASH3_SKIP=maybe is not on or off"},
       {"TILE", "128x48x9", "flash3: ATTNSCOPE_FLASH3_TILE=128x48x9 is not compiled for this problem (default " +
                                flash3::tile_shape(128, false)->name() + "; bfloat16 alternatives:" + alternatives + ")"},
   };
@@ -236,7 +232,6 @@ TEST(Flash3Variants, Bfloat16HeadDim128ListsTheLadderThenGridsClustersSplitsAndT
   tiles.push_back("tile-" + length_tile(128, false).tile.name());
   EXPECT_EQ(std::vector<std::string>(full.begin() + long(head.size()), full.end()), tiles);
   EXPECT_FALSE(has(full, "order-heads"));
-  EXPECT_FALSE(has(full, "skip-off"));  // two consumers do not skip
 
   const std::vector<std::string> causal = names(shape(128, true, 8192));
   EXPECT_EQ(std::vector<std::string>(causal.begin(), causal.begin() + 5),
@@ -249,16 +244,12 @@ TEST(Flash3Variants, Bfloat16HeadDim128ListsTheLadderThenGridsClustersSplitsAndT
 }
 
 TEST(Flash3Variants, OtherProblemsListWhatIsCompiledForThem) {
-  // float16 d=64: no rungs, splits or alternatives; the grids, the order and the skip of its three consumers.
-  EXPECT_EQ(names(shape(64, false, 8192, false)), (std::vector<std::string>{"pingpong-blocks", "pingpong-persistent", "skip-off"}));
-  EXPECT_EQ(names(shape(64, true, 8192, false)),
-            (std::vector<std::string>{"pingpong-blocks", "pingpong-persistent", "order-heads", "skip-off"}));
-  // d=96 causal: the skip belongs to the three-consumer row, not to the two-consumer length tile from 8k keys.
+  // float16 d=64: no rungs, splits or alternatives; the grids and (causal) the order.
+  EXPECT_EQ(names(shape(64, false, 8192, false)), (std::vector<std::string>{"pingpong-blocks", "pingpong-persistent"}));
+  EXPECT_EQ(names(shape(64, true, 8192, false)), (std::vector<std::string>{"pingpong-blocks", "pingpong-persistent", "order-heads"}));
   const std::vector<std::string> d96 = names(shape(96, true, 1024));
   EXPECT_TRUE(has(d96, "tile-192x112x3"));
   EXPECT_TRUE(has(d96, "tile-" + length_tile(96, true).tile.name()));
-  EXPECT_TRUE(has(d96, "skip-off"));
-  EXPECT_FALSE(has(names(shape(96, true, 16384)), "skip-off"));
   EXPECT_FALSE(has(d96, "serial"));
   EXPECT_EQ(names(shape(96, false, 1024)), (std::vector<std::string>{"pingpong-blocks", "pingpong-persistent", "tile-128x176x2"}));
   EXPECT_EQ(names(shape(256, true, 1024)), (std::vector<std::string>{"pingpong-blocks", "pingpong-persistent", "order-heads"}));

@@ -83,8 +83,6 @@ Overrides overrides_from_env() {
   if (length == "always") o.length = Length::kAlways;
   // ORDER=heads: causal tiles head by head (the older order) instead of FA3's longest first in L2-sized sections.
   o.heads_order = switch_value("ATTNSCOPE_FLASH3_ORDER", o, {"lpt", "heads"}, "lpt or heads") == "heads";
-  // SKIP=off: every consumer of a three-consumer tile walks the block's whole key range (the older behaviour).
-  o.skip_idle_keys = switch_value("ATTNSCOPE_FLASH3_SKIP", o, {"on", "off"}, "on or off") != "off";
   return o;
 }
 
@@ -96,7 +94,6 @@ Choice choose(const Shape& s, const Overrides& o) {
   Choice c;
   c.tile = *row;
   c.heads_order = o.heads_order;
-  c.skip_idle_keys = o.skip_idle_keys;
   c.from_env = o.from_env;
   // A named alternative (bfloat16, ping-pong, its own grid); naming the row itself changes nothing.
   if (!o.tile.empty() && o.tile != row->name()) {
@@ -162,7 +159,6 @@ std::string describe(const Choice& c, const Shape& s) {
     text += ", unclustered (an odd number of query tiles per head)";
   if (c.exp2_on_fma != 0) text += ", 2^x " + exp2_name(c.exp2_on_fma);
   if (s.causal && c.heads_order) text += ", tiles head by head";
-  if (!c.skip_idle_keys && skips_idle_keys(c.tile)) text += ", no key-tile skipping";
   if (s.head_dim != c.tile.head_dim) text += ", d=" + std::to_string(s.head_dim) + " padded to " + std::to_string(c.tile.head_dim);
   for (size_t i = 0; i < c.from_env.size(); ++i) text += (i == 0 ? "; env " : " ") + c.from_env[i];
   return text;
@@ -216,11 +212,6 @@ std::vector<Variant> variants(const Shape& s) {
     Overrides o;
     o.heads_order = true;
     add("order-heads", o);
-  }
-  if (skips_idle_keys(choose(s, {}).tile)) {
-    Overrides o;
-    o.skip_idle_keys = false;
-    add("skip-off", o);
   }
   return out;
 }

@@ -44,11 +44,10 @@ struct Overrides {
   int exp2_on_fma = 0;                      // of every four column blocks, how many take 2^x on the FMA pipes
   Length length = Length::kOn;
   bool heads_order = false;                 // causal tiles head by head instead of longest first in L2 sections
-  bool skip_idle_keys = true;               // three-consumer tiles skip the key tiles their rows do not see
   std::vector<std::string> from_env;        // "SCHEDULE=serial", … : the switches that were set, for the record
 };
 
-// The ATTNSCOPE_FLASH3_{SCHEDULE,TILE,GRID,CLUSTER,EXP2,LENGTH,ORDER,SKIP} switches; a value that is not one of a
+// The ATTNSCOPE_FLASH3_{SCHEDULE,TILE,GRID,CLUSTER,EXP2,LENGTH,ORDER} switches; a value that is not one of a
 // switch's own is refused (std::runtime_error naming the switch, the value and the allowed ones).
 Overrides overrides_from_env();
 
@@ -61,7 +60,6 @@ struct Choice {
   Schedule schedule = Schedule::kPingPong;
   int exp2_on_fma = 0;
   bool heads_order = false;
-  bool skip_idle_keys = true;
   std::vector<std::string> from_env;
 };
 
@@ -70,28 +68,19 @@ struct Choice {
 // dim without a kernel and for an override that is not compiled for this problem.
 Choice choose(const Shape& s, const Overrides& o);
 
-// Whether a kernel on `t` skips the key tiles its consumers' rows do not see (KernelConfig::kSkipsIdleKeys reads
-// it). Three consumers only: a 192-row tile's first consumer's rows end 128 keys before the block's diagonal, and
-// the last query tile of a 1k sequence leaves two of them idle; in a 128-row tile the gain is a fraction of one key
-// tile (and a variable first step spilled d=256's causal kernel 28 B). And only where S, P and O leave a consumer
-// 32 of its 160 registers: at 192×112 (d=96, 132 held) the skipping path spilled 8–16 B (ptxas).
-constexpr bool skips_idle_keys(const TileShape& t) {
-  return t.consumers > 2 && t.block_n / 2 + t.block_n / 4 + t.head_dim / 2 <= 128;
-}
-
 // One line for the record: "128x176x2 ping-pong, blocks", "128x128x2p ping-pong, persistent (length tile: kv_len
-// < 4096)", with the 2^x split, the tile order, the skip, padding and the environment's switches when they apply.
+// < 8192)", with the 2^x split, the tile order, padding and the environment's switches when they apply.
 std::string describe(const Choice& c, const Shape& s);
 
-// A named variant: a rung, the other grid, clusters, a 2^x split, an alternative or length tile, the per-head
-// order or no skipping. Names are stable and fit a backend id: "serial", "pingpong-persistent", "tile-128x192x2".
+// A named variant: a rung, the other grid, clusters, a 2^x split, an alternative or length tile, or the per-head
+// order. Names are stable and fit a backend id: "serial", "pingpong-persistent", "tile-128x192x2".
 struct Variant {
   std::string name;
   Overrides overrides;
 };
-// Those compiled for `s`, in ladder order (rungs, grids, clusters, 2^x splits, tiles, order, skip); empty for a
+// Those compiled for `s`, in ladder order (rungs, grids, clusters, 2^x splits, tiles, order); empty for a
 // problem without a kernel. Every one but the tile-… ones runs the table's row (no length tile) or, for the
-// order and the skip, the default kernel.
+// order, the default kernel.
 std::vector<Variant> variants(const Shape& s);
 // Every name variants() can return for some problem (for with_variant, which sees no problem).
 const std::vector<std::string>& all_variant_names();

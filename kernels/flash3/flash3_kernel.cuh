@@ -49,10 +49,6 @@ struct KernelArgs {
   // across sections of this many heads whose K and V fit in L2 together (FA3's order for causal).
   int section_heads;
   int* tile_counter;        // persistent causal grid: the next tile to hand out (non-causal: tile += gridDim.x)
-  // A consumer walks only the key tiles its own 64 rows see: none if they all lie past q_len (the last query
-  // tile of a 192-row tiling), and, causal, not the tiles past its last row's diagonal (a 192-row tile spans
-  // 192 keys of diagonal; its first consumer's rows stop 128 keys short of the block's last key).
-  bool skip_idle_keys;
 };
 
 // Which (batch·head, query tile) the tile-th unit of work is (see KernelArgs::section_heads).
@@ -373,15 +369,6 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     }
     const Work w = work_of(tile);
     const int n_blocks = w.n_blocks, m_start = w.m_start;
-    // The block walks its key tiles from the last to the first; this consumer's share of them ends the walk.
-    // The first `first` it skips: their scores are −∞ for all its rows (or it has no rows), so skipping
-    // them changes nothing but the time. It still takes their turns and releases their slots.
-    int first = 0;
-    if (Cfg::kSkipsIdleKeys && a.skip_idle_keys) {
-      const int my_rows = max(0, min(64, w.q_rows - 64 * cw));
-      const int my_end = my_rows == 0 ? 0 : kCausal ? min(a.kv_len, max(0, m_start + 64 * cw + my_rows + causal_shift)) : a.kv_len;
-      first = n_blocks - (my_end + kBlockN - 1) / kBlockN;
-    }
 
     float o[Cfg::kOFloats];
 #pragma unroll
@@ -414,20 +401,6 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
         for (int e = 0; e < 4; ++e) o[4 * j + e] *= alpha[e / 2];
     };
 
-    // A skipped key tile: an empty turn (the ring of turns counts n_blocks + 1 per consumer and tile) and its
-    // two slots released once filled (arriving on an empty barrier before the slot's fill could be counted
-    // towards the slot's previous use, whose arrivals may not all be in yet).
-    auto skip_tile = [&](int it) {
-      const int s = stage_of(ring + it);
-      turn_begin();
-      turn_end();
-      mbar_wait(bar_k_full(s), phase_of(ring + it));
-      release_kv(bar_k_empty(s));
-      mbar_wait(bar_v_full(s), phase_of(ring + it));
-      release_kv(bar_v_empty(s));
-      if (it == n_blocks - 1) release_q_after_gemm();
-    };
-
     // Without a producer, thread 0 issues the copies in its own program order: Q and the first kStages − 1
     // K/V tiles now, then at the top of each step the tile kStages − 1 ahead, after waiting (and with it its
     // warpgroup) until every consumer has released that slot's previous tile.
@@ -450,10 +423,6 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       if constexpr (kSchedule == Schedule::kSerial || kSchedule == Schedule::kUnspecialized) {
         for (int it = 0; it < n_blocks; ++it) {
           if constexpr (!Cfg::kSpecialized) load_ahead(it + kStages - 1);
-          if (it < first) {
-            skip_tile(it);
-            continue;
-          }
           const int s = stage_of(ring + it);
           float s_acc[Cfg::kSFloats];
           uint32_t p[kBlockN / 16][4];
@@ -473,30 +442,22 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
           fence_regs(o);
           release_kv(bar_v_empty(s));
         }
-      } else if (first == n_blocks) {  // nothing for this consumer's rows: every turn empty
-        for (int it = 0; it < n_blocks; ++it) skip_tile(it);
-        turn_begin();  // the last P·V's turn
-        turn_end();
       } else {
-        // Without a mask a consumer skips all of a tile or none of it (first == 0 here): the constant keeps the
-        // non-causal loop as it was (a variable start cost the tightest kernels a few spilled bytes).
-        const int start = kCausal ? first : 0;
-        for (int it = 0; it < start; ++it) skip_tile(it);
         float s_acc[Cfg::kSFloats];
         uint32_t p[kBlockN / 16][4];
         float alpha[2];
-        const int s0 = stage_of(ring + start);
-        mbar_wait(bar_k_full(s0), phase_of(ring + start));
+        const int s0 = stage_of(ring);
+        mbar_wait(bar_k_full(s0), phase_of(ring));
         turn_begin();
         issue_s(s_acc, s0);
         turn_end();
         warpgroup_wait<0>();
         fence_regs(s_acc);
         release_kv(bar_k_empty(s0));
-        if (start == n_blocks - 1) release_q_after_gemm();
-        softmax(s_acc, (n_blocks - 1 - start) * kBlockN, alpha);  // alpha = 0 on an all-zero O: nothing to rescale
+        if (n_blocks == 1) release_q_after_gemm();
+        softmax(s_acc, (n_blocks - 1) * kBlockN, alpha);  // alpha = 0 on an all-zero O: nothing to rescale
         pack_p<Cfg>(s_acc, p);
-        for (int it = start + 1; it < n_blocks; ++it) {
+        for (int it = 1; it < n_blocks; ++it) {
           const int s = stage_of(ring + it), s_prev = stage_of(ring + it - 1);
           mbar_wait(bar_k_full(s), phase_of(ring + it));
           mbar_wait(bar_v_full(s_prev), phase_of(ring + it - 1));
@@ -605,7 +566,6 @@ void launch(const TensorMaps& maps, const Params& p, const Choice& c, cudaStream
   a.total_tiles = int(tiles);
   a.bh_count = int(p.batch * p.q_heads);
   a.section_heads = kCausal ? causal_section_heads(p, c.heads_order) : 0;
-  a.skip_idle_keys = c.skip_idle_keys;
   unsigned blocks = unsigned(tiles);
   if constexpr (Cfg::kPersistent) {
     blocks = unsigned(std::min<int64_t>(tiles, multiprocessors()));

@@ -65,9 +65,6 @@ struct KernelConfig {
 
   static constexpr int kSFloats = kBlockN / 2;   // S accumulator floats per consumer thread
   static constexpr int kOFloats = kHeadDim / 2;  // O accumulator floats per consumer thread
-  // Whether a consumer skips the key tiles that hold nothing for its own rows (KernelArgs::skip_idle_keys): the
-  // rule and its reasons are flash3_choice.hpp's skips_idle_keys, which the records and the variants read too.
-  static constexpr bool kSkipsIdleKeys = skips_idle_keys(TileShape{kHeadDim, false, kBlockN, kStages, kConsumers, kPersistent});
 
   static_assert(kHeadDim % kBlockCols == 0 && kBlockCols % 16 == 0, "tiles are whole swizzle columns of whole k16 steps");
   static_assert(kSpecialized || (!kPersistent && kCluster == 1),
@@ -87,7 +84,7 @@ struct TensorMaps {
 };
 
 // A launcher for one compiled configuration (flash3_kernel.cuh's run<>), for tables of alternatives.
-// The Choice (flash3_choice.hpp) travels with the launch: the tile order and the skip are kernel arguments.
+// The Choice (flash3_choice.hpp) travels with the launch: the causal tile order is a kernel argument.
 using RunFn = void (*)(const TensorMaps&, const flash2::Params&, const Choice&, cudaStream_t);
 
 // The persistent grid's causal tiles are handed out by an atomic counter in global memory (flash3.cu):

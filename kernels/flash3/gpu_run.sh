@@ -2,11 +2,11 @@
 # One device call for flash3 with prebuilt binaries (nothing compiled there). Run from the repository
 # root:  OUT=dir kernels/flash3/gpu_run.sh STEPS...   where STEPS are any of
 #   sanity  flash3 at N=1k (bfloat16, d=64, 96, 128 and 256, causal and not, default and persistent grid; d=96's alternative
-#           tiles, the length tiles at 1k, every consumer on the whole key range) under a short timeout: a hang stops the script here (exit 3) instead of eating the call;
+#           tiles, the length tiles at 1k) under a short timeout: a hang stops the script here (exit 3) instead of eating the call;
 #   tests   the flash3 GPU tests (TESTS: another gtest filter) (fp64 reference, poisoned outputs, every schedule and alternative tile,
 #           the HGMMA check via cuobjdump) and the kernels' resource usage;
 #   ladder  bfloat16 N=8k (B·N = 16k, H·d = 2048): flash3 and every variant compiled for the point (`run --each-plan`:
-#           the schedules, both grids, clusters, 2^x splits, alternative and length tiles, order, skip; records
+#           the schedules, both grids, clusters, 2^x splits, alternative and length tiles, order; records
 #           flash3[<variant>]), d=128 and 64, causal and not; its table joins
 #           the grid step's N=8k rows (default flash3, flash2, cudnn, BEFORE), so run grid first;
 #   grid    the standard grid for flash3, flash2 and cudnn in DTYPES (default bfloat16), causal and not,
@@ -73,9 +73,6 @@ for step in "$@"; do
         --backends flash3 >>"$OUT/sanity.jsonl" 2>>"$OUT/run.log" || { echo "sanity long failed (exit $?)"; tail -5 "$OUT/run.log"; exit 3; }
       ATTNSCOPE_FLASH3_LENGTH=always timeout 20 "$CLI" run "${D96[@]}" --seq 1024 --head-dim 96 --dtype float16 --causal \
         --backends flash3 >>"$OUT/sanity.jsonl" 2>>"$OUT/run.log" || { echo "sanity long d=96 failed (exit $?)"; tail -5 "$OUT/run.log"; exit 3; }
-      # Every consumer walking the block's whole key range (the older behaviour, ATTNSCOPE_FLASH3_SKIP=off), three consumers.
-      ATTNSCOPE_FLASH3_SKIP=off timeout 20 "$CLI" run "${GRID[@]}" --seq 1024 --head-dim 64 --dtype float16 --causal \
-        --backends flash3 >>"$OUT/sanity.jsonl" 2>>"$OUT/run.log" || { echo "sanity skip off failed (exit $?)"; tail -5 "$OUT/run.log"; exit 3; }
       grep -o '"status":"[a-z_]*"\|"pass":[a-z]*\|"tflops":[0-9.]*' "$OUT/sanity.jsonl" | sort | uniq -c
       ;;
     tests)

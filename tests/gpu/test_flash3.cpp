@@ -12,7 +12,6 @@
 #include <memory>
 #include <string>
 #include <tuple>
-#include <utility>
 
 #include <unistd.h>
 
@@ -179,43 +178,6 @@ TEST(Flash3GpuGrid, LengthTilesMatchTheReference) {
   unsetenv("ATTNSCOPE_FLASH3_LENGTH");
 }
 
-// A consumer skips the key tiles that are all −∞ for its own rows (causal: past its last row's diagonal) and
-// every tile when its rows lie past q_len (ATTNSCOPE_FLASH3_SKIP, on by default). With it off every consumer
-// walks the block's whole range: both must give the same result on the tiles where it matters — 192-row tiles
-// (d=64, d=96) and 128-row ones, lengths that leave the last tile one or two consumers short, rows that see no
-// key, q_len ≠ kv_len, the persistent and the block grid, and every rung of the ladder.
-TEST(Flash3GpuGrid, SkippedKeyTilesChangeNothingButTime) {
-  REQUIRE_HOPPER();
-  for (const char* skip : {"off", "on"}) {
-    SCOPED_TRACE(skip);
-    ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_SKIP", skip, 1), 0);
-    for (const auto& [grid, t] : {std::pair{"persistent", DType::F16}, std::pair{"blocks", DType::BF16}}) {
-      SCOPED_TRACE(grid);
-      ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_GRID", grid, 1), 0);
-      for (int64_t d : {64, 96, 128})
-        for (bool causal : {false, true}) {
-          SCOPED_TRACE(std::to_string(d) + (causal ? " causal" : " full"));
-          expect_matches_reference(make(t, 2, 4, 2, 1000, 1000, d, causal), 2, 91);  // 1000 = 5·192 + 40
-          expect_matches_reference(make(t, 1, 4, 1, 1100, 1100, d, causal), 2, 92);  // 1100 = 5·192 + 140
-          expect_matches_reference(make(t, 1, 2, 2, 700, 150, d, causal), 2, 93);    // rows that see no key
-          expect_matches_reference(make(t, 1, 2, 1, 333, 1500, d, causal), 2, 94);   // q_len < kv_len
-        }
-    }
-    unsetenv("ATTNSCOPE_FLASH3_GRID");
-    for (const char* schedule : {"unspecialized", "serial", "overlap"}) {
-      SCOPED_TRACE(schedule);
-      ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_SCHEDULE", schedule, 1), 0);
-      expect_matches_reference(make(DType::BF16, 1, 2, 1, 1000, 1000, 128, true), 2, 95);
-      expect_matches_reference(make(DType::BF16, 1, 2, 1, 4097, 300, 128, true), 1, 96);
-    }
-    unsetenv("ATTNSCOPE_FLASH3_SCHEDULE");
-  }
-  ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_SKIP", "sometimes", 1), 0);
-  const auto refused = gputest::run_against_reference(backend(), make(DType::BF16, 1, 1, 1, 16, 16, 64, true));
-  EXPECT_NE(refused.error.find("ATTNSCOPE_FLASH3_SKIP=sometimes"), std::string::npos) << refused.error;
-  unsetenv("ATTNSCOPE_FLASH3_SKIP");
-}
-
 INSTANTIATE_TEST_SUITE_P(SixteenBit, Flash3Gpu, ::testing::Combine(::testing::Values(DType::F16, DType::BF16), ::testing::Bool()),
                          [](const auto& info) {
                            return std::string(to_string(std::get<0>(info.param))) +
@@ -269,7 +231,7 @@ TEST(Flash3GpuLadder, AlternativeTilesMatchTheReference) {
 }
 
 // Every named variant (flash3[<name>], what `run --each-plan` measures) of problems that cover them all — the ladder's
-// cell in both masks, three-consumer tiles with their skip, the d=96 and d=256 kernels, a float16 problem and a length
+// cell in both masks, the three-consumer tiles, the d=96 and d=256 kernels, a float16 problem and a length
 // tile's range — computes the same function, whatever the switches say (a variant ignores them).
 TEST(Flash3GpuLadder, EveryVariantMatchesTheReference) {
   REQUIRE_HOPPER();
