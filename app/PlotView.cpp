@@ -76,7 +76,13 @@ QString binaryLabel(double v) {
   return QString::number(v, 'g', 7);
 }
 
+// A sweep axis asks for this many labels when its panel is wide enough (fitTitles lowers it for narrow panels).
+constexpr int kSweepTicks = 5;
+
 class BinaryLogTicker : public QCPAxisTickerLog {
+ public:
+  BinaryLogTicker() { setTickCount(kSweepTicks); }
+
  protected:
   QString getTickLabel(double tick, const QLocale&, QChar, int) override { return binaryLabel(tick); }
 };
@@ -354,16 +360,43 @@ void PlotView::rewrapLegend() {
 //   then only its unit ("[GB/s]"). Both forms take the same margin (one line of the label font), so
 //   changing the text leaves the layout as it is.
 void PlotView::fitTitles() {
+  bool relayout = false;
   if (QCPTextElement* title = scene_->title) {
     QString shown = scene_->titleText;
     if (QFontMetrics(title->font()).horizontalAdvance(shown) > plot_->viewport().width() * 0.95)
       shown.replace(QStringLiteral(" — "), QStringLiteral("\n"));
     if (shown != title->text()) {
       title->setText(shown);
-      for (auto phase : {QCPLayoutElement::upPreparation, QCPLayoutElement::upMargins, QCPLayoutElement::upLayout})
-        plot_->plotLayout()->update(phase);
+      relayout = true;
     }
   }
+  // A sweep's x axis labels every power of two (1k 2k 4k 8k 16k); in a narrow panel (many facets side by side) the
+  // labels ran into each other, so there only every second (or fifth) power is labelled: the densest that fits. The
+  // log ticker steps by a "clean" number of powers (1, 2, 5), chosen from the range it covers divided by its tick count.
+  for (const Scene::Panel& p : scene_->panels) {
+    QCPAxis* x = p.rect->axis(QCPAxis::atBottom);
+    const auto ticker = x->ticker().dynamicCast<BinaryLogTicker>();
+    const QCPRange r = x->range();
+    if (!ticker || r.lower <= 0 || r.upper <= r.lower) continue;
+    const double powers = std::log2(r.upper / r.lower);
+    const QFontMetrics fm(x->tickLabelFont());
+    // Neighbouring labels are centred on their ticks: they need half of each one's width apart, and a little gap.
+    const int labelWidth = (fm.horizontalAdvance(binaryLabel(std::exp2(std::ceil(std::log2(r.lower))))) +
+                            fm.horizontalAdvance(binaryLabel(std::exp2(std::floor(std::log2(r.upper))))) +
+                            fm.horizontalAdvance(QLatin1Char(' '))) / 2;
+    const double perPower = p.rect->width() / powers;  // pixels between neighbouring powers of two
+    int step = 1;
+    for (int clean : {2, 5})
+      if (step * perPower < labelWidth) step = clean;
+    const int count = step == 1 ? kSweepTicks : std::max(1, int(powers / step));
+    if (ticker->tickCount() != count) {
+      ticker->setTickCount(count);
+      relayout = true;
+    }
+  }
+  if (relayout)
+    for (auto phase : {QCPLayoutElement::upPreparation, QCPLayoutElement::upMargins, QCPLayoutElement::upLayout})
+      plot_->plotLayout()->update(phase);
   for (const Scene::Panel& p : scene_->panels) {
     if (p.yTitle.isEmpty()) continue;
     QCPAxis* y = p.rect->axis(QCPAxis::atLeft);

@@ -102,7 +102,7 @@ class PlotView : public QWidget {
  private:
   int legendColumns() const;
   void rewrapLegend();
-  void fitTitles();  // after every layout: the chart's title and the y titles fitted to their room
+  void fitTitles();  // after every layout: the chart's title, the y titles and the sweep's x labels fitted to their room
   int namesVersion_ = -1;
   struct Style;
   void rebuild();

@@ -12,7 +12,10 @@
 #include <QStandardPaths>
 #include <QTemporaryDir>
 #include <QTest>
+#include <algorithm>
 #include <set>
+#include <utility>
+#include <vector>
 
 #include <qcustomplot.h>
 
@@ -402,6 +405,45 @@ TEST(GuiCharts, YTitlesAreFittedAgainWhenTheWindowIsResized) {
   view.resize(1400, 900);
   QTest::qWait(50);
   EXPECT_EQ(titles(), tall);
+}
+
+// A sweep's x labels (1k 2k 4k …) never run into each other: in narrow panels only every second (or fifth) power of
+// two is labelled, and a wide window labels them all again — with no rebuild in between.
+TEST(GuiCharts, SweepLabelsThinOutInNarrowPanelsAndNeverOverlap) {
+  PlotView view;
+  view.resize(1600, 900);
+  view.show();
+  ASSERT_TRUE(QTest::qWaitForWindowExposed(&view));
+  view.setSources({h100("bench_full.jsonl")});
+  view.plot()->replot();
+  auto mostLabels = [&](const char* when) {
+    int most = 0;
+    for (QCPAxisRect* rect : view.plot()->axisRects()) {
+      QCPAxis* x = rect->axis(QCPAxis::atBottom);
+      const QFontMetrics metrics(x->tickLabelFont());
+      const QVector<double> ticks = x->tickVector();
+      const QVector<QString> labels = x->tickVectorLabels();
+      std::vector<std::pair<double, double>> shown;  // pixel centre and width of each label inside the range
+      for (int i = 0; i < ticks.size() && i < labels.size(); ++i)
+        if (x->range().contains(ticks[i])) shown.push_back({x->coordToPixel(ticks[i]), double(metrics.horizontalAdvance(labels[i]))});
+      for (std::size_t i = 1; i < shown.size(); ++i)
+        EXPECT_GE(shown[i].first - shown[i - 1].first, (shown[i].second + shown[i - 1].second) / 2) << when << ": labels overlap";
+      most = std::max(most, int(shown.size()));
+    }
+    return most;
+  };
+  const int wide = mostLabels("wide");
+  EXPECT_GE(wide, 4);
+  view.resize(420, 700);
+  QTest::qWait(50);
+  view.plot()->replot();
+  const int narrow = mostLabels("narrow");
+  EXPECT_GE(narrow, 1);
+  EXPECT_LT(narrow, wide);
+  view.resize(1600, 900);
+  QTest::qWait(50);
+  view.plot()->replot();
+  EXPECT_EQ(mostLabels("wide again"), wide);
 }
 
 // The chart's title follows the window too: wider than the plot it breaks after the device name, and a
