@@ -177,6 +177,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
   // bar_q, read after the consumers' wait on it: the mbarrier orders the two).
   const uint32_t bar_q_empty = bar_q + 8 * (1 + 4 * kStages);
   const uint32_t s_tile = bar_q_empty + 8;
+  const uint32_t s_scratch = s_tile + 4;  // written, never read (Cfg::kSoftmaxUnderOwnPv)
 
   const int causal_shift = a.kv_len - a.q_len;  // query i sees key j iff j <= i + causal_shift
   // One unit of work: 64·consumers query rows of one (batch, head) against their key tiles.
@@ -307,19 +308,19 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
   // columns 8j + 2·(lane%4) + {0, 1} of every n8 block j (the mma.sync C layout, repeated along N).
   const int tile_row0 = 64 * cw + 16 * warp + lane / 4;  // + 8·r
   const uint32_t sQ_wg = sQ + 64 * cw * kRowBytes, sO_wg = sO + 64 * cw * kRowBytes;
+  const TileDesc<kRowBytes> q_desc(sQ_wg, 16, Cfg::kAtomBytes);  // this warpgroup's rows of the Q tile
 
   // S = Q·Kᵀ for the K tile in stage s: D/16 wgmma k-steps. Within a column block (64 or 32 columns) a k16
   // step is +32 bytes on the descriptor's start address (the swizzle is applied to the computed address).
   auto issue_s = [&](float (&s_acc)[Cfg::kSFloats], int s) {
-    const uint32_t k_tile = sK + s * Cfg::kTileBytes;
+    const TileDesc<kRowBytes> k_desc(sK + s * Cfg::kTileBytes, 16, Cfg::kAtomBytes);
     fence_regs(s_acc);  // keep every write of these registers before the fence (else ptxas serializes)
     warpgroup_arrive();
     detail::static_for<D / 16>([&](auto kk) {
       constexpr int kSteps = kBlockCols / 16;  // k16 steps per column block
       constexpr int c = kk / kSteps, k_bytes = (kk % kSteps) * 32;
-      const uint64_t da = make_desc<kRowBytes>(sQ_wg + c * kBlockM * kRowBytes + k_bytes, 16, Cfg::kAtomBytes);
-      const uint64_t db = make_desc<kRowBytes>(k_tile + c * kBlockN * kRowBytes + k_bytes, 16, Cfg::kAtomBytes);
-      wgmma::Op<Element, kBlockN>::ss(s_acc, da, db, kk == 0 ? 0 : 1);
+      wgmma::Op<Element, kBlockN>::ss(s_acc, q_desc.at(c * kBlockM * kRowBytes + k_bytes),
+                                      k_desc.at(c * kBlockN * kRowBytes + k_bytes), kk == 0 ? 0 : 1);
     });
     warpgroup_commit();
   };
@@ -378,14 +379,11 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     // O += P·V for the V tile in stage s: kBlockN/16 k-steps of 16 keys (= 16 rows × kRowBytes); V is
     // read transposed (MN-major), its column blocks kBlockN·kRowBytes bytes apart (the descriptor's lbo).
     auto issue_o = [&](uint32_t (&p)[kBlockN / 16][4], int s) {
-      const uint32_t v_tile = sV + s * Cfg::kTileBytes;
+      const TileDesc<kRowBytes> v_desc(sV + s * Cfg::kTileBytes, kBlockN * kRowBytes, Cfg::kAtomBytes);
       fence_regs(o);
       fence_regs(p);
       warpgroup_arrive();
-      detail::static_for<kBlockN / 16>([&](auto kp) {
-        const uint64_t db = make_desc<kRowBytes>(v_tile + kp * 16 * kRowBytes, kBlockN * kRowBytes, Cfg::kAtomBytes);
-        wgmma::Op<Element, D>::rs(o, p[kp], db, 1);
-      });
+      detail::static_for<kBlockN / 16>([&](auto kp) { wgmma::Op<Element, D>::rs(o, p[kp], v_desc.at(kp * 16 * kRowBytes), 1); });
       warpgroup_commit();
     };
     auto softmax = [&](float (&s_acc)[Cfg::kSFloats], int n_start, float (&alpha)[2]) {
@@ -470,6 +468,10 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
           release_kv(bar_k_empty(s));  // the producer can refill this K slot during our softmax
           if (it == n_blocks - 1) release_q_after_gemm();
           softmax(s_acc, (n_blocks - 1 - it) * kBlockN, alpha);
+          // Cfg::kSoftmaxUnderOwnPv: ptxas keeps this store of the row sums (which need every exp2) before the
+          // wait for P·V(it−1); without it, it hoists the wait above the softmax.
+          if constexpr (Cfg::kSoftmaxUnderOwnPv)
+            asm volatile("st.shared.f32 [%0], %1;\n" ::"r"(s_scratch), "f"(row_sum[0] + row_sum[1]) : "memory");
           warpgroup_wait<0>();
           fence_regs(o);
           release_kv(bar_v_empty(s_prev));

@@ -63,6 +63,14 @@ struct KernelConfig {
   static constexpr int kOffBarriers = kOffO + (kSeparateO ? kQBytes : 0);
   static constexpr int kSmemBytes = kOffBarriers + 256 + 1024;  // + room to align the base to 1024
 
+  // The softmax of S(j) runs while this warpgroup's own P·V(j−1) is still on the tensor cores, in program order
+  // and in the SASS: left to itself ptxas hoisted the wait for P·V(j−1) above every exp2 of the softmax (to pack
+  // P under the exp2s), so the two ran one after the other (Nsight Compute, call 7: 13 % of the stall samples on
+  // that wait, the tensor pipe 74 % busy). Measured on an H100 against the same kernels without it (calls 8 and 9):
+  // d=128 +2 to +5 % (the tests' Flash3Sass.D128SoftmaxRunsUnderItsOwnPv keeps it); d=64 and d=96 (three
+  // consumers, MUFU-bound) −2 to −5 %, d=256 causal −2 %: only d=128 keeps the order.
+  static constexpr bool kSoftmaxUnderOwnPv = kHeadDim == 128;
+
   static constexpr int kSFloats = kBlockN / 2;   // S accumulator floats per consumer thread
   static constexpr int kOFloats = kHeadDim / 2;  // O accumulator floats per consumer thread
 
@@ -72,8 +80,8 @@ struct KernelConfig {
   static_assert(kCluster == 1 || (!kPersistent && kColBlocks % kCluster == 0),
                 "clusters: one block per tile, each block loading whole column blocks of K and V");
   static_assert(kBlockN % 16 == 0 && kBlockN <= 256, "wgmma N is a multiple of 16 up to 256 (S) and k16 steps (P·V)");
-  static_assert((4 * kStages + 2) * 8 + 4 <= 256,
-                "the barriers (Q full/empty; K full/empty, V full/empty per stage) and the tile index fit their 256 bytes");
+  static_assert((4 * kStages + 2) * 8 + 8 <= 256,
+                "the barriers (Q full/empty; K full/empty, V full/empty per stage) and the tile index and a scratch word fit their 256 bytes");
 };
 
 // The tensor maps a launch needs (flash3.cu makes them): Q boxes of kBlockCols columns × kBlockM rows, O

@@ -1,17 +1,21 @@
 // flash3 on the GPU against the fp64 reference: float16 and bfloat16, head dims 64, 96, 128 and 256 and the
 // multiples of 8 between them (padded; 72–88 on the 96 kernel's 64-byte-swizzled tiles), causal and not, both grids and tile orders, GQA/MQA, lengths
 // 1, 1000 and 4097 (not multiples of any tile), q_len ≠ kv_len both ways (including rows that see no key), outputs and LSE poisoned before each run; every rung of the
-// schedule ladder and every named variant; and the SASS of every flash3 kernel contains HGMMA (wgmma), not only HMMA.
+// schedule ladder and every named variant; and the SASS of every flash3 kernel contains HGMMA (wgmma), not only HMMA, and
+// d=128's softmax sits between its two wgmma waits.
 // Tolerance: at most twice the error of a plain low-precision computation on the same inputs.
 #include <cuda_runtime.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <memory>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include <unistd.h>
 
@@ -270,42 +274,80 @@ TEST(Flash3GpuLimits, SeedsChangeTheInputsNotTheVerdict) {
 
 // The SASS of this very binary: every flash3 kernel must use the warpgroup tensor-core instruction
 // (HGMMA), the point of the backend; an HMMA-only kernel would be on the sm80 path.
-TEST(Flash3Sass, EveryKernelUsesHgmma) {
+// The SASS of every flash3 forward kernel in this executable (cuobjdump, CUDA_HOME's or the toolkit's): name → its
+// instruction lines. Empty with `why` set when there is no cuobjdump.
+std::map<std::string, std::vector<std::string>> flash3_sass(std::string& why) {
   std::string tool = "/usr/local/cuda/bin/cuobjdump";
   if (const char* home = std::getenv("CUDA_HOME")) tool = std::string(home) + "/bin/cuobjdump";
-  if (std::system((tool + " --version > /dev/null 2>&1").c_str()) != 0) GTEST_SKIP() << "no cuobjdump at " << tool;
+  std::map<std::string, std::vector<std::string>> functions;
+  if (std::system((tool + " --version > /dev/null 2>&1").c_str()) != 0) {
+    why = "no cuobjdump at " + tool;
+    return functions;
+  }
   // Our own executable by pid (inside popen's shell, /proc/self would be the shell).
   const std::string cmd = tool + " -sass /proc/" + std::to_string(getpid()) + "/exe 2>/dev/null";
   std::unique_ptr<FILE, int (*)(FILE*)> pipe(popen(cmd.c_str(), "r"), pclose);
-  ASSERT_TRUE(pipe) << cmd;
+  if (!pipe) {
+    why = "cannot run " + cmd;
+    return functions;
+  }
   std::array<char, 4096> buf{};
-  std::string current;  // the function being listed
-  int kernels = 0, with_hgmma = 0;
-  bool seen_hgmma = false;
-  auto close_function = [&] {
-    if (current.find("flash3") != std::string::npos && current.find("forward_kernel") != std::string::npos) {
-      ++kernels;
-      with_hgmma += seen_hgmma;
-      EXPECT_TRUE(seen_hgmma) << current << " has no HGMMA";
-    }
-  };
+  std::vector<std::string>* current = nullptr;
   while (fgets(buf.data(), int(buf.size()), pipe.get())) {
     const std::string line(buf.data());
-    if (line.find("Function : ") != std::string::npos) {
-      close_function();
-      current = line, seen_hgmma = false;
-    } else if (line.find("HGMMA") != std::string::npos) {
-      seen_hgmma = true;
+    if (const size_t at = line.find("Function : "); at != std::string::npos) {
+      const std::string name = line.substr(at + 11, line.find_last_not_of(" \r\n") + 1 - (at + 11));
+      const bool ours = name.find("flash3") != std::string::npos && name.find("forward_kernel") != std::string::npos;
+      current = ours ? &functions[name] : nullptr;
+    } else if (current != nullptr && line.find("/*") != std::string::npos) {
+      current->push_back(line);
     }
   }
-  close_function();
+  return functions;
+}
+
+bool has(const std::string& line, const char* what) { return line.find(what) != std::string::npos; }
+
+TEST(Flash3Sass, EveryKernelUsesHgmma) {
+  std::string why;
+  const auto functions = flash3_sass(why);
+  if (!why.empty()) GTEST_SKIP() << why;
+  int with_hgmma = 0;
+  for (const auto& [name, lines] : functions) {
+    const bool hgmma = std::any_of(lines.begin(), lines.end(), [](const std::string& l) { return has(l, "HGMMA"); });
+    with_hgmma += hgmma;
+    EXPECT_TRUE(hgmma) << name << " has no HGMMA";
+  }
   // Every table row (d=96's included: flash3_hdim96.cu) × 2 dtypes × 2 grids (ping-pong) + bf16 d128's unspecialized,
   // serial and overlap rungs × 2 masks + its default rows with 2^x partly on the FMA pipes (2 splits × 2 masks) + the
   // alternative tiles (bf16; d=96's two-consumer ones too) + d=128 non-causal in clusters of two × 2 dtypes + the
   // length tiles × 2 dtypes. Today 8·4 + 6 + 4 + 16 + 2 + 6 = 66.
-  EXPECT_EQ(kernels, int(flash3::kTileShapes.size()) * 4 + 6 + 4 + int(flash3::kAlternativeTiles.size()) + 2 +
-                         2 * int(flash3::kLengthTiles.size()));
+  const int kernels = int(flash3::kTileShapes.size()) * 4 + 6 + 4 + int(flash3::kAlternativeTiles.size()) + 2 +
+                      2 * int(flash3::kLengthTiles.size());
+  EXPECT_EQ(int(functions.size()), kernels);
   EXPECT_EQ(with_hgmma, kernels);
+}
+
+// KernelConfig::kSoftmaxUnderOwnPv: in every d=128 kernel with the overlapped schedules, the main loop's exponentials come
+// between the wait for Q·Kᵀ (gsb0 ≤ 1) and the wait for the warpgroup's own P·V (gsb0 = 0), not after it — the order
+// ptxas broke until the row sums were stored before the wait (call 7: every exp2 came after it).
+TEST(Flash3Sass, D128SoftmaxRunsUnderItsOwnPv) {
+  std::string why;
+  const auto functions = flash3_sass(why);
+  if (!why.empty()) GTEST_SKIP() << why;
+  int checked = 0;
+  for (const auto& [name, lines] : functions) {
+    const bool d128 = has(name, "16Li128ELi") || has(name, "6__halfLi128ELi");
+    const bool overlapped = has(name, "ScheduleE2E") || has(name, "ScheduleE3E");
+    if (!d128 || !overlapped) continue;
+    ++checked;
+    const auto s_done = std::find_if(lines.begin(), lines.end(), [](const std::string& l) { return has(l, "DEPBAR.LE gsb0, 0x1"); });
+    ASSERT_NE(s_done, lines.end()) << name;
+    const auto pv_done = std::find_if(s_done, lines.end(), [](const std::string& l) { return has(l, "DEPBAR.LE gsb0, 0x0"); });
+    const auto under = std::count_if(s_done, pv_done, [](const std::string& l) { return has(l, "MUFU.EX2"); });
+    EXPECT_GE(under, 32) << name << ": only " << under << " exp2 before the wait for its own P·V";
+  }
+  EXPECT_GT(checked, 0) << "no d=128 overlapped kernel found";
 }
 
 }  // namespace
