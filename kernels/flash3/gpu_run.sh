@@ -16,12 +16,13 @@
 #   variants the standard grid for flash3 alone under environment settings (VARIANTS="label:causal:dims:VAR=x+VAR=y;...";
 #           default: both grids and both causal orders against the table's defaults), bfloat16;
 #   cells   parts of the standard grid for flash3 and cudnn (GRID_BACKENDS) at the defaults (CELLS="dtype:causal:dims:seq;...",
-#           seq as attnscope-cli takes it, e.g. 1024:16384:x2), written as grid_cells.jsonl for the tables;
+#           seq as attnscope-cli takes it, e.g. 1024:16384:x2), and BEFORE's flash3 beside them, written as grid_cells.jsonl
+#           for the tables;
 #   vgrid   the standard grid for flash3 alone under environment settings in any dtype (VGRID=
 #           "label:dtype:causal:dims:VAR=x+VAR=y[:seq];...", e.g. clusters, alternative tiles, the length tiles;
 #           HIDDEN=1536 for d=96);
-#   d256    the standard grid at head dim 256 (H = 8) for flash3 and cudnn, both masks, bfloat16 (and its
-#           persistent-grid variant);
+#   d256    the standard grid at head dim 256 (H = 8) for flash3 and cudnn, both masks, in DTYPES (and flash3 on the
+#           one-block-per-tile grid beside its persistent rows);
 #   profile Nsight Compute on one launch of flash3's (also with ATTNSCOPE_FLASH3_EXP2=fma1) and of cudnn's kernel, bfloat16
 #           d=128 N=8k (PROFILE_CAUSAL="0 1" adds
 #           causal): tensor-pipe, MUFU (xu) and issue-slot use, warp stalls — where the time short of the tensor-core peak
@@ -138,6 +139,8 @@ for step in "$@"; do
         flag=(); [[ $causal == 1 ]] && flag=(--causal)
         timeout 60 "$CLI" run "${GRID[@]}" --seq "$seq" --head-dim "$dims" --dtype "$dt" "${flag[@]}" \
           --backends "${GRID_BACKENDS:-flash3,cudnn}" >>"$OUT/grid_cells.jsonl" 2>>"$OUT/run.log"
+        [ -n "${BEFORE:-}" ] && timeout 60 "$BEFORE" run "${GRID[@]}" --seq "$seq" --head-dim "$dims" --dtype "$dt" "${flag[@]}" \
+          --backends flash3 2>>"$OUT/run.log" | sed 's/^{/{"variant":"before",/' >>"$OUT/grid_cells.jsonl"
       done
       python3 kernels/flash3/table.py grid "$OUT/grid_cells.jsonl" | tee "$OUT/grid.md"
       ;;
@@ -154,13 +157,15 @@ for step in "$@"; do
       ;;
     d256)
       t d256
-      for c in full causal; do
-        flag=(); [[ $c == causal ]] && flag=(--causal)
-        timeout 40 "$CLI" run "${GRID[@]}" --seq 1024:16384:x2 --head-dim 256 --dtype bfloat16 "${flag[@]}" \
-          --backends flash3,cudnn >>"$OUT/d256.jsonl" 2>>"$OUT/run.log"
-        ATTNSCOPE_FLASH3_GRID=$([[ $c == causal ]] && echo blocks || echo persistent) timeout 40 "$CLI" run "${GRID[@]}" \
-          --seq 4096:16384:x2 --head-dim 256 --dtype bfloat16 "${flag[@]}" --backends flash3 2>>"$OUT/run.log" |
-          sed 's/^{/{"variant":"other-grid",/' >>"$OUT/d256.jsonl"
+      for dt in ${DTYPES//,/ }; do
+        for c in full causal; do
+          flag=(); [[ $c == causal ]] && flag=(--causal)
+          timeout 40 "$CLI" run "${GRID[@]}" --seq 1024:16384:x2 --head-dim 256 --dtype "$dt" "${flag[@]}" \
+            --backends flash3,cudnn >>"$OUT/d256.jsonl" 2>>"$OUT/run.log"
+          # Both rows are persistent: the one-block-per-tile grid beside them, at every length.
+          ATTNSCOPE_FLASH3_GRID=blocks timeout 40 "$CLI" run "${GRID[@]}" --seq 1024:16384:x2 --head-dim 256 --dtype "$dt" \
+            "${flag[@]}" --backends flash3 2>>"$OUT/run.log" | sed 's/^{/{"variant":"blocks",/' >>"$OUT/d256.jsonl"
+        done
       done
       python3 kernels/flash3/table.py grid "$OUT/d256.jsonl" | tee "$OUT/d256.md"
       ;;
