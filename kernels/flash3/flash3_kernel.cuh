@@ -190,7 +190,12 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     tile_coords(tile, a, kCausal, w.bh, m_block);
     const int batch = w.bh / a.q_heads, head = w.bh % a.q_heads;
     w.kv_bh = batch * a.kv_heads + head / a.group;
-    w.m_start = m_block * kBlockM;
+    // Causal tiles are laid from the last query row up, so that a ragged tile (q_len not a multiple of kBlockM) is
+    // the first one, which sees the fewest keys, instead of the last, which sees them all (d=64's 192 rows: 1k is
+    // 5 tiles + 64 rows, and the ragged tile cost 8 key steps). The first tile then starts at row 0 and overlaps the
+    // second: the rows they share are computed by both, identically (the same key tiles in the same order), and
+    // stored twice. (Starting it above row 0, at a negative TMA coordinate, ended in an illegal instruction.)
+    w.m_start = kCausal ? max(0, a.q_len - (a.num_m_blocks - m_block) * kBlockM) : m_block * kBlockM;
     w.q_rows = min(kBlockM, a.q_len - w.m_start);
     const int n_end = kCausal ? min(a.kv_len, max(0, w.m_start + w.q_rows + causal_shift)) : a.kv_len;
     w.n_blocks = (n_end + kBlockN - 1) / kBlockN;
@@ -308,19 +313,28 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
   // columns 8j + 2·(lane%4) + {0, 1} of every n8 block j (the mma.sync C layout, repeated along N).
   const int tile_row0 = 64 * cw + 16 * warp + lane / 4;  // + 8·r
   const uint32_t sQ_wg = sQ + 64 * cw * kRowBytes, sO_wg = sO + 64 * cw * kRowBytes;
+  // Descriptors by one add (sm90::TileDesc) where registers allow: with them the compiler holds Q's D/16
+  // descriptors all loop long, and three consumers' 160 registers (d=96's 192×112: 8 bytes) and 192-key tiles (16
+  // bytes) spilled; there each descriptor is encoded at its wgmma, as before TileDesc.
+  constexpr bool kDescAdds = Cfg::kConsumers == 2 && kBlockN <= 176;
   const TileDesc<kRowBytes> q_desc(sQ_wg, 16, Cfg::kAtomBytes);  // this warpgroup's rows of the Q tile
 
   // S = Q·Kᵀ for the K tile in stage s: D/16 wgmma k-steps. Within a column block (64 or 32 columns) a k16
   // step is +32 bytes on the descriptor's start address (the swizzle is applied to the computed address).
   auto issue_s = [&](float (&s_acc)[Cfg::kSFloats], int s) {
-    const TileDesc<kRowBytes> k_desc(sK + s * Cfg::kTileBytes, 16, Cfg::kAtomBytes);
+    const uint32_t k_tile = sK + s * Cfg::kTileBytes;
+    const TileDesc<kRowBytes> k_desc(k_tile, 16, Cfg::kAtomBytes);
     fence_regs(s_acc);  // keep every write of these registers before the fence (else ptxas serializes)
     warpgroup_arrive();
     detail::static_for<D / 16>([&](auto kk) {
       constexpr int kSteps = kBlockCols / 16;  // k16 steps per column block
       constexpr int c = kk / kSteps, k_bytes = (kk % kSteps) * 32;
-      wgmma::Op<Element, kBlockN>::ss(s_acc, q_desc.at(c * kBlockM * kRowBytes + k_bytes),
-                                      k_desc.at(c * kBlockN * kRowBytes + k_bytes), kk == 0 ? 0 : 1);
+      const uint32_t q_offset = c * kBlockM * kRowBytes + k_bytes, k_offset = c * kBlockN * kRowBytes + k_bytes;
+      if constexpr (kDescAdds)
+        wgmma::Op<Element, kBlockN>::ss(s_acc, q_desc.at(q_offset), k_desc.at(k_offset), kk == 0 ? 0 : 1);
+      else
+        wgmma::Op<Element, kBlockN>::ss(s_acc, make_desc<kRowBytes>(sQ_wg + q_offset, 16, Cfg::kAtomBytes),
+                                        make_desc<kRowBytes>(k_tile + k_offset, 16, Cfg::kAtomBytes), kk == 0 ? 0 : 1);
     });
     warpgroup_commit();
   };
@@ -379,11 +393,17 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     // O += P·V for the V tile in stage s: kBlockN/16 k-steps of 16 keys (= 16 rows × kRowBytes); V is
     // read transposed (MN-major), its column blocks kBlockN·kRowBytes bytes apart (the descriptor's lbo).
     auto issue_o = [&](uint32_t (&p)[kBlockN / 16][4], int s) {
-      const TileDesc<kRowBytes> v_desc(sV + s * Cfg::kTileBytes, kBlockN * kRowBytes, Cfg::kAtomBytes);
+      const uint32_t v_tile = sV + s * Cfg::kTileBytes;
+      const TileDesc<kRowBytes> v_desc(v_tile, kBlockN * kRowBytes, Cfg::kAtomBytes);
       fence_regs(o);
       fence_regs(p);
       warpgroup_arrive();
-      detail::static_for<kBlockN / 16>([&](auto kp) { wgmma::Op<Element, D>::rs(o, p[kp], v_desc.at(kp * 16 * kRowBytes), 1); });
+      detail::static_for<kBlockN / 16>([&](auto kp) {
+        if constexpr (kDescAdds)
+          wgmma::Op<Element, D>::rs(o, p[kp], v_desc.at(kp * 16 * kRowBytes), 1);
+        else
+          wgmma::Op<Element, D>::rs(o, p[kp], make_desc<kRowBytes>(v_tile + kp * 16 * kRowBytes, kBlockN * kRowBytes, Cfg::kAtomBytes), 1);
+      });
       warpgroup_commit();
     };
     auto softmax = [&](float (&s_acc)[Cfg::kSFloats], int n_start, float (&alpha)[2]) {

@@ -68,8 +68,9 @@ struct KernelConfig {
   // P under the exp2s), so the two ran one after the other (Nsight Compute, call 7: 13 % of the stall samples on
   // that wait, the tensor pipe 74 % busy). Measured on an H100 against the same kernels without it (calls 8 and 9):
   // d=128 +2 to +5 % (the tests' Flash3Sass.D128SoftmaxRunsUnderItsOwnPv keeps it); d=64 and d=96 (three
-  // consumers, MUFU-bound) −2 to −5 %, d=256 causal −2 %: only d=128 keeps the order.
-  static constexpr bool kSoftmaxUnderOwnPv = kHeadDim == 128;
+  // consumers, MUFU-bound) −2 to −5 %, d=256 causal −2 %: only d=128 keeps the order, up to 176 keys (the 192-key
+  // alternatives spilled 16 bytes with it).
+  static constexpr bool kSoftmaxUnderOwnPv = kHeadDim == 128 && kBlockN <= 176;
 
   static constexpr int kSFloats = kBlockN / 2;   // S accumulator floats per consumer thread
   static constexpr int kOFloats = kHeadDim / 2;  // O accumulator floats per consumer thread

@@ -328,7 +328,7 @@ TEST(Flash3Sass, EveryKernelUsesHgmma) {
   EXPECT_EQ(with_hgmma, kernels);
 }
 
-// KernelConfig::kSoftmaxUnderOwnPv: in every d=128 kernel with the overlapped schedules, the main loop's exponentials come
+// KernelConfig::kSoftmaxUnderOwnPv: in every d=128 kernel with the overlapped schedules and key tiles up to 176, the main loop's exponentials come
 // between the wait for Q·Kᵀ (gsb0 ≤ 1) and the wait for the warpgroup's own P·V (gsb0 = 0), not after it — the order
 // ptxas broke until the row sums were stored before the wait (call 7: every exp2 came after it).
 TEST(Flash3Sass, D128SoftmaxRunsUnderItsOwnPv) {
@@ -339,7 +339,8 @@ TEST(Flash3Sass, D128SoftmaxRunsUnderItsOwnPv) {
   for (const auto& [name, lines] : functions) {
     const bool d128 = has(name, "16Li128ELi") || has(name, "6__halfLi128ELi");
     const bool overlapped = has(name, "ScheduleE2E") || has(name, "ScheduleE3E");
-    if (!d128 || !overlapped) continue;
+    const int block_n = d128 ? std::atoi(name.c_str() + name.find("Li128ELi") + 8) : 0;  // the next template argument
+    if (!d128 || !overlapped || block_n > 176) continue;  // the 192-key alternatives keep ptxas's order (spills)
     ++checked;
     const auto s_done = std::find_if(lines.begin(), lines.end(), [](const std::string& l) { return has(l, "DEPBAR.LE gsb0, 0x1"); });
     ASSERT_NE(s_done, lines.end()) << name;
