@@ -76,6 +76,8 @@ QString binaryLabel(double v) {
   return QString::number(v, 'g', 7);
 }
 
+constexpr int kPanelSpacing = 4;  // pixels between neighbouring panels
+
 // A sweep axis asks for this many labels when its panel is wide enough (fitTitles lowers it for narrow panels).
 constexpr int kSweepTicks = 5;
 
@@ -197,7 +199,9 @@ struct PlotView::Scene {
     int facet = 0;
     QCPAxisRect* rect = nullptr;
     QString yTitle;  // the whole y title (left column only); fitTitles() may show only its unit
+    int row = 0, column = 0;  // its cell in the panel grid
   };
+  int columns = 0;  // panels side by side in this layout (a resize that changes it lays the chart out again)
   QCPTextElement* title = nullptr;  // the chart's title; fitTitles() may break it after the device name
   QString titleText;                // its whole text, on one line
   struct Line {
@@ -345,6 +349,33 @@ int PlotView::legendColumns() const {
   return std::max(1, std::min(6, plot_->viewport().width() / entryWidth));
 }
 
+// Facets side by side: four metrics put every facet in one row, one metric its grid (PlotModel::facetColumns).
+// Panels narrower than a readable minimum wrap onto more rows instead, in balanced rows (8 facets that fit 5
+// across: 4 + 4, not 5 + 3), as ggplot's facet_wrap does. The minimum is what a panel must show to be
+// read: its y axis (tick labels as wide as "1000"; the margins are shared, so every column also takes the
+// y title's line and the paddings) and four sweep labels ("16k" and a gap each; fitTitles thins labels
+// beyond that). At the window's 9 pt about 160 px, at a double-column export's 8 pt about 115 pt: its four
+// panels of the standard grid still fit side by side there, as before.
+int PlotView::panelColumns() const {
+  const int facets = std::max<int>(1, int(model_.facets.size()));
+  const bool fourMetrics = metrics().size() > 1;
+  if (fourMetrics && facets == 1) return 2;  // the four metrics in a 2 × 2 grid
+  const int wanted = std::max(1, fourMetrics ? facets : model_.facetColumns);
+  const QFontMetrics tick(style_->tick), label(style_->label);
+  const int yAxis = tick.horizontalAdvance(QStringLiteral("1000")) + label.height() + 10;  // + tick label and title paddings
+  const int sweep = 4 * tick.horizontalAdvance(QStringLiteral("16k "));
+  const int fit = std::max(1, (plot_->viewport().width() + kPanelSpacing) / (yAxis + sweep + kPanelSpacing));
+  if (fit >= wanted) return wanted;
+  // Rows cost height: no more than leave each panel the lines for its facet's name, two y labels and the x
+  // labels (the title, the x title and the legend take about four more). Where even that does not fit (four
+  // metrics of eight facets in a double-column figure), the panels stay side by side, as before.
+  const int line = label.height();
+  const int blocks = fourMetrics ? int(metrics().size()) : 1;
+  const int maxRows = std::max(1, (plot_->viewport().height() - 4 * line) / (4 * line) / blocks);
+  const int rows = std::min(maxRows, (facets + fit - 1) / fit);
+  return std::min(wanted, (facets + rows - 1) / rows);
+}
+
 void PlotView::rewrapLegend() {
   plot_->legend->setWrap(legendColumns());
   plot_->legend->setFillOrder(plot_->legend->fillOrder(), true);  // setWrap alone leaves the entries where they were
@@ -410,6 +441,10 @@ void PlotView::fitTitles() {
 
 void PlotView::resizeEvent(QResizeEvent* event) {
   QWidget::resizeEvent(event);
+  if (scene_->columns > 0 && panelColumns() != scene_->columns) {
+    rebuild();  // the facets wrap onto more rows (or fewer): a new layout
+    return;
+  }
   if (plot_->legend && plot_->legend->wrap() != legendColumns()) {
     rewrapLegend();
     plot_->replot(QCustomPlot::rpQueuedReplot);
@@ -610,24 +645,31 @@ void PlotView::rebuild() {
   }
   auto* grid = new QCPLayoutGrid;
   grid->setRowSpacing(2);
-  grid->setColumnSpacing(4);
+  grid->setColumnSpacing(kPanelSpacing);
   plot_->plotLayout()->addElement(1, 0, grid);
   auto* margins = new QCPMarginGroup(plot_);
   const std::vector<Metric> metrics = this->metrics();
   const int facets = std::max<int>(1, int(model_.facets.size()));
   const bool facetLabels = facets > 1;
-  // Four metrics: one row each, facets across. One metric: the facets in their own grid.
-  const int columns = metrics.size() > 1 ? (facets > 1 ? facets : 2) : model_.facetColumns;
+  // Four metrics: a block of rows each, the facets across (wrapped onto more rows of the block when they
+  // would be too narrow). One metric: the facets in their own grid. Facets keep their order either way.
+  const int columns = panelColumns();
+  scene_->columns = columns;
+  const bool metricBlocks = metrics.size() > 1 && facets > 1;
+  const int blockRows = (facets + columns - 1) / columns;
+  // Unwrapped, four metrics' facets are named once, over their columns; wrapped, a column holds several
+  // facets, so every panel carries its facet's name (as facet_wrap does).
+  const bool namesOverColumns = metricBlocks && blockRows == 1;
   int cell = 0;
   for (std::size_t mi = 0; mi < metrics.size(); ++mi)
     for (int f = 0; f < facets; ++f, ++cell) {
-      const int row = metrics.size() > 1 && facets > 1 ? int(mi) : cell / std::max(1, columns);
-      const int col = metrics.size() > 1 && facets > 1 ? f : cell % std::max(1, columns);
+      const int row = metricBlocks ? int(mi) * blockRows + f / columns : cell / columns;
+      const int col = metricBlocks ? f % columns : cell % columns;
       auto* box = new QCPLayoutGrid;
       box->setRowSpacing(0);
       grid->addElement(row, col, box);
       auto* rect = new QCPAxisRect(plot_);
-      if (facetLabels && (metrics.size() == 1 || mi == 0)) {  // four metrics: the panels' names head the columns once
+      if (facetLabels && (!namesOverColumns || mi == 0)) {
         box->addElement(0, 0, new QCPTextElement(plot_, model_.facets[std::size_t(f)], st.facet));
         box->addElement(1, 0, rect);
         box->setRowStretchFactor(0, 0.001);
@@ -636,7 +678,7 @@ void PlotView::rebuild() {
       }
       // Columns line up; rows keep their own bottom margin (only the last row carries the x title).
       rect->setMarginGroup(QCP::msLeft | QCP::msRight, margins);
-      scene_->panels.push_back({metrics[mi], f, rect, QString()});
+      scene_->panels.push_back({metrics[mi], f, rect, QString(), row, col});
     }
 
   plot_->legend = new QCPLegend;
@@ -695,7 +737,8 @@ void PlotView::rebuild() {
 
   std::set<QString> inLegend, noPrediction;
   QCPGraph* predictedKey = nullptr;  // one legend entry explaining the dotted twins
-  const int bottomRowStart = int(scene_->panels.size()) - columns;
+  std::set<std::pair<int, int>> occupied;  // (row, column) of every panel: the x title goes where none is below
+  for (const Scene::Panel& p : scene_->panels) occupied.insert({p.row, p.column});
   for (int pi = 0; pi < int(scene_->panels.size()); ++pi) {
     const Scene::Panel& panel = scene_->panels[std::size_t(pi)];
     QCPAxis* x = panel.rect->axis(QCPAxis::atBottom);
@@ -706,8 +749,8 @@ void PlotView::rebuild() {
       a->setTickLabelFont(st.tick);
       a->setLabelFont(st.label);
     }
-    const bool leftColumn = (metrics.size() > 1 && facets == 1) || pi % std::max(1, columns) == 0;
-    const bool bottomRow = (metrics.size() > 1 && facets == 1) || pi >= bottomRowStart;
+    const bool leftColumn = (metrics.size() > 1 && facets == 1) || panel.column == 0;
+    const bool bottomRow = (metrics.size() > 1 && facets == 1) || !occupied.count({panel.row + 1, panel.column});
     const TimeUnit unit = units[panel.metric];
     const double scaleY = panel.metric == Metric::Latency ? unit.perMs : 1.0;
     if (bottomRow) x->setLabel(roofline ? tr("arithmetic intensity [FLOP/byte]") : axisTitle(model_.axis));

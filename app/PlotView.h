@@ -101,6 +101,7 @@ class PlotView : public QWidget {
 
  private:
   int legendColumns() const;
+  int panelColumns() const;  // facets side by side: as many as the layout asks for and the width allows
   void rewrapLegend();
   void fitTitles();  // after every layout: the chart's title, the y titles and the sweep's x labels fitted to their room
   int namesVersion_ = -1;

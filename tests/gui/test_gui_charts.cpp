@@ -13,6 +13,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 #include <algorithm>
+#include <memory>
 #include <set>
 #include <utility>
 #include <vector>
@@ -35,6 +36,27 @@ PlotSource h100(const char* name) {
   EXPECT_TRUE(loaded.set) << path.toStdString() << ": " << loaded.error.toStdString();
   if (!loaded.set) return {};
   return {loaded.set->label, loaded.set->doc.device, loaded.set->doc.records};
+}
+
+// The issue-15 H100 files: call 9 holds bfloat16 only, call 8 both dtypes (float16 only up to d=128).
+PlotSource issue15(const char* call) {
+  const QString path = QStringLiteral(ATTNSCOPE_H100_RESULTS "/../issue15-h100-2026-12-07e/") + QLatin1String(call) + QStringLiteral("/grid_cells.jsonl");
+  LoadOutcome loaded = loadResultFile(path);
+  EXPECT_TRUE(loaded.set) << path.toStdString() << ": " << loaded.error.toStdString();
+  if (!loaded.set) return {};
+  return {loaded.set->label, loaded.set->doc.device, loaded.set->doc.records};
+}
+
+// A chart on the (offscreen) screen at this size, showing these files, laid out and painted once.
+std::unique_ptr<PlotView> shownChart(QSize size, std::vector<PlotSource> sources, PlotView::Panels panels = PlotView::Panels::All) {
+  auto view = std::make_unique<PlotView>();
+  view->resize(size);
+  view->show();
+  EXPECT_TRUE(QTest::qWaitForWindowExposed(view.get()));
+  view->setPanels(panels);
+  view->setSources(std::move(sources));
+  view->plot()->replot();
+  return view;
 }
 
 // Series per (backend, facet) — never two series for one backend in one panel.
@@ -374,13 +396,8 @@ TEST(GuiCharts, YTitlesFitTheirPanels) {
 // at once (they overflowed into the next row until something rebuilt the chart); made tall again, the
 // whole title comes back.
 TEST(GuiCharts, YTitlesAreFittedAgainWhenTheWindowIsResized) {
-  PlotView view;
-  view.resize(1400, 900);
-  view.show();
-  ASSERT_TRUE(QTest::qWaitForWindowExposed(&view));
-  view.setPanels(PlotView::Panels::Bandwidth);
-  view.setSources({h100("decode.jsonl")});
-  view.plot()->replot();
+  const auto chart = shownChart({1400, 900}, {h100("decode.jsonl")}, PlotView::Panels::Bandwidth);
+  PlotView& view = *chart;
   auto titles = [&] {
     QStringList out;
     for (QCPAxisRect* rect : view.plot()->axisRects()) {
@@ -410,12 +427,8 @@ TEST(GuiCharts, YTitlesAreFittedAgainWhenTheWindowIsResized) {
 // A sweep's x labels (1k 2k 4k …) never run into each other: in narrow panels only every second (or fifth) power of
 // two is labelled, and a wide window labels them all again — with no rebuild in between.
 TEST(GuiCharts, SweepLabelsThinOutInNarrowPanelsAndNeverOverlap) {
-  PlotView view;
-  view.resize(1600, 900);
-  view.show();
-  ASSERT_TRUE(QTest::qWaitForWindowExposed(&view));
-  view.setSources({h100("bench_full.jsonl")});
-  view.plot()->replot();
+  const auto chart = shownChart({1600, 900}, {h100("bench_full.jsonl")});
+  PlotView& view = *chart;
   auto mostLabels = [&](const char* when) {
     int most = 0;
     for (QCPAxisRect* rect : view.plot()->axisRects()) {
@@ -450,12 +463,8 @@ TEST(GuiCharts, SweepLabelsThinOutInNarrowPanelsAndNeverOverlap) {
 // wide window puts it back on one line — with no rebuild in between (the same title element throughout),
 // each line fitting the plot, and nothing drawn over: the panels start below the title's lines.
 TEST(GuiCharts, TheTitleIsFittedAgainWhenTheWindowIsResized) {
-  PlotView view;
-  view.resize(1600, 900);
-  view.show();
-  ASSERT_TRUE(QTest::qWaitForWindowExposed(&view));
-  view.setSources({h100("bench_full.jsonl")});
-  view.plot()->replot();
+  const auto chart = shownChart({1600, 900}, {h100("bench_full.jsonl")});
+  PlotView& view = *chart;
   QCPTextElement* title = nullptr;
   for (QCPLayoutElement* e : view.plot()->plotLayout()->elements(true))
     if (auto* t = qobject_cast<QCPTextElement*>(e); t && t->text().contains(QStringLiteral("NVIDIA H100"))) title = t;
@@ -481,4 +490,64 @@ TEST(GuiCharts, TheTitleIsFittedAgainWhenTheWindowIsResized) {
   QTest::qWait(50);
   EXPECT_EQ(title->text().toStdString(), whole.toStdString());
   expectFitted("wide again");
+}
+
+// Facets wrap onto more rows where side by side they would be too narrow to read (two files in the four charts
+// gave eight facet columns of ~40 px, one x label each): every panel then has room for its y axis and four sweep
+// labels, keeps its facet's name, lies inside the chart and overlaps no other; the facets keep their order.
+// A window wide enough keeps them in one row per metric, as before — and a resize wraps them, with no rebuild asked.
+TEST(GuiCharts, FacetsWrapIntoRowsWhereSideBySideTheyWouldBeTooNarrow) {
+  const auto chart = shownChart({1600, 900}, {issue15("call9"), issue15("call8")});
+  PlotView& view = *chart;
+  const std::vector<QString>& facets = view.model().facets;
+  ASSERT_EQ(facets.size(), 8u);  // d = 64, 96, 128, 256 × causal
+  struct Panel {
+    QRect outer;
+    QString name;  // the facet title right above it, if any
+  };
+  auto panels = [&] {
+    view.plot()->replot();
+    std::vector<Panel> out;
+    for (QCPAxisRect* rect : view.plot()->axisRects()) {
+      Panel p{rect->outerRect(), {}};
+      if (auto* box = qobject_cast<QCPLayoutGrid*>(rect->layout()); box && box->elementCount() == 2)
+        if (auto* name = qobject_cast<QCPTextElement*>(box->elementAt(0))) p.name = name->text();
+      out.push_back(p);
+    }
+    // In reading order: left to right, then the next row down.
+    std::sort(out.begin(), out.end(), [](const Panel& a, const Panel& b) {
+      return std::pair(a.outer.top(), a.outer.left()) < std::pair(b.outer.top(), b.outer.left());
+    });
+    return out;
+  };
+  auto rows = [](const std::vector<Panel>& ps) {
+    std::set<int> tops;
+    for (const Panel& p : ps) tops.insert(p.outer.top());
+    return tops.size();
+  };
+  const std::vector<Panel> wide = panels();
+  ASSERT_EQ(wide.size(), 32u);
+  EXPECT_EQ(rows(wide), 4u) << "wide enough: one row per metric, as before";
+  EXPECT_EQ(std::count_if(wide.begin(), wide.end(), [](const Panel& p) { return !p.name.isEmpty(); }), 8) << "named once, over the columns";
+
+  view.resize(760, 720);  // the chart's share of a 1920 × 1080 window beside the problem and the guide
+  QTest::qWait(50);
+  const std::vector<Panel> wrapped = panels();
+  ASSERT_EQ(wrapped.size(), 32u);
+  EXPECT_EQ(rows(wrapped), 8u) << "two rows of four facets per metric";
+  const QRect viewport = view.plot()->viewport();
+  for (QCPAxisRect* rect : view.plot()->axisRects()) {
+    const QFontMetrics tick(rect->axis(QCPAxis::atBottom)->tickLabelFont());
+    EXPECT_GE(rect->width(), 4 * tick.horizontalAdvance(QStringLiteral("16k "))) << "a panel too narrow for four sweep labels";
+  }
+  for (std::size_t i = 0; i < wrapped.size(); ++i) {
+    EXPECT_TRUE(viewport.contains(wrapped[i].outer)) << "panel " << i << " outside the chart";
+    for (std::size_t j = 0; j < i; ++j)
+      EXPECT_FALSE(wrapped[i].outer.intersects(wrapped[j].outer)) << "panels " << j << " and " << i << " overlap";
+    // The metrics' blocks one under the other, each with the facets in reading order, every one named.
+    EXPECT_EQ(wrapped[i].name.toStdString(), facets[i % facets.size()].toStdString()) << "panel " << i;
+  }
+  view.resize(1600, 900);
+  QTest::qWait(50);
+  EXPECT_EQ(rows(panels()), 4u) << "wide again";
 }
