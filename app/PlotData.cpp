@@ -81,10 +81,21 @@ bool determines(SweepAxis master, SweepAxis f, const std::vector<const Record*>&
   return true;
 }
 
-QString preferredDtype(const QStringList& values) {
+// The dtype a chart shows until more are ticked: the one with the most measured points, so the chart shows
+// most of what the files hold (float16 first, as before, hid all of a bfloat16 file opened beside one with
+// both dtypes, and left its bfloat16-only head dims as empty panels under a "float16" title). Ties go to
+// float16, then bfloat16 (what papers plot), then the registry's order.
+QString preferredDtype(const QStringList& values, const std::vector<const Record*>& records) {
+  std::map<QString, int> measured;
+  for (const Record* r : records)
+    if (r->status == Status::Ok) ++measured[fieldValue(SweepAxis::DType, r->problem)];
+  QStringList order;
   for (const char* t : {"float16", "bfloat16"})
-    if (values.contains(QLatin1String(t))) return QLatin1String(t);
-  return values.front();
+    if (values.contains(QLatin1String(t))) order << QLatin1String(t);
+  for (const QString& v : values)
+    if (!order.contains(v)) order << v;
+  // max_element keeps the first of equals: the order above breaks ties.
+  return *std::max_element(order.begin(), order.end(), [&](const QString& a, const QString& b) { return measured[a] < measured[b]; });
 }
 
 QString defaultBaseline(const QStringList& backends) {
@@ -359,7 +370,7 @@ PlotModel buildPlotModel(const std::vector<PlotSource>& sources, const PlotOptio
         for (const QString& v : it->second)
           if (f.values.contains(v)) f.selected << v;
       if (f.selected.isEmpty())
-        f.selected = (a == SweepAxis::DType && a != model.axis) ? QStringList{preferredDtype(f.values)} : f.values;
+        f.selected = (a == SweepAxis::DType && a != model.axis) ? QStringList{preferredDtype(f.values, all)} : f.values;
       if (a != model.axis && f.selected.size() > 1 && !options.singlePanel) {
         if (facetCount * f.selected.size() > kMaxFacets) f.selected = QStringList{f.selected.front()};
         else facetCount *= int(f.selected.size());

@@ -551,3 +551,32 @@ TEST(GuiCharts, FacetsWrapIntoRowsWhereSideBySideTheyWouldBeTooNarrow) {
   QTest::qWait(50);
   EXPECT_EQ(rows(panels()), 4u) << "wide again";
 }
+
+// Files holding two dtypes: the chart shows one until more are ticked — the one with the most measured points, so a
+// bfloat16 file opened beside one with both dtypes is on the chart (float16 first hid all of it, and left its
+// bfloat16-only head dims as empty panels under a "float16" title) — and the title names exactly the dtype drawn.
+// Both ticked: the panels name the dtypes and the title names neither.
+TEST(GuiCharts, TheTitleNamesTheDtypeDrawnAndTheDefaultDtypeShowsMostOfTheFiles) {
+  const std::vector<PlotSource> files{issue15("call9"), issue15("call8")};
+  const PlotModel m = buildPlotModel(files);
+  std::set<std::string> drawn;
+  std::set<int> sources;
+  std::vector<int> measuredPerFacet(m.facets.size());
+  for (const PlotSeries& s : m.series)
+    for (const PlotPoint& p : s.points)
+      if (p.ok()) drawn.insert(std::string(to_string(p.record.problem.dtype))), sources.insert(s.source), ++measuredPerFacet[std::size_t(s.facet)];
+  ASSERT_EQ(drawn.size(), 1u) << "one dtype until more are ticked";
+  EXPECT_EQ(*drawn.begin(), "bfloat16") << "most measured points are bfloat16";
+  const QRegularExpression float16(QStringLiteral("(^|[^b])float16"));
+  EXPECT_TRUE(m.title.contains(QStringLiteral("bfloat16")) && !m.title.contains(float16)) << m.title.toStdString();
+  EXPECT_TRUE(m.overlay);
+  EXPECT_EQ(sources.size(), 2u) << "both files are on the chart";
+  for (std::size_t f = 0; f < m.facets.size(); ++f) EXPECT_GT(measuredPerFacet[f], 0) << m.facets[f].toStdString() << " is empty";
+
+  PlotOptions both;
+  both.only[SweepAxis::DType] = {"float16", "bfloat16"};
+  const PlotModel two = buildPlotModel(files, both);
+  EXPECT_FALSE(two.title.contains(QStringLiteral("float16"))) << two.title.toStdString();
+  EXPECT_TRUE(std::any_of(two.facets.begin(), two.facets.end(), [&](const QString& f) { return f.contains(float16); }));
+  EXPECT_TRUE(std::any_of(two.facets.begin(), two.facets.end(), [](const QString& f) { return f.contains(QStringLiteral("bfloat16")); }));
+}
