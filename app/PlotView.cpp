@@ -335,18 +335,28 @@ void PlotView::refreshNames() {
   if (namesVersion_ != backendNamesVersion()) rebuildModel();
 }
 
-// As many legend columns as the widest entry allows (names such as "Memory-efficient tiled, fp32 on CUDA
-// cores (n/a)" must not run into the next column), at most six.
+// As many legend columns as the entries allow (names such as "Memory-efficient tiled, fp32 on CUDA cores (n/a)"
+// must not run into the next column), at most six. The legend fills rows first, so entry i is in column
+// i % columns, and a column is as wide as its widest entry: one long name widens one column, not all.
 int PlotView::legendColumns() const {
-  int widest = 0;
-  const QFontMetrics metrics(style_->legend);
+  std::vector<int> widths;  // each entry's icon, paddings and name
   if (plot_->legend)
     for (int i = 0; i < plot_->legend->itemCount(); ++i)
-      if (auto* item = qobject_cast<QCPPlottableLegendItem*>(plot_->legend->item(i)))
-        widest = std::max(widest, metrics.horizontalAdvance(item->plottable()->name()));
-  const int fallback = style_->legend.pixelSize() > 0 ? style_->legend.pixelSize() * 15 : 170;
-  const int entryWidth = widest > 0 ? widest + int(style_->marker * 3) + 30 : fallback;  // icon, paddings, gap
-  return std::max(1, std::min(6, plot_->viewport().width() / entryWidth));
+      if (const QCPLayoutElement* item = qobject_cast<QCPPlottableLegendItem*>(plot_->legend->item(i)))
+        widths.push_back(item->minimumOuterSizeHint().width());
+  const int room = plot_->viewport().width();
+  if (widths.empty()) return std::max(1, std::min(6, room / (style_->legend.pixelSize() > 0 ? style_->legend.pixelSize() * 15 : 170)));
+  const QMargins m = plot_->legend->margins();
+  for (int columns = std::min<int>(6, int(widths.size())); columns > 1; --columns) {
+    int total = m.left() + m.right() + (columns - 1) * plot_->legend->columnSpacing();
+    for (int c = 0; c < columns; ++c) {
+      int widest = 0;
+      for (std::size_t i = std::size_t(c); i < widths.size(); i += std::size_t(columns)) widest = std::max(widest, widths[i]);
+      total += widest;
+    }
+    if (total <= room) return columns;
+  }
+  return 1;
 }
 
 // Facets side by side: four metrics put every facet in one row, one metric its grid (PlotModel::facetColumns).
@@ -646,6 +656,10 @@ void PlotView::rebuild() {
   auto* grid = new QCPLayoutGrid;
   grid->setRowSpacing(2);
   grid->setColumnSpacing(kPanelSpacing);
+  // Where the panels' own minimum heights do not fit (four metrics in a double-column figure), QCustomPlot
+  // squeezes every row of the chart, the legend's too, and its entries were cut off at the bottom. Only the
+  // panels give way: the title and the legend keep the height their lines need.
+  grid->setMinimumSize(1, 1);
   plot_->plotLayout()->addElement(1, 0, grid);
   auto* margins = new QCPMarginGroup(plot_);
   const std::vector<Metric> metrics = this->metrics();

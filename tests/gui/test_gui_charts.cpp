@@ -15,6 +15,7 @@
 #include <algorithm>
 #include <memory>
 #include <set>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -57,6 +58,24 @@ std::unique_ptr<PlotView> shownChart(QSize size, std::vector<PlotSource> sources
   view->setSources(std::move(sources));
   view->plot()->replot();
   return view;
+}
+
+// Every legend entry as wide and as high as its icon and name need, inside the chart; returns how many there are.
+int wholeLegendEntries(const PlotView& view, const std::string& when) {
+  const QCPLegend* legend = view.plot()->legend;
+  EXPECT_NE(legend, nullptr) << when;
+  int entries = 0;
+  for (int i = 0; legend && i < legend->itemCount(); ++i) {
+    QCPAbstractLegendItem* item = legend->item(i);
+    if (!item) continue;  // an empty cell of the last row
+    ++entries;
+    const QRect r = item->outerRect();
+    const QSize needed = item->minimumOuterSizeHint();
+    EXPECT_TRUE(view.plot()->viewport().contains(r)) << when << ": entry " << i << " at " << r.top() << "–" << r.bottom() << " px";
+    EXPECT_GE(r.width() + 1, needed.width()) << when << ": entry " << i << " cut short";
+    EXPECT_GE(r.height() + 1, needed.height()) << when << ": entry " << i << " squeezed to " << r.height() << " px";
+  }
+  return entries;
 }
 
 // Series per (backend, facet) — never two series for one backend in one panel.
@@ -356,17 +375,22 @@ TEST(GuiCharts, LegendEntriesAreNeverCutShort) {
     view.resize(width, 700);
     ASSERT_TRUE(QTest::qWaitFor([&] { return view.plot()->viewport().width() <= width && view.plot()->viewport().width() > width - 40; }, 5000));
     view.plot()->replot();
-    QCPLegend* legend = view.plot()->legend;
-    ASSERT_NE(legend, nullptr);
-    int entries = 0;
-    for (int i = 0; i < legend->itemCount(); ++i) {
-      QCPAbstractLegendItem* item = legend->item(i);
-      if (!item) continue;  // an empty cell of the last row
-      ++entries;
-      EXPECT_GE(item->outerRect().width() + 1, item->minimumOuterSizeHint().width()) << "entry " << i << " at width " << width;
-    }
-    EXPECT_GE(entries, 4);
+    EXPECT_GE(wholeLegendEntries(view, "at width " + std::to_string(width)), 4);
   }
+}
+
+// A figure the size of a double-column export (7 × 4.2 in at 72 pt/in) of the standard grid's four charts and
+// five backends: every legend entry gets the whole line its name needs and lies inside the chart. The panels'
+// own minimum heights did not fit there, QCustomPlot squeezed every row, the legend's too, and entries such as
+// "Naive CUDA" were cut off at the bottom of the figure.
+TEST(GuiCharts, LegendRowsGetTheirHeightInAFigureTooShortForThePanels) {
+  const auto chart = shownChart({504, 302}, {h100("bench_full.jsonl"), h100("bench_causal.jsonl")});
+  PlotView& view = *chart;
+  view.resize(504, 302 + (view.height() - view.plot()->height()));  // the plot itself 504 × 302
+  QTest::qWait(50);
+  view.plot()->replot();
+  ASSERT_EQ(view.plot()->viewport().size(), QSize(504, 302));
+  EXPECT_GE(wholeLegendEntries(view, "504 × 302"), 5);
 }
 
 // A y title is never taller than its panel (on a 1280×720 screen the decode chart's "memory throughput
