@@ -122,6 +122,15 @@ QString metricTitle(Metric m) {
   return {};
 }
 
+QString metricShortTitle(Metric m) {
+  switch (m) {
+    case Metric::PctPeak: return tr("% peak");
+    case Metric::PctBandwidth: return tr("% DRAM bw");
+    case Metric::PctCopy: return tr("% copy bw");
+    default: return QLatin1Char('[') + metricTitle(m).section(QLatin1Char('['), -1).section(QLatin1Char(']'), 0, 0) + QLatin1Char(']');
+  }
+}
+
 QString axisTitle(SweepAxis a) {
   switch (a) {
     case SweepAxis::SeqLength: return tr("sequence length N");  // self-attention: Nq = Nk = N

@@ -20,6 +20,7 @@ namespace attnscope::gui {
 
 enum class Metric { Latency, PeakMemory, Tflops, PctPeak, Bandwidth, PctBandwidth, Speedup, PctCopy, PredictedMemory };
 QString metricTitle(Metric m);  // axis label with the unit (latency in ms; the view may rescale)
+QString metricShortTitle(Metric m);  // for a panel too short for metricTitle: its unit, or what a percentage is of
 
 // A problem field. SeqLength is q_len when every record has q_len == kv_len (self-attention).
 enum class SweepAxis { SeqLength, QueryLength, KeyLength, HeadDim, DType, Batch, Causal, QHeads, KvHeads };

@@ -398,8 +398,8 @@ void PlotView::rewrapLegend() {
 //   layout is run again at once (the frame being drawn then has the new height; nothing loops: the width
 //   it is fitted to does not depend on it).
 // * A y title longer than its panel is tall would run into the next row's (or be cut at the window's edge):
-//   then only its unit ("[GB/s]"). Both forms take the same margin (one line of the label font), so
-//   changing the text leaves the layout as it is.
+//   then only its unit ("[GB/s]"), or for a percentage, which has none, what it is of ("% peak"). Both
+//   forms take the same margin (one line of the label font), so changing the text leaves the layout as it is.
 void PlotView::fitTitles() {
   bool relayout = false;
   if (QCPTextElement* title = scene_->title) {
@@ -444,8 +444,10 @@ void PlotView::fitTitles() {
     // The title is centred on the axis: it may use the shorter of the margins above and below it twice.
     const QMargins m = p.rect->margins();
     const int room = p.rect->height() + 2 * std::min(m.top(), m.bottom());
-    const bool fits = QFontMetrics(y->labelFont()).horizontalAdvance(p.yTitle) <= room || !p.yTitle.contains(QLatin1Char('['));
-    y->setLabel(fits ? p.yTitle : QLatin1Char('[') + p.yTitle.section(QLatin1Char('['), -1));
+    const bool fits = QFontMetrics(y->labelFont()).horizontalAdvance(p.yTitle) <= room;
+    // The unit as this chart writes it (latency's is rescaled, a speed-up names its baseline before it).
+    const QString unit = QLatin1Char('[') + p.yTitle.section(QLatin1Char('['), -1).section(QLatin1Char(']'), 0, 0) + QLatin1Char(']');
+    y->setLabel(fits ? p.yTitle : p.yTitle.contains(QLatin1Char('[')) ? unit : metricShortTitle(p.metric));
   }
 }
 

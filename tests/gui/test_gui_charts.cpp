@@ -416,6 +416,34 @@ TEST(GuiCharts, YTitlesFitTheirPanels) {
   }
 }
 
+// A y title with no unit is shortened too: in the four charts of two files, wrapped into eight short rows, "% of
+// compute peak" (the only title with no unit to fall back on) was left whole and ran into the next row's title.
+// Now every y title lies within its panel's height (its facet's name included); the percentage's says what it is of in
+// a word.
+TEST(GuiCharts, YTitlesWithNoUnitAreShortenedInShortPanelsToo) {
+  const auto chart = shownChart({1600, 900}, {issue15("call9"), issue15("call8")});
+  PlotView& view = *chart;
+  for (QSize size : {QSize(760, 720), QSize(760, 640)}) {
+    view.resize(size);
+    QTest::qWait(50);
+    view.plot()->replot();
+    QStringList titles;
+    for (QCPAxisRect* rect : view.plot()->axisRects()) {
+      const QCPAxis* y = rect->axis(QCPAxis::atLeft);
+      if (y->label().isEmpty()) continue;
+      titles << y->label();
+      // The title is centred on the axis; the panel is the axis rect with its facet's name above it.
+      const auto* box = qobject_cast<QCPLayoutGrid*>(rect->layout());
+      const QRect panel = box ? box->outerRect() : rect->outerRect();
+      const int half = QFontMetrics(y->labelFont()).horizontalAdvance(y->label()) / 2;
+      EXPECT_GE(rect->center().y() - half, panel.top()) << y->label().toStdString() << " above its panel at " << size.width() << "×" << size.height();
+      EXPECT_LE(rect->center().y() + half, panel.bottom()) << y->label().toStdString() << " below its panel at " << size.width() << "×" << size.height();
+    }
+    EXPECT_EQ(titles.size(), 8) << "one per row: two rows of facets per metric";
+    EXPECT_TRUE(titles.contains(QStringLiteral("% peak"))) << titles.join(QStringLiteral(" | ")).toStdString();
+  }
+}
+
 // The y titles follow the window, not only a rebuild: made short, the panels' titles drop to their unit
 // at once (they overflowed into the next row until something rebuilt the chart); made tall again, the
 // whole title comes back.
