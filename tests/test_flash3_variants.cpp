@@ -306,4 +306,39 @@ TEST(Flash3Variants, TheBackendNamesItsVariantsAndRefusesUnknownOnes) {
   unsetenv("ATTNSCOPE_FLASH3_SCHEDULE");
 }
 
+// flash3::query_tile_start: without a mask the query tiles partition the rows from the top; causal tiles are laid
+// from the last row up, so a ragged tile is the first (it sees the fewest keys) and starts at row 0, overlapping the
+// second; every other tile is whole and the last one ends at q_len.
+TEST(Flash3Tiles, CausalTilesAreLaidFromTheLastRowUpAndCoverEveryRow) {
+  for (int block_m : {128, 192})
+    for (int q_len : {1, 64, 100, 128, 192, 1000, 1024, 4097, 8192}) {
+      SCOPED_TRACE("block_m " + std::to_string(block_m) + ", q_len " + std::to_string(q_len));
+      const int tiles = (q_len + block_m - 1) / block_m;
+      for (bool causal : {false, true}) {
+        std::vector<int> covered(std::size_t(q_len), 0);
+        for (int m = 0; m < tiles; ++m) {
+          const int start = flash3::query_tile_start(m, tiles, q_len, block_m, causal);
+          ASSERT_GE(start, 0);
+          ASSERT_LT(start, q_len);
+          for (int row = start; row < std::min(q_len, start + block_m); ++row) ++covered[std::size_t(row)];
+          if (causal && m > 0) EXPECT_LE(start + block_m, q_len) << "tile " << m << " is whole";
+        }
+        EXPECT_EQ(flash3::query_tile_start(0, tiles, q_len, block_m, causal), 0);
+        if (!causal) {
+          EXPECT_TRUE(std::all_of(covered.begin(), covered.end(), [](int c) { return c == 1; }));
+          continue;
+        }
+        if (tiles > 1) EXPECT_EQ(flash3::query_tile_start(tiles - 1, tiles, q_len, block_m, true) + block_m, q_len);
+        // Rows are covered once, except those the first tile shares with the second.
+        const int second = tiles > 1 ? flash3::query_tile_start(1, tiles, q_len, block_m, true) : q_len;
+        for (int row = 0; row < q_len; ++row)
+          EXPECT_EQ(covered[std::size_t(row)], row >= second && row < block_m ? 2 : 1) << "row " << row;
+      }
+    }
+  // d=64's 192 rows at 1k: the 64-row remainder is the first tile (0..191, the second from row 64), not the last.
+  EXPECT_EQ(flash3::query_tile_start(1, 6, 1024, 192, true), 64);
+  EXPECT_EQ(flash3::query_tile_start(5, 6, 1024, 192, true), 832);
+  EXPECT_EQ(flash3::query_tile_start(5, 6, 1024, 192, false), 960);
+}
+
 }  // namespace

@@ -190,12 +190,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     tile_coords(tile, a, kCausal, w.bh, m_block);
     const int batch = w.bh / a.q_heads, head = w.bh % a.q_heads;
     w.kv_bh = batch * a.kv_heads + head / a.group;
-    // Causal tiles are laid from the last query row up, so that a ragged tile (q_len not a multiple of kBlockM) is
-    // the first one, which sees the fewest keys, instead of the last, which sees them all (d=64's 192 rows: 1k is
-    // 5 tiles + 64 rows, and the ragged tile cost 8 key steps). The first tile then starts at row 0 and overlaps the
-    // second: the rows they share are computed by both, identically (the same key tiles in the same order), and
-    // stored twice. (Starting it above row 0, at a negative TMA coordinate, ended in an illegal instruction.)
-    w.m_start = kCausal ? max(0, a.q_len - (a.num_m_blocks - m_block) * kBlockM) : m_block * kBlockM;
+    w.m_start = query_tile_start(m_block, a.num_m_blocks, a.q_len, kBlockM, kCausal);  // causal: from the last row up
     w.q_rows = min(kBlockM, a.q_len - w.m_start);
     const int n_end = kCausal ? min(a.kv_len, max(0, w.m_start + w.q_rows + causal_shift)) : a.kv_len;
     w.n_blocks = (n_end + kBlockN - 1) / kBlockN;
