@@ -36,17 +36,39 @@ const Qt::PenStyle kSourcePens[] = {Qt::SolidLine, Qt::DashLine, Qt::DotLine, Qt
 const QCPScatterStyle::ScatterShape kSourceShapes[] = {QCPScatterStyle::ssCircle, QCPScatterStyle::ssSquare,
                                                        QCPScatterStyle::ssTriangle, QCPScatterStyle::ssDiamond};
 
+// A y axis's labels stand one above the other: in a short panel (wrapped rows, a double-column figure) they
+// ran into each other. fitTitles tells the ticker how many label heights the panel is tall (0: no limit), and
+// the ticker keeps neighbouring labels at least one label height apart.
+class SpacedTicker {
+ public:
+  virtual ~SpacedTicker() = default;
+  double room() const { return room_; }
+  void setRoom(double labelHeights) { room_ = labelHeights; }
+
+ protected:
+  double room_ = 0;
+};
+
 // Log axes: a label at every decade (plain numbers, 10ⁿ beyond them), 2…9 as minor ticks; under about
-// one decade of range, 2 and 5 are labelled too so there are always values to read off.
-class DecadeTicker : public QCPAxisTicker {
+// one decade of range, 2 and 5 are labelled too so there are always values to read off. Where the labels
+// would stand closer than their height, only decades are labelled, and if need be every second (or more).
+class DecadeTicker : public QCPAxisTicker, public SpacedTicker {
  protected:
   QVector<double> createTickVector(double, const QCPRange& range) override {
     QVector<double> ticks;
     const int lo = int(std::floor(std::log10(range.lower))), hi = int(std::ceil(std::log10(range.upper)));
-    const bool fine = range.upper / range.lower < 150;  // up to about two decades: 1, 2, 5, 10, 20, 50 …
+    const double decades = std::log10(range.upper / range.lower);
+    // 1 → 2 and 5 → 10 are the closest pairs: 0.3 of a decade apart.
+    bool fine = range.upper / range.lower < 150;  // up to about two decades: 1, 2, 5, 10, 20, 50 …
+    int every = 1;
+    if (room_ > 0) {
+      fine = fine && decades / std::log10(2.0) <= room_;
+      every = std::max(1, int(std::ceil(decades / room_ - 1e-9)));
+    }
     const std::vector<double> mantissas = fine ? std::vector<double>{1, 2, 5} : std::vector<double>{1};
     for (int e = lo; e <= hi; ++e)
-      for (double m : mantissas) ticks << m * std::pow(10.0, e);
+      if (e % every == 0)
+        for (double m : mantissas) ticks << m * std::pow(10.0, e);
     return ticks;
   }
   QVector<double> createSubTickVector(int, const QVector<double>& ticks) override {
@@ -66,6 +88,27 @@ class DecadeTicker : public QCPAxisTicker {
       return QStringLiteral("10") + (e < 0 ? QStringLiteral("⁻") : QString()) + digits;
     }
     return QString::number(tick, 'g', 6);
+  }
+};
+
+// Linear axes: QCustomPlot's readable steps, unless they put the labels closer than their height (0–80 % in
+// steps of 10 in a 60 px panel): then the cleanest step (1, 2, 2.5 or 5 × 10ⁿ) that leaves room for them, or
+// where that labels only one value (0 of 0–92 in a panel 1.7 labels high), a plainer one that labels two (0, 60).
+class LinearTicker : public QCPAxisTicker, public SpacedTicker {
+ protected:
+  double getTickStep(const QCPRange& range) override {
+    const double step = QCPAxisTicker::getTickStep(range);
+    if (room_ <= 0 || range.size() / step <= room_) return step;
+    const double least = range.size() / room_;
+    const double decade = std::pow(10.0, std::floor(std::log10(least)));
+    auto labelled = [&](double s) { return std::floor(range.upper / s) - std::ceil(range.lower / s) + 1; };
+    double clean = 10 * decade;
+    for (double m : {5.0, 2.5, 2.0, 1.0})
+      if (m * decade >= least) clean = m * decade;
+    if (labelled(clean) >= 2) return clean;
+    for (double m : {1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0})
+      if (m * decade >= least && labelled(m * decade) >= 2) return m * decade;
+    return clean;
   }
 };
 
@@ -408,6 +451,16 @@ void PlotView::fitTitles() {
       shown.replace(QStringLiteral(" — "), QStringLiteral("\n"));
     if (shown != title->text()) {
       title->setText(shown);
+      relayout = true;
+    }
+  }
+  // The y labels get as many steps as the panel's height has label heights (the height does not depend on them).
+  for (const Scene::Panel& p : scene_->panels) {
+    QCPAxis* y = p.rect->axis(QCPAxis::atLeft);
+    auto* spaced = dynamic_cast<SpacedTicker*>(y->ticker().data());
+    const double room = double(std::max(1, p.rect->height())) / QFontMetrics(y->tickLabelFont()).height();
+    if (spaced && spaced->room() != room) {
+      spaced->setRoom(room);
       relayout = true;
     }
   }
@@ -792,6 +845,7 @@ void PlotView::rebuild() {
     }
     const bool logY = roofline || logScaleFor(panel.metric, kind_);
     if (logY) setLogAxis(y, 10);
+    else y->setTicker(QSharedPointer<QCPAxisTicker>(new LinearTicker));
 
     auto* group = bars ? new QCPBarsGroup(plot_) : nullptr;
     int visibleInPanel = 0;

@@ -444,6 +444,50 @@ TEST(GuiCharts, YTitlesWithNoUnitAreShortenedInShortPanelsToo) {
   }
 }
 
+// A short panel's y labels never run into each other: neighbouring labels stand at least one label height apart,
+// on linear axes (0–80 % labelled every 10 or 20 in a panel ~20 px high) and log ones (0.1 0.2 0.5 1 2 5 ms) alike,
+// and a linear axis with room for one and a half labels still labels two values. Tall panels keep QCustomPlot's own
+// steps.
+TEST(GuiCharts, YLabelsThinOutInShortPanelsAndNeverOverlap) {
+  const auto chart = shownChart({1600, 900}, {issue15("call9"), issue15("call8")});
+  PlotView& view = *chart;
+  // Per y axis, the labels inside its range; every pair of neighbours checked for room.
+  auto labelsPerAxis = [&](const std::string& when) {
+    view.plot()->replot();
+    std::vector<int> counts;
+    for (QCPAxisRect* rect : view.plot()->axisRects()) {
+      QCPAxis* y = rect->axis(QCPAxis::atLeft);
+      const int height = QFontMetrics(y->tickLabelFont()).height();
+      std::vector<double> pixels;
+      for (double t : y->tickVector())
+        if (y->range().contains(t)) pixels.push_back(y->coordToPixel(t));
+      std::sort(pixels.begin(), pixels.end());
+      for (std::size_t i = 1; i < pixels.size(); ++i)
+        EXPECT_GE(pixels[i] - pixels[i - 1], height) << when << ": labels " << pixels[i] - pixels[i - 1] << " px apart in a " << rect->height() << " px panel";
+      if (y->scaleType() == QCPAxis::stLinear && rect->height() >= 1.5 * height)
+        EXPECT_GE(pixels.size(), 2u) << when << ": a " << rect->height() << " px panel";
+      counts.push_back(int(pixels.size()));
+    }
+    return counts;
+  };
+  const std::vector<int> tall = labelsPerAxis("1600 × 900");
+  for (QCPAxisRect* rect : view.plot()->axisRects()) {
+    const QCPAxis* y = rect->axis(QCPAxis::atLeft);
+    if (y->scaleType() != QCPAxis::stLinear) continue;
+    QVector<double> own;
+    QCPAxisTicker().generate(y->range(), QLocale(), QLatin1Char('g'), 6, own, nullptr, nullptr);
+    EXPECT_EQ(y->tickVector(), own) << "a tall panel keeps QCustomPlot's own steps";
+  }
+  for (QSize size : {QSize(760, 720), QSize(760, 640)}) {
+    view.resize(size);
+    QTest::qWait(50);
+    labelsPerAxis(std::to_string(size.width()) + " × " + std::to_string(size.height()));
+  }
+  view.resize(1600, 900);
+  QTest::qWait(50);
+  EXPECT_EQ(labelsPerAxis("1600 × 900 again"), tall);
+}
+
 // The y titles follow the window, not only a rebuild: made short, the panels' titles drop to their unit
 // at once (they overflowed into the next row until something rebuilt the chart); made tall again, the
 // whole title comes back.
