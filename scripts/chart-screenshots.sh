@@ -26,7 +26,7 @@ shot() {
   echo "wrote docs/$name.png"
 }
 
-chart=776x736+435+50  # the chart area of the window as it opens on 1920×1080 (bar, plot and legend)
+chart=742x736+470+50  # the chart area of the window as it opens on 1920×1080 (bar, plot and legend; white from x = 475 to 1206)
 shot chart-grid-bars window $final/bench_full.jsonl $final/bench_causal.jsonl --kind bars --panels tflops --hide mem-efficient-3xtf32 --show-backend flash2
 shot chart-decode-gbs "$chart" $final/decode.jsonl --panels gbs
 shot chart-roofline "$chart" $final/bench_full.jsonl $final/decode.jsonl --kind roofline --only dtype=bfloat16 --hide mem-efficient-3xtf32
