@@ -82,6 +82,17 @@ TEST(Flash3Choice, TheTableRowRunsByDefault) {
   EXPECT_THROW(flash3::choose(shape(100, false, 8192), {}), std::runtime_error);
 }
 
+// d=256 causal's length row is its table row on the persistent grid (compiled with the row, both grids are); the others
+// are tiles of their own, each compiled by ATTNSCOPE_FLASH3_LENGTH_TILE (the SASS test counts them so).
+TEST(Flash3Choice, ALengthRowOnTheRowsOtherGridIsRecognised) {
+  EXPECT_TRUE(flash3::is_row_on_other_grid(length_tile(256, true)));
+  EXPECT_FALSE(flash3::is_row_on_other_grid(length_tile(128, true)));
+  EXPECT_FALSE(flash3::is_row_on_other_grid(length_tile(128, false)));
+  EXPECT_FALSE(flash3::is_row_on_other_grid(length_tile(96, true)));
+  EXPECT_FALSE(flash3::tile_shape(256, true)->persistent);
+  EXPECT_TRUE(length_tile(256, true).tile.persistent);
+}
+
 TEST(Flash3Choice, LengthTilesApplyInsideTheirRangeOnly) {
   for (const flash3::LengthTile& l : flash3::kLengthTiles) {
     SCOPED_TRACE(l.tile.name());

@@ -83,10 +83,11 @@ struct TileShape {
 //    of two −22 to −29 %.
 //  * d=128 causal: 128×128, persistent (call 3: 639 vs 629 on blocks in the same order, 572 before; 128×176
 //    is 0–3 % faster from 8k but 10–20 % slower at 1k–2k: it takes over from 16k keys, kLengthTiles below).
-//  * d=256: FA3's 128×80 (Q 64 KiB + two stages of K and V: 224 KiB; O alone is 128 registers), persistent
-//    (call 3 non-causal 731–759 vs 697–736 on blocks from N = 4k; 1k and 2k were measured on blocks only.
-//    Causal: blocks was 2–3 % faster at 8k–16k and equal at 4k, not measured below; persistent stays, the
-//    one measured at every N).
+//  * d=256: FA3's 128×80 (Q 64 KiB + two stages of K and V: 224 KiB; O alone is 128 registers). Non-causal
+//    persistent (call 3: 731–759 vs 697–736 on blocks from N = 4k; 1k and 2k were measured on blocks only).
+//    Causal on blocks (call 15, H100, against the persistent grid in the same run, bf16 / fp16: +6.4 / +6.9 % at
+//    4k, +10.0 / +9.8 % at 8k, +11.6 / +9.8 % at 16k, +2.2 / +1.9 % at 2k; at 1k −3.3 / −2.5 %: kLengthTiles keeps
+//    the persistent grid below 2k keys).
 inline constexpr std::array<TileShape, 8> kTileShapes = {{
     {64, false, 128, 4, 3, true},
     {64, true, 128, 4, 3, true},
@@ -95,7 +96,7 @@ inline constexpr std::array<TileShape, 8> kTileShapes = {{
     {128, false, 176, 2},
     {128, true, 128, 2, 2, true},
     {256, false, 80, 2, 2, true},
-    {256, true, 80, 2, 2, true},
+    {256, true, 80, 2, 2, false},
 }};
 
 // Other tiles, compiled for bfloat16 ping-pong only and picked with ATTNSCOPE_FLASH3_TILE=<name()>
@@ -138,16 +139,29 @@ inline constexpr std::array<TileShape, 16> kAlternativeTiles = {{
 //    next tile's Q loads during the last steps and the store drains under the next tile, and 128 divides the
 //    usual lengths. Call 6 (H100, against the row in the same run), bf16 / fp16: +10.1 / +10.0 % at 1k,
 //    +4.7 / +5.1 % at 2k, +1.5 / +1.2 % at 4k, −2.0 / −2.5 % at 8k, −2.6 / −3.0 % at 16k.
+//  * Short causal sequences at d=256: the row's own tile on the persistent grid below 2k keys (call 15: +3.4 / +2.6 %
+//    at 1k over blocks, where a head's longest query tiles are only 13 key steps and the grid's longest-first order
+//    evens out the rest). A row that differs from its table row only in the grid is compiled with the row (both
+//    grids are: ATTNSCOPE_FLASH3_HEAD_DIM), so it needs no ATTNSCOPE_FLASH3_LENGTH_TILE of its own.
 struct LengthTile {
   TileShape tile;
   int64_t min_keys;
   int64_t max_keys = INT64_MAX;
 };
-inline constexpr std::array<LengthTile, 3> kLengthTiles = {{
+inline constexpr std::array<LengthTile, 4> kLengthTiles = {{
     {{128, true, 176, 2, 2, true}, 16384},
     {{96, true, 128, 2, 2, true}, 8192},
     {{128, false, 128, 2, 2, true}, 0, 8192},
+    {{256, true, 80, 2, 2, true}, 0, 2048},
 }};
+// Whether a length row is its table row on the other grid (compiled with the row, not by ATTNSCOPE_FLASH3_LENGTH_TILE).
+constexpr bool is_row_on_other_grid(const LengthTile& l) {
+  for (const TileShape& t : kTileShapes)
+    if (t.head_dim == l.tile.head_dim && t.causal == l.tile.causal)
+      return t.block_n == l.tile.block_n && t.stages == l.tile.stages && t.consumers == l.tile.consumers &&
+             t.cluster == l.tile.cluster && t.persistent != l.tile.persistent;
+  return false;
+}
 
 // Head dims that are not compiled run on the next compiled one: TMA fills the missing columns of Q, K
 // and V with zeros (exact: they add nothing to Q·Kᵀ and give zero output columns) and drops them when

@@ -202,8 +202,8 @@ std::vector<Variant> variants(const Shape& s) {
         o.tile = t.name();
         add("tile-" + t.name(), o);
       }
-  for (const LengthTile& l : kLengthTiles)
-    if (l.tile.head_dim == row->head_dim && l.tile.causal == s.causal) {
+  for (const LengthTile& l : kLengthTiles)  // a row's other grid is already a variant (pingpong-blocks / -persistent)
+    if (l.tile.head_dim == row->head_dim && l.tile.causal == s.causal && !is_row_on_other_grid(l)) {
       Overrides o;
       o.length = Length::kAlways;
       add("tile-" + l.tile.name(), o);
