@@ -50,7 +50,7 @@ std::string refusal(const Shape& s) {
 // Sets ATTNSCOPE_FLASH3_<name> for one test and unsets every switch afterwards.
 class Flash3Env : public ::testing::Test {
  protected:
-  static constexpr const char* kSwitches[] = {"SCHEDULE", "TILE", "GRID", "CLUSTER", "EXP2", "LENGTH", "ORDER"};
+  static constexpr const char* kSwitches[] = {"SCHEDULE", "TILE", "GRID", "CLUSTER", "EXP2", "LENGTH", "ORDER", "SPLIT"};
   void SetUp() override { clear(); }
   void TearDown() override { clear(); }
   static void set(const char* name, const char* value) {
@@ -80,6 +80,61 @@ TEST(Flash3Choice, TheTableRowRunsByDefault) {
   // A head dim without its own kernel runs on the next one up.
   EXPECT_EQ(flash3::choose(shape(80, false, 8192), {}).tile.name(), flash3::tile_shape(96, false)->name());
   EXPECT_THROW(flash3::choose(shape(100, false, 8192), {}), std::runtime_error);
+}
+
+// The tail split's plan (flash3.hpp): whole rounds first, then every remaining key step in exactly one unit's range of
+// at least kMinTailSteps, never more units than blocks.
+TEST(Flash3TailSplit, EveryKeyStepOfTheLastRoundBelongsToExactlyOneUnit) {
+  struct Case { int64_t tiles; int blocks; int64_t key_blocks; };
+  for (const Case& k : {Case{2048, 132, 24}, Case{2048, 132, 94}, Case{24, 132, 6}, Case{160, 132, 24}, Case{3072, 132, 8},
+                        Case{5, 132, 64}}) {
+    SCOPED_TRACE(std::to_string(k.tiles) + " tiles, " + std::to_string(k.key_blocks) + " key steps");
+    const flash3::TailSplit t = flash3::plan_tail_split(k.tiles, k.blocks, k.key_blocks);
+    ASSERT_GT(t.units, 0);
+    EXPECT_LE(t.units, k.blocks);
+    EXPECT_EQ(t.dp_tiles % k.blocks, 0);
+    EXPECT_EQ(t.dp_tiles, k.tiles / k.blocks * k.blocks);
+    EXPECT_EQ(t.iters, (k.tiles - t.dp_tiles) * k.key_blocks);
+    std::vector<int> owner(size_t(t.iters), -1);
+    for (int u = 0; u < t.units; ++u) {
+      EXPECT_GE(t.begin(u + 1) - t.begin(u), flash3::kMinTailSteps);
+      for (int64_t i = t.begin(u); i < t.begin(u + 1); ++i) {
+        EXPECT_EQ(owner[size_t(i)], -1);
+        owner[size_t(i)] = u;
+        EXPECT_EQ(t.unit_of(i), u);  // the finisher finds a tile's other pieces by it
+      }
+    }
+    EXPECT_EQ(std::count(owner.begin(), owner.end(), -1), 0);
+    // The workspace: one slot per unit and consumer warpgroup (O's d/2 floats, 2 maxima, 2 sums per thread) + flags.
+    const flash3::TileShape& row = *flash3::tile_shape(128, false);
+    EXPECT_EQ(flash3::tail_split_workspace_bytes(t, row), int64_t(t.units) * row.consumers * ((64 + 4) * 128 * 4 + 4));
+  }
+  // Whole rounds, one key step per tile, or too few steps to give every unit more than a whole tile: nothing split.
+  EXPECT_EQ(flash3::plan_tail_split(2112, 132, 24).units, 0);
+  EXPECT_EQ(flash3::plan_tail_split(2048, 132, 1).units, 0);
+  EXPECT_EQ(flash3::plan_tail_split(2048, 132, 4).units, 0);  // 68 tiles · 4 steps = 68 units of one tile each
+  EXPECT_EQ(flash3::plan_tail_split(2048, 132, 4).dp_tiles, 2048);
+}
+
+// A launch splits only where the choice runs the persistent grid without a mask and the split is not switched off.
+TEST(Flash3TailSplit, OnlyThePersistentGridWithoutAMaskSplits) {
+  const Shape nc = shape(128, false, 4096), causal = shape(128, true, 4096);
+  Overrides persistent;
+  persistent.persistent = true;
+  const Choice on = flash3::choose(nc, persistent);
+  EXPECT_GT(flash3::tail_split(on, nc, 64, 132).units, 0);  // 2048 tiles
+  EXPECT_GT(flash3::workspace_bytes(on, nc, 64, 132), 0);
+  EXPECT_EQ(flash3::tail_split(on, nc, 66, 132).units, 0);  // 2112 tiles: 16 whole rounds
+  Overrides off = persistent;
+  off.tail_split = false;
+  EXPECT_EQ(flash3::tail_split(flash3::choose(nc, off), nc, 64, 132).units, 0);
+  EXPECT_EQ(flash3::workspace_bytes(flash3::choose(nc, off), nc, 64, 132), 0);
+  Overrides blocks;
+  blocks.persistent = false;
+  EXPECT_EQ(flash3::tail_split(flash3::choose(nc, blocks), nc, 64, 132).units, 0);
+  EXPECT_EQ(flash3::tail_split(flash3::choose(causal, persistent), causal, 64, 132).units, 0);
+  EXPECT_NE(flash3::describe(on, nc).find("last round split"), std::string::npos);
+  EXPECT_NE(flash3::describe(flash3::choose(nc, off), nc).find("last round whole"), std::string::npos);
 }
 
 // d=256 causal's length row is its table row on the persistent grid (compiled with the row, both grids are); the others
@@ -255,14 +310,16 @@ TEST(Flash3Variants, Bfloat16HeadDim128ListsTheLadderThenGridsClustersSplitsAndT
 }
 
 TEST(Flash3Variants, OtherProblemsListWhatIsCompiledForThem) {
-  // float16 d=64: no rungs, splits or alternatives; the grids and (causal) the order.
-  EXPECT_EQ(names(shape(64, false, 8192, false)), (std::vector<std::string>{"pingpong-blocks", "pingpong-persistent"}));
+  // float16 d=64: no rungs, splits or alternatives; the grids, the last round whole (non-causal) or the order (causal).
+  EXPECT_EQ(names(shape(64, false, 8192, false)),
+            (std::vector<std::string>{"pingpong-blocks", "pingpong-persistent", "last-round-whole"}));
   EXPECT_EQ(names(shape(64, true, 8192, false)), (std::vector<std::string>{"pingpong-blocks", "pingpong-persistent", "order-heads"}));
   const std::vector<std::string> d96 = names(shape(96, true, 1024));
   EXPECT_TRUE(has(d96, "tile-192x112x3"));
   EXPECT_TRUE(has(d96, "tile-" + length_tile(96, true).tile.name()));
   EXPECT_FALSE(has(d96, "serial"));
-  EXPECT_EQ(names(shape(96, false, 1024)), (std::vector<std::string>{"pingpong-blocks", "pingpong-persistent", "tile-128x176x2"}));
+  EXPECT_EQ(names(shape(96, false, 1024)),
+            (std::vector<std::string>{"pingpong-blocks", "pingpong-persistent", "last-round-whole", "tile-128x176x2"}));
   EXPECT_EQ(names(shape(256, true, 1024)), (std::vector<std::string>{"pingpong-blocks", "pingpong-persistent", "order-heads"}));
   EXPECT_TRUE(names(shape(100, false, 1024)).empty());
 }

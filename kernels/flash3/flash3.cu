@@ -23,7 +23,7 @@ namespace attnscope::flash3 {
 // and flash3_hdim128_ladder.cu (the ladder's lower rungs, bfloat16 d=128).
 template <class Element, int kHeadDim, int kBlockN, int kStages, int kConsumers, Schedule kSchedule, bool kPersistent, bool kCausal,
           int kCluster = 1, int kExp2OnFma = 0>
-void run(const TensorMaps& maps, const Params& p, const Choice& c, cudaStream_t stream);
+void run(const TensorMaps& maps, const Params& p, const Choice& c, void* workspace, cudaStream_t stream);
 
 // Defined in flash3_hdim128_ladder.cu: row i of kAlternativeTiles → its bfloat16 ping-pong launcher.
 extern const std::array<RunFn, kAlternativeTiles.size()> kAlternativeRuns;
@@ -67,12 +67,12 @@ CUtensorMap make_map(const void* data, bool bf16, int64_t heads, int64_t rows, i
 
 // The kernel of kLengthTiles row `index` (I walks the rows at compile time).
 template <class Element, size_t I = 0>
-void run_length_tile(const Choice& c, const TensorMaps& maps, const Params& p, cudaStream_t s) {
+void run_length_tile(const Choice& c, const TensorMaps& maps, const Params& p, void* ws, cudaStream_t s) {
   if constexpr (I < kLengthTiles.size()) {
     constexpr TileShape kTile = kLengthTiles[I].tile;
-    if (c.index != int(I)) return run_length_tile<Element, I + 1>(c, maps, p, s);
+    if (c.index != int(I)) return run_length_tile<Element, I + 1>(c, maps, p, ws, s);
     run<Element, kTile.head_dim, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kPingPong, kTile.persistent,
-        kTile.causal>(maps, p, c, s);
+        kTile.causal>(maps, p, c, ws, s);
   } else {
     throw std::logic_error("flash3: a length tile that is not a row of kLengthTiles");
   }
@@ -81,20 +81,20 @@ void run_length_tile(const Choice& c, const TensorMaps& maps, const Params& p, c
 // The table row's kernel for (Element, kHeadDim, kCausal) as `c` chose it: the ladder's schedule or 2^x split (bfloat16
 // d=128, flash3_hdim128_ladder.cu), clusters of two (d=128 non-causal), or ping-pong on either grid.
 template <class Element, int kHeadDim, bool kCausal>
-void run_row(const Choice& c, const TensorMaps& maps, const Params& p, cudaStream_t s) {
+void run_row(const Choice& c, const TensorMaps& maps, const Params& p, void* ws, cudaStream_t s) {
   constexpr TileShape kTile = *tile_shape(kHeadDim, kCausal);
   if constexpr (std::is_same_v<Element, __nv_bfloat16> && kHeadDim == 128) {
     if (c.exp2_on_fma == 1)
-      return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kPingPong, kTile.persistent, kCausal, 1, 1>(maps, p, c, s);
+      return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kPingPong, kTile.persistent, kCausal, 1, 1>(maps, p, c, ws, s);
     if (c.exp2_on_fma == 2)
-      return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kPingPong, kTile.persistent, kCausal, 1, 2>(maps, p, c, s);
+      return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kPingPong, kTile.persistent, kCausal, 1, 2>(maps, p, c, ws, s);
     switch (c.schedule) {
       case Schedule::kUnspecialized:
-        return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kUnspecialized, false, kCausal>(maps, p, c, s);
+        return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kUnspecialized, false, kCausal>(maps, p, c, ws, s);
       case Schedule::kSerial:
-        return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kSerial, false, kCausal>(maps, p, c, s);
+        return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kSerial, false, kCausal>(maps, p, c, ws, s);
       case Schedule::kOverlap:
-        return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kOverlap, false, kCausal>(maps, p, c, s);
+        return run<Element, 128, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kOverlap, false, kCausal>(maps, p, c, ws, s);
       case Schedule::kPingPong: break;
     }
   } else if (c.exp2_on_fma != 0 || c.schedule != Schedule::kPingPong) {
@@ -102,14 +102,14 @@ void run_row(const Choice& c, const TensorMaps& maps, const Params& p, cudaStrea
   }
   if constexpr (kHeadDim == 128 && !kCausal) {
     if (c.tile.cluster == 2)
-      return run<Element, kHeadDim, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kPingPong, false, kCausal, 2>(maps, p, c, s);
+      return run<Element, kHeadDim, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kPingPong, false, kCausal, 2>(maps, p, c, ws, s);
   } else if (c.tile.cluster != 1) {
     throw std::logic_error("flash3: clusters chosen where none are compiled");
   }
   if (c.tile.persistent)
-    run<Element, kHeadDim, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kPingPong, true, kCausal>(maps, p, c, s);
+    run<Element, kHeadDim, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kPingPong, true, kCausal>(maps, p, c, ws, s);
   else
-    run<Element, kHeadDim, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kPingPong, false, kCausal>(maps, p, c, s);
+    run<Element, kHeadDim, kTile.block_n, kTile.stages, kTile.consumers, Schedule::kPingPong, false, kCausal>(maps, p, c, ws, s);
 }
 
 }  // namespace
@@ -162,7 +162,7 @@ int causal_section_heads(const Params& p, bool heads_order) {
   return int(std::min<int64_t>(kv_heads * (p.q_heads / p.kv_heads), p.batch * p.q_heads));
 }
 
-void forward(const Params& p, const Choice& c, void* stream) {
+void forward(const Params& p, const Choice& c, void* ws, void* stream) {
   const auto s = static_cast<cudaStream_t>(stream);
   int dev = 0, major = 0, minor = 0;
   if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess ||
@@ -178,9 +178,9 @@ void forward(const Params& p, const Choice& c, void* stream) {
   maps.k = make_map(p.k, p.bf16, p.batch * p.kv_heads, p.kv_len, p.head_dim, c.tile.block_n, row_bytes);
   maps.v = make_map(p.v, p.bf16, p.batch * p.kv_heads, p.kv_len, p.head_dim, c.tile.block_n, row_bytes);
   maps.o = make_map(p.o, p.bf16, p.batch * p.q_heads, p.q_len, p.head_dim, 64, row_bytes);
-  if (c.source == Choice::Source::kAlternative) return kAlternativeRuns.at(size_t(c.index))(maps, p, c, s);
+  if (c.source == Choice::Source::kAlternative) return kAlternativeRuns.at(size_t(c.index))(maps, p, c, ws, s);
   if (c.source == Choice::Source::kLength)
-    return p.bf16 ? run_length_tile<__nv_bfloat16>(c, maps, p, s) : run_length_tile<__half>(c, maps, p, s);
+    return p.bf16 ? run_length_tile<__nv_bfloat16>(c, maps, p, ws, s) : run_length_tile<__half>(c, maps, p, ws, s);
   static_assert([] {
     for (const TileShape& t : kTileShapes)
       if (t.head_dim != 64 && t.head_dim != 96 && t.head_dim != 128 && t.head_dim != 256) return false;
@@ -189,10 +189,10 @@ void forward(const Params& p, const Choice& c, void* stream) {
   auto go = [&](auto element, auto causal) {
     using E = decltype(element);
     switch (compiled_head_dim(p.head_dim)) {
-      case 64: return run_row<E, 64, decltype(causal)::value>(c, maps, p, s);
-      case 96: return run_row<E, 96, decltype(causal)::value>(c, maps, p, s);
-      case 128: return run_row<E, 128, decltype(causal)::value>(c, maps, p, s);
-      case 256: return run_row<E, 256, decltype(causal)::value>(c, maps, p, s);
+      case 64: return run_row<E, 64, decltype(causal)::value>(c, maps, p, ws, s);
+      case 96: return run_row<E, 96, decltype(causal)::value>(c, maps, p, ws, s);
+      case 128: return run_row<E, 128, decltype(causal)::value>(c, maps, p, ws, s);
+      case 256: return run_row<E, 256, decltype(causal)::value>(c, maps, p, ws, s);
     }
   };
   auto with_mask = [&](auto element) {

@@ -199,6 +199,49 @@ constexpr int query_tile_start(int m_block, int num_m_blocks, int q_len, int blo
   return causal ? std::max(0, q_len - (num_m_blocks - m_block) * block_m) : m_block * block_m;
 }
 
+// The tail split of a persistent grid without a mask (Stream-K's "data-parallel + stream-K" hybrid, applied to
+// attention's key steps). With T equal query tiles on P blocks the last of ceil(T/P) rounds runs T mod P tiles on P
+// blocks: the standard grid's 2048 tiles on an H100's 132 SMs are 15.5 rounds, so 16 tile times for 15.5 tiles of
+// work. Here the whole rounds are dealt as before (tiles [0, dp_tiles), block b taking b, b + P, …) and the remaining
+// tiles' key steps (key_blocks per tile, `iters` in all) are cut into `units` equal ranges, one per block: block u
+// runs steps [begin(u), begin(u + 1)) in order, the end of one tile, whole tiles, the start of another. A tile split
+// between blocks is finished by the one holding its first key step (its range's last piece, so it waits last); the
+// others (each range's first piece) leave their unnormalized O, row maxima and row sums in a workspace slot and raise
+// a flag; the finisher merges them like two halves of an online softmax and stores O and the LSE.
+struct TailSplit {
+  int dp_tiles = 0;    // tiles [0, dp_tiles) run whole; all of them when nothing is split
+  int units = 0;       // blocks sharing the other tiles' key steps (0: none)
+  int key_blocks = 0;  // key tiles per query tile
+  int64_t iters = 0;   // (tiles − dp_tiles) · key_blocks
+  constexpr int64_t begin(int u) const { return int64_t(u) * iters / units; }
+  // The unit whose range holds key step i: the largest u with begin(u) <= i.
+  constexpr int unit_of(int64_t i) const { return int((i * units + units - 1) / iters); }
+};
+// Each unit's range is at least this many key steps: a piece pays a Q load, a pipeline fill and (split) a merge.
+inline constexpr int kMinTailSteps = 4;
+constexpr TailSplit plan_tail_split(int64_t tiles, int blocks, int64_t key_blocks) {
+  TailSplit t;
+  t.dp_tiles = int(tiles);
+  t.key_blocks = int(key_blocks);
+  const int64_t rest = blocks > 0 ? tiles % blocks : 0;
+  if (rest == 0 || key_blocks < 2) return t;  // whole rounds, or nothing to cut a tile into
+  const int64_t iters = rest * key_blocks;
+  const int64_t units = std::min<int64_t>(blocks, iters / kMinTailSteps);
+  if (units <= rest) return t;  // a unit would hold a whole tile or more: splitting gains nothing
+  if (tiles + iters > INT32_MAX) return t;  // job ids (flash3_kernel.cuh) are 32-bit
+  t.dp_tiles = int(tiles - rest);
+  t.units = int(units);
+  t.iters = iters;
+  return t;
+}
+// The workspace of a split: per unit and consumer warpgroup, each thread's O accumulators, two row maxima and two row
+// sums (float), then one flag (int) per unit and consumer, which must be zero when the kernel starts (the finisher
+// sets each back to zero).
+constexpr int64_t tail_partial_floats(const TileShape& tile) { return (tile.head_dim / 2 + 4) * 128; }
+constexpr int64_t tail_split_workspace_bytes(const TailSplit& t, const TileShape& tile) {
+  return t.units == 0 ? 0 : int64_t(t.units) * tile.consumers * (tail_partial_floats(tile) * 4 + 4);
+}
+
 // The same problem description as flash2's (pointers, shape, dtype, mask, scale): one definition.
 using Params = flash2::Params;
 

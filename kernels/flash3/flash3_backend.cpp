@@ -145,8 +145,15 @@ class Flash3Backend final : public CudaBackend {
     return rules.take();
   }
 
-  MemoryPrediction predict_memory(const Problem& p, const DeviceInfo&) const override {
-    return {p.output_bytes() + p.lse_bytes(), 0};  // no workspace: S and P stay on chip
+  // S and P stay on chip; the only workspace is the tail split's partial results (flash3.hpp, TailSplit), which depends
+  // on the number of SMs the persistent grid spans.
+  MemoryPrediction predict_memory(const Problem& p, const DeviceInfo& d) const override {
+    uint64_t workspace = 0;
+    try {
+      workspace = uint64_t(flash3::workspace_bytes(choice(p), shape_of(p), p.batch * p.q_heads, d.sm_count));
+    } catch (const std::exception&) {  // no kernel for this problem: the rules say why
+    }
+    return {p.output_bytes() + p.lse_bytes(), workspace};
   }
 
   bool writes_lse() const override { return true; }
@@ -154,7 +161,9 @@ class Flash3Backend final : public CudaBackend {
 #if ATTNSCOPE_HAVE_CUDA
   void run(const Problem& p, const Tensors& t, ExecContext& ctx) const override {
     const flash3::Params params = flash2::params_for("flash3", flash3::tile_shape(p.head_dim) != nullptr, p, t);
-    flash3::forward(params, choice(p), ctx.stream());
+    const flash3::Choice c = choice(p);
+    Workspace workspace(ctx, size_t(flash3::workspace_bytes(c, shape_of(p), p.batch * p.q_heads, flash3::multiprocessors())));
+    flash3::forward(params, c, workspace.get(), ctx.stream());
   }
 #endif
 

@@ -83,6 +83,8 @@ Overrides overrides_from_env() {
   if (length == "always") o.length = Length::kAlways;
   // ORDER=heads: causal tiles head by head (the older order) instead of FA3's longest first in L2-sized sections.
   o.heads_order = switch_value("ATTNSCOPE_FLASH3_ORDER", o, {"lpt", "heads"}, "lpt or heads") == "heads";
+  // SPLIT=off: the persistent grid's last round runs whole tiles (TailSplit), the measurement against the split.
+  o.tail_split = switch_value("ATTNSCOPE_FLASH3_SPLIT", o, {"on", "off"}, "on or off") != "off";
   return o;
 }
 
@@ -94,6 +96,7 @@ Choice choose(const Shape& s, const Overrides& o) {
   Choice c;
   c.tile = *row;
   c.heads_order = o.heads_order;
+  c.tail_split = o.tail_split;
   c.from_env = o.from_env;
   // A named alternative (bfloat16, ping-pong, its own grid); naming the row itself changes nothing.
   if (!o.tile.empty() && o.tile != row->name()) {
@@ -159,9 +162,20 @@ std::string describe(const Choice& c, const Shape& s) {
     text += ", unclustered (an odd number of query tiles per head)";
   if (c.exp2_on_fma != 0) text += ", 2^x " + exp2_name(c.exp2_on_fma);
   if (s.causal && c.heads_order) text += ", tiles head by head";
+  if (!s.causal && c.tile.persistent) text += c.tail_split ? ", last round split" : ", last round whole";
   if (s.head_dim != c.tile.head_dim) text += ", d=" + std::to_string(s.head_dim) + " padded to " + std::to_string(c.tile.head_dim);
   for (size_t i = 0; i < c.from_env.size(); ++i) text += (i == 0 ? "; env " : " ") + c.from_env[i];
   return text;
+}
+
+TailSplit tail_split(const Choice& c, const Shape& s, int64_t batch_heads, int sms) {
+  const int64_t tiles = (s.q_len + c.tile.block_m() - 1) / c.tile.block_m() * batch_heads;
+  if (!c.tail_split || !c.tile.persistent || s.causal) return plan_tail_split(tiles, 0, 0);
+  return plan_tail_split(tiles, sms, (s.kv_len + c.tile.block_n - 1) / c.tile.block_n);
+}
+
+int64_t workspace_bytes(const Choice& c, const Shape& s, int64_t batch_heads, int sms) {
+  return tail_split_workspace_bytes(tail_split(c, s, batch_heads, sms), c.tile);
 }
 
 std::vector<Variant> variants(const Shape& s) {
@@ -188,6 +202,11 @@ std::vector<Variant> variants(const Shape& s) {
     Overrides o;
     o.cluster = 2;
     add("cluster2", o);
+  }
+  if (!s.causal && choose(s, {}).tile.persistent) {  // the default kernel's last round without the tail split
+    Overrides o;
+    o.tail_split = false;
+    add("last-round-whole", o);
   }
   if (ladder_compiled(s, *row))
     for (int on_fma : {1, 2}) {

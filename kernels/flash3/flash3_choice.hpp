@@ -44,10 +44,11 @@ struct Overrides {
   int exp2_on_fma = 0;                      // of every four column blocks, how many take 2^x on the FMA pipes
   Length length = Length::kOn;
   bool heads_order = false;                 // causal tiles head by head instead of longest first in L2 sections
+  bool tail_split = true;                   // the persistent grid's last round split by key steps (TailSplit)
   std::vector<std::string> from_env;        // "SCHEDULE=serial", … : the switches that were set, for the record
 };
 
-// The ATTNSCOPE_FLASH3_{SCHEDULE,TILE,GRID,CLUSTER,EXP2,LENGTH,ORDER} switches; a value that is not one of a
+// The ATTNSCOPE_FLASH3_{SCHEDULE,TILE,GRID,CLUSTER,EXP2,LENGTH,ORDER,SPLIT} switches; a value that is not one of a
 // switch's own is refused (std::runtime_error naming the switch, the value and the allowed ones).
 Overrides overrides_from_env();
 
@@ -60,6 +61,7 @@ struct Choice {
   Schedule schedule = Schedule::kPingPong;
   int exp2_on_fma = 0;
   bool heads_order = false;
+  bool tail_split = true;  // applies on a persistent grid without a mask (tail_split below)
   std::vector<std::string> from_env;
 };
 
@@ -78,17 +80,26 @@ struct Variant {
   std::string name;
   Overrides overrides;
 };
-// Those compiled for `s`, in ladder order (rungs, grids, clusters, 2^x splits, tiles, order); empty for a
+// Those compiled for `s`, in ladder order (rungs, grids, clusters, the last round whole, 2^x splits, tiles, order); empty for a
 // problem without a kernel. Every one but the tile-… ones runs the table's row (no length tile) or, for the
-// order, the default kernel.
+// order and the last round whole, the default kernel.
 std::vector<Variant> variants(const Shape& s);
 // Every name variants() can return for some problem (for with_variant, which sees no problem).
 const std::vector<std::string>& all_variant_names();
 
+// The tail split a launch of `c` makes for `s` with batch·heads (batch_heads) on `sms` multiprocessors (flash3.hpp,
+// TailSplit): none unless c.tail_split and c's grid is persistent and there is no mask. And the workspace it needs.
+TailSplit tail_split(const Choice& c, const Shape& s, int64_t batch_heads, int sms);
+int64_t workspace_bytes(const Choice& c, const Shape& s, int64_t batch_heads, int sms);
+
+// Streaming multiprocessors of the current device (the persistent grid's size; flash3.cu, CUDA builds only).
+int multiprocessors();
+
 #if ATTNSCOPE_HAVE_CUDA
-// Launches the forward kernel `c` chose for `p` (choose(shape_of(p), …)) on `stream` (a cudaStream_t). Throws
-// std::runtime_error for a device that is not sm90 or a failed launch.
-void forward(const Params& p, const Choice& c, void* stream);
+// Launches the forward kernel `c` chose for `p` (choose(shape_of(p), …)) on `stream` (a cudaStream_t), with
+// `workspace` (workspace_bytes(c, shape_of(p), p.batch · p.q_heads, multiprocessors()) bytes; null when that is 0).
+// Throws std::runtime_error for a device that is not sm90 or a failed launch.
+void forward(const Params& p, const Choice& c, void* workspace, void* stream);
 #endif
 
 }  // namespace attnscope::flash3

@@ -19,7 +19,7 @@ constexpr std::array<RunFn, sizeof...(I)> alternatives(std::index_sequence<I...>
 
 #define ATTNSCOPE_FLASH3_RUNG(schedule, tile)                                                                  \
   template void run<__nv_bfloat16, 128, tile.block_n, tile.stages, tile.consumers, schedule, false, tile.causal>(      \
-      const TensorMaps&, const Params&, const Choice&, cudaStream_t)
+      const TensorMaps&, const Params&, const Choice&, void*, cudaStream_t)
 ATTNSCOPE_FLASH3_RUNG(Schedule::kUnspecialized, kFull);
 ATTNSCOPE_FLASH3_RUNG(Schedule::kUnspecialized, kCausal);
 ATTNSCOPE_FLASH3_RUNG(Schedule::kSerial, kFull);
@@ -31,7 +31,7 @@ ATTNSCOPE_FLASH3_RUNG(Schedule::kOverlap, kCausal);
 // The default rows with one or two of every four column blocks' 2^x on the FMA pipes (ATTNSCOPE_FLASH3_EXP2).
 #define ATTNSCOPE_FLASH3_EXP2_ON_FMA(tile, blocks)                                                                          \
   template void run<__nv_bfloat16, 128, tile.block_n, tile.stages, tile.consumers, Schedule::kPingPong, tile.persistent, \
-                    tile.causal, 1, blocks>(const TensorMaps&, const Params&, const Choice&, cudaStream_t)
+                    tile.causal, 1, blocks>(const TensorMaps&, const Params&, const Choice&, void*, cudaStream_t)
 ATTNSCOPE_FLASH3_EXP2_ON_FMA(kFull, 1);
 ATTNSCOPE_FLASH3_EXP2_ON_FMA(kFull, 2);
 ATTNSCOPE_FLASH3_EXP2_ON_FMA(kCausal, 1);

@@ -49,6 +49,13 @@ struct KernelArgs {
   // across sections of this many heads whose K and V fit in L2 together (FA3's order for causal).
   int section_heads;
   int* tile_counter;        // persistent causal grid: the next tile to hand out (non-causal: tile += gridDim.x)
+  // The tail split (flash3.hpp, TailSplit; persistent grid, no mask). Jobs below dp_tiles are whole tiles; a job id
+  // total_tiles + i starts a piece at key step i of the split tiles; ids from job_end on end a block's list.
+  int dp_tiles, units, key_blocks;
+  long long iters;
+  int job_end;              // total_tiles + iters (total_tiles without a split)
+  float* partials;          // per unit and consumer warpgroup: O, row maxima and row sums (tail_partial_floats)
+  int* flags;               // per unit and consumer warpgroup: its partial result is there (zero at launch)
 };
 
 // Which (batch·head, query tile) the tile-th unit of work is (see KernelArgs::section_heads).
@@ -181,11 +188,41 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
 
   const int causal_shift = a.kv_len - a.q_len;  // query i sees key j iff j <= i + causal_shift
   // One unit of work: 64·consumers query rows of one (batch, head) against their key tiles.
+  // Key tiles n_first .. n_first + n_blocks − 1; a piece of a split tile (`piece`) holds some of them, and `finisher`
+  // says it holds the tile's first key step (it merges the others' partial results and stores the tile).
   struct Work {
-    int bh, kv_bh, m_start, q_rows, n_blocks;
+    int bh, kv_bh, m_start, q_rows, n_first, n_blocks;
+    bool piece, finisher;
   };
-  auto work_of = [&](int tile) {
+  // The tail split: this block's unit holds key steps [unit_begin, unit_end) of the split tiles (flash3.hpp).
+  constexpr bool kTailSplit = kPersistent && !kCausal;
+  const bool has_unit = kTailSplit && int(blockIdx.x) < a.units;
+  const long long unit_begin = has_unit ? (long long)blockIdx.x * a.iters / a.units : 0;
+  const int unit_end = has_unit ? int((blockIdx.x + 1ll) * a.iters / a.units) : 0;
+  const int tail_first_job = unit_begin < unit_end ? a.total_tiles + int(unit_begin) : INT_MAX;
+  // The job after `job` on this block (non-causal persistent grid): the next whole tile, else the unit's first piece;
+  // after a piece the next one, up to the unit's end.
+  auto next_job = [&](int job) {
+    if (job < a.dp_tiles) {
+      const int next = job + int(gridDim.x);
+      return next < a.dp_tiles ? next : tail_first_job;
+    }
+    const int i = job - a.total_tiles;
+    const int piece_end = min(unit_end, (i / a.key_blocks + 1) * a.key_blocks);
+    return piece_end < unit_end ? a.total_tiles + piece_end : INT_MAX;
+  };
+  auto work_of = [&](int job) {
     Work w;
+    int tile = job;
+    w.n_first = 0, w.piece = false, w.finisher = false;
+    if (kTailSplit && job >= a.total_tiles) {
+      const int i = job - a.total_tiles, local = i / a.key_blocks;
+      tile = a.dp_tiles + local;
+      w.n_first = i - local * a.key_blocks;
+      w.n_blocks = min(unit_end, (local + 1) * a.key_blocks) - i;
+      w.piece = w.n_blocks < a.key_blocks;
+      w.finisher = w.n_first == 0;
+    }
     int m_block;
     tile_coords(tile, a, kCausal, w.bh, m_block);
     const int batch = w.bh / a.q_heads, head = w.bh % a.q_heads;
@@ -193,7 +230,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     w.m_start = query_tile_start(m_block, a.num_m_blocks, a.q_len, kBlockM, kCausal);  // causal: from the last row up
     w.q_rows = min(kBlockM, a.q_len - w.m_start);
     const int n_end = kCausal ? min(a.kv_len, max(0, w.m_start + w.q_rows + causal_shift)) : a.kv_len;
-    w.n_blocks = (n_end + kBlockN - 1) / kBlockN;
+    if (!(kTailSplit && job >= a.total_tiles)) w.n_blocks = (n_end + kBlockN - 1) / kBlockN;
     return w;
   };
 
@@ -250,14 +287,14 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     if (threadIdx.x == 0) {
       prefetch_tensor_map(&maps.q), prefetch_tensor_map(&maps.k), prefetch_tensor_map(&maps.v);
       int ring = 0;  // K (and V) tiles loaded so far: tile `ring + it` goes to slot (ring + it) % kStages
-      int tile = blockIdx.x;
+      int tile = kTailSplit && int(blockIdx.x) >= a.dp_tiles ? tail_first_job : int(blockIdx.x);  // the job id
       for (int job = 0;; ++job) {
-        const bool valid = tile < a.total_tiles;
+        const bool valid = tile < (kTailSplit ? a.job_end : a.total_tiles);
         const Work w = work_of(valid ? tile : 0);
-        const int n_blocks = valid ? w.n_blocks : 0;
+        const int n_blocks = valid ? w.n_blocks : 0, n_last = w.n_first + n_blocks - 1;
         // Tile `it` of this job walks the keys from the end backwards.
-        auto load_k = [&](int it) { load_kv(false, ring + it, n_blocks - 1 - it, w.kv_bh); };
-        auto load_v = [&](int it) { load_kv(true, ring + it, n_blocks - 1 - it, w.kv_bh); };
+        auto load_k = [&](int it) { load_kv(false, ring + it, n_last - it, w.kv_bh); };
+        auto load_v = [&](int it) { load_kv(true, ring + it, n_last - it, w.kv_bh); };
         // The first K tile does not need the Q tile to be free: on the persistent grid it loads while the
         // consumers still finish the previous tile.
         if (n_blocks > 0) load_k(0);
@@ -271,6 +308,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
         }
         // The next tile is asked for now, so the atomic's round trip hides under this tile's loads.
         int next = tile + int(gridDim.x);
+        if constexpr (kTailSplit) next = next_job(tile);
         if constexpr (kPersistent && kCausal) {  // non-causal tiles are dealt statically (no atomic: the
                                                  // producer's 24 registers spilled with it)
           const int taken = atomicAdd(a.tile_counter, 1);
@@ -375,10 +413,10 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     if constexpr (kPersistent) {
       mbar_wait(bar_q, job & 1);  // the tile index, and its Q if it has keys to see
       tile = ld_shared_s32(s_tile);
-      if (tile >= a.total_tiles) break;
+      if (tile >= (kTailSplit ? a.job_end : a.total_tiles)) break;
     }
     const Work w = work_of(tile);
-    const int n_blocks = w.n_blocks, m_start = w.m_start;
+    const int n_blocks = w.n_blocks, m_start = w.m_start, n_last = w.n_first + n_blocks - 1;
 
     float o[Cfg::kOFloats];
 #pragma unroll
@@ -420,8 +458,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     const bool self_loading = !Cfg::kSpecialized && threadIdx.x == 0;
     auto load_ahead = [&](int it) {
       if (self_loading && it < n_blocks) {
-        load_kv(false, ring + it, n_blocks - 1 - it, w.kv_bh);
-        load_kv(true, ring + it, n_blocks - 1 - it, w.kv_bh);
+        load_kv(false, ring + it, n_last - it, w.kv_bh);
+        load_kv(true, ring + it, n_last - it, w.kv_bh);
       }
     };
     if (n_blocks > 0) {
@@ -446,7 +484,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
           fence_regs(s_acc);
           release_kv(bar_k_empty(s));
           if (it == n_blocks - 1) release_q_after_gemm();
-          softmax(s_acc, (n_blocks - 1 - it) * kBlockN, alpha);
+          softmax(s_acc, (n_last - it) * kBlockN, alpha);
           pack_p<Cfg>(s_acc, p);
           rescale_o(alpha);
           mbar_wait(bar_v_full(s), phase_of(ring + it));
@@ -468,7 +506,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
         fence_regs(s_acc);
         release_kv(bar_k_empty(s0));
         if (n_blocks == 1) release_q_after_gemm();
-        softmax(s_acc, (n_blocks - 1) * kBlockN, alpha);  // alpha = 0 on an all-zero O: nothing to rescale
+        softmax(s_acc, n_last * kBlockN, alpha);  // alpha = 0 on an all-zero O: nothing to rescale
         pack_p<Cfg>(s_acc, p);
         for (int it = 1; it < n_blocks; ++it) {
           const int s = stage_of(ring + it), s_prev = stage_of(ring + it - 1);
@@ -482,7 +520,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
           fence_regs(s_acc);
           release_kv(bar_k_empty(s));  // the producer can refill this K slot during our softmax
           if (it == n_blocks - 1) release_q_after_gemm();
-          softmax(s_acc, (n_blocks - 1 - it) * kBlockN, alpha);
+          softmax(s_acc, (n_last - it) * kBlockN, alpha);
           // Cfg::kSoftmaxUnderOwnPv: ptxas keeps this store of the row sums (which need every exp2) before the
           // wait for P·V(it−1); without it, it hoists the wait above the softmax.
           if constexpr (Cfg::kSoftmaxUnderOwnPv)
@@ -508,6 +546,57 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       release_q_after_gemm();  // nothing was loaded into Q for this tile
     }
     ring += n_blocks;
+
+    // ---- a piece of a split tile (kTailSplit): leave the partial result, or merge the others' into this one ----
+    if constexpr (kTailSplit) {
+      // Unit u's slot for this warpgroup: each thread's floats 128 apart (coalesced), O's first, then the row maxima
+      // and the row sums (per thread: the quad's partial sums, merged thread by thread like the rest).
+      auto slot = [&](int unit) { return a.partials + (int64_t(unit) * kC + cw) * ((Cfg::kOFloats + 4) * 128) + t; };
+      if (w.piece && !w.finisher) {
+        float* dst = slot(blockIdx.x);
+#pragma unroll
+        for (int i = 0; i < Cfg::kOFloats; ++i) __stcg(dst + i * 128, o[i]);
+#pragma unroll
+        for (int r = 0; r < 2; ++r) {
+          __stcg(dst + (Cfg::kOFloats + r) * 128, row_max[r]);
+          __stcg(dst + (Cfg::kOFloats + 2 + r) * 128, row_sum[r]);
+        }
+        __threadfence();
+        named_barrier_sync(Cfg::kEpilogueBarrier + cw, 128);  // every thread's stores are out before the flag
+        if (t == 0) {
+          st_release_gpu(a.flags + blockIdx.x * kC + cw, 1);
+          if constexpr (!Cfg::kSeparateO) mbar_arrive_count(bar_q_empty, 4);  // nothing goes out through Q
+        }
+        continue;
+      }
+      if (w.piece) {
+        // The finisher: the units after this one up to the one holding the tile's last key step each left a piece.
+        const long long last_step = (long long)(tile - a.total_tiles) + a.key_blocks - 1;
+        const int last_unit = int((last_step * a.units + a.units - 1) / a.iters);
+        for (int u = int(blockIdx.x) + 1; u <= last_unit; ++u) {
+          if (t == 0) {
+            wait_flag_gpu(a.flags + u * kC + cw);
+            a.flags[u * kC + cw] = 0;  // clear for the next launch; no other block writes it in this one
+          }
+          named_barrier_sync(Cfg::kEpilogueBarrier + cw, 128);
+          const float* src = slot(u);
+          float f_own[2], f_other[2];
+#pragma unroll
+          for (int r = 0; r < 2; ++r) {
+            const float m_other = __ldcg(src + (Cfg::kOFloats + r) * 128), l_other = __ldcg(src + (Cfg::kOFloats + 2 + r) * 128);
+            const float m = fmaxf(row_max[r], m_other);
+            f_own[r] = row_max[r] == -INFINITY ? 0.f : attn::exp2_fast((row_max[r] - m) * a.scale_log2);
+            f_other[r] = m_other == -INFINITY ? 0.f : attn::exp2_fast((m_other - m) * a.scale_log2);
+            row_sum[r] = row_sum[r] * f_own[r] + l_other * f_other[r];
+            row_max[r] = m;
+          }
+#pragma unroll
+          for (int j = 0; j < D / 8; ++j)
+#pragma unroll
+            for (int e = 0; e < 4; ++e) o[4 * j + e] = o[4 * j + e] * f_own[e / 2] + __ldcg(src + (4 * j + e) * 128) * f_other[e / 2];
+        }
+      }
+    }
 
     // ---- epilogue: O / l into this warpgroup's rows of the output tile (swizzled like the map), TMA store ----
     if constexpr (kPersistent && Cfg::kSeparateO) {
@@ -556,12 +645,12 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
 
 // Host side: configure shared memory, launch on `stream`. The tensor maps come from flash3.cu.
 template <class Cfg, bool kCausal>
-void launch(const TensorMaps& maps, const Params& p, const Choice& c, cudaStream_t stream) {
+void launch(const TensorMaps& maps, const Params& p, const Choice& c, void* workspace, cudaStream_t stream) {
   // A cluster pairs neighbouring query tiles of one head: with an odd number of them per head a pair
   // would straddle two heads (different K and V), so such launches run unclustered.
   if constexpr (Cfg::kCluster > 1)
     if ((p.q_len + Cfg::kBlockM - 1) / Cfg::kBlockM % Cfg::kCluster != 0)
-      return launch<typename Cfg::Unclustered, kCausal>(maps, p, c, stream);
+      return launch<typename Cfg::Unclustered, kCausal>(maps, p, c, workspace, stream);
   const auto kernel = forward_kernel<Cfg, kCausal>;
   cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::kSmemBytes);
   if (e != cudaSuccess)
@@ -584,9 +673,22 @@ void launch(const TensorMaps& maps, const Params& p, const Choice& c, cudaStream
   a.bh_count = int(p.batch * p.q_heads);
   a.section_heads = kCausal ? causal_section_heads(p, c.heads_order) : 0;
   unsigned blocks = unsigned(tiles);
+  a.dp_tiles = a.total_tiles, a.job_end = a.total_tiles;
   if constexpr (Cfg::kPersistent) {
-    blocks = unsigned(std::min<int64_t>(tiles, multiprocessors()));
+    const int sms = multiprocessors();
+    blocks = unsigned(std::min<int64_t>(tiles, sms));
     if (kCausal) a.tile_counter = tile_counter_for_launch();
+    const TailSplit split = tail_split(c, shape_of(p), p.batch * p.q_heads, sms);
+    if (split.units > 0) {
+      if (workspace == nullptr) throw std::logic_error("flash3: a tail split without its workspace");
+      blocks = unsigned(sms);
+      a.dp_tiles = split.dp_tiles, a.units = split.units, a.key_blocks = split.key_blocks, a.iters = split.iters;
+      a.job_end = a.total_tiles + int(split.iters);
+      a.partials = static_cast<float*>(workspace);
+      a.flags = reinterpret_cast<int*>(a.partials + int64_t(split.units) * Cfg::kConsumers * (Cfg::kOFloats + 4) * 128);
+      e = cudaMemsetAsync(a.flags, 0, size_t(split.units) * Cfg::kConsumers * sizeof(int), stream);
+      if (e != cudaSuccess) throw std::runtime_error(std::string("flash3: cannot clear the tail split's flags: ") + cudaGetErrorString(e));
+    }
   }
   if constexpr (Cfg::kCluster > 1) {
     cudaLaunchConfig_t config{};
@@ -610,9 +712,9 @@ void launch(const TensorMaps& maps, const Params& p, const Choice& c, cudaStream
 
 template <class Element, int kHeadDim, int kBlockN, int kStages, int kConsumers, Schedule kSchedule, bool kPersistent, bool kCausal,
           int kCluster = 1, int kExp2OnFma = 0>
-void run(const TensorMaps& maps, const Params& p, const Choice& c, cudaStream_t stream) {
+void run(const TensorMaps& maps, const Params& p, const Choice& c, void* workspace, cudaStream_t stream) {
   launch<Traits<Element, kHeadDim, kBlockN, kStages, kConsumers, kSchedule, kPersistent, kCluster, kExp2OnFma>, kCausal>(maps, p, c,
-                                                                                                                      stream);
+                                                                                                                      workspace, stream);
 }
 
 // The table's kernels for one head dim: both dtypes, both masks (each with its row of kTileShapes),
@@ -621,7 +723,7 @@ void run(const TensorMaps& maps, const Params& p, const Choice& c, cudaStream_t 
 #define ATTNSCOPE_FLASH3_ONE(element, d, causal, persistent)                                                    \
   template void run<element, d, tile_shape(d, causal)->block_n, tile_shape(d, causal)->stages,                 \
                     tile_shape(d, causal)->consumers, Schedule::kPingPong, persistent, causal>(const TensorMaps&, \
-                                                                                              const Params&, const Choice&, cudaStream_t)
+                                                                                              const Params&, const Choice&, void*, cudaStream_t)
 #define ATTNSCOPE_FLASH3_HEAD_DIM(d)                                                                               \
   ATTNSCOPE_FLASH3_ONE(__half, d, false, false);                                                                   \
   ATTNSCOPE_FLASH3_ONE(__half, d, false, true);                                                                    \
@@ -637,12 +739,12 @@ void run(const TensorMaps& maps, const Params& p, const Choice& c, cudaStream_t 
 #define ATTNSCOPE_FLASH3_CLUSTERED(element, d)                                                                       \
   template void run<element, d, tile_shape(d, false)->block_n, tile_shape(d, false)->stages,                        \
                     tile_shape(d, false)->consumers, Schedule::kPingPong, false, false, 2>(const TensorMaps&,       \
-                                                                                          const Params&, const Choice&, cudaStream_t)
+                                                                                          const Params&, const Choice&, void*, cudaStream_t)
 
 // Row i of kLengthTiles (the tile a row's problems of some lengths run on), one dtype.
 #define ATTNSCOPE_FLASH3_LENGTH_TILE(element, i)                                                                        \
   template void run<element, kLengthTiles[i].tile.head_dim, kLengthTiles[i].tile.block_n, kLengthTiles[i].tile.stages, \
                     kLengthTiles[i].tile.consumers, Schedule::kPingPong, kLengthTiles[i].tile.persistent,               \
-                    kLengthTiles[i].tile.causal>(const TensorMaps&, const Params&, const Choice&, cudaStream_t)
+                    kLengthTiles[i].tile.causal>(const TensorMaps&, const Params&, const Choice&, void*, cudaStream_t)
 
 }  // namespace attnscope::flash3

@@ -94,14 +94,12 @@ struct TensorMaps {
 
 // A launcher for one compiled configuration (flash3_kernel.cuh's run<>), for tables of alternatives.
 // The Choice (flash3_choice.hpp) travels with the launch: the causal tile order is a kernel argument.
-using RunFn = void (*)(const TensorMaps&, const flash2::Params&, const Choice&, cudaStream_t);
+using RunFn = void (*)(const TensorMaps&, const flash2::Params&, const Choice&, void*, cudaStream_t);
 
 // The persistent grid's causal tiles are handed out by an atomic counter in global memory (flash3.cu):
 // one counter per launch from a pool, so launches on different streams never share one; the kernel
 // leaves it at zero again when it ends.
 int* tile_counter_for_launch();
-// Streaming multiprocessors of the current device (the persistent grid's size).
-int multiprocessors();
 // Causal tile order (KernelArgs::section_heads): longest tiles first over sections of query heads whose
 // K and V fit in L2 together (FA3's: 32 MiB of K and V per section, a power of two of KV heads, times the
 // GQA group), or 0 (head by head) when the launch's Choice asks for the older order (ATTNSCOPE_FLASH3_ORDER=heads,

@@ -54,6 +54,27 @@ __device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity) {
       : "memory");
 }
 
+// A flag in global memory between blocks (the tail split's partial results): raised with release semantics after
+// the block's stores, awaited with acquire semantics before the reads. The wait traps after 2^30 tries, as mbar_wait.
+__device__ __forceinline__ void st_release_gpu(int* flag, int v) {
+  asm volatile("st.release.gpu.global.s32 [%0], %1;\n" ::"l"(flag), "r"(v) : "memory");
+}
+__device__ __forceinline__ void wait_flag_gpu(const int* flag) {
+  asm volatile(
+      "{\n.reg .pred p;\n.reg .b32 tries, v;\n"
+      "mov.b32 tries, 0;\n"
+      "WAIT_%=:\n"
+      "ld.acquire.gpu.global.s32 v, [%0];\n"
+      "setp.ne.s32 p, v, 0;\n"
+      "@p bra DONE_%=;\n"
+      "add.u32 tries, tries, 1;\n"
+      "setp.lt.u32 p, tries, 1073741824;\n"
+      "@p bra WAIT_%=;\n"
+      "trap;\n"
+      "DONE_%=:\n}\n" ::"l"(flag)
+      : "memory");
+}
+
 // A 32-bit value in shared memory at a 32-bit shared address (the tile index the producer hands over).
 __device__ __forceinline__ void st_shared_s32(uint32_t addr, int v) {
   asm volatile("st.shared.s32 [%0], %1;\n" ::"r"(addr), "r"(v) : "memory");

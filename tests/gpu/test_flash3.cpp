@@ -182,6 +182,28 @@ TEST(Flash3GpuGrid, LengthTilesMatchTheReference) {
   unsetenv("ATTNSCOPE_FLASH3_LENGTH");
 }
 
+// The tail split (flash3.hpp, TailSplit): on the persistent grid without a mask the last round's query tiles are cut
+// by key steps over every SM, finished by the block holding each tile's first key step. Problems whose tiles do not
+// fill whole rounds (an H100 has 132 SMs): 20 heads of 1000 queries are 160 tiles of 128 rows (28 split, each over
+// about five blocks, so a finisher merges several pieces) or 120 of 192 rows (all split); 4097 keys end on a ragged
+// key tile; GQA. Every head is compared, so every split tile is; then the same with the split off.
+TEST(Flash3GpuGrid, TailSplitMatchesTheReference) {
+  REQUIRE_HOPPER();
+  ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_GRID", "persistent", 1), 0);
+  for (const char* split : {"on", "off"}) {
+    SCOPED_TRACE(std::string("split ") + split);
+    ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_SPLIT", split, 1), 0);
+    for (const flash3::TileShape& s : flash3::kTileShapes) {
+      if (s.causal) continue;
+      SCOPED_TRACE("head dim " + std::to_string(s.head_dim));
+      expect_matches_reference(make(DType::BF16, 1, 20, 10, 1000, 1500, s.head_dim, false), 0, 91);
+      expect_matches_reference(make(DType::F16, 2, 4, 2, 300, 4097, s.head_dim, false), 0, 92);
+    }
+  }
+  unsetenv("ATTNSCOPE_FLASH3_SPLIT");
+  unsetenv("ATTNSCOPE_FLASH3_GRID");
+}
+
 INSTANTIATE_TEST_SUITE_P(SixteenBit, Flash3Gpu, ::testing::Combine(::testing::Values(DType::F16, DType::BF16), ::testing::Bool()),
                          [](const auto& info) {
                            return std::string(to_string(std::get<0>(info.param))) +
