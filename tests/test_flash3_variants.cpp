@@ -207,7 +207,10 @@ TEST(Flash3Choice, DescribeNamesWhatRuns) {
   const std::string text = flash3::describe(flash3::choose(long_causal, {}), long_causal);
   EXPECT_EQ(text.rfind(length_tile(128, true).tile.name() + " ping-pong, persistent (length tile: kv_len >= ", 0), 0u) << text;
   const Shape row = shape(128, false, 8192);
-  EXPECT_EQ(flash3::describe(flash3::choose(row, {}), row), flash3::tile_shape(128, false)->name() + " ping-pong, blocks");
+  EXPECT_EQ(flash3::describe(flash3::choose(row, {}), row), flash3::tile_shape(128, false)->name() + " ping-pong, persistent, last round split");
+  Overrides blocks;
+  blocks.persistent = false;
+  EXPECT_EQ(flash3::describe(flash3::choose(row, blocks), row), "128x176x2 ping-pong, blocks");
   Overrides fma;
   fma.exp2_on_fma = 1;
   EXPECT_NE(flash3::describe(flash3::choose(row, fma), row).find("2^x fma1"), std::string::npos);
@@ -287,7 +290,7 @@ TEST_F(Flash3Env, BadValuesAreRefusedWithTheSwitchAndItsValues) {
 TEST(Flash3Variants, Bfloat16HeadDim128ListsTheLadderThenGridsClustersSplitsAndTiles) {
   const std::vector<std::string> full = names(shape(128, false, 8192));
   const std::vector<std::string> head = {"unspecialized", "serial", "overlap", "pingpong-blocks", "pingpong-persistent",
-                                         "cluster2", "fma1", "fma2"};
+                                         "cluster2", "last-round-whole", "fma1", "fma2"};
   ASSERT_GE(full.size(), head.size());
   EXPECT_EQ(std::vector<std::string>(full.begin(), full.begin() + long(head.size())), head);
   // Then each alternative tile of this head dim and mask (a name says no head dim: 128x128x3 exists with both masks),

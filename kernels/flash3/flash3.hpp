@@ -77,10 +77,12 @@ struct TileShape {
 //    stages 163 KiB, 192×96×4 181 KiB, both + 36 KiB for the separate output tile. kAlternativeTiles has the
 //    two-consumer 128×176×2 (S 88 + P 44 + O 48 = 180 of 240); causal 128×128×2p is kLengthTiles' d=96 row (from 8k
 //    keys).
-//  * d=128 non-causal: 128×176 (S 88 + P 44 + O 64 registers per consumer thread; 2 stages = 208 KiB),
-//    one block per tile: the persistent grid measured within ±2 % of it at every N (call 3), 128×192 +1 %
-//    from 8k and −6 % at 1k; call 5: 128×160 persistent with its own output tile −1 to −1.5 % from 8k, clusters
-//    of two −22 to −29 %.
+//  * d=128 non-causal: 128×176 (S 88 + P 44 + O 64 registers per consumer thread; 2 stages = 208 KiB), on the
+//    persistent grid with its last round split (TailSplit). Call 16 (H100, one run), bf16 / fp16 against the same
+//    tile on one block per tile: +1.9 / +1.6 % at 8k, +4.6 / +2.2 % at 16k (the split alone: +2.5 / +1.9 % at 8k,
+//    +3.2 % bf16 at 16k). Before the split the persistent grid measured within ±2 % of blocks (call 3); 128×192
+//    +1 % from 8k and −6 % at 1k; call 5: 128×160 persistent with its own output tile −1 to −1.5 % from 8k,
+//    clusters of two −22 to −29 %. Below 8k keys kLengthTiles' 128×128 runs.
 //  * d=128 causal: 128×128, persistent (call 3: 639 vs 629 on blocks in the same order, 572 before; 128×176
 //    is 0–3 % faster from 8k but 10–20 % slower at 1k–2k: it takes over from 16k keys, kLengthTiles below).
 //  * d=256: FA3's 128×80 (Q 64 KiB + two stages of K and V: 224 KiB; O alone is 128 registers). Non-causal
@@ -93,7 +95,7 @@ inline constexpr std::array<TileShape, 8> kTileShapes = {{
     {64, true, 128, 4, 3, true},
     {96, false, 112, 3, 3, true},
     {96, true, 96, 4, 3, true},
-    {128, false, 176, 2},
+    {128, false, 176, 2, 2, true},
     {128, true, 128, 2, 2, true},
     {256, false, 80, 2, 2, true},
     {256, true, 80, 2, 2, false},

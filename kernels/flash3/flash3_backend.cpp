@@ -117,12 +117,20 @@ class Flash3Backend final : public CudaBackend {
         "cheapest one: d=64 causal +11 % at N = 1k) and handed out longest first, a few heads at a time so that their K and V stay in L2 (FA3's order); on "
         "the persistent grid one block per SM takes tile after tile from an atomic counter and loads the next "
         "tile's K and V while the current one's output is stored (on an H100 at N = 8k, d=128 causal: 609 TFLOP/s "
-        "with tiles head by head, 629 longest first, 639 persistent; d=64 non-causal at N = 2k: 458 → 492). GQA/MQA "
+        "with tiles head by head, 629 longest first, 639 persistent; d=64 non-causal at N = 2k: 458 → 492). Without "
+        "a mask every query tile costs the same, and the last round of tiles rarely fills every SM: the standard grid's 2048 "
+        "tiles of 128 rows on an H100's 132 SMs are 15.5 rounds, so half of the GPU would idle through the last one. The "
+        "persistent grid cuts that round by key tiles instead (Stream-K's idea, applied to attention): each SM takes an "
+        "equal share of the remaining tiles' key tiles, and the SM holding a tile's first keys merges the others' partial "
+        "output, row maximum and row sum (the online softmax's own merge) before storing it (d=128, N = 16k, bfloat16: "
+        "708 → 731 TFLOP/s; the variant last-round-whole measures it without). GQA/MQA "
         "blocks read their shared KV head directly. Head dims " + compiled_head_dims() + " are compiled (96 in blocks of 32 "
         "columns with the 64-byte swizzle: 96 is no multiple of the 128-byte swizzle's 64 columns); any other multiple of 8 "
         "runs on the next one up with zero-filled columns (correct, but it pays for the padding).",
         "O(B·H·Nq·d) for the output plus O(B·H·Nq) for the fp32 log-sum-exp — O(N) in the sequence length; "
-        "per block 177–225 KiB of shared memory (Q tile and the K/V rings). The Nq × Nk score matrix never exists.",
+        "per block 177–225 KiB of shared memory (Q tile and the K/V rings). The Nq × Nk score matrix never exists. Without "
+        "a mask, a workspace for the split last round: per SM and consumer warpgroup (d/2 + 4)·128 floats (9 MB at d=128 "
+        "on an H100), when the tiles do not fill whole rounds.",
         "float16/bfloat16 prefill and training-style shapes on H100/H200 (sm90) with head dim " + compiled_head_dims(" or ") +
             " (others up to 256 run padded): long sequences, causal or not, GQA. Elsewhere flash2 runs the same "
         "algorithm on mma.sync."};
