@@ -18,6 +18,11 @@
 #   cells   parts of the standard grid for flash3 and cudnn (GRID_BACKENDS) at the defaults (CELLS="dtype:causal:dims:seq;...",
 #           seq as attnscope-cli takes it, e.g. 1024:16384:x2), and BEFORE's flash3 beside them, written as grid_cells.jsonl
 #           for the tables;
+#   abba    parts of the standard grid (CELLS as for cells) for flash3 and cudnn in the order flash3, cudnn, cudnn, flash3,
+#           each run with the same wall-clock budget (ABBA_TIME seconds per point, default 0.1; no early stop on
+#           convergence), accuracy unchecked: a comparison that a drifting clock cannot tilt (an H100 under its power
+#           cap steps its clock down while a long point runs, and the convergence rule keeps sampling a drifting
+#           backend longer, deeper into the drop). Records tagged abba1 / abba2; table.py abba averages each pair;
 #   vgrid   the standard grid for flash3 alone under environment settings in any dtype (VGRID=
 #           "label:dtype:causal:dims:VAR=x+VAR=y[:seq];...", e.g. clusters, alternative tiles, the length tiles;
 #           HIDDEN=1536 for d=96);
@@ -143,6 +148,23 @@ for step in "$@"; do
           --backends flash3 2>>"$OUT/run.log" | sed 's/^{/{"variant":"before",/' >>"$OUT/grid_cells.jsonl"
       done
       python3 kernels/flash3/table.py grid "$OUT/grid_cells.jsonl" | tee "$OUT/grid.md"
+      ;;
+    abba)
+      t abba
+      IFS=';' read -ra cs <<<"${CELLS:?abba needs CELLS}"
+      for c in "${cs[@]}"; do
+        IFS=':' read -r dt causal dims seq <<<"$c"
+        flag=(); [[ $causal == 1 ]] && flag=(--causal)
+        declare -A seen=()
+        for b in flash3 cudnn cudnn flash3; do
+          seen[$b]=$(( ${seen[$b]:-0} + 1 ))
+          timeout 120 "$CLI" run --device cuda:0 --tokens 16384 --hidden "${HIDDEN:-2048}" --min-samples 10 --min-time 0 \
+            --max-time "${ABBA_TIME:-0.1}" --noise 0.0001 --no-check --stream --seq "$seq" --head-dim "$dims" --dtype "$dt" \
+            "${flag[@]}" --backends "$b" 2>>"$OUT/run.log" | sed "s/^{/{\"variant\":\"abba${seen[$b]}\",/" >>"$OUT/abba.jsonl"
+        done
+        unset seen
+      done
+      python3 kernels/flash3/table.py abba "$OUT/abba.jsonl" | tee "$OUT/abba.md"
       ;;
     vgrid)
       t vgrid

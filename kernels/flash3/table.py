@@ -3,6 +3,8 @@
 `run --each-plan` as backend flash3[<variant>]: both make the column "flash3 <variant>").
   table.py ladder FILES...         one row per variant (schedule / tile / older binary) at N=8k
   table.py grid grid_*.jsonl        the standard grid: flash3 vs cudnn, flash2 and the older binary
+  table.py abba abba.jsonl          gpu_run.sh's abba step: per cell flash3's and cudnn's two runs (order A B B A), their
+                                    means and ratio, and each run's mean SM clock
 TFLOP/s as attnscope-cli reports them (CUPTI span, cold L2); a failed accuracy check is marked."""
 import json
 import sys
@@ -49,7 +51,22 @@ for variant, r in records(paths):
     column = column_of(variant, r["backend"])
     cells.setdefault(key_of(r), {})[column] = r
 
-if mode == "ladder":
+if mode == "abba":
+    print("| dtype | d | causal | N | flash3 (2 runs) | cudnn (2 runs) | flash3 / cudnn | SM clock MHz, flash3 / cudnn |")
+    print("|---|---:|:---:|---:|---:|---:|---:|---|")
+    for key in sorted(cells):
+        row = cells[key]
+        runs = {b: [row.get(f"{b} abba{i}") for i in (1, 2)] for b in ("flash3", "cudnn")}
+        mean = {}
+        for b, rs in runs.items():
+            ts = [value(r)[0] for r in rs]
+            mean[b] = sum(ts) / 2 if all(ts) else None
+        texts = [f"{mean[b]:.1f} ({' / '.join(value(r)[1] for r in runs[b])})" if mean[b] else "-" for b in ("flash3", "cudnn")]
+        clocks = " / ".join(",".join(f"{r['sm_clock_mhz']:.0f}" if r and r.get("sm_clock_mhz") else "-" for r in runs[b])
+                            for b in ("flash3", "cudnn"))
+        print(f"| {key[0]} | {key[1]} | {'yes' if key[2] else 'no'} | {key[3]} | {texts[0]} | {texts[1]} | "
+              f"{ratio(mean['flash3'], mean['cudnn'])} | {clocks} |")
+elif mode == "ladder":
     print("| variant | d | causal | TFLOP/s | / default flash3 | / cudnn |")
     print("|---|---:|:---:|---:|---:|---:|")
     for key in sorted((k for k in cells if k[3] == 8192), key=lambda k: (k[2], -k[1])):
