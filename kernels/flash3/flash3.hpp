@@ -237,8 +237,8 @@ constexpr TailSplit plan_tail_split(int64_t tiles, int blocks, int64_t key_block
   return t;
 }
 // The workspace of a split: per unit and consumer warpgroup, each thread's O accumulators, two row maxima and two row
-// sums (float), then one flag (int) per unit and consumer, which must be zero when the kernel starts (the finisher
-// sets each back to zero).
+// sums (float), then one flag (int) per unit and consumer, which must be zero when the kernel starts (the launch clears
+// them).
 constexpr int64_t tail_partial_floats(const TileShape& tile) { return (tile.head_dim / 2 + 4) * 128; }
 constexpr int64_t tail_split_workspace_bytes(const TailSplit& t, const TileShape& tile) {
   return t.units == 0 ? 0 : int64_t(t.units) * tile.consumers * (tail_partial_floats(tile) * 4 + 4);

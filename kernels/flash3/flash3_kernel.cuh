@@ -345,7 +345,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
   // wgmma's accumulator layout: warp w holds rows 16w..16w+15; lane holds rows lane/4 and lane/4 + 8,
   // columns 8j + 2·(lane%4) + {0, 1} of every n8 block j (the mma.sync C layout, repeated along N).
   const int tile_row0 = 64 * cw + 16 * warp + lane / 4;  // + 8·r
-  const uint32_t sQ_wg = sQ + 64 * cw * kRowBytes, sO_wg = sO + 64 * cw * kRowBytes;
+  const uint32_t sQ_wg = sQ + 64 * cw * kRowBytes;
   // Descriptors by one add (sm90::TileDesc) where registers allow: with them the compiler holds Q's D/16
   // descriptors all loop long, and three consumers' 160 registers (d=96's 192×112: 8 bytes) and 192-key tiles (16
   // bytes) spilled; there each descriptor is encoded at its wgmma, as before TileDesc.
@@ -406,6 +406,18 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
   auto release_q_after_gemm = [&] {
     if constexpr (kPersistent && Cfg::kSeparateO) release(bar_q_empty);
   };
+  // Without a separate output tile (the persistent 128×176 tiles: no room beside Q and the rings) the output is staged
+  // in the K slot of the job's last key step instead of the Q tile, so the next Q loads as soon as both warpgroups'
+  // last Q·Kᵀ is done, under the last softmax, P·V and the store, not after the store has read Q out. That slot is
+  // released after the store instead of after the Q·Kᵀ; each warpgroup writes its rows only once the other one's last
+  // Q·Kᵀ (which reads the whole slot) has finished: named barrier kSlotBarrier + cw, arrived on by the other warpgroup.
+  constexpr bool kStageOInK = kPersistent && !Cfg::kSeparateO && Cfg::kTileBytes >= Cfg::kQBytes &&
+                              kSchedule == Schedule::kPingPong && kC == 2;
+  constexpr int kSlotBarrier = Cfg::kTurnBarrier + kC;
+  auto release_q_after_last_gemm = [&] {
+    if constexpr (kStageOInK) release(bar_q_empty);
+    else release_q_after_gemm();
+  };
 
   int ring = 0;
   for (int job = 0;; ++job) {
@@ -417,6 +429,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     }
     const Work w = work_of(tile);
     const int n_blocks = w.n_blocks, m_start = w.m_start, n_last = w.n_first + n_blocks - 1;
+    // kStageOInK: the output goes out through the last K slot (a piece that only leaves a partial result stores none).
+    const bool stage_o = kStageOInK && n_blocks > 0 && !(w.piece && !w.finisher);
 
     float o[Cfg::kOFloats];
 #pragma unroll
@@ -504,8 +518,12 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
         turn_end();
         warpgroup_wait<0>();
         fence_regs(s_acc);
-        release_kv(bar_k_empty(s0));
-        if (n_blocks == 1) release_q_after_gemm();
+        if (!(stage_o && n_blocks == 1)) release_kv(bar_k_empty(s0));
+        if (n_blocks == 1) {
+          release_q_after_last_gemm();
+          if constexpr (kStageOInK)
+            if (stage_o) named_barrier_arrive(kSlotBarrier + (1 - cw), 256);  // the other warpgroup may write the slot
+        }
         softmax(s_acc, n_last * kBlockN, alpha);  // alpha = 0 on an all-zero O: nothing to rescale
         pack_p<Cfg>(s_acc, p);
         for (int it = 1; it < n_blocks; ++it) {
@@ -518,8 +536,12 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
           turn_end();
           warpgroup_wait<1>();  // S(it) done; P·V(it−1) may still run while we do the softmax
           fence_regs(s_acc);
-          release_kv(bar_k_empty(s));  // the producer can refill this K slot during our softmax
-          if (it == n_blocks - 1) release_q_after_gemm();
+          if (!(stage_o && it == n_blocks - 1)) release_kv(bar_k_empty(s));  // the producer refills it during our softmax
+          if (it == n_blocks - 1) {
+            release_q_after_last_gemm();
+            if constexpr (kStageOInK)
+              if (stage_o) named_barrier_arrive(kSlotBarrier + (1 - cw), 256);
+          }
           softmax(s_acc, (n_last - it) * kBlockN, alpha);
           // Cfg::kSoftmaxUnderOwnPv: ptxas keeps this store of the row sums (which need every exp2) before the
           // wait for P·V(it−1); without it, it hoists the wait above the softmax.
@@ -565,7 +587,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
         named_barrier_sync(Cfg::kEpilogueBarrier + cw, 128);  // every thread's stores are out before the flag
         if (t == 0) {
           st_release_gpu(a.flags + blockIdx.x * kC + cw, 1);
-          if constexpr (!Cfg::kSeparateO) mbar_arrive_count(bar_q_empty, 4);  // nothing goes out through Q
+          if constexpr (!Cfg::kSeparateO && !kStageOInK) mbar_arrive_count(bar_q_empty, 4);  // nothing goes out through Q
         }
         continue;
       }
@@ -574,10 +596,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
         const long long last_step = (long long)(tile - a.total_tiles) + a.key_blocks - 1;
         const int last_unit = int((last_step * a.units + a.units - 1) / a.iters);
         for (int u = int(blockIdx.x) + 1; u <= last_unit; ++u) {
-          if (t == 0) {
-            wait_flag_gpu(a.flags + u * kC + cw);
-            a.flags[u * kC + cw] = 0;  // clear for the next launch; no other block writes it in this one
-          }
+          if (t == 0) wait_flag_gpu(a.flags + u * kC + cw);  // the launch cleared the flags (cudaMemsetAsync)
           named_barrier_sync(Cfg::kEpilogueBarrier + cw, 128);
           const float* src = slot(u);
           float f_own[2], f_other[2];
@@ -599,6 +618,10 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     }
 
     // ---- epilogue: O / l into this warpgroup's rows of the output tile (swizzled like the map), TMA store ----
+    const int o_slot = stage_of(ring - 1);  // stage_o: the last key step's K slot
+    const uint32_t sO_job = stage_o ? sK + o_slot * Cfg::kTileBytes : sO, sO_job_wg = sO_job + 64 * cw * kRowBytes;
+    if constexpr (kStageOInK)
+      if (stage_o) named_barrier_sync(kSlotBarrier + cw, 256);  // the other warpgroup's last Q·Kᵀ is done
     if constexpr (kPersistent && Cfg::kSeparateO) {
       // The previous tile's store must have finished reading the output tile before it is rewritten.
       if (t == 0) tma_store_wait_read();
@@ -615,7 +638,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       for (int j = 0; j < D / 8; ++j) {
         // Column 8j + 2·(lane%4): 16-byte chunk j % kChunks of column block j / kChunks, swizzled by the row.
         constexpr int kChunks = kRowBytes / 16;
-        const uint32_t addr = sO + (j / kChunks) * kBlockM * kRowBytes + tile_row * kRowBytes +
+        const uint32_t addr = sO_job + (j / kChunks) * kBlockM * kRowBytes + tile_row * kRowBytes +
                               (swizzled_chunk<kRowBytes>(j % kChunks, tile_row) * 16) + 4 * (lane % 4);
         const uint32_t packed = sm80::pack2<Element>(o[4 * j + 2 * r] * inv_l, o[4 * j + 2 * r + 1] * inv_l);
         asm volatile("st.shared.b32 [%0], %1;\n" ::"r"(addr), "r"(packed) : "memory");
@@ -626,11 +649,15 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     if (t == 0) {
 #pragma unroll
       for (int c = 0; c < Cfg::kColBlocks; ++c)
-        tma_store_3d(&maps.o, sO_wg + c * kBlockM * kRowBytes, kBlockCols * c, m_start + 64 * cw, w.bh);
+        tma_store_3d(&maps.o, sO_job_wg + c * kBlockM * kRowBytes, kBlockCols * c, m_start + 64 * cw, w.bh);
       tma_store_commit();
       if constexpr (!(kPersistent && Cfg::kSeparateO)) tma_store_wait_read();
-      // Q and O share the tile: the next Q may load once this warpgroup's rows have been read out.
-      if constexpr (kPersistent && !Cfg::kSeparateO) mbar_arrive_count(bar_q_empty, 4);
+      // The tile O went out through is free once this warpgroup's rows have been read out: the K slot (for its next
+      // K tile), or Q's (for the next Q).
+      if (stage_o)
+        mbar_arrive_count(bar_k_empty(o_slot), 4);
+      else if constexpr (kPersistent && !Cfg::kSeparateO)
+        mbar_arrive_count(bar_q_empty, 4);
     }
     if constexpr (!kPersistent) break;
   }
