@@ -123,7 +123,9 @@ class Flash3Backend final : public CudaBackend {
         "persistent grid cuts that round by key tiles instead (Stream-K's idea, applied to attention): each SM takes an "
         "equal share of the remaining tiles' key tiles, and the SM holding a tile's first keys merges the others' partial "
         "output, row maximum and row sum (the online softmax's own merge) before storing it (d=128, N = 16k, bfloat16: "
-        "708 → 731 TFLOP/s; the variant last-round-whole measures it without). GQA/MQA "
+        "708 → 731 TFLOP/s; the variant last-round-whole measures it without). Where a tile leaves no room for an "
+        "output buffer of its own (d=128's 128×176), the output goes out through the last K slot instead of the Q tile, "
+        "so the next tile's Q loads during the last multiply and the store (+1 % at N = 8k). GQA/MQA "
         "blocks read their shared KV head directly. Head dims " + compiled_head_dims() + " are compiled (96 in blocks of 32 "
         "columns with the 64-byte swizzle: 96 is no multiple of the 128-byte swizzle's 64 columns); any other multiple of 8 "
         "runs on the next one up with zero-filled columns (correct, but it pays for the padding).",
