@@ -16,8 +16,11 @@
 //     softmax in registers (exp2 domain), O += P·V with P straight from the S accumulators as wgmma's
 //     register A operand. The key tiles are walked from the last to the first, so the masked ones
 //     (ragged end, causal diagonal) come first.
-// The output goes back through the Q tile's shared memory and a TMA store (rows past q_len dropped by
-// the copy engine); the log-sum-exp is written per row.
+// The output goes back through shared memory and a TMA store (rows past q_len dropped by the copy engine): its own
+// tile where it fits beside Q and the rings, else the last key step's K slot (kStageOInK), else the Q tile; the
+// log-sum-exp is written per row. On the persistent grid without a mask the last round of tiles is split by key steps
+// over every block (flash3.hpp, TailSplit): pieces leave partial results in a workspace, merged by the block holding
+// each tile's first key step.
 #include <cuda.h>
 #include <cuda_runtime.h>
 
