@@ -22,7 +22,7 @@
 #           each run with the same wall-clock budget (ABBA_TIME seconds per point, default 0.1; no early stop on
 #           convergence), accuracy unchecked: a comparison that a drifting clock cannot tilt (an H100 under its power
 #           cap steps its clock down while a long point runs, and the convergence rule keeps sampling a drifting
-#           backend longer, deeper into the drop). Records tagged abba1 / abba2; table.py abba averages each pair;
+#           backend longer, deeper into the drop). Records flash3[abba1], cudnn[abba2], …; table.py abba averages each pair;
 #   vgrid   the standard grid for flash3 alone under environment settings in any dtype (VGRID=
 #           "label:dtype:causal:dims:VAR=x+VAR=y[:seq];...", e.g. clusters, alternative tiles, the length tiles;
 #           HIDDEN=1536 for d=96);
@@ -42,6 +42,10 @@ OUT="${OUT:-$PWD/flash3-out}"
 DTYPES="${DTYPES:-bfloat16}"
 mkdir -p "$OUT"
 CLI="$BUILD/bin/attnscope-cli"
+# Records of another binary or setting are told apart by their backend id, "flash3[before]" as `run --each-plan` writes
+# "flash3[serial]": the app draws them as series of their own (a tag beside the record was invisible to it, so a file
+# holding two binaries' flash3 showed one of them), and table.py names the column "flash3 before".
+tag() { sed "s/\"backend\":\"\([^\"[]*\)\"/\"backend\":\"\1[$1]\"/"; }
 T0=$(date +%s); t() { echo "== $(( $(date +%s) - T0 )) s: $*"; }
 TC=$(python3 -c "import nvidia.cudnn as m; print(list(m.__path__)[0] + '/lib')" 2>/dev/null)
 [ -f "$TC/libcudnn.so.9" ] && export ATTNSCOPE_CUDNN_LIBRARY="$TC/libcudnn.so.9" LD_LIBRARY_PATH="$TC:${LD_LIBRARY_PATH:-}"
@@ -108,7 +112,7 @@ for step in "$@"; do
           timeout 60 "$CLI" run "${GRID[@]}" --seq 1024:16384:x2 --head-dim "${HEAD_DIMS:-64,128}" --dtype "$dt" "${flag[@]}" \
             --backends "${GRID_BACKENDS:-flash3,flash2,cudnn}" >"$OUT/grid_${dt}_$c.jsonl" 2>>"$OUT/run.log"
           [ -n "${BEFORE:-}" ] && timeout 30 "$BEFORE" run "${GRID[@]}" --seq 1024:16384:x2 --head-dim "${HEAD_DIMS:-64,128}" --dtype "$dt" \
-            "${flag[@]}" --backends "${BEFORE_BACKENDS:-flash3}" 2>>"$OUT/run.log" | sed 's/^{/{"variant":"before",/' >>"$OUT/grid_${dt}_$c.jsonl"
+            "${flag[@]}" --backends "${BEFORE_BACKENDS:-flash3}" 2>>"$OUT/run.log" | tag before >>"$OUT/grid_${dt}_$c.jsonl"
         done
       done
       python3 kernels/flash3/table.py grid "$OUT"/grid_*.jsonl | tee "$OUT/grid.md"
@@ -121,7 +125,7 @@ for step in "$@"; do
         set -- $alt
         flag=(); [[ $1 == 1 ]] && flag=(--causal)
         ATTNSCOPE_FLASH3_TILE=$3 timeout 30 "$CLI" run "${GRID[@]}" --seq 1024:16384:x2 --head-dim "$2" --dtype bfloat16 \
-          "${flag[@]}" --backends flash3 2>>"$OUT/run.log" | sed "s/^{/{\"variant\":\"tile-$3\",/" >>"$OUT/altgrid.jsonl"
+          "${flag[@]}" --backends flash3 2>>"$OUT/run.log" | tag tile-$3 >>"$OUT/altgrid.jsonl"
       done
       python3 kernels/flash3/table.py grid "$OUT"/grid_*.jsonl "$OUT/altgrid.jsonl" | tee "$OUT/grid.md"
       ;;
@@ -133,7 +137,7 @@ for step in "$@"; do
         IFS=':' read -r label causal dims envs <<<"$v"
         flag=(); [[ $causal == 1 ]] && flag=(--causal)
         env ${envs//+/ } timeout 40 "$CLI" run "${GRID[@]}" --seq 1024:16384:x2 --head-dim "$dims" --dtype bfloat16 "${flag[@]}" \
-          --backends flash3 2>>"$OUT/run.log" | sed "s/^{/{\"variant\":\"$label\",/" >>"$OUT/variants.jsonl"
+          --backends flash3 2>>"$OUT/run.log" | tag $label >>"$OUT/variants.jsonl"
       done
       ;;
     cells)
@@ -145,7 +149,7 @@ for step in "$@"; do
         timeout 60 "$CLI" run "${GRID[@]}" --seq "$seq" --head-dim "$dims" --dtype "$dt" "${flag[@]}" \
           --backends "${GRID_BACKENDS:-flash3,cudnn}" >>"$OUT/grid_cells.jsonl" 2>>"$OUT/run.log"
         [ -n "${BEFORE:-}" ] && timeout 60 "$BEFORE" run "${GRID[@]}" --seq "$seq" --head-dim "$dims" --dtype "$dt" "${flag[@]}" \
-          --backends flash3 2>>"$OUT/run.log" | sed 's/^{/{"variant":"before",/' >>"$OUT/grid_cells.jsonl"
+          --backends flash3 2>>"$OUT/run.log" | tag before >>"$OUT/grid_cells.jsonl"
       done
       python3 kernels/flash3/table.py grid "$OUT/grid_cells.jsonl" | tee "$OUT/grid.md"
       ;;
@@ -160,7 +164,7 @@ for step in "$@"; do
           seen[$b]=$(( ${seen[$b]:-0} + 1 ))
           timeout 120 "$CLI" run --device cuda:0 --tokens 16384 --hidden "${HIDDEN:-2048}" --min-samples 10 --min-time 0 \
             --max-time "${ABBA_TIME:-0.1}" --noise 0.0001 --no-check --stream --seq "$seq" --head-dim "$dims" --dtype "$dt" \
-            "${flag[@]}" --backends "$b" 2>>"$OUT/run.log" | sed "s/^{/{\"variant\":\"abba${seen[$b]}\",/" >>"$OUT/abba.jsonl"
+            "${flag[@]}" --backends "$b" 2>>"$OUT/run.log" | tag abba${seen[$b]} >>"$OUT/abba.jsonl"
         done
         unset seen
       done
@@ -173,7 +177,7 @@ for step in "$@"; do
         IFS=':' read -r label dt causal dims envs seq <<<"$v"
         flag=(); [[ $causal == 1 ]] && flag=(--causal)
         env ${envs//+/ } timeout 40 "$CLI" run "${GRID[@]}" --seq "${seq:-1024:16384:x2}" --head-dim "$dims" --dtype "$dt" "${flag[@]}" \
-          --backends flash3 2>>"$OUT/run.log" | sed "s/^{/{\"variant\":\"$label\",/" >>"$OUT/vgrid.jsonl"
+          --backends flash3 2>>"$OUT/run.log" | tag $label >>"$OUT/vgrid.jsonl"
       done
       python3 kernels/flash3/table.py grid "$OUT"/grid_*.jsonl "$OUT/vgrid.jsonl" | tee "$OUT/vgrid.md"
       ;;
@@ -186,7 +190,7 @@ for step in "$@"; do
             --backends flash3,cudnn >>"$OUT/d256.jsonl" 2>>"$OUT/run.log"
           # Both rows are persistent: the one-block-per-tile grid beside them, at every length.
           ATTNSCOPE_FLASH3_GRID=blocks timeout 40 "$CLI" run "${GRID[@]}" --seq 1024:16384:x2 --head-dim 256 --dtype "$dt" \
-            "${flag[@]}" --backends flash3 2>>"$OUT/run.log" | sed 's/^{/{"variant":"blocks",/' >>"$OUT/d256.jsonl"
+            "${flag[@]}" --backends flash3 2>>"$OUT/run.log" | tag blocks >>"$OUT/d256.jsonl"
         done
       done
       python3 kernels/flash3/table.py grid "$OUT/d256.jsonl" | tee "$OUT/d256.md"
@@ -219,7 +223,7 @@ for step in "$@"; do
         timeout 40 "$CLI" run --device cuda:0 --tokens 16384 --heads 16 "${TIMING[@]}" --stream --seq 8192 --head-dim 80,96,112 \
           --dtype bfloat16 $c --backends flash3,flash2,cudnn >>"$OUT/padded.jsonl" 2>>"$OUT/run.log"
         [ -n "${BEFORE:-}" ] && timeout 30 "$BEFORE" run --device cuda:0 --tokens 16384 --heads 16 "${TIMING[@]}" --stream --seq 8192 \
-          --head-dim 80,96,112 --dtype bfloat16 $c --backends flash3 2>>"$OUT/run.log" | sed 's/^{/{"variant":"before",/' >>"$OUT/padded.jsonl"
+          --head-dim 80,96,112 --dtype bfloat16 $c --backends flash3 2>>"$OUT/run.log" | tag before >>"$OUT/padded.jsonl"
       done
       python3 kernels/flash3/table.py grid "$OUT/padded.jsonl" | tee "$OUT/padded.md"
       ;;

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Tables from gpu_run.sh's output (attnscope-cli JSON lines; flash3 rows may carry a "variant" tag, or come from
-`run --each-plan` as backend flash3[<variant>]: both make the column "flash3 <variant>").
+"""Tables from gpu_run.sh's output (attnscope-cli JSON lines). Another binary's or setting's records carry it in their
+backend id, flash3[<tag>] (gpu_run.sh's tag, as `run --each-plan` names a variant), or, in files written before
+2026-12-07's call 20, in a "variant" field beside the record: both make the column "flash3 <tag>".
   table.py ladder FILES...         one row per variant (schedule / tile / older binary) at N=8k
   table.py grid grid_*.jsonl        the standard grid: flash3 vs cudnn, flash2 and the older binary
   table.py abba abba.jsonl          gpu_run.sh's abba step: per cell flash3's and cudnn's two runs (order A B B A), their
