@@ -5,6 +5,7 @@
 #include "attnscope/platform.hpp"
 
 #include <chrono>
+#include <cstdio>
 
 
 namespace attnscope {
@@ -126,6 +127,15 @@ Record Runner::run_one(const Problem& p, int64_t point, const Backend& b, const 
     r.memory.method = m.memory.method;
     r.accuracy = std::move(m.accuracy);
     r.message = std::move(m.note);
+    // Said where it is read: the results table's note, the CLI's and the files'.
+    if (const Drift d = sample_drift(m.span_us, s.stopping.noise_target); d.drifted) {
+      char text[256];
+      std::snprintf(text, sizeof text,
+                    "Samples drifted from %.4g to %.4g µs (medians of the first and second half): a clock or temperature "
+                    "change during the point; its median mixes both. ",
+                    d.first, d.second);
+      r.message += text;
+    }
     r.phase_s = std::move(m.phase_s);
     if (r.latency_us.median > 0) r.tflops = r.flops / (r.latency_us.median * 1e-6) / 1e12;
     const double peak = exec_.device().peak_tflops(p.dtype);

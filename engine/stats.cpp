@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <utility>
 
 namespace attnscope {
 
@@ -12,6 +13,18 @@ double percentile(const std::vector<double>& sorted, double q) {
   const std::size_t hi = std::min(lo + 1, sorted.size() - 1);
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - double(lo));
 }
+
+namespace {
+// Distribution-free 95% CI of the median of sorted samples, from order statistics (1-based ranks, clamped):
+// l = floor(n/2 - 0.98·sqrt(n)), u = ceil(n/2 + 1 + 0.98·sqrt(n)).
+std::pair<double, double> median_ci(const std::vector<double>& sorted) {
+  const int64_t count = int64_t(sorted.size());
+  const double n = double(count), half = 0.98 * std::sqrt(n);
+  const int64_t l = std::clamp<int64_t>(int64_t(std::floor(n / 2 - half)), 1, count);
+  const int64_t u = std::clamp<int64_t>(int64_t(std::ceil(n / 2 + 1 + half)), 1, count);
+  return {sorted[std::size_t(l - 1)], sorted[std::size_t(u - 1)]};
+}
+}  // namespace
 
 Summary summarize(std::vector<double> samples) {
   Summary s;
@@ -29,13 +42,24 @@ Summary summarize(std::vector<double> samples) {
   double var = 0;
   for (double x : samples) var += (x - s.mean) * (x - s.mean);
   s.stddev = s.n > 1 ? std::sqrt(var / double(s.n - 1)) : 0;
-  // Distribution-free 95% CI of the median from order statistics (1-based ranks, clamped):
-  // l = floor(n/2 - 0.98·sqrt(n)), u = ceil(n/2 + 1 + 0.98·sqrt(n)).
-  const double n = double(s.n), half = 0.98 * std::sqrt(n);
-  const int64_t l = std::clamp<int64_t>(int64_t(std::floor(n / 2 - half)), 1, s.n);
-  const int64_t u = std::clamp<int64_t>(int64_t(std::ceil(n / 2 + 1 + half)), 1, s.n);
-  s.ci_rel_halfwidth = s.median > 0 ? (samples[u - 1] - samples[l - 1]) / (2 * s.median) : 0;
+  const auto [lo, hi] = median_ci(samples);
+  s.ci_rel_halfwidth = s.median > 0 ? (hi - lo) / (2 * s.median) : 0;
   return s;
+}
+
+Drift sample_drift(const std::vector<double>& samples, double noise_target) {
+  Drift d;
+  if (samples.size() < 16) return d;  // halves of fewer than 8 samples: their intervals span nearly all of them
+  const auto middle = samples.begin() + std::ptrdiff_t(samples.size() / 2);
+  std::vector<double> first(samples.begin(), middle), second(middle, samples.end());
+  std::sort(first.begin(), first.end());
+  std::sort(second.begin(), second.end());
+  d.first = percentile(first, 0.5);
+  d.second = percentile(second, 0.5);
+  const auto [lo1, hi1] = median_ci(first);
+  const auto [lo2, hi2] = median_ci(second);
+  d.drifted = d.first > 0 && std::abs(d.second - d.first) > noise_target * d.first && (lo2 > hi1 || hi2 < lo1);
+  return d;
 }
 
 bool StoppingState::add(double sample_s, double wall_s) {

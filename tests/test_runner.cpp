@@ -144,6 +144,30 @@ TEST(Plan, PointMajorAllBackendsOrChosenOnes) {
   }
 }
 
+// A point whose samples drifted (a clock stepping down) says so in its record's message, where the results table,
+// the CLI and the files show it; a steady one does not.
+TEST(Runner, ARecordSaysWhenItsSamplesDrifted) {
+  Fixture f;
+  f.reg.add(std::make_unique<ScriptedBackend>("steady", write_reference));
+  f.reg.add(std::make_unique<ScriptedBackend>("throttled", write_reference));
+  FakeExecutor exec;
+  exec.on_measure = [](const Backend& b) {
+    Measurement m;
+    m.timer = "cupti";
+    for (int i = 0; i < 32; ++i) m.span_us.push_back(b.info().id == "throttled" && i >= 16 ? 3240 : 2980 + i % 3);
+    return m;
+  };
+  Runner runner(f.reg, exec);
+  const std::vector<Problem> one{f.points[0]};
+  CancelToken cancel;
+  MeasureSettings s = quick();
+  s.stopping.noise_target = 0.01;
+  const auto records = runner.run(one, make_plan(f.reg, one, {}), s, {}, cancel);
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].message.find("drifted"), std::string::npos) << records[0].message;
+  EXPECT_NE(records[1].message.find("Samples drifted from 2981 to 3240 µs"), std::string::npos) << records[1].message;
+}
+
 TEST(Runner, EveryOutcomeBecomesARecordAndTheSweepGoesOn) {
   Fixture f;
   f.reg.add(std::make_unique<ScriptedBackend>("ok", write_reference));

@@ -14,6 +14,16 @@ struct Summary {
 Summary summarize(std::vector<double> samples);  // empty ⇒ n = 0, all zero
 double percentile(const std::vector<double>& sorted, double q);  // linear interpolation, q in [0,1]
 
+// Whether samples taken in order drifted during a point: the medians of their first and second halves differ by more
+// than the noise target and the halves' 95% confidence intervals of the median do not overlap (an H100 stepping its
+// clock down under its power limit: 2969 µs per sample at first, 3243 µs a few hundred milliseconds later). More
+// samples do not settle such a point; its median mixes the regimes in the proportion they happened to be sampled.
+struct Drift {
+  bool drifted = false;
+  double first = 0, second = 0;  // the halves' medians, in the samples' unit
+};
+Drift sample_drift(const std::vector<double>& samples, double noise_target);
+
 struct StoppingRule {
   int64_t min_samples = 10;
   double min_time_s = 0.5;        // accumulated measured time
