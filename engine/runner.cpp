@@ -129,11 +129,12 @@ Record Runner::run_one(const Problem& p, int64_t point, const Backend& b, const 
     r.message = std::move(m.note);
     // Said where it is read: the results table's note, the CLI's and the files'.
     if (const Drift d = sample_drift(m.span_us, s.stopping.noise_target); d.drifted) {
+      const int decimals = d.first < 10 ? 2 : d.first < 100 ? 1 : 0;  // 3.25, 32.5, 3250, 32500 µs
       char text[256];
       std::snprintf(text, sizeof text,
-                    "Samples drifted from %.4g to %.4g µs (medians of the first and second half): a clock or temperature "
+                    "Samples drifted from %.*f to %.*f µs (medians of the first and second half): a clock or temperature "
                     "change during the point; its median mixes both. ",
-                    d.first, d.second);
+                    decimals, d.first, decimals, d.second);
       r.message += text;
     }
     r.phase_s = std::move(m.phase_s);
