@@ -137,4 +137,20 @@ TEST(Flash3Rules, SharedMemoryOfEveryTileShapeFitsHopper) {
   for (const flash3::TileShape& s : flash3::kAlternativeTiles) EXPECT_LE(s.kernel_shared_memory_bytes(), 227 * 1024) << s.name();
 }
 
+// Q is a ring of two slots on the causal persistent tiles with their own output tile where a second Q tile fits too
+// (d=128's 128×128: 193.25 KiB + 32 KiB + 768 bytes of alignment; d=64's 192×128×4); the same tiles without a mask keep
+// one slot (call 21 measured them slower with two), as do the block grid and the tiles without an output tile.
+TEST(Flash3Rules, QRingHasTwoSlotsOnCausalTilesWithRoomForThem) {
+  const flash3::TileShape d128_causal{128, true, 128, 2, 2, true}, d128_full{128, false, 128, 2, 2, true};
+  EXPECT_EQ(d128_causal.q_slots(), 2);
+  EXPECT_EQ(d128_full.q_slots(), 1);
+  EXPECT_EQ(d128_causal.kernel_shared_memory_bytes(), d128_full.kernel_shared_memory_bytes() + 32 * 1024 + 768);
+  EXPECT_EQ(d128_causal.kernel_shared_memory_bytes(), 231424);
+  EXPECT_EQ((flash3::TileShape{64, true, 128, 4, 3, true}.q_slots()), 2);
+  EXPECT_EQ((flash3::TileShape{64, false, 128, 4, 3, true}.q_slots()), 1);
+  EXPECT_EQ((flash3::TileShape{128, true, 128, 2, 2, false}.q_slots()), 1);  // one block per tile: no next tile
+  EXPECT_EQ((flash3::TileShape{128, true, 176, 2, 2, true}.q_slots()), 1);   // no output tile of its own
+  EXPECT_EQ((flash3::TileShape{96, true, 96, 4, 3, true}.q_slots()), 1);     // would need 254 KiB
+}
+
 }  // namespace

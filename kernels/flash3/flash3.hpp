@@ -48,7 +48,17 @@ struct TileShape {
   // Q can load while this one's output is stored; otherwise it goes out through the Q tile.
   constexpr int q_bytes() const { return block_m() * head_dim * 2; }
   constexpr bool separate_output() const { return persistent && shared_memory_bytes() + q_bytes() <= 227 * 1024; }
-  constexpr int kernel_shared_memory_bytes() const { return shared_memory_bytes() + (separate_output() ? q_bytes() : 0); }
+  // Causal tiles with their own output tile keep Q in a ring of two slots where a second Q tile fits as well (after the
+  // barriers, 1 KiB aligned): the next tile's Q loads during this one instead of after its last Q·Kᵀ. Against one slot
+  // in the same run (H100): causal 1k +1 to +3 % (d=64 and d=128; call 22, standard protocol), 0.98–1.02× from 2k,
+  // d=96 causal +1.2 / +1.7 % at 8k / 16k; without a mask −0.3 to −1.3 % (call 21), so those kernels keep one slot.
+  constexpr int q_slots() const {
+    // + the output tile, the second Q tile, and the barriers' 256 bytes padded to 1 KiB (+ 768)
+    return causal && separate_output() && shared_memory_bytes() + q_bytes() + q_bytes() + 768 <= 227 * 1024 ? 2 : 1;
+  }
+  constexpr int kernel_shared_memory_bytes() const {
+    return shared_memory_bytes() + (separate_output() ? q_bytes() : 0) + (q_slots() == 2 ? q_bytes() + 768 : 0);
+  }
   // Multicast splits each K/V tile by its column blocks, so the head dim must hold a multiple of
   // `cluster` of them; the two blocks must see the same key tiles (no causal diagonal between them).
   constexpr bool can_cluster(int blocks) const { return !causal && (head_dim / block_columns(head_dim)) % blocks == 0; }

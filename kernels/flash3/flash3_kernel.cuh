@@ -188,6 +188,20 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
   const uint32_t bar_q_empty = bar_q + 8 * (1 + 4 * kStages);
   const uint32_t s_tile = bar_q_empty + 8;
   const uint32_t s_scratch = s_tile + 4;  // written, never read (Cfg::kSoftmaxUnderOwnPv)
+  // Causal persistent tiles with their own output tile keep Q in a ring of two slots (TileShape::q_slots): job j uses
+  // slot j % 2. The second slot lies after the barriers (Cfg::kOffQ1), so the other kernels' layout is untouched; its
+  // full and empty barriers and tile index follow the scratch word.
+  constexpr int kQSlots = kCausal && Cfg::kQRingFits ? 2 : 1;
+  const uint32_t sQ1 = base + Cfg::kOffQ1;
+  const uint32_t bar_q1 = s_tile + 8, bar_q_empty1 = s_tile + 16, s_tile1 = s_tile + 24;
+  // With the ring the producer also works out the next job's tile while it loads this one's K and V: with 24 registers
+  // it spilled 8–24 bytes there, so it keeps 32. Two consumers give up 8 each (S + P + O of the 128×128 tiles: 160 of
+  // 232); three keep their 160 (152 serialized the wgmmas, C7512), which fills the register file exactly.
+  constexpr int kProducerRegs = kQSlots == 2 ? 32 : Cfg::kProducerRegs;
+  constexpr int kConsumerRegs = kQSlots == 2 && Cfg::kConsumers == 2 ? 232 : Cfg::kConsumerRegs;
+  auto q_full = [&](int slot) { return slot == 0 ? bar_q : bar_q1; };
+  auto q_empty = [&](int slot) { return slot == 0 ? bar_q_empty : bar_q_empty1; };
+  auto q_index = [&](int slot) { return slot == 0 ? s_tile : s_tile1; };
 
   const int causal_shift = a.kv_len - a.q_len;  // query i sees key j iff j <= i + causal_shift
   // One unit of work: 64·consumers query rows of one (batch, head) against their key tiles.
@@ -241,6 +255,10 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
   if (threadIdx.x == 0) {
     mbar_init(bar_q, 1);
     mbar_init(bar_q_empty, 4 * Cfg::kConsumers);
+    if constexpr (kQSlots == 2) {
+      mbar_init(bar_q1, 1);
+      mbar_init(bar_q_empty1, 4 * Cfg::kConsumers);
+    }
     for (int s = 0; s < kStages; ++s) {
       mbar_init(bar_k_full(s), 1);
       mbar_init(bar_v_full(s), 1);
@@ -277,23 +295,39 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
         tma_load_3d(dst, map, full, kBlockCols * c, n_block * kBlockN, kv_bh);
     }
   };
-  auto load_q = [&](const Work& w) {
-    mbar_arrive_expect_tx(bar_q, Cfg::kQBytes);
+  auto load_q = [&](const Work& w, int slot) {
+    mbar_arrive_expect_tx(q_full(slot), Cfg::kQBytes);
 #pragma unroll
     for (int c = 0; c < Cfg::kColBlocks; ++c)
-      tma_load_3d(sQ + c * kBlockM * kRowBytes, &maps.q, bar_q, kBlockCols * c, w.m_start, w.bh);
+      tma_load_3d((slot == 0 ? sQ : sQ1) + c * kBlockM * kRowBytes, &maps.q, q_full(slot), kBlockCols * c, w.m_start, w.bh);
   };
 
   if (Cfg::kSpecialized && warpgroup == 0) {
     // ---------------------------------------------------------------- producer
-    setmaxnreg_dec<Cfg::kProducerRegs>();
+    setmaxnreg_dec<kProducerRegs>();
     if (threadIdx.x == 0) {
       prefetch_tensor_map(&maps.q), prefetch_tensor_map(&maps.k), prefetch_tensor_map(&maps.v);
       int ring = 0;  // K (and V) tiles loaded so far: tile `ring + it` goes to slot (ring + it) % kStages
       int tile = kTailSplit && int(blockIdx.x) >= a.dp_tiles ? tail_first_job : int(blockIdx.x);  // the job id
+      // Two Q slots: job j's tile index goes into its slot, with its Q when it has keys to see (past the end, the
+      // consumers read the index and stop), one job ahead of its K and V tiles. Its work is worked out once, there
+      // (twice per job, the producer spilled).
+      Work w_next{};
+      auto publish = [&](int j, int tile_j) {
+        const int slot = j % kQSlots;
+        mbar_wait(q_empty(slot), ((j / kQSlots) & 1) ^ 1);
+        st_shared_s32(q_index(slot), tile_j);
+        const bool valid_j = tile_j < (kTailSplit ? a.job_end : a.total_tiles);
+        w_next = work_of(valid_j ? tile_j : 0);
+        if (valid_j && w_next.n_blocks > 0)
+          load_q(w_next, slot);
+        else
+          mbar_arrive(q_full(slot));
+      };
+      if constexpr (kQSlots == 2) publish(0, tile);
       for (int job = 0;; ++job) {
         const bool valid = tile < (kTailSplit ? a.job_end : a.total_tiles);
-        const Work w = work_of(valid ? tile : 0);
+        const Work w = kQSlots == 2 ? w_next : work_of(valid ? tile : 0);
         const int n_blocks = valid ? w.n_blocks : 0, n_last = w.n_first + n_blocks - 1;
         // Tile `it` of this job walks the keys from the end backwards.
         auto load_k = [&](int it) { load_kv(false, ring + it, n_last - it, w.kv_bh); };
@@ -301,7 +335,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
         // The first K tile does not need the Q tile to be free: on the persistent grid it loads while the
         // consumers still finish the previous tile.
         if (n_blocks > 0) load_k(0);
-        if constexpr (kPersistent) {
+        if constexpr (kPersistent && kQSlots == 1) {
           mbar_wait(bar_q_empty, (job & 1) ^ 1);  // the consumers are done with the previous Q (and index)
           st_shared_s32(s_tile, tile);
           if (!valid) {
@@ -309,6 +343,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
             break;
           }
         }
+        if constexpr (kQSlots == 2)
+          if (!valid) break;  // published one job ahead (past the end: the consumers stop on it)
         // The next tile is asked for now, so the atomic's round trip hides under this tile's loads.
         int next = tile + int(gridDim.x);
         if constexpr (kTailSplit) next = next_job(tile);
@@ -322,16 +358,19 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
           if (taken == a.total_tiles - 1) atomicExch(a.tile_counter, 0);
         }
         if (n_blocks > 0) {
-          load_q(w);
+          if constexpr (kQSlots == 1) load_q(w, 0);
           // K(it) before V(it − 1): the order the consumers need them in (Q·K(it)ᵀ is issued with P·V(it − 1)).
           for (int it = 1; it < n_blocks; ++it) {
             load_k(it);
             load_v(it - 1);
           }
           load_v(n_blocks - 1);
-        } else if constexpr (kPersistent) {
+        } else if constexpr (kPersistent && kQSlots == 1) {
           mbar_arrive(bar_q);  // nothing to load, but the consumers still learn the tile (its rows are zeros)
         }
+        // The next job's Q once this one's loads are out (each waited for its slot: about two key steps before this
+        // job ends). Inside the loop, after the second K, the producer spilled.
+        if constexpr (kQSlots == 2) publish(job + 1, next);
         ring += n_blocks;
         if constexpr (!kPersistent) break;
         tile = next;
@@ -342,7 +381,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
   }
 
   // ------------------------------------------------------------------ consumers
-  if constexpr (Cfg::kSpecialized) setmaxnreg_inc<Cfg::kConsumerRegs>();
+  if constexpr (Cfg::kSpecialized) setmaxnreg_inc<kConsumerRegs>();
   const int cw = warpgroup - (Cfg::kSpecialized ? 1 : 0);  // consumer index: rows 64·cw .. +63 of the tile
   const int t = threadIdx.x % 128, warp = t / 32, lane = t % 32;
   // wgmma's accumulator layout: warp w holds rows 16w..16w+15; lane holds rows lane/4 and lane/4 + 8,
@@ -353,7 +392,9 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
   // descriptors all loop long, and three consumers' 160 registers (d=96's 192×112: 8 bytes) and 192-key tiles (16
   // bytes) spilled; there each descriptor is encoded at its wgmma, as before TileDesc.
   constexpr bool kDescAdds = Cfg::kConsumers == 2 && kBlockN <= 176;
-  const TileDesc<kRowBytes> q_desc(sQ_wg, 16, Cfg::kAtomBytes);  // this warpgroup's rows of the Q tile
+  const TileDesc<kRowBytes> q_desc(sQ_wg, 16, Cfg::kAtomBytes);  // this warpgroup's rows of the Q tile (slot 0)
+  int q_slot = 0;        // the job's Q slot (kQSlots)
+  uint32_t q_off = 0;    // its offset from slot 0
 
   // S = Q·Kᵀ for the K tile in stage s: D/16 wgmma k-steps. Within a column block (64 or 32 columns) a k16
   // step is +32 bytes on the descriptor's start address (the swizzle is applied to the computed address).
@@ -367,9 +408,9 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       constexpr int c = kk / kSteps, k_bytes = (kk % kSteps) * 32;
       const uint32_t q_offset = c * kBlockM * kRowBytes + k_bytes, k_offset = c * kBlockN * kRowBytes + k_bytes;
       if constexpr (kDescAdds)
-        wgmma::Op<Element, kBlockN>::ss(s_acc, q_desc.at(q_offset), k_desc.at(k_offset), kk == 0 ? 0 : 1);
+        wgmma::Op<Element, kBlockN>::ss(s_acc, q_desc.at(q_off + q_offset), k_desc.at(k_offset), kk == 0 ? 0 : 1);
       else
-        wgmma::Op<Element, kBlockN>::ss(s_acc, make_desc<kRowBytes>(sQ_wg + q_offset, 16, Cfg::kAtomBytes),
+        wgmma::Op<Element, kBlockN>::ss(s_acc, make_desc<kRowBytes>(sQ_wg + q_off + q_offset, 16, Cfg::kAtomBytes),
                                         make_desc<kRowBytes>(k_tile + k_offset, 16, Cfg::kAtomBytes), kk == 0 ? 0 : 1);
     });
     warpgroup_commit();
@@ -407,7 +448,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
   // With a separate output tile the Q tile is free for the next tile's Q once the last Q·Kᵀ is done;
   // otherwise only once the output stored through it has been read out.
   auto release_q_after_gemm = [&] {
-    if constexpr (kPersistent && Cfg::kSeparateO) release(bar_q_empty);
+    if constexpr (kPersistent && Cfg::kSeparateO) release(q_empty(q_slot));
   };
   // Without a separate output tile (the persistent 128×176 tiles: no room beside Q and the rings) the output is staged
   // in the K slot of the job's last key step instead of the Q tile, so the next Q loads as soon as both warpgroups'
@@ -426,8 +467,9 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
   for (int job = 0;; ++job) {
     int tile = blockIdx.x;
     if constexpr (kPersistent) {
-      mbar_wait(bar_q, job & 1);  // the tile index, and its Q if it has keys to see
-      tile = ld_shared_s32(s_tile);
+      if constexpr (kQSlots == 2) q_slot = job & 1, q_off = q_slot == 0 ? 0u : sQ1 - sQ;
+      mbar_wait(q_full(q_slot), (job / kQSlots) & 1);  // the tile index, and its Q if it has keys to see
+      tile = ld_shared_s32(q_index(q_slot));
       if (tile >= (kTailSplit ? a.job_end : a.total_tiles)) break;
     }
     const Work w = work_of(tile);
@@ -483,7 +525,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       if constexpr (!Cfg::kSpecialized) {
         if (self_loading) {
           prefetch_tensor_map(&maps.q), prefetch_tensor_map(&maps.k), prefetch_tensor_map(&maps.v);
-          load_q(w);
+          load_q(w, 0);
         }
         for (int it = 0; it < kStages - 1; ++it) load_ahead(it);
       }
@@ -682,9 +724,10 @@ void launch(const TensorMaps& maps, const Params& p, const Choice& c, void* work
     if ((p.q_len + Cfg::kBlockM - 1) / Cfg::kBlockM % Cfg::kCluster != 0)
       return launch<typename Cfg::Unclustered, kCausal>(maps, p, c, workspace, stream);
   const auto kernel = forward_kernel<Cfg, kCausal>;
-  cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, Cfg::kSmemBytes);
+  constexpr int kSmemBytes = kCausal && Cfg::kQRingFits ? Cfg::kSmemBytesQRing : Cfg::kSmemBytes;  // + the second Q slot
+  cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes);
   if (e != cudaSuccess)
-    throw std::runtime_error("flash3: cannot give the kernel " + std::to_string(Cfg::kSmemBytes / 1024) +
+    throw std::runtime_error("flash3: cannot give the kernel " + std::to_string(kSmemBytes / 1024) +
                              " KiB of shared memory: " + cudaGetErrorString(e));
   KernelArgs a{};
   a.lse = p.lse;
@@ -734,7 +777,7 @@ void launch(const TensorMaps& maps, const Params& p, const Choice& c, void* work
     e = cudaLaunchKernelEx(&config, kernel, maps, a);
     if (e != cudaSuccess) throw std::runtime_error(std::string("flash3: cluster launch failed: ") + cudaGetErrorString(e));
   } else {
-    kernel<<<dim3(blocks), dim3(Cfg::kThreads), Cfg::kSmemBytes, stream>>>(maps, a);
+    kernel<<<dim3(blocks), dim3(Cfg::kThreads), kSmemBytes, stream>>>(maps, a);
   }
   e = cudaGetLastError();
   if (e != cudaSuccess) throw std::runtime_error(std::string("flash3: kernel launch failed: ") + cudaGetErrorString(e));

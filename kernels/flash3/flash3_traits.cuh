@@ -62,6 +62,11 @@ struct KernelConfig {
   static constexpr int kOffO = kOffV + kStages * kTileBytes;
   static constexpr int kOffBarriers = kOffO + (kSeparateO ? kQBytes : 0);
   static constexpr int kSmemBytes = kOffBarriers + 256 + 1024;  // + room to align the base to 1024
+  // The causal kernels' second Q slot (TileShape::q_slots), after the barriers where it fits: the other kernels' layout
+  // stays as it was.
+  static constexpr bool kQRingFits = TileShape{kHeadDim, true, kBlockN, kStages, kConsumers, kPersistent}.q_slots() == 2;
+  static constexpr int kOffQ1 = kOffBarriers + 1024;
+  static constexpr int kSmemBytesQRing = kOffQ1 + kQBytes + 1024;
 
   // The softmax of S(j) runs while this warpgroup's own P·V(j−1) is still on the tensor cores, in program order
   // and in the SASS: left to itself ptxas hoisted the wait for P·V(j−1) above every exp2 of the softmax (to pack
@@ -81,8 +86,9 @@ struct KernelConfig {
   static_assert(kCluster == 1 || (!kPersistent && kColBlocks % kCluster == 0),
                 "clusters: one block per tile, each block loading whole column blocks of K and V");
   static_assert(kBlockN % 16 == 0 && kBlockN <= 256, "wgmma N is a multiple of 16 up to 256 (S) and k16 steps (P·V)");
-  static_assert((4 * kStages + 2) * 8 + 8 <= 256,
-                "the barriers (Q full/empty; K full/empty, V full/empty per stage) and the tile index and a scratch word fit their 256 bytes");
+  static_assert((4 * kStages + 2) * 8 + 8 + 24 <= 256,
+                "the barriers (Q full/empty; K full/empty, V full/empty per stage), the tile index, a scratch word and the second Q "
+                "slot's barriers and index fit their 256 bytes");
 };
 
 // The tensor maps a launch needs (flash3.cu makes them): Q boxes of kBlockCols columns × kBlockM rows, O
@@ -114,6 +120,9 @@ struct Traits : KernelConfig<Element, kHeadDim, kBlockN, kStages, kConsumers, kS
   static_assert(Traits::kSmemBytes ==
                     TileShape{kHeadDim, false, kBlockN, kStages, kConsumers, kPersistent}.kernel_shared_memory_bytes(),
                 "rules and kernel agree on shared memory");
+  static_assert((Traits::kQRingFits ? Traits::kSmemBytesQRing : Traits::kSmemBytes) ==
+                    TileShape{kHeadDim, true, kBlockN, kStages, kConsumers, kPersistent}.kernel_shared_memory_bytes(),
+                "rules and kernel agree on the causal kernels' shared memory");
   // The same kernel without the cluster: launches whose query tiles do not pair up within a head.
   using Unclustered = Traits<Element, kHeadDim, kBlockN, kStages, kConsumers, kSchedule, kPersistent, 1, kExp2OnFma>;
 };
