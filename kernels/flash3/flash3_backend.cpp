@@ -2,6 +2,7 @@
 // wgmma, setmaxnreg; sm_90a). Rules, teaching text and the launch; the kernel is in flash3_kernel.cuh,
 // its tile shapes in flash3.hpp, what was tried and measured in NOTES.md.
 #include <algorithm>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <stdexcept>
@@ -36,6 +37,19 @@ std::string compiled_head_dims(const char* last = " and ") {
   for (size_t i = 0; i < dims.size(); ++i)
     text += (i == 0 ? "" : i + 1 == dims.size() ? last : ", ") + std::to_string(dims[i]);
   return text;
+}
+
+// The shared memory a block of the default kernels takes, smallest to largest ("170–226 KiB"): the table's rows and the
+// length tiles, from the same arithmetic the kernels use.
+std::string shared_memory_range() {
+  int least = INT32_MAX, most = 0;
+  auto take = [&](const flash3::TileShape& t) {
+    least = std::min(least, t.kernel_shared_memory_bytes());
+    most = std::max(most, t.kernel_shared_memory_bytes());
+  };
+  for (const flash3::TileShape& t : flash3::kTileShapes) take(t);
+  for (const flash3::LengthTile& l : flash3::kLengthTiles) take(l.tile);
+  return std::to_string(least / 1024) + "–" + std::to_string((most + 1023) / 1024) + " KiB";
 }
 
 RuleResult hopper_rule(const DeviceInfo& d) {
@@ -130,7 +144,8 @@ class Flash3Backend final : public CudaBackend {
         "columns with the 64-byte swizzle: 96 is no multiple of the 128-byte swizzle's 64 columns); any other multiple of 8 "
         "runs on the next one up with zero-filled columns (correct, but it pays for the padding).",
         "O(B·H·Nq·d) for the output plus O(B·H·Nq) for the fp32 log-sum-exp — O(N) in the sequence length; "
-        "per block 177–225 KiB of shared memory (Q tile and the K/V rings). The Nq × Nk score matrix never exists. Without "
+        "per block " + shared_memory_range() + " of shared memory (Q, the K/V rings, the output tile where it fits; causal "
+        "tiles with room keep the next Q in a second slot). The Nq × Nk score matrix never exists. Without "
         "a mask, a workspace for the split last round: per SM and consumer warpgroup (d/2 + 4)·128 floats (9 MB at d=128 "
         "on an H100), when the tiles do not fill whole rounds.",
         "float16/bfloat16 prefill and training-style shapes on H100/H200 (sm90) with head dim " + compiled_head_dims(" or ") +
