@@ -112,6 +112,22 @@ __device__ __forceinline__ void mask_scores(float (&s)[Cfg::kSFloats], int n_sta
   }
 }
 
+// The maximum of v[0 .. N) as a balanced tree (depth log2 N): independent FMNMX the scheduler can overlap, where chains
+// of dependent ones left the consumer warp (one of two per scheduler) waiting out each one's latency.
+template <int N>
+__device__ __forceinline__ float tree_max(const float* v) {
+  if constexpr (N == 1) return v[0];
+  else return fmaxf(tree_max<N / 2>(v), tree_max<N - N / 2>(v + N / 2));
+}
+// The maximum of this lane's scores in row r (0 or 1) of an S tile; the quad's four lanes hold the whole row.
+template <class Cfg>
+__device__ __forceinline__ float lane_row_max(const float (&s)[Cfg::kSFloats], int r) {
+  float pairs[Cfg::kBlockN / 8];
+#pragma unroll
+  for (int j = 0; j < Cfg::kBlockN / 8; ++j) pairs[j] = fmaxf(s[4 * j + 2 * r], s[4 * j + 2 * r + 1]);
+  return tree_max<Cfg::kBlockN / 8>(pairs);
+}
+
 // Online softmax of one S tile (a consumer thread's two rows), in place: new row maxima, S becomes
 // P = 2^(S·scale_log2 − m·scale_log2), row sums updated; alpha receives the factor O must be scaled by.
 // P is packed into wgmma's A registers only later (pack_p), after the warpgroup's previous P·V has
@@ -122,19 +138,14 @@ __device__ __forceinline__ void online_softmax(float (&s)[Cfg::kSFloats], const 
   constexpr int kBlockN = Cfg::kBlockN;
 #pragma unroll
   for (int r = 0; r < 2; ++r) {
-    // Four independent partial maxima/sums instead of one chain of kBlockN/4 dependent instructions:
-    // the consumer warp is one of only two per scheduler, so latency is not hidden by other warps.
-    float mp[4] = {row_max[r], -INFINITY, -INFINITY, -INFINITY};
-#pragma unroll
-    for (int j = 0; j < kBlockN / 8; ++j) mp[j % 4] = fmaxf(mp[j % 4], fmaxf(s[4 * j + 2 * r], s[4 * j + 2 * r + 1]));
-    float m = sm80::quad_max(fmaxf(fmaxf(mp[0], mp[1]), fmaxf(mp[2], mp[3])));
+    const float m = sm80::quad_max(fmaxf(lane_row_max<Cfg>(s, r), row_max[r]));
     // From −∞ (nothing seen yet) the old terms are all zero: factor 0, never (−∞) − (−∞).
     alpha[r] = row_max[r] == -INFINITY ? 0.f : attn::exp2_fast((row_max[r] - m) * a.scale_log2);
     row_max[r] = m;
     // A row that has seen only masked keys keeps m = −∞; subtracting 0 then keeps P = 0. The scale is
     // folded into one FFMA per score: 2^(s·scale_log2 − m·scale_log2).
     const float m_scaled = attn::usable_max(m) * a.scale_log2;
-    float sp[4] = {0.f, 0.f, 0.f, 0.f};
+    float sp[4] = {0.f, 0.f, 0.f, 0.f};  // four independent partial sums: one chain would wait out every FADD
 #pragma unroll
     for (int j = 0; j < kBlockN / 8; ++j)
 #pragma unroll
