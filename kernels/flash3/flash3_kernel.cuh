@@ -59,6 +59,13 @@ struct KernelArgs {
   int job_end;              // total_tiles + iters (total_tiles without a split)
   float* partials;          // per unit and consumer warpgroup: O, row maxima and row sums (tail_partial_floats)
   int* flags;               // per unit and consumer warpgroup: its partial result is there (zero at launch)
+  // Q, K and V as the caller laid them out ([B, H, N, head_dim]; head_dim ≤ the kernel's D). Read directly only to
+  // compute again rows whose maximum jumped past what the softmax against the previous maximum can hold (the rare
+  // path after a job's key loop).
+  const void* q;
+  const void* k;
+  const void* v;
+  int head_dim;
 };
 
 // Which (batch·head, query tile) the tile-th unit of work is (see KernelArgs::section_heads).
@@ -158,6 +165,61 @@ __device__ __forceinline__ void online_softmax(float (&s)[Cfg::kSFloats], const 
     const float sum = (sp[0] + sp[1]) + (sp[2] + sp[3]);
     row_sum[r] = row_sum[r] * alpha[r] + sum;
   }
+}
+
+// The online softmax of one S tile against the rows' previous maxima (Cfg::kStaleMax; every row of the warp has seen a
+// key). The exp2s start at once, against the maximum each row already has, while the tile's row maxima are reduced
+// beside them; the maximum moves only when it grew by more than 2^8 (then P, its row sum and O are rescaled, exactly:
+// by a power of two), so on most steps O keeps its scale and its 64 multiplies are skipped. Row sums and outputs are
+// the plain softmax's up to rounding: O / l does not depend on the reference the exponents were taken against, and
+// P ≤ 2^8 keeps fp16 and bf16 far from overflow. A maximum that grew by 2^120 or more may have made exp2s overflow:
+// `overflowed` is set, and the kernel computes those rows again after the job's key loop.
+// Returns whether O must be rescaled by alpha (warp-uniform).
+template <class Cfg>
+__device__ __forceinline__ bool online_softmax_stale_max(float (&s)[Cfg::kSFloats], const KernelArgs& a,
+                                                         float (&row_max)[2], float (&row_sum)[2], float (&alpha)[2],
+                                                         bool& overflowed) {
+  constexpr int kBlockN = Cfg::kBlockN;
+  constexpr float kRescaleAbove = 8.f;  // log2 units: P ≤ 2^8 against the kept maximum
+  constexpr float kOverflowAt = 120.f;  // log2 units: beyond, an exp2 (or the row sum) may have overflowed
+  float lane_max[2], sum[2], delta[2], tile_max[2];
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    lane_max[r] = lane_row_max<Cfg>(s, r);  // reads S before the exp2s overwrite it; its FMNMX run beside them
+    const float m_scaled = row_max[r] * a.scale_log2;
+    float sp[4] = {0.f, 0.f, 0.f, 0.f};
+#pragma unroll
+    for (int j = 0; j < kBlockN / 8; ++j)
+#pragma unroll
+      for (int c = 0; c < 2; ++c) {
+        float& x = s[4 * j + 2 * r + c];
+        x = attn::exp2_fast(fmaf(x, a.scale_log2, -m_scaled));
+        sp[(2 * j + c) % 4] += x;
+      }
+    sum[r] = (sp[0] + sp[1]) + (sp[2] + sp[3]);
+  }
+#pragma unroll
+  for (int r = 0; r < 2; ++r) {
+    tile_max[r] = sm80::quad_max(lane_max[r]);
+    delta[r] = (tile_max[r] - row_max[r]) * a.scale_log2;
+    alpha[r] = 1.f;
+    overflowed |= delta[r] >= kOverflowAt;
+  }
+  const bool grew = __any_sync(0xffffffffu, delta[0] > kRescaleAbove || delta[1] > kRescaleAbove);
+  if (grew) {
+#pragma unroll
+    for (int r = 0; r < 2; ++r)
+      if (delta[r] > kRescaleAbove) {
+        alpha[r] = attn::exp2_fast(-delta[r]);
+        row_max[r] = tile_max[r];
+        sum[r] *= alpha[r];
+#pragma unroll
+        for (int i = 2 * r; i < Cfg::kSFloats; i += 4) s[i] *= alpha[r], s[i + 1] *= alpha[r];
+      }
+  }
+#pragma unroll
+  for (int r = 0; r < 2; ++r) row_sum[r] = row_sum[r] * alpha[r] + sum[r];
+  return grew;
 }
 
 // P (fp32, the S accumulator layout) → 16-bit A fragments of P·V: n8 blocks 2kp and 2kp+1 of the
@@ -492,6 +554,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
 #pragma unroll
     for (int i = 0; i < Cfg::kOFloats; ++i) o[i] = 0.f;
     float row_max[2] = {-INFINITY, -INFINITY}, row_sum[2] = {0.f, 0.f};
+    bool overflowed = false;  // Cfg::kStaleMax: an exp2 of this job overflowed (a row maximum jumped by 2^120)
 
     // O += P·V for the V tile in stage s: kBlockN/16 k-steps of 16 keys (= 16 rows × kRowBytes); V is
     // read transposed (MN-major), its column blocks kBlockN·kRowBytes bytes apart (the descriptor's lbo).
@@ -509,11 +572,26 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       });
       warpgroup_commit();
     };
-    auto softmax = [&](float (&s_acc)[Cfg::kSFloats], int n_start, float (&alpha)[2]) {
+    auto mask = [&](float (&s_acc)[Cfg::kSFloats], int n_start) {
       const bool ragged = n_start + kBlockN > a.kv_len;
       const bool diagonal = kCausal && n_start + kBlockN - 1 > m_start + 64 * cw + causal_shift;
       if (ragged || diagonal) mask_scores<Cfg, kCausal>(s_acc, n_start, m_start + tile_row0, lane, a);
+    };
+    auto softmax = [&](float (&s_acc)[Cfg::kSFloats], int n_start, float (&alpha)[2]) {
+      mask(s_acc, n_start);
       online_softmax<Cfg>(s_acc, a, row_max, row_sum, alpha);
+    };
+    // The loop's softmax: against the rows' previous maxima (Cfg::kStaleMax) once every row of the warp has one (a
+    // causal row may have seen no key yet). Returns whether O must be rescaled by alpha.
+    auto softmax_step = [&](float (&s_acc)[Cfg::kSFloats], int n_start, float (&alpha)[2]) -> bool {
+      if constexpr (Cfg::kStaleMax && kSchedule == Schedule::kPingPong) {
+        if (!__any_sync(0xffffffffu, row_max[0] == -INFINITY || row_max[1] == -INFINITY)) {
+          mask(s_acc, n_start);
+          return online_softmax_stale_max<Cfg>(s_acc, a, row_max, row_sum, alpha, overflowed);
+        }
+      }
+      softmax(s_acc, n_start, alpha);
+      return true;
     };
     auto rescale_o = [&](const float (&alpha)[2]) {
 #pragma unroll
@@ -598,7 +676,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
             if constexpr (kStageOInK)
               if (stage_o) named_barrier_arrive(kSlotBarrier + (1 - cw), 256);
           }
-          softmax(s_acc, (n_last - it) * kBlockN, alpha);
+          const bool rescale = softmax_step(s_acc, (n_last - it) * kBlockN, alpha);
           // Cfg::kSoftmaxUnderOwnPv: ptxas keeps this store of the row sums (which need every exp2) before the
           // wait for P·V(it−1); without it, it hoists the wait above the softmax.
           if constexpr (Cfg::kSoftmaxUnderOwnPv)
@@ -606,7 +684,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
           warpgroup_wait<0>();
           fence_regs(o);
           release_kv(bar_v_empty(s_prev));
-          rescale_o(alpha);
+          if (rescale) rescale_o(alpha);
           pack_p<Cfg>(s_acc, p);
           fence_regs(o);  // the rescale and the packing happen before the next wgmmas are issued
           fence_regs(p);
@@ -624,6 +702,53 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       release_q_after_gemm();  // nothing was loaded into Q for this tile
     }
     ring += n_blocks;
+
+    // ---- the rare path of the softmax against the previous maximum: a row whose maximum jumped by 2^120 or more
+    // during this job has overflowed exp2s in its O and row sum, so the warp computes its rows' results again here, in
+    // fp32 on the CUDA cores from Q, K and V in global memory, over the job's key tiles: slow, exact, and outside the
+    // loop (inside it the extra registers spilled). Each lane makes its own output columns and its rows' maxima, and
+    // the row sum over its quarter of the keys (the epilogue and the tail split's merge add the quad's four).
+    if constexpr (Cfg::kStaleMax && kSchedule == Schedule::kPingPong) {
+      if (__any_sync(0xffffffffu, overflowed)) {
+        using E = typename Cfg::Element;
+        const E* q_head = static_cast<const E*>(a.q) + int64_t(w.bh) * a.q_len * a.head_dim;
+        const E* k_head = static_cast<const E*>(a.k) + int64_t(w.kv_bh) * a.kv_len * a.head_dim;
+        const E* v_head = static_cast<const E*>(a.v) + int64_t(w.kv_bh) * a.kv_len * a.head_dim;
+#pragma unroll  // o, row_max and row_sum are registers: indexed by constants only
+        for (int r = 0; r < 2; ++r) {
+          const int row = m_start + tile_row0 + 8 * r;
+          const E* q_row = q_head + int64_t(min(row, a.q_len - 1)) * a.head_dim;
+          const int last_key = kCausal ? min(a.kv_len - 1, row + causal_shift) : a.kv_len - 1;
+          // Rows past q_len (a ragged tile's) are not stored: no keys, zeros.
+          const int key_end = row < a.q_len ? min((n_last + 1) * kBlockN - 1, last_key) + 1 : 0;
+          auto score = [&](int key) {
+            const E* k_row = k_head + int64_t(key) * a.head_dim;
+            float dot = 0.f;
+            for (int d = 0; d < a.head_dim; ++d) dot = fmaf(float(q_row[d]), float(k_row[d]), dot);
+            return dot;
+          };
+          float m = -INFINITY;
+          for (int key = w.n_first * kBlockN; key < key_end; ++key) m = fmaxf(m, score(key));
+          float l = 0.f;
+#pragma unroll
+          for (int j = 0; j < D / 8; ++j) o[4 * j + 2 * r] = 0.f, o[4 * j + 2 * r + 1] = 0.f;
+          for (int key = w.n_first * kBlockN; m != -INFINITY && key < key_end; ++key) {
+            const float prob = attn::exp2_fast((score(key) - m) * a.scale_log2);
+            if (key % 4 == lane % 4) l += prob;
+            const E* v_row = v_head + int64_t(key) * a.head_dim;
+#pragma unroll
+            for (int j = 0; j < D / 8; ++j)
+#pragma unroll
+              for (int e = 0; e < 2; ++e) {
+                const int col = 8 * j + 2 * (lane % 4) + e;
+                if (col < a.head_dim) o[4 * j + 2 * r + e] = fmaf(prob, float(v_row[col]), o[4 * j + 2 * r + e]);
+              }
+          }
+          row_max[r] = m;
+          row_sum[r] = l;
+        }
+      }
+    }
 
     // ---- a piece of a split tile (kTailSplit): leave the partial result, or merge the others' into this one ----
     if constexpr (kTailSplit) {
@@ -742,6 +867,7 @@ void launch(const TensorMaps& maps, const Params& p, const Choice& c, void* work
                              " KiB of shared memory: " + cudaGetErrorString(e));
   KernelArgs a{};
   a.lse = p.lse;
+  a.q = p.q, a.k = p.k, a.v = p.v, a.head_dim = p.head_dim;
   a.q_heads = int(p.q_heads);
   a.kv_heads = int(p.kv_heads);
   a.group = int(p.q_heads / p.kv_heads);

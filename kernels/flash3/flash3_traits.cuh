@@ -76,6 +76,14 @@ struct KernelConfig {
   // consumers, MUFU-bound) −2 to −5 %, d=256 causal −2 %: only d=128 keeps the order, up to 176 keys (the 192-key
   // alternatives spilled 16 bytes with it).
   static constexpr bool kSoftmaxUnderOwnPv = kHeadDim == 128 && kBlockN <= 176;
+  // The loop's softmax against the rows' previous maxima, O rescaled only when a maximum grew by more than 2^8
+  // (online_softmax_stale_max): the row maximum's FMNMX and quad shuffles run beside the exp2s instead of before them,
+  // and O's 64 multiplies leave the path between P·V's end and the next issue on most steps. d=128's two-consumer
+  // tiles. Against main's kernels (H100, bf16, A B C C B A, call 25; the tree maximum alone moved d=128 by 0 to +1 %,
+  // call 23): non-causal −0.2 / +2.2 / +3.2 /
+  // +0.5 / −1.2 % at 1k / 2k / 4k / 8k / 16k, causal +1.5 / +5.5 / +3.8 / +5.1 / +0.9 %. d=64's three consumers gained
+  // −0.9 to +1.7 % (call 23), so they keep the plain softmax.
+  static constexpr bool kStaleMax = kHeadDim == 128 && kBlockN <= 176 && kConsumers == 2 && kExp2OnFma == 0;
 
   static constexpr int kSFloats = kBlockN / 2;   // S accumulator floats per consumer thread
   static constexpr int kOFloats = kHeadDim / 2;  // O accumulator floats per consumer thread

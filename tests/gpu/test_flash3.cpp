@@ -1,14 +1,16 @@
 // flash3 on the GPU against the fp64 reference: float16 and bfloat16, head dims 64, 96, 128 and 256 and the
 // multiples of 8 between them (padded; 72–88 on the 96 kernel's 64-byte-swizzled tiles), causal and not, both grids and tile orders, GQA/MQA, lengths
 // 1, 1000 and 4097 (not multiples of any tile), q_len ≠ kv_len both ways (including rows that see no key), outputs and LSE poisoned before each run; every rung of the
-// schedule ladder and every named variant; and the SASS of every flash3 kernel contains HGMMA (wgmma), not only HMMA, and
-// d=128's softmax sits between its two wgmma waits.
+// schedule ladder and every named variant; row maxima that jump late (d=128's softmax against the previous maximum: its
+// rescale and its exact recompute of rows that overflowed); and the SASS of every flash3 kernel contains HGMMA (wgmma),
+// not only HMMA, and d=128's softmax sits between its two wgmma waits.
 // Tolerance: at most twice the error of a plain low-precision computation on the same inputs.
 #include <cuda_runtime.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <map>
@@ -19,8 +21,11 @@
 
 #include <unistd.h>
 
+#include "attnscope/half.hpp"
+#include "attnscope/reference.hpp"
 #include "attnscope/registry.hpp"
 #include "flash3/flash3.hpp"
+#include "flash3/flash3_choice.hpp"
 #include "gpu_check.hpp"
 #include "../builtin_backend.hpp"
 
@@ -292,6 +297,75 @@ TEST(Flash3GpuLimits, HeadDimsWithoutAKernelAndFloat32AreRefusedNotComputed) {
 TEST(Flash3GpuLimits, SeedsChangeTheInputsNotTheVerdict) {
   REQUIRE_HOPPER();
   for (uint64_t seed : {1u, 2u, 3u}) expect_matches_reference(make(DType::BF16, 1, 2, 2, 129, 257, 128, true), 2, seed);
+}
+
+// Scores whose row maxima jump late: the first 128 keys (the last key tile each query tile reaches: key tiles run from
+// the last down) get a constant K·f, so every row's maximum grows at its last step by about f·sum(q)·scale·log2(e)
+// log2 units: ~40 for f = 5 (the rows are rescaled: P, its sum and O to the new maximum) and ~130 for f = 16 (past
+// what the exp2s against the previous maximum can hold: the rows are computed again after the key loop). Q is
+// positive, so every row's jump is large; the outputs are then the mean of those keys' values, checked against the
+// fp64 reference.
+TEST(Flash3GpuSoftmax, RowMaximaThatGrowLateMatchTheReference) {
+  REQUIRE_HOPPER();
+  for (DType t : {DType::BF16, DType::F16})
+    for (bool causal : {false, true})
+      for (float f : {5.f, 16.f}) {
+        const Problem p = make(t, 1, 2, 2, 1024, 1024, 128, causal);
+        SCOPED_TRACE(p.describe() + ", K of the first 128 keys = " + std::to_string(f));
+        const int64_t n = p.batch * p.q_heads * p.q_len * p.head_dim;
+        std::vector<float> q = make_input(p, TensorId::Q, 7), k = make_input(p, TensorId::K, 7), v = make_input(p, TensorId::V, 7);
+        for (float& x : q) x = round_to(t, std::fabs(x));
+        for (int64_t h = 0; h < p.kv_heads; ++h)
+          for (int64_t key = 0; key < 128; ++key)
+            for (int64_t d = 0; d < p.head_dim; ++d) k[(h * p.kv_len + key) * p.head_dim + d] = f;
+        auto bits = [&](const std::vector<float>& x) {
+          std::vector<uint16_t> b(x.size());
+          for (size_t i = 0; i < x.size(); ++i) b[i] = t == DType::BF16 ? float_to_bf16_bits(x[i]) : float_to_half_bits(x[i]);
+          return b;
+        };
+        const std::vector<uint16_t> qb = bits(q), kb = bits(k), vb = bits(v);
+        void *dq = nullptr, *dk = nullptr, *dv = nullptr, *dout = nullptr, *ws = nullptr;
+        float* dlse = nullptr;
+        ASSERT_EQ(cudaMalloc(&dq, 2 * n), cudaSuccess);
+        ASSERT_EQ(cudaMalloc(&dk, 2 * n), cudaSuccess);
+        ASSERT_EQ(cudaMalloc(&dv, 2 * n), cudaSuccess);
+        ASSERT_EQ(cudaMalloc(&dout, 2 * n), cudaSuccess);
+        ASSERT_EQ(cudaMalloc(&dlse, sizeof(float) * p.q_heads * p.q_len), cudaSuccess);
+        cudaMemcpy(dq, qb.data(), 2 * n, cudaMemcpyHostToDevice);
+        cudaMemcpy(dk, kb.data(), 2 * n, cudaMemcpyHostToDevice);
+        cudaMemcpy(dv, vb.data(), 2 * n, cudaMemcpyHostToDevice);
+        cudaMemset(dout, 0xff, 2 * n);  // NaN in both dtypes: every element must be written
+        flash3::Params fp;
+        fp.q = dq, fp.k = dk, fp.v = dv, fp.o = dout, fp.lse = dlse;
+        fp.batch = p.batch, fp.q_heads = p.q_heads, fp.kv_heads = p.kv_heads, fp.q_len = p.q_len, fp.kv_len = p.kv_len;
+        fp.head_dim = int(p.head_dim), fp.bf16 = t == DType::BF16, fp.causal = causal;
+        fp.scale = float(1.0 / std::sqrt(double(p.head_dim)));
+        const flash3::Choice c = flash3::choose(flash3::shape_of(fp), {});
+        const int64_t ws_bytes = flash3::workspace_bytes(c, flash3::shape_of(fp), p.batch * p.q_heads, flash3::multiprocessors());
+        if (ws_bytes > 0) ASSERT_EQ(cudaMalloc(&ws, ws_bytes), cudaSuccess);
+        flash3::forward(fp, c, ws, nullptr);
+        ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
+        std::vector<uint16_t> ob(n);
+        std::vector<float> lse(p.q_heads * p.q_len);
+        cudaMemcpy(ob.data(), dout, 2 * n, cudaMemcpyDeviceToHost);
+        cudaMemcpy(lse.data(), dlse, sizeof(float) * lse.size(), cudaMemcpyDeviceToHost);
+        for (void* ptr : {dq, dk, dv, dout, ws, static_cast<void*>(dlse)}) cudaFree(ptr);
+        ErrorAccumulator err;
+        double lse_err = 0;
+        for (int64_t h = 0; h < p.q_heads; ++h) {
+          std::vector<double> ref(p.q_len * p.head_dim), ref_lse(p.q_len);
+          reference_attention_head(p, q.data(), k.data(), v.data(), {0, h}, ref.data(), ref_lse.data());
+          for (int64_t i = 0; i < p.q_len * p.head_dim; ++i) {
+            const uint16_t o = ob[h * p.q_len * p.head_dim + i];
+            err.add(t == DType::BF16 ? bf16_bits_to_float(o) : half_bits_to_float(o), ref[i]);
+          }
+          for (int64_t i = 0; i < p.q_len; ++i) lse_err = std::max(lse_err, std::fabs(lse[h * p.q_len + i] - ref_lse[i]) / (1 + std::fabs(ref_lse[i])));
+        }
+        const ErrorStats e = err.result();
+        EXPECT_EQ(e.non_finite, 0);
+        EXPECT_LE(e.rel_l2, accuracy_tolerance(t));
+        EXPECT_LE(lse_err, 1e-3);
+      }
 }
 
 // The SASS of this very binary: every flash3 kernel must use the warpgroup tensor-core instruction
