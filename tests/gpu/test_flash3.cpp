@@ -24,6 +24,7 @@
 #include "attnscope/half.hpp"
 #include "attnscope/reference.hpp"
 #include "attnscope/registry.hpp"
+#include "cuda/cuda_util.hpp"
 #include "flash3/flash3.hpp"
 #include "flash3/flash3_choice.hpp"
 #include "gpu_check.hpp"
@@ -324,32 +325,26 @@ TEST(Flash3GpuSoftmax, RowMaximaThatGrowLateMatchTheReference) {
           return b;
         };
         const std::vector<uint16_t> qb = bits(q), kb = bits(k), vb = bits(v);
-        void *dq = nullptr, *dk = nullptr, *dv = nullptr, *dout = nullptr, *ws = nullptr;
-        float* dlse = nullptr;
-        ASSERT_EQ(cudaMalloc(&dq, 2 * n), cudaSuccess);
-        ASSERT_EQ(cudaMalloc(&dk, 2 * n), cudaSuccess);
-        ASSERT_EQ(cudaMalloc(&dv, 2 * n), cudaSuccess);
-        ASSERT_EQ(cudaMalloc(&dout, 2 * n), cudaSuccess);
-        ASSERT_EQ(cudaMalloc(&dlse, sizeof(float) * p.q_heads * p.q_len), cudaSuccess);
-        cudaMemcpy(dq, qb.data(), 2 * n, cudaMemcpyHostToDevice);
-        cudaMemcpy(dk, kb.data(), 2 * n, cudaMemcpyHostToDevice);
-        cudaMemcpy(dv, vb.data(), 2 * n, cudaMemcpyHostToDevice);
-        cudaMemset(dout, 0xff, 2 * n);  // NaN in both dtypes: every element must be written
+        const cuda::DeviceBuffer dq(2 * n, "Q"), dk(2 * n, "K"), dv(2 * n, "V"), dout(2 * n, "O"),
+            dlse(sizeof(float) * p.q_heads * p.q_len, "LSE");
+        cuda::check(cudaMemcpy(dq.get(), qb.data(), 2 * n, cudaMemcpyHostToDevice), "copy Q");
+        cuda::check(cudaMemcpy(dk.get(), kb.data(), 2 * n, cudaMemcpyHostToDevice), "copy K");
+        cuda::check(cudaMemcpy(dv.get(), vb.data(), 2 * n, cudaMemcpyHostToDevice), "copy V");
+        cuda::check(cudaMemset(dout.get(), 0xff, 2 * n), "poison O");  // NaN in both dtypes: every element must be written
         flash3::Params fp;
-        fp.q = dq, fp.k = dk, fp.v = dv, fp.o = dout, fp.lse = dlse;
+        fp.q = dq.get(), fp.k = dk.get(), fp.v = dv.get(), fp.o = dout.get(), fp.lse = dlse.as<float>();
         fp.batch = p.batch, fp.q_heads = p.q_heads, fp.kv_heads = p.kv_heads, fp.q_len = p.q_len, fp.kv_len = p.kv_len;
         fp.head_dim = int(p.head_dim), fp.bf16 = t == DType::BF16, fp.causal = causal;
         fp.scale = float(1.0 / std::sqrt(double(p.head_dim)));
         const flash3::Choice c = flash3::choose(flash3::shape_of(fp), {});
         const int64_t ws_bytes = flash3::workspace_bytes(c, flash3::shape_of(fp), p.batch * p.q_heads, flash3::multiprocessors());
-        if (ws_bytes > 0) ASSERT_EQ(cudaMalloc(&ws, ws_bytes), cudaSuccess);
-        flash3::forward(fp, c, ws, nullptr);
+        const cuda::DeviceBuffer ws = ws_bytes > 0 ? cuda::DeviceBuffer(ws_bytes, "workspace") : cuda::DeviceBuffer();
+        flash3::forward(fp, c, ws.get(), nullptr);
         ASSERT_EQ(cudaDeviceSynchronize(), cudaSuccess);
         std::vector<uint16_t> ob(n);
         std::vector<float> lse(p.q_heads * p.q_len);
-        cudaMemcpy(ob.data(), dout, 2 * n, cudaMemcpyDeviceToHost);
-        cudaMemcpy(lse.data(), dlse, sizeof(float) * lse.size(), cudaMemcpyDeviceToHost);
-        for (void* ptr : {dq, dk, dv, dout, ws, static_cast<void*>(dlse)}) cudaFree(ptr);
+        cuda::check(cudaMemcpy(ob.data(), dout.get(), 2 * n, cudaMemcpyDeviceToHost), "copy O back");
+        cuda::check(cudaMemcpy(lse.data(), dlse.get(), sizeof(float) * lse.size(), cudaMemcpyDeviceToHost), "copy LSE back");
         ErrorAccumulator err;
         double lse_err = 0;
         for (int64_t h = 0; h < p.q_heads; ++h) {
