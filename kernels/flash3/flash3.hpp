@@ -203,10 +203,10 @@ constexpr const TileShape* tile_shape(int64_t head_dim) { return tile_shape(head
 // The first query row of tile m_block (of num_m_blocks = ceil(q_len / block_m)). Without a mask the tiles
 // partition the rows from the top. Causal tiles are laid from the last row up, so that a ragged tile (q_len not
 // a multiple of block_m) is the first one, which sees the fewest keys, instead of the last, which sees them all
-// (d=64's 192 rows at 1k: 5 tiles + 64 rows; the ragged tile cost 8 key steps, now 2). That first tile starts at
-// row 0 and overlaps the second; the kernel computes the rows they share in both, identically (the same key tiles
-// in the same order), and stores them twice. (Starting it above row 0, at a negative TMA coordinate, ended in an
-// illegal instruction on an H100.)
+// (d=64's 192 rows at 1k: 5 tiles + 64 rows; the ragged tile cost 8 key steps, now 1). That first tile starts at
+// row 0 and overlaps the second; it stores only its own rows, rounded up to whole consumer warpgroups of 64, and walks
+// only the keys those see (the kernel's work_of); the second tile stores the rest of the rows they share. (Starting it
+// above row 0, at a negative TMA coordinate, ended in an illegal instruction on an H100.)
 constexpr int query_tile_start(int m_block, int num_m_blocks, int q_len, int block_m, bool causal) {
   return causal ? std::max(0, q_len - (num_m_blocks - m_block) * block_m) : m_block * block_m;
 }
