@@ -23,6 +23,10 @@
 #           convergence), accuracy unchecked: a comparison that a drifting clock cannot tilt (an H100 under its power
 #           cap steps its clock down while a long point runs, and the convergence rule keeps sampling a drifting
 #           backend longer, deeper into the drop). Records flash3[abba1], cudnn[abba2], …; table.py abba averages each pair;
+#   rotate  parts of the standard grid (CELLS as for cells) for several runs in rotation, V1 … Vn Vn … V1, each with the same
+#           wall-clock budget (ABBA_TIME) as abba: ROTATE="label|binary|backend|VAR=x+VAR=y;…" (binary empty: this build's
+#           CLI; backend empty: flash3; settings optional), e.g. two binaries, a switch and cudnn. Records
+#           <backend>[<label>-<n>]; table.py runs gives each label's mean and its ratio to the first label;
 #   vgrid   the standard grid for flash3 alone under environment settings in any dtype (VGRID=
 #           "label:dtype:causal:dims:VAR=x+VAR=y[:seq];...", e.g. clusters, alternative tiles, the length tiles;
 #           HIDDEN=1536 for d=96);
@@ -169,6 +173,26 @@ for step in "$@"; do
         unset seen
       done
       python3 kernels/flash3/table.py abba "$OUT/abba.jsonl" | tee "$OUT/abba.md"
+      ;;
+    rotate)
+      t rotate
+      IFS=';' read -ra cs <<<"${CELLS:?rotate needs CELLS}"
+      IFS=';' read -ra runs <<<"${ROTATE:?rotate needs ROTATE}"
+      order=("${runs[@]}")
+      for ((i = ${#runs[@]} - 1; i >= 0; i--)); do order+=("${runs[$i]}"); done
+      for c in "${cs[@]}"; do
+        IFS=':' read -r dt causal dims seq <<<"$c"
+        flag=(); [[ $causal == 1 ]] && flag=(--causal)
+        n=0
+        for r in "${order[@]}"; do
+          IFS='|' read -r label bin backend envs <<<"$r"
+          n=$((n + 1))
+          env ${envs//+/ } timeout 120 "${bin:-$CLI}" run --device cuda:0 --tokens 16384 --hidden "${HIDDEN:-2048}" --min-samples 10 \
+            --min-time 0 --max-time "${ABBA_TIME:-0.1}" --noise 0.0001 --no-check --stream --seq "$seq" --head-dim "$dims" \
+            --dtype "$dt" "${flag[@]}" --backends "${backend:-flash3}" 2>>"$OUT/run.log" | tag "$label-$n" >>"$OUT/rotate.jsonl"
+        done
+      done
+      python3 kernels/flash3/table.py runs "$OUT/rotate.jsonl" | tee "$OUT/rotate.md"
       ;;
     vgrid)
       t vgrid

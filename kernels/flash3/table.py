@@ -4,8 +4,8 @@ backend id, flash3[<tag>] (gpu_run.sh's tag, as `run --each-plan` names a varian
 2026-12-07's call 20, in a "variant" field beside the record: both make the column "flash3 <tag>".
   table.py ladder FILES...         one row per variant (schedule / tile / older binary) at N=8k
   table.py grid grid_*.jsonl        the standard grid: flash3 vs cudnn, flash2 and the older binary
-  table.py runs ab.jsonl            several binaries in rotation (records flash3[<binary>-<n>]): each one's mean per cell
-                                    and its ratio to the first binary
+  table.py runs ab.jsonl            several binaries or settings in rotation (records <backend>[<label>-<n>], e.g.
+                                    gpu_run.sh's rotate step): each label's mean per cell and its ratio to the first label
   table.py abba abba.jsonl          gpu_run.sh's abba step: per cell flash3's and cudnn's two runs (order A B B A), their
                                     means and ratio, and each run's mean SM clock
 TFLOP/s as attnscope-cli reports them (CUPTI span, cold L2); a failed accuracy check is marked."""
@@ -70,19 +70,23 @@ if mode == "abba":
         print(f"| {key[0]} | {key[1]} | {'yes' if key[2] else 'no'} | {key[3]} | {texts[0]} | {texts[1]} | "
               f"{ratio(mean['flash3'], mean['cudnn'])} | {clocks} |")
 elif mode == "runs":
-    # Several binaries in rotation (A B C C B A), each record tagged flash3[<binary>-<n>]: per cell each binary's mean
-    # over its runs, and its ratio to the first binary in the file.
+    # Several binaries or settings in rotation (A B C C B A), each record tagged <backend>[<label>-<n>]: per cell each
+    # label's mean over its runs, and its ratio to the first label in the file.
+    def label_of(column):  # "flash3 base-3" -> "base"; None for a column without a run number
+        name = column.split(" ", 1)[-1]
+        return name.rsplit("-", 1)[0] if " " in column and name.rsplit("-", 1)[-1].isdigit() else None
+
     labels = []
     for row in cells.values():
         for c in row:
-            if c.startswith("flash3 ") and c.rsplit("-", 1)[-1].isdigit() and c[7:].rsplit("-", 1)[0] not in labels:
-                labels.append(c[7:].rsplit("-", 1)[0])
+            if label_of(c) is not None and label_of(c) not in labels:
+                labels.append(label_of(c))
     print("| dtype | d | causal | N | " + " | ".join(labels) + " |")
     print("|---|---:|:---:|---:|" + "---:|" * len(labels))
     for key in sorted(cells):
         row, means, texts = cells[key], {}, []
         for label in labels:
-            ts = [value(r)[0] for c, r in row.items() if c[7:].rsplit("-", 1)[0] == label and c.startswith("flash3 ")]
+            ts = [value(r)[0] for c, r in row.items() if label_of(c) == label]
             means[label] = sum(ts) / len(ts) if ts and all(ts) else None
             text = f"{means[label]:.1f} ({' / '.join(f'{t:.1f}' for t in ts)})" if means[label] else "-"
             if label != labels[0]:
