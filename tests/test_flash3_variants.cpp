@@ -207,7 +207,13 @@ TEST(Flash3Choice, DescribeNamesWhatRuns) {
   const std::string text = flash3::describe(flash3::choose(long_causal, {}), long_causal);
   EXPECT_EQ(text.rfind(length_tile(128, true).tile.name() + " ping-pong, persistent (length tile: kv_len >= ", 0), 0u) << text;
   const Shape row = shape(128, false, 8192);
-  EXPECT_EQ(flash3::describe(flash3::choose(row, {}), row), flash3::tile_shape(128, false)->name() + " ping-pong, persistent, last round split");
+  // d=128 non-causal runs its length tile at every length; with it off, the row.
+  EXPECT_EQ(flash3::describe(flash3::choose(row, {}), row),
+            length_tile(128, false).tile.name() + " ping-pong, persistent (length tile: every kv_len), last round split");
+  Overrides no_length;
+  no_length.length = flash3::Length::kOff;
+  EXPECT_EQ(flash3::describe(flash3::choose(row, no_length), row),
+            flash3::tile_shape(128, false)->name() + " ping-pong, persistent, last round split");
   Overrides blocks;
   blocks.persistent = false;
   EXPECT_EQ(flash3::describe(flash3::choose(row, blocks), row), "128x176x2 ping-pong, blocks");

@@ -92,7 +92,8 @@ struct TileShape {
 //    tile on one block per tile: +1.9 / +1.6 % at 8k, +4.6 / +2.2 % at 16k (the split alone: +2.5 / +1.9 % at 8k,
 //    +3.2 % bf16 at 16k). Before the split the persistent grid measured within ±2 % of blocks (call 3); 128×192
 //    +1 % from 8k and −6 % at 1k; call 5: 128×160 persistent with its own output tile −1 to −1.5 % from 8k,
-//    clusters of two −22 to −29 %. Below 8k keys kLengthTiles' 128×128 runs.
+//    clusters of two −22 to −29 %. Since call 27 kLengthTiles' 128×128 runs at every length (the row still runs with
+//    ATTNSCOPE_FLASH3_LENGTH=off, and carries the ladder's rungs, the clusters and the 2^x splits).
 //  * d=128 causal: 128×128, persistent (call 3: 639 vs 629 on blocks in the same order, 572 before; 128×176
 //    is 0–3 % faster from 8k but 10–20 % slower at 1k–2k: it takes over from 16k keys, kLengthTiles below).
 //  * d=256: FA3's 128×80 (Q 64 KiB + two stages of K and V: 224 KiB; O alone is 128 registers). Non-causal
@@ -145,12 +146,14 @@ inline constexpr std::array<TileShape, 16> kAlternativeTiles = {{
 //    −10 % at 2k, −3.5 % at 4k, +0.4 % at 8k, +2.4 % at 16k; call 5 at 16k: +3.3 % bfloat16, +3.4 % float16.
 //    d=96 from 8k keys on two consumers, 128×128×2 persistent (call 5, bf16: 594.9 / 629.0 at 8k / 16k against the
 //    three-consumer row's 576.8 / 600.8, equal at 4k, −17 % at 1k).
-//  * Short non-causal sequences at d=128: 128×128×2 on the persistent grid with the output in its own tile, below
-//    8k keys. A 1k-key query tile is only six 176-key steps (the last one 144 keys wide), so the row's prologue
-//    (Q and the first K waited for) and epilogue (the output stored through Q) weigh on a block's time; here the
-//    next tile's Q loads during the last steps and the store drains under the next tile, and 128 divides the
-//    usual lengths. Call 6 (H100, against the row in the same run), bf16 / fp16: +10.1 / +10.0 % at 1k,
-//    +4.7 / +5.1 % at 2k, +1.5 / +1.2 % at 4k, −2.0 / −2.5 % at 8k, −2.6 / −3.0 % at 16k.
+//  * Non-causal d=128 at every length: 128×128×2 on the persistent grid with the output in its own tile. A 1k-key
+//    query tile is only six 176-key steps (the last one 144 keys wide), so the row's prologue (Q and the first K
+//    waited for) and epilogue (the output stored through Q) weigh on a block's time; here the next tile's Q loads
+//    during the last steps and the store drains under the next tile, and 128 divides the usual lengths. Call 6
+//    (H100, against the row in the same run), bf16 / fp16: +10.1 / +10.0 % at 1k, +4.7 / +5.1 % at 2k, +1.5 / +1.2 %
+//    at 4k, −2.0 / −2.5 % at 8k, −2.6 / −3.0 % at 16k: then it ran below 8k keys. The softmax against the previous
+//    maximum (kStaleMax, calls 23–25) gained more on this tile than on the row's 128×176; call 27 (H200, in rotation)
+//    measured it +1.8 / +4.9 % at 8k and +0.8 / +5.9 % at 16k over the row, so it runs at every length.
 //  * Short causal sequences at d=256: the row's own tile on the persistent grid below 2k keys (call 15: +3.4 / +2.6 %
 //    at 1k over blocks, where a head's longest query tiles are only 13 key steps and the grid's longest-first order
 //    evens out the rest). A row that differs from its table row only in the grid is compiled with the row (both
@@ -163,7 +166,7 @@ struct LengthTile {
 inline constexpr std::array<LengthTile, 4> kLengthTiles = {{
     {{128, true, 176, 2, 2, true}, 16384},
     {{96, true, 128, 2, 2, true}, 8192},
-    {{128, false, 128, 2, 2, true}, 0, 8192},
+    {{128, false, 128, 2, 2, true}, 0},
     {{256, true, 80, 2, 2, true}, 0, 2048},
 }};
 // Whether a length row is its table row on the other grid (compiled with the row, not by ATTNSCOPE_FLASH3_LENGTH_TILE).

@@ -155,8 +155,9 @@ std::string describe(const Choice& c, const Shape& s) {
   if (c.source == Choice::Source::kLength) {
     const LengthTile& l = kLengthTiles[size_t(c.index)];
     const bool inside = s.kv_len >= l.min_keys && s.kv_len < l.max_keys;
-    text += " (length tile" + std::string(inside ? "" : ", out of its range") + ": kv_len " +
-            (l.max_keys == INT64_MAX ? ">= " + std::to_string(l.min_keys) : "< " + std::to_string(l.max_keys)) + ")";
+    const std::string range = l.max_keys == INT64_MAX ? (l.min_keys == 0 ? "every kv_len" : "kv_len >= " + std::to_string(l.min_keys))
+                                                      : "kv_len < " + std::to_string(l.max_keys);
+    text += " (length tile" + std::string(inside ? "" : ", out of its range") + ": " + range + ")";
   }
   if (c.tile.cluster > 1 && (s.q_len + c.tile.block_m() - 1) / c.tile.block_m() % c.tile.cluster != 0)
     text += ", unclustered (an odd number of query tiles per head)";
