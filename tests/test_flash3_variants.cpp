@@ -141,7 +141,6 @@ TEST(Flash3TailSplit, OnlyThePersistentGridWithoutAMaskSplits) {
 // are tiles of their own, each compiled by ATTNSCOPE_FLASH3_LENGTH_TILE (the SASS test counts them so).
 TEST(Flash3Choice, ALengthRowOnTheRowsOtherGridIsRecognised) {
   EXPECT_TRUE(flash3::is_row_on_other_grid(length_tile(256, true)));
-  EXPECT_FALSE(flash3::is_row_on_other_grid(length_tile(128, true)));
   EXPECT_FALSE(flash3::is_row_on_other_grid(length_tile(128, false)));
   EXPECT_FALSE(flash3::is_row_on_other_grid(length_tile(96, true)));
   EXPECT_FALSE(flash3::tile_shape(256, true)->persistent);
@@ -203,9 +202,9 @@ TEST(Flash3Choice, OverridesPickTheirKernel) {
 }
 
 TEST(Flash3Choice, DescribeNamesWhatRuns) {
-  const Shape long_causal = shape(128, true, 20000);
+  const Shape long_causal = shape(96, true, 20000);
   const std::string text = flash3::describe(flash3::choose(long_causal, {}), long_causal);
-  EXPECT_EQ(text.rfind(length_tile(128, true).tile.name() + " ping-pong, persistent (length tile: kv_len >= ", 0), 0u) << text;
+  EXPECT_EQ(text.rfind(length_tile(96, true).tile.name() + " ping-pong, persistent (length tile: kv_len >= ", 0), 0u) << text;
   const Shape row = shape(128, false, 8192);
   // d=128 non-causal runs its length tile at every length; with it off, the row.
   EXPECT_EQ(flash3::describe(flash3::choose(row, {}), row),
@@ -240,9 +239,11 @@ TEST_F(Flash3Env, TheSwitchesOverrideTheTable) {
   clear();
   set("LENGTH", "always");
   set("ORDER", "heads");
-  c = flash3::choose(shape(128, true, 1024), flash3::overrides_from_env());
+  c = flash3::choose(shape(96, true, 1024), flash3::overrides_from_env());
   EXPECT_EQ(c.source, Choice::Source::kLength);
   EXPECT_TRUE(c.heads_order);
+  // d=128 causal has no length tile: "always" leaves its row.
+  EXPECT_EQ(flash3::choose(shape(128, true, 1024), flash3::overrides_from_env()).source, Choice::Source::kRow);
   clear();
   set("GRID", "persistent");
   set("EXP2", "mufu");
@@ -314,7 +315,6 @@ TEST(Flash3Variants, Bfloat16HeadDim128ListsTheLadderThenGridsClustersSplitsAndT
   EXPECT_FALSE(has(causal, "cluster2"));
   EXPECT_TRUE(has(causal, "fma1"));
   EXPECT_TRUE(has(causal, "tile-128x176x2"));
-  EXPECT_TRUE(has(causal, "tile-" + length_tile(128, true).tile.name()));
   EXPECT_EQ(causal.back(), "order-heads");
 }
 
@@ -371,8 +371,8 @@ TEST(Flash3Variants, TheBackendNamesItsVariantsAndRefusesUnknownOnes) {
   EXPECT_FALSE(r.met);
   EXPECT_NE(r.reason.find("pingpong-blocks"), std::string::npos) << r.reason;
   // variant_used: the length tile by name, and a variant's kernel whatever the switches say.
-  const Problem long_causal = testing_support::make_problem(DType::BF16, 1, 16, 16, 20000, 20000, 128, true);
-  EXPECT_NE(b.variant_used(long_causal).find(length_tile(128, true).tile.name() + " ping-pong, persistent (length tile"),
+  const Problem long_causal = testing_support::make_problem(DType::BF16, 1, 16, 16, 20000, 20000, 96, true);
+  EXPECT_NE(b.variant_used(long_causal).find(length_tile(96, true).tile.name() + " ping-pong, persistent (length tile"),
             std::string::npos)
       << b.variant_used(long_causal);
   ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_SCHEDULE", "overlap", 1), 0);
@@ -410,12 +410,24 @@ TEST(Flash3Tiles, CausalTilesAreLaidFromTheLastRowUpAndCoverEveryRow) {
         const int second = tiles > 1 ? flash3::query_tile_start(1, tiles, q_len, block_m, true) : q_len;
         for (int row = 0; row < q_len; ++row)
           EXPECT_EQ(covered[std::size_t(row)], row >= second && row < block_m ? 2 : 1) << "row " << row;
+        // The first tile stores (and walks keys for) its own rows, in whole warpgroups of 64: none is left unstored,
+        // and it stores no row of the second tile's beyond the warpgroup that holds its own last row.
+        const int stored = flash3::first_tile_rows(q_len, block_m);
+        EXPECT_EQ(stored % 64 == 0 || stored == block_m, true) << stored;
+        EXPECT_GE(stored, std::min(second, block_m));
+        EXPECT_LT(stored, std::min(second, block_m) + 64);
+        EXPECT_LE(stored, block_m);
       }
     }
   // d=64's 192 rows at 1k: the 64-row remainder is the first tile (0..191, the second from row 64), not the last.
   EXPECT_EQ(flash3::query_tile_start(1, 6, 1024, 192, true), 64);
   EXPECT_EQ(flash3::query_tile_start(5, 6, 1024, 192, true), 832);
   EXPECT_EQ(flash3::query_tile_start(5, 6, 1024, 192, false), 960);
+  EXPECT_EQ(flash3::first_tile_rows(1024, 192), 64);   // one key step of 128 instead of two
+  EXPECT_EQ(flash3::first_tile_rows(1000, 192), 64);   // its own 40 rows, rounded up to a warpgroup
+  EXPECT_EQ(flash3::first_tile_rows(4097, 192), 128);  // 65 rows
+  EXPECT_EQ(flash3::first_tile_rows(1152, 192), 192);  // no ragged tile
+  EXPECT_EQ(flash3::first_tile_rows(100, 192), 128);   // the only tile: past q_len nothing is stored anyway
 }
 
 }  // namespace

@@ -95,7 +95,7 @@ struct TileShape {
 //    clusters of two −22 to −29 %. Since call 27 kLengthTiles' 128×128 runs at every length (the row still runs with
 //    ATTNSCOPE_FLASH3_LENGTH=off, and carries the ladder's rungs, the clusters and the 2^x splits).
 //  * d=128 causal: 128×128, persistent (call 3: 639 vs 629 on blocks in the same order, 572 before; 128×176
-//    is 0–3 % faster from 8k but 10–20 % slower at 1k–2k: it takes over from 16k keys, kLengthTiles below).
+//    was 0–3 % faster from 8k but 10–20 % slower at 1k–2k, and ran from 16k keys until call 28: kLengthTiles below).
 //  * d=256: FA3's 128×80 (Q 64 KiB + two stages of K and V: 224 KiB; O alone is 128 registers). Non-causal
 //    persistent (call 3: 731–759 vs 697–736 on blocks from N = 4k; 1k and 2k were measured on blocks only).
 //    Causal on blocks (call 15, H100, against the persistent grid in the same run, bf16 / fp16: +6.4 / +6.9 % at
@@ -141,11 +141,10 @@ inline constexpr std::array<TileShape, 16> kAlternativeTiles = {{
 // Lengths: a row's problems with min_keys <= kv_len < max_keys run on this other tile instead (both dtypes
 // compiled, ping-pong). ATTNSCOPE_FLASH3_LENGTH=off|on|always (flash3.cu) turns them off or applies them at every
 // length, so each can be measured against its row in one run.
-//  * Long causal sequences: a wider key tile on two consumers pays once the causal diagonal's masked tiles are a
-//    small share. d=128 (128×176×2 persistent vs the row's 128×128×2 persistent), call 3, bfloat16: −19 % at 1k,
-//    −10 % at 2k, −3.5 % at 4k, +0.4 % at 8k, +2.4 % at 16k; call 5 at 16k: +3.3 % bfloat16, +3.4 % float16.
-//    d=96 from 8k keys on two consumers, 128×128×2 persistent (call 5, bf16: 594.9 / 629.0 at 8k / 16k against the
-//    three-consumer row's 576.8 / 600.8, equal at 4k, −17 % at 1k).
+//  * Long causal sequences at d=96: from 8k keys on two consumers, 128×128×2 persistent (call 5, bf16: 594.9 / 629.0
+//    at 8k / 16k against the three-consumer row's 576.8 / 600.8, equal at 4k, −17 % at 1k). (d=128 causal ran
+//    128×176×2 persistent from 16k keys until call 28: the softmax against the previous maximum made the row's 128×128
+//    faster there too, +2.2 / +3.8 % bf16 / fp16 on an H100 in rotation; 128×176 stays a blocks alternative.)
 //  * Non-causal d=128 at every length: 128×128×2 on the persistent grid with the output in its own tile. A 1k-key
 //    query tile is only six 176-key steps (the last one 144 keys wide), so the row's prologue (Q and the first K
 //    waited for) and epilogue (the output stored through Q) weigh on a block's time; here the next tile's Q loads
@@ -163,8 +162,7 @@ struct LengthTile {
   int64_t min_keys;
   int64_t max_keys = INT64_MAX;
 };
-inline constexpr std::array<LengthTile, 4> kLengthTiles = {{
-    {{128, true, 176, 2, 2, true}, 16384},
+inline constexpr std::array<LengthTile, 3> kLengthTiles = {{
     {{96, true, 128, 2, 2, true}, 8192},
     {{128, false, 128, 2, 2, true}, 0},
     {{256, true, 80, 2, 2, true}, 0, 2048},
@@ -207,11 +205,17 @@ constexpr const TileShape* tile_shape(int64_t head_dim) { return tile_shape(head
 // partition the rows from the top. Causal tiles are laid from the last row up, so that a ragged tile (q_len not
 // a multiple of block_m) is the first one, which sees the fewest keys, instead of the last, which sees them all
 // (d=64's 192 rows at 1k: 5 tiles + 64 rows; the ragged tile cost 8 key steps, now 1). That first tile starts at
-// row 0 and overlaps the second; it stores only its own rows, rounded up to whole consumer warpgroups of 64, and walks
-// only the keys those see (the kernel's work_of); the second tile stores the rest of the rows they share. (Starting it
-// above row 0, at a negative TMA coordinate, ended in an illegal instruction on an H100.)
+// row 0 and overlaps the second; it stores and computes only first_tile_rows of them. (Starting it above row 0, at a
+// negative TMA coordinate, ended in an illegal instruction on an H100.)
 constexpr int query_tile_start(int m_block, int num_m_blocks, int q_len, int block_m, bool causal) {
   return causal ? std::max(0, q_len - (num_m_blocks - m_block) * block_m) : m_block * block_m;
+}
+// The rows the first causal query tile stores, from row 0: its own (those before the second tile) rounded up to whole
+// consumer warpgroups of 64 rows, at most block_m. It walks only the keys these rows see; the second tile stores the
+// rest of the rows they share (d=64 at 1k: 64 rows, one key step instead of two).
+constexpr int first_tile_rows(int q_len, int block_m) {
+  const int tiles = (q_len + block_m - 1) / block_m;
+  return std::min(block_m, (q_len - (tiles - 1) * block_m + 63) / 64 * 64);
 }
 
 // The tail split of a persistent grid without a mask (Stream-K's "data-parallel + stream-K" hybrid, applied to

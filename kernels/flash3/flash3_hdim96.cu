@@ -4,6 +4,6 @@
 
 namespace attnscope::flash3 {
 ATTNSCOPE_FLASH3_HEAD_DIM(96);
-ATTNSCOPE_FLASH3_LENGTH_TILE(__half, 1);
-ATTNSCOPE_FLASH3_LENGTH_TILE(__nv_bfloat16, 1);
+ATTNSCOPE_FLASH3_LENGTH_TILE(__half, 0);
+ATTNSCOPE_FLASH3_LENGTH_TILE(__nv_bfloat16, 0);
 }  // namespace attnscope::flash3

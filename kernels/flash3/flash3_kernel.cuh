@@ -323,8 +323,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     w.m_start = query_tile_start(m_block, a.num_m_blocks, a.q_len, kBlockM, kCausal);  // causal: from the last row up
     w.q_rows = min(kBlockM, a.q_len - w.m_start);
     // A causal ragged first tile (it starts at row 0 and overlaps the second) keeps only its own rows, rounded up to
-    // whole consumer warpgroups: it walks just the keys they see (d=64 at 1k: 1 key step instead of 2), and its other
-    // rows, whose keys it then does not all see, are left to the second tile to store.
+    // whole consumer warpgroups (flash3.hpp, first_tile_rows): it walks just the keys they see, and its other rows,
+    // whose keys it then does not all see, are left to the second tile to store.
     if (kCausal && m_block == 0) w.q_rows = min(w.q_rows, a.first_tile_rows);
     const int n_end = kCausal ? min(a.kv_len, max(0, w.m_start + w.q_rows + causal_shift)) : a.kv_len;
     if (!(kTailSplit && job >= a.total_tiles)) w.n_blocks = (n_end + kBlockN - 1) / kBlockN;
@@ -882,7 +882,7 @@ void launch(const TensorMaps& maps, const Params& p, const Choice& c, void* work
   a.q_len = int(p.q_len);
   a.kv_len = int(p.kv_len);
   a.num_m_blocks = int((p.q_len + Cfg::kBlockM - 1) / Cfg::kBlockM);
-  a.first_tile_rows = int(std::min<int64_t>(Cfg::kBlockM, (p.q_len - (a.num_m_blocks - 1) * Cfg::kBlockM + 63) / 64 * 64));
+  a.first_tile_rows = first_tile_rows(int(p.q_len), Cfg::kBlockM);
   a.scale = p.scale;
   a.scale_log2 = p.scale * attn::kLog2e;
   const int64_t tiles = int64_t(a.num_m_blocks) * p.batch * p.q_heads;

@@ -163,7 +163,7 @@ TEST(Flash3GpuGrid, ClustersOfTwoMatchTheReference) {
   unsetenv("ATTNSCOPE_FLASH3_CLUSTER");
 }
 
-// The length tiles (kLengthTiles: d=128 causal on 128×176 and d=96 causal on 128×128 for long sequences, d=256 causal
+// The length tiles (kLengthTiles: d=96 causal on 128×128 for long sequences, d=256 causal
 // on the persistent grid for short ones, d=128 non-causal on 128×128 persistent at every length) compute the same
 // function, both dtypes: at every length ("always"), by their range ("on": one kv_len inside it, one outside where
 // there is one), and off.
