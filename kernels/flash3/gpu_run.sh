@@ -54,6 +54,13 @@ T0=$(date +%s); t() { echo "== $(( $(date +%s) - T0 )) s: $*"; }
 TC=$(python3 -c "import nvidia.cudnn as m; print(list(m.__path__)[0] + '/lib')" 2>/dev/null)
 [ -f "$TC/libcudnn.so.9" ] && export ATTNSCOPE_CUDNN_LIBRARY="$TC/libcudnn.so.9" LD_LIBRARY_PATH="$TC:${LD_LIBRARY_PATH:-}"
 TIMING=(--min-samples 10 --min-time 0.05 --max-time 0.5)
+# One point for the abba and rotate steps: CLI $1, backend $2, cell $dt/$dims/$seq/$flag, sampled for a fixed wall-clock
+# budget (ABBA_TIME seconds, no early stop on convergence), accuracy unchecked; records on stdout.
+budget_run() {
+  timeout 120 "$1" run --device cuda:0 --tokens 16384 --hidden "${HIDDEN:-2048}" --min-samples 10 --min-time 0 \
+    --max-time "${ABBA_TIME:-0.1}" --noise 0.0001 --no-check --stream --seq "$seq" --head-dim "$dims" --dtype "$dt" \
+    "${flag[@]}" --backends "$2" 2>>"$OUT/run.log"
+}
 GRID=(--device cuda:0 --tokens 16384 --hidden "${HIDDEN:-2048}" "${TIMING[@]}" --stream)
 # d=96 does not divide 2048: its grid keeps H = 16 (HIDDEN=1536); D96 is the same for the sanity step.
 D96=(--device cuda:0 --tokens 16384 --hidden 1536 "${TIMING[@]}" --stream)
@@ -164,9 +171,7 @@ for step in "$@"; do
         declare -A seen=()
         for b in flash3 cudnn cudnn flash3; do
           seen[$b]=$(( ${seen[$b]:-0} + 1 ))
-          timeout 120 "$CLI" run --device cuda:0 --tokens 16384 --hidden "${HIDDEN:-2048}" --min-samples 10 --min-time 0 \
-            --max-time "${ABBA_TIME:-0.1}" --noise 0.0001 --no-check --stream --seq "$seq" --head-dim "$dims" --dtype "$dt" \
-            "${flag[@]}" --backends "$b" 2>>"$OUT/run.log" | tag abba${seen[$b]} >>"$OUT/abba.jsonl"
+          budget_run "$CLI" "$b" | tag abba${seen[$b]} >>"$OUT/abba.jsonl"
         done
         unset seen
       done
@@ -185,9 +190,7 @@ for step in "$@"; do
         for r in "${order[@]}"; do
           IFS='|' read -r label bin backend envs <<<"$r"
           n=$((n + 1))
-          env ${envs//+/ } timeout 120 "${bin:-$CLI}" run --device cuda:0 --tokens 16384 --hidden "${HIDDEN:-2048}" --min-samples 10 \
-            --min-time 0 --max-time "${ABBA_TIME:-0.1}" --noise 0.0001 --no-check --stream --seq "$seq" --head-dim "$dims" \
-            --dtype "$dt" "${flag[@]}" --backends "${backend:-flash3}" 2>>"$OUT/run.log" | tag "$label-$n" >>"$OUT/rotate.jsonl"
+          (for e in ${envs//+/ }; do export "$e"; done; budget_run "${bin:-$CLI}" "${backend:-flash3}") | tag "$label-$n" >>"$OUT/rotate.jsonl"
         done
       done
       python3 kernels/flash3/table.py runs "$OUT/rotate.jsonl" | tee "$OUT/rotate.md"
