@@ -20,9 +20,10 @@
 #     | grep -v '^docs/results\|\.png$' | tar -cf - -T - | tar -C $D/tree -xf -
 #   tar -cf - build-gpu/bin/attnscope-cli build-gpu/tests/attnscope_gpu_tests | xz -T2 -6 > $D/bin.tar.xz
 #   xz -T2 -6 -c /tmp/final-cli > $D/final-cli.xz
-# The tenth session left that package in /work/main/.gpu/final (15 MB): where `cat .gpu/final/MAIN` is main's commit
-# it was built on and `(cd /work/wt/final && sha256sum -c /work/main/.gpu/final/PATCH.sha256)` passes, it is this
-# candidate and the preparation can be skipped.
+# The tenth session left that package in /work/main/.gpu/final (15 MB; MAIN: the commit it was built on). Where
+# `git diff $(cat .gpu/final/MAIN) -- kernels engine tests ':!*.md'` is empty and
+# `(cd /work/wt/final && sha256sum -c /work/main/.gpu/final/PATCH.sha256)` passes, it is this candidate on today's main
+# and the preparation can be skipped.
 # Then on the device (carry [".gpu/final"], kind nvidia-h100-x1): bash .gpu/final/tree/docs/handoff/next-device-call.sh
 set -o pipefail
 FINAL_OUT=$OUT; OUT=/tmp/o; mkdir -p $OUT/flash3
