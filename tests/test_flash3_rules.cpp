@@ -153,4 +153,20 @@ TEST(Flash3Rules, QRingHasTwoSlotsOnCausalTilesWithRoomForThem) {
   EXPECT_EQ((flash3::TileShape{96, true, 96, 4, 3, true}.q_slots()), 1);     // would need 254 KiB
 }
 
+// The ragged tile's split (a last query tile of one warpgroup's rows or fewer, split by key steps over the consumers)
+// needs three consumers, no mask, the persistent grid and room for the others' partial results: d=64's 192×128×4
+// (+ 2 · 36 floats · 128 threads = 36 KiB), not d=96's 192×112×3 (+ 52 KiB would pass 227 KiB).
+TEST(Flash3Rules, RaggedTilesSplitWhereThreeConsumersHaveRoomToMerge) {
+  const flash3::TileShape d64{64, false, 128, 4, 3, true};
+  EXPECT_TRUE(d64.splits_ragged_tile());
+  EXPECT_EQ(d64.ragged_merge_bytes(), 2 * 36 * 128 * 4);
+  EXPECT_EQ(d64.kernel_shared_memory_bytes(), d64.shared_memory_bytes() + d64.q_bytes() + d64.ragged_merge_bytes() + 768);
+  EXPECT_LE(d64.kernel_shared_memory_bytes(), 227 * 1024);
+  EXPECT_FALSE((flash3::TileShape{64, true, 128, 4, 3, true}.splits_ragged_tile()));    // causal: rows see different keys
+  EXPECT_FALSE((flash3::TileShape{64, false, 128, 4, 3, false}.splits_ragged_tile()));  // one block per tile
+  EXPECT_FALSE((flash3::TileShape{64, false, 128, 4, 2, true}.splits_ragged_tile()));   // two consumers
+  EXPECT_FALSE((flash3::TileShape{96, false, 112, 3, 3, true}.splits_ragged_tile()));   // no room
+  for (const flash3::TileShape& t : flash3::kTileShapes) EXPECT_LE(t.kernel_shared_memory_bytes(), 227 * 1024) << t.name();
+}
+
 }  // namespace

@@ -9,6 +9,7 @@
 #include <set>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "attnscope/registry.hpp"
@@ -428,6 +429,46 @@ TEST(Flash3Tiles, CausalTilesAreLaidFromTheLastRowUpAndCoverEveryRow) {
   EXPECT_EQ(flash3::first_tile_rows(4097, 192), 128);  // 65 rows
   EXPECT_EQ(flash3::first_tile_rows(1152, 192), 192);  // no ragged tile
   EXPECT_EQ(flash3::first_tile_rows(100, 192), 128);   // the only tile: past q_len nothing is stored anyway
+}
+
+// A consumer of a causal 192-row tile skips the key steps at the start of its walk (the diagonal's end) that its 64 rows
+// do not see: every key of a skipped step is past each of its rows' diagonal, and its first walked step holds a key one
+// of its rows sees (a consumer without rows, or whose rows see no key, skips them all). Tiles and steps as the kernel
+// lays them (d=64's 128-key and d=96's 96-key steps); q_len = kv_len and both ways unequal.
+TEST(Flash3Tiles, ConsumersSkipExactlyTheKeyStepsTheirRowsDoNotSee) {
+  constexpr int kBlockM = 192;
+  for (const int block_n : {128, 96})
+  for (const auto [q_len, kv_len] : {std::pair{1024, 1024}, {1000, 1000}, {193, 193}, {4097, 4097}, {700, 1500},
+                                     {1000, 330}, {300, 40}, {1, 4097}}) {
+    SCOPED_TRACE(std::to_string(q_len) + " x " + std::to_string(kv_len) + ", " + std::to_string(block_n) + "-key steps");
+    const int kBlockN = block_n;
+    const int shift = kv_len - q_len, tiles = (q_len + kBlockM - 1) / kBlockM;
+    for (int m = 0; m < tiles; ++m) {
+      const int start = flash3::query_tile_start(m, tiles, q_len, kBlockM, true);
+      const int rows = m == 0 ? std::min(q_len - start, flash3::first_tile_rows(q_len, kBlockM)) : std::min(kBlockM, q_len - start);
+      const int n_blocks = (std::min(kv_len, std::max(0, start + rows + shift)) + kBlockN - 1) / kBlockN;
+      for (int c = 0; c < 3; ++c) {
+        const int idle = flash3::causal_idle_key_steps(start, rows, c, kv_len, shift, n_blocks, kBlockN);
+        ASSERT_GE(idle, 0);
+        ASSERT_LE(idle, n_blocks);
+        const int row_begin = start + 64 * c, row_end = std::min(start + rows, row_begin + 64);
+        // The last key any of its rows sees, or -1.
+        const int last_key = row_end <= row_begin ? -1 : std::min(kv_len - 1, row_end - 1 + shift);
+        EXPECT_LT(last_key, (n_blocks - idle) * kBlockN) << "tile " << m << ", consumer " << c << " skips a key it sees";
+        if (idle < n_blocks) EXPECT_GE(last_key, (n_blocks - idle - 1) * kBlockN) << "tile " << m << ", consumer " << c;
+      }
+    }
+  }
+  // d=64 at 1k: 81 consumer steps of 64×128 per head, 9 of them skipped (cudnn's 36 of 128×128 are 72 of ours).
+  constexpr int kBlockN = 128;
+  int walked = 0;
+  for (int m = 0; m < 6; ++m) {
+    const int start = flash3::query_tile_start(m, 6, 1024, kBlockM, true);
+    const int rows = m == 0 ? flash3::first_tile_rows(1024, kBlockM) : kBlockM;
+    const int n_blocks = (start + rows + kBlockN - 1) / kBlockN;
+    for (int c = 0; c < 3; ++c) walked += n_blocks - flash3::causal_idle_key_steps(start, rows, c, 1024, 0, n_blocks, kBlockN);
+  }
+  EXPECT_EQ(walked, 72);
 }
 
 }  // namespace

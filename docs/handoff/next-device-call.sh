@@ -1,4 +1,7 @@
 #!/usr/bin/env bash
+# RAN as call 30 at the end of the tenth session (H100; results and this file as run in
+# docs/results/issue15-2026-12-07j/call30/); its candidate is on main now. Kept as the template of the next call: the
+# preparation below applied a patch that main already holds.
 # Call 30 (issue 15, ~6 min on an H100), prepared in 2026-12-07's tenth session, which got no device (ten starts failed,
 # then no new machine was lent). Two candidates for the d=64 1k cells in one binary, against main's (2e1458d, "main")
 # and cudnn, in rotation (equal 0.2 s budgets, V1 … Vn Vn … V1):

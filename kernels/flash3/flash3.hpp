@@ -56,8 +56,19 @@ struct TileShape {
     // + the output tile, the second Q tile, and the barriers' 256 bytes padded to 1 KiB (+ 768)
     return causal && separate_output() && shared_memory_bytes() + q_bytes() + q_bytes() + 768 <= 227 * 1024 ? 2 : 1;
   }
+  // Without a mask, a query tile past the last whole one holds fewer rows than the block (d=64's 192 rows at 1k: 64
+  // rows in the sixth tile). Where it holds one warpgroup's rows or fewer, its consumers take that warpgroup's rows
+  // together, each a third of the key steps, and merge their partial results through shared memory (after the
+  // barriers, 1 KiB aligned): each consumer but the first leaves O's (head_dim / 2) floats, two row maxima and two
+  // row sums per thread. Three-consumer persistent tiles without a mask, where it fits (d=64's 192×128×4).
+  constexpr int ragged_merge_bytes() const { return (consumers - 1) * (head_dim / 2 + 4) * 128 * 4; }
+  constexpr bool splits_ragged_tile() const {
+    return !causal && consumers == 3 && persistent && separate_output() &&
+           shared_memory_bytes() + q_bytes() + ragged_merge_bytes() + 768 <= 227 * 1024;
+  }
   constexpr int kernel_shared_memory_bytes() const {
-    return shared_memory_bytes() + (separate_output() ? q_bytes() : 0) + (q_slots() == 2 ? q_bytes() + 768 : 0);
+    return shared_memory_bytes() + (separate_output() ? q_bytes() : 0) + (q_slots() == 2 ? q_bytes() + 768 : 0) +
+           (splits_ragged_tile() ? ragged_merge_bytes() + 768 : 0);
   }
   // Multicast splits each K/V tile by its column blocks, so the head dim must hold a multiple of
   // `cluster` of them; the two blocks must see the same key tiles (no causal diagonal between them).
@@ -216,6 +227,17 @@ constexpr int query_tile_start(int m_block, int num_m_blocks, int q_len, int blo
 constexpr int first_tile_rows(int q_len, int block_m) {
   const int tiles = (q_len + block_m - 1) / block_m;
   return std::min(block_m, (q_len - (tiles - 1) * block_m + 63) / 64 * 64);
+}
+// A causal tile's key steps are walked from the last (the diagonal's) back to the first. How many at the start of that
+// walk hold no key that consumer warpgroup `consumer`'s 64 rows see (all of them when its rows lie past the tile's
+// `rows`): a consumer skips them (kSkipsIdleKeys: d=64's and d=96's causal tiles). n_blocks: the tile's key steps, up
+// to its last row's diagonal. d=64 at 1k: 9 of a head's 81 consumer steps, which leaves 72 of 64×128, the work of
+// cudnn's 36 of 128×128.
+constexpr int causal_idle_key_steps(int m_start, int rows, int consumer, int kv_len, int causal_shift, int n_blocks,
+                                    int block_n) {
+  const int own = std::max(0, std::min(64, rows - 64 * consumer));
+  const int key_end = own == 0 ? 0 : std::min(kv_len, std::max(0, m_start + 64 * consumer + own + causal_shift));
+  return n_blocks - (key_end + block_n - 1) / block_n;
 }
 
 // The tail split of a persistent grid without a mask (Stream-K's "data-parallel + stream-K" hybrid, applied to

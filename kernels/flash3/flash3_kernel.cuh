@@ -71,8 +71,12 @@ struct KernelArgs {
   int first_tile_rows;
 };
 
-// Which (batch·head, query tile) the tile-th unit of work is (see KernelArgs::section_heads).
-__device__ __forceinline__ void tile_coords(int tile, const KernelArgs& a, bool causal, int& bh, int& m_block) {
+// Which (batch·head, query tile) the tile-th unit of work is (see KernelArgs::section_heads). `rotate` (the persistent
+// grid without a mask, where a ragged tile is split and so costs less than a whole one): each head's query tiles are
+// rotated by the round of the grid they fall in, so that a block, which takes every gridDim-th tile, meets the cheap
+// ragged tile every few rounds instead of always or never (with 6 tiles per head and 132 blocks, block b's tiles were
+// all of index b % 6); the heads a round covers are the same.
+__device__ __forceinline__ void tile_coords(int tile, const KernelArgs& a, bool causal, bool rotate, int& bh, int& m_block) {
   const int m_blocks = a.num_m_blocks;
   if (a.section_heads > 0) {
     const int per_section = a.section_heads * m_blocks;
@@ -84,6 +88,10 @@ __device__ __forceinline__ void tile_coords(int tile, const KernelArgs& a, bool 
     bh = tile / m_blocks;
     m_block = tile % m_blocks;
     if (causal) m_block = m_blocks - 1 - m_block;
+    if (rotate) {
+      const int per_round = m_blocks * max(1, int(gridDim.x) / m_blocks);  // whole heads, about one round of the grid
+      m_block = (m_block + tile / per_round) % m_blocks;
+    }
   }
 }
 
@@ -269,6 +277,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
   // full and empty barriers and tile index follow the scratch word.
   constexpr int kQSlots = kCausal && Cfg::kQRingFits ? 2 : 1;
   const uint32_t sQ1 = base + Cfg::kOffQ1;
+  const uint32_t sMerge = base + Cfg::kOffMerge;  // Cfg::kSplitsRaggedTile (non-causal, so never beside the second Q slot)
   const uint32_t bar_q1 = s_tile + 8, bar_q_empty1 = s_tile + 16, s_tile1 = s_tile + 24;
   // With the ring the producer also works out the next job's tile while it loads this one's K and V: with 24 registers
   // it spilled 8–24 bytes there, so it keeps 32. Two consumers give up 8 each (S + P + O of the 128×128 tiles: 160 of
@@ -317,7 +326,7 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       w.finisher = w.n_first == 0;
     }
     int m_block;
-    tile_coords(tile, a, kCausal, w.bh, m_block);
+    tile_coords(tile, a, kCausal, !kCausal && Cfg::kSplitsRaggedTile, w.bh, m_block);
     const int batch = w.bh / a.q_heads, head = w.bh % a.q_heads;
     w.kv_bh = batch * a.kv_heads + head / a.group;
     w.m_start = query_tile_start(m_block, a.num_m_blocks, a.q_len, kBlockM, kCausal);  // causal: from the last row up
@@ -478,7 +487,9 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
 
   // S = Q·Kᵀ for the K tile in stage s: D/16 wgmma k-steps. Within a column block (64 or 32 columns) a k16
   // step is +32 bytes on the descriptor's start address (the swizzle is applied to the computed address).
-  auto issue_s = [&](float (&s_acc)[Cfg::kSFloats], int s) {
+  // q_rows: the Q rows' base address (this warpgroup's, or the first one's in a split ragged tile); kDescAdds kernels
+  // (two consumers, never split) read this warpgroup's rows through q_desc.
+  auto issue_s_rows = [&](float (&s_acc)[Cfg::kSFloats], int s, uint32_t q_rows) {
     const uint32_t k_tile = sK + s * Cfg::kTileBytes;
     const TileDesc<kRowBytes> k_desc(k_tile, 16, Cfg::kAtomBytes);
     fence_regs(s_acc);  // keep every write of these registers before the fence (else ptxas serializes)
@@ -490,11 +501,12 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
       if constexpr (kDescAdds)
         wgmma::Op<Element, kBlockN>::ss(s_acc, q_desc.at(q_off + q_offset), k_desc.at(k_offset), kk == 0 ? 0 : 1);
       else
-        wgmma::Op<Element, kBlockN>::ss(s_acc, make_desc<kRowBytes>(sQ_wg + q_off + q_offset, 16, Cfg::kAtomBytes),
+        wgmma::Op<Element, kBlockN>::ss(s_acc, make_desc<kRowBytes>(q_rows + q_off + q_offset, 16, Cfg::kAtomBytes),
                                         make_desc<kRowBytes>(k_tile + k_offset, 16, Cfg::kAtomBytes), kk == 0 ? 0 : 1);
     });
     warpgroup_commit();
   };
+  auto issue_s = [&](float (&s_acc)[Cfg::kSFloats], int s) { issue_s_rows(s_acc, s, sQ_wg); };
   // Every consumer warp arrives (after its own wgmma wait): the slot is free once all of them have.
   auto release = [&](uint32_t empty_bar) {
     __syncwarp();
@@ -538,10 +550,20 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
   constexpr bool kStageOInK = kPersistent && !Cfg::kSeparateO && Cfg::kTileBytes >= Cfg::kQBytes &&
                               kSchedule == Schedule::kPingPong && kC == 2;
   constexpr int kSlotBarrier = Cfg::kTurnBarrier + kC;
+  constexpr int kMergeBarrier = Cfg::kTurnBarrier + kC;  // the ragged tile's merge (three consumers: no slot barrier)
+  static_assert(!Cfg::kSplitsRaggedTile || !kStageOInK, "one named barrier for the slot or the merge");
   auto release_q_after_last_gemm = [&] {
     if constexpr (kStageOInK) release(bar_q_empty);
     else release_q_after_gemm();
   };
+  // Causal 192-row tiles (the three consumers of d=64 and d=96): a consumer walks only the key tiles its own 64 rows see.
+  // The block walks its key tiles from the diagonal back to the first, and the first consumer's rows end 128 keys before
+  // the third one's, so at the start of the walk it may have key tiles whose scores would all be −∞ (d=64 at 1k: 9 of a
+  // head's 81 consumer steps, flash3.hpp's causal_idle_key_steps). It takes an empty turn there instead (each consumer takes
+  // n_blocks + 1 turns a job, so the ring stays in step) and releases the tile's slots once they are filled (an
+  // arrival before the fill could be counted towards the slot's previous use, whose arrivals may not all be in yet).
+  constexpr bool kSkipsIdleKeys = kCausal && kPersistent && kC == 3 && (D == 64 || D == 96) && kSchedule == Schedule::kPingPong;
+  static_assert(!kSkipsIdleKeys || !kStageOInK, "a skipped step never holds the staged output");
 
   int ring = 0;
   for (int job = 0;; ++job) {
@@ -556,6 +578,8 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
     const int n_blocks = w.n_blocks, m_start = w.m_start, n_last = w.n_first + n_blocks - 1;
     // kStageOInK: the output goes out through the last K slot (a piece that only leaves a partial result stores none).
     const bool stage_o = kStageOInK && n_blocks > 0 && !(w.piece && !w.finisher);
+    // Cfg::kSplitsRaggedTile: a whole tile whose rows fit the first consumer warpgroup, split by key steps (below).
+    const bool split = !kCausal && Cfg::kSplitsRaggedTile && !w.piece && w.q_rows <= 64 && n_blocks >= kC;
 
     float o[Cfg::kOFloats];
 #pragma unroll
@@ -648,62 +672,149 @@ __global__ void __launch_bounds__(Cfg::kThreads, 1)
           fence_regs(o);
           release_kv(bar_v_empty(s));
         }
-      } else {
-        float s_acc[Cfg::kSFloats];
-        uint32_t p[kBlockN / 16][4];
-        float alpha[2];
-        const int s0 = stage_of(ring);
-        mbar_wait(bar_k_full(s0), phase_of(ring));
-        turn_begin();
-        issue_s(s_acc, s0);
-        turn_end();
-        warpgroup_wait<0>();
-        fence_regs(s_acc);
-        if (!(stage_o && n_blocks == 1)) release_kv(bar_k_empty(s0));
-        if (n_blocks == 1) {
-          release_q_after_last_gemm();
-          if constexpr (kStageOInK)
-            if (stage_o) named_barrier_arrive(kSlotBarrier + (1 - cw), 256);  // the other warpgroup may write the slot
-        }
-        softmax(s_acc, n_last * kBlockN, alpha);  // alpha = 0 on an all-zero O: nothing to rescale
-        pack_p<Cfg>(s_acc, p);
-        for (int it = 1; it < n_blocks; ++it) {
-          const int s = stage_of(ring + it), s_prev = stage_of(ring + it - 1);
+      } else if (split) {
+        // A ragged tile whose rows fit the first warpgroup (TileShape::splits_ragged_tile): every consumer takes those
+        // rows, consumer c the key steps c, c + kC, …, each step on its own (S, softmax, P·V) while the others release
+        // the step's slots once filled; no turns are taken (only one consumer multiplies per step). Then the others'
+        // partial O, maxima and sums are merged into the first consumer's, like two halves of an online softmax.
+        for (int it = 0; it < n_blocks; ++it) {
+          const int s = stage_of(ring + it);
           mbar_wait(bar_k_full(s), phase_of(ring + it));
-          mbar_wait(bar_v_full(s_prev), phase_of(ring + it - 1));
+          if (it % kC == cw) {
+            float s_acc[Cfg::kSFloats];
+            uint32_t p[kBlockN / 16][4];
+            float alpha[2];
+            issue_s_rows(s_acc, s, sQ);
+            warpgroup_wait<0>();
+            fence_regs(s_acc);
+            release_kv(bar_k_empty(s));
+            softmax(s_acc, (n_last - it) * kBlockN, alpha);
+            rescale_o(alpha);
+            pack_p<Cfg>(s_acc, p);
+            mbar_wait(bar_v_full(s), phase_of(ring + it));
+            issue_o(p, s);
+            warpgroup_wait<0>();
+            fence_regs(o);
+          } else {
+            release_kv(bar_k_empty(s));
+            mbar_wait(bar_v_full(s), phase_of(ring + it));
+          }
+          release_kv(bar_v_empty(s));
+        }
+        release_q_after_gemm();
+        // Consumer c > 0 leaves its thread t's floats 128 apart in slot c − 1 (O's, then the maxima and the sums).
+        const uint32_t merge_slot = sMerge + uint32_t(((cw == 0 ? 0 : cw - 1) * (Cfg::kOFloats + 4) * 128 + t) * 4);
+        if (cw != 0) {
+#pragma unroll
+          for (int i = 0; i < Cfg::kOFloats; ++i) st_shared_f32(merge_slot + i * 512, o[i]);
+#pragma unroll
+          for (int r = 0; r < 2; ++r) {
+            st_shared_f32(merge_slot + (Cfg::kOFloats + r) * 512, row_max[r]);
+            st_shared_f32(merge_slot + (Cfg::kOFloats + 2 + r) * 512, row_sum[r]);
+          }
+        }
+        named_barrier_sync(kMergeBarrier, 128 * kC);
+        if (cw == 0) {
+          for (int c = 1; c < kC; ++c) {
+            const uint32_t src = merge_slot + uint32_t((c - 1) * (Cfg::kOFloats + 4) * 128 * 4);
+            float f_own[2], f_other[2];
+#pragma unroll
+            for (int r = 0; r < 2; ++r) {
+              const float m_other = ld_shared_f32(src + (Cfg::kOFloats + r) * 512);
+              const float l_other = ld_shared_f32(src + (Cfg::kOFloats + 2 + r) * 512);
+              const float m = fmaxf(row_max[r], m_other);
+              f_own[r] = row_max[r] == -INFINITY ? 0.f : attn::exp2_fast((row_max[r] - m) * a.scale_log2);
+              f_other[r] = m_other == -INFINITY ? 0.f : attn::exp2_fast((m_other - m) * a.scale_log2);
+              row_sum[r] = row_sum[r] * f_own[r] + l_other * f_other[r];
+              row_max[r] = m;
+            }
+#pragma unroll
+            for (int i = 0; i < Cfg::kOFloats; ++i) o[i] = o[i] * f_own[(i % 4) / 2] + ld_shared_f32(src + i * 512) * f_other[(i % 4) / 2];
+          }
+        }
+        named_barrier_sync(kMergeBarrier, 128 * kC);  // the slots are read before the next split tile writes them
+      } else {
+        // kSkipsIdleKeys: this consumer's first step (the ones before it hold no key its rows see).
+        int first = 0;
+        if constexpr (kSkipsIdleKeys) {
+          // The same for the whole warp; through REDUX (whose result is a uniform register) ptxas keeps the loop's
+          // index and descriptor arithmetic on the uniform datapath, as without the skip (else it moved it to R2URs).
+          const int idle = causal_idle_key_steps(m_start, w.q_rows, cw, a.kv_len, causal_shift, n_blocks, kBlockN);
+          first = int(__reduce_min_sync(0xffffffffu, unsigned(idle)));
+#pragma unroll 1
+          for (int it = 0; it < first; ++it) {
+            const int s = stage_of(ring + it);
+            turn_begin();
+            turn_end();
+            mbar_wait(bar_k_full(s), phase_of(ring + it));
+            release_kv(bar_k_empty(s));
+            mbar_wait(bar_v_full(s), phase_of(ring + it));
+            release_kv(bar_v_empty(s));
+          }
+          if (first == n_blocks) {  // no key for any of its rows: the last P·V's turn is empty too
+            release_q_after_last_gemm();
+            turn_begin();
+            turn_end();
+          }
+        }
+        if (first < n_blocks) {
+          float s_acc[Cfg::kSFloats];
+          uint32_t p[kBlockN / 16][4];
+          float alpha[2];
+          const int s0 = stage_of(ring + first);
+          mbar_wait(bar_k_full(s0), phase_of(ring + first));
           turn_begin();
-          issue_s(s_acc, s);
-          issue_o(p, s_prev);
+          issue_s(s_acc, s0);
           turn_end();
-          warpgroup_wait<1>();  // S(it) done; P·V(it−1) may still run while we do the softmax
+          warpgroup_wait<0>();
           fence_regs(s_acc);
-          if (!(stage_o && it == n_blocks - 1)) release_kv(bar_k_empty(s));  // the producer refills it during our softmax
-          if (it == n_blocks - 1) {
+          if (!(stage_o && first == n_blocks - 1)) release_kv(bar_k_empty(s0));
+          if (first == n_blocks - 1) {
             release_q_after_last_gemm();
             if constexpr (kStageOInK)
-              if (stage_o) named_barrier_arrive(kSlotBarrier + (1 - cw), 256);
+              if (stage_o) named_barrier_arrive(kSlotBarrier + (1 - cw), 256);  // the other warpgroup may write it
           }
-          const bool rescale = softmax_step(s_acc, (n_last - it) * kBlockN, alpha);
-          // Cfg::kSoftmaxUnderOwnPv: ptxas keeps this store of the row sums (which need every exp2) before the
-          // wait for P·V(it−1); without it, it hoists the wait above the softmax.
-          if constexpr (Cfg::kSoftmaxUnderOwnPv)
-            asm volatile("st.shared.f32 [%0], %1;\n" ::"r"(s_scratch), "f"(row_sum[0] + row_sum[1]) : "memory");
+          softmax(s_acc, (n_last - first) * kBlockN, alpha);  // alpha = 0 on an all-zero O: nothing to rescale
+          pack_p<Cfg>(s_acc, p);
+          for (int it = first + 1; it < n_blocks; ++it) {
+            const int s = stage_of(ring + it), s_prev = stage_of(ring + it - 1);
+            mbar_wait(bar_k_full(s), phase_of(ring + it));
+            mbar_wait(bar_v_full(s_prev), phase_of(ring + it - 1));
+            turn_begin();
+            issue_s(s_acc, s);
+            issue_o(p, s_prev);
+            turn_end();
+            warpgroup_wait<1>();  // S(it) done; P·V(it−1) may still run while we do the softmax
+            fence_regs(s_acc);
+            // The producer refills the slot during our softmax.
+            if (!(stage_o && it == n_blocks - 1)) release_kv(bar_k_empty(s));
+            if (it == n_blocks - 1) {
+              release_q_after_last_gemm();
+              if constexpr (kStageOInK)
+                if (stage_o) named_barrier_arrive(kSlotBarrier + (1 - cw), 256);
+            }
+            const bool rescale = softmax_step(s_acc, (n_last - it) * kBlockN, alpha);
+            // Cfg::kSoftmaxUnderOwnPv: ptxas keeps this store of the row sums (which need every exp2) before the
+            // wait for P·V(it−1); without it, it hoists the wait above the softmax.
+            if constexpr (Cfg::kSoftmaxUnderOwnPv)
+              asm volatile("st.shared.f32 [%0], %1;\n" ::"r"(s_scratch), "f"(row_sum[0] + row_sum[1]) : "memory");
+            warpgroup_wait<0>();
+            fence_regs(o);
+            release_kv(bar_v_empty(s_prev));
+            if (rescale) rescale_o(alpha);
+            pack_p<Cfg>(s_acc, p);
+            fence_regs(o);  // the rescale and the packing happen before the next wgmmas are issued
+            fence_regs(p);
+          }
+          const int s_last = stage_of(ring + n_blocks - 1);
+          mbar_wait(bar_v_full(s_last), phase_of(ring + n_blocks - 1));
+          turn_begin();
+          issue_o(p, s_last);
+          turn_end();
           warpgroup_wait<0>();
           fence_regs(o);
-          release_kv(bar_v_empty(s_prev));
-          if (rescale) rescale_o(alpha);
-          pack_p<Cfg>(s_acc, p);
-          fence_regs(o);  // the rescale and the packing happen before the next wgmmas are issued
-          fence_regs(p);
+          release_kv(bar_v_empty(s_last));
         }
-        const int s_last = stage_of(ring + n_blocks - 1);
-        mbar_wait(bar_v_full(s_last), phase_of(ring + n_blocks - 1));
-        turn_begin();
-        issue_o(p, s_last);
-        turn_end();
-        warpgroup_wait<0>();
-        fence_regs(o);
-        release_kv(bar_v_empty(s_last));
       }
     } else {
       release_q_after_gemm();  // nothing was loaded into Q for this tile
@@ -868,7 +979,10 @@ void launch(const TensorMaps& maps, const Params& p, const Choice& c, void* work
     if ((p.q_len + Cfg::kBlockM - 1) / Cfg::kBlockM % Cfg::kCluster != 0)
       return launch<typename Cfg::Unclustered, kCausal>(maps, p, c, workspace, stream);
   const auto kernel = forward_kernel<Cfg, kCausal>;
-  constexpr int kSmemBytes = kCausal && Cfg::kQRingFits ? Cfg::kSmemBytesQRing : Cfg::kSmemBytes;  // + the second Q slot
+  // + the second Q slot, or the ragged tile's merge area
+  constexpr int kSmemBytes = kCausal && Cfg::kQRingFits         ? Cfg::kSmemBytesQRing
+                             : !kCausal && Cfg::kSplitsRaggedTile ? Cfg::kSmemBytesMerge
+                                                                  : Cfg::kSmemBytes;
   cudaError_t e = cudaFuncSetAttribute(kernel, cudaFuncAttributeMaxDynamicSharedMemorySize, kSmemBytes);
   if (e != cudaSuccess)
     throw std::runtime_error("flash3: cannot give the kernel " + std::to_string(kSmemBytes / 1024) +

@@ -67,6 +67,11 @@ struct KernelConfig {
   static constexpr bool kQRingFits = TileShape{kHeadDim, true, kBlockN, kStages, kConsumers, kPersistent}.q_slots() == 2;
   static constexpr int kOffQ1 = kOffBarriers + 1024;
   static constexpr int kSmemBytesQRing = kOffQ1 + kQBytes + 1024;
+  // The ragged tile's split (TileShape::splits_ragged_tile): the other consumers' partial results, after the barriers.
+  static constexpr bool kSplitsRaggedTile = TileShape{kHeadDim, false, kBlockN, kStages, kConsumers, kPersistent}.splits_ragged_tile();
+  static constexpr int kOffMerge = kOffBarriers + 1024;
+  static constexpr int kSmemBytesMerge =
+      kOffMerge + TileShape{kHeadDim, false, kBlockN, kStages, kConsumers, kPersistent}.ragged_merge_bytes() + 1024;
 
   // The softmax of S(j) runs while this warpgroup's own P·V(j−1) is still on the tensor cores, in program order
   // and in the SASS: left to itself ptxas hoisted the wait for P·V(j−1) above every exp2 of the softmax (to pack
@@ -91,6 +96,8 @@ struct KernelConfig {
   static_assert(kHeadDim % kBlockCols == 0 && kBlockCols % 16 == 0, "tiles are whole swizzle columns of whole k16 steps");
   static_assert(kSpecialized || (!kPersistent && kCluster == 1),
                 "unspecialized: one block per tile, unclustered (the rung below warp specialization)");
+  static_assert(!kSplitsRaggedTile || (kSchedule == Schedule::kPingPong && kCluster == 1 && kExp2OnFma == 0),
+                "the ragged tile's split is written for the ping-pong schedule");
   static_assert(kCluster == 1 || (!kPersistent && kColBlocks % kCluster == 0),
                 "clusters: one block per tile, each block loading whole column blocks of K and V");
   static_assert(kBlockN % 16 == 0 && kBlockN <= 256, "wgmma N is a multiple of 16 up to 256 (S) and k16 steps (P·V)");
@@ -125,7 +132,7 @@ int causal_section_heads(const flash2::Params& p, bool heads_order);
 template <class Element, int kHeadDim, int kBlockN, int kStages, int kConsumers, Schedule kSchedule, bool kPersistent,
           int kCluster = 1, int kExp2OnFma = 0>
 struct Traits : KernelConfig<Element, kHeadDim, kBlockN, kStages, kConsumers, kSchedule, kPersistent, kCluster, kExp2OnFma> {
-  static_assert(Traits::kSmemBytes ==
+  static_assert((Traits::kSplitsRaggedTile ? Traits::kSmemBytesMerge : Traits::kSmemBytes) ==
                     TileShape{kHeadDim, false, kBlockN, kStages, kConsumers, kPersistent}.kernel_shared_memory_bytes(),
                 "rules and kernel agree on shared memory");
   static_assert((Traits::kQRingFits ? Traits::kSmemBytesQRing : Traits::kSmemBytes) ==

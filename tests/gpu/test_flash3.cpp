@@ -104,6 +104,24 @@ TEST(Flash3GpuCausal, RowsThatSeeNoKeyAreZeroWithMinusInfLse) {
     for (int64_t d : {64, 96, 128, 256}) expect_matches_reference(make(t, 1, 2, 2, 300, 40, d, true));
 }
 
+// The causal 192-row tiles of d=64 and d=96: a consumer skips the key tiles its 64 rows do not see (empty turns; the
+// first consumer's rows end 128 keys before the third's). Lengths where one, two or all three consumers skip a step at a
+// tile's diagonal (1024: tiles ending on and between key tiles; a first tile of 1 or 64 rows), q_len < kv_len (the
+// diagonal shifted right), q_len > kv_len (consumers whose rows see no key beside ones that do), GQA and MQA, every
+// head compared.
+TEST(Flash3GpuCausal, ConsumersSkipKeyTilesTheirRowsDoNotSee) {
+  REQUIRE_HOPPER();
+  for (DType t : {DType::F16, DType::BF16})
+    for (int64_t d : {64, 96}) {
+      SCOPED_TRACE(d);
+      expect_matches_reference(make(t, 2, 4, 2, 1024, 1024, d, true), 0, 111);
+      expect_matches_reference(make(t, 1, 4, 1, 193, 193, d, true), 0, 112);   // a first tile of 1 row
+      expect_matches_reference(make(t, 1, 4, 2, 448, 448, d, true), 0, 113);   // of 64 rows
+      expect_matches_reference(make(t, 1, 4, 2, 700, 1500, d, true), 0, 114);  // q_len < kv_len
+      expect_matches_reference(make(t, 1, 4, 2, 1000, 330, d, true), 0, 115);  // q_len > kv_len: 670 rows see nothing
+    }
+}
+
 // Head dims without their own kernel run on the next compiled one (zero-filled columns): every one
 // lands on a different tile and on the ragged column block of its kernel (72, 80 and 88 on the 96
 // kernel's third 32-column block).
@@ -209,6 +227,31 @@ TEST(Flash3GpuGrid, TailSplitMatchesTheReference) {
     }
   }
   unsetenv("ATTNSCOPE_FLASH3_SPLIT");
+  unsetenv("ATTNSCOPE_FLASH3_GRID");
+}
+
+// The ragged tile's split (TileShape::splits_ragged_tile, d=64 without a mask on the persistent grid): a last query tile
+// of 1 or 64 rows (192·k + 1, 192·k + 64) is split by key steps over the three consumers and merged; 65 rows (not split)
+// and two key tiles (too few to split) beside them; ragged key counts, GQA/MQA, more tiles than blocks (the rotated tile
+// order), both dtypes, every head compared; then the same on the one-block-per-tile grid, which never splits.
+TEST(Flash3GpuGrid, RaggedTilesSplitByKeyStepsMatchTheReference) {
+  REQUIRE_HOPPER();
+  const flash3::TileShape* row = flash3::tile_shape(64, false);
+  ASSERT_NE(row, nullptr);
+  ASSERT_TRUE(row->splits_ragged_tile()) << row->name();
+  for (const char* grid : {"persistent", "blocks"}) {
+    SCOPED_TRACE(grid);
+    ASSERT_EQ(setenv("ATTNSCOPE_FLASH3_GRID", grid, 1), 0);
+    for (DType t : {DType::F16, DType::BF16}) {
+      expect_matches_reference(make(t, 2, 4, 2, 193, 1000, 64, false), 0, 101);  // 1 row, 8 key tiles (the last ragged)
+      expect_matches_reference(make(t, 1, 6, 1, 448, 257, 64, false), 0, 102);   // 64 rows, 3 key tiles: one each
+      expect_matches_reference(make(t, 1, 2, 1, 1024, 4097, 64, false), 0, 103); // the standard grid's 64 rows
+      expect_matches_reference(make(t, 1, 4, 2, 449, 1000, 64, false), 0, 104);  // 65 rows: not split
+      expect_matches_reference(make(t, 1, 4, 2, 193, 200, 64, false), 0, 105);   // two key tiles: not split
+      // 400 query tiles on at most 132 blocks: the persistent grid's rounds rotate each head's tiles (tile_coords)
+      expect_matches_reference(make(t, 1, 200, 50, 193, 300, 64, false), 0, 106);
+    }
+  }
   unsetenv("ATTNSCOPE_FLASH3_GRID");
 }
 
